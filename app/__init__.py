@@ -1,0 +1,60 @@
+"""MBID-db: the Flask application factory."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from config import load_config
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from config/<config_name>.py (default: $FLASK_CONFIG, else globals).
+
+    `overrides` replaces settings after the environment has been applied (used by tests).
+    """
+    from app import auth, errors, models  # noqa: F401  (models: register every table)
+    from app.api import register_blueprints
+    from app.cli import register_commands
+    from app.extensions import api, db, migrate
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(API_SETTINGS)
+    app.config.from_mapping(load_config(config_name))
+    if overrides:
+        app.config.from_mapping(overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        raise RuntimeError("no database configured: set DATABASE_URL or SQLALCHEMY_DATABASE_URI")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    api.init_app(app)
+    errors.init_app(app, api)
+    auth.init_app(app)
+    register_blueprints(api)
+    register_commands(app)
+    return app
+
+
+from globals import ROOT  # noqa: E402  (kept below the factory it configures)
+
+MIGRATIONS_DIR = ROOT / "migrations"
+
+# flask-smorest: the OpenAPI document and its interactive page live under /api/v1.
+API_SETTINGS = {
+    "API_TITLE": "MBID-db",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    "API_SPEC_OPTIONS": {
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+        },
+        "security": [{"bearerAuth": []}],
+    },
+}

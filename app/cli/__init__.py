@@ -1,0 +1,12 @@
+"""`flask` commands: seeding, API keys (and, as they arrive, loading and storage)."""
+from flask import Flask
+
+from app.cli import apikey, seed
+
+COMMANDS = (seed.seed_command, apikey.apikey_group)
+
+
+def register_commands(app: Flask) -> None:
+    """Add every MBID-db command to `flask`."""
+    for command in COMMANDS:
+        app.cli.add_command(command)

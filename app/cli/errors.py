@@ -1,0 +1,25 @@
+"""Turn a load's bad-input error into a clear message and a non-zero exit code."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+
+from load_db.engine import LoadError
+from load_db.engine.runner import EXIT_BAD_INPUT
+
+
+class BadInput(click.ClickException):
+    """Bad input: printed as 'Error: <file>, row N, column 'x': <problem>', exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+@contextmanager
+def load_errors_as_exit_codes() -> Iterator[None]:
+    """Report a LoadError as a command-line error; the load has already rolled back."""
+    try:
+        yield
+    except LoadError as exc:
+        raise BadInput(f"{exc} (nothing was written)") from exc

@@ -1,0 +1,19 @@
+"""`flask seed`: load the master lists (datasets, conditions, file types)."""
+from pathlib import Path
+
+import click
+
+from app.cli.errors import load_errors_as_exit_codes
+from globals import SEED_DIR
+from load_db.engine import run_load
+from load_db.seed import all as seed_all
+
+
+@click.command("seed")
+@click.option("--seed-dir", type=click.Path(file_okay=False, path_type=Path), default=SEED_DIR,
+              show_default=True, help="Folder holding the seed lists.")
+@click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
+def seed_command(seed_dir: Path, dry_run: bool) -> None:
+    """Load the datasets, conditions and file types lists in one transaction."""
+    with load_errors_as_exit_codes():
+        run_load("seed", seed_all.load, seed_dir, dry_run=dry_run)

@@ -1,0 +1,31 @@
+"""A source study (OASIS, HCP, ...) from the seed list, keyed by designation."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import SoftDeleteMixin, TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.dataset_condition import DatasetCondition
+    from app.models.image import Image
+    from app.models.scanner import Scanner
+    from app.models.subject import Subject
+
+
+class Dataset(TimestampMixin, SoftDeleteMixin, db.Model):
+    __tablename__ = "dataset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    designation: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    # Key prefix of this dataset's files in object storage (defaults to the designation).
+    storage_prefix: Mapped[str | None] = mapped_column(String(255))
+
+    subjects: Mapped[list[Subject]] = relationship(back_populates="dataset")
+    images: Mapped[list[Image]] = relationship(back_populates="dataset")
+    scanners: Mapped[list[Scanner]] = relationship(back_populates="dataset")
+    condition_labels: Mapped[list[DatasetCondition]] = relationship(back_populates="dataset")

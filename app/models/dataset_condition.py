@@ -1,0 +1,27 @@
+"""A dataset's own diagnosis label mapped onto a master condition."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.condition import Condition
+    from app.models.dataset import Dataset
+
+
+class DatasetCondition(TimestampMixin, db.Model):
+    __tablename__ = "dataset_condition"
+    __table_args__ = (UniqueConstraint("dataset_id", "source_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
+    source_label: Mapped[str] = mapped_column(String(255))
+    condition_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
+
+    dataset: Mapped[Dataset] = relationship(back_populates="condition_labels")
+    condition: Mapped[Condition] = relationship()

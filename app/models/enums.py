@@ -1,0 +1,52 @@
+"""Allowed values of the enumerated columns, stored as their lower-case string values."""
+import enum
+
+
+class ImageType(enum.StrEnum):
+    """The only image kinds MBID-db stores; anything else is ignored at load time."""
+
+    T1 = "T1"
+    DWI = "DWI"
+    RSFMRI = "rsfMRI"
+    FIELDMAP = "FieldMap"
+
+
+class Sex(enum.StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class Handedness(enum.StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    AMBIDEXTROUS = "ambidextrous"
+    UNKNOWN = "unknown"
+
+
+class Race(enum.StrEnum):
+    WHITE_NON_LATINO = "white_non_latino"
+    WHITE_LATINO = "white_latino"
+    BLACK = "black"
+    ASIAN_OR_PACIFIC = "asian_or_pacific"
+    AMERICAN_INDIAN = "american_indian"
+    MULTIPLE = "multiple"
+    UNDEFINED = "undefined"
+
+
+class PreprocessState(enum.StrEnum):
+    """Where an image is in the preprocessing pipeline."""
+
+    NONE = "none"
+    MINIMAL = "minimal"
+    LOCKED = "locked"
+    FAILED = "failed"
+    WARPING = "warping"
+
+
+class LoadStatus(enum.StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DRY_RUN = "dry_run"

@@ -1,0 +1,45 @@
+"""One stored image: its object-storage key, type and acquisition metadata."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import SoftDeleteMixin, TimestampMixin, str_enum
+from app.models.enums import ImageType, PreprocessState
+
+if TYPE_CHECKING:
+    from app.models.dataset import Dataset
+    from app.models.scanner import Scanner
+    from app.models.subject import Subject
+    from app.models.visit import Visit
+
+
+class Image(TimestampMixin, SoftDeleteMixin, db.Model):
+    __tablename__ = "image"
+    __table_args__ = (UniqueConstraint("dataset_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    # None when the image has no visit on or before its acquisition day.
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    scanner_id: Mapped[int | None] = mapped_column(ForeignKey("scanner.id"), index=True)
+    type: Mapped[ImageType] = mapped_column(str_enum(ImageType, "type"), index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    checksum: Mapped[str | None] = mapped_column(String(128))
+    days_since_baseline: Mapped[int | None] = mapped_column(index=True)
+    preprocessed: Mapped[PreprocessState] = mapped_column(
+        str_enum(PreprocessState, "preprocessed"),
+        default=PreprocessState.NONE,
+        server_default=PreprocessState.NONE.value,
+    )
+    metadata_json: Mapped[dict[str, Any] | None]
+
+    dataset: Mapped[Dataset] = relationship(back_populates="images")
+    subject: Mapped[Subject] = relationship(back_populates="images")
+    visit: Mapped[Visit | None] = relationship(back_populates="images")
+    scanner: Mapped[Scanner | None] = relationship()

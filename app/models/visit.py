@@ -1,0 +1,36 @@
+"""A dated encounter of a subject, keyed by (subject_id, external_id)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import SoftDeleteMixin, TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.condition import Condition
+    from app.models.image import Image
+    from app.models.subject import Subject
+
+
+class Visit(TimestampMixin, SoftDeleteMixin, db.Model):
+    __tablename__ = "visit"
+    __table_args__ = (
+        UniqueConstraint("subject_id", "external_id"),
+        Index("ix_visit_subject_id_days_since_baseline", "subject_id", "days_since_baseline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(64))
+    days_since_baseline: Mapped[int | None]
+    # A diagnosis known per visit wins over the subject's.
+    condition_id: Mapped[int | None] = mapped_column(ForeignKey("condition.id"), index=True)
+    symptoms: Mapped[dict[str, Any] | None]
+    bmi: Mapped[float | None]
+
+    subject: Mapped[Subject] = relationship(back_populates="visits")
+    condition: Mapped[Condition | None] = relationship()
+    images: Mapped[list[Image]] = relationship(back_populates="visit")

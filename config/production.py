@@ -1,0 +1,16 @@
+"""Production settings: every value that differs per site comes from the environment.
+
+DATABASE_URL (or SQLALCHEMY_DATABASE_URI), BUCKET, COS_CREDENTIALS (JSON), AUTH_ENDPOINT and
+SERVICE_ENDPOINT are read from environment variables of the same name by config.load_config.
+"""
+SQLALCHEMY_DATABASE_URI = ""  # required: set DATABASE_URL
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+STORAGE_BACKEND = "cos"
+LOCAL_STORAGE_ROOT = ""
+
+BUCKET = ""
+COS_CREDENTIALS: dict = {}
+AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
+SERVICE_ENDPOINT = ""

@@ -1,0 +1,14 @@
+"""Test settings: the test suite points SQLALCHEMY_DATABASE_URI at SQLite or PostgreSQL."""
+from globals import INSTANCE_DIR
+
+TESTING = True
+SQLALCHEMY_DATABASE_URI = "sqlite://"
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+STORAGE_BACKEND = "local"
+LOCAL_STORAGE_ROOT = str(INSTANCE_DIR / "test-storage")
+
+BUCKET = "mbid-test"
+COS_CREDENTIALS: dict = {}
+AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
+SERVICE_ENDPOINT = ""

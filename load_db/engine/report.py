@@ -1,0 +1,82 @@
+"""What a load did: per table inserted / updated / unchanged, and what it ignored and why."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TableCounts:
+    """Rows of one table a load inserted, updated, or found already up to date."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: TableCounts) -> TableCounts:
+        return TableCounts(self.inserted + other.inserted, self.updated + other.updated,
+                           self.unchanged + other.unchanged)
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+@dataclass
+class LoadReport:
+    """The outcome of a load, printed at the end, stored in load_run and available as JSON."""
+
+    tables: dict[str, TableCounts] = field(default_factory=dict)
+    ignored: Counter[str] = field(default_factory=Counter)
+    # A few examples per ignored reason (file paths, ids), so a user can go and look.
+    ignored_examples: dict[str, list[str]] = field(default_factory=dict)
+    dry_run: bool = False
+
+    MAX_EXAMPLES = 5
+
+    def add(self, table: str, counts: TableCounts) -> None:
+        """Add the counts of one write to `table`."""
+        self.tables[table] = self.tables.get(table, TableCounts()) + counts
+
+    def ignore(self, reason: str, example: str | None = None, count: int = 1) -> None:
+        """Count `count` rows ignored for `reason`, keeping a few examples."""
+        self.ignored[reason] += count
+        if example is not None:
+            examples = self.ignored_examples.setdefault(reason, [])
+            if len(examples) < self.MAX_EXAMPLES:
+                examples.append(example)
+
+    def merge(self, other: LoadReport) -> None:
+        """Fold another report into this one."""
+        for table, counts in other.tables.items():
+            self.add(table, counts)
+        for reason, count in other.ignored.items():
+            self.ignored[reason] += count
+            for example in other.ignored_examples.get(reason, []):
+                examples = self.ignored_examples.setdefault(reason, [])
+                if len(examples) < self.MAX_EXAMPLES:
+                    examples.append(example)
+
+    def counts(self, table: str) -> TableCounts:
+        return self.tables.get(table, TableCounts())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the report as plain JSON-ready data."""
+        return {
+            "dry_run": self.dry_run,
+            "tables": {name: vars(counts).copy() for name, counts in self.tables.items()},
+            "ignored": dict(self.ignored),
+            "ignored_examples": {reason: list(ex) for reason, ex in self.ignored_examples.items()},
+        }
+
+    def summary(self) -> str:
+        """Return a few human-readable lines."""
+        lines = ["dry run: nothing was written"] if self.dry_run else []
+        for name, c in self.tables.items():
+            lines.append(f"{name}: {c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged")
+        for reason, count in sorted(self.ignored.items()):
+            examples = self.ignored_examples.get(reason)
+            suffix = f" (e.g. {', '.join(examples)})" if examples else ""
+            lines.append(f"ignored {count}: {reason}{suffix}")
+        return "\n".join(lines) or "nothing to load"

@@ -1,0 +1,79 @@
+"""Read CSV, TSV, XLS and XLSX files as tables of strings, and check their shape."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from load_db.engine.errors import LoadError
+
+HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
+FIRST_DATA_ROW = HEADER_ROW + 1
+
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    options = {"dtype": str, "keep_default_na": False}
+    try:
+        if suffix == ".xls":
+            # pandas plans to drop xlrd for calamine; xlrd is the reader of record for .xls.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The xlrd engine is deprecated")
+                return pd.read_excel(path, engine="xlrd", **options)
+        if suffix == ".xlsx":
+            return pd.read_excel(path, engine="openpyxl", **options)
+        if suffix in {".tsv", ".txt"}:
+            return pd.read_csv(path, sep="\t", **options)
+        if suffix == ".csv":
+            return pd.read_csv(path, **options)
+    except FileNotFoundError:
+        raise LoadError("file not found", file=path) from None
+    except (ValueError, pd.errors.ParserError, OSError) as exc:
+        raise LoadError(f"cannot be read as a {suffix[1:].upper()} table: {exc}", file=path) from exc
+    raise LoadError(f"unsupported table format {suffix!r} (use .csv, .tsv, .xls or .xlsx)", file=path)
+
+
+def read_table(path: str | Path, required: Iterable[str] = (), key: str | None = None) -> pd.DataFrame:
+    """Read a table with every cell as a stripped string ('' when empty).
+
+    Parameters
+    ----------
+    path
+        A .csv, .tsv, .xls or .xlsx file.
+    required
+        Columns that must be present.
+    key
+        A column whose values must be non-empty and unique.
+
+    Raises
+    ------
+    LoadError
+        Naming the file, row and column of the first problem found.
+    """
+    path = Path(path)
+    frame = _read_raw(path)
+    frame.columns = [str(column).strip() for column in frame.columns]
+    frame = frame.apply(lambda column: column.str.strip())
+    missing = [column for column in required if column not in frame.columns]
+    if missing:
+        raise LoadError(f"missing required column (found: {', '.join(frame.columns)})",
+                        file=path, row=HEADER_ROW, column=missing[0])
+    if key is not None:
+        check_key(frame, key, path)
+    return frame
+
+
+def check_key(frame: pd.DataFrame, key: str, path: str | Path) -> None:
+    """Raise LoadError at the first empty or repeated value of column `key`."""
+    values = frame[key]
+    empty = values.index[values == ""]
+    if len(empty):
+        raise LoadError("empty value", file=path, row=int(empty[0]) + FIRST_DATA_ROW, column=key)
+    repeated = values.index[values.duplicated()]
+    if len(repeated):
+        position = int(repeated[0])
+        first = int(values.index[values == values[position]][0])
+        raise LoadError(f"duplicate value {values[position]!r} (first at row {first + FIRST_DATA_ROW})",
+                        file=path, row=position + FIRST_DATA_ROW, column=key)

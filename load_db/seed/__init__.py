@@ -1,0 +1,33 @@
+"""Seed loaders: the master lists every dataset relies on (datasets, conditions, file types)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from load_db.engine import LoadReport, read_table, upsert
+
+SEED_COLUMNS = ("designation", "description")
+
+
+def find_seed_file(seed_dir: Path, stem: str) -> Path:
+    """Return seed_dir/stem with the first extension present (.xls, .xlsx, then .csv)."""
+    for suffix in (".xls", ".xlsx", ".csv"):
+        candidate = seed_dir / f"{stem}{suffix}"
+        if candidate.exists():
+            return candidate
+    return seed_dir / f"{stem}.xls"  # read_table then reports the missing file by this name
+
+
+def read_designations(path: Path) -> list[dict[str, str | None]]:
+    """Read a master list: a designation per row (non-empty, unique) and its description."""
+    frame = read_table(path, required=SEED_COLUMNS, key="designation")
+    return [{"designation": row.designation, "description": row.description or None}
+            for row in frame.itertuples(index=False)]
+
+
+def load_master_list(session: Session, model: type, path: Path) -> LoadReport:
+    """Upsert every row of the master list at `path` into `model`, keyed on designation."""
+    report = LoadReport()
+    report.add(model.__tablename__, upsert(session, model, read_designations(path), ["designation"]))
+    return report

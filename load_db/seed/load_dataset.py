@@ -1,0 +1,27 @@
+"""Load the master list of datasets (data/seed_files/datasets_list.xls) into `dataset`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.models import Dataset
+from globals import SEED_DIR
+from load_db.engine import LoadReport, upsert
+from load_db.engine.runner import exit_with, script_main
+from load_db.seed import find_seed_file, read_designations
+
+SEED_STEM = "datasets_list"
+
+
+def load(session: Session, seed_dir: Path = SEED_DIR) -> LoadReport:
+    """Upsert every dataset of the seed list; its storage prefix is its designation."""
+    rows = [{**row, "storage_prefix": row["designation"]}
+            for row in read_designations(find_seed_file(seed_dir, SEED_STEM))]
+    report = LoadReport()
+    report.add("dataset", upsert(session, Dataset, rows, ["designation"]))
+    return report
+
+
+if __name__ == "__main__":
+    exit_with(script_main("seed.dataset", load, SEED_DIR, description=__doc__))

@@ -1,0 +1,136 @@
+"""Fixtures: every database test runs once on SQLite and once on a real PostgreSQL server."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.extensions import db
+from tests.servers import PostgresServer
+
+BACKENDS = ("sqlite", "postgresql")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, stopped at the end even on failure."""
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _new_database(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{directory / 'mbid.db'}"
+    return request.getfixturevalue("postgres").create_database()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh empty database per test module, on each backend."""
+    return _new_database(request.param, request, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database for one test, on each backend (for migration tests)."""
+    return _new_database(request.param, request, tmp_path)
+
+
+def make_app(database_url: str, **settings) -> Flask:
+    """Build a testing app on `database_url`."""
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+
+
+@pytest.fixture(scope="module")
+def app(database_url: str) -> Iterator[Flask]:
+    """A testing app whose database has every table (created from the models)."""
+    application = make_app(database_url)
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """The app's session; every row a test wrote is deleted afterwards."""
+    yield db.session
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def client(app: Flask, session: Session):
+    """A test client (requests without a token)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def api_token(session: Session) -> str:
+    """A valid API token."""
+    from app.auth import create_api_key
+
+    _, token = create_api_key("tests")
+    session.commit()
+    return token
+
+
+@pytest.fixture
+def auth_headers(api_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token}"}
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data, the real public test data (read in place, never copied)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent (CI always has it)")
+    return SHARED_DATA
+
+
+def backend_of(dialect_url: str) -> str:
+    return "postgresql" if dialect_url.startswith("postgresql") else "sqlite"
+
+
+def _backend_of_test(nodeid: str) -> str | None:
+    """The backend a test ran on, read from its parameter id (e.g. `test_x[postgresql-T1]`)."""
+    if not nodeid.endswith("]") or "[" not in nodeid:
+        return None
+    parameters = nodeid[nodeid.index("[") + 1:-1].split("-")
+    return next((backend for backend in BACKENDS if backend in parameters), None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many database tests ran on each backend, so the run shows both were used."""
+    outcomes = ("passed", "failed", "error", "skipped")
+    counts: Counter[tuple[str, str]] = Counter()
+    for outcome in outcomes:
+        for report in terminalreporter.stats.get(outcome, []):
+            backend = _backend_of_test(getattr(report, "nodeid", ""))
+            if backend and getattr(report, "when", "call") in ("call", "setup"):
+                counts[(backend, outcome)] += 1
+    if counts:
+        terminalreporter.section("database backends")
+        for backend in BACKENDS:
+            parts = [f"{counts[(backend, o)]} {o}" for o in outcomes if counts[(backend, o)]]
+            terminalreporter.write_line(f"{backend}: {', '.join(parts) or 'no tests'}")
+
+
+def table_counts() -> dict[str, int]:
+    """Row count of every table, to check that a failed operation changed nothing."""
+    return {table.name: db.session.execute(text(f'SELECT COUNT(*) FROM "{table.name}"')).scalar_one()
+            for table in db.metadata.sorted_tables}

@@ -1,0 +1,63 @@
+"""make_<model>(session, **overrides): small rows for tests; they flush, never commit."""
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import Condition, Dataset, FileType, Image, ImageType, Scanner, Subject, Visit
+
+_sequence = itertools.count(1)
+
+
+def _add(session: Session, row: Any) -> Any:
+    session.add(row)
+    session.flush()
+    return row
+
+
+def make_dataset(session: Session, **overrides: Any) -> Dataset:
+    n = next(_sequence)
+    values = {"designation": f"DS{n}", "description": f"dataset {n}", "storage_prefix": f"DS{n}"}
+    return _add(session, Dataset(**{**values, **overrides}))
+
+
+def make_condition(session: Session, **overrides: Any) -> Condition:
+    return _add(session, Condition(**{"designation": f"Condition {next(_sequence)}", **overrides}))
+
+
+def make_file_type(session: Session, **overrides: Any) -> FileType:
+    return _add(session, FileType(**{"designation": f"file_type_{next(_sequence)}", **overrides}))
+
+
+def make_subject(session: Session, **overrides: Any) -> Subject:
+    if "dataset" not in overrides and "dataset_id" not in overrides:
+        overrides["dataset"] = make_dataset(session)
+    return _add(session, Subject(**{"external_id": f"sub-{next(_sequence)}", **overrides}))
+
+
+def make_visit(session: Session, **overrides: Any) -> Visit:
+    if "subject" not in overrides and "subject_id" not in overrides:
+        overrides["subject"] = make_subject(session)
+    values = {"external_id": f"ses-{next(_sequence)}", "days_since_baseline": 0}
+    return _add(session, Visit(**{**values, **overrides}))
+
+
+def make_scanner(session: Session, **overrides: Any) -> Scanner:
+    if "dataset" not in overrides and "dataset_id" not in overrides:
+        overrides["dataset"] = make_dataset(session)
+    values = {"manufacturer": "Siemens", "model": f"Prisma {next(_sequence)}", "serial": "",
+              "field_strength": 3.0}
+    return _add(session, Scanner(**{**values, **overrides}))
+
+
+def make_image(session: Session, **overrides: Any) -> Image:
+    if "subject" not in overrides and "subject_id" not in overrides:
+        overrides["subject"] = make_subject(session)
+    subject = overrides.get("subject")
+    if "dataset" not in overrides and "dataset_id" not in overrides and subject is not None:
+        overrides["dataset"] = subject.dataset
+    n = next(_sequence)
+    values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
+    return _add(session, Image(**{**values, **overrides}))

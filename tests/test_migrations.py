@@ -1,0 +1,26 @@
+"""Migrations build exactly the models' schema and tear it down again, on both databases."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from app.extensions import db
+from tests.conftest import make_app
+
+
+def test_upgrade_matches_models_and_downgrade_removes_every_table(empty_database_url):
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        assert set(inspect(db.engine).get_table_names()) == set(db.metadata.tables) | {
+            "alembic_version"}
+
+        result = app.test_cli_runner().invoke(args=["db", "check"])
+        assert result.exit_code == 0, result.output
+
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+        db.engine.dispose()
