@@ -1,0 +1,68 @@
+"""The canonical tables a dataset adapter hands to the engine, and the checks they must pass.
+
+An adapter (BIDS, DICOM, a dataset's own spreadsheets) turns its files into up to three pandas
+DataFrames with the columns below. Only `external_id` / `subject` / `path` style keys are
+required; any other column may be absent, in which case the engine leaves that column of existing
+rows untouched (and uses the model default for new rows). Empty values are None (or NaN).
+
+Every frame may carry `source_file` and `source_row` columns: where the row came from, so that an
+error found by the engine names the file, row and column of the input.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SOURCE_COLUMNS = ("source_file", "source_row")
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    """Columns of one canonical frame: the required key columns, then the optional ones."""
+
+    name: str
+    key: tuple[str, ...]
+    optional: tuple[str, ...]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key + self.optional
+
+
+SUBJECTS = FrameSpec(
+    "subjects",
+    key=("external_id",),
+    optional=(
+        "sex",              # a Sex value: female, male, other, unknown
+        "handedness",       # a Handedness value: left, right, ambidextrous, unknown
+        "race",             # a Race value
+        "education_years",  # float
+        "age_at_baseline",  # float, years
+        "condition",        # the dataset's own diagnosis label, mapped by the dataset's function
+        "metadata",         # dict of any further fields, stored as subject.metadata_json
+    ),
+)
+
+VISITS = FrameSpec(
+    "visits",
+    key=("subject", "external_id"),  # subject = the subject's external_id
+    optional=(
+        "days_since_baseline",  # int
+        "condition",            # the dataset's own label for the diagnosis at this visit
+        "symptoms",             # dict of scores (mmse, cdr, bdi_total, ...)
+        "bmi",                  # float
+    ),
+)
+
+IMAGES = FrameSpec(
+    "images",
+    key=("subject", "path"),  # path = the object-storage key, dataset prefix included
+    optional=(
+        "visit",                # external_id of the visit (session) the image was acquired in
+        "days_since_baseline",  # int: used to find the closest past visit when `visit` is None
+        "type",                 # an ImageType value: T1, DWI, rsfMRI, FieldMap
+        "file_size",            # int, bytes
+        "checksum",             # str
+        "manufacturer", "model", "serial", "field_strength",  # scanner, when known
+        "metadata",             # dict: acquisition metadata (sidecar JSON, DICOM header subset)
+    ),
+)
