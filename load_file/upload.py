@@ -144,7 +144,6 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
         bar.close()
     report.uploaded.sort()
     report.skipped.sort()
-    log.info("upload of %s finished:\n%s", source_dir, report.summary())
     return report
 
 
@@ -190,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (UnknownDataset, NotADirectoryError, StorageError) as exc:
             log.error("upload failed: %s", exc)
             return EXIT_BAD_INPUT
+    log.info("upload of %s finished:\n%s", options.source_dir, report.summary())
     return 0 if report.ok else EXIT_FAILED
 
 

@@ -178,3 +178,20 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
 def cos_storage(s3_server: MotoServer) -> Storage:
     """A fresh, empty bucket on the S3 server, through the `cos` backend."""
     return storage_from_config(s3_server.settings(new_bucket(s3_server)))
+
+
+@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
+def storage_app(request: pytest.FixtureRequest, database_url: str,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """Like `app`, on each storage backend too: a fresh folder or bucket per test module.
+
+    A module uses it with `@pytest.fixture(scope="module") def app(storage_app): ...`.
+    """
+    settings = storage_settings(request.param, request, tmp_path_factory.mktemp("storage"))
+    application = make_app(database_url, **settings)
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
