@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import glob
+import http.server
 import itertools
+import json
 import os
 import pwd
 import shutil
@@ -10,7 +12,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 import psycopg
@@ -147,3 +151,46 @@ class MotoServer:
             if self._log is not None:
                 self._log.close()
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+class IamTokenServer:
+    """A stand-in for IBM Cloud IAM's token endpoint, on 127.0.0.1, for the IAM client path.
+
+    It answers every POST with a bearer token, as IAM answers an API key, and records the form
+    fields it received. moto does not check tokens, so IAM requests reach it as they would COS.
+    """
+
+    TOKEN = "mbid-test-iam-token"
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, list[str]]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                server.requests.append(urllib.parse.parse_qs(body))
+                answer = json.dumps({"access_token": server.TOKEN, "refresh_token": "refresh",
+                                     "token_type": "Bearer", "expires_in": 3600}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args) -> None:  # keep the test output quiet
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/identity/token"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def start(self) -> IamTokenServer:
+        """Serve in a background thread; return self."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()

@@ -24,7 +24,8 @@ from app.storage import (
     storage_from_config,
     validate_key,
 )
-from tests.conftest import make_app
+from tests.conftest import make_app, new_bucket
+from tests.servers import IamTokenServer
 
 
 def sha(data: bytes) -> str:
@@ -260,3 +261,26 @@ def test_get_storage_is_built_from_the_app_config_once(tmp_path, s3_server):
 
 def test_object_info_is_a_value():
     assert ObjectInfo("a", 1) == ObjectInfo("a", 1, None, None)
+
+
+def test_iam_credentials_get_a_token_then_reach_the_service(s3_server):
+    """The IAM path end to end: API key -> token endpoint -> bearer requests to S3."""
+    bucket = new_bucket(s3_server)
+    token_server = IamTokenServer().start()
+    try:
+        storage = storage_from_config({
+            "STORAGE_BACKEND": "cos", "BUCKET": bucket, "AUTH_ENDPOINT": token_server.url,
+            "SERVICE_ENDPOINT": s3_server.endpoint_url,
+            "COS_CREDENTIALS": {"apikey": "placeholder-api-key",
+                                "resource_instance_id": "crn:v1:test"}})
+        seen = []
+        storage.client.meta.events.register(
+            "before-send.s3.*", lambda request, **_: seen.append(request.headers["Authorization"]))
+        storage.put("DS/a.txt", b"through IAM")
+        assert storage.read("DS/a.txt") == b"through IAM"
+    finally:
+        token_server.stop()
+    assert token_server.requests[0]["apikey"] == ["placeholder-api-key"]
+    assert token_server.requests[0]["grant_type"] == ["urn:ibm:params:oauth:grant-type:apikey"]
+    assert {value.decode() if isinstance(value, bytes) else value for value in seen} == {
+        f"Bearer {IamTokenServer.TOKEN}"}
