@@ -340,7 +340,8 @@ class CosStorage(Storage):
                 config=Config(signature_version="s3v4", **options))
         elif credentials.get("apikey"):
             if not credentials.get("resource_instance_id"):
-                raise StorageConfigError("COS_CREDENTIALS with an apikey needs resource_instance_id")
+                raise StorageConfigError(
+                    "COS_CREDENTIALS with an apikey needs resource_instance_id")
             if not auth_endpoint:
                 raise StorageConfigError("AUTH_ENDPOINT is empty: IAM needs the token endpoint")
             self.auth = "iam"

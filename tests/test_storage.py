@@ -5,7 +5,6 @@ import hashlib
 import io
 import os
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -239,16 +238,17 @@ def test_storage_from_config_rejects_incomplete_settings(settings, message):
         storage_from_config(settings)
 
 
-def test_unreachable_endpoint_is_a_transient_error(tmp_path):
-    storage = CosStorage("mbid", {"cos_hmac_keys": {"access_key_id": "a", "secret_access_key": "b"}},
-                         "http://127.0.0.1:9", max_attempts=1, connect_timeout=1)
+def test_unreachable_endpoint_is_a_transient_error():
+    hmac = {"cos_hmac_keys": {"access_key_id": "a", "secret_access_key": "b"}}
+    # Port 9 (discard) on 127.0.0.1: nothing listens, the connection is refused at once.
+    storage = CosStorage("mbid", hmac, "http://127.0.0.1:9", max_attempts=1, connect_timeout=1)
     with pytest.raises(TransientStorageError):
         storage.stat("DS/a")
     with pytest.raises(TransientStorageError):
         storage.put("DS/a", b"a")
 
 
-def test_get_storage_is_built_from_the_app_config_once(tmp_path, s3_server):
+def test_get_storage_is_built_from_the_app_config_once(s3_server):
     from app.storage import get_storage
 
     app = make_app("sqlite://", **s3_server.settings("mbid-app"))
