@@ -361,8 +361,12 @@ class CosStorage(Storage):
 
     def _error(self, exc: Exception, key: str) -> StorageError:
         """Translate an SDK exception into this module's errors."""
+        from ibm_boto3.exceptions import S3UploadFailedError
         from ibm_botocore.exceptions import ClientError
 
+        # upload_file re-raises a ClientError as S3UploadFailedError: classify the original.
+        if isinstance(exc, S3UploadFailedError) and isinstance(exc.__context__, ClientError):
+            exc = exc.__context__
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -374,10 +378,11 @@ class CosStorage(Storage):
         return TransientStorageError(f"{key}: {exc}")
 
     def _sdk_errors(self) -> tuple[type[Exception], ...]:
+        from ibm_boto3.exceptions import S3UploadFailedError
         from ibm_botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-        from ibm_s3transfer.exceptions import S3UploadFailedError
 
-        # ConnectionError covers refused connections and timeouts; HTTPClientError, broken ones.
+        # ConnectionError covers refused connections and timeouts; HTTPClientError, broken ones;
+        # S3UploadFailedError is how upload_file reports a ClientError.
         return ClientError, ConnectionError, HTTPClientError, S3UploadFailedError
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -412,7 +417,7 @@ class CosStorage(Storage):
 
     def put(self, key: str, data: Data, *, sha256: str | None = None,
             content_type: str | None = None) -> ObjectInfo:
-        """Upload the object, in parts when larger than `multipart_threshold`."""
+        """Upload the object, in parts when larger than `multipart_threshold`; HEAD it back."""
         from ibm_boto3.s3.transfer import TransferConfig
 
         validate_key(key)

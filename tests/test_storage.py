@@ -16,6 +16,7 @@ from app.storage import (
     ObjectNotFound,
     PresignNotSupported,
     StorageConfigError,
+    StorageError,
     StorageTree,
     TransientStorageError,
     join_key,
@@ -284,3 +285,12 @@ def test_iam_credentials_get_a_token_then_reach_the_service(s3_server):
     assert token_server.requests[0]["grant_type"] == ["urn:ibm:params:oauth:grant-type:apikey"]
     assert {value.decode() if isinstance(value, bytes) else value for value in seen} == {
         f"Bearer {IamTokenServer.TOKEN}"}
+
+
+def test_a_refused_put_is_a_permanent_error(s3_server, tmp_path):
+    storage = storage_from_config(s3_server.settings("mbid-no-such-bucket"))
+    (tmp_path / "a.bin").write_bytes(b"a")
+    for data in (tmp_path / "a.bin", b"a"):  # upload_file and upload_fileobj report differently
+        with pytest.raises(StorageError, match="NoSuchBucket") as raised:
+            storage.put("DS/a.bin", data)
+        assert not isinstance(raised.value, TransientStorageError)
