@@ -1,9 +1,9 @@
 """The HTTP API under /api/v1: one flask-smorest blueprint per resource family."""
 from flask_smorest import Api
 
-from app.api import health
+from app.api import downloads, health
 
-BLUEPRINTS = (health.blp,)
+BLUEPRINTS = (health.blp, downloads.blp)
 
 
 def register_blueprints(api: Api) -> None:
