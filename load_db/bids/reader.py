@@ -116,6 +116,12 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames
     return BidsFrames(subjects, visits, images, ignored, report, has_sessions)
 
 
+def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """A frame of plain Python values: None stays None (not NaN) and ints stay ints, so nothing
+    numpy-typed reaches the database and missing is missing."""
+    return pd.DataFrame(rows, columns=list(columns), dtype=object)
+
+
 def _list_raw_files(tree: FileTree) -> dict[str, int | None]:
     """{relative path: size} of every file of the raw dataset (skipped folders left out)."""
     listing = tqdm(tree.files(), desc="listing files", unit=" files", disable=None,
@@ -187,8 +193,9 @@ def _read_participants(tree: FileTree, files: dict, where, report: LoadReport) -
 def _subjects_frame(participants: _Participants | None, folder_subjects: set[str]) -> pd.DataFrame:
     """participants.tsv rows, then subjects found only as sub-* folders, sorted by label."""
     if participants is None:  # nothing known but the labels: leave every other column alone
-        return pd.DataFrame({"external_id": sorted(folder_subjects), "source_file": None,
-                             "source_row": None})
+        return _frame([{"external_id": label, "source_file": None, "source_row": None}
+                       for label in sorted(folder_subjects)],
+                      ["external_id", "source_file", "source_row"])
     listed = {row["external_id"] for row in participants.rows}
     # Only the columns participants.tsv has: a column it lacks stays untouched in the database.
     roles = [role for role, column in participants.columns.items() if column]
@@ -196,8 +203,7 @@ def _subjects_frame(participants: _Participants | None, folder_subjects: set[str
     rows = participants.rows + [
         {"external_id": label, "source_file": None, "source_row": None, "metadata": {}, **defaults}
         for label in sorted(folder_subjects - listed)]
-    frame = pd.DataFrame(rows, columns=["external_id", *roles, "metadata", "source_file",
-                                        "source_row"])
+    frame = _frame(rows, ["external_id", *roles, "metadata", "source_file", "source_row"])
     return frame.sort_values("external_id", kind="stable", ignore_index=True)
 
 
@@ -232,16 +238,17 @@ def _visits_frame(sessions: list[dict[str, Any]], files: list[BidsPath], subject
     Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
     """
     if not has_sessions:
-        frame = pd.DataFrame({"subject": subjects, "external_id": NO_SESSION_VISIT,
-                              "days_since_baseline": 0, "symptoms": None, "source_file": None,
-                              "source_row": None})
-        return frame.reset_index(drop=True)
+        return _frame([{"subject": subject, "external_id": NO_SESSION_VISIT,
+                        "days_since_baseline": 0, "symptoms": None, "source_file": None,
+                        "source_row": None} for subject in subjects],
+                      ["subject", "external_id", "days_since_baseline", "symptoms", "source_file",
+                       "source_row"])
     listed = {(row["subject"], row["external_id"]) for row in sessions}
     found = sorted({(path.subject, _visit_of(path)) for path in files} - listed)
     rows = sessions + [{"subject": subject, "external_id": visit, "symptoms": None,
                         "source_file": None, "source_row": None} for subject, visit in found]
     columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = _frame(rows, columns)
     return frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
 
 
@@ -270,8 +277,7 @@ def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecar
             "metadata": metadata, "source_file": path.path})
     image_columns = ["subject", "visit", "path", "type", "file_size",
                      *(column for column, _ in SCANNER_FIELDS.values()), "metadata", "source_file"]
-    return (pd.DataFrame(images, columns=image_columns),
-            pd.DataFrame(ignored, columns=IGNORED_COLUMNS))
+    return _frame(images, image_columns), _frame(ignored, IGNORED_COLUMNS)
 
 
 def _ignored_reason(path: BidsPath) -> str:
