@@ -1,9 +1,9 @@
 """`flask` commands: seeding, API keys (and, as they arrive, loading and storage)."""
 from flask import Flask
 
-from app.cli import apikey, seed
+from app.cli import apikey, load_bids, seed
 
-COMMANDS = (seed.seed_command, apikey.apikey_group)
+COMMANDS = (seed.seed_command, apikey.apikey_group, load_bids.load_bids_command)
 
 
 def register_commands(app: Flask) -> None:
