@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 NO_SESSION_VISIT = "baseline"
 PARTICIPANTS_TSV, PARTICIPANTS_JSON = "participants.tsv", "participants.json"
 PARTICIPANT_ID, SESSION_ID = "participant_id", "session_id"
+ACQ_TIME = "acq_time"  # sessions.tsv: when the session was acquired (ISO 8601)
 
 
 def _text(value: Any) -> str | None:
@@ -55,7 +56,8 @@ class BidsFrames:
     subjects: external_id (label without ``sub-``), sex, handedness, age_at_baseline (only the
         columns participants.tsv has), metadata (every other participants.tsv column), source_*.
     visits: subject, external_id (session label without ``ses-``, or NO_SESSION_VISIT),
-        symptoms (the sessions.tsv row), days_since_baseline (0, only without sessions), source_*.
+        symptoms (the sessions.tsv row), days_since_baseline (0 without sessions; from
+        sessions.tsv acq_time when it has one, else no such column), source_*.
     images: subject, visit, path (storage_prefix/relative path), type, file_size, manufacturer,
         model, serial, field_strength, metadata (merged sidecars), source_file.
     ignored: one row per NIfTI file that is not an MBID image: subject, visit, path, reason.
@@ -236,6 +238,7 @@ def _visits_frame(sessions: list[dict[str, Any]], files: list[BidsPath], subject
     """Visits: sessions.tsv rows, plus every (subject, session) holding files in a datatype folder.
 
     Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
+    With sessions, days_since_baseline comes from sessions.tsv acq_time when present.
     """
     if not has_sessions:
         return _frame([{"subject": subject, "external_id": NO_SESSION_VISIT,
@@ -249,7 +252,26 @@ def _visits_frame(sessions: list[dict[str, Any]], files: list[BidsPath], subject
                         "source_file": None, "source_row": None} for subject, visit in found]
     columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
     frame = _frame(rows, columns)
-    return frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
+    frame = frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
+    days = _days_since_first_session(frame)
+    return frame if days is None else frame.assign(days_since_baseline=days)
+
+
+def _days_since_first_session(visits: pd.DataFrame) -> pd.Series | None:
+    """Days from each subject's first session, from the BIDS `acq_time` column of sessions.tsv.
+
+    Calendar days between the dates (BIDS shifts dates to anonymise them, never their
+    differences). None when no session has a readable acq_time, so that the column stays out
+    of the frame and days set by someone else are left alone.
+    """
+    times = pd.to_datetime(visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME)),
+                           errors="coerce", format="ISO8601", utc=True).dt.normalize()
+    if not times.notna().any():
+        return None
+    first = times.groupby(visits["subject"]).transform("min")
+    days = (times - first).dt.days
+    return pd.Series([None if pd.isna(day) else int(day) for day in days], index=visits.index,
+                     dtype=object)
 
 
 # ---------------------------------------------------------------------------- images

@@ -116,7 +116,9 @@ def test_every_type_rule(datatype, name, kind):
 # ---------------------------------------------------------------------------- values and mappings
 @pytest.mark.parametrize(("text", "value"), [
     ("12", 12), ("-3", -3), ("500.75", 500.75), ("1e3", 1000.0), ("n/a", None), ("", None),
-    ("  7 ", 7), ("left", "left"), ("inf", "inf"), ("NaN", None), ("01", 1),
+    ("  7 ", 7), ("left", "left"), ("inf", "inf"), ("NaN", None), ("01", "01"), ("0", 0),
+    ("0.25", 0.25), (".5", 0.5), ("-1.5e-3", -0.0015), ("1e400", "1e400"), ("12a", "12a"),
+    ("0x1F", "0x1F"), ("1_000", "1_000"),
 ])
 def test_cells_become_numbers_none_or_text(text, value):
     assert to_value(text) == value
@@ -218,6 +220,25 @@ def test_visits_are_sessions_tsv_rows_plus_sessions_holding_files(tmp_path):
     assert frames.has_sessions is True
 
 
+def test_sessions_tsv_acq_time_gives_days_since_the_first_session(tmp_path):
+    root = write_tree(tmp_path, {
+        "sub-01/sub-01_sessions.tsv": [["session_id", "acq_time"],
+                                       ["ses-2", "1890-03-15T08:00:00"],
+                                       ["ses-1", "1890-01-01T17:30:00"],
+                                       ["ses-3", "n/a"]],
+        "sub-02/sub-02_sessions.tsv": [["session_id", "acq_time"], ["ses-a", "2001-05-05T00:00:00Z"]],
+        "sub-02/ses-b/anat/sub-02_ses-b_T1w.nii.gz": NII,
+    })
+    visits = read_bids(root, storage_prefix="X").visits
+    assert visits[["subject", "external_id", "days_since_baseline"]].values.tolist() == [
+        ["01", "1", 0], ["01", "2", 73], ["01", "3", None], ["02", "a", 0], ["02", "b", None]]
+
+
+def test_without_acq_time_visits_carry_no_days_column(tmp_path):
+    frames = read_bids(small_dataset(tmp_path), storage_prefix="SMALL")
+    assert "days_since_baseline" not in frames.visits.columns
+
+
 def test_images_get_type_path_size_visit_and_scanner(tmp_path):
     frames = read_bids(small_dataset(tmp_path), storage_prefix="SMALL/")
     images = frames.images[["subject", "visit", "path", "type", "file_size", "manufacturer",
@@ -258,7 +279,7 @@ def test_other_nifti_files_are_ignored_and_counted_by_reason(tmp_path):
     # derivatives/, sourcedata/, code/ and dot-files count nowhere
     assert dict(frames.report.ignored) == {"not an MBID image type: anat/T2w": 1,
                                            "not an MBID image type: func/bold": 1}
-    assert frames.report.ignored_examples == {
+    assert frames.report.examples == {
         "not an MBID image type: anat/T2w": ["sub-01/ses-1/anat/sub-01_ses-1_T2w.nii.gz"],
         "not an MBID image type: func/bold": ["sub-01/ses-2/func/sub-01_ses-2_task-nback_bold.nii.gz"]}
 
