@@ -26,18 +26,21 @@ class SidecarIndex:
         for candidates in self._by_folder_suffix.values():
             candidates.sort(key=lambda sidecar: (len(sidecar.name.entities), sidecar.path))
         self._cache: dict[str, dict[str, Any]] = {}
+        # (folder, suffix) -> the sidecars of that folder and its ancestors: files share folders
+        self._in_reach: dict[tuple[str, str], list[BidsPath]] = {}
 
     def __len__(self) -> int:
         return sum(len(candidates) for candidates in self._by_folder_suffix.values())
 
     def applicable(self, data: BidsPath) -> list[str]:
         """Paths of the sidecars that apply to `data`, least specific first."""
-        found = []
-        for folder in _folders_down_to(data.directory):
-            for sidecar in self._by_folder_suffix.get((folder, data.name.suffix), ()):
-                if sidecar.name.matches(data.name):
-                    found.append(sidecar.path)
-        return found
+        reach_key = (data.directory, data.name.suffix)
+        in_reach = self._in_reach.get(reach_key)
+        if in_reach is None:
+            in_reach = self._in_reach[reach_key] = [
+                sidecar for folder in _folders_down_to(data.directory)
+                for sidecar in self._by_folder_suffix.get((folder, data.name.suffix), ())]
+        return [sidecar.path for sidecar in in_reach if sidecar.name.matches(data.name)]
 
     def metadata(self, data: BidsPath) -> dict[str, Any]:
         """The merged sidecar metadata of the data file `data` ({} when none applies)."""
