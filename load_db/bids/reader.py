@@ -184,12 +184,15 @@ def _survey(files: Iterable[str], where) -> _Survey:
             if session is not None:
                 survey.has_sessions = True
         if path.endswith(NIFTI_EXTENSIONS):
-            survey.niftis.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+            kept = survey.niftis
         elif path.endswith(".json"):
-            survey.sidecars.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+            kept = survey.sidecars
         elif (subject is not None and session is None and datatype is None
               and path.endswith(SESSIONS_TSV)):
-            survey.sessions_tsv.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+            kept = survey.sessions_tsv
+        else:
+            continue
+        kept.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
     return survey
 
 
@@ -201,7 +204,9 @@ class _Participants:
     rows: list[dict[str, Any]]
 
 
-def _read_participants(tree: FileTree, files: dict, where, report: LoadReport) -> _Participants | None:
+def _read_participants(tree: FileTree, files: dict, where,
+                       report: LoadReport) -> _Participants | None:
+    """participants.tsv as subject rows, decoded with participants.json `Levels` when present."""
     if PARTICIPANTS_TSV not in files:
         return None
     file = where(PARTICIPANTS_TSV)
@@ -217,10 +222,12 @@ def _read_participants(tree: FileTree, files: dict, where, report: LoadReport) -
     for row_number, row in rows:
         external_id = row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX)
         if external_id in seen:  # sub-01 and 01 are the same participant
-            raise LoadError(f"duplicate participant {external_id!r} (first at row {seen[external_id]})",
+            raise LoadError(f"duplicate participant {external_id!r} "
+                            f"(first at row {seen[external_id]})",
                             file=file, row=row_number, column=PARTICIPANT_ID)
         seen[external_id] = row_number
-        decoded = {column: levels.get(column, {}).get(value, value) for column, value in row.items()}
+        decoded = {column: levels.get(column, {}).get(value, value)
+                   for column, value in row.items()}
         subject = {"external_id": external_id, "source_file": file, "source_row": row_number,
                    "metadata": {column: to_value(decoded[column]) for column in columns
                                 if column not in used}}

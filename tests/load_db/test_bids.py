@@ -226,7 +226,8 @@ def test_sessions_tsv_acq_time_gives_days_since_the_first_session(tmp_path):
                                        ["ses-2", "1890-03-15T08:00:00"],
                                        ["ses-1", "1890-01-01T17:30:00"],
                                        ["ses-3", "n/a"]],
-        "sub-02/sub-02_sessions.tsv": [["session_id", "acq_time"], ["ses-a", "2001-05-05T00:00:00Z"]],
+        "sub-02/sub-02_sessions.tsv": [["session_id", "acq_time"],
+                                       ["ses-a", "2001-05-05T00:00:00Z"]],
         "sub-02/ses-b/anat/sub-02_ses-b_T1w.nii.gz": NII,
     })
     visits = read_bids(root, storage_prefix="X").visits
@@ -273,7 +274,8 @@ def test_other_nifti_files_are_ignored_and_counted_by_reason(tmp_path):
     assert frames.ignored.to_dict("records") == [
         {"subject": "01", "visit": "1", "path": "sub-01/ses-1/anat/sub-01_ses-1_T2w.nii.gz",
          "reason": "not an MBID image type: anat/T2w"},
-        {"subject": "01", "visit": "2", "path": "sub-01/ses-2/func/sub-01_ses-2_task-nback_bold.nii.gz",
+        {"subject": "01", "visit": "2",
+         "path": "sub-01/ses-2/func/sub-01_ses-2_task-nback_bold.nii.gz",
          "reason": "not an MBID image type: func/bold"},
     ]
     # derivatives/, sourcedata/, code/ and dot-files count nowhere
@@ -281,7 +283,8 @@ def test_other_nifti_files_are_ignored_and_counted_by_reason(tmp_path):
                                            "not an MBID image type: func/bold": 1}
     assert frames.report.examples == {
         "not an MBID image type: anat/T2w": ["sub-01/ses-1/anat/sub-01_ses-1_T2w.nii.gz"],
-        "not an MBID image type: func/bold": ["sub-01/ses-2/func/sub-01_ses-2_task-nback_bold.nii.gz"]}
+        "not an MBID image type: func/bold":
+            ["sub-01/ses-2/func/sub-01_ses-2_task-nback_bold.nii.gz"]}
 
 
 def test_sidecar_inheritance_nearer_overrides_key_by_key(tmp_path):
@@ -421,7 +424,8 @@ def test_unparsable_sessions_tsv_names_file_row_and_column(tmp_path, text, row, 
 
 def test_a_trailing_tab_is_not_an_extra_cell():
     columns, rows = parse_tsv("session_id\tscore \nses-1\t3\t\n", "f.tsv")
-    assert (columns, rows) == (["session_id", "score"], [(2, {"session_id": "ses-1", "score": "3"})])
+    assert (columns, rows) == (["session_id", "score"],
+                               [(2, {"session_id": "ses-1", "score": "3"})])
 
 
 def test_a_corrupt_sidecar_names_the_json_file_and_line(tmp_path):
