@@ -106,7 +106,7 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames
     visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions)
 
     sidecars = SidecarIndex(survey.sidecars,
-                            lambda path: parse_json(tree.read_text(path), where(path)))
+                            lambda path: parse_json(_text_of(tree, path, where), where(path)))
     with _without_cyclic_gc():
         images, ignored = _images_frames(survey.niftis, files, sidecars, storage_prefix)
     for reason, path in zip(ignored["reason"], ignored["path"], strict=True):
@@ -127,6 +127,17 @@ def _list_raw_files(tree: FileTree) -> dict[str, int | None]:
     listing = tqdm(tree.files(), desc="listing files", unit=" files", disable=None,
                    leave=False, miniters=PROGRESS_THRESHOLD)
     return {path: size for path, size in listing if not is_skipped(path)}
+
+
+def _text_of(tree: FileTree, path: str, where) -> str:
+    """The text of `path`; a file that cannot be read or decoded is bad input naming it."""
+    try:
+        return tree.read_text(path)
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                        file=where(path)) from None
+    except OSError as exc:
+        raise LoadError(f"cannot be read: {exc.strerror or exc}", file=where(path)) from None
 
 
 def _namer(tree: FileTree):
@@ -210,9 +221,10 @@ def _read_participants(tree: FileTree, files: dict, where,
     if PARTICIPANTS_TSV not in files:
         return None
     file = where(PARTICIPANTS_TSV)
-    columns, rows = parse_tsv(tree.read_text(PARTICIPANTS_TSV), file, required=[PARTICIPANT_ID],
-                              key=PARTICIPANT_ID)
-    levels = (levels_of(parse_json(tree.read_text(PARTICIPANTS_JSON), where(PARTICIPANTS_JSON)))
+    columns, rows = parse_tsv(_text_of(tree, PARTICIPANTS_TSV, where), file,
+                              required=[PARTICIPANT_ID], key=PARTICIPANT_ID)
+    levels = (levels_of(parse_json(_text_of(tree, PARTICIPANTS_JSON, where),
+                                   where(PARTICIPANTS_JSON)))
               if PARTICIPANTS_JSON in files else {})
     roles = {"sex": pick_column(columns, SEX_COLUMNS),
              "handedness": pick_column(columns, HANDEDNESS_COLUMNS),
@@ -269,7 +281,8 @@ def _read_sessions(tree: FileTree, paths: Iterable[BidsPath], where) -> list[dic
     visits = []
     for path in paths:
         file = where(path.path)
-        _, rows = parse_tsv(tree.read_text(path.path), file, required=[SESSION_ID], key=SESSION_ID)
+        _, rows = parse_tsv(_text_of(tree, path.path, where), file, required=[SESSION_ID],
+                            key=SESSION_ID)
         for row_number, row in rows:
             visits.append({
                 "subject": path.subject,

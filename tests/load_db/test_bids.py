@@ -458,6 +458,34 @@ def test_a_session_folder_outside_any_subject_folder_is_refused(tmp_path):
     assert error.message == "session folder 'ses-2' is not inside a subject (sub-*) folder"
 
 
+def test_a_sidecar_that_is_not_utf8_names_it(tmp_path):
+    write_tree(tmp_path, {"sub-01/anat/sub-01_T1w.nii.gz": NII,
+                          "sub-01/anat/sub-01_T1w.json": b'{"Manufacturer": "\xff"}'})
+    error = error_of(tmp_path)
+    assert (error.file, error.message) == (
+        str(tmp_path / "sub-01" / "anat" / "sub-01_T1w.json"),
+        "not UTF-8 text: invalid start byte at byte 18")
+
+
+def test_an_age_that_is_not_a_number_is_left_empty_and_reported(tmp_path):
+    write_tree(tmp_path, {"participants.tsv": [["participant_id", "age_at_scan"],
+                                               ["sub-01", "89+"], ["sub-02", "n/a"]]})
+    frames = read_bids(tmp_path, storage_prefix="X")
+    assert frames.subjects["age_at_baseline"].tolist() == [None, None]
+    assert dict(frames.report.ignored) == \
+        {"participants.tsv: age is not a number (column 'age_at_scan')": 1}
+    assert frames.report.examples == \
+        {"participants.tsv: age is not a number (column 'age_at_scan')": ["row 2: '89+'"]}
+
+
+def test_a_dangling_symlink_is_listed_without_a_size(tmp_path):
+    (tmp_path / "sub-01" / "anat").mkdir(parents=True)
+    (tmp_path / "sub-01" / "anat" / "sub-01_T1w.nii.gz").symlink_to(tmp_path / "annex" / "gone")
+    frames = read_bids(tmp_path, storage_prefix="X")
+    assert frames.images[["path", "file_size"]].values.tolist() == \
+        [["X/sub-01/anat/sub-01_T1w.nii.gz", None]]
+
+
 # ---------------------------------------------------------------------------- real datasets
 def expected_bids(shared_data: Path) -> dict:
     return json.loads((shared_data / "bids" / "expected.json").read_text())
@@ -495,6 +523,17 @@ def test_real_sessions_tsv_columns_become_stripped_symptoms(shared_data):
     first = visits["symptoms"].iloc[0]
     assert (first["CCPT_avg_succ_RT"], first["CCPT_avg_FN_RT"], first["subject_id"]) == \
         (500.7708333333333, None, 1)
+
+
+@pytest.mark.parametrize(("name", "first_subject"), [
+    ("7t_trt", {"external_id": "01", "sex": "female", "handedness": "right",
+                "age_at_baseline": 29.0, "metadata": {"number_of_scans_before": 17}}),
+    ("ds114", {"external_id": "01", "handedness": "left", "metadata": {}}),
+    ("ds001", {"external_id": "01", "sex": "female", "age_at_baseline": 26.0, "metadata": {}}),
+])
+def test_real_participants(shared_data, name, first_subject):
+    subjects = read_bids(shared_data / "bids" / name, storage_prefix=name).subjects
+    assert subjects.drop(columns=["source_file", "source_row"]).iloc[0].to_dict() == first_subject
 
 
 def test_real_sidecar_scanners(shared_data):
