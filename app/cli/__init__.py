@@ -1,10 +1,10 @@
-"""`flask` commands: seeding, API keys (and, as they arrive, loading and storage)."""
+"""`flask` commands: seeding, API keys loading, storage."""
 from flask import Flask
 
-from app.cli import apikey, seed, storage
+from app.cli import apikey, load_bids, seed, storage
 
-COMMANDS = (seed.seed_command, apikey.apikey_group, storage.upload_command,
-            storage.check_storage_command)
+COMMANDS = (seed.seed_command, apikey.apikey_group, load_bids.load_bids_command,
+            storage.upload_command, storage.check_storage_command)
 
 
 def register_commands(app: Flask) -> None:
