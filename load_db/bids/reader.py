@@ -1,0 +1,281 @@
+"""Read a BIDS dataset (any, named by none) into the engine's subject, visit and image frames."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from load_db.bids.entities import (SESSION_PREFIX, SUBJECT_PREFIX, BidsPath, is_skipped,
+                                   is_skipped_folder, parse_path)
+from load_db.bids.mapping import (AGE_COLUMN_PATTERN, AGE_COLUMNS, HANDEDNESS_COLUMNS,
+                                  SEX_COLUMNS, image_type, pick_column, to_handedness, to_sex)
+from load_db.bids.sidecars import SidecarIndex
+from load_db.bids.tree import FileTree, LocalTree
+from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
+from load_db.engine.errors import LoadError
+from load_db.engine.report import LoadReport
+
+log = logging.getLogger(__name__)
+
+# The external_id of the one visit of each subject in a dataset without sessions.
+NO_SESSION_VISIT = "baseline"
+PARTICIPANTS_TSV, PARTICIPANTS_JSON = "participants.tsv", "participants.json"
+PARTICIPANT_ID, SESSION_ID = "participant_id", "session_id"
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() or None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else to_float(str(value))
+
+
+# sidecar key -> (image frame column, how its value is stored): the scanner of the image
+SCANNER_FIELDS = {"Manufacturer": ("manufacturer", _text),
+                  "ManufacturersModelName": ("model", _text),
+                  "DeviceSerialNumber": ("serial", _text),
+                  "MagneticFieldStrength": ("field_strength", _number)}
+# What a subject found only as a sub-* folder gets for the participants.tsv columns it misses.
+UNKNOWN_SUBJECT = {"sex": "unknown", "handedness": "unknown", "age_at_baseline": None}
+IGNORED_COLUMNS = ("subject", "visit", "path", "reason")
+# Walking or reading sidecars of a large tree takes a while: show progress past this many files.
+PROGRESS_THRESHOLD = 20_000
+
+
+@dataclass
+class BidsFrames:
+    """What a BIDS tree holds, in the engine's canonical frames (load_db/engine/frames.py).
+
+    subjects: external_id (label without ``sub-``), sex, handedness, age_at_baseline (only the
+        columns participants.tsv has), metadata (every other participants.tsv column), source_*.
+    visits: subject, external_id (session label without ``ses-``, or NO_SESSION_VISIT),
+        symptoms (the sessions.tsv row), days_since_baseline (0, only without sessions), source_*.
+    images: subject, visit, path (storage_prefix/relative path), type, file_size, manufacturer,
+        model, serial, field_strength, metadata (merged sidecars), source_file.
+    ignored: one row per NIfTI file that is not an MBID image: subject, visit, path, reason.
+    report: a LoadReport whose `ignored` counts those files by reason.
+    """
+
+    subjects: pd.DataFrame
+    visits: pd.DataFrame
+    images: pd.DataFrame
+    ignored: pd.DataFrame
+    report: LoadReport = field(default_factory=LoadReport)
+    has_sessions: bool = False
+
+
+def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames:
+    """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
+
+    Parameters
+    ----------
+    tree
+        The dataset root: a folder, or any FileTree (e.g. one over object storage).
+    storage_prefix
+        The dataset's key prefix in object storage; image paths are ``prefix/relative path``.
+
+    Raises
+    ------
+    LoadError
+        On bad input, naming the file, row and column: a participants.tsv without
+        participant_id or with a repeated id, an unparsable sessions.tsv, a corrupt sidecar,
+        a session folder outside any subject folder.
+    """
+    if not isinstance(tree, FileTree):
+        tree = LocalTree(Path(tree), prune=is_skipped_folder)
+    files = _list_raw_files(tree)
+    where = _namer(tree)
+    paths = {path: parse_path(path) for path in files}
+    _check_layout(paths.values(), where)
+
+    report = LoadReport()
+    participants = _read_participants(tree, files, where, report)
+    sessions = _read_sessions(tree, paths.values(), where)
+    has_sessions = bool(sessions) or any(p.session is not None for p in paths.values())
+
+    folder_subjects = {p.subject for p in paths.values() if p.subject is not None}
+    subjects = _subjects_frame(participants, folder_subjects)
+
+    in_datatype_folders = [p for p in paths.values() if p.subject is not None and p.datatype]
+    visits = _visits_frame(sessions, in_datatype_folders, subjects["external_id"], has_sessions)
+
+    sidecars = SidecarIndex((p for p in paths.values() if p.name.extension == ".json"),
+                            lambda path: parse_json(tree.read_text(path), where(path)))
+    images, ignored = _images_frames([p for p in paths.values() if p.is_nifti], files, sidecars,
+                                     storage_prefix)
+    for reason, path in zip(ignored["reason"], ignored["path"], strict=True):
+        report.ignore(reason, example=path)
+    log.info("%s: %d subjects, %d visits, %d images, %d NIfTI files ignored", tree,
+             len(subjects), len(visits), len(images), len(ignored))
+    return BidsFrames(subjects, visits, images, ignored, report, has_sessions)
+
+
+def _list_raw_files(tree: FileTree) -> dict[str, int | None]:
+    """{relative path: size} of every file of the raw dataset (skipped folders left out)."""
+    listing = tqdm(tree.files(), desc="listing files", unit=" files", disable=None,
+                   leave=False, miniters=PROGRESS_THRESHOLD)
+    return {path: size for path, size in listing if not is_skipped(path)}
+
+
+def _namer(tree: FileTree):
+    """How errors name a file of the tree: its full path when on disk, else its relative path."""
+    root = getattr(tree, "root", None)
+    return (lambda path: str(Path(root) / path)) if root is not None else (lambda path: path)
+
+
+def _check_layout(paths: Iterable[BidsPath], where) -> None:
+    """Refuse files whose folders contradict the BIDS layout."""
+    for path in paths:
+        top = path.path.split("/", 1)[0]
+        if path.subject is None and top.startswith(SESSION_PREFIX) and "/" in path.path:
+            raise LoadError(f"session folder {top!r} is not inside a subject (sub-*) folder",
+                            file=where(path.path))
+
+
+# ---------------------------------------------------------------------------- participants
+@dataclass
+class _Participants:
+    file: str
+    columns: dict[str, str | None]  # role (sex, handedness, age) -> column name
+    rows: list[dict[str, Any]]
+
+
+def _read_participants(tree: FileTree, files: dict, where, report: LoadReport) -> _Participants | None:
+    if PARTICIPANTS_TSV not in files:
+        return None
+    file = where(PARTICIPANTS_TSV)
+    columns, rows = parse_tsv(tree.read_text(PARTICIPANTS_TSV), file, required=[PARTICIPANT_ID],
+                              key=PARTICIPANT_ID)
+    levels = (levels_of(parse_json(tree.read_text(PARTICIPANTS_JSON), where(PARTICIPANTS_JSON)))
+              if PARTICIPANTS_JSON in files else {})
+    roles = {"sex": pick_column(columns, SEX_COLUMNS),
+             "handedness": pick_column(columns, HANDEDNESS_COLUMNS),
+             "age_at_baseline": pick_column(columns, AGE_COLUMNS, AGE_COLUMN_PATTERN)}
+    used = {PARTICIPANT_ID, *filter(None, roles.values())}
+    subjects, seen = [], {}
+    for row_number, row in rows:
+        external_id = row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX)
+        if external_id in seen:  # sub-01 and 01 are the same participant
+            raise LoadError(f"duplicate participant {external_id!r} (first at row {seen[external_id]})",
+                            file=file, row=row_number, column=PARTICIPANT_ID)
+        seen[external_id] = row_number
+        decoded = {column: levels.get(column, {}).get(value, value) for column, value in row.items()}
+        subject = {"external_id": external_id, "source_file": file, "source_row": row_number,
+                   "metadata": {column: to_value(decoded[column]) for column in columns
+                                if column not in used}}
+        if roles["sex"]:
+            subject["sex"] = to_sex(row[roles["sex"]], decoded[roles["sex"]]).value
+        if roles["handedness"]:
+            column = roles["handedness"]
+            subject["handedness"] = to_handedness(row[column], decoded[column]).value
+        if roles["age_at_baseline"]:
+            column = roles["age_at_baseline"]
+            subject["age_at_baseline"] = to_float(row[column])
+            if subject["age_at_baseline"] is None and to_value(row[column]) is not None:
+                report.ignore(f"{PARTICIPANTS_TSV}: age is not a number (column {column!r})",
+                              example=f"row {row_number}: {row[column]!r}")
+        subjects.append(subject)
+    return _Participants(file, roles, subjects)
+
+
+def _subjects_frame(participants: _Participants | None, folder_subjects: set[str]) -> pd.DataFrame:
+    """participants.tsv rows, then subjects found only as sub-* folders, sorted by label."""
+    if participants is None:  # nothing known but the labels: leave every other column alone
+        return pd.DataFrame({"external_id": sorted(folder_subjects), "source_file": None,
+                             "source_row": None})
+    listed = {row["external_id"] for row in participants.rows}
+    # Only the columns participants.tsv has: a column it lacks stays untouched in the database.
+    roles = [role for role, column in participants.columns.items() if column]
+    defaults = {role: UNKNOWN_SUBJECT[role] for role in roles}
+    rows = participants.rows + [
+        {"external_id": label, "source_file": None, "source_row": None, "metadata": {}, **defaults}
+        for label in sorted(folder_subjects - listed)]
+    frame = pd.DataFrame(rows, columns=["external_id", *roles, "metadata", "source_file",
+                                        "source_row"])
+    return frame.sort_values("external_id", kind="stable", ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- sessions / visits
+def _read_sessions(tree: FileTree, paths: Iterable[BidsPath], where) -> list[dict[str, Any]]:
+    """Every row of every sub-*/sub-*_sessions.tsv, as visit rows."""
+    visits = []
+    for path in paths:
+        if not (path.subject is not None and path.session is None and path.datatype is None
+                and path.name.suffix == "sessions" and path.name.extension == ".tsv"):
+            continue
+        file = where(path.path)
+        _, rows = parse_tsv(tree.read_text(path.path), file, required=[SESSION_ID], key=SESSION_ID)
+        for row_number, row in rows:
+            visits.append({
+                "subject": path.subject,
+                "external_id": row[SESSION_ID].removeprefix(SESSION_PREFIX),
+                "symptoms": {column: to_value(value) for column, value in row.items()
+                             if column != SESSION_ID},
+                "source_file": file, "source_row": row_number})
+    return visits
+
+
+def _visit_of(path: BidsPath) -> str:
+    return path.session if path.session is not None else NO_SESSION_VISIT
+
+
+def _visits_frame(sessions: list[dict[str, Any]], files: list[BidsPath], subjects: pd.Series,
+                  has_sessions: bool) -> pd.DataFrame:
+    """Visits: sessions.tsv rows, plus every (subject, session) holding files in a datatype folder.
+
+    Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
+    """
+    if not has_sessions:
+        frame = pd.DataFrame({"subject": subjects, "external_id": NO_SESSION_VISIT,
+                              "days_since_baseline": 0, "symptoms": None, "source_file": None,
+                              "source_row": None})
+        return frame.reset_index(drop=True)
+    listed = {(row["subject"], row["external_id"]) for row in sessions}
+    found = sorted({(path.subject, _visit_of(path)) for path in files} - listed)
+    rows = sessions + [{"subject": subject, "external_id": visit, "symptoms": None,
+                        "source_file": None, "source_row": None} for subject, visit in found]
+    columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- images
+def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecars: SidecarIndex,
+                   storage_prefix: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(images, ignored): every NIfTI file is one or the other."""
+    prefix = storage_prefix.strip("/")
+    images, ignored = [], []
+    for path in tqdm(sorted(niftis, key=lambda p: p.path), desc="reading sidecars",
+                     unit=" images", disable=None if len(niftis) > PROGRESS_THRESHOLD else True,
+                     leave=False):
+        visit = _visit_of(path) if path.subject is not None else None
+        kind = image_type(path.datatype, path.name.suffix, path.name.entities)
+        if kind is None or path.subject is None:
+            ignored.append({"subject": path.subject, "visit": visit, "path": path.path,
+                            "reason": _ignored_reason(path)})
+            continue
+        metadata = sidecars.metadata(path)
+        images.append({
+            "subject": path.subject, "visit": visit,
+            "path": f"{prefix}/{path.path}" if prefix else path.path,
+            "type": kind.value, "file_size": sizes[path.path],
+            **{column: None if metadata.get(key) is None else convert(metadata[key])
+               for key, (column, convert) in SCANNER_FIELDS.items()},
+            "metadata": metadata, "source_file": path.path})
+    image_columns = ["subject", "visit", "path", "type", "file_size",
+                     *(column for column, _ in SCANNER_FIELDS.values()), "metadata", "source_file"]
+    return (pd.DataFrame(images, columns=image_columns),
+            pd.DataFrame(ignored, columns=IGNORED_COLUMNS))
+
+
+def _ignored_reason(path: BidsPath) -> str:
+    if path.subject is None or path.datatype is None:
+        return "NIfTI file outside a subject's datatype folder"
+    return f"not an MBID image type: {path.datatype}/{path.name.suffix}"
+
