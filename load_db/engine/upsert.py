@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,13 +16,13 @@ BATCH_SIZE = 5_000
 
 
 def upsert(session: Session, model: type, rows: Sequence[Mapping[str, Any]], key: Sequence[str],
-           *, scope: Mapping[str, Any] | None = None) -> TableCounts:
+           *, where: ColumnElement[bool] | None = None) -> TableCounts:
     """Insert new rows and update changed ones of `model`, matched on the natural `key`.
 
-    The existing rows are read once (limited to `scope`, equality filters such as
-    ``{"dataset_id": 3}``) to tell inserted, updated and unchanged apart; only new or changed
-    rows are sent, as ``INSERT ... ON CONFLICT (key) DO UPDATE`` in batches. Every row must
-    have the same columns. Never commits: the caller owns the transaction.
+    The existing rows are read once (only those matching `where`, e.g. one dataset's) to tell
+    inserted, updated and unchanged apart; only new or changed rows are sent, as
+    ``INSERT ... ON CONFLICT (key) DO UPDATE`` in batches. Every row must have the same
+    columns. Never commits: the caller owns the transaction.
     """
     if not rows:
         return TableCounts()
@@ -31,8 +31,8 @@ def upsert(session: Session, model: type, rows: Sequence[Mapping[str, Any]], key
     columns = list(rows[0])
     values = [column for column in columns if column not in key]
     query = select(*(table.c[name] for name in key + values))
-    for name, value in (scope or {}).items():
-        query = query.where(table.c[name] == value)
+    if where is not None:
+        query = query.where(where)
     existing = {tuple(row[: len(key)]): tuple(row[len(key):]) for row in session.execute(query)}
 
     counts, changed = TableCounts(), []
