@@ -296,9 +296,10 @@ def write_openpain(root: Path) -> list[Path]:
     w.table("participants.tsv", ("participant_id", "sex", "age", "group"),
             [(f"sub-{p}", sex, "n/a" if age is None else age, group)
              for p, sex, age, group, *_ in OPENPAIN_SUBJECTS], delimiter="\t")
-    w.json("participants.json", {"group": {"Description": "study arm", "Levels": {
-        "healthy": "healthy control", "subacute": "back pain 6-12 weeks",
-        "chronic": "back pain more than 12 weeks"}}})
+    # No "Levels" for group: the BIDS adapter would store their descriptions instead of the codes.
+    w.json("participants.json", {"group": {
+        "Description": "study arm: healthy, subacute (back pain 6-12 weeks) or chronic (more "
+                       "than 12 weeks)"}})
     # Top-level sidecars apply to every matching file below them (BIDS inheritance).
     w.json("T1w.json", {**OPENPAIN_TRIO, "RepetitionTime": 2.5})
     w.json("task-rest_bold.json", {**OPENPAIN_TRIO, "RepetitionTime": 2.5, "TaskName": "rest"})

@@ -1,9 +1,9 @@
 """`flask` commands: seeding, API keys (and, as they arrive, loading and storage)."""
 from flask import Flask
 
-from app.cli import apikey, seed
+from app.cli import apikey, load, seed
 
-COMMANDS = (seed.seed_command, apikey.apikey_group)
+COMMANDS = (seed.seed_command, load.load_command, apikey.apikey_group)
 
 
 def register_commands(app: Flask) -> None:
