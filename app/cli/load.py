@@ -9,7 +9,7 @@ from load_db.engine import run_load
 
 
 @click.command("load")
-@click.argument("dataset", type=click.Choice(sorted(FOLDERS), case_sensitive=False))
+@click.argument("dataset", type=click.Choice(sorted(FOLDERS)))
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder holding the dataset's files (default: data/<its folder>).")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
