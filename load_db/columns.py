@@ -1,4 +1,4 @@
-"""Strict conversion of spreadsheet cells read as strings; a bad cell names its file, row and column.
+"""Strict conversion of cells read as strings; a bad cell names its file, row and column.
 
 Dataset loaders read every cell as a string (load_db.engine.read_table), then turn each column
 into Python values with the pure converters below. A converter raises ValueError on a bad cell;

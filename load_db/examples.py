@@ -388,7 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m load_db.examples", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DATA_DIR,
-                        help=f"folder to write OASIS/, openpain/ and HCP/ into (default: {DATA_DIR})")
+                        help=f"folder to write OASIS/, openpain/ and HCP/ into "
+                             f"(default: {DATA_DIR})")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     write_examples(options.out)

@@ -15,7 +15,8 @@ DEFAULT_DIR = data_dir_of(DATASET)
 
 def load(session: Session, data_dir: Path = DEFAULT_DIR) -> LoadReport:
     """Upsert every HCP T1 image, in its subject's 3T visit; safe to re-run."""
-    return load_frames(session, DATASET, images=read_images(data_dir, storage_prefix(session, DATASET)))
+    images = read_images(data_dir, storage_prefix(session, DATASET))
+    return load_frames(session, DATASET, images=images)
 
 
 if __name__ == "__main__":

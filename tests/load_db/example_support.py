@@ -1,4 +1,4 @@
-"""Helpers shared by the dataset tests: seed, run `flask load` or a load_ script, copy an example."""
+"""Helpers of the dataset tests: seed, run `flask load` or a load_ script, copy an example."""
 from __future__ import annotations
 
 import os

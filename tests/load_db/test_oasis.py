@@ -85,7 +85,8 @@ def test_parse_clinical_id(text, expected):
 
 @pytest.mark.parametrize("text", [
     "OAS30001_ClinicalData", "OAS30001_MR_d0129", "OAS30001_ClinicalData_d",
-    "oas30001_ClinicalData_d0000", "OAS30001_ClinicalData_d0000 extra", "", "OAS20001_ClinicalData_d0000",
+    "oas30001_ClinicalData_d0000", "OAS30001_ClinicalData_d0000 extra", "",
+    "OAS20001_ClinicalData_d0000",
 ])
 def test_parse_clinical_id_rejects(text):
     with pytest.raises(ValueError, match="not an OASIS-3 clinical data ID"):
@@ -117,9 +118,10 @@ def test_to_cdr_rejects(text):
 
 def test_missing_values_stay_unknown_never_the_previous_rows():
     clinical = read_clinical(DATA_DIR / "OASIS").set_index("external_id")
-    assert clinical.loc["OAS30006_ClinicalData_d0000", ["height", "weight"]].tolist() == [62.0, 192.0]
-    assert clinical.loc["OAS30006_ClinicalData_d0512", ["height", "weight"]].tolist() == [None, None]
-    assert clinical.loc["OAS30003_ClinicalData_d0035", ["height", "weight"]].tolist() == [None, 210.0]
+    measured = clinical[["height", "weight"]]
+    assert measured.loc["OAS30006_ClinicalData_d0000"].tolist() == [62.0, 192.0]
+    assert measured.loc["OAS30006_ClinicalData_d0512"].tolist() == [None, None]
+    assert measured.loc["OAS30003_ClinicalData_d0035"].tolist() == [None, 210.0]
     assert clinical.loc["OAS30013_ClinicalData_d0000", ["mmse", "cdr", "dx1"]].tolist() \
         == [None, None, None]
     assert clinical.loc["OAS30013_ClinicalData_d0366", ["mmse", "cdr", "dx1"]].tolist() \
@@ -129,32 +131,55 @@ def test_missing_values_stay_unknown_never_the_previous_rows():
 
 # --- loading the example -----------------------------------------------------------------------
 
-# Every OASIS image of the example and the clinical visit it belongs to (closest on or before).
-IMAGE_VISITS = {
-    "OASIS/bids/sub-OAS30001/ses-d0129/anat/sub-OAS30001_ses-d0129_T1w.nii.gz": "OAS30001_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30001/ses-d0129/dwi/sub-OAS30001_ses-d0129_dwi.nii.gz": "OAS30001_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30001/ses-d0757/anat/sub-OAS30001_ses-d0757_T1w.nii.gz": "OAS30001_ClinicalData_d0339",
-    "OASIS/bids/sub-OAS30002/ses-d0400/anat/sub-OAS30002_ses-d0400_T1w.nii.gz": "OAS30002_ClinicalData_d0400",
-    "OASIS/bids/sub-OAS30002/ses-d0512/anat/sub-OAS30002_ses-d0512_T1w.nii.gz": "OAS30002_ClinicalData_d0400",
-    "OASIS/bids/sub-OAS30003/ses-d0000/anat/sub-OAS30003_ses-d0000_T1w.nii.gz": None,
-    "OASIS/bids/sub-OAS30003/ses-d0420/anat/sub-OAS30003_ses-d0420_T1w.nii.gz": "OAS30003_ClinicalData_d0400",
-    "OASIS/bids/sub-OAS30004/ses-d0000/anat/sub-OAS30004_ses-d0000_T1w.nii.gz": "OAS30004_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30004/ses-d0000/func/sub-OAS30004_ses-d0000_task-rest_run-01_bold.nii.gz": "OAS30004_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30004/ses-d0098/anat/sub-OAS30004_ses-d0098_T1w.nii.gz": "OAS30004_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30004/ses-d0251/anat/sub-OAS30004_ses-d0251_T1w.nii.gz": "OAS30004_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30004/ses-d0613/anat/sub-OAS30004_ses-d0613_T1w.nii.gz": "OAS30004_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30005/ses-d0010/anat/sub-OAS30005_ses-d0010_T1w.nii.gz": "OAS30005_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30007/ses-d0100/anat/sub-OAS30007_ses-d0100_T1w.nii.gz": "OAS30007_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30008/ses-d0200/anat/sub-OAS30008_ses-d0200_T1w.nii.gz": "OAS30008_ClinicalData_d0180",
-    "OASIS/bids/sub-OAS30009/ses-d0400/anat/sub-OAS30009_ses-d0400_T1w.nii.gz": "OAS30009_ClinicalData_d0400",
-    "OASIS/bids/sub-OAS30010/ses-d0000/anat/sub-OAS30010_ses-d0000_T1w.nii.gz": "OAS30010_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30010/ses-d1500/anat/sub-OAS30010_ses-d1500_T1w.nii.gz": "OAS30010_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30011/ses-d0365/anat/sub-OAS30011_ses-d0365_T1w.nii.gz": "OAS30011_ClinicalData_d0000",
-    "OASIS/bids/sub-OAS30012/ses-d0000/anat/sub-OAS30012_ses-d0000_T1w.nii.gz": None,
-    "OASIS/bids/sub-OAS30013/ses-d0366/anat/sub-OAS30013_ses-d0366_run-01_T1w.nii.gz": "OAS30013_ClinicalData_d0366",
-    "OASIS/bids/sub-OAS30013/ses-d0366/anat/sub-OAS30013_ses-d0366_run-02_T1w.nii.gz": "OAS30013_ClinicalData_d0366",
-    "OASIS/bids/sub-OAS30014/ses-d0040/anat/sub-OAS30014_ses-d0040_T1w.nii.gz": "OAS30014_ClinicalData_d0000",
-}
+# (image path under OASIS/bids/, the clinical visit it belongs to or None), for every image.
+IMAGE_VISITS = [
+    ("sub-OAS30001/ses-d0129/anat/sub-OAS30001_ses-d0129_T1w.nii.gz",
+     "OAS30001_ClinicalData_d0000"),
+    ("sub-OAS30001/ses-d0129/dwi/sub-OAS30001_ses-d0129_dwi.nii.gz",
+     "OAS30001_ClinicalData_d0000"),
+    ("sub-OAS30001/ses-d0757/anat/sub-OAS30001_ses-d0757_T1w.nii.gz",
+     "OAS30001_ClinicalData_d0339"),
+    ("sub-OAS30002/ses-d0400/anat/sub-OAS30002_ses-d0400_T1w.nii.gz",
+     "OAS30002_ClinicalData_d0400"),
+    ("sub-OAS30002/ses-d0512/anat/sub-OAS30002_ses-d0512_T1w.nii.gz",
+     "OAS30002_ClinicalData_d0400"),
+    ("sub-OAS30003/ses-d0000/anat/sub-OAS30003_ses-d0000_T1w.nii.gz",
+     None),
+    ("sub-OAS30003/ses-d0420/anat/sub-OAS30003_ses-d0420_T1w.nii.gz",
+     "OAS30003_ClinicalData_d0400"),
+    ("sub-OAS30004/ses-d0000/anat/sub-OAS30004_ses-d0000_T1w.nii.gz",
+     "OAS30004_ClinicalData_d0000"),
+    ("sub-OAS30004/ses-d0000/func/sub-OAS30004_ses-d0000_task-rest_run-01_bold.nii.gz",
+     "OAS30004_ClinicalData_d0000"),
+    ("sub-OAS30004/ses-d0098/anat/sub-OAS30004_ses-d0098_T1w.nii.gz",
+     "OAS30004_ClinicalData_d0000"),
+    ("sub-OAS30004/ses-d0251/anat/sub-OAS30004_ses-d0251_T1w.nii.gz",
+     "OAS30004_ClinicalData_d0000"),
+    ("sub-OAS30004/ses-d0613/anat/sub-OAS30004_ses-d0613_T1w.nii.gz",
+     "OAS30004_ClinicalData_d0000"),
+    ("sub-OAS30005/ses-d0010/anat/sub-OAS30005_ses-d0010_T1w.nii.gz",
+     "OAS30005_ClinicalData_d0000"),
+    ("sub-OAS30007/ses-d0100/anat/sub-OAS30007_ses-d0100_T1w.nii.gz",
+     "OAS30007_ClinicalData_d0000"),
+    ("sub-OAS30008/ses-d0200/anat/sub-OAS30008_ses-d0200_T1w.nii.gz",
+     "OAS30008_ClinicalData_d0180"),
+    ("sub-OAS30009/ses-d0400/anat/sub-OAS30009_ses-d0400_T1w.nii.gz",
+     "OAS30009_ClinicalData_d0400"),
+    ("sub-OAS30010/ses-d0000/anat/sub-OAS30010_ses-d0000_T1w.nii.gz",
+     "OAS30010_ClinicalData_d0000"),
+    ("sub-OAS30010/ses-d1500/anat/sub-OAS30010_ses-d1500_T1w.nii.gz",
+     "OAS30010_ClinicalData_d0000"),
+    ("sub-OAS30011/ses-d0365/anat/sub-OAS30011_ses-d0365_T1w.nii.gz",
+     "OAS30011_ClinicalData_d0000"),
+    ("sub-OAS30012/ses-d0000/anat/sub-OAS30012_ses-d0000_T1w.nii.gz",
+     None),
+    ("sub-OAS30013/ses-d0366/anat/sub-OAS30013_ses-d0366_run-01_T1w.nii.gz",
+     "OAS30013_ClinicalData_d0366"),
+    ("sub-OAS30013/ses-d0366/anat/sub-OAS30013_ses-d0366_run-02_T1w.nii.gz",
+     "OAS30013_ClinicalData_d0366"),
+    ("sub-OAS30014/ses-d0040/anat/sub-OAS30014_ses-d0040_T1w.nii.gz",
+     "OAS30014_ClinicalData_d0000"),
+]
 
 
 def load_oasis(data_dir=None):
@@ -172,7 +197,8 @@ def test_flask_load_oasis_gives_the_exact_rows(app, seeded):
     assert image_types(session, dataset_id) == {"T1": 21, "DWI": 1, "rsfMRI": 1}
     assert count(session, Scanner, Scanner.dataset_id == dataset_id) == 3
     assert count(session, DatasetCondition, DatasetCondition.dataset_id == dataset_id) == 15
-    assert image_visits(session, "OASIS/") == IMAGE_VISITS
+    assert image_visits(session, "OASIS/") == {f"OASIS/bids/{path}": visit
+                                                  for path, visit in IMAGE_VISITS}
 
 
 def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
@@ -211,11 +237,14 @@ def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
     assert visits["OAS30001_ClinicalData_d1106"].days_since_baseline == 1106
     assert visits["OAS30006_ClinicalData_d0512"].bmi is None
     assert visits["OAS30003_ClinicalData_d0035"].bmi is None
-    assert visits["OAS30013_ClinicalData_d0000"].symptoms == {"mmse": None, "cdr": None, "dx1": None}
-    image = session.scalar(select(Image).where(Image.path.endswith("sub-OAS30003_ses-d0000_T1w.nii.gz")))
+    assert visits["OAS30013_ClinicalData_d0000"].symptoms \
+        == {"mmse": None, "cdr": None, "dx1": None}
+    image = session.scalar(select(Image)
+                           .where(Image.path.endswith("sub-OAS30003_ses-d0000_T1w.nii.gz")))
     assert (image.days_since_baseline, image.scanner.model, image.scanner.field_strength) \
         == (0, "Sonata", 1.5)
-    assert image.file_size == (DATA_DIR / "OASIS" / image.path.removeprefix("OASIS/")).stat().st_size
+    on_disk = DATA_DIR / "OASIS" / image.path.removeprefix("OASIS/")
+    assert image.file_size == on_disk.stat().st_size
     labels = dict(session.execute(select(DatasetCondition.source_label,
                                          DatasetCondition.condition_id)).all())
     assert len(labels) == 15 and "cdr 1; dx1 ." in labels

@@ -1,4 +1,4 @@
-"""OpenPain: group mapping, sessions as visits, and loading the bundled example on both databases."""
+"""OpenPain: group mapping, sessions as visits, and loading the bundled example."""
 import pytest
 from sqlalchemy import select
 
@@ -69,7 +69,8 @@ def test_flask_load_openpain_gives_the_exact_rows(app, seeded):
     subject = session.scalar(select(Subject).where(Subject.external_id == "05"))
     assert (subject.sex, subject.age_at_baseline, subject.metadata_json) \
         == ("female", 45.0, {"group": "subacute"})
-    assert session.scalar(select(Subject.age_at_baseline).where(Subject.external_id == "04")) is None
+    no_age = select(Subject.age_at_baseline).where(Subject.external_id == "04")
+    assert session.scalar(no_age) is None
 
     links = image_visits(session, "OpenPain/")
     assert len(links) == 46
@@ -79,7 +80,8 @@ def test_flask_load_openpain_gives_the_exact_rows(app, seeded):
     visit4 = session.scalar(select(Visit).join(Subject).where(Subject.external_id == "06",
                                                               Visit.external_id == "visit4"))
     assert (visit4.days_since_baseline, visit4.images) == (363, [])
-    prisma = session.scalar(select(Image).where(Image.path.endswith("sub-12_ses-visit2_T1w.nii.gz")))
+    prisma = session.scalar(select(Image)
+                            .where(Image.path.endswith("sub-12_ses-visit2_T1w.nii.gz")))
     assert (prisma.scanner.model, prisma.metadata_json["RepetitionTime"]) == ("Prisma_fit", 2.5)
 
 
@@ -96,7 +98,8 @@ def test_loading_twice_changes_nothing(app, seeded):
      "participants.tsv, row 8, column 'group'"),
     ("sub-08/sub-08_sessions.tsv", "ses-visit2\t54\t", "ses-visit2\tday 54\t",
      "sub-08_sessions.tsv, row 3, column 'days_since_interview'"),
-    ("participants.tsv", "participant_id", "id", "participants.tsv, row 1, column 'participant_id'"),
+    ("participants.tsv", "participant_id", "id",
+     "participants.tsv, row 1, column 'participant_id'"),
 ])
 def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, tmp_path,
                                                                   file, old, new, where):
