@@ -179,12 +179,8 @@ def _checked(frame: pd.DataFrame, spec: FrameSpec) -> pd.DataFrame:
 
 def _text(values: pd.Series) -> pd.Series:
     """Strip strings; blank becomes None."""
-    def clean(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return None
-        text = str(value).strip()
-        return text or None
-    return values.map(clean).astype(object)
+    stripped = values.astype("string").str.strip()
+    return stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
 
 
 def _numbers(frame: pd.DataFrame, column: str, frame_name: str) -> pd.Series:
@@ -339,27 +335,9 @@ def link_visits(images: pd.DataFrame, visits: pd.DataFrame, report: LoadReport) 
 
 # --- records ---------------------------------------------------------------------------------
 
-def _records(frame: pd.DataFrame, condition_ids: dict[str, int], **constants: Any) -> list[dict]:
-    """Turn a checked frame into model rows: model column names, Python values, None for blanks."""
+def _records(frame: pd.DataFrame, condition_ids: dict[str, int], **constants: Any) -> pd.DataFrame:
+    """Turn a checked frame into model rows: model column names, condition ids, constants."""
     frame = frame.drop(columns=[c for c in SOURCE_COLUMNS if c in frame.columns])
     if "condition" in frame.columns:
         frame = frame.assign(condition=frame["condition"].map(condition_ids).astype("Int64"))
-    frame = frame.rename(columns=STORED_AS)
-    columns = list(constants) + list(frame.columns)
-    rows = []
-    converters = [_python_value] * len(frame.columns)
-    for values in frame.itertuples(index=False, name=None):
-        rows.append(dict(zip(columns, [*constants.values(),
-                                       *(convert(v) for convert, v in zip(converters, values))])))
-    return rows
-
-
-def _python_value(value: Any) -> Any:
-    """numpy and pandas scalars become plain Python values; missing values become None."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return frame.rename(columns=STORED_AS).assign(**constants)
