@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 NO_SESSION_VISIT = "baseline"
 PARTICIPANTS_TSV, PARTICIPANTS_JSON = "participants.tsv", "participants.json"
 PARTICIPANT_ID, SESSION_ID = "participant_id", "session_id"
+ACQ_TIME = "acq_time"  # sessions.tsv: when the session was acquired (ISO 8601)
 
 
 def _text(value: Any) -> str | None:
@@ -55,7 +56,8 @@ class BidsFrames:
     subjects: external_id (label without ``sub-``), sex, handedness, age_at_baseline (only the
         columns participants.tsv has), metadata (every other participants.tsv column), source_*.
     visits: subject, external_id (session label without ``ses-``, or NO_SESSION_VISIT),
-        symptoms (the sessions.tsv row), days_since_baseline (0, only without sessions), source_*.
+        symptoms (the sessions.tsv row), days_since_baseline (0 without sessions; from
+        sessions.tsv acq_time when it has one, else no such column), source_*.
     images: subject, visit, path (storage_prefix/relative path), type, file_size, manufacturer,
         model, serial, field_strength, metadata (merged sidecars), source_file.
     ignored: one row per NIfTI file that is not an MBID image: subject, visit, path, reason.
@@ -114,6 +116,12 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames
     log.info("%s: %d subjects, %d visits, %d images, %d NIfTI files ignored", tree,
              len(subjects), len(visits), len(images), len(ignored))
     return BidsFrames(subjects, visits, images, ignored, report, has_sessions)
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """A frame of plain Python values: None stays None (not NaN) and ints stay ints, so nothing
+    numpy-typed reaches the database and missing is missing."""
+    return pd.DataFrame(rows, columns=list(columns), dtype=object)
 
 
 def _list_raw_files(tree: FileTree) -> dict[str, int | None]:
@@ -187,8 +195,9 @@ def _read_participants(tree: FileTree, files: dict, where, report: LoadReport) -
 def _subjects_frame(participants: _Participants | None, folder_subjects: set[str]) -> pd.DataFrame:
     """participants.tsv rows, then subjects found only as sub-* folders, sorted by label."""
     if participants is None:  # nothing known but the labels: leave every other column alone
-        return pd.DataFrame({"external_id": sorted(folder_subjects), "source_file": None,
-                             "source_row": None})
+        return _frame([{"external_id": label, "source_file": None, "source_row": None}
+                       for label in sorted(folder_subjects)],
+                      ["external_id", "source_file", "source_row"])
     listed = {row["external_id"] for row in participants.rows}
     # Only the columns participants.tsv has: a column it lacks stays untouched in the database.
     roles = [role for role, column in participants.columns.items() if column]
@@ -196,8 +205,7 @@ def _subjects_frame(participants: _Participants | None, folder_subjects: set[str
     rows = participants.rows + [
         {"external_id": label, "source_file": None, "source_row": None, "metadata": {}, **defaults}
         for label in sorted(folder_subjects - listed)]
-    frame = pd.DataFrame(rows, columns=["external_id", *roles, "metadata", "source_file",
-                                        "source_row"])
+    frame = _frame(rows, ["external_id", *roles, "metadata", "source_file", "source_row"])
     return frame.sort_values("external_id", kind="stable", ignore_index=True)
 
 
@@ -230,19 +238,40 @@ def _visits_frame(sessions: list[dict[str, Any]], files: list[BidsPath], subject
     """Visits: sessions.tsv rows, plus every (subject, session) holding files in a datatype folder.
 
     Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
+    With sessions, days_since_baseline comes from sessions.tsv acq_time when present.
     """
     if not has_sessions:
-        frame = pd.DataFrame({"subject": subjects, "external_id": NO_SESSION_VISIT,
-                              "days_since_baseline": 0, "symptoms": None, "source_file": None,
-                              "source_row": None})
-        return frame.reset_index(drop=True)
+        return _frame([{"subject": subject, "external_id": NO_SESSION_VISIT,
+                        "days_since_baseline": 0, "symptoms": None, "source_file": None,
+                        "source_row": None} for subject in subjects],
+                      ["subject", "external_id", "days_since_baseline", "symptoms", "source_file",
+                       "source_row"])
     listed = {(row["subject"], row["external_id"]) for row in sessions}
     found = sorted({(path.subject, _visit_of(path)) for path in files} - listed)
     rows = sessions + [{"subject": subject, "external_id": visit, "symptoms": None,
                         "source_file": None, "source_row": None} for subject, visit in found]
     columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
+    frame = _frame(rows, columns)
+    frame = frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
+    days = _days_since_first_session(frame)
+    return frame if days is None else frame.assign(days_since_baseline=days)
+
+
+def _days_since_first_session(visits: pd.DataFrame) -> pd.Series | None:
+    """Days from each subject's first session, from the BIDS `acq_time` column of sessions.tsv.
+
+    Calendar days between the dates (BIDS shifts dates to anonymise them, never their
+    differences). None when no session has a readable acq_time, so that the column stays out
+    of the frame and days set by someone else are left alone.
+    """
+    times = pd.to_datetime(visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME)),
+                           errors="coerce", format="ISO8601", utc=True).dt.normalize()
+    if not times.notna().any():
+        return None
+    first = times.groupby(visits["subject"]).transform("min")
+    days = (times - first).dt.days
+    return pd.Series([None if pd.isna(day) else int(day) for day in days], index=visits.index,
+                     dtype=object)
 
 
 # ---------------------------------------------------------------------------- images
@@ -270,8 +299,7 @@ def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecar
             "metadata": metadata, "source_file": path.path})
     image_columns = ["subject", "visit", "path", "type", "file_size",
                      *(column for column, _ in SCANNER_FIELDS.values()), "metadata", "source_file"]
-    return (pd.DataFrame(images, columns=image_columns),
-            pd.DataFrame(ignored, columns=IGNORED_COLUMNS))
+    return _frame(images, image_columns), _frame(ignored, IGNORED_COLUMNS)
 
 
 def _ignored_reason(path: BidsPath) -> str:

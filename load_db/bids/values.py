@@ -11,11 +11,15 @@ from load_db.engine.errors import LoadError
 from load_db.engine.tables import FIRST_DATA_ROW, HEADER_ROW
 
 MISSING = frozenset({"", "n/a", "N/A", "NA", "na", "nan", "NaN"})
-_INTEGER = re.compile(r"[+-]?\d+")
+_INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d*)")
+# A decimal number as people write one; a leading zero ("007", an id or a code) keeps it text.
+_NUMBER = re.compile(r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def to_value(text: str | None) -> Any:
     """Turn a TSV cell into None, int, float or the stripped string. Pure.
+
+    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero.
 
     BIDS writes missing values as ``n/a``; numbers become numbers so that JSON columns
     (symptoms, metadata) can be compared and queried as numbers.
@@ -27,11 +31,10 @@ def to_value(text: str | None) -> Any:
         return None
     if _INTEGER.fullmatch(text):
         return int(text)
-    try:
+    if _NUMBER.fullmatch(text):
         number = float(text)
-    except ValueError:
-        return text
-    return number if math.isfinite(number) else text
+        return number if math.isfinite(number) else text
+    return text
 
 
 def to_float(text: str | None) -> float | None:
