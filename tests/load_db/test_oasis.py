@@ -4,10 +4,10 @@ from sqlalchemy import select
 
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.columns import to_float
+from load_db.columns import from_table, to_float
 from load_db.datasets import data_dir_of, dataset_loader
 from load_db.engine import run_load
-from load_db.OASIS import (bmi, condition_label, get_oasis_dx, parse_clinical_id, read_clinical,
+from load_db.OASIS import (HAND, SEX, bmi, condition_label, get_oasis_dx, parse_clinical_id, read_clinical,
                            session_days, to_cdr)
 from tests.conftest import table_counts
 from tests.load_db.example_support import (copy_example, count, flask_load, image_types,
@@ -127,6 +127,20 @@ def test_missing_values_stay_unknown_never_the_previous_rows():
     assert clinical.loc["OAS30013_ClinicalData_d0366", ["mmse", "cdr", "dx1"]].tolist() \
         == [25, 1.0, "AD Dementia"]
     assert to_float("") is None
+
+
+@pytest.mark.parametrize(("table", "code", "value"), [
+    (SEX, "F", "female"), (SEX, "M", "male"), (SEX, "", "unknown"),
+    (HAND, "R", "right"), (HAND, "L", "left"), (HAND, "B", "ambidextrous"), (HAND, "", "unknown"),
+])
+def test_sex_and_hand_codes(table, code, value):
+    assert from_table(table, empty="unknown")(code) == value
+
+
+@pytest.mark.parametrize(("table", "code"), [(SEX, "f"), (SEX, "U"), (HAND, "A"), (HAND, "right")])
+def test_unknown_sex_or_hand_code_is_an_error(table, code):
+    with pytest.raises(ValueError, match=f"unknown value {code!r}"):
+        from_table(table, empty="unknown")(code)
 
 
 # --- loading the example -----------------------------------------------------------------------
