@@ -29,6 +29,9 @@ $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
+	$(BIN)/flask load OASIS
+	$(BIN)/flask load OpenPain
+	$(BIN)/flask load HCP
 	$(BIN)/flask apikey create demo --replace
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
