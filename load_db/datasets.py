@@ -12,10 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Dataset
 from globals import DATA_DIR
 from load_db.engine import LoadError, LoadReport
 
@@ -57,12 +55,3 @@ def dataset_loader(designation: str) -> Callable[[Session, Path], LoadReport]:
             report.merge(step.load(session, Path(data_dir)))
         return report
     return load
-
-
-def storage_prefix(session: Session, designation: str) -> str:
-    """Return the dataset's object-storage key prefix (one query per load, not per row)."""
-    found = session.execute(select(Dataset.id, Dataset.storage_prefix)
-                            .where(Dataset.designation == designation)).first()
-    if found is None:
-        raise LoadError(f"dataset {designation!r} is not in the database: run `flask seed` first")
-    return found.storage_prefix or designation

@@ -152,16 +152,13 @@ def dataset_prefix(designation: str) -> str:
 
     Needs an app context. Raises UnknownDataset.
     """
-    from sqlalchemy import select
-
     from app.extensions import db
     from app.models import Dataset
 
-    row = db.session.execute(select(Dataset.designation, Dataset.storage_prefix)
-                             .where(Dataset.designation == designation)).first()
-    if row is None:
+    prefix = Dataset.prefix_for(db.session, designation)
+    if prefix is None:
         raise UnknownDataset(f"no dataset {designation!r}: add it to the seed list, run flask seed")
-    return row.storage_prefix or row.designation
+    return prefix
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Dataset
 from load_db.bids.reader import read_bids
 from load_db.bids.tree import FileTree
 from load_db.engine import LoadReport, load_frames
-from load_db.engine.fusion import ConditionMap, dataset_id_for
+from load_db.engine.fusion import ConditionMap, storage_prefix_for
 
 
 def load_bids(session: Session, root: FileTree | Path, dataset: str, *, register: bool = False,
@@ -21,9 +19,7 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *, register
     unknown name fails at once; image paths get the dataset's storage prefix. Never commits.
     The report holds the engine's counts and the NIfTI files the adapter ignored.
     """
-    dataset_id = dataset_id_for(session, dataset, register=register)
-    prefix = session.scalar(select(Dataset.storage_prefix).where(Dataset.id == dataset_id))
-    frames = read_bids(root, storage_prefix=prefix or dataset)
+    frames = read_bids(root, storage_prefix=storage_prefix_for(session, dataset, register=register))
     return load_frames(session, dataset, subjects=frames.subjects, visits=frames.visits,
                        images=frames.images, map_condition=map_condition, register=register,
                        report=frames.report)

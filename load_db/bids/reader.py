@@ -93,9 +93,13 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames
         a session folder outside any subject folder.
     """
     if not isinstance(tree, FileTree):
+        if not Path(tree).is_dir():
+            raise LoadError("no such folder: the BIDS dataset root must be a directory", file=tree)
         tree = LocalTree(Path(tree), prune=is_skipped_folder)
     files = _list_raw_files(tree)
     where = _namer(tree)
+    if not files:
+        raise LoadError("no files found: is this the root of a BIDS dataset?", file=repr(tree))
     with _without_cyclic_gc():
         survey = _survey(files, where)
     report = LoadReport()

@@ -126,6 +126,12 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
     return dataset.id
 
 
+def storage_prefix_for(session: Session, designation: str, *, register: bool = False) -> str:
+    """Return the key prefix of the dataset's files in object storage (see dataset_id_for)."""
+    dataset_id_for(session, designation, register=register)
+    return Dataset.prefix_for(session, designation)
+
+
 # --- checking --------------------------------------------------------------------------------
 
 def _where(frame: pd.DataFrame, position: int, column: str, frame_name: str) -> dict[str, Any]:

@@ -5,8 +5,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from load_db.datasets import data_dir_of, storage_prefix
+from load_db.datasets import data_dir_of
 from load_db.engine import LoadReport, load_frames
+from load_db.engine.fusion import storage_prefix_for
 from load_db.engine.runner import exit_with, script_main
 from load_db.openpain import DATASET, read
 
@@ -15,7 +16,7 @@ DEFAULT_DIR = data_dir_of(DATASET)
 
 def load(session: Session, data_dir: Path = DEFAULT_DIR) -> LoadReport:
     """Upsert every OpenPain T1 and resting-state image; other scans are counted as ignored."""
-    bids = read(data_dir, storage_prefix(session, DATASET))
+    bids = read(data_dir, storage_prefix_for(session, DATASET))
     return load_frames(session, DATASET, images=bids.images, report=bids.report)
 
 
