@@ -221,7 +221,7 @@ class _Participants:
 
 def _read_participants(tree: FileTree, files: dict, where,
                        report: LoadReport) -> _Participants | None:
-    """participants.tsv as subject rows, decoded with participants.json `Levels` when present."""
+    """participants.tsv as subject rows; sex and handedness read through participants.json `Levels`."""
     if PARTICIPANTS_TSV not in files:
         return None
     file = where(PARTICIPANTS_TSV)
@@ -244,8 +244,10 @@ def _read_participants(tree: FileTree, files: dict, where,
         seen[external_id] = row_number
         decoded = {column: levels.get(column, {}).get(value, value)
                    for column, value in row.items()}
+        # metadata keeps the file's own codes (what a dataset's mapping keys on); Levels only
+        # help read the columns MBID-db interprets.
         subject = {"external_id": external_id, "source_file": file, "source_row": row_number,
-                   "metadata": {column: to_value(decoded[column]) for column in columns
+                   "metadata": {column: to_value(row[column]) for column in columns
                                 if column not in used}}
         if roles["sex"]:
             subject["sex"] = to_sex(row[roles["sex"]], decoded[roles["sex"]]).value

@@ -187,14 +187,14 @@ def small_dataset(root: Path) -> Path:
     })
 
 
-def test_participants_give_subjects_with_decoded_levels_and_metadata(tmp_path):
+def test_participants_give_subjects_with_levels_read_and_codes_kept(tmp_path):
     frames = read_bids(small_dataset(tmp_path), storage_prefix="SMALL")
     subjects = frames.subjects.drop(columns="source_file").to_dict("records")
     assert subjects == [
         {"external_id": "01", "sex": "male", "handedness": "right", "age_at_baseline": 30.5,
-         "metadata": {"group": "healthy"}, "source_row": 2},
+         "metadata": {"group": 0}, "source_row": 2},
         {"external_id": "02", "sex": "female", "handedness": "right", "age_at_baseline": None,
-         "metadata": {"group": "chronic"}, "source_row": 3},
+         "metadata": {"group": 1}, "source_row": 3},
         # only a sub-* folder: kept, with nothing known about it
         {"external_id": "03", "sex": "unknown", "handedness": "unknown", "age_at_baseline": None,
          "metadata": {}, "source_row": None},
