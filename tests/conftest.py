@@ -20,14 +20,19 @@ BACKENDS = ("sqlite", "postgresql")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole run, stopped at the end even on failure."""
-    server = PostgresServer().start()
+def _running(server):
+    """Start `server`, hand it out, and stop it whatever happens."""
+    server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, stopped at the end even on failure."""
+    yield from _running(PostgresServer())
 
 
 def _new_database(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
@@ -146,11 +151,7 @@ STORAGE_BACKENDS = ("local", "cos")
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[MotoServer]:
     """One S3 server (moto) for the whole run, stopped at the end even on failure."""
-    server = MotoServer().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _running(MotoServer())
 
 
 def new_bucket(server: MotoServer) -> str:

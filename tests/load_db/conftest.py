@@ -1,10 +1,13 @@
-"""Helpers of the loader tests: tiny BIDS trees written to tmp_path."""
+"""Fixtures and helpers of the loader tests: a seeded database, tiny BIDS trees in tmp_path."""
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
 
 # A file's content: text as is, a dict as JSON, a list of rows (the first one the header) as TSV.
 Content = str | bytes | Mapping[str, Any] | Sequence[Sequence[Any]]
@@ -29,3 +32,11 @@ def write_tree(root: Path, files: Mapping[str, Content]) -> Path:
         else:
             path.write_text(tsv(content))
     return root
+
+
+@pytest.fixture
+def seeded(app, session: Session) -> Session:
+    """The session of a database holding the seed lists."""
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    return session

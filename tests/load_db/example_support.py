@@ -7,20 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Condition, Image, Subject, Visit
 from globals import DATA_DIR, ROOT
-
-
-@pytest.fixture
-def seeded(app, session: Session) -> Session:
-    """The session of a database holding the seed lists."""
-    result = app.test_cli_runner().invoke(args=["seed"])
-    assert result.exit_code == 0, result.output
-    return session
 
 
 def flask_load(app, designation: str, data_dir: Path | None = None, *options: str):
@@ -86,3 +77,29 @@ def replace_in(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, old
     path.write_text(text.replace(old, new, 1))
+
+
+def assert_broken_input_changes_nothing(app, designation: str, folder: str, file: str, old: str,
+                                        new: str, where: str, tmp_path: Path) -> None:
+    """Break one file of an example (old -> new): `flask load` exits 2 naming `where`, and
+    every table keeps its row count."""
+    from tests.conftest import table_counts
+
+    assert flask_load(app, designation).exit_code == 0
+    before = table_counts()
+    data_dir = copy_example(tmp_path, folder)
+    replace_in(data_dir / file, old, new)
+    result = flask_load(app, designation, data_dir)
+    assert result.exit_code == 2, result.output
+    assert where in result.output and "nothing was written" in result.output
+    assert table_counts() == before
+
+
+def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Session,
+                                     cwd: Path, counts: tuple[int, int, int]) -> None:
+    """Every load_ script of the dataset runs from `cwd`; then subjects, visits, images count."""
+    for script in ("load_subject.py", "load_visit.py", "load_image.py"):
+        result = run_script(folder, script, database_url, cwd)
+        assert result.returncode == 0, result.stderr
+    session.expire_all()
+    assert (count(session, Subject), count(session, Visit), count(session, Image)) == counts

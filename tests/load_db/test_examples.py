@@ -9,9 +9,7 @@ from app.models import Dataset, Image, LoadRun, Subject, Visit
 from globals import DATA_DIR
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, WRITERS, write_examples
 from tests.conftest import table_counts
-from tests.load_db.example_support import count, flask_load, seeded
-
-__all__ = ["seeded"]  # a fixture, imported for the tests below
+from tests.load_db.example_support import count, flask_load
 
 EXAMPLES = tuple(WRITERS)  # OASIS, openpain, HCP
 

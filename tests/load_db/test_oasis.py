@@ -7,14 +7,30 @@ from globals import DATA_DIR
 from load_db.columns import from_table, to_float
 from load_db.datasets import data_dir_of, dataset_loader
 from load_db.engine import run_load
-from load_db.OASIS import (HAND, SEX, bmi, condition_label, get_oasis_dx, parse_clinical_id, read_clinical,
-                           session_days, to_cdr)
+from load_db.OASIS import (
+    HAND,
+    SEX,
+    bmi,
+    condition_label,
+    get_oasis_dx,
+    parse_clinical_id,
+    read_clinical,
+    session_days,
+    to_cdr,
+)
 from tests.conftest import table_counts
-from tests.load_db.example_support import (copy_example, count, flask_load, image_types,
-                                           image_visits, replace_in, run_script, seeded,
-                                           visit_conditions, written)
-
-__all__ = ["seeded"]  # a fixture, imported for the tests below
+from tests.load_db.example_support import (
+    assert_scripts_run_from_anywhere,
+    copy_example,
+    count,
+    flask_load,
+    image_types,
+    image_visits,
+    replace_in,
+    run_script,
+    visit_conditions,
+    written,
+)
 
 HC, MCI, AD, DU = ("Healthy Control", "Mild Cognitive Impairment", "Alzheimer's Disease",
                    "Dementia Unspecified")
@@ -321,12 +337,7 @@ def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, t
 
 
 def test_scripts_run_from_any_directory(database_url, app, seeded, tmp_path):
-    session = seeded
-    for script in ("load_subject.py", "load_visit.py", "load_image.py"):
-        result = run_script("OASIS", script, database_url, tmp_path)
-        assert result.returncode == 0, result.stderr
-    session.expire_all()
-    assert (count(session, Subject), count(session, Visit), count(session, Image)) == (14, 24, 23)
+    assert_scripts_run_from_anywhere("OASIS", database_url, seeded, tmp_path, (14, 24, 23))
 
     broken = copy_example(tmp_path, "OASIS")
     replace_in(broken / "OASIS3_clinical_data.csv", "OAS30001_ClinicalData_d0339",

@@ -7,12 +7,16 @@ from globals import DATA_DIR
 from load_db.datasets import data_dir_of, dataset_loader
 from load_db.engine import run_load
 from load_db.openpain import get_openpain_dx, read, subjects_of, visits_of
-from tests.conftest import table_counts
-from tests.load_db.example_support import (copy_example, count, flask_load, image_types,
-                                           image_visits, replace_in, run_script, seeded,
-                                           subject_conditions, written)
-
-__all__ = ["seeded"]  # a fixture, imported for the tests below
+from tests.load_db.example_support import (
+    assert_broken_input_changes_nothing,
+    assert_scripts_run_from_anywhere,
+    count,
+    flask_load,
+    image_types,
+    image_visits,
+    subject_conditions,
+    written,
+)
 
 
 @pytest.mark.parametrize(("group", "designation"), [
@@ -103,20 +107,9 @@ def test_loading_twice_changes_nothing(app, seeded):
 ])
 def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, tmp_path,
                                                                   file, old, new, where):
-    assert flask_load(app, "OpenPain").exit_code == 0
-    before = table_counts()
-    data_dir = copy_example(tmp_path, "openpain")
-    replace_in(data_dir / file, old, new)
-    result = flask_load(app, "OpenPain", data_dir)
-    assert result.exit_code == 2, result.output
-    assert where in result.output and "nothing was written" in result.output
-    assert table_counts() == before
+    assert_broken_input_changes_nothing(app, "OpenPain", "openpain", file, old, new, where,
+                                        tmp_path)
 
 
 def test_scripts_run_from_any_directory(database_url, app, seeded, tmp_path):
-    session = seeded
-    for script in ("load_subject.py", "load_visit.py", "load_image.py"):
-        result = run_script("openpain", script, database_url, tmp_path)
-        assert result.returncode == 0, result.stderr
-    session.expire_all()
-    assert (count(session, Subject), count(session, Visit), count(session, Image)) == (12, 24, 46)
+    assert_scripts_run_from_anywhere("openpain", database_url, seeded, tmp_path, (12, 24, 46))
