@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy.engine import make_url

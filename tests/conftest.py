@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -139,7 +139,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 def table_counts() -> dict[str, int]:
     """Row count of every table, to check that a failed operation changed nothing."""
-    return {table.name: db.session.execute(text(f'SELECT COUNT(*) FROM "{table.name}"')).scalar_one()
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables}
 
 

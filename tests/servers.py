@@ -30,7 +30,8 @@ def free_port() -> int:
 
 
 def _postgres_tool(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
+    debian_builds = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    found = shutil.which(name) or next(iter(debian_builds), None)
     if found is None:
         raise RuntimeError(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
     return found
@@ -76,8 +77,8 @@ class PostgresServer:
     def create_database(self, prefix: str = "mbid_test") -> str:
         """Create a new empty database and return its SQLAlchemy URL."""
         name = f"{prefix}_{next(self._names)}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={POSTGRES_USER} dbname=postgres",
-                             autocommit=True) as connection:
+        dsn = f"host=127.0.0.1 port={self.port} user={POSTGRES_USER} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

@@ -33,7 +33,7 @@ def sha(data: bytes) -> str:
 
 
 def test_put_then_stat_read_open_and_read_text(storage):
-    data = "participant_id\tsex\nsub-01\tF\n".encode()
+    data = b"participant_id\tsex\nsub-01\tF\n"
     put = storage.put("DS/participants.tsv", data)
     assert (put.key, put.size) == ("DS/participants.tsv", 28)
 
