@@ -50,23 +50,21 @@ class LocalTree:
         stack = [("", self.root)]
         while stack:
             relative_dir, directory = stack.pop()
+            prefix = f"{relative_dir}/" if relative_dir else ""
             with os.scandir(directory) as entries:
                 for entry in entries:
-                    relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+                    relative = prefix + entry.name
                     if entry.is_dir(follow_symlinks=False):
                         if self.prune is None or not self.prune(relative):
                             stack.append((relative, entry.path))
                     elif entry.is_file() or entry.is_symlink():
-                        yield relative, _size(entry)
+                        try:  # inline, not a helper: this runs once per file of the tree
+                            size = entry.stat().st_size
+                        except OSError:  # a dangling symlink: the content is elsewhere
+                            size = None
+                        yield relative, size
 
     def read_text(self, path: str) -> str:
         """Return the UTF-8 text of `path` (relative to the root); a BOM is dropped."""
         with open(self._prefix + path, encoding="utf-8-sig") as handle:
             return handle.read()
-
-
-def _size(entry: os.DirEntry) -> int | None:
-    try:
-        return entry.stat().st_size
-    except OSError:  # a dangling symlink: the file exists in the dataset, its content is elsewhere
-        return None
