@@ -141,6 +141,17 @@ def bids_load(database_url: str, root: str, dataset: str) -> dict[str, Any]:
 
 
 @case
+def bids_read(root: str) -> dict[str, Any]:
+    """The BIDS adapter alone (read_bids: files in, frames out), to split load-bids' time
+    between reading the tree and writing the database."""
+    from load_db.bids import read_bids
+
+    start = time.perf_counter()
+    frames = read_bids(root, storage_prefix="bench")
+    return {"seconds": time.perf_counter() - start, "images": len(frames.images)}
+
+
+@case
 def bids_reload(database_url: str, root: str, grown_root: str, dataset: str) -> dict[str, Any]:
     """Load `root`, then time loading it again (nothing changed) and loading `grown_root`
     (the same tree with subjects added): the rows written are all a re-load may cost."""

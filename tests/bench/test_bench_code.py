@@ -76,7 +76,7 @@ def test_synthetic_bids_tree_is_deterministic_and_read_bids_finds_what_it_wrote(
         == (counts.subjects, counts.sessions, counts.images, counts.ignored)
     assert set(frames.images["type"]) == {"T1", "DWI", "rsfMRI", "FieldMap"}
     assert frames.visits["days_since_baseline"].notna().all()
-    assert set(CASES) >= {"bids_floor", "bids_load", "bids_reload", "pybids_layout",
+    assert set(CASES) >= {"bids_floor", "bids_read", "bids_load", "bids_reload", "pybids_layout",
                           "bids2table_index"}
 
 
@@ -86,6 +86,7 @@ def test_bids_cases_load_the_tree_and_a_reload_writes_only_new_rows(tmp_path):
     root, grown_root = str(tmp_path / "tree"), str(tmp_path / "grown")
 
     assert CASES["bids_floor"](root=root)["files"] == counts.files
+    assert CASES["bids_read"](root=root)["images"] == counts.images
     loaded = CASES["bids_load"](database_url=f"sqlite:///{tmp_path / 'load.db'}", root=root,
                                 dataset="BIDS benchmark")
     assert loaded["rows"] == counts.rows
