@@ -94,6 +94,108 @@ def legacy_ingest(database_url: str, subjects: int) -> dict[str, Any]:
     return {"seconds": seconds, "rows": rows}
 
 
+# --- BIDS: `flask load-bids` against the floor, pybids and bids2table -------------------------
+
+def _load_bids_command(app, root: str, dataset: str) -> tuple[float, int]:
+    """Run `flask load-bids ROOT --dataset NAME --register --json` in-process, as a user would.
+
+    Returns the wall time of the command and the rows it wrote (inserted + updated, from its
+    report), so that the figure covers everything the command does, report and load_run too.
+    """
+    runner = app.test_cli_runner()
+    with app.app_context():
+        start = time.perf_counter()
+        result = runner.invoke(args=["load-bids", root, "--dataset", dataset, "--register",
+                                     "--json"], catch_exceptions=False)
+        seconds = time.perf_counter() - start
+    if result.exit_code != 0:
+        raise RuntimeError(f"load-bids exited with {result.exit_code}: {result.output}")
+    report = json.loads(result.output)
+    return seconds, sum(counts["inserted"] + counts["updated"]
+                        for counts in report["tables"].values())
+
+
+@case
+def bids_floor(root: str) -> dict[str, Any]:
+    """The floor: walk the tree with os.walk and json.load every sidecar, nothing else."""
+    import os
+
+    start = time.perf_counter()
+    files = sidecars = 0
+    for folder, _, names in os.walk(root):
+        files += len(names)
+        for name in names:
+            if name.endswith(".json"):
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    json.load(handle)
+                sidecars += 1
+    return {"seconds": time.perf_counter() - start, "files": files, "sidecars": sidecars}
+
+
+@case
+def bids_load(database_url: str, root: str, dataset: str) -> dict[str, Any]:
+    """`flask load-bids` on a freshly seeded database: walk, sidecars, tables, visits, write."""
+    app = _fresh_app(database_url)
+    seconds, written = _load_bids_command(app, root, dataset)
+    return {"seconds": seconds, "rows": written}
+
+
+@case
+def bids_read(root: str) -> dict[str, Any]:
+    """The BIDS adapter alone (read_bids: files in, frames out), to split load-bids' time
+    between reading the tree and writing the database."""
+    from load_db.bids import read_bids
+
+    start = time.perf_counter()
+    frames = read_bids(root, storage_prefix="bench")
+    return {"seconds": time.perf_counter() - start, "images": len(frames.images)}
+
+
+@case
+def bids_reload(database_url: str, root: str, grown_root: str, dataset: str) -> dict[str, Any]:
+    """Load `root`, then time loading it again (nothing changed) and loading `grown_root`
+    (the same tree with subjects added): the rows written are all a re-load may cost."""
+    app = _fresh_app(database_url)
+    _load_bids_command(app, root, dataset)
+    seconds, written = _load_bids_command(app, root, dataset)
+    grown_seconds, grown_written = _load_bids_command(app, grown_root, dataset)
+    return {"seconds": seconds, "written": written, "grown_seconds": grown_seconds,
+            "grown_written": grown_written}
+
+
+@case
+def pybids_layout(root: str, index_metadata: bool) -> dict[str, Any]:
+    """pybids' index: BIDSLayout(root, validate=False), with or without index_metadata."""
+    from bids import BIDSLayout, BIDSLayoutIndexer
+
+    start = time.perf_counter()
+    # pybids 0.22 takes index_metadata only through an explicit indexer.
+    layout = BIDSLayout(root, validate=False,
+                        indexer=BIDSLayoutIndexer(validate=False, index_metadata=index_metadata))
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "files": len(layout.get())}
+
+
+@case
+def bids2table_index(root: str, metadata: bool) -> dict[str, Any]:
+    """bids2table's index (an Arrow table of every subject file); with `metadata`, each file's
+    merged sidecars too, through bids2table's own load_bids_metadata (BIDS inheritance)."""
+    from pathlib import Path
+
+    import bids2table
+
+    start = time.perf_counter()
+    table = bids2table.index_dataset(root)
+    if metadata:
+        base = Path(root)
+        # bids2table 2.x indexes names only; its documented way to get a file's sidecar
+        # metadata is load_bids_metadata, which caches each JSON it reads.
+        sidecars = [bids2table.load_bids_metadata(base / path)
+                    for path in table.column("path").to_pylist()]
+        table = table.append_column("metadata", [[json.dumps(m) for m in sidecars]])
+    return {"seconds": time.perf_counter() - start, "files": table.num_rows}
+
+
 def main(argv: list[str]) -> int:
     """Run one case and print its result with the process's peak memory."""
     name, arguments = argv[0], json.loads(argv[1])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 
@@ -38,6 +38,9 @@ class LocalTree:
     def __init__(self, root: str | Path, prune: Callable[[str], bool] | None = None) -> None:
         self.root = Path(root)
         self.prune = prune
+        # Plain string joins, not pathlib: building a Path per read cost more than the read
+        # itself on trees of tens of thousands of sidecars.
+        self._prefix = os.path.join(str(self.root), "")
 
     def __repr__(self) -> str:
         return f"LocalTree({str(self.root)!r})"
@@ -47,22 +50,21 @@ class LocalTree:
         stack = [("", self.root)]
         while stack:
             relative_dir, directory = stack.pop()
+            prefix = f"{relative_dir}/" if relative_dir else ""
             with os.scandir(directory) as entries:
                 for entry in entries:
-                    relative = f"{relative_dir}/{entry.name}" if relative_dir else entry.name
+                    relative = prefix + entry.name
                     if entry.is_dir(follow_symlinks=False):
                         if self.prune is None or not self.prune(relative):
                             stack.append((relative, entry.path))
                     elif entry.is_file() or entry.is_symlink():
-                        yield relative, _size(entry)
+                        try:  # inline, not a helper: this runs once per file of the tree
+                            size = entry.stat().st_size
+                        except OSError:  # a dangling symlink: the content is elsewhere
+                            size = None
+                        yield relative, size
 
     def read_text(self, path: str) -> str:
         """Return the UTF-8 text of `path` (relative to the root); a BOM is dropped."""
-        return (self.root / PurePosixPath(path)).read_text(encoding="utf-8-sig")
-
-
-def _size(entry: os.DirEntry) -> int | None:
-    try:
-        return entry.stat().st_size
-    except OSError:  # a dangling symlink: the file exists in the dataset, its content is elsewhere
-        return None
+        with open(self._prefix + path, encoding="utf-8-sig") as handle:
+            return handle.read()

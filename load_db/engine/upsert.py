@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, ColumnElement, DateTime, Table, select
+from sqlalchemy import JSON, ColumnElement, DateTime, Table, Text, cast, select
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -53,10 +53,17 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
     key = list(key)
     values = [column for column in frame.columns if column not in key]
 
-    query = select(*(table.c[name] for name in key + values))
+    # JSON columns are read as their stored text and compared as text first (see
+    # _json_differs): decoding every stored document was most of the time of a re-load.
+    json_columns = {name for name in values if isinstance(table.c[name].type, JSON)}
+    query = select(*(cast(table.c[name], Text) if name in json_columns else table.c[name]
+                     for name in key + values))
     if where is not None:
         query = query.where(where)
-    existing = pd.DataFrame(session.execute(query).all(), columns=key + values)
+    # Core execution and plain tuples: the ORM's result rows cost more to build and hand to
+    # pandas than the query itself.
+    existing = pd.DataFrame([tuple(row) for row in session.connection().execute(query).all()],
+                            columns=key + values)
 
     if existing.empty:
         is_new, is_changed = np.ones(len(frame), bool), np.zeros(len(frame), bool)
@@ -65,7 +72,8 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
         is_new = merged["_found"].isna().to_numpy()
         is_changed = np.zeros(len(frame), bool)
         for name in values:
-            is_changed |= _differs(frame[name], merged[name])
+            differs = _json_differs if name in json_columns else _differs
+            is_changed |= differs(frame[name], merged[name])
         is_changed &= ~is_new
     counts = TableCounts(inserted=int(is_new.sum()), updated=int(is_changed.sum()))
     counts.unchanged = len(frame) - counts.inserted - counts.updated
@@ -86,6 +94,21 @@ def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
     return np.fromiter((not (_missing(a) and _missing(b)) and (_missing(a) or _missing(b) or a != b)
                         for a, b in zip(new.tolist(), old.tolist())), bool, len(new))
+
+
+def _json_differs(new: pd.Series, stored: pd.Series) -> np.ndarray:
+    """Element-wise "is the new document different from the stored JSON text".
+
+    The engine stores ``json.dumps(value)``, so an unchanged document has the same text; only
+    where the texts differ (another writer, or PostgreSQL's JSONB, which stores its own
+    normal form) is the stored text decoded and compared as data.
+    """
+    def differs(value: Any, text: Any) -> bool:
+        if _missing(value) or _missing(text):
+            return not (_missing(value) and _missing(text))
+        return json.dumps(value) != text and json.loads(text) != value
+
+    return np.fromiter(map(differs, new.tolist(), stored.tolist()), bool, len(new))
 
 
 def write_rows(session: Session, table: Table, frame: pd.DataFrame, key: Sequence[str],
