@@ -30,8 +30,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    errors.init_app(app, api)  # before api.init_app, which documents and registers the handlers
     api.init_app(app)
-    errors.init_app(app, api)
     auth.init_app(app)
     register_blueprints(api)
     register_commands(app)

@@ -1,9 +1,22 @@
 """The HTTP API under /api/v1: one flask-smorest blueprint per resource family."""
 from flask_smorest import Api
 
-from app.api import health
+from app.api import (
+    conditions,
+    datasets,
+    file_types,
+    health,
+    images,
+    scanners,
+    stats,
+    subjects,
+    visits,
+)
 
-BLUEPRINTS = (health.blp,)
+BLUEPRINTS = (
+    health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
+    visits.blp, images.blp, stats.blp,
+)
 
 
 def register_blueprints(api: Api) -> None:
