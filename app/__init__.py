@@ -20,6 +20,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.extensions import api, db, migrate
 
     app = Flask(__name__, instance_relative_config=False)
+    # JSON fields keep their schema order, the order of the CSV columns too.
+    app.json.sort_keys = False
     app.config.from_mapping(API_SETTINGS)
     app.config.from_mapping(load_config(config_name))
     if overrides:

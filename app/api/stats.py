@@ -99,7 +99,11 @@ class Stats(MethodView):
         return {
             "subjects": totals["subjects"],
             "images": totals["images"],
-            "groups": _counts(images, images.c.dataset, images.c.type, images.c.condition),
+            # Sorted here, not in SQL: string order depends on the database's collation.
+            "groups": sorted(
+                _counts(images, images.c.dataset, images.c.type, images.c.condition),
+                key=lambda group: (group["dataset"], str(group["type"]),
+                                   group["condition"] is None, group["condition"] or "")),
             "sex": _counts(images, images.c.sex),
             "age": ages,
         }

@@ -6,7 +6,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.api.images import ImageSchema, select_images
@@ -63,11 +63,15 @@ def select_subjects(*extra: ColumnElement[Any]) -> Select:
 
 
 def _has_condition(condition_ids: list[int]) -> ColumnElement[bool]:
-    # The subject's own condition, or the condition of any of its visits (which wins per visit).
-    visit_has_it = exists().where(
-        Visit.subject_id == Subject.id, Visit.deleted_at.is_(None),
-        Visit.condition_id.in_(condition_ids))
-    return or_(Subject.condition_id.in_(condition_ids), visit_has_it)
+    """Match subjects with the condition at some visit, or without visits but with it themselves.
+
+    A visit's condition is its own if known, else the subject's (the visit level wins), so a
+    subject whose visits all carry another diagnosis does not match its own subject-level one.
+    """
+    visits = exists().where(Visit.subject_id == Subject.id, Visit.deleted_at.is_(None))
+    visit_has_it = visits.where(
+        func.coalesce(Visit.condition_id, Subject.condition_id).in_(condition_ids))
+    return or_(visit_has_it, and_(~visits, Subject.condition_id.in_(condition_ids)))
 
 
 def _has_image_of_type(image_type: str) -> ColumnElement[bool]:
@@ -122,8 +126,9 @@ class Subjects(MethodView):
     def get(self, args: dict[str, Any]):
         """List subjects matching the filters, a page at a time or (format=csv) all of them.
 
-        condition matches the subject's own condition or that of any of its visits; age_min and
-        age_max apply to the age at baseline; has_type keeps subjects with an image of each
+        condition matches a subject with that condition at any visit (the visit's own, else the
+        subject's), or without visits but with it as its own; age_min and age_max apply to the
+        age at baseline; has_type keeps subjects with an image of each
         given type.
         """
         statement = apply_filters(select_subjects(), args, SUBJECT_FILTERS)
