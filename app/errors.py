@@ -10,6 +10,8 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -87,6 +89,8 @@ def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
     log.exception("unhandled error")
+    # A failed statement leaves the transaction unusable (PostgreSQL) for whoever comes next.
+    db.session.rollback()
     return handle_http_exception(InternalServerError())
 
 

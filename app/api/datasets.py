@@ -86,7 +86,7 @@ class Datasets(MethodView):
         return {**envelope, "items": with_counts(envelope["items"])}
 
 
-@blp.route("/<int(max=9223372036854775807):dataset_id>")
+@blp.route("/<int(max=2147483647):dataset_id>")
 class DatasetById(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, DatasetSchema)

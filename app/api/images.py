@@ -149,7 +149,7 @@ class Images(MethodView):
                            item_schema=ImageSchema)
 
 
-@blp.route("/<int(max=9223372036854775807):image_id>")
+@blp.route("/<int(max=2147483647):image_id>")
 class ImageById(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, ImageDetailSchema)

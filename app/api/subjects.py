@@ -135,7 +135,7 @@ class Subjects(MethodView):
         return page_or_csv(statement, args, resource="subjects", item_schema=SubjectSchema)
 
 
-@blp.route("/<int(max=9223372036854775807):subject_id>")
+@blp.route("/<int(max=2147483647):subject_id>")
 class SubjectById(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, SubjectDetailSchema)

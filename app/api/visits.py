@@ -116,7 +116,7 @@ class Visits(MethodView):
         return page_or_csv(statement, args, resource="visits", item_schema=VisitSchema)
 
 
-@blp.route("/<int(max=9223372036854775807):visit_id>")
+@blp.route("/<int(max=2147483647):visit_id>")
 class VisitById(MethodView):
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
     @blp.response(200, VisitDetailSchema)

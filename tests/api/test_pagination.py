@@ -100,3 +100,13 @@ def test_other_collections_page_the_same_way(world, get):
     visits = get("/visits", per_page=5, page=2).get_json()
     assert [item["external_id"] for item in visits["items"]] == ["d0", "e0"]
     assert visits["total"] == 7
+
+
+def test_the_largest_page_is_empty_not_an_overflow(world, get):
+    body = get("/images", page=1_000_000_000, per_page=1000).get_json()
+    assert (body["items"], body["total"], body["page"]) == ([], 8, 1_000_000_000)
+
+
+def test_largest_ids_are_404_and_beyond_them_too(world, get):
+    assert get(f"/images/{2**31 - 1}").status_code == 404
+    assert get(f"/images/{2**31}").status_code == 404

@@ -11,12 +11,13 @@ from typing import Any
 
 import marshmallow as ma
 from flask_smorest import abort
-from sqlalchemy import ColumnElement, Label, Select, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
 
 from app.extensions import db
 
-# Integers in a cursor must fit 64 bits: SQLite cannot bind anything larger.
-MAX_INT64 = 2**63 - 1
+# Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
+MAX_INTEGER = 2**31 - 1
+MAX_BIG_INTEGER = 2**63 - 1
 
 
 def envelope_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
@@ -107,7 +108,8 @@ def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
         if math.isfinite(value):
             return value
     if python_type is int and isinstance(value, int) and not isinstance(value, bool):
-        if -MAX_INT64 <= value <= MAX_INT64:
+        limit = MAX_BIG_INTEGER if isinstance(column.type, BigInteger) else MAX_INTEGER
+        if -limit <= value <= limit:
             return value
     if python_type is str and isinstance(value, str) and "\x00" not in value:
         return value
