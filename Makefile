@@ -22,15 +22,26 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	touch $@
 
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
+	$(BIN)/flask load OASIS
+	$(BIN)/flask load OpenPain
+	$(BIN)/flask load HCP
 	$(BIN)/flask apikey create demo --replace
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The test suite starts (and always stops) its own PostgreSQL and S3 servers.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (not part of `make test`): QUICK=1 for small sizes. Writes docs/BENCHMARKS.md.
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 from config import load_config
 
@@ -28,6 +30,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config.from_mapping(overrides)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         raise RuntimeError("no database configured: set DATABASE_URL or SQLALCHEMY_DATABASE_URI")
+    _create_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -38,6 +41,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_blueprints(api)
     register_commands(app)
     return app
+
+
+def _create_sqlite_folder(uri: str) -> None:
+    """SQLite creates its file but not the folder: make instance/ on a fresh clone."""
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 from globals import ROOT  # noqa: E402  (kept below the factory it configures)

@@ -19,8 +19,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-# JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+# JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried. Python None
+# is SQL NULL ("no metadata"), not the JSON value null.
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

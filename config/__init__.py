@@ -24,7 +24,8 @@ def config_name(explicit: str | None = None) -> str:
     """Return the configuration to use: `explicit`, else $FLASK_CONFIG, else globals.ENVIRONMENT."""
     name = explicit or os.environ.get("FLASK_CONFIG") or ENVIRONMENT
     if name not in CONFIG_NAMES:
-        raise ConfigError(f"unknown configuration {name!r}: choose one of {', '.join(CONFIG_NAMES)}")
+        raise ConfigError(f"unknown configuration {name!r}: "
+                          f"choose one of {', '.join(CONFIG_NAMES)}")
     return name
 
 
@@ -42,13 +43,15 @@ def _coerce(name: str, raw: str, default: Any) -> Any:
         except json.JSONDecodeError as exc:
             raise ConfigError(f"environment variable {name} must be JSON: {exc}") from exc
         if not isinstance(value, type(default)):
-            raise ConfigError(f"environment variable {name} must be a JSON {type(default).__name__}")
+            raise ConfigError(f"environment variable {name} must be a JSON "
+                              f"{type(default).__name__}")
         return value
     if isinstance(default, int):
         try:
             return int(raw)
         except ValueError as exc:
-            raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+            raise ConfigError(f"environment variable {name} must be an integer, "
+                              f"got {raw!r}") from exc
     return raw
 
 
@@ -70,6 +73,7 @@ def load_config(name: str | None = None, environ: dict[str, str] | None = None) 
             settings[key] = _coerce(key, environ[key], default)
     if environ.get("DATABASE_URL"):
         settings["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
-    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
+    database_url = settings["SQLALCHEMY_DATABASE_URI"]
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     settings["CONFIG_NAME"] = config_name(name)
     return settings

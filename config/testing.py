@@ -12,3 +12,5 @@ BUCKET = "mbid-test"
 COS_CREDENTIALS: dict = {}
 AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
 SERVICE_ENDPOINT = ""
+# Objects larger than this many bytes are uploaded in parts (S3 multipart upload).
+MULTIPART_THRESHOLD = 64 * 1024 * 1024

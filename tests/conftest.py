@@ -1,31 +1,38 @@
 """Fixtures: every database test runs once on SQLite and once on a real PostgreSQL server."""
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
-from tests.servers import PostgresServer
+from app.storage import Storage, storage_from_config
+from tests.servers import MotoServer, PostgresServer
 
 BACKENDS = ("sqlite", "postgresql")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole run, stopped at the end even on failure."""
-    server = PostgresServer().start()
+def _running(server):
+    """Start `server`, hand it out, and stop it whatever happens."""
+    server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run, stopped at the end even on failure."""
+    yield from _running(PostgresServer())
 
 
 def _new_database(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
@@ -132,5 +139,60 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 def table_counts() -> dict[str, int]:
     """Row count of every table, to check that a failed operation changed nothing."""
-    return {table.name: db.session.execute(text(f'SELECT COUNT(*) FROM "{table.name}"')).scalar_one()
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables}
+
+
+# Object storage: moto's S3 server over HTTP is the peer of the `cos` backend.
+
+STORAGE_BACKENDS = ("local", "cos")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoServer]:
+    """One S3 server (moto) for the whole run, stopped at the end even on failure."""
+    yield from _running(MotoServer())
+
+
+def new_bucket(server: MotoServer) -> str:
+    """Create an empty bucket with a fresh name on `server` and return its name."""
+    name = f"mbid-{uuid.uuid4().hex[:16]}"
+    storage_from_config(server.settings(name)).client.create_bucket(Bucket=name)
+    return name
+
+
+def storage_settings(backend: str, request: pytest.FixtureRequest, directory: Path) -> dict:
+    """Settings selecting a fresh, empty storage of `backend` (a folder or a new bucket)."""
+    if backend == "local":
+        return {"STORAGE_BACKEND": "local", "LOCAL_STORAGE_ROOT": str(directory)}
+    server = request.getfixturevalue("s3_server")
+    return server.settings(new_bucket(server))
+
+
+@pytest.fixture(params=STORAGE_BACKENDS)
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """A fresh, empty storage for one test, on each backend (local folder, S3 bucket)."""
+    return storage_from_config(storage_settings(request.param, request, tmp_path / "storage"))
+
+
+@pytest.fixture
+def cos_storage(s3_server: MotoServer) -> Storage:
+    """A fresh, empty bucket on the S3 server, through the `cos` backend."""
+    return storage_from_config(s3_server.settings(new_bucket(s3_server)))
+
+
+@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
+def storage_app(request: pytest.FixtureRequest, database_url: str,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """Like `app`, on each storage backend too: a fresh folder or bucket per test module.
+
+    A module uses it with `@pytest.fixture(scope="module") def app(storage_app): ...`.
+    """
+    settings = storage_settings(request.param, request, tmp_path_factory.mktemp("storage"))
+    application = make_app(database_url, **settings)
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import glob
+import http.server
 import itertools
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
+import time
+import urllib.parse
 from pathlib import Path
 
 import psycopg
@@ -24,7 +30,8 @@ def free_port() -> int:
 
 
 def _postgres_tool(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
+    debian_builds = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    found = shutil.which(name) or next(iter(debian_builds), None)
     if found is None:
         raise RuntimeError(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
     return found
@@ -70,8 +77,8 @@ class PostgresServer:
     def create_database(self, prefix: str = "mbid_test") -> str:
         """Create a new empty database and return its SQLAlchemy URL."""
         name = f"{prefix}_{next(self._names)}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={POSTGRES_USER} dbname=postgres",
-                             autocommit=True) as connection:
+        dsn = f"host=127.0.0.1 port={self.port} user={POSTGRES_USER} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
@@ -83,3 +90,108 @@ class PostgresServer:
                           "-w", "stop")
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
+
+
+class MotoServer:
+    """moto's standalone S3 server in a subprocess, on 127.0.0.1 only: the suite's S3 peer.
+
+    Tests reach it over HTTP through the production client code (ibm_boto3, HMAC keys, endpoint
+    URL). moto accepts any key pair; these are placeholders, not secrets.
+    """
+
+    ACCESS_KEY_ID = "mbid-test-access-key"
+    SECRET_ACCESS_KEY = "mbid-test-secret-key"
+
+    def __init__(self) -> None:
+        self.base = Path(tempfile.mkdtemp(prefix="mbid-s3-"))
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self, timeout: float = 60) -> MotoServer:
+        """Start the server and wait until it answers; return self."""
+        self._log = (self.base / "server.log").open("wb")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        log_text = (self.base / "server.log").read_text(errors="replace")
+        self.stop()
+        raise RuntimeError(f"moto server did not start on port {self.port}:\n{log_text}")
+
+    def credentials(self) -> dict:
+        """COS_CREDENTIALS in the IBM COS HMAC shape, for this server."""
+        return {"cos_hmac_keys": {"access_key_id": self.ACCESS_KEY_ID,
+                                  "secret_access_key": self.SECRET_ACCESS_KEY}}
+
+    def settings(self, bucket: str) -> dict:
+        """The app settings that select this server's `bucket` as the `cos` storage."""
+        return {"STORAGE_BACKEND": "cos", "BUCKET": bucket, "COS_CREDENTIALS": self.credentials(),
+                "SERVICE_ENDPOINT": self.endpoint_url, "AUTH_ENDPOINT": ""}
+
+    def stop(self) -> None:
+        """Stop the server (killing it if it does not exit) and delete its files."""
+        try:
+            if self._process is not None and self._process.poll() is None:
+                self._process.terminate()
+                try:
+                    self._process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self._process.kill()
+                    self._process.wait()
+        finally:
+            if self._log is not None:
+                self._log.close()
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+class IamTokenServer:
+    """A stand-in for IBM Cloud IAM's token endpoint, on 127.0.0.1, for the IAM client path.
+
+    It answers every POST with a bearer token, as IAM answers an API key, and records the form
+    fields it received. moto does not check tokens, so IAM requests reach it as they would COS.
+    """
+
+    TOKEN = "mbid-test-iam-token"
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, list[str]]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                server.requests.append(urllib.parse.parse_qs(body))
+                answer = json.dumps({"access_token": server.TOKEN, "refresh_token": "refresh",
+                                     "token_type": "Bearer", "expires_in": 3600}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args) -> None:  # keep the test output quiet
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/identity/token"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def start(self) -> IamTokenServer:
+        """Serve in a background thread; return self."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()

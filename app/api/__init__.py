@@ -4,6 +4,7 @@ from flask_smorest import Api
 from app.api import (
     conditions,
     datasets,
+    downloads,
     file_types,
     health,
     images,
@@ -15,7 +16,7 @@ from app.api import (
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, stats.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp,
 )
 
 

@@ -1,9 +1,10 @@
-"""`flask` commands: seeding, API keys (and, as they arrive, loading and storage)."""
+"""`flask` commands: seeding, loading, API keys, storage."""
 from flask import Flask
 
-from app.cli import apikey, seed
+from app.cli import apikey, load, load_bids, seed, storage
 
-COMMANDS = (seed.seed_command, apikey.apikey_group)
+COMMANDS = (seed.seed_command, load.load_command, load_bids.load_bids_command,
+            apikey.apikey_group, storage.upload_command, storage.check_storage_command)
 
 
 def register_commands(app: Flask) -> None:

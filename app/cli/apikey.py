@@ -38,7 +38,8 @@ def list_keys() -> None:
         click.echo("no API keys")
     for key in keys:
         state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-        click.echo(f"{key.name}\t{key.token_prefix}...\tcreated {key.created_at:%Y-%m-%d %H:%M}\t{state}")
+        created = f"created {key.created_at:%Y-%m-%d %H:%M}"
+        click.echo(f"{key.name}\t{key.token_prefix}...\t{created}\t{state}")
 
 
 @apikey_group.command("revoke")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import SoftDeleteMixin, TimestampMixin
@@ -29,3 +29,13 @@ class Dataset(TimestampMixin, SoftDeleteMixin, db.Model):
     images: Mapped[list[Image]] = relationship(back_populates="dataset")
     scanners: Mapped[list[Scanner]] = relationship(back_populates="dataset")
     condition_labels: Mapped[list[DatasetCondition]] = relationship(back_populates="dataset")
+
+    @classmethod
+    def prefix_for(cls, session: Session, designation: str) -> str | None:
+        """Return the storage key prefix of dataset `designation` (None when there is none).
+
+        A dataset without a prefix of its own keeps its files under its designation.
+        """
+        row = session.execute(select(cls.designation, cls.storage_prefix)
+                              .where(cls.designation == designation)).first()
+        return None if row is None else (row.storage_prefix or row.designation)

@@ -21,7 +21,8 @@ class Scanner(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
-    manufacturer: Mapped[str] = mapped_column(String(128), default="", server_default="", index=True)
+    manufacturer: Mapped[str] = mapped_column(String(128), default="", server_default="",
+                                              index=True)
     model: Mapped[str] = mapped_column(String(128), default="", server_default="")
     serial: Mapped[str] = mapped_column(String(128), default="", server_default="")
     field_strength: Mapped[float | None] = mapped_column(index=True)

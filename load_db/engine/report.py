@@ -29,8 +29,10 @@ class LoadReport:
 
     tables: dict[str, TableCounts] = field(default_factory=dict)
     ignored: Counter[str] = field(default_factory=Counter)
-    # A few examples per ignored reason (file paths, ids), so a user can go and look.
-    ignored_examples: dict[str, list[str]] = field(default_factory=dict)
+    # Rows that were stored but deserve a look (e.g. an image with no visit before it).
+    notes: Counter[str] = field(default_factory=Counter)
+    # A few examples per reason (file paths, ids), so a user can go and look.
+    examples: dict[str, list[str]] = field(default_factory=dict)
     dry_run: bool = False
 
     MAX_EXAMPLES = 5
@@ -39,24 +41,28 @@ class LoadReport:
         """Add the counts of one write to `table`."""
         self.tables[table] = self.tables.get(table, TableCounts()) + counts
 
+    def _keep_examples(self, reason: str, new_examples: list[str]) -> None:
+        examples = self.examples.setdefault(reason, [])
+        examples.extend(new_examples[: self.MAX_EXAMPLES - len(examples)])
+
     def ignore(self, reason: str, example: str | None = None, count: int = 1) -> None:
-        """Count `count` rows ignored for `reason`, keeping a few examples."""
+        """Count `count` input rows left out for `reason`, keeping a few examples."""
         self.ignored[reason] += count
-        if example is not None:
-            examples = self.ignored_examples.setdefault(reason, [])
-            if len(examples) < self.MAX_EXAMPLES:
-                examples.append(example)
+        self._keep_examples(reason, [example] if example is not None else [])
+
+    def note(self, reason: str, examples: list[str] | None = None, count: int = 1) -> None:
+        """Count `count` stored rows that deserve a look for `reason`."""
+        self.notes[reason] += count
+        self._keep_examples(reason, examples or [])
 
     def merge(self, other: LoadReport) -> None:
         """Fold another report into this one."""
         for table, counts in other.tables.items():
             self.add(table, counts)
-        for reason, count in other.ignored.items():
-            self.ignored[reason] += count
-            for example in other.ignored_examples.get(reason, []):
-                examples = self.ignored_examples.setdefault(reason, [])
-                if len(examples) < self.MAX_EXAMPLES:
-                    examples.append(example)
+        self.ignored.update(other.ignored)
+        self.notes.update(other.notes)
+        for reason, examples in other.examples.items():
+            self._keep_examples(reason, examples)
 
     def counts(self, table: str) -> TableCounts:
         return self.tables.get(table, TableCounts())
@@ -67,7 +73,8 @@ class LoadReport:
             "dry_run": self.dry_run,
             "tables": {name: vars(counts).copy() for name, counts in self.tables.items()},
             "ignored": dict(self.ignored),
-            "ignored_examples": {reason: list(ex) for reason, ex in self.ignored_examples.items()},
+            "notes": dict(self.notes),
+            "examples": {reason: list(examples) for reason, examples in self.examples.items()},
         }
 
     def summary(self) -> str:
@@ -75,8 +82,9 @@ class LoadReport:
         lines = ["dry run: nothing was written"] if self.dry_run else []
         for name, c in self.tables.items():
             lines.append(f"{name}: {c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged")
-        for reason, count in sorted(self.ignored.items()):
-            examples = self.ignored_examples.get(reason)
-            suffix = f" (e.g. {', '.join(examples)})" if examples else ""
-            lines.append(f"ignored {count}: {reason}{suffix}")
+        for label, counter in (("ignored", self.ignored), ("note", self.notes)):
+            for reason, count in sorted(counter.items()):
+                examples = self.examples.get(reason)
+                suffix = f" (e.g. {', '.join(examples)})" if examples else ""
+                lines.append(f"{label} {count}: {reason}{suffix}")
         return "\n".join(lines) or "nothing to load"

@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,13 +19,14 @@ from load_db.engine.report import LoadReport
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[Session, Path], LoadReport]
+# A loader takes the session and its input: a folder, or a tree of files (local or remote).
+Loader = Callable[[Session, Any], LoadReport]
 EXIT_BAD_INPUT = 2
 
 
-def run_load(name: str, load: Loader, directory: Path, *, dataset: str | None = None,
+def run_load(name: str, load: Loader, source: Any, *, dataset: str | None = None,
              dry_run: bool = False) -> LoadReport:
-    """Run `load(session, directory)` as one transaction and record it in load_run.
+    """Run `load(session, source)` as one transaction and record it in load_run.
 
     A dry run does all the work, then rolls back. On any error the transaction is rolled back,
     so the database is exactly as before, and the error propagates.
@@ -32,7 +34,7 @@ def run_load(name: str, load: Loader, directory: Path, *, dataset: str | None = 
     session = db.session
     started = utcnow()
     try:
-        report = load(session, Path(directory))
+        report = load(session, source)
         report.dry_run = dry_run
         if dry_run:
             session.rollback()

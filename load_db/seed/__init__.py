@@ -29,5 +29,6 @@ def read_designations(path: Path) -> list[dict[str, str | None]]:
 def load_master_list(session: Session, model: type, path: Path) -> LoadReport:
     """Upsert every row of the master list at `path` into `model`, keyed on designation."""
     report = LoadReport()
-    report.add(model.__tablename__, upsert(session, model, read_designations(path), ["designation"]))
+    counts = upsert(session, model, read_designations(path), ["designation"])
+    report.add(model.__tablename__, counts)
     return report

@@ -1,16 +1,30 @@
 """The database itself enforces natural keys and enum values, on SQLite and PostgreSQL."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from app.models import (
-    ApiKey, Condition, Dataset, DatasetCondition, FileType, Image, PreprocessTask,
-    PreprocessTaskFile, Scanner, Subject, Visit,
+    ApiKey,
+    Condition,
+    Dataset,
+    DatasetCondition,
+    FileType,
+    Image,
+    PreprocessTask,
+    PreprocessTaskFile,
+    Scanner,
+    Subject,
+    Visit,
 )
 from tests.factories import (
-    make_condition, make_dataset, make_file_type, make_image, make_scanner, make_subject,
+    make_condition,
+    make_dataset,
+    make_file_type,
+    make_image,
+    make_scanner,
+    make_subject,
     make_visit,
 )
 
@@ -130,12 +144,12 @@ def test_orm_refuses_an_unknown_enum_string_before_sending_it(session):
 
 
 def test_timestamps_are_taken_when_the_row_is_written(session):
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     dataset = make_dataset(session)
     session.commit()
     session.refresh(dataset)
     created = dataset.created_at
     if created.tzinfo is None:  # SQLite keeps no zone; values are written in UTC
-        created = created.replace(tzinfo=timezone.utc)
-    assert before <= created <= datetime.now(timezone.utc) + timedelta(seconds=1)
+        created = created.replace(tzinfo=UTC)
+    assert before <= created <= datetime.now(UTC) + timedelta(seconds=1)
     assert dataset.deleted_at is None

@@ -1,0 +1,46 @@
+"""`flask load-bids ROOT --dataset NAME`: load any BIDS dataset in one transaction."""
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import click
+
+from app.cli.errors import load_errors_as_exit_codes
+from app.storage import StorageError, StorageTree, get_storage
+from load_db.bids.load import load_bids
+from load_db.bids.tree import FileTree
+from load_db.engine import run_load
+
+
+@click.command("load-bids")
+@click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--storage-prefix", help="Read the dataset from object storage under this key "
+              "prefix instead of from ROOT on disk (only the small metadata files are read).")
+@click.option("--dataset", "dataset", required=True,
+              help="The dataset's designation in the seed list (e.g. OpenPain).")
+@click.option("--register", is_flag=True,
+              help="Create the dataset when it is not in the seed list instead of stopping.")
+@click.option("--dry-run", is_flag=True, help="Read, check and count everything, then roll back.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: str,
+                      register: bool, dry_run: bool, as_json: bool) -> None:
+    """Load the subjects, visits and images of the BIDS dataset at ROOT into dataset NAME.
+
+    The dataset is read from ROOT on disk, or with --storage-prefix from the configured object
+    storage, with the same result.
+    """
+    if (root is None) == (storage_prefix is None):
+        raise click.UsageError("give either ROOT or --storage-prefix (exactly one)")
+    tree: FileTree | Path = root
+    if storage_prefix is not None:
+        try:
+            tree = StorageTree(get_storage(), storage_prefix)
+        except StorageError as exc:
+            raise click.BadParameter(str(exc), param_hint="--storage-prefix") from exc
+    with load_errors_as_exit_codes():
+        report = run_load("load-bids", partial(load_bids, dataset=dataset, register=register),
+                          tree, dataset=dataset, dry_run=dry_run)
+    click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True) if as_json
+               else report.summary())

@@ -1,0 +1,81 @@
+"""`flask upload` and `flask check-storage`: put a dataset tree in object storage, verify it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from app.storage import StorageError, get_storage
+from load_file.check import compare_tree
+from load_file.upload import DEFAULT_WORKERS, UnknownDataset, dataset_prefix, upload_tree
+
+EXIT_BAD_INPUT = 2
+
+
+def _prefix_for(dataset: str, prefix: str | None) -> str:
+    """The --prefix given, else the dataset's storage prefix from the database."""
+    if prefix is not None:
+        return prefix
+    try:
+        return dataset_prefix(dataset)
+    except UnknownDataset as exc:
+        raise click.BadParameter(str(exc), param_hint="DATASET") from exc
+
+
+source_dir_argument = click.argument(
+    "source_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+prefix_option = click.option(
+    "--prefix", help="Key prefix in storage (default: the dataset's storage prefix).")
+
+
+@click.command("upload")
+@click.argument("dataset")
+@source_dir_argument
+@prefix_option
+@click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True,
+              help="Files uploaded in parallel.")
+@click.option("--multipart-threshold", type=click.IntRange(min=1),
+              help="Upload files larger than this many bytes in parts "
+                   "(default: the MULTIPART_THRESHOLD setting).")
+@click.option("--dry-run", is_flag=True, help="Compare with the storage, upload nothing.")
+@with_appcontext
+def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: int,
+                   multipart_threshold: int | None, dry_run: bool) -> None:
+    """Upload the files of SOURCE_DIR as dataset DATASET; re-run to resume.
+
+    Hidden files and archives are left out and .nii files are stored as .nii.gz. Files already
+    stored with the same size and checksum are skipped. Exits 1 if any file failed.
+    """
+    storage = get_storage()
+    if multipart_threshold is not None:
+        storage.multipart_threshold = multipart_threshold
+    try:
+        report = upload_tree(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
+                             dry_run=dry_run)
+    except (StorageError, OSError) as exc:
+        raise click.ClickException(f"upload failed: {exc}") from exc
+    click.echo(report.summary())
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("check-storage")
+@click.argument("dataset")
+@source_dir_argument
+@prefix_option
+@with_appcontext
+def check_storage_command(dataset: str, source_dir: Path, prefix: str | None) -> None:
+    """Compare SOURCE_DIR with the stored objects of DATASET, file by file.
+
+    Prints each difference (missing, extra, size, checksum, unverified) and exits 1 if any.
+    """
+    try:
+        differences = compare_tree(get_storage(), source_dir, _prefix_for(dataset, prefix))
+    except (StorageError, OSError) as exc:
+        raise click.ClickException(f"check failed: {exc}") from exc
+    for difference in differences:
+        click.echo(str(difference))
+    click.echo(f"{len(differences)} difference(s)")
+    if differences:
+        raise click.exceptions.Exit(1)

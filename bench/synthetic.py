@@ -1,0 +1,62 @@
+"""Deterministic synthetic inputs for the benchmarks (no network, seeded random numbers)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TYPES = np.array(["T1", "DWI", "rsfMRI", "FieldMap"])
+SEXES = np.array(["female", "male"])
+SCANNERS = [("Siemens", "Skyra", "UKB-CHEADLE", 3.0), ("Siemens", "Skyra", "UKB-NEWCASTLE", 3.0),
+            ("Siemens", "Skyra", "UKB-READING", 3.0), ("Siemens", "Skyra", "UKB-BRISTOL", 3.0)]
+CONDITION_LABELS = np.array(["healthy", "healthy", "healthy", "MCI", "AD"])
+
+
+def ukbiobank_frames(subjects: int, visits_per_subject: int = 2, images_per_visit: int = 5,
+                     seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """UK-Biobank-shaped subjects, visits (instances 2 and 3) and images, as canonical frames.
+
+    With the defaults, N subjects give 2N visits and 10N images: 100,000 subjects make the
+    200,000 visits and 1,000,000 images of the full benchmark.
+    """
+    rng = np.random.default_rng(seed)
+    ids = np.char.add("UKB", np.arange(1_000_000, 1_000_000 + subjects).astype(str))
+    subject_frame = pd.DataFrame({
+        "external_id": ids,
+        "sex": SEXES[rng.integers(0, 2, subjects)],
+        "age_at_baseline": np.round(rng.uniform(45, 80, subjects), 1),
+        "education_years": rng.integers(8, 22, subjects).astype(float),
+    })
+    visit_subject = np.repeat(ids, visits_per_subject)
+    instance = np.tile(np.arange(2, 2 + visits_per_subject), subjects)
+    follow_up = rng.integers(700, 2500, subjects * visits_per_subject)
+    days = np.where(instance == 2, 0, follow_up * (instance - 2))
+    visit_frame = pd.DataFrame({
+        "subject": visit_subject,
+        "external_id": np.char.add("instance-", instance.astype(str)),
+        "days_since_baseline": days,
+        "condition": CONDITION_LABELS[rng.integers(0, len(CONDITION_LABELS), len(visit_subject))],
+        "bmi": np.round(rng.normal(27, 4, len(visit_subject)), 1),
+    })
+    count = len(visit_frame) * images_per_visit
+    image_subject = np.repeat(visit_subject, images_per_visit)
+    image_visit = np.repeat(visit_frame["external_id"].to_numpy(), images_per_visit)
+    image_days = np.repeat(days, images_per_visit)
+    kind = TYPES[np.arange(count) % len(TYPES)]
+    serial = np.array([s[2] for s in SCANNERS])[rng.integers(0, len(SCANNERS), count)]
+    paths = ("UKB/" + pd.Series(image_subject) + "/" + pd.Series(image_visit) + "/"
+             + pd.Series(np.arange(count).astype(str)) + "_" + pd.Series(kind) + ".nii.gz")
+    echo = np.round(rng.uniform(0.002, 0.1, count), 4)
+    image_frame = pd.DataFrame({
+        "subject": image_subject,
+        "path": paths.to_numpy(),
+        "days_since_baseline": image_days + rng.integers(0, 3, count),
+        "type": kind,
+        "file_size": rng.integers(1_000_000, 60_000_000, count),
+        "manufacturer": "Siemens", "model": "Skyra", "serial": serial, "field_strength": 3.0,
+        "metadata": [{"EchoTime": float(e), "RepetitionTime": 2.0} for e in echo],
+    })
+    return subject_frame, visit_frame, image_frame
+
+
+UKB_CONDITIONS = {"healthy": "Healthy Control", "MCI": "Mild Cognitive Impairment",
+                  "AD": "Alzheimer's Disease"}

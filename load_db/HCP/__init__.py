@@ -1,0 +1,96 @@
+"""HCP Young Adult: behavioural CSV and T1 files in the release layout, mapped here.
+
+Files in the dataset folder (data/HCP by default):
+- unrestricted_behavioral.csv: Subject, Gender, Age (a band such as 26-30), ...;
+- <Subject>/unprocessed/3T/T1w_MPR1/<Subject>_3T_T1w_MPR1.nii.gz: each subject's T1.
+
+Every HCP-YA participant is a healthy young adult, so the condition is known per subject. The
+3T imaging of a subject is one visit (``<Subject>_3T``, day 0), whether or not it has images.
+"""
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from load_db.columns import convert_column, from_table, source_rows
+from load_db.engine import read_table
+
+DATASET = "HCP"
+BEHAVIOURAL_FILE = "unrestricted_behavioral.csv"
+T1_GLOB = "*/unprocessed/3T/T1w_MPR1/*_3T_T1w_MPR1.nii.gz"
+VISIT_SUFFIX = "_3T"
+
+SEX = {"F": "female", "M": "male"}
+# The unrestricted data gives age in bands only (exact ages are restricted): store the band's
+# middle; HCP-YA recruited ages 22-35, a few were 36-37 at scan time, hence "36+" -> 36.5.
+AGE_BANDS = {"22-25": 23.5, "26-30": 28.0, "31-35": 33.0, "36+": 36.5}
+# HCP-YA has no diagnosis column: every participant was recruited healthy.
+HEALTHY = "healthy volunteer"
+CONDITIONS = {HEALTHY: "Healthy Control"}
+# All HCP-YA 3T imaging was done on one customised Siemens Skyra at Washington University.
+SCANNER = {"manufacturer": "Siemens", "model": "Connectome Skyra", "serial": "",
+           "field_strength": 3.0}
+
+
+def get_hcp_dx(label: str) -> str:
+    """Map HCP's one subject label to a master condition designation (KeyError when unknown)."""
+    return CONDITIONS[label]
+
+
+def visit_of(subject: str) -> str:
+    """The external_id of a subject's one visit, as ConnectomeDB names the 3T session."""
+    return f"{subject}{VISIT_SUFFIX}"
+
+
+def read_behavioural(data_dir: Path) -> pd.DataFrame:
+    """Read the behavioural CSV: Subject (unique), Gender, Age, as strings."""
+    return read_table(Path(data_dir) / BEHAVIOURAL_FILE, required=("Subject", "Gender", "Age"),
+                      key="Subject")
+
+
+def read_subjects(data_dir: Path) -> pd.DataFrame:
+    """The subjects frame: sex, age (band middle), healthy at subject level, band in metadata."""
+    path = Path(data_dir) / BEHAVIOURAL_FILE
+    table = read_behavioural(data_dir)
+    return pd.DataFrame({
+        "external_id": table["Subject"].tolist(),
+        "sex": convert_column(table, "Gender", from_table(SEX, empty="unknown"), path),
+        "age_at_baseline": convert_column(table, "Age", from_table(AGE_BANDS), path),
+        "condition": HEALTHY,
+        "metadata": [{"age_band": band or None} for band in table["Age"]],
+        "source_file": str(path),
+        "source_row": source_rows(table),
+    }, dtype=object)
+
+
+def read_visits(data_dir: Path) -> pd.DataFrame:
+    """The visits frame: one visit per subject of the behavioural CSV, at day 0."""
+    path = Path(data_dir) / BEHAVIOURAL_FILE
+    table = read_behavioural(data_dir)
+    return pd.DataFrame({
+        "subject": table["Subject"].tolist(),
+        "external_id": [visit_of(subject) for subject in table["Subject"]],
+        "days_since_baseline": 0,
+        "source_file": str(path),
+        "source_row": source_rows(table),
+    }, dtype=object)
+
+
+def read_images(data_dir: Path, storage_prefix: str) -> pd.DataFrame:
+    """The images frame: every T1 of the release layout, in its subject's visit."""
+    root = Path(data_dir)
+    files = sorted(root.glob(T1_GLOB))
+    relative = [PurePosixPath(file.relative_to(root).as_posix()) for file in files]
+    subjects = [path.parts[0] for path in relative]
+    prefix = storage_prefix.strip("/")
+    return pd.DataFrame({
+        "subject": subjects,
+        "visit": [visit_of(subject) for subject in subjects],
+        "path": [f"{prefix}/{path}" for path in relative],
+        "type": "T1",
+        "file_size": [file.stat().st_size for file in files],
+        **{column: value for column, value in SCANNER.items()},
+        "source_file": [str(file) for file in files],
+    }, columns=["subject", "visit", "path", "type", "file_size", *SCANNER, "source_file"],
+        dtype=object)

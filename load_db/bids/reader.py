@@ -1,0 +1,376 @@
+"""Read a BIDS dataset (any, named by none) into the engine's subject, visit and image frames."""
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from load_db.bids.entities import (NIFTI_EXTENSIONS, SESSION_PREFIX, SUBJECT_PREFIX, BidsPath,
+                                   is_skipped, is_skipped_folder, locate, parse_name)
+from load_db.bids.mapping import (AGE_COLUMN_PATTERN, AGE_COLUMNS, HANDEDNESS_COLUMNS,
+                                  SEX_COLUMNS, image_type, pick_column, to_handedness, to_sex)
+from load_db.bids.sidecars import SidecarIndex
+from load_db.bids.tree import FileTree, LocalTree
+from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
+from load_db.engine.errors import LoadError
+from load_db.engine.report import LoadReport
+
+log = logging.getLogger(__name__)
+
+# The external_id of the one visit of each subject in a dataset without sessions.
+NO_SESSION_VISIT = "baseline"
+PARTICIPANTS_TSV, PARTICIPANTS_JSON = "participants.tsv", "participants.json"
+SESSIONS_TSV = "_sessions.tsv"  # sub-<label>/sub-<label>_sessions.tsv
+PARTICIPANT_ID, SESSION_ID = "participant_id", "session_id"
+ACQ_TIME = "acq_time"  # sessions.tsv: when the session was acquired (ISO 8601)
+
+
+def _text(value: Any) -> str | None:
+    return str(value).strip() or None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else to_float(str(value))
+
+
+# sidecar key -> (image frame column, how its value is stored): the scanner of the image
+SCANNER_FIELDS = {"Manufacturer": ("manufacturer", _text),
+                  "ManufacturersModelName": ("model", _text),
+                  "DeviceSerialNumber": ("serial", _text),
+                  "MagneticFieldStrength": ("field_strength", _number)}
+# What a subject found only as a sub-* folder gets for the participants.tsv columns it misses.
+UNKNOWN_SUBJECT = {"sex": "unknown", "handedness": "unknown", "age_at_baseline": None}
+IGNORED_COLUMNS = ("subject", "visit", "path", "reason")
+# Walking or reading sidecars of a large tree takes a while: show progress past this many files.
+PROGRESS_THRESHOLD = 20_000
+
+
+@dataclass
+class BidsFrames:
+    """What a BIDS tree holds, in the engine's canonical frames (load_db/engine/frames.py).
+
+    subjects: external_id (label without ``sub-``), sex, handedness, age_at_baseline (only the
+        columns participants.tsv has), metadata (every other participants.tsv column), source_*.
+    visits: subject, external_id (session label without ``ses-``, or NO_SESSION_VISIT),
+        symptoms (the sessions.tsv row), days_since_baseline (0 without sessions; from
+        sessions.tsv acq_time when it has one, else no such column), source_*.
+    images: subject, visit, path (storage_prefix/relative path), type, file_size, manufacturer,
+        model, serial, field_strength, metadata (merged sidecars), source_file.
+    ignored: one row per NIfTI file that is not an MBID image: subject, visit, path, reason.
+    report: a LoadReport whose `ignored` counts those files by reason.
+    """
+
+    subjects: pd.DataFrame
+    visits: pd.DataFrame
+    images: pd.DataFrame
+    ignored: pd.DataFrame
+    report: LoadReport = field(default_factory=LoadReport)
+    has_sessions: bool = False
+
+
+def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames:
+    """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
+
+    Parameters
+    ----------
+    tree
+        The dataset root: a folder, or any FileTree (e.g. one over object storage).
+    storage_prefix
+        The dataset's key prefix in object storage; image paths are ``prefix/relative path``.
+
+    Raises
+    ------
+    LoadError
+        On bad input, naming the file, row and column: a participants.tsv without
+        participant_id or with a repeated id, an unparsable sessions.tsv, a corrupt sidecar,
+        a session folder outside any subject folder.
+    """
+    if not isinstance(tree, FileTree):
+        if not Path(tree).is_dir():
+            raise LoadError("no such folder: the BIDS dataset root must be a directory", file=tree)
+        tree = LocalTree(Path(tree), prune=is_skipped_folder)
+    files = _list_raw_files(tree)
+    where = _namer(tree)
+    if not files:
+        raise LoadError("no files found: is this the root of a BIDS dataset?", file=repr(tree))
+    with _without_cyclic_gc():
+        survey = _survey(files, where)
+    report = LoadReport()
+    participants = _read_participants(tree, files, where, report)
+    sessions = _read_sessions(tree, survey.sessions_tsv, where)
+    has_sessions = bool(sessions) or survey.has_sessions
+    subjects = _subjects_frame(participants, survey.subjects)
+    visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions)
+
+    sidecars = SidecarIndex(survey.sidecars,
+                            lambda path: parse_json(_text_of(tree, path, where), where(path)))
+    with _without_cyclic_gc():
+        images, ignored = _images_frames(survey.niftis, files, sidecars, storage_prefix)
+    for reason, path in zip(ignored["reason"], ignored["path"], strict=True):
+        report.ignore(reason, example=path)
+    log.info("%s: %d subjects, %d visits, %d images, %d NIfTI files ignored", tree,
+             len(subjects), len(visits), len(images), len(ignored))
+    return BidsFrames(subjects, visits, images, ignored, report, has_sessions)
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    """A frame of plain Python values: None stays None (not NaN) and ints stay ints, so nothing
+    numpy-typed reaches the database and missing is missing."""
+    return pd.DataFrame(rows, columns=list(columns), dtype=object)
+
+
+def _list_raw_files(tree: FileTree) -> dict[str, int | None]:
+    """{relative path: size} of every file of the raw dataset (skipped folders left out)."""
+    listing = tqdm(tree.files(), desc="listing files", unit=" files", disable=None,
+                   leave=False, miniters=PROGRESS_THRESHOLD)
+    return {path: size for path, size in listing if not is_skipped(path)}
+
+
+def _text_of(tree: FileTree, path: str, where) -> str:
+    """The text of `path`; a file that cannot be read or decoded is bad input naming it."""
+    try:
+        return tree.read_text(path)
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                        file=where(path)) from None
+    except OSError as exc:
+        raise LoadError(f"cannot be read: {exc.strerror or exc}", file=where(path)) from None
+
+
+def _namer(tree: FileTree):
+    """How errors name a file of the tree: its full path when on disk, else its relative path."""
+    root = getattr(tree, "root", None)
+    return (lambda path: str(Path(root) / path)) if root is not None else (lambda path: path)
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small acyclic objects.
+
+    CPython rescans every live object as allocations pile up, which made reading a UK Biobank
+    sized tree (a million files) take twice as long; plain reference counting still frees
+    everything here.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class _Survey:
+    """What one pass over the file list finds."""
+
+    subjects: set[str] = field(default_factory=set)        # sub-* folder labels
+    visits: set[tuple[str, str]] = field(default_factory=set)  # (subject, visit) with data files
+    niftis: list[BidsPath] = field(default_factory=list)
+    sidecars: list[BidsPath] = field(default_factory=list)
+    sessions_tsv: list[BidsPath] = field(default_factory=list)
+    has_sessions: bool = False
+
+
+def _survey(files: Iterable[str], where) -> _Survey:
+    """Sort the files of the tree in one pass; only NIfTI, JSON and sessions.tsv names are parsed.
+
+    Raises LoadError for a session folder outside any subject folder.
+    """
+    survey = _Survey()
+    for path in files:
+        subject, session, datatype = location = locate(path)
+        if subject is None:
+            top, slash, _ = path.partition("/")
+            if slash and top.startswith(SESSION_PREFIX):
+                raise LoadError(f"session folder {top!r} is not inside a subject (sub-*) folder",
+                                file=where(path))
+        else:
+            survey.subjects.add(subject)
+            if datatype is not None:
+                survey.visits.add((subject, NO_SESSION_VISIT if session is None else session))
+            if session is not None:
+                survey.has_sessions = True
+        if path.endswith(NIFTI_EXTENSIONS):
+            kept = survey.niftis
+        elif path.endswith(".json"):
+            kept = survey.sidecars
+        elif (subject is not None and session is None and datatype is None
+              and path.endswith(SESSIONS_TSV)):
+            kept = survey.sessions_tsv
+        else:
+            continue
+        kept.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+    return survey
+
+
+# ---------------------------------------------------------------------------- participants
+@dataclass
+class _Participants:
+    file: str
+    columns: dict[str, str | None]  # role (sex, handedness, age) -> column name
+    rows: list[dict[str, Any]]
+
+
+def _read_participants(tree: FileTree, files: dict, where,
+                       report: LoadReport) -> _Participants | None:
+    """participants.tsv as subject rows; sex and handedness read through participants.json `Levels`."""
+    if PARTICIPANTS_TSV not in files:
+        return None
+    file = where(PARTICIPANTS_TSV)
+    columns, rows = parse_tsv(_text_of(tree, PARTICIPANTS_TSV, where), file,
+                              required=[PARTICIPANT_ID], key=PARTICIPANT_ID)
+    levels = (levels_of(parse_json(_text_of(tree, PARTICIPANTS_JSON, where),
+                                   where(PARTICIPANTS_JSON)))
+              if PARTICIPANTS_JSON in files else {})
+    roles = {"sex": pick_column(columns, SEX_COLUMNS),
+             "handedness": pick_column(columns, HANDEDNESS_COLUMNS),
+             "age_at_baseline": pick_column(columns, AGE_COLUMNS, AGE_COLUMN_PATTERN)}
+    used = {PARTICIPANT_ID, *filter(None, roles.values())}
+    subjects, seen = [], {}
+    for row_number, row in rows:
+        external_id = row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX)
+        if external_id in seen:  # sub-01 and 01 are the same participant
+            raise LoadError(f"duplicate participant {external_id!r} "
+                            f"(first at row {seen[external_id]})",
+                            file=file, row=row_number, column=PARTICIPANT_ID)
+        seen[external_id] = row_number
+        decoded = {column: levels.get(column, {}).get(value, value)
+                   for column, value in row.items()}
+        # metadata keeps the file's own codes (what a dataset's mapping keys on); Levels only
+        # help read the columns MBID-db interprets.
+        subject = {"external_id": external_id, "source_file": file, "source_row": row_number,
+                   "metadata": {column: to_value(row[column]) for column in columns
+                                if column not in used}}
+        if roles["sex"]:
+            subject["sex"] = to_sex(row[roles["sex"]], decoded[roles["sex"]]).value
+        if roles["handedness"]:
+            column = roles["handedness"]
+            subject["handedness"] = to_handedness(row[column], decoded[column]).value
+        if roles["age_at_baseline"]:
+            column = roles["age_at_baseline"]
+            subject["age_at_baseline"] = to_float(row[column])
+            if subject["age_at_baseline"] is None and to_value(row[column]) is not None:
+                report.ignore(f"{PARTICIPANTS_TSV}: age is not a number (column {column!r})",
+                              example=f"row {row_number}: {row[column]!r}")
+        subjects.append(subject)
+    return _Participants(file, roles, subjects)
+
+
+def _subjects_frame(participants: _Participants | None, folder_subjects: set[str]) -> pd.DataFrame:
+    """participants.tsv rows, then subjects found only as sub-* folders, sorted by label."""
+    if participants is None:  # nothing known but the labels: leave every other column alone
+        return _frame([{"external_id": label, "source_file": None, "source_row": None}
+                       for label in sorted(folder_subjects)],
+                      ["external_id", "source_file", "source_row"])
+    listed = {row["external_id"] for row in participants.rows}
+    # Only the columns participants.tsv has: a column it lacks stays untouched in the database.
+    roles = [role for role, column in participants.columns.items() if column]
+    defaults = {role: UNKNOWN_SUBJECT[role] for role in roles}
+    rows = participants.rows + [
+        {"external_id": label, "source_file": None, "source_row": None, "metadata": {}, **defaults}
+        for label in sorted(folder_subjects - listed)]
+    frame = _frame(rows, ["external_id", *roles, "metadata", "source_file", "source_row"])
+    return frame.sort_values("external_id", kind="stable", ignore_index=True)
+
+
+# ---------------------------------------------------------------------------- sessions / visits
+def _read_sessions(tree: FileTree, paths: Iterable[BidsPath], where) -> list[dict[str, Any]]:
+    """Every row of every sub-*/sub-*_sessions.tsv, as visit rows."""
+    visits = []
+    for path in paths:
+        file = where(path.path)
+        _, rows = parse_tsv(_text_of(tree, path.path, where), file, required=[SESSION_ID],
+                            key=SESSION_ID)
+        for row_number, row in rows:
+            visits.append({
+                "subject": path.subject,
+                "external_id": row[SESSION_ID].removeprefix(SESSION_PREFIX),
+                "symptoms": {column: to_value(value) for column, value in row.items()
+                             if column != SESSION_ID},
+                "source_file": file, "source_row": row_number})
+    return visits
+
+
+def _visits_frame(sessions: list[dict[str, Any]], with_files: set[tuple[str, str]],
+                  subjects: pd.Series, has_sessions: bool) -> pd.DataFrame:
+    """Visits: sessions.tsv rows, plus every (subject, session) holding files in a datatype folder.
+
+    Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
+    With sessions, days_since_baseline comes from sessions.tsv acq_time when present.
+    """
+    if not has_sessions:
+        return _frame([{"subject": subject, "external_id": NO_SESSION_VISIT,
+                        "days_since_baseline": 0, "symptoms": None, "source_file": None,
+                        "source_row": None} for subject in subjects],
+                      ["subject", "external_id", "days_since_baseline", "symptoms", "source_file",
+                       "source_row"])
+    listed = {(row["subject"], row["external_id"]) for row in sessions}
+    found = sorted(with_files - listed)
+    rows = sessions + [{"subject": subject, "external_id": visit, "symptoms": None,
+                        "source_file": None, "source_row": None} for subject, visit in found]
+    columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
+    frame = _frame(rows, columns)
+    frame = frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
+    days = _days_since_first_session(frame)
+    return frame if days is None else frame.assign(days_since_baseline=days)
+
+
+def _days_since_first_session(visits: pd.DataFrame) -> pd.Series | None:
+    """Days from each subject's first session, from the BIDS `acq_time` column of sessions.tsv.
+
+    Calendar days between the dates (BIDS shifts dates to anonymise them, never their
+    differences). None when no session has a readable acq_time, so that the column stays out
+    of the frame and days set by someone else are left alone.
+    """
+    times = pd.to_datetime(visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME)),
+                           errors="coerce", format="ISO8601", utc=True).dt.normalize()
+    if not times.notna().any():
+        return None
+    first = times.groupby(visits["subject"]).transform("min")
+    days = (times - first).dt.days
+    return pd.Series([None if pd.isna(day) else int(day) for day in days], index=visits.index,
+                     dtype=object)
+
+
+# ---------------------------------------------------------------------------- images
+def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecars: SidecarIndex,
+                   storage_prefix: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(images, ignored): every NIfTI file is one or the other."""
+    prefix = storage_prefix.strip("/")
+    images, ignored = [], []
+    for path in tqdm(sorted(niftis, key=lambda p: p.path), desc="reading sidecars",
+                     unit=" images", disable=None if len(niftis) > PROGRESS_THRESHOLD else True,
+                     leave=False):
+        visit = (None if path.subject is None
+                 else NO_SESSION_VISIT if path.session is None else path.session)
+        kind = image_type(path.datatype, path.name.suffix, path.name.entities)
+        if kind is None or path.subject is None:
+            ignored.append({"subject": path.subject, "visit": visit, "path": path.path,
+                            "reason": _ignored_reason(path)})
+            continue
+        metadata = sidecars.metadata(path)
+        images.append({
+            "subject": path.subject, "visit": visit,
+            "path": f"{prefix}/{path.path}" if prefix else path.path,
+            "type": kind.value, "file_size": sizes[path.path],
+            **{column: None if metadata.get(key) is None else convert(metadata[key])
+               for key, (column, convert) in SCANNER_FIELDS.items()},
+            "metadata": metadata, "source_file": path.path})
+    image_columns = ["subject", "visit", "path", "type", "file_size",
+                     *(column for column, _ in SCANNER_FIELDS.values()), "metadata", "source_file"]
+    return _frame(images, image_columns), _frame(ignored, IGNORED_COLUMNS)
+
+
+def _ignored_reason(path: BidsPath) -> str:
+    if path.subject is None or path.datatype is None:
+        return "NIfTI file outside a subject's datatype folder"
+    return f"not an MBID image type: {path.datatype}/{path.name.suffix}"
+

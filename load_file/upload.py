@@ -1,0 +1,194 @@
+"""Upload a dataset tree to object storage: parallel, retried, resumable, with a report.
+
+Run as `flask upload DATASET SOURCE_DIR` or `python load_file/upload.py DATASET SOURCE_DIR`.
+A file whose object already exists with the same size and SHA-256 is skipped, so an interrupted
+upload is resumed by running it again.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from tqdm import tqdm
+
+from app.storage import ObjectNotFound, Storage, StorageError, TransientStorageError
+from load_file.tree import SourceFile, plan_tree, prepared
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+DEFAULT_WORKERS = 4
+DEFAULT_ATTEMPTS = 3
+
+
+class UnknownDataset(LookupError):
+    """No dataset has that designation."""
+
+
+@dataclass
+class UploadReport:
+    """What an upload did: keys uploaded, skipped (already present), failed, files ignored."""
+
+    uploaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    ignored: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when no file failed."""
+        return not self.failed
+
+    def summary(self) -> str:
+        """Return the report as lines of text, failures with their reasons."""
+        verb = "to upload" if self.dry_run else "uploaded"
+        lines = [f"{verb}: {len(self.uploaded)}, skipped (already present): {len(self.skipped)}, "
+                 f"ignored (hidden files, archives): {len(self.ignored)}, "
+                 f"failed: {len(self.failed)}"]
+        lines += [f"  failed {key}: {reason}" for key, reason in sorted(self.failed.items())]
+        return "\n".join(lines)
+
+
+def with_retries(action: Callable[[], T], *, attempts: int, backoff: float, what: str) -> T:
+    """Run `action`, again after a pause on a transient error, up to `attempts` times."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except TransientStorageError as exc:
+            if attempt == attempts:
+                raise
+            delay = backoff * 2 ** (attempt - 1)
+            log.warning("%s: %s (attempt %d of %d, retrying in %.1fs)", what, exc, attempt,
+                        attempts, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def _upload_one(storage: Storage, item: SourceFile, remote_size: int | None, *, dry_run: bool,
+                attempts: int, backoff: float, workdir: Path | None) -> str:
+    """Store one file unless it is already there; return "uploaded" or "skipped"."""
+    with prepared(item, workdir) as content:
+        if remote_size == content.size:
+            # Same size: only the recorded checksum can tell an identical object from another.
+            try:
+                remote = with_retries(lambda: storage.stat(item.key), attempts=attempts,
+                                      backoff=backoff, what=item.key)
+            except ObjectNotFound:
+                remote = None
+            if remote is not None and remote.sha256 == content.sha256:
+                return "skipped"
+        if not dry_run:
+            with_retries(lambda: storage.put(item.key, content.path, sha256=content.sha256),
+                         attempts=attempts, backoff=backoff, what=item.key)
+        return "uploaded"
+
+
+def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int = DEFAULT_WORKERS,
+                dry_run: bool = False, attempts: int = DEFAULT_ATTEMPTS, backoff: float = 1.0,
+                progress: bool | None = None, workdir: Path | None = None) -> UploadReport:
+    """Upload every file of `source_dir` under `prefix`, skipping those already present.
+
+    Parameters
+    ----------
+    storage : the target storage.
+    source_dir : the dataset tree on disk.
+    prefix : the key prefix of the dataset ("" for the bucket root).
+    workers : files uploaded at once.
+    dry_run : compare with the storage, upload nothing; `uploaded` lists what would be sent.
+    attempts, backoff : tries per request on transient errors, and the first pause (doubling).
+    progress : show a progress bar (None: only on a terminal).
+    workdir : where .nii files are gzipped before upload (default: the system temp folder).
+
+    Returns
+    -------
+    UploadReport. A file that fails (after retries) is reported, and the others still go.
+    """
+    items, ignored = plan_tree(source_dir, prefix)
+    report = UploadReport(ignored=ignored, dry_run=dry_run)
+    listing_prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    # One listing answers "is it there, and how big" for every file: no request per file.
+    existing = with_retries(lambda: {info.key: info.size for info in storage.list(listing_prefix)},
+                            attempts=attempts, backoff=backoff, what=f"list {listing_prefix!r}")
+    log.info("%s: %d files to compare with %d objects under %r of %r", source_dir, len(items),
+             len(existing), listing_prefix, storage)
+    bar = tqdm(total=sum(item.size_on_disk for item in items), unit="B", unit_scale=True,
+               desc="upload", disable=None if progress is None else not progress)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        futures = {pool.submit(_upload_one, storage, item, existing.get(item.key),
+                               dry_run=dry_run, attempts=attempts, backoff=backoff,
+                               workdir=workdir): item for item in items}
+        for future in as_completed(futures):
+            item = futures[future]
+            try:
+                outcome = future.result()
+            except (StorageError, OSError) as exc:
+                log.error("%s: %s", item.key, exc)
+                report.failed[item.key] = str(exc)
+            else:
+                getattr(report, outcome).append(item.key)
+            bar.update(item.size_on_disk)
+    finally:
+        # On Ctrl-C, drop the queued files instead of uploading them all before exiting.
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+    report.uploaded.sort()
+    report.skipped.sort()
+    return report
+
+
+def dataset_prefix(designation: str) -> str:
+    """Return the storage prefix of a dataset (its designation when none is set).
+
+    Needs an app context. Raises UnknownDataset.
+    """
+    from app.extensions import db
+    from app.models import Dataset
+
+    prefix = Dataset.prefix_for(db.session, designation)
+    if prefix is None:
+        raise UnknownDataset(f"no dataset {designation!r}: add it to the seed list, run flask seed")
+    return prefix
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point: parse options, upload, log the report, return the exit code."""
+    parser = argparse.ArgumentParser(prog="upload", description=__doc__)
+    parser.add_argument("dataset", help="dataset designation (its storage prefix is the default)")
+    parser.add_argument("source_dir", type=Path, help="the dataset tree on disk")
+    parser.add_argument("--prefix", help="key prefix (default: the dataset's storage prefix, "
+                        "read from the database)")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="parallel uploads")
+    parser.add_argument("--dry-run", action="store_true", help="compare only, upload nothing")
+    parser.add_argument("--config", help="configuration name (default: $FLASK_CONFIG or globals)")
+    options = parser.parse_args(argv)
+
+    from app import create_app  # the script is the outermost layer: it builds the app
+    from app.storage import get_storage
+
+    app = create_app(options.config)
+    with app.app_context():
+        try:
+            prefix = options.prefix if options.prefix is not None else dataset_prefix(
+                options.dataset)
+            report = upload_tree(get_storage(), options.source_dir, prefix,
+                                 workers=options.workers, dry_run=options.dry_run)
+        except (UnknownDataset, NotADirectoryError, StorageError) as exc:
+            log.error("upload failed: %s", exc)
+            return EXIT_BAD_INPUT
+    log.info("upload of %s finished:\n%s", options.source_dir, report.summary())
+    return 0 if report.ok else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Helpers of the dataset tests: seed, run `flask load` or a load_ script, copy an example."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Condition, Image, Subject, Visit
+from globals import DATA_DIR, ROOT
+
+
+def flask_load(app, designation: str, data_dir: Path | None = None, *options: str):
+    """Run `flask load DESIGNATION [--data-dir DIR] [options]`; return the click result."""
+    args = ["load", designation, *(["--data-dir", str(data_dir)] if data_dir else []), *options]
+    return app.test_cli_runner().invoke(args=args)
+
+
+def copy_example(tmp_path: Path, folder: str) -> Path:
+    """A copy of data/<folder> that a test may break."""
+    return Path(shutil.copytree(DATA_DIR / folder, tmp_path / folder))
+
+
+def run_script(folder: str, script: str, database_url: str, cwd: Path, *args: str):
+    """Run load_db/<folder>/<script> as a program from `cwd` on the test database."""
+    env = {**os.environ, "FLASK_CONFIG": "testing", "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, str(ROOT / "load_db" / folder / script), *args],
+                          cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def count(session: Session, model: type, *where) -> int:
+    """Rows of `model` matching `where`."""
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def image_visits(session: Session, designation_prefix: str) -> dict[str, str | None]:
+    """{image path: its visit's external_id or None} for images under a storage prefix."""
+    rows = session.execute(select(Image.path, Visit.external_id)
+                           .outerjoin(Visit, Image.visit_id == Visit.id)
+                           .where(Image.path.startswith(designation_prefix)))
+    return dict(rows.all())
+
+
+def subject_conditions(session: Session, dataset_id: int) -> dict[str, str | None]:
+    """{subject external_id: subject-level condition designation}."""
+    rows = session.execute(select(Subject.external_id, Condition.designation)
+                           .outerjoin(Condition, Subject.condition_id == Condition.id)
+                           .where(Subject.dataset_id == dataset_id))
+    return dict(rows.all())
+
+
+def visit_conditions(session: Session) -> dict[str, str | None]:
+    """{visit external_id: visit-level condition designation}."""
+    query = (select(Visit.external_id, Condition.designation)
+             .outerjoin(Condition, Visit.condition_id == Condition.id))
+    return dict(session.execute(query).all())
+
+
+def written(report) -> dict[str, int]:
+    """{table: rows inserted or updated} of a LoadReport, for tables with any."""
+    return {table: counts.written for table, counts in report.tables.items() if counts.written}
+
+
+def image_types(session: Session, dataset_id: int) -> dict[str, int]:
+    """{image type: number of images} of one dataset."""
+    rows = session.execute(select(Image.type, func.count()).where(Image.dataset_id == dataset_id)
+                           .group_by(Image.type))
+    return {str(kind): number for kind, number in rows.all()}
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a text file by `new` (which must be there)."""
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def assert_broken_input_changes_nothing(app, designation: str, folder: str, file: str, old: str,
+                                        new: str, where: str, tmp_path: Path) -> None:
+    """Break one file of an example (old -> new): `flask load` exits 2 naming `where`, and
+    every table keeps its row count."""
+    from tests.conftest import table_counts
+
+    assert flask_load(app, designation).exit_code == 0
+    before = table_counts()
+    data_dir = copy_example(tmp_path, folder)
+    replace_in(data_dir / file, old, new)
+    result = flask_load(app, designation, data_dir)
+    assert result.exit_code == 2, result.output
+    assert where in result.output and "nothing was written" in result.output
+    assert table_counts() == before
+
+
+def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Session,
+                                     cwd: Path, counts: tuple[int, int, int]) -> None:
+    """Every load_ script of the dataset runs from `cwd`; then subjects, visits, images count."""
+    for script in ("load_subject.py", "load_visit.py", "load_image.py"):
+        result = run_script(folder, script, database_url, cwd)
+        assert result.returncode == 0, result.stderr
+    session.expire_all()
+    assert (count(session, Subject), count(session, Visit), count(session, Image)) == counts

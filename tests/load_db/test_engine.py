@@ -1,0 +1,228 @@
+"""The loading engine: checks, condition mapping, visit linking, idempotency and atomicity."""
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from app.models import DatasetCondition, Image, Scanner, Subject, Visit
+from load_db.engine import LoadError, LoadReport, load_frames, run_load
+from load_db.engine.fusion import NO_PAST_VISIT, link_visits
+from tests.conftest import table_counts
+from tests.factories import make_condition, make_dataset
+
+DX = {"CN": "Healthy Control", "AD": "Alzheimer's Disease"}
+
+
+def visits_table(*rows):
+    """(visit_id, subject_id, external_id, days) rows as the engine reads them from the DB."""
+    table = pd.DataFrame(rows, columns=["visit_id", "subject_id", "external_id",
+                                        "days_since_baseline"])
+    return table.astype({"days_since_baseline": "Int64"})
+
+
+def images_table(*rows, with_visit=False):
+    columns = ["subject_id", "path", "days_since_baseline"] + (["visit"] if with_visit else [])
+    return pd.DataFrame(rows, columns=columns).astype({"days_since_baseline": "Int64"})
+
+
+def linked(images, visits):
+    report = LoadReport()
+    result = link_visits(images, visits, report)
+    return dict(zip(result["path"], [None if pd.isna(v) else int(v) for v in result["visit_id"]])), report
+
+
+VISITS = visits_table((10, 1, "v0", 0), (11, 1, "v100", 100), (12, 1, "v300", 300),
+                      (20, 2, "w50", 50))
+
+
+@pytest.mark.parametrize(("subject", "day", "expected_visit"), [
+    (1, 0, 10),      # same day as the first visit
+    (1, 100, 11),    # same day pairs stay together
+    (1, 99, 10),     # the day before a visit: the earlier one, never the later
+    (1, 250, 11),    # between visits: the closest in the past
+    (1, 5000, 12),   # after the last visit
+    (2, 10, None),   # only a future visit: no visit
+    (3, 0, None),    # a subject without visits
+])
+def test_image_goes_to_the_closest_visit_on_or_before_its_day(subject, day, expected_visit):
+    result, _ = linked(images_table((subject, "img", day)), VISITS)
+    assert result == {"img": expected_visit}
+
+
+def test_unsorted_images_several_per_visit_and_visits_without_images():
+    images = images_table((1, "c", 310), (2, "d", 50), (1, "a", 120), (1, "b", 101), (1, "e", -3))
+    result, report = linked(images, VISITS.sample(frac=1, random_state=3))
+    assert result == {"a": 11, "b": 11, "c": 12, "d": 20, "e": None}
+    assert report.notes == {NO_PAST_VISIT: 1}
+    assert report.examples[NO_PAST_VISIT] == ["e"]
+
+
+def test_tie_between_two_same_day_visits_is_deterministic():
+    visits = visits_table((31, 1, "a", 7), (30, 1, "b", 7))
+    assert linked(images_table((1, "img", 7)), visits)[0] == {"img": 31}
+    assert linked(images_table((1, "img", 7)), visits.iloc[::-1])[0] == {"img": 31}
+
+
+def test_session_label_wins_over_days_and_unknown_label_falls_back_to_days():
+    images = images_table((1, "in-session", 999, "v0"), (1, "unknown-session", 120, "v9"),
+                          (1, "no-day", None, None), with_visit=True)
+    result, report = linked(images, VISITS)
+    assert result == {"in-session": 10, "unknown-session": 11, "no-day": None}
+    assert sum(report.notes.values()) == 1
+
+
+# --- load_frames on both databases ------------------------------------------------------------
+
+def seed(session):
+    make_dataset(session, designation="DEMO")
+    for designation in DX.values():
+        make_condition(session, designation=designation)
+
+
+def demo_frames():
+    subjects = pd.DataFrame({
+        "external_id": ["s1", "s2"], "sex": ["female", "male"], "handedness": ["right", None],
+        "age_at_baseline": ["71.5", ""], "metadata": [{"site": "A"}, None],
+        "source_file": "subjects.csv", "source_row": [2, 3]})
+    visits = pd.DataFrame({
+        "subject": ["s1", "s1", "s2"], "external_id": ["d0000", "d0400", "d0000"],
+        "days_since_baseline": [0, 400, 0], "condition": ["CN", "AD", "CN"],
+        "symptoms": [{"mmse": 29}, {"mmse": 21}, {"mmse": 30}], "bmi": [24.1, None, 31.0],
+        "source_file": "visits.csv", "source_row": [2, 3, 4]})
+    images = pd.DataFrame({
+        "subject": ["s1", "s1", "s2"], "path": ["DEMO/s1/t1_0010.nii.gz", "DEMO/s1/t1_0500.nii.gz",
+                                                  "DEMO/s2/dwi_0001.nii.gz"],
+        "days_since_baseline": [10, 500, 1], "type": ["T1", "T1", "DWI"],
+        "file_size": [100, 200, 300], "manufacturer": ["Siemens", "Siemens", "GE"],
+        "model": ["Prisma", "Prisma", None], "field_strength": [3.0, 3.0, 1.5],
+        "metadata": [{"EchoTime": 0.003}, {"EchoTime": 0.003}, None],
+        "source_file": "images.csv", "source_row": [2, 3, 4]})
+    return subjects, visits, images
+
+
+def load_demo(session, **changes):
+    subjects, visits, images = demo_frames()
+    frames = {"subjects": subjects, "visits": visits, "images": images, **changes}
+    return load_frames(session, "DEMO", map_condition=DX.__getitem__, **frames)
+
+
+def test_load_writes_every_table_and_links_images(session):
+    seed(session)
+    report = load_demo(session)
+    assert {name: vars(c) for name, c in report.tables.items()} == {
+        "dataset_condition": {"inserted": 2, "updated": 0, "unchanged": 0},
+        "subject": {"inserted": 2, "updated": 0, "unchanged": 0},
+        "visit": {"inserted": 3, "updated": 0, "unchanged": 0},
+        "scanner": {"inserted": 2, "updated": 0, "unchanged": 0},
+        "image": {"inserted": 3, "updated": 0, "unchanged": 0},
+    }
+    s1 = session.scalar(select(Subject).where(Subject.external_id == "s1"))
+    assert (s1.sex, s1.handedness, s1.age_at_baseline, s1.metadata_json) == (
+        "female", "right", 71.5, {"site": "A"})
+    s2 = session.scalar(select(Subject).where(Subject.external_id == "s2"))
+    assert (s2.handedness, s2.age_at_baseline, s2.race) == ("unknown", None, "undefined")
+
+    linked_to = dict(session.execute(
+        select(Image.path, Visit.external_id).join(Visit, Image.visit_id == Visit.id)).all())
+    assert linked_to == {"DEMO/s1/t1_0010.nii.gz": "d0000", "DEMO/s1/t1_0500.nii.gz": "d0400",
+                         "DEMO/s2/dwi_0001.nii.gz": "d0000"}
+    visit_conditions = {(v.external_id, v.subject.external_id): v.condition.designation
+                        for v in session.scalars(select(Visit))}
+    assert visit_conditions == {("d0000", "s1"): "Healthy Control",
+                                ("d0400", "s1"): "Alzheimer's Disease",
+                                ("d0000", "s2"): "Healthy Control"}
+    assert dict(session.execute(select(DatasetCondition.source_label,
+                                       DatasetCondition.condition_id)).all()).keys() == {"CN", "AD"}
+    scanners = {(s.manufacturer, s.model, s.serial, s.field_strength)
+                for s in session.scalars(select(Scanner))}
+    assert scanners == {("Siemens", "Prisma", "", 3.0), ("GE", "", "", 1.5)}
+
+
+def test_loading_twice_changes_nothing_and_a_change_is_one_update(session):
+    seed(session)
+    load_demo(session)
+    second = load_demo(session)
+    assert all(c.inserted == 0 and c.updated == 0 for c in second.tables.values())
+    assert second.counts("image").unchanged == 3
+
+    subjects, _, _ = demo_frames()
+    subjects.loc[1, "sex"] = "female"
+    third = load_frames(session, "DEMO", subjects=subjects)
+    assert vars(third.counts("subject")) == {"inserted": 0, "updated": 1, "unchanged": 1}
+
+
+def test_columns_left_out_are_left_alone(session):
+    seed(session)
+    load_demo(session)
+    load_frames(session, "DEMO", subjects=pd.DataFrame({"external_id": ["s1"], "race": ["black"]}))
+    s1 = session.scalar(select(Subject).where(Subject.external_id == "s1"))
+    assert (s1.race, s1.sex, s1.age_at_baseline) == ("black", "female", 71.5)
+
+
+@pytest.mark.parametrize(("frame", "column", "value", "message"), [
+    ("subjects", "sex", "F", "subjects.csv, row 3, column 'sex': 'F' is not one of female"),
+    ("subjects", "age_at_baseline", "seventy", "subjects.csv, row 3, column 'age_at_baseline': "
+                                               "'seventy' is not a number"),
+    ("visits", "days_since_baseline", "1.5", "visits.csv, row 3, column 'days_since_baseline': "
+                                             "'1.5' is not a whole number"),
+    ("visits", "condition", "PD", "visits.csv, row 3, column 'condition': unknown diagnosis "
+                                  "label 'PD'"),
+    ("visits", "subject", "s9", "visits.csv, row 3, column 'subject': unknown subject 's9'"),
+    ("images", "type", "T2", "images.csv, row 3, column 'type': 'T2' is not one of"),
+    ("images", "path", "DEMO/s1/t1_0010.nii.gz", "images.csv, row 3, column 'path': duplicate image"),
+    ("images", "subject", "", "images.csv, row 3, column 'subject': empty value"),
+])
+def test_bad_value_names_file_row_and_column(session, frame, column, value, message):
+    seed(session)
+    frames = dict(zip(("subjects", "visits", "images"), demo_frames()))
+    frames[frame] = frames[frame].astype({column: object})
+    frames[frame].loc[1, column] = value
+    with pytest.raises(LoadError) as error:
+        load_frames(session, "DEMO", map_condition=DX.__getitem__, **frames)
+    assert str(error.value).startswith(message)
+
+
+def test_unexpected_or_missing_columns_are_named(session):
+    seed(session)
+    with pytest.raises(LoadError, match="column 'gender': unexpected column in the subjects"):
+        load_frames(session, "DEMO", subjects=pd.DataFrame({"external_id": ["a"], "gender": ["F"]}))
+    with pytest.raises(LoadError, match="column 'path': the images table lacks a required column"):
+        load_frames(session, "DEMO", images=pd.DataFrame({"subject": ["a"]}))
+
+
+def test_unknown_dataset_needs_the_seed_list_or_register(session):
+    subjects = pd.DataFrame({"external_id": ["x"]})
+    with pytest.raises(LoadError, match="unknown dataset 'NEW'.*datasets_list.xls"):
+        load_frames(session, "NEW", subjects=subjects)
+    report = load_frames(session, "NEW", subjects=subjects, register=True)
+    assert report.counts("subject").inserted == 1
+
+
+def test_failure_halfway_leaves_every_table_as_it_was(session, tmp_path):
+    seed(session)
+    session.commit()
+    load_demo(session)
+    session.commit()
+    before = table_counts()
+    subjects, visits, images = demo_frames()
+    subjects.loc[2] = {"external_id": "s3", "source_file": "subjects.csv", "source_row": 4}
+    visits.loc[3] = {"subject": "s3", "external_id": "d0000", "days_since_baseline": 0,
+                     "source_file": "visits.csv", "source_row": 5}
+    images.loc[1, "type"] = "T2"  # found after subjects and visits were written
+
+    def load(session_, _directory):
+        return load_frames(session_, "DEMO", subjects=subjects, visits=visits, images=images,
+                           map_condition=DX.__getitem__)
+
+    with pytest.raises(LoadError, match="images.csv, row 3, column 'type'"):
+        run_load("demo", load, tmp_path, dataset="DEMO")
+    assert table_counts() == before
+    assert session.scalar(select(Subject).where(Subject.external_id == "s3")) is None
+
+
+def test_dry_run_reports_and_rolls_back(session, tmp_path):
+    seed(session)
+    session.commit()
+    before = table_counts()
+    report = run_load("demo", lambda s, _d: load_demo(s), tmp_path, dataset="DEMO", dry_run=True)
+    assert report.dry_run and report.counts("image").inserted == 3
+    assert table_counts() == before

@@ -1,0 +1,79 @@
+"""The bundled example data: reproducible byte for byte, valid NIfTI, and loadable all together."""
+import gzip
+import struct
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Dataset, Image, LoadRun, Subject, Visit
+from globals import DATA_DIR
+from load_db.examples import NIFTI_HEADER, VOX_OFFSET, WRITERS, write_examples
+from tests.conftest import table_counts
+from tests.load_db.example_support import count, flask_load
+
+EXAMPLES = tuple(WRITERS)  # OASIS, openpain, HCP
+
+
+def files_under(root):
+    return {path.relative_to(root).as_posix(): path for folder in EXAMPLES
+            for path in (root / folder).rglob("*") if path.is_file()}
+
+
+def test_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):
+    written = write_examples(tmp_path)
+    generated, committed = files_under(tmp_path), files_under(DATA_DIR)
+    assert len(written) == len(generated) == 134
+    assert sorted(generated) == sorted(committed)
+    differing = [name for name, path in generated.items()
+                 if path.read_bytes() != committed[name].read_bytes()]
+    assert differing == []
+
+
+@pytest.mark.parametrize(("relative", "dim"), [
+    ("HCP/100206/unprocessed/3T/T1w_MPR1/100206_3T_T1w_MPR1.nii.gz", (3, 4, 4, 4, 1)),
+    ("OASIS/bids/sub-OAS30001/ses-d0129/dwi/sub-OAS30001_ses-d0129_dwi.nii.gz", (4, 4, 4, 3, 3)),
+    ("openpain/sub-01/ses-visit1/func/sub-01_ses-visit1_task-rest_bold.nii.gz", (4, 4, 4, 3, 5)),
+])
+def test_example_images_are_valid_nifti1(relative, dim):
+    content = (DATA_DIR / relative).read_bytes()
+    assert content[4:8] == b"\0\0\0\0"   # gzip mtime 0: the bytes do not depend on the clock
+    raw = gzip.decompress(content)
+    header = NIFTI_HEADER.unpack(raw[:348])
+    assert header[0] == 348 and header[-1] == b"n+1\0"
+    dims = struct.unpack("<8h", raw[40:56])
+    assert dims[:5] == dim
+    datatype, bitpix = struct.unpack("<2h", raw[70:74])
+    assert (datatype, bitpix) == (2, 8)
+    assert struct.unpack("<f", raw[108:112])[0] == VOX_OFFSET
+    voxels = 1
+    for size in dims[1:dims[0] + 1]:
+        voxels *= size
+    assert len(raw) == VOX_OFFSET + voxels
+
+
+def test_make_run_loads_all_three_examples(app, seeded):
+    session = seeded
+    for designation in ("OASIS", "OpenPain", "HCP"):
+        result = flask_load(app, designation)
+        assert result.exit_code == 0, result.output
+    per_dataset = dict(session.execute(
+        select(Dataset.designation, func.count(Subject.id)).join(Subject)
+        .group_by(Dataset.designation)).all())
+    assert per_dataset == {"OASIS": 14, "OpenPain": 12, "HCP": 12}
+    assert (count(session, Visit), count(session, Image)) == (24 + 24 + 12, 23 + 46 + 11)
+    runs = session.execute(select(LoadRun.loader, LoadRun.report).order_by(LoadRun.id)).all()
+    assert [loader for loader, _ in runs] == ["seed", "load OASIS", "load OpenPain", "load HCP"]
+    assert runs[1].report["tables"]["image"]["inserted"] == 23
+
+
+def test_dry_run_writes_nothing(app, seeded):
+    before = table_counts()
+    result = flask_load(app, "OASIS", None, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert table_counts() == before
+
+
+def test_unknown_dataset_is_refused(app, seeded):
+    result = flask_load(app, "ADNI")
+    assert result.exit_code == 2
+    assert "'ADNI' is not one of 'HCP', 'OASIS', 'OpenPain'" in result.output
