@@ -45,13 +45,16 @@ def parameter_errors(exc: HTTPException) -> dict[str, list[str]]:
     """Return the problems of each bad parameter an error carries, by parameter name."""
     data = getattr(exc, "data", None) or {}
     if data.get("errors"):
-        return {name: _flatten(problems) for name, problems in data["errors"].items()}
-    # webargs validation errors arrive as {location: {parameter: problems}}.
-    return {
-        name: _flatten(problems)
-        for location_errors in (data.get("messages") or {}).values()
-        for name, problems in location_errors.items()
-    }
+        found = {name: _flatten(problems) for name, problems in data["errors"].items()}
+    else:
+        # webargs validation errors arrive as {location: {parameter: problems}}.
+        found = {
+            name: _flatten(problems)
+            for location_errors in (data.get("messages") or {}).values()
+            for name, problems in location_errors.items()
+        }
+    # Sorted by name: marshmallow reports unknown parameters in no fixed order.
+    return dict(sorted(found.items()))
 
 
 def _message_of(exc: HTTPException, errors: dict[str, list[str]]) -> str:

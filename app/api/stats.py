@@ -22,6 +22,8 @@ StatsArgs = filter_args("StatsArgs", IMAGE_FILTERS)
 
 
 class GroupCountSchema(Schema):
+    """Subjects and images of one dataset, image type and condition."""
+
     dataset = fields.String(required=True)
     type = fields.String(required=True)
     condition = fields.String(allow_none=True)
@@ -30,12 +32,16 @@ class GroupCountSchema(Schema):
 
 
 class SexCountSchema(Schema):
+    """Subjects and images of one sex."""
+
     sex = fields.String(required=True)
     subjects = fields.Integer(required=True)
     images = fields.Integer(required=True)
 
 
 class AgeCountSchema(Schema):
+    """Subjects and images in one bin of age at scan."""
+
     age_min = fields.Integer(allow_none=True, metadata={
         "description": "Inclusive lower bound of the age at scan; null for unknown ages."})
     age_max = fields.Integer(allow_none=True, metadata={

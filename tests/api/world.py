@@ -1,12 +1,15 @@
 """A small, fully known database for the API tests: two datasets, five subjects, eight images.
 
-| subject | dataset | sex     | age  | own cond. | visits (day, condition)       | images (type, day, visit, scanner)
-| ann     | ALPHA   | female  | 70   | -         | a0 (0, HC), a1 (730, AD)      | i1 T1 0 a0 siemens3, i2 DWI 0 a0 ge15,
-|         |         |         |      |           |                               | i3 T1 730 a1 siemens3, i9 T1 (deleted)
-| bob     | ALPHA   | male    | 55   | -         | b0 (0, -)                     | i4 T1 0 b0 ge15
-| cat     | BETA    | female  | 62.5 | HC        | c0 (0, -), c1 (365, -)        | i5 rsfMRI 365 c1 philips3, i6 T1 0 c0 philips3
-| dan     | BETA    | unknown | -    | -         | d0 (0, -)                     | i7 FieldMap (no day, visit or scanner)
-| eve     | BETA    | female  | 80   | HC        | e0 (100, AD: the visit wins)  | i8 T1 100 e0 philips3
+subject  dataset  sex      age   own  visits: day, condition       images: type, day, visit, scanner
+ann      ALPHA    female   70    -    a0: 0, HC; a1: 730, AD        i1 T1 0 a0 siemens3,
+                                                                    i2 DWI 0 a0 ge15,
+                                                                    i3 T1 730 a1 siemens3,
+                                                                    i9 T1 (soft-deleted)
+bob      ALPHA    male     55    -    b0: 0, -                      i4 T1 0 b0 ge15
+cat      BETA     female   62.5  HC   c0: 0, -; c1: 365, -          i5 rsfMRI 365 c1 philips3,
+                                                                    i6 T1 0 c0 philips3
+dan      BETA     unknown  -     -    d0: 0, -                      i7 FieldMap, nothing known
+eve      BETA     female   80    HC   e0: 100, AD (visit wins)      i8 T1 100 e0 philips3
 Dataset GONE is soft-deleted, with subject zed.
 """
 from __future__ import annotations

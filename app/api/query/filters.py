@@ -70,7 +70,9 @@ def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[
     return list(found.values())
 
 
-def apply_filters(statement: Select, args: Mapping[str, Any], filters: Mapping[str, Filter]) -> Select:
+def apply_filters(
+    statement: Select, args: Mapping[str, Any], filters: Mapping[str, Filter]
+) -> Select:
     """Add to `statement` the clause of every filter present in the parsed `args`."""
     for name, build in filters.items():
         if name in args:

@@ -128,7 +128,7 @@ def decode_cursor(cursor: str, resource: str, sort: str, statement: Select) -> l
         _bad_cursor("not a cursor of this collection")
     if document.get("s") != sort:
         _bad_cursor(f"it was made for sort={document.get('s')}, not sort={sort}")
-    field, _, column, id_column = _order_and_key(statement, sort)
+    _, _, column, id_column = _order_and_key(statement, sort)
     value, last_id = document["k"]
     if last_id is None:
         _bad_cursor("wrong id")
