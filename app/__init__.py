@@ -22,6 +22,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.extensions import api, db, migrate
 
     app = Flask(__name__, instance_relative_config=False)
+    # JSON fields keep their schema order, the order of the CSV columns too.
+    app.json.sort_keys = False
     app.config.from_mapping(API_SETTINGS)
     app.config.from_mapping(load_config(config_name))
     if overrides:
@@ -33,8 +35,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    errors.init_app(app, api)  # before api.init_app, which documents and registers the handlers
     api.init_app(app)
-    errors.init_app(app, api)
     auth.init_app(app)
     register_blueprints(api)
     register_commands(app)

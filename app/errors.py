@@ -1,4 +1,4 @@
-"""One JSON error shape for every failure: {"status", "error", "message"}."""
+"""One JSON error shape for every failure: {"status", "error", "message"} (+ "errors")."""
 from __future__ import annotations
 
 import logging
@@ -6,10 +6,25 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask_smorest import Api
+from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
+
+
+class ErrorSchema(Schema):
+    """The error document (documents the OpenAPI error responses)."""
+
+    status = fields.Integer(required=True, metadata={"example": 400})
+    error = fields.String(required=True, metadata={"example": "Bad Request"})
+    message = fields.String(required=True, metadata={
+        "example": "invalid parameter age_min: must not exceed age_max"})
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "For a bad request: the problems of each parameter, by name."})
 
 
 def error_body(status: int, error: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -17,26 +32,48 @@ def error_body(status: int, error: str, message: str, **extra: Any) -> dict[str,
     return {"status": status, "error": error, "message": message, **extra}
 
 
-def _message_of(exc: HTTPException) -> str:
+def _flatten(problems: Any) -> list[str]:
+    """Turn a marshmallow error value (a list, or a dict by list index) into messages."""
+    if isinstance(problems, dict):
+        return [message for value in problems.values() for message in _flatten(value)]
+    if isinstance(problems, list):
+        return [message for value in problems for message in _flatten(value)]
+    return [str(problems)]
+
+
+def parameter_errors(exc: HTTPException) -> dict[str, list[str]]:
+    """Return the problems of each bad parameter an error carries, by parameter name."""
+    data = getattr(exc, "data", None) or {}
+    if data.get("errors"):
+        found = {name: _flatten(problems) for name, problems in data["errors"].items()}
+    else:
+        # webargs validation errors arrive as {location: {parameter: problems}}.
+        found = {
+            name: _flatten(problems)
+            for location_errors in (data.get("messages") or {}).values()
+            for name, problems in location_errors.items()
+        }
+    # Sorted by name: marshmallow reports unknown parameters in no fixed order.
+    return dict(sorted(found.items()))
+
+
+def _message_of(exc: HTTPException, errors: dict[str, list[str]]) -> str:
     """Prefer the message given to abort(); webargs validation errors name their fields."""
     data = getattr(exc, "data", None) or {}
     if data.get("message"):
         return str(data["message"])
-    messages = data.get("messages")
-    if messages:
-        parts = []
-        for location_errors in messages.values():
-            for field, problems in location_errors.items():
-                text = "; ".join(problems) if isinstance(problems, list) else str(problems)
-                parts.append(f"{field}: {text}")
-        return "invalid parameter " + ", ".join(parts)
+    if errors:
+        return "invalid parameter " + ", ".join(
+            f"{name}: {'; '.join(problems)}" for name, problems in errors.items())
     return exc.description or exc.name
 
 
 def handle_http_exception(exc: HTTPException):
     """Render any HTTP error as JSON."""
     status = exc.code or 500
-    response = jsonify(error_body(status, exc.name, _message_of(exc)))
+    errors = parameter_errors(exc)
+    extra = {"errors": errors} if errors else {}
+    response = jsonify(error_body(status, exc.name, _message_of(exc, errors), **extra))
     response.status_code = status
     for header, value in (exc.get_headers() or []):
         if header.lower() not in {"content-type", "content-length"}:
@@ -55,11 +92,18 @@ def handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return handle_http_exception(exc)
     log.exception("unhandled error")
+    # A failed statement leaves the transaction unusable (PostgreSQL) for whoever comes next.
+    db.session.rollback()
     return handle_http_exception(InternalServerError())
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Route every error of the app (and of flask-smorest) through the JSON renderers."""
+    """Route every error of the app (and of flask-smorest) through the JSON renderers.
+
+    Call before `api.init_app`: flask-smorest documents its error responses with ERROR_SCHEMA
+    and registers its handler while initialising.
+    """
+    api.ERROR_SCHEMA = ErrorSchema
     api.handle_http_exception = handle_http_exception  # flask-smorest registers its own
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)

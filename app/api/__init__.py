@@ -1,9 +1,23 @@
 """The HTTP API under /api/v1: one flask-smorest blueprint per resource family."""
 from flask_smorest import Api
 
-from app.api import downloads, health
+from app.api import (
+    conditions,
+    datasets,
+    downloads,
+    file_types,
+    health,
+    images,
+    scanners,
+    stats,
+    subjects,
+    visits,
+)
 
-BLUEPRINTS = (health.blp, downloads.blp)
+BLUEPRINTS = (
+    health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp,
+)
 
 
 def register_blueprints(api: Api) -> None:

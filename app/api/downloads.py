@@ -26,7 +26,7 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         stream.close()
 
 
-@blp.route("/<int:image_id>/download")
+@blp.route("/<int(max=2147483647):image_id>/download")  # ids are INTEGER columns
 class ImageDownload(MethodView):
     @blp.response(302, description="Redirect to a presigned object-storage URL (S3/COS).")
     @blp.alt_response(200, description="The file itself (local storage).",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -19,7 +19,13 @@ if TYPE_CHECKING:
 
 class Image(TimestampMixin, SoftDeleteMixin, db.Model):
     __tablename__ = "image"
-    __table_args__ = (UniqueConstraint("dataset_id", "path"),)
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "path"),
+        # The API's commonest questions: one dataset's images of a type, and whether a subject
+        # has an image of a type (the has_type filter of /subjects).
+        Index("ix_image_dataset_id_type", "dataset_id", "type"),
+        Index("ix_image_subject_id_type", "subject_id", "type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)

@@ -1,0 +1,166 @@
+"""GET /images and /images/{id}: stored images with their subject, visit, scanner and condition.
+
+To add a route (e.g. /images/{id}/download) add a MethodView below; to add an optional column
+(e.g. with_urls) add its parameter to ImageArgs/ImageDetailArgs and its field to ImageSchema.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from marshmallow import Schema, fields
+from sqlalchemy import ColumnElement, Float, Select, cast, func, select
+from sqlalchemy.orm import aliased
+
+from app.api.query import (
+    Blueprint,
+    NoArgs,
+    any_of,
+    apply_filters,
+    at_least,
+    at_most,
+    collection_args,
+    designated,
+    envelope_schema,
+    equal_ignoring_case,
+    equal_to,
+    page_or_csv,
+)
+from app.extensions import db
+from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
+
+blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
+                description="Stored images (T1, DWI, rsfMRI, FieldMap)")
+
+DAYS_PER_YEAR = 365.25
+# Age at scan: unknown (NULL) when either the baseline age or the scan day is unknown.
+AGE_AT_SCAN = Subject.age_at_baseline + cast(Image.days_since_baseline, Float) / DAYS_PER_YEAR
+# A diagnosis known for the visit wins over the subject's (DESIGN.md).
+IMAGE_CONDITION_ID = func.coalesce(Visit.condition_id, Subject.condition_id)
+ImageCondition = aliased(Condition, name="image_condition")
+
+
+def image_columns() -> dict[str, ColumnElement[Any]]:
+    """Return the columns of an image row, by JSON field name (the CSV header too)."""
+    return {
+        "id": Image.id,
+        "dataset": Dataset.designation,
+        "subject_id": Image.subject_id,
+        "subject_external_id": Subject.external_id,
+        "visit_id": Image.visit_id,
+        "type": Image.type,
+        "path": Image.path,
+        "file_size": Image.file_size,
+        "checksum": Image.checksum,
+        "days_since_baseline": Image.days_since_baseline,
+        "age_at_scan": AGE_AT_SCAN,
+        "sex": Subject.sex,
+        "condition": ImageCondition.designation,
+        "scanner_id": Image.scanner_id,
+        "manufacturer": Scanner.manufacturer,
+        "field_strength": Scanner.field_strength,
+        "preprocessed": Image.preprocessed,
+    }
+
+
+def select_images(*extra: ColumnElement[Any]) -> Select:
+    """Return the image rows (not soft-deleted) with every table they are filtered on joined."""
+    columns = [column.label(name) for name, column in image_columns().items()]
+    return (
+        select(*columns, *extra)
+        .select_from(Image)
+        .join(Subject, Subject.id == Image.subject_id)
+        .join(Dataset, Dataset.id == Image.dataset_id)
+        .outerjoin(Visit, Visit.id == Image.visit_id)
+        .outerjoin(Scanner, Scanner.id == Image.scanner_id)
+        .outerjoin(ImageCondition, ImageCondition.id == IMAGE_CONDITION_ID)
+        .where(Image.deleted_at.is_(None), Subject.deleted_at.is_(None),
+               Dataset.deleted_at.is_(None))
+    )
+
+
+IMAGE_FILTERS = {
+    "dataset": designated(Dataset, Image.dataset_id),
+    "condition": designated(Condition, IMAGE_CONDITION_ID),
+    "type": any_of(Image.type),
+    "sex": equal_to(Subject.sex),
+    "age_min": at_least(AGE_AT_SCAN),
+    "age_max": at_most(AGE_AT_SCAN),
+    "days_min": at_least(Image.days_since_baseline),
+    "days_max": at_most(Image.days_since_baseline),
+    "field_strength": equal_to(Scanner.field_strength),
+    "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+}
+IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
+               "file_size")
+
+ImageArgs = collection_args("ImageArgs", sorts=IMAGE_SORTS, filters=IMAGE_FILTERS, csv=True)
+
+
+def filtered_images(args: dict[str, Any]) -> Select:
+    """Return the image rows matching the filters in `args` (also used by /stats)."""
+    return apply_filters(select_images(), args, IMAGE_FILTERS)
+
+
+class ImageSchema(Schema):
+    """An image row: the same fields in JSON and (as the header) in CSV."""
+
+    id = fields.Integer(required=True)
+    dataset = fields.String(required=True, metadata={"description": "Dataset designation."})
+    subject_id = fields.Integer(required=True)
+    subject_external_id = fields.String(required=True, metadata={
+        "description": "The subject's id in its dataset."})
+    visit_id = fields.Integer(allow_none=True, metadata={
+        "description": "The visit the image belongs to; null when no visit precedes it."})
+    type = fields.String(required=True, metadata={"example": "T1"})
+    path = fields.String(required=True, metadata={"description": "Object-storage key."})
+    file_size = fields.Integer(allow_none=True, metadata={"description": "Bytes."})
+    checksum = fields.String(allow_none=True)
+    days_since_baseline = fields.Integer(allow_none=True)
+    age_at_scan = fields.Float(allow_none=True, metadata={
+        "description": "age_at_baseline + days_since_baseline / 365.25; null if unknown."})
+    sex = fields.String(required=True)
+    condition = fields.String(allow_none=True, metadata={
+        "description": "The visit's condition if known, else the subject's."})
+    scanner_id = fields.Integer(allow_none=True)
+    manufacturer = fields.String(allow_none=True)
+    field_strength = fields.Float(allow_none=True, metadata={"description": "Tesla."})
+    preprocessed = fields.String(required=True)
+
+
+class ImageDetailSchema(ImageSchema):
+    """One image with its acquisition metadata and scanner details."""
+
+    scanner_model = fields.String(allow_none=True)
+    scanner_serial = fields.String(allow_none=True)
+    metadata_json = fields.Dict(allow_none=True, metadata={
+        "description": "Acquisition metadata (e.g. the BIDS sidecar)."})
+
+
+@blp.route("")
+class Images(MethodView):
+    @blp.arguments(ImageArgs, location="query", as_kwargs=False)
+    @blp.response(200, envelope_schema(ImageSchema))
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, args: dict[str, Any]):
+        """List images matching the filters, a page at a time or (format=csv) all of them."""
+        return page_or_csv(filtered_images(args), args, resource="images",
+                           item_schema=ImageSchema)
+
+
+@blp.route("/<int(max=2147483647):image_id>")
+class ImageById(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, ImageDetailSchema)
+    def get(self, _args: dict[str, Any], image_id: int):
+        """Return one image with its metadata."""
+        statement = select_images(
+            Scanner.model.label("scanner_model"),
+            Scanner.serial.label("scanner_serial"),
+            Image.metadata_json.label("metadata_json"),
+        ).where(Image.id == image_id)
+        row = db.session.execute(statement).mappings().first()
+        if row is None:
+            abort(404, message=f"no image with id {image_id}")
+        return row

@@ -1,0 +1,21 @@
+"""Query parameters of the collections, in one place: filters, sorting, pages, cursors, CSV."""
+from app.api.query.export import csv_response, page_or_csv
+from app.api.query.filters import (
+    all_of,
+    any_of,
+    apply_filters,
+    at_least,
+    at_most,
+    designated,
+    equal_ignoring_case,
+    equal_to,
+    with_ids_of,
+)
+from app.api.query.paging import envelope_schema, paginate, sorted_by
+from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args
+
+__all__ = [
+    "Blueprint", "NoArgs", "all_of", "any_of", "apply_filters", "at_least", "at_most",
+    "collection_args", "csv_response", "designated", "envelope_schema", "equal_ignoring_case",
+    "equal_to", "filter_args", "page_or_csv", "paginate", "sorted_by", "with_ids_of",
+]

@@ -1,0 +1,80 @@
+"""What each filter parameter does to a query: one small clause builder per kind of filter."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask_smorest import abort
+from sqlalchemy import ColumnElement, Select, and_, func, select
+
+from app.extensions import db
+
+# A filter turns the parameter's name and parsed value into a WHERE clause.
+Filter = Callable[[str, Any], ColumnElement[bool]]
+
+
+def any_of(column: ColumnElement[Any]) -> Filter:
+    """Match rows whose column holds any of the given values."""
+    return lambda _name, values: column.in_(values)
+
+
+def equal_to(column: ColumnElement[Any]) -> Filter:
+    """Match rows whose column equals the value."""
+    return lambda _name, value: column == value
+
+
+def equal_ignoring_case(column: ColumnElement[str]) -> Filter:
+    """Match rows whose column equals the value, ignoring case (e.g. SIEMENS and Siemens)."""
+    return lambda _name, value: func.lower(column) == value.lower()
+
+
+def at_least(column: ColumnElement[Any]) -> Filter:
+    """Match rows whose column is at least the value (NULL never matches)."""
+    return lambda _name, value: column >= value
+
+
+def at_most(column: ColumnElement[Any]) -> Filter:
+    """Match rows whose column is at most the value (NULL never matches)."""
+    return lambda _name, value: column <= value
+
+
+def designated(model: Any, column: ColumnElement[int]) -> Filter:
+    """Match rows whose `column` is the id of a `model` row with one of the given designations.
+
+    A designation that does not exist is a 400 naming the parameter: a typo should not look
+    like an empty result.
+    """
+    return lambda name, designations: column.in_(ids_of_designations(model, name, designations))
+
+
+def with_ids_of(model: Any, build: Callable[[list[int]], ColumnElement[bool]]) -> Filter:
+    """Like `designated`, for filters that need more than `column IN ids` (see subjects)."""
+    return lambda name, designations: build(ids_of_designations(model, name, designations))
+
+
+def all_of(build: Callable[[Any], ColumnElement[bool]]) -> Filter:
+    """Match rows for which `build(value)` holds for every one of the given values."""
+    return lambda _name, values: and_(*(build(value) for value in dict.fromkeys(values)))
+
+
+def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[int]:
+    """Return the ids of the `model` rows with these designations, or abort with a 400."""
+    wanted = set(designations)
+    found = dict(db.session.execute(
+        select(model.designation, model.id).where(model.designation.in_(wanted))
+    ).all())
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        message = f"unknown {name}: {', '.join(unknown)}"
+        abort(400, message=message, errors={name: [message]})
+    return list(found.values())
+
+
+def apply_filters(
+    statement: Select, args: Mapping[str, Any], filters: Mapping[str, Filter]
+) -> Select:
+    """Add to `statement` the clause of every filter present in the parsed `args`."""
+    for name, build in filters.items():
+        if name in args:
+            statement = statement.where(build(name, args[name]))
+    return statement

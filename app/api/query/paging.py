@@ -1,0 +1,170 @@
+"""Sorting, page-number and keyset (cursor) pagination, and the collection envelope."""
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import marshmallow as ma
+from flask_smorest import abort
+from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
+
+from app.extensions import db
+
+# Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
+MAX_INTEGER = 2**31 - 1
+MAX_BIG_INTEGER = 2**63 - 1
+
+
+def envelope_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """Return the schema of a page of `item_schema` rows (the collection envelope)."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    attributes = {
+        "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+        "total": ma.fields.Integer(required=True, metadata={
+            "description": "Rows matching the filters, over all pages."}),
+        "page": ma.fields.Integer(allow_none=True, metadata={
+            "description": "Page number, or null when the page was asked for by cursor."}),
+        "per_page": ma.fields.Integer(required=True),
+        "next_cursor": ma.fields.String(allow_none=True, metadata={
+            "description": "Pass as `cursor` to get the rows after this page; null on the last "
+                           "page."}),
+    }
+    return type(name, (ma.Schema,), attributes)
+
+
+def _where_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    # A labelled column renders as its label in ORDER BY but must be its expression in WHERE.
+    return column.element if isinstance(column, Label) else column
+
+
+def _order_and_key(statement: Select, sort: str) -> tuple[str, bool, ColumnElement, ColumnElement]:
+    field = sort.removeprefix("-")
+    return (field, sort.startswith("-"), statement.selected_columns[field],
+            statement.selected_columns["id"])
+
+
+def sorted_by(statement: Select, sort: str) -> Select:
+    """Order `statement` by the row field `sort` ('-field' descending), NULLs last, then by id.
+
+    NULLs are placed explicitly because SQLite and PostgreSQL disagree on where they go.
+    """
+    field, descending, column, id_column = _order_and_key(statement, sort)
+    ordered = column.desc() if descending else column.asc()
+    statement = statement.order_by(ordered.nulls_last())
+    return statement if field == "id" else statement.order_by(id_column.asc())
+
+
+def after_key(statement: Select, sort: str, key: list[Any]) -> Select:
+    """Keep only the rows that come after the row whose (sort value, id) is `key`."""
+    field, descending, column, id_column = _order_and_key(statement, sort)
+    value, last_id = key
+    column, id_column = _where_expression(column), _where_expression(id_column)
+    if field == "id":
+        return statement.where(id_column < last_id if descending else id_column > last_id)
+    if value is None:  # NULLs come last: only later NULL rows remain
+        return statement.where(and_(column.is_(None), id_column > last_id))
+    beyond = column < value if descending else column > value
+    return statement.where(
+        or_(beyond, and_(column == value, id_column > last_id), column.is_(None))
+    )
+
+
+def encode_cursor(resource: str, sort: str, row: Mapping[str, Any]) -> str:
+    """Return the opaque cursor that points just after `row`."""
+    value = row[sort.removeprefix("-")]
+    if isinstance(value, enum.Enum):
+        value = value.value
+    document = json.dumps({"r": resource, "s": sort, "k": [value, row["id"]]},
+                          separators=(",", ":"))
+    return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
+
+
+def _bad_cursor(reason: str) -> None:
+    message = f"invalid cursor: {reason}"
+    abort(400, message=message, errors={"cursor": [message]})
+
+
+def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
+    """Return `value` if it can be compared with `column`, else refuse the cursor."""
+    if value is None:
+        return None
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = str
+    if issubclass(python_type, enum.Enum):
+        if not isinstance(value, str):
+            _bad_cursor("wrong sort value")
+        try:
+            return python_type(value).value
+        except ValueError:
+            _bad_cursor("wrong sort value")
+    if python_type is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value):
+            return value
+    if python_type is int and isinstance(value, int) and not isinstance(value, bool):
+        limit = MAX_BIG_INTEGER if isinstance(column.type, BigInteger) else MAX_INTEGER
+        if -limit <= value <= limit:
+            return value
+    if python_type is str and isinstance(value, str) and "\x00" not in value:
+        return value
+    _bad_cursor("wrong sort value")
+
+
+def decode_cursor(cursor: str, resource: str, sort: str, statement: Select) -> list[Any]:
+    """Return the (sort value, id) key a cursor holds, or abort with a 400 naming `cursor`."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        _bad_cursor("not a cursor of this API")
+    if not (isinstance(document, dict) and document.get("r") == resource
+            and isinstance(document.get("k"), list) and len(document["k"]) == 2):
+        _bad_cursor("not a cursor of this collection")
+    if document.get("s") != sort:
+        _bad_cursor(f"it was made for sort={document.get('s')}, not sort={sort}")
+    _, _, column, id_column = _order_and_key(statement, sort)
+    value, last_id = document["k"]
+    if last_id is None:
+        _bad_cursor("wrong id")
+    return [_checked_value(value, column), _checked_value(last_id, id_column)]
+
+
+def paginate(statement: Select, args: Mapping[str, Any], resource: str) -> dict[str, Any]:
+    """Run `statement` for one page and return the collection envelope.
+
+    Parameters
+    ----------
+    statement
+        The filtered rows, unordered; its columns are labelled with the JSON field names and
+        include `id` and every sort field.
+    args
+        Parsed query parameters: per_page, sort, and page or cursor.
+    resource
+        Name written into cursors, so one collection's cursor is refused by another.
+
+    Returns
+    -------
+    {"items": [row mappings], "total", "page", "per_page", "next_cursor"}
+    """
+    per_page, sort = args["per_page"], args["sort"]
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    page_statement = sorted_by(statement, sort)
+    page: int | None = None
+    if "cursor" in args:
+        key = decode_cursor(args["cursor"], resource, sort, statement)
+        page_statement = after_key(page_statement, sort, key)
+    else:
+        page = args.get("page", 1)
+        page_statement = page_statement.offset((page - 1) * per_page)
+    # One row more than asked says whether a next page exists without a second query.
+    rows = db.session.execute(page_statement.limit(per_page + 1)).mappings().all()
+    items = rows[:per_page]
+    next_cursor = encode_cursor(resource, sort, items[-1]) if len(rows) > per_page else None
+    return {"items": items, "total": total, "page": page, "per_page": per_page,
+            "next_cursor": next_cursor}

@@ -1,0 +1,115 @@
+"""GET /stats: counts of the images matching the /images filters, by group, sex and age."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+from sqlalchemy import ColumnElement, Subquery, case, func, select
+
+from app.api.images import IMAGE_FILTERS, filtered_images
+from app.api.query import Blueprint, filter_args
+from app.extensions import db
+
+blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",
+                description="Counts of subjects and images")
+
+AGE_BIN_YEARS = 10
+# Ages from this one on share the last, open-ended bin.
+OLDEST_BIN = 100
+
+StatsArgs = filter_args("StatsArgs", IMAGE_FILTERS)
+
+
+class GroupCountSchema(Schema):
+    """Subjects and images of one dataset, image type and condition."""
+
+    dataset = fields.String(required=True)
+    type = fields.String(required=True)
+    condition = fields.String(allow_none=True)
+    subjects = fields.Integer(required=True)
+    images = fields.Integer(required=True)
+
+
+class SexCountSchema(Schema):
+    """Subjects and images of one sex."""
+
+    sex = fields.String(required=True)
+    subjects = fields.Integer(required=True)
+    images = fields.Integer(required=True)
+
+
+class AgeCountSchema(Schema):
+    """Subjects and images in one bin of age at scan."""
+
+    age_min = fields.Integer(allow_none=True, metadata={
+        "description": "Inclusive lower bound of the age at scan; null for unknown ages."})
+    age_max = fields.Integer(allow_none=True, metadata={
+        "description": "Exclusive upper bound; null for the open last bin and unknown ages."})
+    subjects = fields.Integer(required=True, metadata={
+        "description": "Subjects with an image in the bin (one may count in several bins)."})
+    images = fields.Integer(required=True)
+
+
+class StatsSchema(Schema):
+    """Counts over the images matching the filters."""
+
+    subjects = fields.Integer(required=True)
+    images = fields.Integer(required=True)
+    groups = fields.List(fields.Nested(GroupCountSchema), required=True, metadata={
+        "description": "By dataset x image type x condition (visit's, else subject's)."})
+    sex = fields.List(fields.Nested(SexCountSchema), required=True)
+    age = fields.List(fields.Nested(AgeCountSchema), required=True, metadata={
+        "description": f"By {AGE_BIN_YEARS}-year bin of age at scan."})
+
+
+def _age_bin(age: ColumnElement[float]) -> ColumnElement[int | None]:
+    # A CASE rather than floor(): SQLite has no floor() unless built with math functions.
+    steps = [(age < upper, upper - AGE_BIN_YEARS)
+             for upper in range(AGE_BIN_YEARS, OLDEST_BIN + 1, AGE_BIN_YEARS)]
+    return case((age.is_(None), None), *steps, else_=OLDEST_BIN)
+
+
+def _counts(images: Subquery, *groups: ColumnElement[Any]) -> list[Any]:
+    statement = select(
+        *groups,
+        func.count(func.distinct(images.c.subject_id)).label("subjects"),
+        func.count().label("images"),
+    )
+    if groups:
+        statement = statement.group_by(*groups).order_by(
+            *(group.asc().nulls_last() for group in groups))
+    return db.session.execute(statement.select_from(images)).mappings().all()
+
+
+@blp.route("")
+class Stats(MethodView):
+    @blp.arguments(StatsArgs, location="query", as_kwargs=False)
+    @blp.response(200, StatsSchema)
+    def get(self, args: dict[str, Any]):
+        """Count subjects and images by dataset x type x condition, sex, and age at scan.
+
+        Takes the same filters as /images and counts only the images they match.
+        """
+        images = filtered_images(args).subquery()
+        totals = _counts(images)[0]
+        age_bin = _age_bin(images.c.age_at_scan).label("age_min")
+        ages = [
+            {"age_min": row["age_min"],
+             "age_max": (row["age_min"] + AGE_BIN_YEARS
+                         if row["age_min"] is not None and row["age_min"] < OLDEST_BIN
+                         else None),
+             "subjects": row["subjects"], "images": row["images"]}
+            for row in _counts(images, age_bin)
+        ]
+        return {
+            "subjects": totals["subjects"],
+            "images": totals["images"],
+            # Sorted here, not in SQL: string order depends on the database's collation.
+            "groups": sorted(
+                _counts(images, images.c.dataset, images.c.type, images.c.condition),
+                key=lambda group: (group["dataset"], str(group["type"]),
+                                   group["condition"] is None, group["condition"] or "")),
+            "sex": _counts(images, images.c.sex),
+            "age": ages,
+        }

@@ -1,0 +1,137 @@
+"""Bad input is a 400 naming the parameter, in the one JSON error shape; never a 5xx."""
+import base64
+import json
+
+import pytest
+from flask_smorest import abort
+
+from tests.conftest import make_app
+
+
+def cursor_of(document) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+
+BAD_REQUESTS = [
+    ("/images", {"colour": "red"}, "colour"),
+    ("/images", {"type": "T2"}, "type"),
+    ("/images", {"type": ["T1", "PET"]}, "type"),
+    ("/images", {"sex": "f"}, "sex"),
+    ("/images", {"age_min": "old"}, "age_min"),
+    ("/images", {"age_min": "nan"}, "age_min"),
+    ("/images", {"age_max": "-1"}, "age_max"),
+    ("/images", {"age_min": 80, "age_max": 60}, "age_min"),
+    ("/images", {"days_min": "1.5"}, "days_min"),
+    ("/images", {"days_min": 10, "days_max": 5}, "days_min"),
+    ("/images", {"days_max": str(2**70)}, "days_max"),
+    ("/images", {"field_strength": "strong"}, "field_strength"),
+    ("/images", {"manufacturer": ""}, "manufacturer"),
+    ("/images", {"manufacturer": "a\x00b"}, "manufacturer"),
+    ("/images", {"dataset": "NOPE"}, "dataset"),
+    ("/images", {"dataset": ["ALPHA", "NOPE"]}, "dataset"),
+    ("/images", {"condition": "Flu"}, "condition"),
+    ("/images", {"page": "0"}, "page"),
+    ("/images", {"page": "two"}, "page"),
+    ("/images", {"page": str(2**63)}, "page"),
+    ("/images", {"per_page": "1001"}, "per_page"),
+    ("/images", {"sort": "colour"}, "sort"),
+    ("/images", {"sort": "-path"}, "sort"),
+    ("/images", {"format": "xml"}, "format"),
+    ("/images", {"cursor": "not a cursor"}, "cursor"),
+    ("/images", {"cursor": cursor_of([1, 2])}, "cursor"),
+    ("/images", {"cursor": cursor_of({"r": "subjects", "s": "id", "k": [1, 1]})}, "cursor"),
+    ("/images", {"cursor": cursor_of({"r": "images", "s": "-id", "k": [1, 1]})}, "cursor"),
+    ("/images", {"cursor": cursor_of({"r": "images", "s": "id", "k": ["x", 1]})}, "cursor"),
+    ("/images", {"cursor": cursor_of({"r": "images", "s": "id", "k": [2**64, 1]})}, "cursor"),
+    ("/images", {"sort": "type",
+                 "cursor": cursor_of({"r": "images", "s": "type", "k": ["PET", 1]})}, "cursor"),
+    ("/images", {"sort": "age_at_scan",
+                 "cursor": cursor_of({"r": "images", "s": "age_at_scan", "k": [True, 1]})},
+     "cursor"),
+    ("/images", {"cursor": cursor_of({"r": "images", "s": "id", "k": [1, 1]}), "page": 2},
+     "cursor"),
+    ("/images", {"has_type": "T1"}, "has_type"),  # a subjects-only filter
+    ("/subjects", {"has_type": "MRA"}, "has_type"),
+    ("/subjects", {"days_min": 1}, "days_min"),
+    ("/subjects", {"sort": "age_at_scan"}, "sort"),
+    ("/visits", {"type": "T1"}, "type"),
+    ("/visits", {"age_min": 70, "age_max": 69.9}, "age_min"),
+    ("/datasets", {"dataset": "ALPHA"}, "dataset"),
+    ("/conditions", {"format": "csv"}, "format"),
+    ("/scanners", {"manufacturer": "x" * 300}, "manufacturer"),
+    ("/stats", {"page": 1}, "page"),
+    ("/stats", {"type": "T3"}, "type"),
+    ("/images/1", {"with": "everything"}, "with"),
+    ("/subjects/1", {"x": 1}, "x"),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "parameter"), BAD_REQUESTS)
+def test_bad_parameter_is_a_400_naming_it(world, get, path, params, parameter):
+    response = get(path, **params)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    body = response.get_json()
+    assert set(body) == {"status", "error", "message", "errors"}
+    assert (body["status"], body["error"]) == (400, "Bad Request")
+    assert list(body["errors"]) == [parameter]
+    assert parameter in body["message"]
+
+
+def test_unknown_parameters_are_all_named(world, get):
+    body = get("/images", colour="red", size="xl").get_json()
+    assert body["errors"] == {"colour": ["Unknown field."], "size": ["Unknown field."]}
+    assert body["message"] == (
+        "invalid parameter colour: Unknown field., size: Unknown field.")
+
+
+def test_age_range_message(world, get):
+    assert get("/images", age_min=80, age_max=60).get_json() == {
+        "status": 400, "error": "Bad Request",
+        "message": "invalid parameter age_min: must not exceed age_max",
+        "errors": {"age_min": ["must not exceed age_max"]}}
+
+
+def test_unknown_designations_are_listed(world, get):
+    assert get("/subjects", dataset=["ZETA", "ALPHA", "OMEGA"]).get_json() == {
+        "status": 400, "error": "Bad Request", "message": "unknown dataset: OMEGA, ZETA",
+        "errors": {"dataset": ["unknown dataset: OMEGA, ZETA"]}}
+
+
+@pytest.mark.parametrize("path", ["/images/0", "/images/x", "/images/-1",
+                                  f"/images/{2**64}", "/nowhere", "/images/1/nowhere"])
+def test_unknown_path_is_a_json_404(world, get, path):
+    response = get(path)
+    assert response.status_code == 404
+    assert set(response.get_json()) == {"status", "error", "message"}
+    assert response.get_json()["error"] == "Not Found"
+
+
+def test_wrong_method_is_a_json_405(client, auth_headers):
+    response = client.post("/api/v1/images", headers=auth_headers)
+    assert response.status_code == 405
+    body = response.get_json()
+    assert (body["status"], body["error"]) == (405, "Method Not Allowed")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_crash_and_unprocessable_keep_the_shape(database_url):
+    app = make_app(database_url)
+
+    @app.route("/crash")
+    def crash():
+        raise RuntimeError("secret internals")
+
+    @app.route("/unprocessable")
+    def unprocessable():
+        abort(422, message="cannot process that")
+
+    client = app.test_client()
+    crashed = client.get("/crash")
+    assert crashed.status_code == 500
+    assert crashed.get_json() == {
+        "status": 500, "error": "Internal Server Error",
+        "message": "The server encountered an internal error and was unable to complete your "
+                   "request. Either the server is overloaded or there is an error in the "
+                   "application."}
+    assert client.get("/unprocessable").get_json() == {
+        "status": 422, "error": "Unprocessable Entity", "message": "cannot process that"}

@@ -1,0 +1,145 @@
+"""GET /images and /images/{id}: rows, every filter, sorting, CSV, detail."""
+import csv
+import io
+
+import pytest
+
+from tests.api.world import age
+
+ALL_IMAGES = ["i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8"]
+
+
+def image_names(world, response) -> list[str]:
+    assert response.status_code == 200, response.get_json()
+    return world.names("images", [item["id"] for item in response.get_json()["items"]])
+
+
+def test_list_returns_every_live_image_with_its_fields(world, get):
+    response = get("/images")
+    body = response.get_json()
+    assert image_names(world, response) == ALL_IMAGES  # i9 is soft-deleted
+    assert (body["total"], body["page"], body["per_page"], body["next_cursor"]) == (8, 1, 50, None)
+    assert body["items"][2] == {
+        "id": world.id("images", "i3"),
+        "dataset": "ALPHA",
+        "subject_id": world.id("subjects", "ann"),
+        "subject_external_id": "ann",
+        "visit_id": world.id("visits", "a1"),
+        "type": "T1",
+        "path": "ann/i3.nii.gz",
+        "file_size": 1003,
+        "checksum": None,
+        "days_since_baseline": 730,
+        "age_at_scan": age(70.0, 730),
+        "sex": "female",
+        "condition": "AD",
+        "scanner_id": world.id("scanners", "siemens3"),
+        "manufacturer": "Siemens",
+        "field_strength": 3.0,
+        "preprocessed": "none",
+    }
+    unknown = body["items"][6]
+    assert (unknown["visit_id"], unknown["scanner_id"], unknown["manufacturer"],
+            unknown["field_strength"], unknown["age_at_scan"], unknown["condition"],
+            unknown["days_since_baseline"]) == (None, None, None, None, None, None, None)
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"dataset": "ALPHA"}, ["i1", "i2", "i3", "i4"]),
+    ({"dataset": ["ALPHA", "BETA"]}, ALL_IMAGES),
+    ({"condition": "AD"}, ["i3", "i8"]),  # i8: eve is HC, but her visit says AD and wins
+    ({"condition": "HC"}, ["i1", "i2", "i5", "i6"]),  # i5, i6: cat's visits have none: hers
+    ({"condition": ["AD", "HC"]}, ["i1", "i2", "i3", "i5", "i6", "i8"]),
+    ({"type": "T1"}, ["i1", "i3", "i4", "i6", "i8"]),
+    ({"type": ["DWI", "FieldMap"]}, ["i2", "i7"]),
+    ({"type": "rsfMRI"}, ["i5"]),
+    ({"sex": "female"}, ["i1", "i2", "i3", "i5", "i6", "i8"]),
+    ({"sex": "unknown"}, ["i7"]),
+    ({"sex": "other"}, []),
+    ({"age_min": 60, "age_max": 75}, ["i1", "i2", "i3", "i5", "i6"]),
+    ({"age_min": 80}, ["i8"]),
+    ({"age_max": 62.5}, ["i4", "i6"]),  # bounds are inclusive; unknown ages never match
+    ({"age_min": 63.49, "age_max": 63.5}, ["i5"]),  # 62.5 + 365 / 365.25
+    ({"days_min": 100}, ["i3", "i5", "i8"]),
+    ({"days_max": 0}, ["i1", "i2", "i4", "i6"]),
+    ({"days_min": 100, "days_max": 365}, ["i5", "i8"]),
+    ({"field_strength": 1.5}, ["i2", "i4"]),
+    ({"field_strength": 3}, ["i1", "i3", "i5", "i6", "i8"]),
+    ({"manufacturer": "siemens"}, ["i1", "i3"]),
+    ({"manufacturer": "PHILIPS"}, ["i5", "i6", "i8"]),
+    ({"type": "T1", "sex": "female", "age_min": 60, "age_max": 80, "condition": "AD"}, ["i3"]),
+    ({"dataset": "BETA", "type": "T1", "field_strength": 3}, ["i6", "i8"]),
+])
+def test_filters_return_exactly_the_matching_images(world, get, params, expected):
+    response = get("/images", **params)
+    assert image_names(world, response) == expected
+    assert response.get_json()["total"] == len(expected)
+
+
+@pytest.mark.parametrize(("sort", "expected"), [
+    ("-id", ["i8", "i7", "i6", "i5", "i4", "i3", "i2", "i1"]),
+    ("days_since_baseline", ["i1", "i2", "i4", "i6", "i8", "i5", "i3", "i7"]),
+    ("-days_since_baseline", ["i3", "i5", "i8", "i1", "i2", "i4", "i6", "i7"]),
+    ("age_at_scan", ["i4", "i6", "i5", "i1", "i2", "i3", "i8", "i7"]),
+    ("-age_at_scan", ["i8", "i3", "i1", "i2", "i5", "i6", "i4", "i7"]),
+    ("type", ["i2", "i7", "i1", "i3", "i4", "i6", "i8", "i5"]),
+    ("-dataset", ["i5", "i6", "i7", "i8", "i1", "i2", "i3", "i4"]),
+    ("subject_id", ["i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8"]),
+    ("-file_size", ["i8", "i7", "i6", "i5", "i4", "i3", "i2", "i1"]),
+])
+def test_sort_orders_by_the_field_then_id_with_unknown_values_last(world, get, sort, expected):
+    assert image_names(world, get("/images", sort=sort)) == expected
+
+
+def test_csv_streams_every_matching_row_with_the_json_field_names(world, get):
+    response = get("/images", format="csv", dataset="ALPHA", sort="-days_since_baseline",
+                   per_page=1)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="images.csv"'
+    ids = {name: world.id("images", name) for name in ("i1", "i2", "i3", "i4")}
+    ann, bob = world.id("subjects", "ann"), world.id("subjects", "bob")
+    a0, a1, b0 = (world.id("visits", name) for name in ("a0", "a1", "b0"))
+    siemens, ge = world.id("scanners", "siemens3"), world.id("scanners", "ge15")
+    assert response.get_data(as_text=True) == (
+        "id,dataset,subject_id,subject_external_id,visit_id,type,path,file_size,checksum,"
+        "days_since_baseline,age_at_scan,sex,condition,scanner_id,manufacturer,field_strength,"
+        "preprocessed\n"
+        f"{ids['i3']},ALPHA,{ann},ann,{a1},T1,ann/i3.nii.gz,1003,,730,{age(70.0, 730)},female,"
+        f"AD,{siemens},Siemens,3.0,none\n"
+        f"{ids['i1']},ALPHA,{ann},ann,{a0},T1,ann/i1.nii.gz,1001,c1,0,70.0,female,HC,{siemens},"
+        "Siemens,3.0,none\n"
+        f"{ids['i2']},ALPHA,{ann},ann,{a0},DWI,ann/i2.nii.gz,1002,,0,70.0,female,HC,{ge},GE,1.5,"
+        "none\n"
+        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,bob/i4.nii.gz,1004,,0,55.0,male,,{ge},GE,1.5,none\n"
+    )
+
+
+def test_csv_header_equals_the_json_fields_and_holds_the_whole_result(world, get):
+    rows = list(csv.DictReader(io.StringIO(get("/images", format="csv").get_data(as_text=True))))
+    json_items = get("/images").get_json()["items"]
+    assert list(rows[0]) == list(get("/images", per_page=1).get_json()["items"][0])
+    assert [int(row["id"]) for row in rows] == [item["id"] for item in json_items]
+    assert len(rows) == 8
+
+
+def test_csv_of_an_empty_result_is_the_header_alone(world, get):
+    text = get("/images", format="csv", sex="other").get_data(as_text=True)
+    assert text.count("\n") == 1 and text.startswith("id,dataset,")
+
+
+def test_detail_adds_metadata_and_scanner(world, get):
+    response = get(f"/images/{world.id('images', 'i1')}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["path"], body["metadata_json"], body["scanner_model"], body["scanner_serial"],
+            body["condition"], body["age_at_scan"]) == (
+        "ann/i1.nii.gz", {"RepetitionTime": 2.3}, "Prisma", "S1", "HC", 70.0)
+
+
+def test_detail_of_a_missing_or_deleted_image_is_404(world, get):
+    for image_id in (world.id("images", "i9"), world.id("images", "i9") + 1000):
+        response = get(f"/images/{image_id}")
+        assert response.status_code == 404
+        assert response.get_json() == {"status": 404, "error": "Not Found",
+                                       "message": f"no image with id {image_id}"}

@@ -1,0 +1,131 @@
+"""A small, fully known database for the API tests: two datasets, five subjects, eight images.
+
+subject  dataset  sex      age   own  visits: day, condition       images: type, day, visit, scanner
+ann      ALPHA    female   70    -    a0: 0, HC; a1: 730, AD        i1 T1 0 a0 siemens3,
+                                                                    i2 DWI 0 a0 ge15,
+                                                                    i3 T1 730 a1 siemens3,
+                                                                    i9 T1 (soft-deleted)
+bob      ALPHA    male     55    -    b0: 0, -                      i4 T1 0 b0 ge15
+cat      BETA     female   62.5  HC   c0: 0, -; c1: 365, -          i5 rsfMRI 365 c1 philips3,
+                                                                    i6 T1 0 c0 philips3
+dan      BETA     unknown  -     -    d0: 0, -                      i7 FieldMap, nothing known
+eve      BETA     female   80    HC   e0: 100, AD (visit wins)      i8 T1 100 e0 philips3
+Dataset GONE is soft-deleted, with subject zed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import ImageType
+from tests.factories import (
+    make_condition,
+    make_dataset,
+    make_file_type,
+    make_image,
+    make_scanner,
+    make_subject,
+    make_visit,
+)
+
+DELETED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class World:
+    """The rows of the test database, by short name."""
+
+    datasets: dict[str, Any] = field(default_factory=dict)
+    conditions: dict[str, Any] = field(default_factory=dict)
+    scanners: dict[str, Any] = field(default_factory=dict)
+    subjects: dict[str, Any] = field(default_factory=dict)
+    visits: dict[str, Any] = field(default_factory=dict)
+    images: dict[str, Any] = field(default_factory=dict)
+    file_types: dict[str, Any] = field(default_factory=dict)
+
+    def names(self, kind: str, ids: list[int]) -> list[str]:
+        """Return the short names of rows of `kind` ("images", ...) from their ids, in order."""
+        by_id = {row.id: name for name, row in getattr(self, kind).items()}
+        return [by_id[id_] for id_ in ids]
+
+    def id(self, kind: str, name: str) -> int:
+        """Return the id of the row of `kind` named `name`."""
+        return getattr(self, kind)[name].id
+
+
+def build_world(session: Session) -> World:
+    """Write the world table above and commit it."""
+    w = World()
+    w.datasets = {"ALPHA": make_dataset(session, designation="ALPHA", description="first"),
+                  "BETA": make_dataset(session, designation="BETA", description="second"),
+                  "GONE": make_dataset(session, designation="GONE", deleted_at=DELETED_AT)}
+    alpha, beta = w.datasets["ALPHA"], w.datasets["BETA"]
+    w.conditions = {"AD": make_condition(session, designation="AD", description="Alzheimer's"),
+                    "HC": make_condition(session, designation="HC", description="healthy")}
+    ad, hc = w.conditions["AD"], w.conditions["HC"]
+    w.file_types = {"mask": make_file_type(session, designation="brain_mask"),
+                    "mni": make_file_type(session, designation="T1_mni", description="to MNI")}
+    w.scanners = {
+        "siemens3": make_scanner(session, dataset=alpha, manufacturer="Siemens", model="Prisma",
+                                 serial="S1", field_strength=3.0),
+        "ge15": make_scanner(session, dataset=alpha, manufacturer="GE", model="Signa",
+                             serial="G1", field_strength=1.5),
+        "philips3": make_scanner(session, dataset=beta, manufacturer="Philips", model="Achieva",
+                                 serial="P1", field_strength=3.0),
+    }
+    s = w.scanners
+    w.subjects = {
+        "ann": make_subject(session, dataset=alpha, external_id="ann", sex="female",
+                            age_at_baseline=70.0, handedness="right", race="white_non_latino",
+                            education_years=16.0),
+        "bob": make_subject(session, dataset=alpha, external_id="bob", sex="male",
+                            age_at_baseline=55.0),
+        "cat": make_subject(session, dataset=beta, external_id="cat", sex="female",
+                            age_at_baseline=62.5, condition=hc),
+        "dan": make_subject(session, dataset=beta, external_id="dan", sex="unknown"),
+        "eve": make_subject(session, dataset=beta, external_id="eve", sex="female",
+                            age_at_baseline=80.0, condition=hc),
+        "zed": make_subject(session, dataset=w.datasets["GONE"], external_id="zed", sex="male",
+                            age_at_baseline=60.0),
+    }
+    sub = w.subjects
+    w.visits = {
+        "a0": make_visit(session, subject=sub["ann"], external_id="a0", days_since_baseline=0,
+                         condition=hc, bmi=22.5, symptoms={"mmse": 29}),
+        "a1": make_visit(session, subject=sub["ann"], external_id="a1", days_since_baseline=730,
+                         condition=ad),
+        "b0": make_visit(session, subject=sub["bob"], external_id="b0", days_since_baseline=0),
+        "c0": make_visit(session, subject=sub["cat"], external_id="c0", days_since_baseline=0),
+        "c1": make_visit(session, subject=sub["cat"], external_id="c1", days_since_baseline=365),
+        "d0": make_visit(session, subject=sub["dan"], external_id="d0", days_since_baseline=0),
+        "e0": make_visit(session, subject=sub["eve"], external_id="e0", days_since_baseline=100,
+                         condition=ad),
+    }
+    v = w.visits
+
+    def image(name, subject, image_type, day, visit, scanner, **extra):
+        w.images[name] = make_image(
+            session, subject=sub[subject], type=image_type, days_since_baseline=day,
+            visit=v[visit] if visit else None, scanner=s[scanner] if scanner else None,
+            path=f"{subject}/{name}.nii.gz", file_size=1000 + int(name[1:]), **extra)
+
+    image("i1", "ann", ImageType.T1, 0, "a0", "siemens3", checksum="c1",
+          metadata_json={"RepetitionTime": 2.3})
+    image("i2", "ann", ImageType.DWI, 0, "a0", "ge15")
+    image("i3", "ann", ImageType.T1, 730, "a1", "siemens3")
+    image("i4", "bob", ImageType.T1, 0, "b0", "ge15")
+    image("i5", "cat", ImageType.RSFMRI, 365, "c1", "philips3")
+    image("i6", "cat", ImageType.T1, 0, "c0", "philips3")
+    image("i7", "dan", ImageType.FIELDMAP, None, None, None)
+    image("i8", "eve", ImageType.T1, 100, "e0", "philips3")
+    image("i9", "ann", ImageType.T1, 0, "a0", "siemens3", deleted_at=DELETED_AT)
+    session.commit()
+    return w
+
+
+def age(baseline: float, days: int) -> float:
+    """Age at a day since baseline, computed as the API does."""
+    return baseline + days / 365.25
