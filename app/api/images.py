@@ -1,18 +1,20 @@
 """GET /images and /images/{id}: stored images with their subject, visit, scanner and condition.
 
-To add a route (e.g. /images/{id}/download) add a MethodView below; to add an optional column
-(e.g. with_urls) add its parameter to ImageArgs/ImageDetailArgs and its field to ImageSchema.
+To add a route add a MethodView below (downloads.py holds /images/{id}/download); to add an
+optional column add its parameter to ImageArgs and its field to ImageListItemSchema.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 from sqlalchemy import ColumnElement, Float, Select, cast, func, select
 from sqlalchemy.orm import aliased
 
+from app.api.downloads import URL_EXPIRY_SECONDS
 from app.api.query import (
     Blueprint,
     NoArgs,
@@ -29,6 +31,7 @@ from app.api.query import (
 )
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
+from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
                 description="Stored images (T1, DWI, rsfMRI, FieldMap)")
@@ -95,7 +98,23 @@ IMAGE_FILTERS = {
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")
 
-ImageArgs = collection_args("ImageArgs", sorts=IMAGE_SORTS, filters=IMAGE_FILTERS, csv=True)
+ImageCollectionArgs = collection_args("ImageCollectionArgs", sorts=IMAGE_SORTS,
+                                      filters=IMAGE_FILTERS, csv=True)
+
+
+class ImageArgs(ImageCollectionArgs):
+    """The collection's parameters, plus with_urls."""
+
+    with_urls = fields.Boolean(load_default=False, metadata={"description": (
+        "Add `url` to each row of the page: a presigned object-storage URL valid for "
+        f"{URL_EXPIRY_SECONDS // 60} minutes (S3/COS with HMAC keys), else the row's "
+        "/download route. Pages only: not with format=csv.")})
+
+    @validates_schema
+    def _urls_only_for_pages(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("with_urls") and data.get("format") == "csv":
+            raise ValidationError("only with format=json: a CSV export carries no URLs",
+                                  "with_urls")
 
 
 def filtered_images(args: dict[str, Any]) -> Select:
@@ -129,6 +148,24 @@ class ImageSchema(Schema):
     preprocessed = fields.String(required=True)
 
 
+class ImageListItemSchema(ImageSchema):
+    """An image row of a page, with its download URL when with_urls=true."""
+
+    url = fields.String(metadata={"description": "Present with with_urls=true: where to GET "
+                                                 "the file (presigned or the /download route)."})
+
+
+def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
+    """Return the page's rows with a `url` each: presigned when the storage can share URLs
+    (signing is local: no request per row), else the API's own download route."""
+    storage = get_storage()
+    if storage.shareable_urls:
+        urls = presigned_urls([item["path"] for item in items], URL_EXPIRY_SECONDS, storage)
+        return [{**item, "url": urls[item["path"]]} for item in items]
+    return [{**item, "url": url_for("downloads.ImageDownload", image_id=item["id"],
+                                    _external=True)} for item in items]
+
+
 class ImageDetailSchema(ImageSchema):
     """One image with its acquisition metadata and scanner details."""
 
@@ -141,12 +178,15 @@ class ImageDetailSchema(ImageSchema):
 @blp.route("")
 class Images(MethodView):
     @blp.arguments(ImageArgs, location="query", as_kwargs=False)
-    @blp.response(200, envelope_schema(ImageSchema))
+    @blp.response(200, envelope_schema(ImageListItemSchema, "Image"))
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args: dict[str, Any]):
         """List images matching the filters, a page at a time or (format=csv) all of them."""
-        return page_or_csv(filtered_images(args), args, resource="images",
-                           item_schema=ImageSchema)
+        answer = page_or_csv(filtered_images(args), args, resource="images",
+                             item_schema=ImageSchema)
+        if args["with_urls"]:
+            answer["items"] = with_download_urls(answer["items"])
+        return answer
 
 
 @blp.route("/<int(max=2147483647):image_id>")

@@ -73,8 +73,10 @@ def test_revoked_key_is_refused_and_listed_as_revoked(app, session):
 
 def test_replace_rotates_the_token(app, session):
     runner = app.test_cli_runner()
-    old = runner.invoke(args=["apikey", "create", "demo"]).output.strip().splitlines()[-1]
-    new = runner.invoke(args=["apikey", "create", "demo", "--replace"]).output.strip().splitlines()[-1]
+    def token_of(*arguments: str) -> str:
+        return runner.invoke(args=["apikey", "create", *arguments]).output.strip().splitlines()[-1]
+
+    old, new = token_of("demo"), token_of("demo", "--replace")
     assert old != new
     client = app.test_client()
     assert client.get("/api/v1/x", headers={"Authorization": f"Bearer {old}"}).status_code == 401

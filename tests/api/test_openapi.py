@@ -46,7 +46,8 @@ def test_collections_document_their_envelope_csv_and_errors(client):
     assert list(error["properties"]) == ["status", "error", "message", "errors"]
     assert [p["name"] for p in images["parameters"]] == [
         "page", "per_page", "sort", "cursor", "format", "dataset", "condition", "type", "sex",
-        "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer"]
+        "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer",
+        "with_urls"]
 
 
 # Values that are wrong for some parameter, plausible for others, or hostile to a database.

@@ -1,5 +1,5 @@
 """Every data route needs a valid, unrevoked bearer token; only health and the docs are public."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +24,7 @@ def test_data_route_without_token_is_401(client, path):
 def test_data_route_with_revoked_token_is_401(client, session, api_token, auth_headers, path):
     assert client.get(f"/api/v1{path}", headers=auth_headers).status_code in (200, 404)
     key = session.scalar(select(ApiKey).where(ApiKey.name == "tests"))
-    key.revoked_at = datetime.now(timezone.utc)
+    key.revoked_at = datetime.now(UTC)
     session.commit()
     response = client.get(f"/api/v1{path}", headers=auth_headers)
     assert response.status_code == 401

@@ -15,7 +15,7 @@ Dataset GONE is soft-deleted, with subject zed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ from tests.factories import (
     make_visit,
 )
 
-DELETED_AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
+DELETED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @dataclass

@@ -20,9 +20,12 @@ MAX_INTEGER = 2**31 - 1
 MAX_BIG_INTEGER = 2**63 - 1
 
 
-def envelope_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
-    """Return the schema of a page of `item_schema` rows (the collection envelope)."""
-    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+def envelope_schema(item_schema: type[ma.Schema], resource: str | None = None) -> type[ma.Schema]:
+    """Return the schema of a page of `item_schema` rows (the collection envelope).
+
+    It is named after `resource` (e.g. "Image" -> ImagePage), else after the item schema.
+    """
+    name = (resource or item_schema.__name__.removesuffix("Schema")) + "PageSchema"
     attributes = {
         "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
         "total": ma.fields.Integer(required=True, metadata={
