@@ -1,6 +1,5 @@
 """The benchmark code stays runnable, and its baseline loads what the engine loads."""
 import pandas as pd
-import pytest
 from sqlalchemy import select
 
 from app.models import Image, Subject, Visit
@@ -94,14 +93,3 @@ def test_bids_cases_load_the_tree_and_a_reload_writes_only_new_rows(tmp_path):
                                     root=root, grown_root=grown_root, dataset="BIDS benchmark")
     assert reloaded["written"] == 0
     assert reloaded["grown_written"] == grown.rows - counts.rows == 1 + 2 + 12
-
-
-def test_the_other_tools_index_the_same_tree(tmp_path):
-    pytest.importorskip("bids")  # bench-only dependencies (requirements-bench.txt)
-    pytest.importorskip("bids2table")
-    counts = write_bids_tree(tmp_path / "tree", 2)
-    root = str(tmp_path / "tree")
-    assert CASES["pybids_layout"](root=root, index_metadata=True)["files"] == counts.files
-    # bids2table indexes the files inside subject folders, sidecars excepted.
-    subject_files = counts.niftis + counts.subjects
-    assert CASES["bids2table_index"](root=root, metadata=True)["files"] == subject_files
