@@ -13,10 +13,26 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from load_db.bids.entities import (NIFTI_EXTENSIONS, SESSION_PREFIX, SUBJECT_PREFIX, BidsPath,
-                                   is_skipped, is_skipped_folder, locate, parse_name)
-from load_db.bids.mapping import (AGE_COLUMN_PATTERN, AGE_COLUMNS, HANDEDNESS_COLUMNS,
-                                  SEX_COLUMNS, image_type, pick_column, to_handedness, to_sex)
+from load_db.bids.entities import (
+    NIFTI_EXTENSIONS,
+    SESSION_PREFIX,
+    SUBJECT_PREFIX,
+    BidsPath,
+    is_skipped,
+    is_skipped_folder,
+    locate,
+    parse_name,
+)
+from load_db.bids.mapping import (
+    AGE_COLUMN_PATTERN,
+    AGE_COLUMNS,
+    HANDEDNESS_COLUMNS,
+    SEX_COLUMNS,
+    image_type,
+    pick_column,
+    to_handedness,
+    to_sex,
+)
 from load_db.bids.sidecars import SidecarIndex
 from load_db.bids.tree import FileTree, LocalTree
 from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
@@ -233,7 +249,8 @@ class _Participants:
 
 def _read_participants(tree: FileTree, files: dict, where,
                        report: LoadReport) -> _Participants | None:
-    """participants.tsv as subject rows; sex and handedness read through participants.json `Levels`."""
+    """participants.tsv as subject rows; sex and handedness read through participants.json
+    `Levels`."""
     if PARTICIPANTS_TSV not in files:
         return None
     file = where(PARTICIPANTS_TSV)

@@ -25,8 +25,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import (
-    Condition, Dataset, DatasetCondition, Handedness, Image, ImageType, Race, Scanner, Sex,
-    Subject, Visit,
+    Condition,
+    Dataset,
+    DatasetCondition,
+    Handedness,
+    Image,
+    ImageType,
+    Race,
+    Scanner,
+    Sex,
+    Subject,
+    Visit,
 )
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, FrameSpec
@@ -119,7 +128,8 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
         return dataset_id
     if not register:
         raise LoadError(f"unknown dataset {designation!r}: add it to "
-                        "data/seed_files/datasets_list.xls and run `flask seed` (or pass --register)")
+                        "data/seed_files/datasets_list.xls and run `flask seed` "
+                        "(or pass --register)")
     dataset = Dataset(designation=designation, storage_prefix=designation)
     session.add(dataset)
     session.flush()
@@ -277,15 +287,16 @@ def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
                 .groupby(list(SCANNER_PARTS), sort=True, dropna=False)["field_strength"]
                 .max().reset_index())
     rows = [{"dataset_id": dataset_id, **{c: row[c] for c in SCANNER_PARTS},
-             "field_strength": None if pd.isna(row["field_strength"]) else float(row["field_strength"])}
+             "field_strength": (None if pd.isna(row["field_strength"])
+                                else float(row["field_strength"]))}
             for row in scanners.to_dict("records")]
-    report.add("scanner", upsert(session, Scanner, rows,
-                                 ["dataset_id", *SCANNER_PARTS], where=Scanner.dataset_id == dataset_id))
+    report.add("scanner", upsert(session, Scanner, rows, ["dataset_id", *SCANNER_PARTS],
+                                 where=Scanner.dataset_id == dataset_id))
     ids = {tuple(key): scanner_id for *key, scanner_id in session.execute(
         select(Scanner.manufacturer, Scanner.model, Scanner.serial, Scanner.id)
         .where(Scanner.dataset_id == dataset_id))}
     scanner_id = [ids.get(key) if has else None
-                  for key, has in zip(parts.itertuples(index=False, name=None), known)]
+                  for key, has in zip(parts.itertuples(index=False, name=None), known, strict=True)]
     frame = frame.drop(columns=[*present, "field_strength"], errors="ignore")
     return frame.assign(scanner_id=pd.array(scanner_id, dtype="Int64"))
 
@@ -324,10 +335,11 @@ def link_visits(images: pd.DataFrame, visits: pd.DataFrame, report: LoadReport) 
             wanted = (images.loc[pending, ["subject_id", "days_since_baseline"]]
                       .astype({"days_since_baseline": "int64"})
                       .reset_index().sort_values("days_since_baseline"))
-            matched = pd.merge_asof(wanted, dated[["subject_id", "days_since_baseline", "visit_id"]],
-                                    on="days_since_baseline", by="subject_id",
+            candidates = dated[["subject_id", "days_since_baseline", "visit_id"]]
+            matched = pd.merge_asof(wanted, candidates, on="days_since_baseline", by="subject_id",
                                     direction="backward")
-            visit_id.loc[matched["index"].to_numpy()] = matched["visit_id"].astype("Int64").to_numpy()
+            found = matched["visit_id"].astype("Int64").to_numpy()
+            visit_id.loc[matched["index"].to_numpy()] = found
         no_day = visit_id.isna() & images["days_since_baseline"].isna()
     else:
         no_day = visit_id.isna()

@@ -81,7 +81,8 @@ class LoadReport:
         """Return a few human-readable lines."""
         lines = ["dry run: nothing was written"] if self.dry_run else []
         for name, c in self.tables.items():
-            lines.append(f"{name}: {c.inserted} inserted, {c.updated} updated, {c.unchanged} unchanged")
+            lines.append(f"{name}: {c.inserted} inserted, {c.updated} updated, "
+                         f"{c.unchanged} unchanged")
         for label, counter in (("ignored", self.ignored), ("note", self.notes)):
             for reason, count in sorted(counter.items()):
                 examples = self.examples.get(reason)

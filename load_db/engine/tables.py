@@ -1,8 +1,8 @@
 """Read CSV, TSV, XLS and XLSX files as tables of strings, and check their shape."""
 from __future__ import annotations
 
-from collections.abc import Iterable
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -31,11 +31,14 @@ def _read_raw(path: Path) -> pd.DataFrame:
     except FileNotFoundError:
         raise LoadError("file not found", file=path) from None
     except (ValueError, pd.errors.ParserError, OSError) as exc:
-        raise LoadError(f"cannot be read as a {suffix[1:].upper()} table: {exc}", file=path) from exc
-    raise LoadError(f"unsupported table format {suffix!r} (use .csv, .tsv, .xls or .xlsx)", file=path)
+        raise LoadError(f"cannot be read as a {suffix[1:].upper()} table: {exc}",
+                        file=path) from exc
+    raise LoadError(f"unsupported table format {suffix!r} (use .csv, .tsv, .xls or .xlsx)",
+                    file=path)
 
 
-def read_table(path: str | Path, required: Iterable[str] = (), key: str | None = None) -> pd.DataFrame:
+def read_table(path: str | Path, required: Iterable[str] = (),
+               key: str | None = None) -> pd.DataFrame:
     """Read a table with every cell as a stripped string ('' when empty).
 
     Parameters
@@ -75,5 +78,6 @@ def check_key(frame: pd.DataFrame, key: str, path: str | Path) -> None:
     if len(repeated):
         position = int(repeated[0])
         first = int(values.index[values == values[position]][0])
-        raise LoadError(f"duplicate value {values[position]!r} (first at row {first + FIRST_DATA_ROW})",
+        raise LoadError(f"duplicate value {values[position]!r} "
+                        f"(first at row {first + FIRST_DATA_ROW})",
                         file=path, row=position + FIRST_DATA_ROW, column=key)

@@ -90,10 +90,11 @@ def _missing(value: Any) -> bool:
 def _differs(new: pd.Series, old: pd.Series) -> np.ndarray:
     """Element-wise "is the new value different", with None, NaN and NA all meaning missing."""
     if pd.api.types.is_numeric_dtype(new.dtype) and pd.api.types.is_numeric_dtype(old.dtype):
-        a, b = new.to_numpy(dtype=float, na_value=np.nan), old.to_numpy(dtype=float, na_value=np.nan)
+        a = new.to_numpy(dtype=float, na_value=np.nan)
+        b = old.to_numpy(dtype=float, na_value=np.nan)
         return ~((a == b) | (np.isnan(a) & np.isnan(b)))
     return np.fromiter((not (_missing(a) and _missing(b)) and (_missing(a) or _missing(b) or a != b)
-                        for a, b in zip(new.tolist(), old.tolist())), bool, len(new))
+                        for a, b in zip(new.tolist(), old.tolist(), strict=True)), bool, len(new))
 
 
 def _json_differs(new: pd.Series, stored: pd.Series) -> np.ndarray:
@@ -130,7 +131,7 @@ def write_rows(session: Session, table: Table, frame: pd.DataFrame, key: Sequenc
               if c not in constants]
     values += [itertools.repeat(_db_values(table.c[c].type, pd.Series([v], dtype=object),
                                            dialect)[0]) for c, v in constants.items()]
-    rows = zip(*values)
+    rows = zip(*values)  # noqa: B905 (constant columns are endless repeats)
     dbapi = connection.connection.dbapi_connection
     if dialect == "postgresql":
         _copy_merge(dbapi, table.name, columns, key, updated, rows, direct=all_new)

@@ -1,5 +1,5 @@
 """Every data route needs a valid, unrevoked bearer token; only health and the docs are public."""
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select

@@ -504,12 +504,14 @@ def test_real_bids_datasets_give_the_expected_counts(shared_data, name):
     assert dict(frames.report.ignored) == {f"not an MBID image type: {key}": count for key, count
                                            in expected["ignored_by_datatype_suffix"].items()}
 
-    per_type = Counter(zip(frames.images["subject"], frames.images["visit"], frames.images["type"]))
-    ignored = Counter(zip(frames.ignored["subject"], frames.ignored["visit"]))
+    images = frames.images
+    per_type = Counter(zip(images["subject"], images["visit"], images["type"], strict=True))
+    ignored = Counter(zip(frames.ignored["subject"], frames.ignored["visit"], strict=True))
     per_visit = [{"subject": subject, "session": None if visit == NO_SESSION_VISIT else visit,
                   **{kind: per_type[(subject, visit, kind)] for kind in TYPES},
                   "ignored": ignored[(subject, visit)]}
-                 for subject, visit in zip(frames.visits["subject"], frames.visits["external_id"])]
+                 for subject, visit in zip(frames.visits["subject"], frames.visits["external_id"],
+                                           strict=True)]
     key = lambda row: (row["subject"], row["session"] or "")  # noqa: E731
     assert sorted(per_visit, key=key) == sorted(expected["per_visit"], key=key)
 
@@ -538,7 +540,8 @@ def test_real_participants(shared_data, name, first_subject):
 
 def test_real_sidecar_scanners(shared_data):
     images = read_bids(shared_data / "bids" / "eyetracking_fmri", storage_prefix="E").images
-    scanners = Counter(zip(images["manufacturer"], images["model"], images["field_strength"]))
+    scanners = Counter(zip(images["manufacturer"], images["model"], images["field_strength"],
+                           strict=True))
     assert scanners == {("Siemens", "Prisma", 3.0): 6, (None, None, None): 1}
 
 

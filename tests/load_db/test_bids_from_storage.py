@@ -21,7 +21,8 @@ def snapshot(session):
     """Every loaded row, by natural key, with the values a load decides."""
     return {
         "subjects": sorted(session.execute(select(
-            Subject.external_id, Subject.sex, Subject.age_at_baseline, Subject.metadata_json)).all()),
+            Subject.external_id, Subject.sex, Subject.age_at_baseline, Subject.metadata_json))
+            .all()),
         "visits": sorted(session.execute(select(
             Subject.external_id, Visit.external_id, Visit.days_since_baseline, Visit.symptoms)
             .join(Subject)).all()),

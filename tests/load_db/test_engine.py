@@ -27,7 +27,8 @@ def images_table(*rows, with_visit=False):
 def linked(images, visits):
     report = LoadReport()
     result = link_visits(images, visits, report)
-    return dict(zip(result["path"], [None if pd.isna(v) else int(v) for v in result["visit_id"]])), report
+    visit_ids = [None if pd.isna(v) else int(v) for v in result["visit_id"]]
+    return dict(zip(result["path"], visit_ids, strict=True)), report
 
 
 VISITS = visits_table((10, 1, "v0", 0), (11, 1, "v100", 100), (12, 1, "v300", 300),
@@ -168,12 +169,13 @@ def test_columns_left_out_are_left_alone(session):
                                   "label 'PD'"),
     ("visits", "subject", "s9", "visits.csv, row 3, column 'subject': unknown subject 's9'"),
     ("images", "type", "T2", "images.csv, row 3, column 'type': 'T2' is not one of"),
-    ("images", "path", "DEMO/s1/t1_0010.nii.gz", "images.csv, row 3, column 'path': duplicate image"),
+    ("images", "path", "DEMO/s1/t1_0010.nii.gz",
+     "images.csv, row 3, column 'path': duplicate image"),
     ("images", "subject", "", "images.csv, row 3, column 'subject': empty value"),
 ])
 def test_bad_value_names_file_row_and_column(session, frame, column, value, message):
     seed(session)
-    frames = dict(zip(("subjects", "visits", "images"), demo_frames()))
+    frames = dict(zip(("subjects", "visits", "images"), demo_frames(), strict=True))
     frames[frame] = frames[frame].astype({column: object})
     frames[frame].loc[1, column] = value
     with pytest.raises(LoadError) as error:

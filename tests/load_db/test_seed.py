@@ -87,7 +87,8 @@ def test_reseeding_updates_changed_descriptions(app, session, tmp_path):
     runner = app.test_cli_runner()
     seed_dir = seed_dir_with(tmp_path, file_types_list=("file_types_list.csv", [["mask", "old"]]))
     assert runner.invoke(args=["seed", "--seed-dir", str(seed_dir)]).exit_code == 0
-    seed_dir = seed_dir_with(tmp_path / "2", file_types_list=("file_types_list.csv", [["mask", "new"]]))
+    seed_dir = seed_dir_with(tmp_path / "2",
+                             file_types_list=("file_types_list.csv", [["mask", "new"]]))
     from load_db.engine import run_load
     from load_db.seed import load_file_type
 
@@ -147,7 +148,8 @@ def test_seed_scripts_run_from_any_directory(database_url, app, session, tmp_pat
                                 cwd=tmp_path, env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     session.expire_all()
-    assert (count(session, Dataset), count(session, Condition), count(session, FileType)) == (13, 9, 3)
+    counts = (count(session, Dataset), count(session, Condition), count(session, FileType))
+    assert counts == (13, 9, 3)
 
     broken = write_seed(tmp_path / "bad" / "datasets_list.csv", [("X", "x"), ("X", "y")])
     result = subprocess.run([sys.executable, str(ROOT / "load_db" / "seed" / "load_dataset.py"),
