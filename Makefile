@@ -32,6 +32,9 @@ run: $(VENV)/.installed
 	$(BIN)/flask load OASIS
 	$(BIN)/flask load OpenPain
 	$(BIN)/flask load HCP
+	$(BIN)/flask upload OASIS data/OASIS
+	$(BIN)/flask upload OpenPain data/openpain
+	$(BIN)/flask upload HCP data/HCP
 	$(BIN)/flask apikey create demo --replace
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

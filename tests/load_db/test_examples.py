@@ -6,8 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Dataset, Image, LoadRun, Subject, Visit
+from app.storage import LocalStorage
 from globals import DATA_DIR
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, WRITERS, write_examples
+from load_file.upload import dataset_prefix, upload_tree
 from tests.conftest import table_counts
 from tests.load_db.example_support import count, flask_load
 
@@ -64,6 +66,19 @@ def test_make_run_loads_all_three_examples(app, seeded):
     runs = session.execute(select(LoadRun.loader, LoadRun.report).order_by(LoadRun.id)).all()
     assert [loader for loader, _ in runs] == ["seed", "load OASIS", "load OpenPain", "load HCP"]
     assert runs[1].report["tables"]["image"]["inserted"] == 23
+
+
+def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seeded, tmp_path):
+    """make run uploads data/<folder> under each dataset prefix: image paths are those keys."""
+    storage = LocalStorage(tmp_path / "storage")
+    for designation, folder in (("OASIS", "OASIS"), ("OpenPain", "openpain"), ("HCP", "HCP")):
+        assert flask_load(app, designation).exit_code == 0
+        report = upload_tree(storage, DATA_DIR / folder, dataset_prefix(designation),
+                             progress=False)
+        assert report.ok
+    paths = set(seeded.scalars(select(Image.path)))
+    assert len(paths) == 80
+    assert {path for path in paths if not storage.exists(path)} == set()
 
 
 def test_dry_run_writes_nothing(app, seeded):
