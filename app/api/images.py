@@ -22,6 +22,7 @@ from app.api.query import (
     at_most,
     collection_args,
     designated,
+    designated_first_known,
     envelope_schema,
     equal_ignoring_case,
     equal_to,
@@ -82,7 +83,7 @@ def select_images(*extra: ColumnElement[Any]) -> Select:
 
 IMAGE_FILTERS = {
     "dataset": designated(Dataset, Image.dataset_id),
-    "condition": designated(Condition, IMAGE_CONDITION_ID),
+    "condition": designated_first_known(Condition, Visit.condition_id, Subject.condition_id),
     "type": any_of(Image.type),
     "sex": equal_to(Subject.sex),
     "age_min": at_least(AGE_AT_SCAN),
