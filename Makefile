@@ -43,7 +43,12 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks (not part of `make test`): QUICK=1 for small sizes. Writes docs/BENCHMARKS.md.
+# The API section's throughput uses Debian's wrk, installed here when apt-get can; without it,
+# the Python load generator of bench/api.py stands in and the report says so.
 bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 \
+		|| echo "wrk could not be installed: the API throughput uses the Python load generator"
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 clean:

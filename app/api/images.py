@@ -24,6 +24,7 @@ from app.api.query import (
     at_most,
     collection_args,
     designated,
+    designated_first_known,
     envelope_schema,
     equal_ignoring_case,
     equal_to,
@@ -85,7 +86,7 @@ def select_images(*extra: ColumnElement[Any]) -> Select:
 
 IMAGE_FILTERS = {
     "dataset": designated(Dataset, Image.dataset_id),
-    "condition": designated(Condition, IMAGE_CONDITION_ID),
+    "condition": designated_first_known(Condition, Visit.condition_id, Subject.condition_id),
     "type": any_of(Image.type),
     "sex": equal_to(Subject.sex),
     "age_min": at_least(AGE_AT_SCAN),

@@ -18,6 +18,7 @@ from app.api.query import (
     at_most,
     collection_args,
     designated,
+    designated_first_known,
     envelope_schema,
     equal_to,
     page_or_csv,
@@ -67,7 +68,7 @@ def select_visits(*extra: ColumnElement[Any]) -> Select:
 
 VISIT_FILTERS = {
     "dataset": designated(Dataset, Subject.dataset_id),
-    "condition": designated(Condition, VISIT_CONDITION_ID),
+    "condition": designated_first_known(Condition, Visit.condition_id, Subject.condition_id),
     "sex": equal_to(Subject.sex),
     "age_min": at_least(AGE_AT_VISIT),
     "age_max": at_most(AGE_AT_VISIT),

@@ -45,8 +45,8 @@ def test_collections_document_their_envelope_csv_and_errors(client):
     error = spec["components"]["schemas"]["Error"]
     assert list(error["properties"]) == ["status", "error", "message", "errors"]
     assert [p["name"] for p in images["parameters"]] == [
-        "page", "per_page", "sort", "cursor", "format", "dataset", "condition", "type", "sex",
-        "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer",
+        "page", "per_page", "sort", "cursor", "total", "format", "dataset", "condition", "type",
+        "sex", "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer",
         "with_urls"]
 
 

@@ -47,6 +47,24 @@ def test_cursor_continues_where_the_page_ended(world, get):
     assert (second["page"], second["total"]) == (None, 8)
 
 
+@pytest.mark.parametrize("path", ["/images", "/subjects", "/visits", "/datasets"])
+def test_total_false_skips_the_count_but_not_the_rows(world, get, path):
+    counted = get(path, per_page=1).get_json()
+    uncounted = get(path, per_page=1, total="false").get_json()
+    assert uncounted["total"] is None
+    assert {**uncounted, "total": counted["total"]} == counted
+    following = get(path, per_page=1, total="false", cursor=uncounted["next_cursor"]).get_json()
+    assert (following["total"], following["page"]) == (None, None)
+    assert following["items"] == get(path, per_page=1, cursor=counted["next_cursor"]) \
+        .get_json()["items"]
+
+
+def test_total_must_be_a_boolean(world, get):
+    response = get("/images", total="maybe")
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == ["total"]
+
+
 @pytest.mark.parametrize("sort", [*IMAGE_SORTS, *(f"-{field}" for field in IMAGE_SORTS)])
 def test_walking_by_cursor_gives_the_same_rows_as_one_page(world, get, sort):
     expected = names(world, get("/images", sort=sort, per_page=100).get_json())

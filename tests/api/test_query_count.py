@@ -34,6 +34,9 @@ def counted_statements(app):
     ("/visits", {}, 3),
     # + three grouped counts
     ("/datasets", {}, 6),
+    # total=false: no count
+    ("/images", {"total": "false"}, 2),
+    ("/images", {"dataset": "ALPHA", "condition": "AD", "total": "false"}, 4),
 ])
 def test_page_cost_does_not_grow_with_per_page(app, world, get, path, params, rows):
     counts = []

@@ -3,6 +3,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.models import Image, Subject, Visit
+from bench.api import Plan, parse_wrk, percentile, query_path, summary
 from bench.bids_tree import write_bids_tree
 from bench.cases import CASES
 from bench.legacy import legacy_load
@@ -93,3 +94,65 @@ def test_bids_cases_load_the_tree_and_a_reload_writes_only_new_rows(tmp_path):
                                     root=root, grown_root=grown_root, dataset="BIDS benchmark")
     assert reloaded["written"] == 0
     assert reloaded["grown_written"] == grown.rows - counts.rows == 1 + 2 + 12
+
+
+WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8000/api/v1/images
+  1 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    10.01ms    2.00ms  20.00ms   90.00%
+  2400 requests in 2.00s, 9.50MB read
+  Non-2xx or 3xx responses: 3
+  Socket errors: connect 0, read 1, write 0, timeout 2
+Requests/sec:   1199.50
+Transfer/sec:      4.75MB
+"""
+
+
+def test_api_figures_are_read_the_same_way_every_time():
+    assert percentile([0.4, 0.1, 0.3, 0.2], 0.5) == 0.2
+    assert summary([float(n) for n in range(1, 201)]) == {"p50": 100.0, "p95": 190.0,
+                                                         "p99": 198.0, "n": 200}
+    assert parse_wrk(WRK_OUTPUT) == {"requests": 2400, "per_second": 1199.5, "non_2xx": 3,
+                                     "socket_errors": 3}
+    assert query_path("/images", {"type": ["T1", "DWI"], "condition": "Healthy Control"}) \
+        == "/api/v1/images?type=T1&type=DWI&condition=Healthy+Control"
+    assert query_path("/stats", {}) == "/api/v1/stats"
+
+
+def _expected_matches(subjects: int) -> tuple[int, int]:
+    """The images the API section's filtered page and CSV export match, from the frames."""
+    subject_frame, visit_frame, image_frame = ukbiobank_frames(subjects)
+    images = image_frame.merge(subject_frame, left_on="subject", right_on="external_id")
+    csv = images[(images["type"] == "T1") & (images["sex"] == "female")]
+    # Every image belongs to the visit whose day it follows (instance 2 on day 0, 3 later).
+    visits = visit_frame.rename(columns={"days_since_baseline": "visit_day"})
+    csv = pd.merge_asof(csv.sort_values("days_since_baseline"), visits.sort_values("visit_day"),
+                        left_on="days_since_baseline", right_on="visit_day", by="subject")
+    age = csv["age_at_baseline"] + csv["days_since_baseline"] / 365.25
+    page = csv[(csv["condition"] == "healthy") & age.between(55, 70)]
+    return len(page), len(csv)
+
+
+def test_api_section_serves_a_tiny_database_with_gunicorn(postgres, tmp_path, monkeypatch):
+    from bench import api
+    from bench.__main__ import Context, Sizes, api_section
+
+    # The Python load generator, in its own process, whether or not wrk is installed.
+    monkeypatch.setattr(api, "load_tool", lambda: "python")
+    plan = Plan(requests=3, budget=0.5, minimum=2, deep_page=3, csv_runs=1, load_seconds=1,
+                load_runs=1, load_connections=2, per_page=2)
+    sizes = Sizes(ingest_subjects=60, legacy_subjects=1, bids_subjects=(1,), added_subjects=1,
+                  api=plan)
+    context = Context(sizes, True, {"postgresql": postgres}, tmp_path)
+    text = api_section(context)
+
+    matched, exported = _expected_matches(60)
+    assert (matched, exported) == (17, 65)
+    assert f"(per_page 2; {matched} images match)" in text
+    assert f"`/images?type=T1&sex=female&format=csv`, {exported} rows" in text
+    assert "| cursor page, no total | 3 |" in text
+    assert "| deep page (page=3) | 3 |" in text
+    assert "the Python load generator of bench/api.py" in text
+    throughput = [line for line in text.splitlines() if line.startswith("| cursor page, no total |")
+                  and line.count("|") == 5]
+    assert len(throughput) == 1 and throughput[0].endswith("| 0 |")  # no errors

@@ -7,6 +7,7 @@ from app.api.query.filters import (
     at_least,
     at_most,
     designated,
+    designated_first_known,
     equal_ignoring_case,
     equal_to,
     with_ids_of,
@@ -16,6 +17,7 @@ from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args
 
 __all__ = [
     "Blueprint", "NoArgs", "all_of", "any_of", "apply_filters", "at_least", "at_most",
-    "collection_args", "csv_response", "designated", "envelope_schema", "equal_ignoring_case",
-    "equal_to", "filter_args", "page_or_csv", "paginate", "sorted_by", "with_ids_of",
+    "collection_args", "csv_response", "designated", "designated_first_known", "envelope_schema",
+    "equal_ignoring_case", "equal_to", "filter_args", "page_or_csv", "paginate", "sorted_by",
+    "with_ids_of",
 ]

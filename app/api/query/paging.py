@@ -28,8 +28,8 @@ def envelope_schema(item_schema: type[ma.Schema], resource: str | None = None) -
     name = (resource or item_schema.__name__.removesuffix("Schema")) + "PageSchema"
     attributes = {
         "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
-        "total": ma.fields.Integer(required=True, metadata={
-            "description": "Rows matching the filters, over all pages."}),
+        "total": ma.fields.Integer(required=True, allow_none=True, metadata={
+            "description": "Rows matching the filters, over all pages; null with total=false."}),
         "page": ma.fields.Integer(allow_none=True, metadata={
             "description": "Page number, or null when the page was asked for by cursor."}),
         "per_page": ma.fields.Integer(required=True),
@@ -147,7 +147,7 @@ def paginate(statement: Select, args: Mapping[str, Any], resource: str) -> dict[
         The filtered rows, unordered; its columns are labelled with the JSON field names and
         include `id` and every sort field.
     args
-        Parsed query parameters: per_page, sort, and page or cursor.
+        Parsed query parameters: per_page, sort, page or cursor, and total (false: no count).
     resource
         Name written into cursors, so one collection's cursor is refused by another.
 
@@ -156,7 +156,8 @@ def paginate(statement: Select, args: Mapping[str, Any], resource: str) -> dict[
     {"items": [row mappings], "total", "page", "per_page", "next_cursor"}
     """
     per_page, sort = args["per_page"], args["sort"]
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    total = (db.session.scalar(select(func.count()).select_from(statement.subquery()))
+             if args.get("total", True) else None)
     page_statement = sorted_by(statement, sort)
     page: int | None = None
     if "cursor" in args:

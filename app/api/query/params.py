@@ -149,6 +149,12 @@ def collection_args(
             **_described("Opaque position from a previous response's next_cursor: pages by key, "
                          "so rows inserted meanwhile are neither skipped nor repeated. Use the "
                          "same sort as the request that produced it.")),
+        "total": fields.Boolean(
+            load_default=True,
+            **_described("Whether to count the rows matching the filters (default true). "
+                         "total=false answers total: null and skips the count, which costs "
+                         "more than the page itself on large results; page through with "
+                         "next_cursor.")),
     }
     if csv:
         attributes["format"] = fields.String(
