@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import JSON, ColumnElement, DateTime, Table, Text, cast, select
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from app.models.base import utcnow
 from load_db.engine.report import TableCounts
 
 Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
 TIMESTAMPS = ("created_at", "updated_at")
+PROGRESS_ROWS = 50_000
 _staging_names = itertools.count(1)
 
 
@@ -132,6 +134,9 @@ def write_rows(session: Session, table: Table, frame: pd.DataFrame, key: Sequenc
     values += [itertools.repeat(_db_values(table.c[c].type, pd.Series([v], dtype=object),
                                            dialect)[0]) for c, v in constants.items()]
     rows = zip(*values)  # noqa: B905 (constant columns are endless repeats)
+    # A progress bar for writes that take more than a moment (shown on a terminal only).
+    rows = tqdm(rows, total=len(frame), desc=f"writing {table.name}", unit=" rows", leave=False,
+                disable=None if len(frame) >= PROGRESS_ROWS else True, miniters=PROGRESS_ROWS)
     dbapi = connection.connection.dbapi_connection
     if dialect == "postgresql":
         _copy_merge(dbapi, table.name, columns, key, updated, rows, direct=all_new)
