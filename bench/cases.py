@@ -73,11 +73,11 @@ def engine_reload(database_url: str, subjects: int) -> dict[str, Any]:
     frames = ukbiobank_frames(subjects)
     with app.app_context():
         names = ("subjects", "visits", "images")
-        load_frames(db.session, "UK Biobank", **dict(zip(names, frames)),
+        load_frames(db.session, "UK Biobank", **dict(zip(names, frames, strict=True)),
                     map_condition=UKB_CONDITIONS.__getitem__)
         db.session.commit()
         start = time.perf_counter()
-        report = load_frames(db.session, "UK Biobank", **dict(zip(names, frames)),
+        report = load_frames(db.session, "UK Biobank", **dict(zip(names, frames, strict=True)),
                              map_condition=UKB_CONDITIONS.__getitem__)
         db.session.commit()
         seconds = time.perf_counter() - start

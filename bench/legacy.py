@@ -39,8 +39,10 @@ def legacy_load(session: Session, dataset: str, subjects: pd.DataFrame, visits: 
     for row in images.itertuples(index=False):
         subject = session.scalar(select(Subject).where(Subject.dataset_id == dataset_id,
                                                        Subject.external_id == row.subject))
-        visit = session.scalar(select(Visit).where(
-            Visit.subject_id == subject.id, Visit.days_since_baseline <= int(row.days_since_baseline))
+        visit = session.scalar(
+            select(Visit)
+            .where(Visit.subject_id == subject.id,
+                   Visit.days_since_baseline <= int(row.days_since_baseline))
             .order_by(Visit.days_since_baseline.desc()).limit(1))
         found = session.scalar(select(Image).where(Image.dataset_id == dataset_id,
                                                    Image.path == row.path))
