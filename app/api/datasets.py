@@ -8,7 +8,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields
 from sqlalchemy import Select, func, select
 
-from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, paginate
+from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, not_deleted, paginate
 from app.extensions import db
 from app.models import Dataset, Image, ImageType, Subject, Visit
 
@@ -36,16 +36,14 @@ def with_counts(rows: list[Any]) -> list[dict[str, Any]]:
     visits = dict(db.session.execute(
         select(Subject.dataset_id, func.count())
         .join(Visit, Visit.subject_id == Subject.id)
-        .where(Subject.dataset_id.in_(ids), Subject.deleted_at.is_(None),
-               Visit.deleted_at.is_(None))
+        .where(Subject.dataset_id.in_(ids), not_deleted(Subject, Visit))
         .group_by(Subject.dataset_id)
     ).all())
     images: dict[int, dict[str, int]] = {id_: {t.value: 0 for t in ImageType} for id_ in ids}
     for dataset_id, image_type, count in db.session.execute(
         select(Image.dataset_id, Image.type, func.count())
         .join(Subject, Subject.id == Image.subject_id)
-        .where(Image.dataset_id.in_(ids), Image.deleted_at.is_(None),
-               Subject.deleted_at.is_(None))
+        .where(Image.dataset_id.in_(ids), not_deleted(Image, Subject))
         .group_by(Image.dataset_id, Image.type)
     ):
         images[dataset_id][ImageType(image_type).value] = count

@@ -28,6 +28,7 @@ from app.api.query import (
     envelope_schema,
     equal_ignoring_case,
     equal_to,
+    not_deleted,
     page_or_csv,
 )
 from app.extensions import db
@@ -79,8 +80,7 @@ def select_images(*extra: ColumnElement[Any]) -> Select:
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .outerjoin(Scanner, Scanner.id == Image.scanner_id)
         .outerjoin(ImageCondition, ImageCondition.id == IMAGE_CONDITION_ID)
-        .where(Image.deleted_at.is_(None), Subject.deleted_at.is_(None),
-               Dataset.deleted_at.is_(None))
+        .where(not_deleted(Image, Subject, Dataset))
     )
 
 

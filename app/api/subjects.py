@@ -21,6 +21,7 @@ from app.api.query import (
     designated,
     envelope_schema,
     equal_to,
+    not_deleted,
     page_or_csv,
     sorted_by,
     with_ids_of,
@@ -58,7 +59,7 @@ def select_subjects(*extra: ColumnElement[Any]) -> Select:
         .select_from(Subject)
         .join(Dataset, Dataset.id == Subject.dataset_id)
         .outerjoin(SubjectCondition, SubjectCondition.id == Subject.condition_id)
-        .where(Subject.deleted_at.is_(None), Dataset.deleted_at.is_(None))
+        .where(not_deleted(Subject, Dataset))
     )
 
 

@@ -21,6 +21,7 @@ from app.api.query import (
     designated_first_known,
     envelope_schema,
     equal_to,
+    not_deleted,
     page_or_csv,
     sorted_by,
 )
@@ -61,8 +62,7 @@ def select_visits(*extra: ColumnElement[Any]) -> Select:
         .join(Subject, Subject.id == Visit.subject_id)
         .join(Dataset, Dataset.id == Subject.dataset_id)
         .outerjoin(VisitCondition, VisitCondition.id == VISIT_CONDITION_ID)
-        .where(Visit.deleted_at.is_(None), Subject.deleted_at.is_(None),
-               Dataset.deleted_at.is_(None))
+        .where(not_deleted(Visit, Subject, Dataset))
     )
 
 

@@ -10,6 +10,7 @@ from app.api.query.filters import (
     designated_first_known,
     equal_ignoring_case,
     equal_to,
+    not_deleted,
     with_ids_of,
 )
 from app.api.query.paging import envelope_schema, paginate, sorted_by
@@ -18,6 +19,7 @@ from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args
 __all__ = [
     "Blueprint", "NoArgs", "all_of", "any_of", "apply_filters", "at_least", "at_most",
     "collection_args", "csv_response", "designated", "designated_first_known", "envelope_schema",
-    "equal_ignoring_case", "equal_to", "filter_args", "page_or_csv", "paginate", "sorted_by",
+    "equal_ignoring_case", "equal_to", "filter_args", "not_deleted", "page_or_csv", "paginate",
+    "sorted_by",
     "with_ids_of",
 ]

@@ -13,6 +13,11 @@ from app.extensions import db
 Filter = Callable[[str, Any], ColumnElement[bool]]
 
 
+def not_deleted(*models: Any) -> ColumnElement[bool]:
+    """Rows of every one of `models` that are not soft-deleted (withdrawn rows never show)."""
+    return and_(*(model.deleted_at.is_(None) for model in models))
+
+
 def any_of(column: ColumnElement[Any]) -> Filter:
     """Match rows whose column holds any of the given values."""
     return lambda _name, values: column.in_(values)
