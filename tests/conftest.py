@@ -1,23 +1,20 @@
 """Fixtures: every database test runs once on SQLite and once on a real PostgreSQL server."""
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import create_app
 from app.extensions import db
 from app.storage import Storage, storage_from_config
-from tests.servers import MotoServer, PostgresServer
+from tests.support.apps import SHARED_DATA, make_app, new_bucket
+from tests.support.servers import MotoServer, PostgresServer
 
 BACKENDS = ("sqlite", "postgresql")
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _running(server):
@@ -51,11 +48,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh empty database for one test, on each backend (for migration tests)."""
     return _new_database(request.param, request, tmp_path)
-
-
-def make_app(database_url: str, **settings) -> Flask:
-    """Build a testing app on `database_url`."""
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +101,6 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def backend_of(dialect_url: str) -> str:
-    return "postgresql" if dialect_url.startswith("postgresql") else "sqlite"
-
-
 def _backend_of_test(nodeid: str) -> str | None:
     """The backend a test ran on, read from its parameter id (e.g. `test_x[postgresql-T1]`)."""
     if not nodeid.endswith("]") or "[" not in nodeid:
@@ -137,12 +125,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
             terminalreporter.write_line(f"{backend}: {', '.join(parts) or 'no tests'}")
 
 
-def table_counts() -> dict[str, int]:
-    """Row count of every table, to check that a failed operation changed nothing."""
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
-
-
 # Object storage: moto's S3 server over HTTP is the peer of the `cos` backend.
 
 STORAGE_BACKENDS = ("local", "cos")
@@ -152,13 +134,6 @@ STORAGE_BACKENDS = ("local", "cos")
 def s3_server() -> Iterator[MotoServer]:
     """One S3 server (moto) for the whole run, stopped at the end even on failure."""
     yield from _running(MotoServer())
-
-
-def new_bucket(server: MotoServer) -> str:
-    """Create an empty bucket with a fresh name on `server` and return its name."""
-    name = f"mbid-{uuid.uuid4().hex[:16]}"
-    storage_from_config(server.settings(name)).client.create_bucket(Bucket=name)
-    return name
 
 
 def storage_settings(backend: str, request: pytest.FixtureRequest, directory: Path) -> dict:

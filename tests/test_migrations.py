@@ -5,7 +5,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from app.extensions import db
-from tests.conftest import make_app
+from tests.support.apps import make_app
 
 
 def test_upgrade_matches_models_and_downgrade_removes_every_table(empty_database_url):

@@ -24,8 +24,8 @@ from app.storage import (
     storage_from_config,
     validate_key,
 )
-from tests.conftest import make_app, new_bucket
-from tests.servers import IamTokenServer
+from tests.support.apps import make_app, new_bucket
+from tests.support.servers import IamTokenServer
 
 
 def sha(data: bytes) -> str:

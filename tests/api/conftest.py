@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.api.world import World, build_world
+from tests.support.world import World, build_world
 
 
 @pytest.fixture

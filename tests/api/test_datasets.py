@@ -25,7 +25,7 @@ def test_sort_and_pages(world, get):
 
 
 def test_dataset_without_rows_has_zero_counts(session, get):
-    from tests.factories import make_dataset
+    from tests.support.factories import make_dataset
 
     empty = make_dataset(session, designation="EMPTY", description=None)
     session.commit()

@@ -9,8 +9,8 @@ import pytest
 from app.models.base import utcnow
 from app.storage import get_storage
 from load_file.upload import upload_tree
-from tests.factories import make_dataset, make_image, make_subject
-from tests.load_file.helpers import T1_NII, TREE, write_tree
+from tests.support.dataset_tree import T1_NII, TREE, write_tree
+from tests.support.factories import make_dataset, make_image, make_subject
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import json
 import pytest
 from flask_smorest import abort
 
-from tests.conftest import make_app
+from tests.support.apps import make_app
 
 
 def cursor_of(document) -> str:

@@ -1,7 +1,7 @@
 """Against the bundled example data, the API returns exactly what a direct SQL query returns."""
 from sqlalchemy import text
 
-from tests.load_db.example_support import flask_load
+from tests.support.examples import flask_load
 
 ALZHEIMER = "Alzheimer's Disease"
 

@@ -6,7 +6,7 @@ import urllib.request
 import pytest
 
 from app.storage import get_storage
-from tests.factories import make_dataset, make_image, make_subject
+from tests.support.factories import make_dataset, make_image, make_subject
 
 
 @pytest.fixture(scope="module")

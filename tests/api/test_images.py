@@ -4,9 +4,7 @@ import io
 
 import pytest
 
-from tests.api.world import age
-
-ALL_IMAGES = ["i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8"]
+from tests.support.world import ALL_IMAGES, age
 
 
 def image_names(world, response) -> list[str]:

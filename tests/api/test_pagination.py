@@ -3,8 +3,8 @@ import pytest
 
 from app.api.images import IMAGE_SORTS
 from app.models import ImageType
-from tests.api.test_images import ALL_IMAGES
-from tests.factories import make_image
+from tests.support.factories import make_image
+from tests.support.world import ALL_IMAGES
 
 
 def names(world, body) -> list[str]:

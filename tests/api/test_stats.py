@@ -44,7 +44,7 @@ def test_honours_the_image_filters(world, get):
 
 
 def test_ages_past_the_last_bin_share_an_open_one(session, get):
-    from tests.factories import make_image, make_subject
+    from tests.support.factories import make_image, make_subject
 
     old = make_subject(session, age_at_baseline=101.0, sex="male")
     make_image(session, subject=old, days_since_baseline=0)

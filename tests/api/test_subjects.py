@@ -44,7 +44,7 @@ def test_filters_return_exactly_the_matching_subjects(world, get, params, expect
 
 
 def test_condition_of_a_subject_without_visits_is_its_own(world, get, session):
-    from tests.factories import make_subject
+    from tests.support.factories import make_subject
 
     make_subject(session, dataset=world.datasets["ALPHA"], external_id="solo",
                  condition=world.conditions["AD"])

@@ -1,7 +1,7 @@
 """GET /visits and /visits/{id}: rows, every filter, CSV, detail with images."""
 import pytest
 
-from tests.api.world import age
+from tests.support.world import age
 
 ALL_VISITS = ["a0", "a1", "b0", "c0", "c1", "d0", "e0"]
 

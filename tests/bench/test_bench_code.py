@@ -10,7 +10,7 @@ from bench.legacy import legacy_load
 from bench.synthetic import UKB_CONDITIONS, ukbiobank_frames
 from load_db.bids import read_bids
 from load_db.engine import load_frames
-from tests.factories import make_condition, make_dataset
+from tests.support.factories import make_condition, make_dataset
 
 
 def test_synthetic_input_is_deterministic_and_ukbiobank_shaped():

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from app.storage import get_storage
-from tests.conftest import make_app, new_bucket
-from tests.factories import make_dataset
-from tests.load_file.helpers import KEYS, write_tree
+from tests.support.apps import make_app, new_bucket
+from tests.support.dataset_tree import KEYS, write_tree
+from tests.support.factories import make_dataset
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from load_db.bids.entities import is_skipped, parse_name, parse_path
 from load_db.bids.mapping import image_type, to_handedness, to_sex
 from load_db.bids.values import parse_tsv, to_value
 from load_db.engine import LoadError
-from tests.conftest import table_counts
-from tests.factories import make_dataset
-from tests.load_db.conftest import write_tree
+from tests.support.apps import table_counts
+from tests.support.factories import make_dataset
+from tests.support.files import write_tree
 
 NII = b"\x00" * 348  # the size of a NIfTI-1 header: enough to check file sizes
 BIDS_DATASETS = ("ds001", "ds114", "synthetic", "7t_trt", "eyetracking_fmri")

@@ -6,7 +6,7 @@ from app.models import Image, Scanner, Subject, Visit
 from app.storage import get_storage
 from globals import DATA_DIR
 from load_file.upload import upload_tree
-from tests.conftest import table_counts
+from tests.support.apps import table_counts
 
 EXAMPLE = DATA_DIR / "openpain"
 

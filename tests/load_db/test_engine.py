@@ -6,8 +6,8 @@ from sqlalchemy import select
 from app.models import DatasetCondition, Image, Scanner, Subject, Visit
 from load_db.engine import LoadError, LoadReport, load_frames, run_load
 from load_db.engine.fusion import NO_PAST_VISIT, link_visits
-from tests.conftest import table_counts
-from tests.factories import make_condition, make_dataset
+from tests.support.apps import table_counts
+from tests.support.factories import make_condition, make_dataset
 
 DX = {"CN": "Healthy Control", "AD": "Alzheimer's Disease"}
 

@@ -10,8 +10,8 @@ from app.storage import LocalStorage
 from globals import DATA_DIR
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, WRITERS, write_examples
 from load_file.upload import dataset_prefix, upload_tree
-from tests.conftest import table_counts
-from tests.load_db.example_support import count, flask_load
+from tests.support.apps import table_counts
+from tests.support.examples import count, flask_load
 
 EXAMPLES = tuple(WRITERS)  # OASIS, openpain, HCP
 

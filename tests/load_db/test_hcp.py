@@ -8,7 +8,7 @@ from load_db.columns import from_table
 from load_db.datasets import data_dir_of, dataset_loader
 from load_db.engine import run_load
 from load_db.HCP import AGE_BANDS, SEX, get_hcp_dx, read_images, visit_of
-from tests.load_db.example_support import (
+from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
     count,

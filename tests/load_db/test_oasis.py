@@ -18,8 +18,8 @@ from load_db.OASIS import (
     session_days,
     to_cdr,
 )
-from tests.conftest import table_counts
-from tests.load_db.example_support import (
+from tests.support.apps import table_counts
+from tests.support.examples import (
     assert_scripts_run_from_anywhere,
     copy_example,
     count,

@@ -7,7 +7,7 @@ from globals import DATA_DIR
 from load_db.datasets import data_dir_of, dataset_loader
 from load_db.engine import run_load
 from load_db.openpain import get_openpain_dx, read, subjects_of, visits_of
-from tests.load_db.example_support import (
+from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
     count,

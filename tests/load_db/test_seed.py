@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.models import Condition, Dataset, FileType
 from globals import ROOT, SEED_DIR
-from tests.conftest import table_counts
+from tests.support.apps import table_counts
 
 HEADER = ("designation", "description")
 

@@ -9,7 +9,7 @@ from ibm_boto3.s3.transfer import TransferConfig
 
 from load_file.check import Difference, compare_tree
 from load_file.upload import upload_tree
-from tests.load_file.helpers import TREE, write_tree
+from tests.support.dataset_tree import TREE, write_tree
 
 
 def test_an_uploaded_tree_has_no_difference(storage, tmp_path):

@@ -18,9 +18,9 @@ from globals import ROOT
 from load_file.check import compare_tree
 from load_file.tree import gzip_file, plan_tree
 from load_file.upload import UploadReport, upload_tree, with_retries
-from tests.conftest import make_app, new_bucket
-from tests.factories import make_dataset
-from tests.load_file.helpers import IGNORED, KEYS, T1_NII, TREE, write_tree
+from tests.support.apps import make_app, new_bucket
+from tests.support.dataset_tree import IGNORED, KEYS, T1_NII, TREE, write_tree
+from tests.support.factories import make_dataset
 
 
 def test_upload_stores_the_tree_gzips_nii_and_leaves_out_hidden_files_and_archives(

@@ -18,7 +18,7 @@ from app.models import (
     Subject,
     Visit,
 )
-from tests.factories import (
+from tests.support.factories import (
     make_condition,
     make_dataset,
     make_file_type,

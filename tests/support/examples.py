@@ -83,7 +83,7 @@ def assert_broken_input_changes_nothing(app, designation: str, folder: str, file
                                         new: str, where: str, tmp_path: Path) -> None:
     """Break one file of an example (old -> new): `flask load` exits 2 naming `where`, and
     every table keeps its row count."""
-    from tests.conftest import table_counts
+    from tests.support.apps import table_counts
 
     assert flask_load(app, designation).exit_code == 0
     before = table_counts()

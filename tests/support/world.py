@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import ImageType
-from tests.factories import (
+from tests.support.factories import (
     make_condition,
     make_dataset,
     make_file_type,
@@ -32,6 +32,8 @@ from tests.factories import (
 )
 
 DELETED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+# The images of the world that are not soft-deleted, in id order.
+ALL_IMAGES = ["i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8"]
 
 
 @dataclass

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.support.files import write_tree as write_files
+
 # Relative path -> content. Random bytes stand in for images; the rest is real BIDS text.
 T1_NII = os.urandom(4096)
 TREE = {
@@ -38,9 +40,5 @@ IGNORED = {
 
 
 def write_tree(root: Path, files: dict[str, bytes] = TREE) -> Path:
-    """Write `files` under `root` and return `root`."""
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return root
+    """Write `files` (by default the tree above) under `root` and return `root`."""
+    return write_files(root, files)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: servers, apps, factories, files on disk, the API test world."""

@@ -1,0 +1,34 @@
+"""Testing apps, storages and database checks shared by the test modules and fixtures."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from app import create_app
+from app.extensions import db
+from app.storage import storage_from_config
+from tests.support.servers import MotoServer
+
+# ../shared/data, the real public test data (read in place, never copied).
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+def make_app(database_url: str, **settings) -> Flask:
+    """Build a testing app on `database_url`."""
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+
+
+def table_counts() -> dict[str, int]:
+    """Row count of every table, to check that a failed operation changed nothing."""
+    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+            for table in db.metadata.sorted_tables}
+
+
+def new_bucket(server: MotoServer) -> str:
+    """Create an empty bucket with a fresh name on `server` and return its name."""
+    name = f"mbid-{uuid.uuid4().hex[:16]}"
+    storage_from_config(server.settings(name)).client.create_bucket(Bucket=name)
+    return name
