@@ -4,6 +4,7 @@ from pathlib import Path
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
+from app.extensions import db
 from load_db.datasets import FOLDERS, data_dir_of, dataset_loader
 from load_db.engine import run_load
 
@@ -16,5 +17,5 @@ from load_db.engine import run_load
 def load_command(dataset: str, data_dir: Path | None, dry_run: bool) -> None:
     """Load DATASET's subjects, then its visits and images, in one transaction (idempotent)."""
     with load_errors_as_exit_codes():
-        run_load(f"load {dataset}", dataset_loader(dataset),
+        run_load(db.session, f"load {dataset}", dataset_loader(dataset),
                  data_dir or data_dir_of(dataset), dataset=dataset, dry_run=dry_run)

@@ -1,4 +1,9 @@
-"""Run a loader inside one transaction: commit on success, roll back on error or dry run."""
+"""Run a loader inside one transaction of a plain SQLAlchemy session, and record the run.
+
+The engine never builds a Flask app: the command layer (`flask ...` commands and the script
+entry points) hands it a session. A successful run commits its rows and one `load_run` row; a
+failed run rolls back, then records a failed `load_run` in a transaction of its own.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,30 +13,28 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.extensions import db
 from app.models import Dataset, LoadRun, LoadStatus
 from app.models.base import utcnow
-from load_db.engine.errors import LoadError
+from load_db.engine.errors import EXIT_BAD_INPUT, LoadError
 from load_db.engine.report import LoadReport
 
 log = logging.getLogger(__name__)
 
 # A loader takes the session and its input: a folder, or a tree of files (local or remote).
 Loader = Callable[[Session, Any], LoadReport]
-EXIT_BAD_INPUT = 2
 
 
-def run_load(name: str, load: Loader, source: Any, *, dataset: str | None = None,
-             dry_run: bool = False) -> LoadReport:
+def run_load(session: Session, name: str, load: Loader, source: Any, *,
+             dataset: str | None = None, dry_run: bool = False) -> LoadReport:
     """Run `load(session, source)` as one transaction and record it in load_run.
 
     A dry run does all the work, then rolls back. On any error the transaction is rolled back,
-    so the database is exactly as before, and the error propagates.
+    so the database is exactly as before; the failure is then recorded in load_run (its own
+    transaction) and the error propagates.
     """
-    session = db.session
     started = utcnow()
     try:
         report = load(session, source)
@@ -39,17 +42,39 @@ def run_load(name: str, load: Loader, source: Any, *, dataset: str | None = None
         if dry_run:
             session.rollback()
         else:
-            dataset_id = (session.scalar(select(Dataset.id).where(Dataset.designation == dataset))
-                          if dataset else None)
-            session.add(LoadRun(loader=name, dataset_id=dataset_id, started_at=started,
-                                finished_at=utcnow(), status=LoadStatus.SUCCEEDED,
-                                dry_run=False, report=report.to_dict()))
+            session.add(LoadRun(loader=name, dataset_id=_dataset_id(session, dataset),
+                                started_at=started, finished_at=utcnow(),
+                                status=LoadStatus.SUCCEEDED, dry_run=False,
+                                report=report.to_dict()))
             session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if isinstance(exc, Exception):
+            _record_failure(session, name, dataset, started, exc, dry_run)
         raise
-    log.info("%s finished:\n%s", name, report.summary())
+    log.info("%s finished: %s", name, report.one_line())
     return report
+
+
+def _dataset_id(session: Session, designation: str | None) -> int | None:
+    """The id of dataset `designation` (any case), None when there is none."""
+    if designation is None:
+        return None
+    return session.scalar(select(Dataset.id).where(
+        func.lower(Dataset.designation) == designation.lower()))
+
+
+def _record_failure(session: Session, name: str, dataset: str | None, started: Any,
+                    error: Exception, dry_run: bool) -> None:
+    """Write one failed load_run row in a transaction of its own (after the rollback)."""
+    try:
+        session.add(LoadRun(loader=name, dataset_id=_dataset_id(session, dataset),
+                            started_at=started, finished_at=utcnow(), status=LoadStatus.FAILED,
+                            dry_run=dry_run, error=str(error)))
+        session.commit()
+    except Exception:  # the database itself may be what failed: keep the original error
+        session.rollback()
+        log.exception("could not record the failed run of %s in load_run", name)
 
 
 def script_main(name: str, load: Loader, default_directory: Path, *, dataset: str | None = None,
@@ -62,15 +87,19 @@ def script_main(name: str, load: Loader, default_directory: Path, *, dataset: st
     parser.add_argument("--config", help="configuration name (default: $FLASK_CONFIG or globals)")
     options = parser.parse_args(argv)
 
-    from app import create_app  # the script is the outermost layer: it builds the app
+    # The script is the outermost layer: it builds the app only to get a configured session.
+    from app import create_app
+    from app.extensions import db
 
     app = create_app(options.config)
     with app.app_context():
         try:
-            run_load(name, load, options.data_dir, dataset=dataset, dry_run=options.dry_run)
+            report = run_load(db.session, name, load, options.data_dir, dataset=dataset,
+                              dry_run=options.dry_run)
         except LoadError as exc:
             log.error("load failed, nothing was written: %s", exc)
             return EXIT_BAD_INPUT
+    print(report.summary())
     return 0
 
 

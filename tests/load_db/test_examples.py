@@ -10,7 +10,7 @@ from app.storage import LocalStorage
 from globals import DATA_DIR
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, WRITERS, write_examples
 from load_file.upload import dataset_prefix, upload_tree
-from tests.support.apps import table_counts
+from tests.support.apps import data_counts
 from tests.support.examples import count, flask_load
 
 EXAMPLES = tuple(WRITERS)  # OASIS, openpain, HCP
@@ -82,10 +82,10 @@ def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seede
 
 
 def test_dry_run_writes_nothing(app, seeded):
-    before = table_counts()
+    before = data_counts()
     result = flask_load(app, "OASIS", None, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert table_counts() == before
+    assert data_counts() == before
 
 
 def test_unknown_dataset_is_refused(app, seeded):

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from app.extensions import db
 from app.models import Dataset, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.columns import from_table
@@ -51,7 +52,7 @@ def test_t1_files_are_found_in_the_release_layout():
 
 
 def load_hcp(data_dir=None):
-    return run_load("load HCP", dataset_loader("HCP"), data_dir or data_dir_of("HCP"),
+    return run_load(db.session, "load HCP", dataset_loader("HCP"), data_dir or data_dir_of("HCP"),
                     dataset="HCP")
 
 

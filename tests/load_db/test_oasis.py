@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from app.extensions import db
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.columns import from_table, to_float
@@ -18,7 +19,7 @@ from load_db.OASIS import (
     session_days,
     to_cdr,
 )
-from tests.support.apps import table_counts
+from tests.support.apps import data_counts
 from tests.support.examples import (
     assert_scripts_run_from_anywhere,
     copy_example,
@@ -213,8 +214,8 @@ IMAGE_VISITS = [
 
 
 def load_oasis(data_dir=None):
-    return run_load("load OASIS", dataset_loader("OASIS"), data_dir or data_dir_of("OASIS"),
-                    dataset="OASIS")
+    return run_load(db.session, "load OASIS", dataset_loader("OASIS"),
+                    data_dir or data_dir_of("OASIS"), dataset="OASIS")
 
 
 def test_flask_load_oasis_gives_the_exact_rows(app, seeded):
@@ -322,7 +323,7 @@ def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, t
                                                                   break_it, where):
     session = seeded
     assert flask_load(app, "OASIS").exit_code == 0
-    before = table_counts()
+    before = data_counts()
     data_dir = copy_example(tmp_path, "OASIS")
     # A change the subjects step would make: it must be rolled back with the rest.
     replace_in(data_dir / "OASIS3_subjects.csv", "OAS30001,F,R", "OAS30001,F,L")
@@ -330,7 +331,7 @@ def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, t
     result = flask_load(app, "OASIS", data_dir)
     assert result.exit_code == 2, result.output
     assert where in result.output and "nothing was written" in result.output
-    assert table_counts() == before
+    assert data_counts() == before
     session.expire_all()
     assert session.scalar(select(Subject.handedness).where(Subject.external_id == "OAS30001")) \
         == "right"

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 
+from app.extensions import db
 from app.models import Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.datasets import data_dir_of, dataset_loader
@@ -49,7 +50,7 @@ def test_participants_get_their_group_as_condition_label():
 
 
 def load_openpain(data_dir=None):
-    return run_load("load OpenPain", dataset_loader("OpenPain"),
+    return run_load(db.session, "load OpenPain", dataset_loader("OpenPain"),
                     data_dir or data_dir_of("OpenPain"), dataset="OpenPain")
 
 

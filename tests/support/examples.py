@@ -83,16 +83,16 @@ def assert_broken_input_changes_nothing(app, designation: str, folder: str, file
                                         new: str, where: str, tmp_path: Path) -> None:
     """Break one file of an example (old -> new): `flask load` exits 2 naming `where`, and
     every table keeps its row count."""
-    from tests.support.apps import table_counts
+    from tests.support.apps import data_counts
 
     assert flask_load(app, designation).exit_code == 0
-    before = table_counts()
+    before = data_counts()
     data_dir = copy_example(tmp_path, folder)
     replace_in(data_dir / file, old, new)
     result = flask_load(app, designation, data_dir)
     assert result.exit_code == 2, result.output
     assert where in result.output and "nothing was written" in result.output
-    assert table_counts() == before
+    assert data_counts() == before
 
 
 def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Session,
