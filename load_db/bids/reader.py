@@ -37,6 +37,7 @@ from load_db.bids.sidecars import SidecarIndex
 from load_db.bids.tree import FileTree, LocalTree
 from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
 from load_db.engine.errors import LoadError
+from load_db.engine.frames import DatasetFrames
 from load_db.engine.report import LoadReport
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,8 @@ IGNORED_COLUMNS = ("subject", "visit", "path", "reason")
 PROGRESS_THRESHOLD = 20_000
 
 
-@dataclass
-class BidsFrames:
+@dataclass(kw_only=True)
+class BidsFrames(DatasetFrames):
     """What a BIDS tree holds, in the engine's canonical frames (load_db/engine/frames.py).
 
     subjects: external_id (label without ``sub-``), sex, handedness, age_at_baseline (only the
@@ -84,15 +85,11 @@ class BidsFrames:
     report: a LoadReport whose `ignored` counts those files by reason.
     """
 
-    subjects: pd.DataFrame
-    visits: pd.DataFrame
-    images: pd.DataFrame
     ignored: pd.DataFrame
-    report: LoadReport = field(default_factory=LoadReport)
     has_sessions: bool = False
 
 
-def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames:
+def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsFrames:
     """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
 
     Parameters
@@ -100,7 +97,8 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames
     tree
         The dataset root: a folder, or any FileTree (e.g. one over object storage).
     storage_prefix
-        The dataset's key prefix in object storage; image paths are ``prefix/relative path``.
+        Put before each image's path relative to the root (``prefix/relative path``); by
+        default the paths stay relative to the root, as a dataset's `read` returns them.
 
     Raises
     ------
@@ -140,7 +138,8 @@ def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
         report.ignore(reason, example=path)
     log.info("%s: %d subjects, %d visits, %d images, %d NIfTI files ignored", tree,
              len(subjects), len(visits), len(images), len(ignored))
-    return BidsFrames(subjects, visits, images, ignored, report, has_sessions)
+    return BidsFrames(subjects=subjects, visits=visits, images=images, ignored=ignored,
+                      report=report, has_sessions=has_sessions)
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:

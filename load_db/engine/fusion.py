@@ -38,7 +38,14 @@ from app.models import (
     Visit,
 )
 from load_db.engine.errors import LoadError
-from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, FrameSpec
+from load_db.engine.frames import (
+    IMAGES,
+    SOURCE_COLUMNS,
+    SUBJECTS,
+    VISITS,
+    DatasetFrames,
+    FrameSpec,
+)
 from load_db.engine.report import LoadReport
 from load_db.engine.upsert import upsert
 
@@ -121,6 +128,23 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     return report
 
 
+def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,
+                        register: bool = False,
+                        tables: tuple[str, ...] = ("subjects", "visits", "images")) -> LoadReport:
+    """Write what a dataset's `read` returned: its image paths get the dataset's storage prefix,
+    its labels the dataset's diagnosis mapping, and every frame named in `tables` is upserted
+    (subjects first) by `load_frames`. Never commits."""
+    prefix = storage_prefix_for(session, dataset, register=register)
+    images = frames.images if "images" in tables else None
+    if images is not None:
+        images = images.assign(path=[f"{prefix}/{path}" for path in images["path"]])
+    return load_frames(session, dataset,
+                       subjects=frames.subjects if "subjects" in tables else None,
+                       visits=frames.visits if "visits" in tables else None, images=images,
+                       map_condition=frames.conditions.__getitem__ if frames.conditions else None,
+                       register=register, report=frames.report)
+
+
 def dataset_id_for(session: Session, designation: str, *, register: bool = False) -> int:
     """Return the id of the dataset `designation`, creating it only when `register` is set."""
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
@@ -137,9 +161,10 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
 
 
 def storage_prefix_for(session: Session, designation: str, *, register: bool = False) -> str:
-    """Return the key prefix of the dataset's files in object storage (see dataset_id_for)."""
+    """Return the key prefix of the dataset's files in object storage, without a trailing slash
+    (see dataset_id_for). The one lookup the loaders use."""
     dataset_id_for(session, designation, register=register)
-    return Dataset.prefix_for(session, designation)
+    return Dataset.prefix_for(session, designation).strip("/")
 
 
 # --- checking --------------------------------------------------------------------------------

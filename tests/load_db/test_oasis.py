@@ -2,12 +2,9 @@
 import pytest
 from sqlalchemy import select
 
-from app.extensions import db
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.columns import from_table, to_float
-from load_db.datasets import data_dir_of, dataset_loader
-from load_db.engine import run_load
 from load_db.OASIS import (
     HAND,
     SEX,
@@ -27,6 +24,7 @@ from tests.support.examples import (
     flask_load,
     image_types,
     image_visits,
+    load_example,
     replace_in,
     run_script,
     visit_conditions,
@@ -213,10 +211,6 @@ IMAGE_VISITS = [
 ]
 
 
-def load_oasis(data_dir=None):
-    return run_load(db.session, "load OASIS", dataset_loader("OASIS"),
-                    data_dir or data_dir_of("OASIS"), dataset="OASIS")
-
 
 def test_flask_load_oasis_gives_the_exact_rows(app, seeded):
     session = seeded
@@ -234,7 +228,7 @@ def test_flask_load_oasis_gives_the_exact_rows(app, seeded):
 
 def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
     session = seeded
-    report = load_oasis()
+    report = load_example("OASIS")
     assert dict(report.ignored) == {"not an MBID image type: anat/FLAIR": 1,
                                     "not an MBID image type: anat/T2w": 1}
     assert sum(report.notes.values()) == 2   # the two images with no clinical visit before them
@@ -282,10 +276,10 @@ def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
 
 
 def test_loading_twice_changes_nothing(app, seeded):
-    first = load_oasis()
+    first = load_example("OASIS")
     assert written(first) == {"subject": 14, "visit": 24, "image": 23, "scanner": 3,
                               "dataset_condition": 15}
-    second = load_oasis()
+    second = load_example("OASIS")
     assert written(second) == {}
     assert second.counts("image").unchanged == 23
 
@@ -293,7 +287,7 @@ def test_loading_twice_changes_nothing(app, seeded):
 def test_women_60_to_80_with_alzheimers_and_a_t1(app, seeded):
     """The API issue's example query has answers in the example data."""
     session = seeded
-    load_oasis()
+    load_example("OASIS")
     rows = session.execute(
         select(Subject.external_id, Image.path)
         .join(Image, Image.subject_id == Subject.id).join(Visit, Image.visit_id == Visit.id)
