@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from load_db.columns import convert_column, from_table, source_rows
 from load_db.engine import DatasetFrames, read_table
+from load_db.engine.cells import convert_column, from_table, source_rows
 
 DESIGNATION = "HCP"
 DATA_FOLDER = "HCP"

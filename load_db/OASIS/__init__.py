@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import read_bids
-from load_db.columns import convert_column, from_table, source_rows, to_float, to_int, to_text
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
+from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_int, to_text
 
 DESIGNATION = "OASIS"
 DATA_FOLDER = "OASIS"

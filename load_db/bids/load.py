@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from load_db.bids.reader import read_bids
 from load_db.bids.tree import FileTree
 from load_db.engine import LoadError, LoadReport, load_dataset_frames
-from load_db.engine.fusion import dataset_id_for
+from load_db.engine.orchestration import dataset_id_for
 
 
 def load_bids(session: Session, root: FileTree | Path, dataset: str, *,

@@ -35,10 +35,12 @@ from load_db.bids.mapping import (
 )
 from load_db.bids.sidecars import SidecarIndex
 from load_db.bids.tree import FileTree, LocalTree
-from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
+from load_db.bids.values import levels_of, parse_json, parse_tsv
+from load_db.engine.cells import float_or_none, to_value
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import DatasetFrames
 from load_db.engine.report import LoadReport
+from load_db.engine.tables import check_key
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def _text(value: Any) -> str | None:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else to_float(str(value))
+    return float(value) if isinstance(value, int | float) else float_or_none(str(value))
 
 
 # sidecar key -> (image frame column, how its value is stored): the scanner of the image
@@ -262,14 +264,12 @@ def _read_participants(tree: FileTree, files: dict, where,
              "handedness": pick_column(columns, HANDEDNESS_COLUMNS),
              "age_at_baseline": pick_column(columns, AGE_COLUMNS, AGE_COLUMN_PATTERN)}
     used = {PARTICIPANT_ID, *filter(None, roles.values())}
-    subjects, seen = [], {}
-    for row_number, row in rows:
-        external_id = row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX)
-        if external_id in seen:  # sub-01 and 01 are the same participant
-            raise LoadError(f"duplicate participant {external_id!r} "
-                            f"(first at row {seen[external_id]})",
-                            file=file, row=row_number, column=PARTICIPANT_ID)
-        seen[external_id] = row_number
+    labels = [row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX) for _, row in rows]
+    # sub-01 and 01 are the same participant
+    check_key(labels, lambda position: {"file": file, "row": rows[position][0],
+                                        "column": PARTICIPANT_ID}, what="participant")
+    subjects = []
+    for external_id, (row_number, row) in zip(labels, rows, strict=True):
         decoded = {column: levels.get(column, {}).get(value, value)
                    for column, value in row.items()}
         # metadata keeps the file's own codes (what a dataset's mapping keys on); Levels only
@@ -284,7 +284,7 @@ def _read_participants(tree: FileTree, files: dict, where,
             subject["handedness"] = to_handedness(row[column], decoded[column]).value
         if roles["age_at_baseline"]:
             column = roles["age_at_baseline"]
-            subject["age_at_baseline"] = to_float(row[column])
+            subject["age_at_baseline"] = float_or_none(row[column])
             if subject["age_at_baseline"] is None and to_value(row[column]) is not None:
                 report.ignore(f"{PARTICIPANTS_TSV}: age is not a number (column {column!r})",
                               example=f"row {row_number}: {row[column]!r}")

@@ -1,7 +1,7 @@
 """The loading engine shared by every dataset: read, validate, upsert, report, run."""
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import DatasetFrames
-from load_db.engine.fusion import load_dataset_frames, load_frames
+from load_db.engine.orchestration import load_dataset_frames, load_frames
 from load_db.engine.report import LoadReport, TableCounts
 from load_db.engine.runner import run_load, script_main
 from load_db.engine.tables import read_table

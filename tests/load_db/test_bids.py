@@ -14,8 +14,9 @@ from app.models.enums import Handedness, Sex
 from load_db.bids import NO_SESSION_VISIT, LocalTree, read_bids
 from load_db.bids.entities import is_skipped, parse_name, parse_path
 from load_db.bids.mapping import image_type, to_handedness, to_sex
-from load_db.bids.values import parse_tsv, to_value
+from load_db.bids.values import parse_tsv
 from load_db.engine import LoadError
+from load_db.engine.cells import to_value
 from tests.support.apps import data_counts
 from tests.support.factories import make_dataset
 from tests.support.files import write_tree

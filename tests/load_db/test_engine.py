@@ -14,7 +14,7 @@ from app.models import (
     Visit,
 )
 from load_db.engine import LoadError, LoadReport, load_frames, run_load
-from load_db.engine.fusion import NO_PAST_VISIT, link_visits
+from load_db.engine.linking import NO_PAST_VISIT, link_visits
 from tests.support.apps import table_counts
 from tests.support.factories import make_condition, make_dataset
 

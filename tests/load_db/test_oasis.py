@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.columns import from_table, to_float
+from load_db.engine.cells import from_table, to_float
 from load_db.OASIS import (
     HAND,
     SEX,
@@ -125,7 +125,7 @@ def test_to_cdr(text, expected):
     assert to_cdr(text) == expected
 
 
-@pytest.mark.parametrize("text", ["0.25", "4", "-1", "abc", "nan"])
+@pytest.mark.parametrize("text", ["0.25", "4", "-1", "abc", "inf"])
 def test_to_cdr_rejects(text):
     with pytest.raises(ValueError):
         to_cdr(text)
