@@ -1,4 +1,4 @@
-"""Fixtures of the loader tests: a seeded database, and a plain session with no app."""
+"""Fixtures of the loader tests: a plain session with no app, a new dataset package."""
 from __future__ import annotations
 
 import sys
@@ -14,14 +14,6 @@ from app import models  # noqa: F401  (registers every table on the metadata)
 from app.extensions import db
 from tests.support.examples import TOY_FOLDER, TOY_PACKAGE
 from tests.support.files import write_tree
-
-
-@pytest.fixture
-def seeded(app, session: Session) -> Session:
-    """The session of a database holding the seed lists."""
-    result = app.test_cli_runner().invoke(args=["seed"])
-    assert result.exit_code == 0, result.output
-    return session
 
 
 @pytest.fixture(scope="module")
