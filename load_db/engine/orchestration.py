@@ -30,7 +30,7 @@ from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, Data
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
 from load_db.engine.report import LoadReport
 from load_db.engine.upsert import upsert
-from load_db.engine.validation import checked, where
+from load_db.engine.validation import checked, text_problem, where
 
 ConditionMap = Callable[[str], str]
 
@@ -69,7 +69,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     """
     report = report if report is not None else LoadReport()
     dataset_id = dataset_id_for(session, dataset, register=register)
-    frames = {spec.name: checked(frame, spec) for spec, frame in
+    frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
     condition_ids = _map_conditions(session, dataset_id, frames, map_condition, report)
 
@@ -115,6 +115,9 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
     if dataset_id is not None:
         return dataset_id
+    problem = text_problem(designation, Dataset.__table__.c.designation.type.length)
+    if problem is not None:
+        raise LoadError(f"dataset name {designation[:70]!r}: {problem}")
     if not register:
         raise LoadError(f"unknown dataset {designation!r}: add it to "
                         "data/seed_files/datasets_list.xls and run `flask seed` "

@@ -17,7 +17,7 @@ SEED_STEM = "datasets_list"
 def load(session: Session, seed_dir: Path = SEED_DIR) -> LoadReport:
     """Upsert every dataset of the seed list; its storage prefix is its designation."""
     rows = [{**row, "storage_prefix": row["designation"]}
-            for row in read_designations(find_seed_file(seed_dir, SEED_STEM))]
+            for row in read_designations(find_seed_file(seed_dir, SEED_STEM), Dataset)]
     report = LoadReport()
     report.add("dataset", upsert(session, Dataset, rows, ["designation"]))
     return report
