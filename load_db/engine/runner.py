@@ -7,13 +7,16 @@ failed run rolls back, then records a failed `load_run` in a transaction of its 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import Dataset, LoadRun, LoadStatus
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # A loader takes the session and its input: a folder, or a tree of files (local or remote).
 Loader = Callable[[Session, Any], LoadReport]
+# How long a load on SQLite waits for another writer to finish before giving up.
+SQLITE_WAIT_MS = 60_000
 
 
 def run_load(session: Session, name: str, load: Loader, source: Any, *,
@@ -37,7 +42,12 @@ def run_load(session: Session, name: str, load: Loader, source: Any, *,
     """
     started = utcnow()
     try:
-        report = load(session, source)
+        try:
+            _lock_dataset(session, dataset)
+            report = load(session, source)
+        except (IntegrityError, DataError) as exc:
+            # The checks should have caught it: still bad input, not a crash.
+            raise LoadError(f"the database refused the data: {exc.orig}".strip()) from exc
         report.dry_run = dry_run
         if dry_run:
             session.rollback()
@@ -52,8 +62,53 @@ def run_load(session: Session, name: str, load: Loader, source: Any, *,
         if isinstance(exc, Exception):
             _record_failure(session, name, dataset, started, exc, dry_run)
         raise
+    if not dry_run:
+        _analyze(session, report)
     log.info("%s finished: %s", name, report.one_line())
     return report
+
+
+def _lock_dataset(session: Session, dataset: str | None) -> None:
+    """Make this load the only one writing `dataset` until its transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock keyed on the dataset; when another load holds
+    it, this one stops at once ("another load of X is running"). SQLite allows one writer at a
+    time: the transaction starts as a writer (BEGIN IMMEDIATE), so a second load waits for the
+    first (up to the busy timeout) instead of failing half-way.
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql" and dataset is not None:
+        if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                  {"key": dataset_lock_key(dataset)}).scalar():
+            raise LoadError(f"another load of {dataset} is running: try again when it is done")
+    elif dialect == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        if not dbapi.in_transaction:
+            dbapi.execute(f"PRAGMA busy_timeout = {SQLITE_WAIT_MS}")
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise LoadError(f"another load is writing to the database ({exc}): try again "
+                                "when it is done") from None
+
+
+def dataset_lock_key(dataset: str) -> int:
+    """The PostgreSQL advisory-lock key of loads of `dataset` (any case): a signed 64-bit int."""
+    digest = hashlib.sha256(f"mbid-load:{dataset.lower()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _analyze(session: Session, report: LoadReport) -> None:
+    """PostgreSQL: refresh the planner's statistics of the tables a load wrote, so that the
+    first queries after a bulk load are not planned for empty tables."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    tables = [name for name, counts in report.tables.items() if counts.written]
+    for table in tables:
+        session.execute(text(f'ANALYZE "{table}"'))
+    if tables:
+        session.commit()
 
 
 def _dataset_id(session: Session, designation: str | None) -> int | None:

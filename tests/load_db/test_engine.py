@@ -1,8 +1,10 @@
 """The loading engine: checks, condition mapping, visit linking, idempotency and atomicity."""
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models import (
     Dataset,
     DatasetCondition,
@@ -247,3 +249,21 @@ def test_dry_run_reports_and_rolls_back(plain_session, tmp_path):
                       dataset="DEMO", dry_run=True)
     assert report.dry_run and report.counts("image").inserted == 3
     assert table_counts(plain_session) == before
+
+
+def test_a_load_on_postgresql_refreshes_the_statistics_of_the_tables_it_wrote(postgres, tmp_path):
+    engine = create_engine(postgres.create_database())
+    db.metadata.create_all(engine)
+    with Session(engine) as session:
+        seed(session)
+        session.commit()
+
+        def estimated_rows():
+            return dict(session.execute(text(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                "('subject', 'visit', 'image', 'scanner')")).all())
+
+        assert set(estimated_rows().values()) == {-1}   # never analyzed
+        run_load(session, "demo", lambda s, _d: load_demo(s), tmp_path, dataset="DEMO")
+        assert estimated_rows() == {"subject": 2, "visit": 3, "image": 3, "scanner": 2}
+    engine.dispose()
