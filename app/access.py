@@ -1,9 +1,13 @@
 """What the key of the current request may do and see: set by app.auth, read everywhere else."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from flask import g, has_app_context
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,3 +47,22 @@ def current_key_name() -> str:
     if access is None:
         raise RuntimeError("no authenticated request")
     return access.key_name
+
+
+def keeping_access(chunks: Iterator[T]) -> Iterator[T]:
+    """Return `chunks` run with the current request's access.
+
+    A streamed response is produced after the request's teardown has dropped the access (wrap
+    it in Flask's stream_with_context too): its queries must still see only what the key may.
+    """
+    access = current_access()
+
+    def run() -> Iterator[T]:
+        previous = g.get("access")
+        g.access = access
+        try:
+            yield from chunks
+        finally:
+            g.access = previous
+
+    return run()

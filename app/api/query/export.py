@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
+from app.access import keeping_access
 from app.api.query.paging import paginate, sorted_by
 from app.audit import export_recorder
 from app.extensions import db
@@ -74,7 +75,7 @@ def csv_rows(
 def csv_response(statement: Select, columns: Sequence[str], filename: str) -> Response:
     """Return a streamed CSV download of every row of `statement` (sorted by the caller)."""
     return Response(
-        stream_with_context(csv_rows(statement, columns, export_recorder())),
+        stream_with_context(keeping_access(csv_rows(statement, columns, export_recorder()))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
