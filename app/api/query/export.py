@@ -53,13 +53,23 @@ def csv_rows(
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # The csv module quotes a cell holding \r only if \r is in the line terminator: rows with
+    # one go through this writer, and their terminator is then set back to \n.
+    quoting_cr_writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     rows_sent, designations = 0, set()
     result = db.session.execute(statement.execution_options(yield_per=CSV_BATCH_ROWS))
     try:
         for batch in result.mappings().partitions():
             for row in batch:
-                writer.writerow([_csv_value(row[column]) for column in columns])
+                values = [_csv_value(row[column]) for column in columns]
+                if any(isinstance(value, str) and "\r" in value for value in values):
+                    quoting_cr_writer.writerow(values)
+                    buffer.seek(buffer.tell() - 2)
+                    buffer.write("\n")
+                    buffer.truncate()
+                else:
+                    writer.writerow(values)
             rows_sent += len(batch)
             designations.update(row["dataset"] for row in batch if "dataset" in row)
             yield buffer.getvalue()
