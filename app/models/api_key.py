@@ -48,7 +48,3 @@ class ApiKey(TimestampMixin, db.Model):
 
     grants: Mapped[list[ApiKeyGrant]] = relationship(
         back_populates="api_key", cascade="all, delete-orphan")
-
-    def has_scope(self, scope: Scope) -> bool:
-        """Return whether the key carries `scope`."""
-        return scope.value in self.scopes
