@@ -68,7 +68,11 @@ API_SETTINGS = {
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     "API_SPEC_OPTIONS": {
         "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key's token. An operation needs the scope its "
+                               "x-required-scope names (read when absent); the key sees only "
+                               "the datasets granted to it."}}
         },
         "security": [{"bearerAuth": []}],
     },

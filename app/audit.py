@@ -47,7 +47,9 @@ def record_download(image: Image) -> None:
 
 
 def record_download_urls(rows: Sequence[Any]) -> None:
-    """Log (and commit) the download URLs handed out for a page of image rows."""
+    """Log (and commit) the download URLs handed out for a page of image rows (if any)."""
+    if not rows:
+        return
     record(AuditAction.DOWNLOAD_URLS, current_key_name(),
            datasets=_datasets_named(row["dataset"] for row in rows),
            image_ids=[row["id"] for row in rows])

@@ -10,23 +10,18 @@ from app.auth import as_utc
 from app.models import Scope
 from app.models.base import utcnow
 from tests.support.factories import bearer, make_api_key
-from tests.support.world import World, build_world, store_image_files
 
 API = "/api/v1"
 # What a key does with the data (the other actions change keys).
 DATA_ACTIONS = ("download", "download_urls", "export")
 
 
+pytestmark = pytest.mark.usefixtures("image_files")
+
+
 @pytest.fixture(scope="module")
 def app(local_storage_app):
     return local_storage_app
-
-
-@pytest.fixture
-def world(session) -> World:
-    world = build_world(session)
-    store_image_files(world)
-    return world
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from app.models import Scope
 from tests.support.factories import bearer, make_api_key
-from tests.support.world import World, build_world, store_image_files
+from tests.support.world import World
 
 API = "/api/v1"
 VISIBLE_DATASETS = ("ALPHA", "BETA")
@@ -30,16 +30,12 @@ SINGLE_ROWS = {"datasets": ("ALPHA", "BETA"), "subjects": ("ann", "bob", "cat", 
 DATASET_OF_SUBJECT = {"ann": "ALPHA", "bob": "ALPHA", "cat": "BETA", "dan": "BETA", "eve": "BETA"}
 
 
+pytestmark = pytest.mark.usefixtures("image_files")
+
+
 @pytest.fixture(scope="module")
 def app(local_storage_app):
     return local_storage_app
-
-
-@pytest.fixture
-def world(session) -> World:
-    world = build_world(session)
-    store_image_files(world)
-    return world
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from app.models import Scope
 from app.models.base import utcnow
 from tests.support.factories import bearer, make_api_key
-from tests.support.world import World, build_world, store_image_files
+from tests.support.world import World
 
 API_PREFIX = "/api/v1"
 SCOPE_EXTENSION = "x-required-scope"
@@ -20,16 +20,12 @@ ROW_FOR_PARAMETER = {"dataset_id": ("datasets", "ALPHA"), "subject_id": ("subjec
                      "visit_id": ("visits", "a0"), "image_id": ("images", "i1")}
 
 
+pytestmark = pytest.mark.usefixtures("image_files")
+
+
 @pytest.fixture(scope="module")
 def app(local_storage_app):
     return local_storage_app
-
-
-@pytest.fixture
-def world(session) -> World:
-    world = build_world(session)
-    store_image_files(world)
-    return world
 
 
 def protected_operations(client, world: World) -> list[tuple[str, str, str]]:
