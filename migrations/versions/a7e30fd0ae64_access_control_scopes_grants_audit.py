@@ -27,8 +27,12 @@ def upgrade():
         batch_op.add_column(sa.Column('all_datasets', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
+    # Keys made before scopes existed have none: they keep what they could do. A key whose
+    # scopes survived a downgrade lost its grants with it, so it sees no dataset until granted
+    # again (never more than before).
     api_key = sa.table('api_key', sa.column('scopes', JSON), sa.column('all_datasets'))
-    op.execute(api_key.update().values(scopes=['read', 'download'], all_datasets=True))
+    op.execute(api_key.update().where(api_key.c.scopes.is_(None))
+               .values(scopes=['read', 'download'], all_datasets=True))
     with op.batch_alter_table('api_key', schema=None) as batch_op:
         batch_op.alter_column('scopes', existing_type=JSON, nullable=False)
 

@@ -1,7 +1,7 @@
 """API keys and their grants: the upgrade keeps old keys working; grants go with their key."""
 from __future__ import annotations
 
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
 from app.auth import create_api_key
@@ -24,6 +24,20 @@ def test_keys_made_before_scopes_keep_read_and_download_on_every_dataset(empty_d
                                                                   None)
         response = app.test_client().get("/api/v1/datasets", headers=bearer(token))
         assert response.status_code == 200
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_downgrade_and_upgrade_never_widen_a_key(empty_database_url):
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        create_api_key("reader", scopes=["read"], datasets=[make_dataset(db.session)])
+        db.session.commit()
+        downgrade(revision=BEFORE_ACCESS_CONTROL)
+        upgrade()
+        key = db.session.scalar(select(ApiKey).where(ApiKey.name == "reader"))
+        assert (key.scopes, key.all_datasets, key.grants) == (["read"], False, [])
         db.session.remove()
         db.engine.dispose()
 
