@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
-from app.storage import StorageError, StorageTree, get_storage
+from app.storage import StorageError, get_storage
 from load_db.bids.load import load_bids
-from load_db.bids.tree import FileTree
+from load_db.bids.tree import FileTree, StorageTree
 from load_db.engine import run_load
 
 
