@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
+from app.extensions import db
 from app.storage import StorageError, get_storage
 from load_db.bids.load import load_bids
 from load_db.bids.tree import FileTree, StorageTree
 from load_db.engine import run_load
+from load_file.checksums import record_image_checksums
 
 
 @click.command("load-bids")
@@ -42,5 +44,7 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
     with load_errors_as_exit_codes():
         report = run_load("load-bids", partial(load_bids, dataset=dataset, register=register),
                           tree, dataset=dataset, dry_run=dry_run)
+    if not dry_run:  # images whose files were uploaded before the load get their checksums
+        record_image_checksums(db.session, get_storage(), dataset)
     click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True) if as_json
                else report.summary())
