@@ -17,12 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from app.storage import CHUNK_SIZE, join_key
+from app.storage import CHUNK_SIZE, InvalidKey, join_key
 from app.storage.sources import (
     SYMLINK_TO_FOLDER,
     UNREADABLE_FOLDER,
     SourceRoot,
     UnsafeEntry,
+    name_problem,
 )
 
 # Container archives are not dataset files. Compressed single files (.nii.gz, BIDS
@@ -123,19 +124,24 @@ def plan_tree(source_dir: Path, prefix: str, *, strict: bool = False) -> TreePla
             path = Path(directory, name)
             own = path.lstat()
             if stat.S_ISREG(own.st_mode):
-                size: int | None = own.st_size
+                size, reason = own.st_size, None
             else:
                 size, reason = source.examine(str(path))
                 if reason is None and size is None:
                     reason = BROKEN_SYMLINK
-                if reason:
-                    refuse(relative.as_posix(), reason)
-                    continue
             compress = name.endswith(GZIP_SUFFIX)
             key_path = relative.as_posix() + (".gz" if compress else "")
-            plan.files.append(SourceFile(path=path, relative=relative.as_posix(),
-                                         key=join_key(prefix, key_path), gzip=compress,
-                                         size_on_disk=size))
+            reason = reason or name_problem(key_path)
+            if reason is None:
+                try:
+                    key = join_key(prefix, key_path)
+                except InvalidKey as exc:  # the prefix made it too long
+                    reason = str(exc)
+            if reason:
+                refuse(relative.as_posix(), reason)
+                continue
+            plan.files.append(SourceFile(path=path, relative=relative.as_posix(), key=key,
+                                         gzip=compress, size_on_disk=size or 0))
     plan.files.sort(key=lambda item: item.key)
     plan.ignored = dict(sorted(plan.ignored.items()))
     plan.refused = dict(sorted(plan.refused.items()))

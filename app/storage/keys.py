@@ -9,13 +9,24 @@ to the database that storage would later refuse.
 """
 from __future__ import annotations
 
+import re
+
 from app.storage.errors import InvalidKey
 
 MAX_KEY_LENGTH = 1024  # S3's limit, in UTF-8 bytes
 
 
-def _is_control(char: str) -> bool:
-    return ord(char) < 32 or 127 <= ord(char) < 160
+# One pass each in C: tree readers check every file name of trees of 100,000 files.
+_BAD_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\\\ud800-\udfff]")
+_BAD_SEGMENT = re.compile(r"(?:^|/)(\.{0,2})(?:/|$)")
+
+
+def _character_problem(char: str) -> str:
+    if char == "\\":
+        return "it contains a backslash"
+    if "\ud800" <= char <= "\udfff":  # a lone surrogate: no backend can store it
+        return "it is not valid Unicode text"
+    return "it contains a control character"
 
 
 def check_key(key: object) -> str | None:
@@ -24,19 +35,16 @@ def check_key(key: object) -> str | None:
         return "it is empty"
     if key.startswith("/"):
         return "it is an absolute path"
-    if "\\" in key:
-        return "it contains a backslash"
-    if any(_is_control(char) for char in key):
-        return "it contains a control character"
-    try:
-        size = len(key.encode("utf-8"))
-    except UnicodeEncodeError:  # a lone surrogate cannot be stored under any backend
-        return "it is not valid Unicode text"
-    if size > MAX_KEY_LENGTH:
+    bad = _BAD_CHARACTER.search(key)
+    if bad:
+        return _character_problem(bad.group())
+    # A character is at most 4 bytes: only long keys need encoding to be measured.
+    if len(key) * 4 > MAX_KEY_LENGTH and len(key.encode("utf-8")) > MAX_KEY_LENGTH:
         return f"it is longer than {MAX_KEY_LENGTH} bytes"
-    for segment in key.split("/"):
-        if segment in ("", ".", ".."):
-            return f"it has an {'empty' if not segment else repr(segment)} path segment"
+    segment = _BAD_SEGMENT.search(key)
+    if segment:
+        name = segment.group(1)
+        return f"it has an {'empty' if not name else repr(name)} path segment"
     return None
 
 

@@ -2,16 +2,19 @@
 
 A dataset folder can hold symlinks (datalad and git-annex trees are made of them). A link to a
 file inside the folder is read as that file; a link that leads out of the folder, a link to a
-folder, a link loop, a FIFO, a socket or a device is not a file of the dataset: it is skipped
-with a reason for the report (or stops a strict run), so that nothing from elsewhere on the
-machine reaches object storage or the database. Both the loaders' tree reader and the upload
-apply this one rule.
+folder, a link loop, a FIFO, a socket or a device is not a file of the dataset, nor is a file
+whose name breaks the key rule (a newline in it, say): it is skipped with a reason for the
+report (or stops a strict run), so that nothing from elsewhere on the machine, and no key that
+storage would refuse, reaches object storage or the database. Both the loaders' tree reader and
+the upload apply this one rule.
 """
 from __future__ import annotations
 
 import errno
 import os
 import stat
+
+from app.storage.keys import check_key
 
 
 class UnsafeEntry(ValueError):
@@ -29,6 +32,12 @@ SYMLINK_TO_FOLDER = "symlink to a folder (not followed)"
 UNREADABLE_FOLDER = "unreadable folder"
 _SPECIAL_KINDS = ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"),
                   (stat.S_ISBLK, "device"))
+
+
+def name_problem(relative: str) -> str | None:
+    """Why a file's relative path cannot become (part of) an object key, or None."""
+    problem = check_key(relative)
+    return f"name not allowed in object storage: {problem}" if problem else None
 
 
 def _special_reason(mode: int) -> str:

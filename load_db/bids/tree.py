@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from app.storage import Storage, check_key, join_key, validate_prefix
-from app.storage.sources import UNREADABLE_FOLDER, SourceRoot
+from app.storage import Storage, join_key, validate_prefix
+from app.storage.sources import UNREADABLE_FOLDER, SourceRoot, name_problem
 from load_db.engine.errors import LoadError
 
 
@@ -59,7 +59,8 @@ class LocalTree(_Skips):
     `prune(relative_dir)` returning True skips a directory and everything under it, so that a
     large derivatives/ folder costs nothing. Symlinked directories are not followed (no cycles);
     a symlink to a file inside the root is read as that file (datalad/git-annex trees are made
-    of them); anything else (see app.storage.sources) is skipped with its reason.
+    of them); anything else, and any file whose name breaks the key rule, is skipped with its
+    reason (see app.storage.sources).
     """
 
     def __init__(self, root: str | Path, prune: Callable[[str], bool] | None = None, *,
@@ -93,14 +94,16 @@ class LocalTree(_Skips):
                 if entry.is_dir(follow_symlinks=False):
                     if self.prune is None or not self.prune(relative):
                         stack.append((relative, entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    yield relative, entry.stat(follow_symlinks=False).st_size
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    size, reason = entry.stat(follow_symlinks=False).st_size, None
                 else:
                     size, reason = self._source.examine(entry.path)
-                    if reason is None:
-                        yield relative, size
-                    else:
-                        self.skip(relative, reason)
+                reason = reason or name_problem(relative)
+                if reason is None:
+                    yield relative, size
+                else:
+                    self.skip(relative, reason)
 
     def read_text(self, path: str) -> str:
         """Return the UTF-8 text of `path` (relative to the root); a BOM is dropped."""
@@ -134,9 +137,9 @@ class StorageTree(_Skips):
             listing = self.storage.list(f"{self.prefix}/" if self.prefix else "")
             files = []
             for info in listing:
-                problem = check_key(info.key)
+                problem = name_problem(info.key)
                 if problem:
-                    self.skip(info.key[start:], f"invalid object key: {problem}")
+                    self.skip(info.key[start:], problem)
                 else:
                     files.append((info.key[start:], info.size))
             self._files = files
