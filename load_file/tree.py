@@ -107,9 +107,9 @@ def plan_tree(source_dir: Path, prefix: str, *, strict: bool = False) -> TreePla
     for directory, folders, names in os.walk(source_dir, onerror=unreadable):
         base = PurePosixPath(Path(directory).relative_to(source_dir).as_posix())
         for folder in list(folders):
-            relative = (base / folder).as_posix() + "/"
+            relative = (base / folder).as_posix()
             if folder.startswith("."):
-                plan.ignored[relative] = "hidden file"
+                plan.ignored[relative + "/"] = "hidden file"
                 folders.remove(folder)
             elif os.path.islink(os.path.join(directory, folder)):
                 # os.walk lists a link to a folder among the folders, and does not follow it.

@@ -14,7 +14,13 @@ from app.storage.base import (
     Storage,
     sha256_of,
 )
-from app.storage.config import BACKENDS, get_storage, presigned_urls, storage_from_config
+from app.storage.config import (
+    BACKENDS,
+    get_storage,
+    presigned_urls,
+    set_storage,
+    storage_from_config,
+)
 from app.storage.cos import CosStorage
 from app.storage.errors import (
     InvalidKey,
@@ -32,5 +38,5 @@ __all__ = [
     "MAX_KEY_LENGTH", "CosStorage", "InvalidKey", "LocalStorage", "ObjectInfo", "ObjectNotFound",
     "PresignNotSupported", "Storage", "StorageConfigError", "StorageError",
     "TransientStorageError", "check_key", "get_storage", "join_key", "presigned_urls",
-    "sha256_of", "storage_from_config", "validate_key", "validate_prefix",
+    "set_storage", "sha256_of", "storage_from_config", "validate_key", "validate_prefix",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 from app.storage.base import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_URL_EXPIRY, Storage
 from app.storage.cos import CosStorage
@@ -37,6 +37,11 @@ def get_storage() -> Storage:
     if _APP_EXTENSION not in extensions:
         extensions[_APP_EXTENSION] = storage_from_config(current_app.config)
     return extensions[_APP_EXTENSION]
+
+
+def set_storage(app: Flask, storage: Storage) -> None:
+    """Make `storage` the storage of `app` (one built by the caller rather than from settings)."""
+    app.extensions[_APP_EXTENSION] = storage
 
 
 def presigned_urls(keys: Iterable[str], expires_in: int = DEFAULT_URL_EXPIRY,

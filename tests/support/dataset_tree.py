@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.storage.sources import SYMLINK_LOOP, SYMLINK_OUTSIDE, SYMLINK_TO_FOLDER
 from tests.support.files import write_tree as write_files
 
 # Relative path -> content. Random bytes stand in for images; the rest is real BIDS text.
@@ -42,3 +43,33 @@ IGNORED = {
 def write_tree(root: Path, files: dict[str, bytes] = TREE) -> Path:
     """Write `files` (by default the tree above) under `root` and return `root`."""
     return write_files(root, files)
+
+
+def add_unsafe_entries(root: Path, outside: Path) -> dict[str, str]:
+    """Put entries that are not files of the dataset under `root`; return {path: reason}.
+
+    `outside` is a file out of the dataset folder (a stand-in for /etc/hostname). Also adds
+    `sub-01/anat/sub-01_T1w.json.link`, a symlink to a file inside: a file of the dataset.
+    """
+    anat = root / "sub-01" / "anat"
+    anat.mkdir(parents=True, exist_ok=True)
+    os.symlink(outside, anat / "sub-01_T2w.nii.gz")
+    os.symlink("../../../" + outside.name, anat / "sub-01_FLAIR.nii.gz")
+    os.symlink(outside.parent, root / "sub-03")
+    os.symlink("sub-01_loop-b.nii.gz", anat / "sub-01_loop-a.nii.gz")
+    os.symlink("sub-01_loop-a.nii.gz", anat / "sub-01_loop-b.nii.gz")
+    os.symlink("sub-01_T1w.json", anat / "sub-01_T1w.json.link")
+    os.symlink("anat", root / "sub-01" / "anat-alias")
+    os.mkfifo(root / "sub-01" / "sub-01_sessions.tsv")
+    (anat / "sub-01_run-1\n_T1w.nii.gz").write_bytes(b"newline in the name")
+    return {
+        "sub-01/anat-alias": SYMLINK_TO_FOLDER,
+        "sub-01/anat/sub-01_FLAIR.nii.gz": SYMLINK_OUTSIDE,
+        "sub-01/anat/sub-01_T2w.nii.gz": SYMLINK_OUTSIDE,
+        "sub-01/anat/sub-01_loop-a.nii.gz": SYMLINK_LOOP,
+        "sub-01/anat/sub-01_loop-b.nii.gz": SYMLINK_LOOP,
+        "sub-01/anat/sub-01_run-1\n_T1w.nii.gz":
+            "name not allowed in object storage: it contains a control character",
+        "sub-01/sub-01_sessions.tsv": "FIFO, not a regular file",
+        "sub-03": SYMLINK_OUTSIDE,
+    }

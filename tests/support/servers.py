@@ -195,3 +195,41 @@ class IamTokenServer:
         """Stop serving and close the socket."""
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class S3ErrorServer:
+    """An S3 endpoint on 127.0.0.1 that answers every request with one error.
+
+    For the paths that real storage takes when it fails: a refusal (403 AccessDenied) or an
+    outage (503 SlowDown), with the XML error body S3 sends.
+    """
+
+    def __init__(self, status: int, code: str) -> None:
+        body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                f"<Message>{code}</Message></Error>").encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _answer  # noqa: N815
+
+            def log_message(self, *args) -> None:  # keep the test output quiet
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> S3ErrorServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
