@@ -9,7 +9,7 @@ import click
 
 from app.cli.errors import load_errors_as_exit_codes
 from app.extensions import db
-from app.storage import StorageError, get_storage
+from app.storage import StorageError, check_key, get_storage
 from load_db.bids.load import load_bids
 from load_db.bids.tree import FileTree, StorageTree
 from load_db.engine import run_load
@@ -35,6 +35,9 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
     """
     if (root is None) == (storage_prefix is None):
         raise click.UsageError("give either ROOT or --storage-prefix (exactly one)")
+    if register and check_key(dataset):  # its designation becomes its storage prefix
+        raise click.BadParameter(f"{dataset!r} cannot be a dataset's storage prefix: "
+                                 f"{check_key(dataset)}", param_hint="--dataset")
     tree: FileTree | Path = root
     if storage_prefix is not None:
         try:

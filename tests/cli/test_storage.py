@@ -84,3 +84,16 @@ def test_upload_multipart_threshold_option(s3_server, tmp_path):
             args=["upload", "X", str(source), "--prefix", "X", "--multipart-threshold", "1048576"])
         assert result.exit_code == 0, result.output
         assert get_storage().stat("X/big.bin").etag.endswith("-2")
+
+
+def test_a_strict_upload_stops_at_a_link_out_of_the_folder(app, session, tmp_path):
+    (tmp_path / "hostname").write_text("the server's name\n")
+    source = write_tree(tmp_path / "src")
+    (source / "sub-01" / "anat" / "sub-01_T2w.nii.gz").symlink_to(tmp_path / "hostname")
+    result = app.test_cli_runner().invoke(
+        args=["upload", "ANY", str(source), "--prefix", "strict", "--strict"])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {source}/sub-01/anat/sub-01_T2w.nii.gz: symlink leading out of the dataset "
+        "folder (nothing was uploaded)\n")
+    assert list(get_storage().list("strict/")) == []
