@@ -15,7 +15,7 @@ from app.storage.base import (
     copy_stream,
     sha256_of,
 )
-from app.storage.errors import ObjectNotFound, StorageConfigError
+from app.storage.errors import ObjectNotFound, StorageConfigError, StorageError
 from app.storage.keys import validate_key, validate_prefix
 
 # Files a LocalStorage put is writing (or left behind when killed); never listed as objects.
@@ -81,15 +81,24 @@ class LocalStorage(Storage):
     def stat(self, key: str, *, checksum: bool = True) -> ObjectInfo:
         """Return the size and SHA-256 (computed by reading the file: no metadata is kept)."""
         path = self._object_path(key)
-        return ObjectInfo(key=key, size=path.stat().st_size,
-                          sha256=sha256_of(path) if checksum else None)
+        try:
+            return ObjectInfo(key=key, size=path.stat().st_size,
+                              sha256=sha256_of(path) if checksum else None)
+        except OSError as exc:
+            raise self._error(exc, key) from exc
 
     def open(self, key: str) -> IO[bytes]:
         """Open the object's file for reading."""
         try:
             return self._object_path(key).open("rb")
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
-            raise ObjectNotFound(f"no object {key!r} in {self!r}") from exc
+        except OSError as exc:
+            raise self._error(exc, key) from exc
+
+    def _error(self, exc: OSError, key: str) -> StorageError:
+        """Translate a file-system error into this package's errors."""
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, NotADirectoryError)):
+            return ObjectNotFound(f"no object {key!r} in {self!r}")
+        return StorageError(f"{key}: {exc.strerror or exc}")
 
     def put(self, key: str, data: Data, *, sha256: str | None = None,
             content_type: str | None = None) -> ObjectInfo:

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from app.storage import InvalidKey, LocalStorage, ObjectNotFound
+from app.storage import InvalidKey, LocalStorage, ObjectNotFound, StorageError
+from tests.support.files import run_unprivileged
 
 
 def test_local_keys_cannot_escape_the_root(tmp_path):
@@ -53,3 +56,25 @@ def test_a_linked_folder_out_of_the_root_is_not_listed(tmp_path):
     assert list(storage.list("DS/linked/")) == []
     with pytest.raises(ObjectNotFound):
         storage.read("DS/linked/a.txt")
+
+
+def test_an_unreadable_object_is_a_storage_error_not_an_os_error():
+    # Not under tmp_path: the unprivileged reader must be able to reach the folder.
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        Path(folder).chmod(0o755)
+        storage = LocalStorage(folder)
+        storage.put("DS/locked.nii.gz", b"locked")
+        (Path(folder) / "DS").chmod(0o755)
+        (Path(folder) / "DS" / "locked.nii.gz").chmod(0o000)
+
+        def read_as_nobody() -> list[str]:
+            outcomes = []
+            for call in (storage.stat, storage.open):
+                try:
+                    call("DS/locked.nii.gz")
+                except StorageError as exc:
+                    outcomes.append(f"{type(exc).__name__}: {exc}")
+            return outcomes
+
+        assert run_unprivileged(read_as_nobody) == [
+            "StorageError: DS/locked.nii.gz: Permission denied"] * 2
