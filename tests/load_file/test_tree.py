@@ -1,27 +1,19 @@
 """load_file/tree.py: which files of a folder upload stores, under which keys."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from app.storage import LocalStorage
 from app.storage.sources import UnsafeEntry
 from load_file.tree import BROKEN_SYMLINK, plan_tree
 from load_file.upload import upload_tree
-from tests.support.dataset_tree import add_unsafe_entries
+from tests.support.dataset_tree import tree_with_unreadable_folder, write_unsafe_tree
 from tests.support.files import run_unprivileged
 
 
 @pytest.fixture
 def unsafe_tree(tmp_path):
-    """A dataset folder with one real file, and every kind of entry that is not a file of it."""
-    (tmp_path / "hostname").write_text("the server's name\n")
-    root = tmp_path / "ds"
-    (root / "sub-01" / "anat").mkdir(parents=True)
-    (root / "sub-01" / "anat" / "sub-01_T1w.json").write_text('{"RepetitionTime": 2.3}')
-    return root, add_unsafe_entries(root, tmp_path / "hostname")
+    return write_unsafe_tree(tmp_path)
 
 
 def test_plan_stores_only_files_inside_the_folder(unsafe_tree):
@@ -58,14 +50,7 @@ def test_a_strict_upload_stops_before_uploading_anything(unsafe_tree, tmp_path):
 
 
 def test_an_unreadable_folder_is_refused_by_name():
-    # Not under tmp_path: the unprivileged reader must be able to reach the tree.
-    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
-        root = Path(folder)
-        root.chmod(0o755)
-        (root / "README").write_text("readme")
-        (root / "README").chmod(0o644)
-        (root / "sub-01").mkdir(mode=0o000)
+    with tree_with_unreadable_folder() as root:
         plan = run_unprivileged(lambda: plan_tree(root, "DS"))
-        (root / "sub-01").chmod(0o755)
     assert [item.key for item in plan.files] == ["DS/README"]
     assert plan.refused == {"sub-01/": "unreadable folder (Permission denied)"}

@@ -16,17 +16,14 @@ from app.storage import (
 )
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def test_put_then_stat_read_open_and_read_text(storage):
     data = b"participant_id\tsex\nsub-01\tF\n"
     put = storage.put("DS/participants.tsv", data)
     assert (put.key, put.size) == ("DS/participants.tsv", 28)
 
     info = storage.stat("DS/participants.tsv")
-    assert (info.key, info.size, info.sha256) == ("DS/participants.tsv", 28, sha(data))
+    assert (info.key, info.size, info.sha256) == (
+        "DS/participants.tsv", 28, hashlib.sha256(data).hexdigest())
     assert storage.read("DS/participants.tsv") == data
     assert storage.read_text("DS/participants.tsv") == "participant_id\tsex\nsub-01\tF\n"
     with storage.open("DS/participants.tsv") as stream:
@@ -46,7 +43,7 @@ def test_put_accepts_bytes_a_path_and_a_file_and_replaces(storage, tmp_path):
 
     storage.put("k/bytes", b"replaced")
     assert storage.read("k/bytes") == b"replaced"
-    assert storage.stat("k/bytes").sha256 == sha(b"replaced")
+    assert storage.stat("k/bytes").sha256 == hashlib.sha256(b"replaced").hexdigest()
 
 
 def test_list_is_prefix_matched_and_in_key_order(storage):

@@ -16,10 +16,6 @@ from tests.support.apps import new_bucket
 from tests.support.servers import IamTokenServer
 
 
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def test_cos_presigned_url_expires_and_is_shareable(cos_storage):
     cos_storage.put("DS/a.txt", b"a")
     url = cos_storage.presigned_url("DS/a.txt", expires_in=120)
@@ -35,7 +31,7 @@ def test_cos_multipart_put_above_threshold(cos_storage, tmp_path):
     info = cos_storage.put("DS/big.bin", tmp_path / "big.bin")
     # S3 parts are at least 5 MiB, so 6 MiB goes as 2 parts; a multipart ETag ends in -<parts>.
     assert info.etag.endswith("-2")
-    assert (info.size, info.sha256) == (6 * 1024 * 1024, sha(data))
+    assert (info.size, info.sha256) == (6 * 1024 * 1024, hashlib.sha256(data).hexdigest())
     assert cos_storage.read("DS/big.bin") == data
 
 

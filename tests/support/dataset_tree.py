@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.storage.sources import SYMLINK_LOOP, SYMLINK_OUTSIDE, SYMLINK_TO_FOLDER
@@ -45,14 +48,20 @@ def write_tree(root: Path, files: dict[str, bytes] = TREE) -> Path:
     return write_files(root, files)
 
 
-def add_unsafe_entries(root: Path, outside: Path) -> dict[str, str]:
-    """Put entries that are not files of the dataset under `root`; return {path: reason}.
+def write_unsafe_tree(directory: Path) -> tuple[Path, dict[str, str]]:
+    """A dataset folder `directory`/ds with entries that are not files of the dataset.
 
-    `outside` is a file out of the dataset folder (a stand-in for /etc/hostname). Also adds
-    `sub-01/anat/sub-01_T1w.json.link`, a symlink to a file inside: a file of the dataset.
+    Returns the folder and {relative path: reason} of those entries. Beside the dataset,
+    `directory`/hostname stands for /etc/hostname. The files of the dataset are
+    `sub-01/anat/sub-01_T1w.json` (23 bytes) and `sub-01/anat/sub-01_T1w.json.link`, a symlink
+    to it.
     """
+    outside = directory / "hostname"
+    outside.write_text("the server's name\n")
+    root = directory / "ds"
     anat = root / "sub-01" / "anat"
-    anat.mkdir(parents=True, exist_ok=True)
+    anat.mkdir(parents=True)
+    (anat / "sub-01_T1w.json").write_text('{"RepetitionTime": 2.3}')
     os.symlink(outside, anat / "sub-01_T2w.nii.gz")
     os.symlink("../../../" + outside.name, anat / "sub-01_FLAIR.nii.gz")
     os.symlink(outside.parent, root / "sub-03")
@@ -62,7 +71,7 @@ def add_unsafe_entries(root: Path, outside: Path) -> dict[str, str]:
     os.symlink("anat", root / "sub-01" / "anat-alias")
     os.mkfifo(root / "sub-01" / "sub-01_sessions.tsv")
     (anat / "sub-01_run-1\n_T1w.nii.gz").write_bytes(b"newline in the name")
-    return {
+    return root, {
         "sub-01/anat-alias": SYMLINK_TO_FOLDER,
         "sub-01/anat/sub-01_FLAIR.nii.gz": SYMLINK_OUTSIDE,
         "sub-01/anat/sub-01_T2w.nii.gz": SYMLINK_OUTSIDE,
@@ -73,3 +82,21 @@ def add_unsafe_entries(root: Path, outside: Path) -> dict[str, str]:
         "sub-01/sub-01_sessions.tsv": "FIFO, not a regular file",
         "sub-03": SYMLINK_OUTSIDE,
     }
+
+
+@contextmanager
+def tree_with_unreadable_folder() -> Iterator[Path]:
+    """A folder holding `README` (6 bytes) and `sub-01/`, which only root may read.
+
+    It is made under /tmp, not under a test's tmp_path, so that `run_unprivileged` can reach it.
+    """
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        root = Path(folder)
+        root.chmod(0o755)
+        (root / "README").write_text("readme")
+        (root / "README").chmod(0o644)
+        (root / "sub-01").mkdir(mode=0o000)
+        try:
+            yield root
+        finally:
+            (root / "sub-01").chmod(0o755)

@@ -1,16 +1,13 @@
 """load_db/bids/tree.py: the local and the storage file trees, and what they leave out."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 
 from app.storage import InvalidKey
 from load_db.bids.reader import read_bids
 from load_db.bids.tree import LocalTree, StorageTree, skipped_entries
 from load_db.engine.errors import LoadError
-from tests.support.dataset_tree import add_unsafe_entries
+from tests.support.dataset_tree import tree_with_unreadable_folder, write_unsafe_tree
 from tests.support.files import run_unprivileged
 
 
@@ -33,12 +30,7 @@ def test_storage_tree_lists_once_and_reads_only_what_is_asked(storage):
 
 @pytest.fixture
 def unsafe_tree(tmp_path):
-    """A dataset folder with one real file, and every kind of entry that is not a file of it."""
-    (tmp_path / "hostname").write_text("the server's name\n")
-    root = tmp_path / "ds"
-    (root / "sub-01" / "anat").mkdir(parents=True)
-    (root / "sub-01" / "anat" / "sub-01_T1w.json").write_text('{"RepetitionTime": 2.3}')
-    return root, add_unsafe_entries(root, tmp_path / "hostname")
+    return write_unsafe_tree(tmp_path)
 
 
 def test_local_tree_reads_only_files_inside_the_root(unsafe_tree):
@@ -59,18 +51,11 @@ def test_a_strict_local_tree_stops_at_the_first_entry_outside(unsafe_tree):
                                 f"{refused[raised.value.file]}"
 
 
-def test_an_unreadable_folder_is_reported_by_name(tmp_path):
-    # Not under tmp_path: the unprivileged reader must be able to reach the tree.
-    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
-        root = Path(folder)
-        root.chmod(0o755)
-        (root / "participants.tsv").write_text("participant_id\nsub-01\n")
-        (root / "participants.tsv").chmod(0o644)
-        (root / "sub-01").mkdir(mode=0o000)
+def test_an_unreadable_folder_is_reported_by_name():
+    with tree_with_unreadable_folder() as root:
         tree = LocalTree(root)
         files, skipped = run_unprivileged(lambda: (sorted(tree.files()), tree.skipped))
-        (root / "sub-01").chmod(0o755)
-    assert files == [("participants.tsv", 22)]
+    assert files == [("README", 6)]
     assert skipped == {"sub-01/": "unreadable folder (Permission denied)"}
 
 
