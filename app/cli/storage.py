@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.extensions import db
-from app.storage import StorageError, get_storage
+from app.storage import StorageError, check_key, get_storage
 from app.storage.sources import UnsafeEntry
 from load_file.check import compare_tree
 from load_file.checksums import compare_image_checksums, record_image_checksums
@@ -25,6 +25,9 @@ class BadSource(click.ClickException):
 def _prefix_for(dataset: str, prefix: str | None) -> str:
     """The --prefix given, else the dataset's storage prefix from the database."""
     if prefix is not None:
+        if prefix.strip("/") and check_key(prefix.strip("/")):
+            raise click.BadParameter(f"{prefix!r} cannot be a key prefix: "
+                                     f"{check_key(prefix.strip('/'))}", param_hint="--prefix")
         return prefix
     try:
         return dataset_prefix(dataset)

@@ -97,3 +97,12 @@ def test_a_strict_upload_stops_at_a_link_out_of_the_folder(app, session, tmp_pat
         f"Error: {source}/sub-01/anat/sub-01_T2w.nii.gz: symlink leading out of the dataset "
         "folder (nothing was uploaded)\n")
     assert list(get_storage().list("strict/")) == []
+
+
+def test_a_prefix_storage_would_refuse_is_a_usage_error(app, session, tmp_path):
+    source = write_tree(tmp_path / "src")
+    for command in ("upload", "check-storage"):
+        result = app.test_cli_runner().invoke(
+            args=[command, "ANY", str(source), "--prefix", "../../etc"])
+        assert result.exit_code == 2
+        assert "'../../etc' cannot be a key prefix: it has an '..' path segment" in result.output
