@@ -41,15 +41,14 @@ class StoredImage:
 
 def _stored_images(session: Session, storage: Storage, designation: str) -> list[StoredImage]:
     """Every live image of the dataset, with the size of its object (one storage listing)."""
-    dataset = session.execute(select(Dataset.id, Dataset.storage_prefix, Dataset.designation)
-                              .where(Dataset.designation == designation)).first()
-    if dataset is None:
+    dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
+    if dataset_id is None:
         return []
-    prefix = (dataset.storage_prefix or dataset.designation).strip("/")
+    prefix = Dataset.prefix_for(session, designation).strip("/")
     listing_prefix = validate_prefix(f"{prefix}/" if prefix else "")
     sizes = {info.key: info.size for info in storage.list(listing_prefix)}
     rows = session.execute(select(Image.id, Image.path, Image.checksum, Image.file_size)
-                           .where(Image.dataset_id == dataset.id, Image.deleted_at.is_(None))
+                           .where(Image.dataset_id == dataset_id, Image.deleted_at.is_(None))
                            .order_by(Image.path))
     return [StoredImage(row.id, row.path, row.checksum, row.file_size, sizes.get(row.path))
             for row in rows]
