@@ -44,8 +44,8 @@ AUDIT_FILTERS = {
 }
 
 
-class AuditArgs(collection_args("AuditCollectionArgs", sorts=("id", "occurred_at"),
-                                filters=["dataset"])):
+# Entries are appended as they happen, so id order is time order (and cursors stay integers).
+class AuditArgs(collection_args("AuditCollectionArgs", sorts=("id",), filters=["dataset"])):
     """The log's paging and filters: dataset, key, action and a time range."""
 
     key = Text(metadata={"description": "Name of the API key that acted or was changed."})

@@ -138,3 +138,20 @@ def test_flask_audit_prints_the_log(app, client, world, researcher):
     assert runner.invoke(args=["audit", "--key", "nobody"]).output == "no audit entries\n"
     bad = runner.invoke(args=["audit", "--since", "yesterday"])
     assert bad.exit_code == 2 and "--since 'yesterday'" in bad.output
+
+
+def test_the_log_pages_by_cursor_in_time_order(client, world, admin, researcher):
+    for name in ("i1", "i2", "i3"):
+        client.get(f"{API}/images/{world.id('images', name)}/download", headers=researcher)
+    seen, cursor = [], None
+    while True:
+        params = {"key": "researcher", "action": "download", "per_page": 2, "total": "false",
+                  **({"cursor": cursor} if cursor else {})}
+        page = client.get(f"{API}/audit", query_string=params, headers=admin).get_json()
+        seen += page["items"]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert world.names("images", [entry["image_ids"][0] for entry in seen]) == ["i1", "i2", "i3"]
+    assert [when(entry) for entry in seen] == sorted(when(entry) for entry in seen)
+    newest_first = audit(client, admin, key="researcher", action="download", sort="-id")
+    assert [entry["id"] for entry in newest_first] == [entry["id"] for entry in reversed(seen)]
