@@ -48,13 +48,15 @@ def test_401_answers_say_bearer(client):
 
 def test_csv_text_cells_that_could_be_formulas_are_neutralised(client, session, auth_headers):
     dataset = make_dataset(session, designation="CSVTEST")
-    for external_id in ('=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR", "plain"):
+    for external_id in ('=HYPERLINK("x")', "+1", "-2", "@SUM(A1)", "\tTAB", "\rCR", "plain",
+                        "line\rbreak"):
         make_subject(session, dataset=dataset, external_id=external_id, age_at_baseline=-1.5)
     session.commit()
     response = client.get(f"{API}/subjects?format=csv&sort=id", headers=auth_headers)
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True), newline="")))
     assert [row["external_id"] for row in rows] == [
-        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tTAB", "'\rCR", "plain"]
+        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tTAB", "'\rCR", "plain",
+        "line\rbreak"]
     # Numbers are not text: a negative number stays a number.
     assert {row["age_at_baseline"] for row in rows} == {"-1.5"}
     # The JSON answer is the data as stored.

@@ -42,6 +42,27 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+def write_csv_lines(buffer: io.StringIO, rows: list[list[Any]]) -> None:
+    """Append `rows` to `buffer` as CSV lines ending in \n.
+
+    The csv module quotes a cell holding a carriage return only when the line terminator has
+    one; a bare \r left unquoted splits the row for most readers. Such cells are rare, so the
+    batch is written plainly, and rewritten line by line only if it holds a \r.
+    """
+    start = buffer.tell()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    if "\r" not in buffer.getvalue()[start:]:
+        return
+    buffer.seek(start)
+    buffer.truncate()
+    quoting_writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        quoting_writer.writerow(row)
+        buffer.seek(buffer.tell() - 2)
+        buffer.write("\n")
+        buffer.truncate()
+
+
 def csv_rows(
     statement: Select, columns: Sequence[str],
     on_end: Callable[[int, set[str]], None] | None = None,
@@ -52,24 +73,13 @@ def csv_rows(
     client stops reading: what left the server is logged either way.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    # The csv module quotes a cell holding \r only if \r is in the line terminator: rows with
-    # one go through this writer, and their terminator is then set back to \n.
-    quoting_cr_writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
+    write_csv_lines(buffer, [list(columns)])
     rows_sent, designations = 0, set()
     result = db.session.execute(statement.execution_options(yield_per=CSV_BATCH_ROWS))
     try:
         for batch in result.mappings().partitions():
-            for row in batch:
-                values = [_csv_value(row[column]) for column in columns]
-                if any(isinstance(value, str) and "\r" in value for value in values):
-                    quoting_cr_writer.writerow(values)
-                    buffer.seek(buffer.tell() - 2)
-                    buffer.write("\n")
-                    buffer.truncate()
-                else:
-                    writer.writerow(values)
+            write_csv_lines(buffer, [[_csv_value(row[column]) for column in columns]
+                                     for row in batch])
             rows_sent += len(batch)
             designations.update(row["dataset"] for row in batch if "dataset" in row)
             yield buffer.getvalue()
