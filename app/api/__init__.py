@@ -2,6 +2,7 @@
 from flask_smorest import Api
 
 from app.api import (
+    audit,
     conditions,
     datasets,
     downloads,
@@ -16,7 +17,7 @@ from app.api import (
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp, audit.blp,
 )
 
 

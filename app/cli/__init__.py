@@ -30,6 +30,7 @@ COMMANDS = {
     "upload": ("app.cli.storage:upload_command", "Upload a dataset tree to object storage."),
     "check-storage": ("app.cli.storage:check_storage_command",
                       "Compare a dataset tree with its stored objects."),
+    "audit": ("app.cli.audit:audit_command", "Print the audit log, oldest entry first."),
 }
 
 

@@ -9,11 +9,12 @@ import os
 from pathlib import Path
 
 import click
-from sqlalchemy import delete
+from sqlalchemy import select
 
-from app.auth import create_api_key, key_for_token
+from app.auth import as_utc, create_api_key, key_for_token, revoke_api_key
 from app.extensions import db
 from app.models import ApiKey
+from app.models.base import utcnow
 from globals import INSTANCE_DIR
 
 DEMO_KEY_NAME = "demo"
@@ -23,13 +24,19 @@ OWNER_ONLY = 0o600
 
 def ensure_demo_token(token_file: Path) -> tuple[str, bool]:
     """Return (the demo token, whether it was created now); create it only when the file lacks
-    a token of an active key named demo."""
+    a token of an active, unexpired key named demo (the default access: read and download
+    every dataset)."""
     if token_file.is_file():
         token = token_file.read_text().strip()
         key = key_for_token(token) if token else None
-        if key is not None and key.name == DEMO_KEY_NAME:
+        if key is not None and key.name == DEMO_KEY_NAME and (
+                key.expires_at is None or as_utc(key.expires_at) > utcnow()):
             return token, False
-    db.session.execute(delete(ApiKey).where(ApiKey.name == DEMO_KEY_NAME))
+    existing = db.session.scalar(select(ApiKey).where(ApiKey.name == DEMO_KEY_NAME))
+    if existing is not None:  # revoked, expired, or its token lost: replace it
+        revoke_api_key(existing)
+        db.session.delete(existing)
+        db.session.flush()
     _, token = create_api_key(DEMO_KEY_NAME)
     _write_private(token_file, token)
     db.session.commit()

@@ -9,9 +9,11 @@ import click
 from app.cli.errors import load_errors_as_exit_codes
 from app.cli.reporting import echo_report, json_option
 from app.extensions import db
+from app.storage import get_storage
 from globals import DATA_DIR
 from load_db.datasets import dataset_loader, find_dataset, with_example_data
 from load_db.engine import run_load
+from load_file.checksums import record_image_checksums
 
 
 @click.command("load")
@@ -40,9 +42,13 @@ def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
         else:
             package = find_dataset(dataset)
             packages = [(package, data_dir or package.data_dir(data_root))]
-        reports = {package.designation: run_load(
-            db.session, f"load {package.designation}", dataset_loader(package), source,
-            dataset=package.designation, dry_run=dry_run) for package, source in packages}
+        reports = {}
+        for package, source in packages:
+            reports[package.designation] = run_load(
+                db.session, f"load {package.designation}", dataset_loader(package), source,
+                dataset=package.designation, dry_run=dry_run)
+            if not dry_run:  # images whose files were uploaded before the load get checksums
+                record_image_checksums(db.session, get_storage(), package.designation)
     if not all_examples:
         echo_report(*reports.values(), as_json)
     elif as_json:

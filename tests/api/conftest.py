@@ -5,13 +5,22 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support.world import World, build_world
+from tests.support.world import World, build_world, store_image_files
 
 
 @pytest.fixture
 def world(session) -> World:
     """The world of tests/api/world.py, committed (deleted again after the test)."""
     return build_world(session)
+
+
+@pytest.fixture
+def image_files(world) -> dict[str, bytes]:
+    """A small file in the app's storage for each image of the world: {"i1": b"bytes of i1"}.
+
+    For modules whose app has a storage of its own (`local_storage_app`, `storage_app`).
+    """
+    return store_image_files(world)
 
 
 @pytest.fixture

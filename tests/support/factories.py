@@ -6,7 +6,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import Condition, Dataset, FileType, Image, ImageType, Scanner, Subject, Visit
+from app.auth import create_api_key
+from app.models import (
+    ApiKey,
+    Condition,
+    Dataset,
+    FileType,
+    Image,
+    ImageType,
+    Scanner,
+    Subject,
+    Visit,
+)
 
 _sequence = itertools.count(1)
 
@@ -61,3 +72,16 @@ def make_image(session: Session, **overrides: Any) -> Image:
     n = next(_sequence)
     values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
     return _add(session, Image(**{**values, **overrides}))
+
+
+def make_api_key(session: Session, **overrides: Any) -> tuple[ApiKey, str]:
+    """Return a new key and its token; overrides: name, scopes, datasets, expires_at."""
+    name = overrides.pop("name", f"key-{next(_sequence)}")
+    key, token = create_api_key(name, **overrides)
+    session.flush()
+    return key, token
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return the Authorization header that sends `token`."""
+    return {"Authorization": f"Bearer {token}"}
