@@ -105,6 +105,10 @@ def test_reseeding_updates_changed_descriptions(app, session, tmp_path):
      "conditions_list.xlsx, row 3, column 'designation'"),
     ("file_types_list", "file_types_list.xls", [("A", "a"), ("B", "b"), ("A", "again")],
      "file_types_list.xls, row 4, column 'designation'"),
+    ("conditions_list", "conditions_list.csv", [("A", "a"), ("C" * 129, "too long")],
+     "conditions_list.csv, row 3, column 'designation': 129 characters, more than the 128"),
+    ("conditions_list", "conditions_list.csv", [("A\0B", "NUL")],
+     "conditions_list.csv, row 2, column 'designation': NUL character"),
 ])
 def test_broken_seed_file_names_file_row_and_column_and_changes_nothing(
         app, session, tmp_path, stem, filename, rows, where):
