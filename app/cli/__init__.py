@@ -1,10 +1,11 @@
 """`flask` commands: seeding, loading, API keys, storage."""
 from flask import Flask
 
-from app.cli import apikey, load, load_bids, seed, storage
+from app.cli import apikey, load, load_bids, load_dicom, seed, storage
 
 COMMANDS = (seed.seed_command, load.load_command, load_bids.load_bids_command,
-            apikey.apikey_group, storage.upload_command, storage.check_storage_command)
+            apikey.apikey_group, storage.upload_command, storage.check_storage_command,
+            load_dicom.load_dicom_command)
 
 
 def register_commands(app: Flask) -> None:

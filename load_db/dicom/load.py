@@ -1,0 +1,26 @@
+"""Load a folder of DICOM files into the database: read_dicom, then the engine's load_frames."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from load_db.dicom.reader import read_dicom
+from load_db.dicom.rules import load_rules
+from load_db.engine import LoadReport, load_frames
+from load_db.engine.fusion import storage_prefix_for
+
+
+def load_dicom(session: Session, root: Path, dataset: str, *, register: bool = False,
+               rules_file: Path | None = None, workers: int | None = None,
+               strict: bool = False) -> LoadReport:
+    """Upsert the subjects, visits and images of the DICOM folder `root` into `dataset`.
+
+    The rules file is read and the dataset looked up (or, with `register`, created) before any
+    header is read, so a bad rules file or an unknown name fails at once. Never commits.
+    """
+    rules = load_rules(rules_file)
+    prefix = storage_prefix_for(session, dataset, register=register)
+    frames = read_dicom(root, storage_prefix=prefix, rules=rules, workers=workers, strict=strict)
+    return load_frames(session, dataset, subjects=frames.subjects, visits=frames.visits,
+                       images=frames.images, register=register, report=frames.report)

@@ -1,0 +1,105 @@
+"""The parallel part of a DICOM load: the fast pass over every file, the full read per series.
+
+Workers get plain paths and return plain records (FileHeader, dicts), so that a pool of
+processes can run them; with one worker everything runs in this process.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from tqdm import tqdm
+
+from load_db.dicom.facts import file_bvalues, may_be_diffusion, series_facts
+from load_db.dicom.headers import FileHeader, HeaderProblem, read_full, scan_file
+
+# Files per task: large enough that the pool's messaging costs little next to the reads.
+CHUNK = 64
+# Header values used to date, describe and place a series, never stored as they are.
+IDENTITY_KEYWORDS = ("StudyDate", "PatientSex", "PatientAge", "PatientBirthDate", "Manufacturer",
+                     "ManufacturerModelName", "DeviceSerialNumber", "MagneticFieldStrength")
+
+Problem = tuple[str, HeaderProblem]
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    """The machine's cores."""
+    return os.cpu_count() or 1
+
+
+def _scan_chunk(root: str, paths: Sequence[str]) -> list[FileHeader | Problem]:
+    results: list[FileHeader | Problem] = []
+    for path in paths:
+        try:
+            results.append(scan_file(root, path))
+        except HeaderProblem as problem:
+            results.append((path, problem))
+    return results
+
+
+def describe_part(root: str, paths: Sequence[str]) -> dict[str, Any] | Problem:
+    """Facts of one series part: its first file read in full, b-values of all when needed."""
+    try:
+        dataset = read_full(root, paths[0])
+        facts = series_facts(dataset)
+        identity = {keyword: str(dataset.get(keyword, "") or "").strip()
+                    for keyword in IDENTITY_KEYWORDS}
+        if may_be_diffusion(facts) and not any(b > 50 for b in facts.get("BValues", [])):
+            bvalues = set(facts.get("BValues", []))
+            for path in paths[1:]:
+                try:
+                    bvalues |= file_bvalues(read_full(root, path))
+                except HeaderProblem as problem:
+                    return path, problem
+            facts["BValues"] = sorted(bvalues)
+            if not facts["BValues"]:
+                del facts["BValues"]
+    except HeaderProblem as problem:
+        return paths[0], problem
+    return {"facts": facts, "identity": identity}
+
+
+def _describe_chunk(root: str, parts: Sequence[Sequence[str]]) -> list[dict[str, Any] | Problem]:
+    return [describe_part(root, paths) for paths in parts]
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _run(function: Callable[[str, Sequence[T]], list[R]], root: str, items: Sequence[T],
+         workers: int, chunk: int, what: str) -> Iterable[R]:
+    """Apply `function` to chunks of `items`, in `workers` processes, keeping their order."""
+    progress = tqdm(total=len(items), desc=what, unit="", disable=not sys.stderr.isatty(),
+                    leave=False)
+    chunks = list(_chunks(items, chunk))
+    try:
+        if workers <= 1 or len(chunks) <= 1:
+            for piece in chunks:
+                yield from function(root, piece)
+                progress.update(len(piece))
+            return
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for piece, results in zip(chunks, pool.map(function, [root] * len(chunks), chunks),
+                                      strict=True):
+                yield from results
+                progress.update(len(piece))
+    finally:
+        progress.close()
+
+
+def scan_files(root: str, paths: Sequence[str], workers: int) -> Iterable[FileHeader | Problem]:
+    """The fast pass over every file: a FileHeader, or (path, problem)."""
+    return _run(_scan_chunk, root, paths, workers, CHUNK, "DICOM files")
+
+
+def describe_parts(root: str, parts: Sequence[Sequence[str]],
+                   workers: int) -> Iterable[dict[str, Any] | Problem]:
+    """The full read of each series part (a list of its file paths, representative first)."""
+    return _run(_describe_chunk, root, parts, workers, 4, "DICOM series")
