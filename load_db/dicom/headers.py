@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import IO, Any
@@ -38,7 +40,9 @@ NOT_DICOM = "not a DICOM file"
 TRUNCATED = "truncated DICOM file"
 BROKEN_HEADER = "DICOM preamble but a broken header"
 BAD_GZIP = "bad gzip file"
-NO_SERIES = "DICOM file without a SeriesInstanceUID"
+# pydicom warns, rather than fails, when a file ends inside an element.
+ENDS_EARLY = re.compile(r"ended before|end of file|expected .* bytes|bytes? (left|remaining)",
+                        re.IGNORECASE)
 
 
 class HeaderProblem(Exception):
@@ -93,7 +97,9 @@ def _read(path: str, reader) -> Dataset:
             if head[PREAMBLE_LENGTH:] != MAGIC:
                 raise HeaderProblem(NOT_DICOM)
             handle.seek(0)
-            return reader(handle)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                dataset = reader(handle)
     except HeaderProblem:
         raise
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -104,6 +110,11 @@ def _read(path: str, reader) -> Dataset:
     except (InvalidDicomError, ValueError, TypeError, KeyError, IndexError, OverflowError,
             NotImplementedError, AttributeError) as exc:
         raise HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}") from exc
+    for warning in caught:
+        if ENDS_EARLY.search(str(warning.message)):
+            kind = BAD_GZIP if path.endswith(".gz") else TRUNCATED
+            raise HeaderProblem(kind, "the file ends early")
+    return dataset
 
 
 def _pixel_bytes(dataset: Dataset) -> int | None:
@@ -128,7 +139,8 @@ def scan_file(root: str, path: str) -> FileHeader:
     Raises
     ------
     HeaderProblem
-        Not DICOM, a bad gzip, a broken header, a truncated file, or no SeriesInstanceUID.
+        Not DICOM, a bad gzip, a broken header (or one without a SeriesInstanceUID), or a
+        truncated file.
     """
     full_path = f"{root}/{path}"
     position = 0
@@ -141,7 +153,7 @@ def scan_file(root: str, path: str) -> FileHeader:
 
     dataset = _read(full_path, read)
     if not dataset.get("SeriesInstanceUID"):
-        raise HeaderProblem(NO_SERIES)
+        raise HeaderProblem(BROKEN_HEADER, "no SeriesInstanceUID")
     size = os.stat(full_path).st_size
     pixels = _pixel_bytes(dataset)
     # The header read stopped at `position`; a complete uncompressed file holds at least the
