@@ -46,7 +46,11 @@ class RulesError(LoadError):
     """A rules file that cannot be used: names the file and the key at fault."""
 
     def __init__(self, message: str, *, file: str | Path, key: str) -> None:
+        self.key = key
         super().__init__(message, file=file, column=key)
+
+    def __str__(self) -> str:
+        return f"{self.file}, key {self.key!r}: {self.message}"
 
 
 @dataclass(frozen=True)

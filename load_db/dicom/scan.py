@@ -56,6 +56,8 @@ def describe_part(root: str, paths: Sequence[str]) -> dict[str, Any] | Problem:
                     bvalues |= file_bvalues(read_full(root, path))
                 except HeaderProblem as problem:
                     return path, problem
+                if any(b > 50 for b in bvalues):  # the rule has its evidence
+                    break
             facts["BValues"] = sorted(bvalues)
             if not facts["BValues"]:
                 del facts["BValues"]
