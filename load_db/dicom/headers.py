@@ -195,3 +195,20 @@ def first_number(value: Any) -> float | None:
 def read_full(root: str, path: str) -> Dataset:
     """Read every header element of `root/path`, stopping before the pixels."""
     return _read(f"{root}/{path}", lambda handle: dcmread(handle, stop_before_pixels=True))
+
+
+def read_whole(path: str) -> Dataset:
+    """Read a whole file, pixels included (for de-identified copies), with the same checks.
+
+    Raises
+    ------
+    HeaderProblem
+        As scan_file does; also when the pixel data are shorter than the header announces.
+    """
+    dataset = _read(path, dcmread)
+    if not dataset.get("SeriesInstanceUID"):
+        raise HeaderProblem(BROKEN_HEADER, "no SeriesInstanceUID")
+    pixels = _pixel_bytes(dataset)
+    if pixels is not None and len(dataset.get("PixelData") or b"") < pixels:
+        raise HeaderProblem(TRUNCATED, f"fewer than the {pixels} bytes of pixels announced")
+    return dataset
