@@ -119,16 +119,10 @@ def series_facts(dataset: Dataset) -> dict[str, Any]:
     rows, columns = dataset.get("Rows"), dataset.get("Columns")
     facts["Matrix"] = [int(rows), int(columns)] if rows and columns else None
     facts["Frames"] = int(dataset.get("NumberOfFrames") or 1)
-    positions = {str(item.get("ImagePositionPatient"))
-                 for item in _frame_items(dataset, "PlanePositionSequence")}
-    facts["SlicesPerFile"] = len(positions) if positions else None
+    facts["TemporalPositions"] = _number(dataset.get("NumberOfTemporalPositions"))
+    facts["Enhanced"] = "PerFrameFunctionalGroupsSequence" in dataset
     facts["BValues"] = sorted(file_bvalues(dataset))
-    return {key: value for key, value in facts.items() if value not in (None, "", [])}
-
-
-def is_enhanced(facts: dict[str, Any]) -> bool:
-    """True for a multi-frame file holding a whole volume or series."""
-    return facts.get("Frames", 1) > 1 and "SlicesPerFile" in facts
+    return {key: value for key, value in facts.items() if value not in (None, "", [], False)}
 
 
 def may_be_diffusion(facts: dict[str, Any]) -> bool:

@@ -111,13 +111,16 @@ def _derived(part: Part) -> dict[str, Any]:
     variant = set(facts.get("SequenceVariant", []))
     sequence = f"{facts.get('SequenceName', '')} {facts.get('PulseSequenceName', '')}".lower()
     echo_pulse = str(facts.get("EchoPulseSequence", "")).upper()
-    frames = facts.get("Frames", 1)
-    if facts.get("SlicesPerFile"):
-        volumes = len(part.files) * max(frames // facts["SlicesPerFile"], 1)
-        slices = facts["SlicesPerFile"]
+    frames, files = facts.get("Frames", 1), len(part.files)
+    if facts.get("Enhanced"):
+        # Enhanced files: a file per volume (Siemens XA) unless the temporal positions say
+        # that each file holds several volumes.
+        positions = int(facts.get("TemporalPositions") or 1)
+        volumes = positions if positions > files and frames * files % positions == 0 else files
+        slices = max(round(frames * files / volumes), 1)
     else:
         slices = len({header.position for header in part.files}) or 1
-        volumes = max(round(len(part.files) * frames / slices), 1)
+        volumes = max(round(files * frames / slices), 1)
     return {
         "Name": f"{facts.get('SeriesDescription', '')} | {facts.get('ProtocolName', '')}",
         "NumberOfFiles": len(part.files),

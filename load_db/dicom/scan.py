@@ -18,6 +18,9 @@ from load_db.dicom.headers import FileHeader, HeaderProblem, read_full, scan_fil
 
 # Files per task: large enough that the pool's messaging costs little next to the reads.
 CHUNK = 64
+# The default rules call a series diffusion-weighted above this b-value; reading more files
+# of a series for its b-values stops as soon as one is above it.
+DIFFUSION_BVALUE = 50
 # Header values used to date, describe and place a series, never stored as they are.
 IDENTITY_KEYWORDS = ("StudyDate", "PatientSex", "PatientAge", "PatientBirthDate", "Manufacturer",
                      "ManufacturerModelName", "DeviceSerialNumber", "MagneticFieldStrength")
@@ -49,14 +52,16 @@ def describe_part(root: str, paths: Sequence[str]) -> dict[str, Any] | Problem:
         facts = series_facts(dataset)
         identity = {keyword: str(dataset.get(keyword, "") or "").strip()
                     for keyword in IDENTITY_KEYWORDS}
-        if may_be_diffusion(facts) and not any(b > 50 for b in facts.get("BValues", [])):
+        if may_be_diffusion(facts) and not _has_diffusion(facts.get("BValues", [])):
             bvalues = set(facts.get("BValues", []))
-            for path in paths[1:]:
+            # The other files' first frames, then (enhanced files) every frame of each file.
+            for path, all_frames in [(path, False) for path in paths[1:]] + (
+                    [(path, True) for path in paths] if facts.get("Frames", 1) > 1 else []):
                 try:
-                    bvalues |= file_bvalues(read_full(root, path))
+                    bvalues |= file_bvalues(read_full(root, path, all_frames=all_frames))
                 except HeaderProblem as problem:
                     return path, problem
-                if any(b > 50 for b in bvalues):  # the rule has its evidence
+                if _has_diffusion(bvalues):  # the rule has its evidence
                     break
             facts["BValues"] = sorted(bvalues)
             if not facts["BValues"]:
@@ -64,6 +69,10 @@ def describe_part(root: str, paths: Sequence[str]) -> dict[str, Any] | Problem:
     except HeaderProblem as problem:
         return paths[0], problem
     return {"facts": facts, "identity": identity}
+
+
+def _has_diffusion(bvalues: Iterable[float]) -> bool:
+    return any(value > DIFFUSION_BVALUE for value in bvalues)
 
 
 def _describe_chunk(root: str, parts: Sequence[Sequence[str]]) -> list[dict[str, Any] | Problem]:
