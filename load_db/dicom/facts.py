@@ -129,8 +129,11 @@ def may_be_diffusion(facts: dict[str, Any]) -> bool:
     """Whether the b-values of every file are worth reading (a rule needs them).
 
     The representative may be a b=0 volume: spin-echo EPI and anything the header calls
-    diffusion get their other files read too.
+    diffusion get their other files read too. DERIVED images (ADC, FA maps) are not: no rule
+    types them by their b-values, and their per-frame groups are costly to read.
     """
+    if facts.get("ImageType", [""])[0] == "DERIVED":
+        return False
     scanning = set(facts.get("ScanningSequence", []))
     words = " ".join([*facts.get("ImageType", []), facts.get("AcquisitionContrast", ""),
                       facts.get("PulseSequenceName", "")]).upper()
