@@ -8,6 +8,7 @@ from flask import Response, redirect, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from app.api.dicom_zip import is_dicom_series, series_download
 from app.extensions import db
 from app.models import Image
 from app.storage import CHUNK_SIZE, ObjectNotFound, get_storage
@@ -36,12 +37,18 @@ class ImageDownload(MethodView):
         """Download an image file.
 
         With S3/COS storage the answer is a redirect to a presigned URL valid for an hour; with
-        local storage the file is streamed.
+        local storage the file is streamed. A DICOM series (a folder of files) comes as a zip,
+        or with S3/COS as a JSON manifest of one presigned URL per file.
         """
         image = db.session.get(Image, image_id)
         if image is None or image.deleted_at is not None:
             abort(404, message=f"image {image_id} not found")
         storage = get_storage()
+        if is_dicom_series(image):  # a folder of files: a zip, or a manifest of URLs
+            response = series_download(storage, image, URL_EXPIRY_SECONDS)
+            if response is None:
+                abort(404, message=f"the files of image {image_id} are missing from storage")
+            return response
         try:
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(image.path, checksum=False)
