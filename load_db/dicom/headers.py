@@ -9,13 +9,16 @@ parsing dominates a full read. `read_series_header` reads one representative fil
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import re
 import struct
 import warnings
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO, Any
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -24,6 +27,8 @@ from pydicom.filereader import read_partial, read_sequence_item
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
+
+from load_db.bids.tree import LocalTree
 
 # Everything up to BitsAllocated is read: the grouping tags, then rows, columns and frames,
 # which give the pixel bytes a complete file must hold.
@@ -77,8 +82,45 @@ class FileHeader:
     frames: int
 
 
-def _open(path: str) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+class DicomFiles(Protocol):
+    """Where a load reads files: every file with its size, and a binary stream of any."""
+
+    def files(self) -> Iterable[tuple[str, int | None]]:
+        """Yield (relative POSIX path, size in bytes or None) of every file."""
+        ...
+
+    def open(self, path: str) -> IO[bytes]:
+        """Return a readable binary stream of the file at relative `path`."""
+        ...
+
+
+class LocalFiles:
+    """A folder on disk. Small and picklable, so that worker processes can read it too."""
+
+    seekable = True
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = str(root)
+
+    def __repr__(self) -> str:
+        return f"LocalFiles({self.root!r})"
+
+    def files(self) -> Iterable[tuple[str, int | None]]:
+        """Every file under the root (see LocalTree)."""
+        return LocalTree(self.root).files()
+
+    def open(self, path: str) -> IO[bytes]:
+        """Open the file at relative `path`."""
+        return open(f"{self.root}/{path}", "rb")
+
+
+def _open(files: DicomFiles, path: str) -> IO[bytes]:
+    """A seekable stream of the file, through gzip when its name ends .gz."""
+    stream = files.open(path)
+    if not getattr(files, "seekable", False):  # object storage: pydicom needs to seek
+        with stream:
+            stream = io.BytesIO(stream.read())
+    return gzip.GzipFile(fileobj=stream, mode="rb") if path.endswith(".gz") else stream
 
 
 def _stop_after_scanned(tag: BaseTag, vr: str | None, length: int) -> bool:
@@ -94,10 +136,10 @@ def _text(dataset: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def _read(path: str, reader) -> Dataset:
+def _read(files: DicomFiles, path: str, reader) -> Dataset:
     """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`."""
     try:
-        with _open(path) as handle:
+        with _open(files, path) as handle:
             head = handle.read(PREAMBLE_LENGTH + len(MAGIC))
             if head[PREAMBLE_LENGTH:] != MAGIC:
                 raise HeaderProblem(NOT_DICOM)
@@ -250,6 +292,9 @@ def _walk_file(handle: IO[bytes]) -> tuple[dict[str, str | float], int, str]:
     while True:
         more = handle.read(size - len(buffer))
         buffer += more
+        if len(buffer) >= PREAMBLE_LENGTH + len(MAGIC) and \
+                buffer[PREAMBLE_LENGTH:PREAMBLE_LENGTH + len(MAGIC)] != MAGIC:
+            raise HeaderProblem(NOT_DICOM)
         try:
             return _walk(buffer)
         except _NeedMore:
@@ -260,7 +305,8 @@ def _walk_file(handle: IO[bytes]) -> tuple[dict[str, str | float], int, str]:
             raise _Unsupported from exc
 
 
-def _scanned_by_pydicom(full_path: str) -> tuple[dict[str, str | float], int, str]:
+def _scanned_by_pydicom(files: DicomFiles, path: str
+                        ) -> tuple[dict[str, str | float], int, str]:
     position = 0
 
     def read(handle: IO[bytes]) -> Dataset:
@@ -269,7 +315,7 @@ def _scanned_by_pydicom(full_path: str) -> tuple[dict[str, str | float], int, st
         position = handle.tell()
         return dataset
 
-    dataset = _read(full_path, read)
+    dataset = _read(files, path, read)
     values: dict[str, str | float] = {}
     for tag, keyword in SCANNED.items():
         if tag not in dataset:
@@ -294,8 +340,8 @@ def _position(text: str | float | None) -> str:
         return str(text or "")
 
 
-def scan_file(root: str, path: str, size: int | None = None) -> FileHeader:
-    """Read `root/path` up to its image-size tags and return what groups it.
+def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHeader:
+    """Read `path` of `files` up to its image-size tags and return what groups it.
 
     Plain little-endian files are walked byte by byte (several times faster than pydicom's
     reader); any other layout, and any file the walk cannot make sense of, is read by pydicom,
@@ -307,23 +353,21 @@ def scan_file(root: str, path: str, size: int | None = None) -> FileHeader:
         Not DICOM, a bad gzip, a broken header (or one without a SeriesInstanceUID), or a
         truncated file.
     """
-    full_path = f"{root}/{path}"
     try:
         if path.endswith(".gz"):
             raise _Unsupported
-        with open(full_path, "rb") as handle:
-            head = handle.read(PREAMBLE_LENGTH + len(MAGIC))
-            if head[PREAMBLE_LENGTH:] != MAGIC:
-                raise HeaderProblem(NOT_DICOM)
-            handle.seek(0)
+        with files.open(path) as handle:
             values, position, syntax = _walk_file(handle)
     except _Unsupported:
-        values, position, syntax = _scanned_by_pydicom(full_path)
+        values, position, syntax = _scanned_by_pydicom(files, path)
     except OSError as exc:
         raise HeaderProblem(BROKEN_HEADER, str(exc)) from exc
     if not values.get("SeriesInstanceUID"):
         raise HeaderProblem(BROKEN_HEADER, "no SeriesInstanceUID")
-    size = size if size is not None else os.stat(full_path).st_size
+    if size is None:
+        with files.open(path) as handle:
+            size = handle.seek(0, os.SEEK_END) if getattr(files, "seekable", False) \
+                else len(handle.read())
     frames = int(first_number(values.get("NumberOfFrames")) or 1)
     pixels = _pixel_bytes_of(values, frames, syntax)
     # The header read stopped at `position`; a complete uncompressed file holds at least the
@@ -397,18 +441,18 @@ def _with_first_frame(handle: IO[bytes]) -> Dataset:
     return dataset
 
 
-def read_full(root: str, path: str, *, all_frames: bool = False) -> Dataset:
-    """Read the header of `root/path`, stopping before the pixels.
+def read_full(files: DicomFiles, path: str, *, all_frames: bool = False) -> Dataset:
+    """Read the header of `path` of `files`, stopping before the pixels.
 
     In an enhanced multi-frame file only the first frame's per-frame groups are read, unless
     `all_frames` is set.
     """
     if all_frames:
-        return _read(f"{root}/{path}", lambda handle: dcmread(handle, stop_before_pixels=True))
-    return _read(f"{root}/{path}", _with_first_frame)
+        return _read(files, path, lambda handle: dcmread(handle, stop_before_pixels=True))
+    return _read(files, path, _with_first_frame)
 
 
-def read_whole(path: str) -> Dataset:
+def read_whole(path: str | Path) -> Dataset:
     """Read a whole file, pixels included (for de-identified copies), with the same checks.
 
     Raises
@@ -416,7 +460,8 @@ def read_whole(path: str) -> Dataset:
     HeaderProblem
         As scan_file does; also when the pixel data are shorter than the header announces.
     """
-    dataset = _read(path, dcmread)
+    path = Path(path)
+    dataset = _read(LocalFiles(path.parent), path.name, dcmread)
     if not dataset.get("SeriesInstanceUID"):
         raise HeaderProblem(BROKEN_HEADER, "no SeriesInstanceUID")
     pixels = _pixel_bytes(dataset)

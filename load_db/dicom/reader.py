@@ -16,8 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from load_db.bids.tree import LocalTree
-from load_db.dicom.headers import NOT_DICOM, FileHeader, HeaderProblem
+from load_db.dicom.headers import NOT_DICOM, DicomFiles, FileHeader, HeaderProblem, LocalFiles
 from load_db.dicom.identity import (
     SubjectRule,
     carries_name,
@@ -144,14 +143,15 @@ STORED_FACTS = ("Modality", "SOPClassName", "SeriesDescription", "ProtocolName",
                 "Slices", "Volumes", "BValues", "PhaseEncodingDirection", "NumberOfFiles")
 
 
-def read_dicom(root: Path, *, storage_prefix: str = "", rules: RuleSet | None = None,
+def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: RuleSet | None = None,
                workers: int | None = None, strict: bool = False) -> DicomFrames:
     """Read every DICOM header under `root` (never pixels) into subjects, visits and images.
 
     Parameters
     ----------
     root
-        The folder to walk; hidden files are left out.
+        The folder to walk, or any DicomFiles (e.g. objects in storage); hidden files are left
+        out.
     storage_prefix
         The dataset's key prefix in object storage, put in front of every image path.
     rules
@@ -170,17 +170,18 @@ def read_dicom(root: Path, *, storage_prefix: str = "", rules: RuleSet | None = 
     who = subject_rule(rules.subject)
     workers = workers or default_workers()
     report = LoadReport()
-    paths = sorted(path for path, _ in LocalTree(root).files()
+    files = LocalFiles(root) if isinstance(root, str | Path) else root
+    paths = sorted((path, size) for path, size in files.files()
                    if not any(piece.startswith(".") for piece in path.split("/")))
     series: dict[str, list[FileHeader]] = defaultdict(list)
-    for result in scan_files(str(root), paths, workers):
+    for result in scan_files(files, paths, workers):
         if isinstance(result, FileHeader):
             series[result.series_uid].append(result)
         else:
             _problem(report, result[0], result[1], strict)
     series = {uid: files for uid, files in series.items() if _one_patient(files, report, strict)}
     parts = _parts(series, storage_prefix)
-    described = describe_parts(str(root), [[h.path for h in part.files] for part in parts],
+    described = describe_parts(files, [[h.path for h in part.files] for part in parts],
                                workers)
     kept = []
     for part, result in zip(parts, described, strict=True):

@@ -14,7 +14,14 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from load_db.dicom.facts import file_bvalues, may_be_diffusion, series_facts
-from load_db.dicom.headers import FileHeader, HeaderProblem, read_full, scan_file
+from load_db.dicom.headers import (
+    DicomFiles,
+    FileHeader,
+    HeaderProblem,
+    LocalFiles,
+    read_full,
+    scan_file,
+)
 
 # Files per task: large enough that the pool's messaging costs little next to the reads.
 CHUNK = 64
@@ -39,17 +46,18 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _scan_chunk(root: str, paths: Sequence[str]) -> list[FileHeader | Problem]:
+def _scan_chunk(root: DicomFiles, paths: Sequence[tuple[str, int | None]]
+                ) -> list[FileHeader | Problem]:
     results: list[FileHeader | Problem] = []
-    for path in paths:
+    for path, size in paths:
         try:
-            results.append(scan_file(root, path))
+            results.append(scan_file(root, path, size))
         except HeaderProblem as problem:
             results.append((path, problem))
     return results
 
 
-def describe_part(root: str, paths: Sequence[str]) -> dict[str, Any] | Problem:
+def describe_part(root: DicomFiles, paths: Sequence[str]) -> dict[str, Any] | Problem:
     """Facts of one series part: its first file read in full, b-values of all when needed."""
     try:
         dataset = read_full(root, paths[0])
@@ -79,7 +87,8 @@ def _has_diffusion(bvalues: Iterable[float]) -> bool:
     return any(value > DIFFUSION_BVALUE for value in bvalues)
 
 
-def _describe_chunk(root: str, parts: Sequence[Sequence[str]]) -> list[dict[str, Any] | Problem]:
+def _describe_chunk(root: DicomFiles, parts: Sequence[Sequence[str]]
+                    ) -> list[dict[str, Any] | Problem]:
     return [describe_part(root, paths) for paths in parts]
 
 
@@ -88,7 +97,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
-def _run(function: Callable[[str, Sequence[T]], list[R]], root: str, items: Sequence[T],
+def _run(function: Callable[[str, Sequence[T]], list[R]], root: DicomFiles, items: Sequence[T],
          workers: int, chunk: int, what: str, per_worker: int) -> Iterable[R]:
     """Apply `function` to chunks of `items`, in up to `workers` processes, keeping their order.
 
@@ -96,6 +105,8 @@ def _run(function: Callable[[str, Sequence[T]], list[R]], root: str, items: Sequ
     work) costs more than reading a few thousand headers in this one.
     """
     workers = min(workers, len(items) // per_worker)
+    if not isinstance(root, LocalFiles):  # a storage client stays in this process
+        workers = 1
     progress = tqdm(total=len(items), desc=what, unit="", disable=not sys.stderr.isatty(),
                     leave=False)
     chunks = list(_chunks(items, chunk))
@@ -114,13 +125,13 @@ def _run(function: Callable[[str, Sequence[T]], list[R]], root: str, items: Sequ
         progress.close()
 
 
-def scan_files(root: str, paths: Sequence[str], workers: int,
+def scan_files(root: DicomFiles, paths: Sequence[tuple[str, int | None]], workers: int,
                per_worker: int = FILES_PER_WORKER) -> Iterable[FileHeader | Problem]:
-    """The fast pass over every file: a FileHeader, or (path, problem)."""
+    """The fast pass over every (path, size): a FileHeader, or (path, problem)."""
     return _run(_scan_chunk, root, paths, workers, CHUNK, "DICOM files", per_worker)
 
 
-def describe_parts(root: str, parts: Sequence[Sequence[str]], workers: int,
+def describe_parts(root: DicomFiles, parts: Sequence[Sequence[str]], workers: int,
                    per_worker: int = PARTS_PER_WORKER) -> Iterable[dict[str, Any] | Problem]:
     """The full read of each series part (a list of its file paths, representative first)."""
     return _run(_describe_chunk, root, parts, workers, 4, "DICOM series", per_worker)
