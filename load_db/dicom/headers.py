@@ -15,7 +15,8 @@ import re
 import struct
 import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -114,13 +115,17 @@ class LocalFiles:
         return open(f"{self.root}/{path}", "rb")
 
 
-def _open(files: DicomFiles, path: str) -> IO[bytes]:
-    """A seekable stream of the file, through gzip when its name ends .gz."""
-    stream = files.open(path)
-    if not getattr(files, "seekable", False):  # object storage: pydicom needs to seek
-        with stream:
+@contextmanager
+def _open(files: DicomFiles, path: str) -> Iterator[IO[bytes]]:
+    """A seekable stream of the file, through gzip when its name ends .gz; closed after."""
+    with closing(files.open(path)) as stream:
+        if not getattr(files, "seekable", False):  # object storage: pydicom needs to seek
             stream = io.BytesIO(stream.read())
-    return gzip.GzipFile(fileobj=stream, mode="rb") if path.endswith(".gz") else stream
+        if not path.endswith(".gz"):
+            yield stream
+            return
+        with gzip.GzipFile(fileobj=stream, mode="rb") as unpacked:
+            yield unpacked
 
 
 def _stop_after_scanned(tag: BaseTag, vr: str | None, length: int) -> bool:
@@ -356,7 +361,7 @@ def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHead
     try:
         if path.endswith(".gz"):
             raise _Unsupported
-        with files.open(path) as handle:
+        with closing(files.open(path)) as handle:
             values, position, syntax = _walk_file(handle)
     except _Unsupported:
         values, position, syntax = _scanned_by_pydicom(files, path)
@@ -365,7 +370,7 @@ def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHead
     if not values.get("SeriesInstanceUID"):
         raise HeaderProblem(BROKEN_HEADER, "no SeriesInstanceUID")
     if size is None:
-        with files.open(path) as handle:
+        with closing(files.open(path)) as handle:
             size = handle.seek(0, os.SEEK_END) if getattr(files, "seekable", False) \
                 else len(handle.read())
     frames = int(first_number(values.get("NumberOfFrames")) or 1)
