@@ -48,7 +48,7 @@ def write_corpus(target: Path, copies: int, source: Path | None = None) -> int:
 
         def new(uid: str, copy: int = copy, fresh: dict[str, str] = fresh) -> str:
             if uid not in fresh:
-                fresh[uid] = f"{UID_ROOT}{copy + 1}{len(fresh) + 1:06d}{abs(hash(uid)) % 10**9}"
+                fresh[uid] = f"{UID_ROOT}{copy + 1}{len(fresh) + 1:06d}"
             return fresh[uid]
 
         for path in files:

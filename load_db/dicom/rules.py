@@ -83,7 +83,7 @@ class Rule:
 class RuleSet:
     """Rules in the order they are tried, and the subject settings."""
 
-    rules: list[Rule] = field(default_factory=list)
+    rules: list[Rule | SiteTags] = field(default_factory=list)
     subject: dict[str, Any] = field(default_factory=dict)
 
     def decide(self, facts: Facts) -> Decision:
@@ -222,8 +222,52 @@ def _compile_rule(entry: Any, where: str, file: Path) -> Rule:
                 lambda facts: all(test(facts) for test in tests))
 
 
-def _compile_tags(tags: Any, file: Path) -> Rule | None:
-    """DATMAN-style site tags as one rule: description first, then ImageType, then echo."""
+@dataclass(frozen=True)
+class SiteTag:
+    """One DATMAN-style tag: a description pattern, perhaps an ImageType and an echo."""
+
+    name: str
+    type: str | None
+    ignore: str | None
+    description: Test
+    image_type: Test | None
+    echo: Any
+
+    def fits_image_type(self, facts: Facts) -> bool:
+        return self.image_type is None or self.image_type(facts)
+
+    def fits_echo(self, facts: Facts) -> bool:
+        return self.echo is None or _same(facts.get("EchoNumbers"), self.echo)
+
+
+@dataclass(frozen=True)
+class SiteTags:
+    """A site's tags, tried together before every rule (as DATMAN matches a series)."""
+
+    tags: tuple[SiteTag, ...]
+
+    def decide(self, facts: Facts) -> Decision | None:
+        """The decision of the one tag that fits the series, or None (left to the rules).
+
+        Tags are matched on the description; when several match, ImageType and then
+        EchoNumber decide; a series still ambiguous is left untagged.
+        """
+        matches = [tag for tag in self.tags if tag.description(facts)]
+        for fits in (SiteTag.fits_image_type, SiteTag.fits_echo):
+            if len(matches) > 1:
+                matches = [tag for tag in matches if fits(tag, facts)] or matches
+        if len(matches) != 1:
+            return None
+        tag = matches[0]
+        if not (tag.fits_image_type(facts) and tag.fits_echo(facts)):
+            return None
+        if tag.type is not None:
+            return Decision(tag.type, f"tag:{tag.name}")
+        return Decision(None, f"tag:{tag.name}", _fill(tag.ignore or tag.name, facts))
+
+
+def _compile_tags(tags: Any, file: Path) -> SiteTags:
+    """Check and compile the `tags` mapping of a rules file."""
     if not isinstance(tags, dict):
         raise RulesError("'tags' maps a tag name to its pattern", file=file, key="tags")
     compiled = []
@@ -244,36 +288,9 @@ def _compile_tags(tags: Any, file: Path) -> Rule | None:
                                     "SeriesDescription", f"{where}.SeriesDescription", file)
         image_type = (_compile_test("regex", spec["ImageType"], "ImageType",
                                     f"{where}.ImageType", file) if "ImageType" in spec else None)
-        echo = spec.get("EchoNumber")
-        compiled.append((str(name), kind, reason, description, image_type, echo))
-
-    def decide(facts: Facts) -> tuple[str, str | None, str | None] | None:
-        matches = [tag for tag in compiled if tag[3](facts)]
-        if len(matches) > 1:
-            matches = [tag for tag in matches if tag[4] is None or tag[4](facts)] or matches
-        if len(matches) > 1:
-            matches = [tag for tag in matches if tag[5] is None
-                       or _same(facts.get("EchoNumbers"), tag[5])] or matches
-        if len(matches) != 1:
-            return None
-        name, kind, reason, _, image_type, echo = matches[0]
-        if image_type is not None and not image_type(facts):
-            return None
-        if echo is not None and not _same(facts.get("EchoNumbers"), echo):
-            return None
-        return name, kind, reason
-
-    class TagRule(Rule):
-        def decide(self, facts: Facts) -> Decision | None:
-            found = decide(facts)
-            if found is None:
-                return None
-            name, kind, reason = found
-            if kind is not None:
-                return Decision(kind, f"tag:{name}")
-            return Decision(None, f"tag:{name}", _fill(reason or name, facts))
-
-    return TagRule("tags", None, None, lambda facts: False) if compiled else None
+        compiled.append(SiteTag(str(name), kind, reason, description, image_type,
+                                spec.get("EchoNumber")))
+    return SiteTags(tuple(compiled))
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
@@ -304,9 +321,7 @@ def load_rules(extra: Path | None = None, *, default: Path = DEFAULT_RULES) -> R
     for file in (path for path in (extra, default) if path is not None):
         content = _read_yaml(file)
         if "tags" in content:
-            tag_rule = _compile_tags(content["tags"], file)
-            if tag_rule is not None:
-                rule_set.rules.append(tag_rule)
+            rule_set.rules.append(_compile_tags(content["tags"], file))
         entries = content.get("rules", [])
         if not isinstance(entries, list):
             raise RulesError("'rules' is a list", file=file, key="rules")
