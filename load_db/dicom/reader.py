@@ -181,8 +181,10 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
             _problem(report, result[0], result[1], strict)
     series = {uid: files for uid, files in series.items() if _one_patient(files, report, strict)}
     parts = _parts(series, storage_prefix)
-    described = describe_parts(files, [[h.path for h in part.files] for part in parts],
-                               workers)
+    described = describe_parts(files, [([h.path for h in part.files],
+                                        sorted({h.bvalue for h in part.files
+                                                if h.bvalue is not None}))
+                                       for part in parts], workers)
     kept = []
     for part, result in zip(parts, described, strict=True):
         if isinstance(result, tuple):

@@ -57,13 +57,19 @@ def _scan_chunk(root: DicomFiles, paths: Sequence[tuple[str, int | None]]
     return results
 
 
-def describe_part(root: DicomFiles, paths: Sequence[str]) -> dict[str, Any] | Problem:
-    """Facts of one series part: its first file read in full, b-values of all when needed."""
+def describe_part(root: DicomFiles, paths: Sequence[str],
+                  scanned_bvalues: Sequence[float] = ()) -> dict[str, Any] | Problem:
+    """Facts of one series part: its first file read in full, b-values of all when needed.
+
+    `scanned_bvalues` are those the fast pass already saw in the part's files.
+    """
     try:
         dataset = read_full(root, paths[0])
         facts = series_facts(dataset)
         identity = {keyword: str(dataset.get(keyword, "") or "").strip()
                     for keyword in IDENTITY_KEYWORDS}
+        if scanned_bvalues:
+            facts["BValues"] = sorted(set(facts.get("BValues", [])) | set(scanned_bvalues))
         if may_be_diffusion(facts) and not _has_diffusion(facts.get("BValues", [])):
             bvalues = set(facts.get("BValues", []))
             # The other files' first frames, then (enhanced files) every frame of each file.
@@ -87,9 +93,9 @@ def _has_diffusion(bvalues: Iterable[float]) -> bool:
     return any(value > DIFFUSION_BVALUE for value in bvalues)
 
 
-def _describe_chunk(root: DicomFiles, parts: Sequence[Sequence[str]]
+def _describe_chunk(root: DicomFiles, parts: Sequence[tuple[Sequence[str], Sequence[float]]]
                     ) -> list[dict[str, Any] | Problem]:
-    return [describe_part(root, paths) for paths in parts]
+    return [describe_part(root, paths, bvalues) for paths, bvalues in parts]
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -131,7 +137,9 @@ def scan_files(root: DicomFiles, paths: Sequence[tuple[str, int | None]], worker
     return _run(_scan_chunk, root, paths, workers, CHUNK, "DICOM files", per_worker)
 
 
-def describe_parts(root: DicomFiles, parts: Sequence[Sequence[str]], workers: int,
-                   per_worker: int = PARTS_PER_WORKER) -> Iterable[dict[str, Any] | Problem]:
-    """The full read of each series part (a list of its file paths, representative first)."""
+def describe_parts(root: DicomFiles, parts: Sequence[tuple[Sequence[str], Sequence[float]]],
+                   workers: int, per_worker: int = PARTS_PER_WORKER
+                   ) -> Iterable[dict[str, Any] | Problem]:
+    """The full read of each series part: (its file paths, representative first; the
+    b-values the fast pass saw in them)."""
     return _run(_describe_chunk, root, parts, workers, 4, "DICOM series", per_worker)

@@ -22,6 +22,6 @@ def test_worker_processes_read_what_one_process_reads_in_the_same_order(corpus):
     assert [r if isinstance(r, FileHeader) else (r[0], r[1].kind) for r in pooled] == \
         [r if isinstance(r, FileHeader) else (r[0], r[1].kind) for r in alone]
     assert sum(isinstance(r, FileHeader) for r in alone) == 233
-    parts = [[r.path] for r in alone if isinstance(r, FileHeader)][::40]
+    parts = [([r.path], []) for r in alone if isinstance(r, FileHeader)][::40]
     assert list(describe_parts(files, parts, workers=2, per_worker=1)) == \
         list(describe_parts(files, parts, workers=1))
