@@ -8,6 +8,7 @@ holds several series or parts). Subjects and visits come from the subject rule a
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from load_db.dicom.identity import (
 from load_db.dicom.rules import RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import LoadError, LoadReport
+
+log = logging.getLogger(__name__)
 
 NON_DICOM = "non-DICOM file skipped"
 PATIENT_MISMATCH = "series whose files disagree on the patient"
@@ -70,6 +73,7 @@ def _problem(report: LoadReport, path: str, problem: HeaderProblem, strict: bool
         return
     if strict:
         raise LoadError(str(problem), file=path)
+    log.warning("left out: %s: %s", path, problem)
     report.ignore(f"unreadable DICOM file ({problem.kind})", path)
 
 
@@ -167,7 +171,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
         With `strict`, naming the file at fault; always for a subject rule that cannot be used.
     """
     rules = rules or load_rules()
-    who = subject_rule(rules.subject)
+    who = subject_rule(rules.subject, rules.subject_file)
     workers = workers or default_workers()
     report = LoadReport()
     files = LocalFiles(root) if isinstance(root, str | Path) else root
@@ -204,6 +208,7 @@ def _one_patient(files: list[FileHeader], report: LoadReport, strict: bool) -> b
             if strict:
                 raise LoadError(f"{PATIENT_MISMATCH}: this file's patient differs from that "
                                 f"of {first.path}", file=header.path)
+            log.warning("left out: series of %s: %s", header.path, PATIENT_MISMATCH)
             report.ignore(PATIENT_MISMATCH, header.path)
             return False
     return True
@@ -238,6 +243,8 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             "source_file": header.path})
         decision = rules.decide(part.facts)
         if decision.type is None:
+            # The report keeps a few examples per reason; the log names every series.
+            log.info("not stored: %s: %s", part.key, decision.reason or decision.rule)
             report.ignore(decision.reason or decision.rule, part.key)
             continue
         metadata = {key: part.facts[key] for key in STORED_FACTS if key in part.facts}

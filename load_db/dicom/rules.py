@@ -85,6 +85,8 @@ class RuleSet:
 
     rules: list[Rule | SiteTags] = field(default_factory=list)
     subject: dict[str, Any] = field(default_factory=dict)
+    # The file whose `subject` settings apply (to name it in an error).
+    subject_file: Path = DEFAULT_RULES
 
     def decide(self, facts: Facts) -> Decision:
         """Return the decision of the first matching rule (or 'no rule matched')."""
@@ -330,5 +332,7 @@ def load_rules(extra: Path | None = None, *, default: Path = DEFAULT_RULES) -> R
         subject = content.get("subject", {})
         if not isinstance(subject, dict):
             raise RulesError("'subject' is a mapping", file=file, key="subject")
+        if subject and not rule_set.subject:
+            rule_set.subject_file = file
         rule_set.subject = {**subject, **rule_set.subject}  # the first file wins
     return rule_set

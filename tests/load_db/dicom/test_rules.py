@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from load_db.dicom.identity import subject_rule
 from load_db.dicom.rules import NO_RULE, Decision, RulesError, load_rules
 
 MR = "1.2.840.10008.5.1.4.1.1.4"
@@ -158,3 +159,12 @@ def test_the_default_rules_file_is_valid_and_ordered():
                      "diffusion b-values", "arterial spin labelling", "field-map evidence",
                      "spin-echo EPI pair (AP/PA)", "resting-state EPI time series",
                      "task EPI time series", "3D inversion-prepared gradient echo"]
+
+
+def test_bad_subject_settings_in_a_rules_file_name_that_file(tmp_path):
+    file = tmp_path / "site.yaml"
+    file.write_text("subject:\n  source: AccessionNumber\n")
+    rules = load_rules(file)
+    with pytest.raises(RulesError) as error:
+        subject_rule(rules.subject, rules.subject_file)
+    assert str(error.value).startswith(f"{file}, key 'subject.source': 'AccessionNumber' is not")
