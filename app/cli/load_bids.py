@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
-from app.storage import StorageError, StorageTree, get_storage
+from app.cli.sources import (
+    dataset_option,
+    dry_run_option,
+    json_option,
+    register_option,
+    root_or_storage,
+)
+from app.storage import StorageTree
 from load_db.bids.load import load_bids
 from load_db.bids.tree import FileTree
 from load_db.engine import run_load
@@ -18,12 +25,10 @@ from load_db.engine import run_load
 @click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--storage-prefix", help="Read the dataset from object storage under this key "
               "prefix instead of from ROOT on disk (only the small metadata files are read).")
-@click.option("--dataset", "dataset", required=True,
-              help="The dataset's designation in the seed list (e.g. OpenPain).")
-@click.option("--register", is_flag=True,
-              help="Create the dataset when it is not in the seed list instead of stopping.")
-@click.option("--dry-run", is_flag=True, help="Read, check and count everything, then roll back.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@dataset_option
+@register_option
+@dry_run_option
+@json_option
 def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: str,
                       register: bool, dry_run: bool, as_json: bool) -> None:
     """Load the subjects, visits and images of the BIDS dataset at ROOT into dataset NAME.
@@ -31,14 +36,7 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
     The dataset is read from ROOT on disk, or with --storage-prefix from the configured object
     storage, with the same result.
     """
-    if (root is None) == (storage_prefix is None):
-        raise click.UsageError("give either ROOT or --storage-prefix (exactly one)")
-    tree: FileTree | Path = root
-    if storage_prefix is not None:
-        try:
-            tree = StorageTree(get_storage(), storage_prefix)
-        except StorageError as exc:
-            raise click.BadParameter(str(exc), param_hint="--storage-prefix") from exc
+    tree: FileTree | Path = root_or_storage(root, storage_prefix, StorageTree)
     with load_errors_as_exit_codes():
         report = run_load("load-bids", partial(load_bids, dataset=dataset, register=register),
                           tree, dataset=dataset, dry_run=dry_run)

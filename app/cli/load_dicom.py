@@ -9,12 +9,30 @@ from typing import IO
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
-from app.storage import StorageError, StorageTree, get_storage, join_key
+from app.cli.sources import (
+    dataset_option,
+    dry_run_option,
+    json_option,
+    register_option,
+    root_or_storage,
+)
+from app.storage import Storage, join_key, validate_prefix
 
 
-class StoredFiles(StorageTree):
+class StoredFiles:
     """The objects under a storage prefix as the DICOM adapter reads them: listed once, each
     read as a stream (only its first bytes, for most files)."""
+
+    def __init__(self, storage: Storage, prefix: str) -> None:
+        self.storage, self.prefix = storage, prefix.strip("/")
+        if self.prefix:
+            validate_prefix(self.prefix)
+
+    def files(self) -> list[tuple[str, int]]:
+        """(relative path, size) of every object under the prefix."""
+        start = len(self.prefix) + 1 if self.prefix else 0
+        listing = self.storage.list(f"{self.prefix}/" if self.prefix else "")
+        return [(info.key[start:], info.size) for info in listing]
 
     def open(self, path: str) -> IO[bytes]:
         """A binary stream of the object at `path` (relative to the prefix)."""
@@ -26,10 +44,8 @@ class StoredFiles(StorageTree):
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--storage-prefix", help="Read the series from object storage under this key "
               "prefix instead of from ROOT on disk (headers only: the first bytes of each file).")
-@click.option("--dataset", "dataset", required=True,
-              help="The dataset's designation in the seed list.")
-@click.option("--register", is_flag=True,
-              help="Create the dataset when it is not in the seed list instead of stopping.")
+@dataset_option
+@register_option
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False,
                                                         path_type=Path),
               help="A dataset's or site's rules (YAML), tried before the default rules.")
@@ -38,8 +54,8 @@ class StoredFiles(StorageTree):
 @click.option("--strict", is_flag=True,
               help="Stop, writing nothing, at the first unreadable file or inconsistent series "
                    "(by default they are reported and left out).")
-@click.option("--dry-run", is_flag=True, help="Read, check and count everything, then roll back.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@dry_run_option
+@json_option
 def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: str,
                        register: bool, rules_file: Path | None, workers: int | None,
                        strict: bool, dry_run: bool, as_json: bool) -> None:
@@ -51,14 +67,7 @@ def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: s
     from load_db.dicom.load import load_dicom  # loaders are imported only when a command runs
     from load_db.engine import run_load
 
-    if (root is None) == (storage_prefix is None):
-        raise click.UsageError("give either ROOT or --storage-prefix (exactly one)")
-    source: Path | StoredFiles = root
-    if storage_prefix is not None:
-        try:
-            source = StoredFiles(get_storage(), storage_prefix)
-        except StorageError as exc:
-            raise click.BadParameter(str(exc), param_hint="--storage-prefix") from exc
+    source = root_or_storage(root, storage_prefix, StoredFiles)
     with load_errors_as_exit_codes():
         report = run_load("load-dicom", partial(load_dicom, dataset=dataset, register=register,
                                                 rules_file=rules_file, workers=workers,
