@@ -13,11 +13,12 @@ import gzip
 import io
 import os
 import re
+import sys
 import warnings
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -70,9 +71,13 @@ class HeaderProblem(Exception):
         super().__init__(f"{kind}: {detail}" if detail else kind)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileHeader:
-    """What the fast pass keeps of one file: enough to group, split and check a series."""
+    """What the fast pass keeps of one file: enough to group, split and check a series.
+
+    One is kept per file until the series are grouped, so it stays small: slots, and the
+    values its series' files share interned (see `compact`).
+    """
 
     path: str                 # relative POSIX path under the root
     size: int
@@ -87,6 +92,16 @@ class FileHeader:
     position: str             # ImagePositionPatient: distinct positions count the slices
     bvalue: float | None      # the standard or Siemens b-value, when the fast pass saw one
     frames: int
+
+
+SHARED_FIELDS = ("series_uid", "study_uid", "patient_id", "patient_name", "sop_class",
+                 "image_type", "echo", "component")
+
+
+def compact(header: FileHeader) -> FileHeader:
+    """The same header with the values a series' files share stored once (interned)."""
+    return replace(header, **{name: sys.intern(getattr(header, name))
+                              for name in SHARED_FIELDS})
 
 
 class DicomFiles(Protocol):

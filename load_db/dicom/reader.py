@@ -17,7 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from load_db.dicom.headers import NOT_DICOM, DicomFiles, FileHeader, HeaderProblem, LocalFiles
+from load_db.dicom.headers import (
+    NOT_DICOM,
+    DicomFiles,
+    FileHeader,
+    HeaderProblem,
+    LocalFiles,
+    compact,
+)
 from load_db.dicom.identity import (
     SubjectRule,
     carries_name,
@@ -180,7 +187,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
     series: dict[str, list[FileHeader]] = defaultdict(list)
     for result in scan_files(files, paths, workers):
         if isinstance(result, FileHeader):
-            series[result.series_uid].append(result)
+            series[result.series_uid].append(compact(result))
         else:
             _problem(report, result[0], result[1], strict)
     series = {uid: files for uid, files in series.items() if _one_patient(files, report, strict)}
