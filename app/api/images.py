@@ -19,6 +19,7 @@ from app.api.query import (
     Blueprint,
     NoArgs,
     any_of,
+    any_of_ignoring_case,
     apply_filters,
     at_least,
     at_most,
@@ -28,6 +29,7 @@ from app.api.query import (
     envelope_schema,
     equal_ignoring_case,
     equal_to,
+    flag,
     not_deleted,
     page_or_csv,
 )
@@ -38,7 +40,7 @@ from app.models import Condition, Dataset, Image, Scanner, Scope, Subject, Visit
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
-                description="Stored images (T1, DWI, rsfMRI, FieldMap)")
+                description="Stored images (MRI: T1, DWI, rsfMRI, FieldMap; Mammogram)")
 
 DAYS_PER_YEAR = 365.25
 # Age at scan: unknown (NULL) when either the baseline age or the scan day is unknown.
@@ -46,6 +48,10 @@ AGE_AT_SCAN = Subject.age_at_baseline + cast(Image.days_since_baseline, Float) /
 # A diagnosis known for the visit wins over the subject's (DESIGN.md).
 IMAGE_CONDITION_ID = func.coalesce(Visit.condition_id, Subject.condition_id)
 ImageCondition = aliased(Condition, name="image_condition")
+# Mammography facts kept in an image's metadata (load_db/OMIDB): view, side, lesion marks.
+VIEW = Image.metadata_json["ViewPosition"].as_string()
+LATERALITY = Image.metadata_json["ImageLaterality"].as_string()
+HAS_MARKS = Image.metadata_json["has_marks"].as_boolean()
 
 
 def image_columns() -> dict[str, ColumnElement[Any]]:
@@ -97,6 +103,9 @@ IMAGE_FILTERS = {
     "days_max": at_most(Image.days_since_baseline),
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "has_marks": flag(HAS_MARKS),
+    "view": any_of_ignoring_case(VIEW),
+    "laterality": equal_to(LATERALITY),
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")

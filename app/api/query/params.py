@@ -21,6 +21,7 @@ MAX_AGE = 200.0
 MAX_FIELD_STRENGTH = 100.0
 MAX_TEXT_LENGTH = 256
 FORMATS = ("json", "csv")
+LATERALITIES = ("L", "R", "B")
 
 
 class QueryParser(FlaskParser):
@@ -87,6 +88,15 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         **_described("Scanner field strength in tesla, exactly (e.g. 3 or 1.5).")),
     "manufacturer": lambda: Text(**_described(
         "Scanner manufacturer, exactly but ignoring case (e.g. siemens).")),
+    "has_marks": lambda: fields.Boolean(**_described(
+        "true: only images with lesion marks (mammograms marked by a reader); false: only "
+        "images without.")),
+    "view": lambda: fields.List(Text(), **_described(
+        "Mammographic view (DICOM ViewPosition: CC, MLO, ML, ...), ignoring case; repeat to "
+        "accept any of several.")),
+    "laterality": lambda: fields.String(
+        validate=validate.OneOf(LATERALITIES), **_described(
+            "Side of the body imaged (DICOM ImageLaterality): L, R or B (both).")),
     "has_type": lambda: fields.List(
         fields.String(validate=validate.OneOf([t.value for t in ImageType])),
         **_described("Only subjects with at least one image of this type; repeat to require "
