@@ -79,7 +79,7 @@ def _normal(opened: str, closed: str, kind: str = "R") -> dict:
 
 
 CLIENTS = (
-    Client("optm1", "adde", "EXAMPLE^ALICE^JANE", "19580412", "052Y", "HOLOGIC, Inc.",
+    Client("optm1", "adde", "PLUMTREE^ALICE^JANE", "19580412", "052Y", "HOLOGIC, Inc.",
            "Selenia Dimensions", (
                Study("s1", "20100302", "E101"),
                Study("s2", "20130311", "E102", marks={
@@ -97,7 +97,7 @@ CLIENTS = (
                         "LESION": {"1": {"Side": "L", "ClockFacePosition": "2"},
                                    "2": {"Side": "R", "ClockFacePosition": "10"}}},
            }),
-    Client("optm2", "adde", "EXAMPLE^BERYL", "19640901", "055Y", "GE MEDICAL SYSTEMS",
+    Client("optm2", "adde", "HOLLOWAY^BERYL", "19640901", "055Y", "GE MEDICAL SYSTEMS",
            "Senographe Essential", (
                Study("s1", "20190115", "E201"),
                Study("s2", "20220120", "E202", marks={
@@ -112,7 +112,7 @@ CLIENTS = (
                         "BIOPSYFINE": {"R": {"Opinion": "OB"}},
                         "LESION": {"1": {"Side": "R", "ClockFacePosition": "7"}}},
            }),
-    Client("demd3", "stge", "EXAMPLE^CAROL", "19610223", "050Y", "SIEMENS",
+    Client("demd3", "stge", "ASHCOMBE^CAROL", "19610223", "050Y", "SIEMENS",
            "Mammomat Inspiration", (
                Study("s1", "20110607", "E301", linked_by_id=False),
                Study("s2", "20140610", "E302", intent="FOR PROCESSING"),
@@ -120,7 +120,7 @@ CLIENTS = (
                "E301": _normal("2011-06-06", "2011-06-20"),
                "E302": _normal("2014-06-09", "2014-06-25"),
            }),
-    Client("optm4", "jarv", "EXAMPLE^DORA^MAY", "19550730", "058Y", "HOLOGIC, Inc.",
+    Client("optm4", "jarv", "WINTERTON^DORA^MAY", "19550730", "058Y", "HOLOGIC, Inc.",
            "Lorad Selenia", (
                Study("s1", "20130822", "E401"),
                Study("s2", "20150304", "E402", marks={
@@ -182,9 +182,9 @@ def mammogram(client: Client, study: Study, view: str, laterality: str, number: 
     ds.Manufacturer = client.manufacturer
     ds.InstitutionName = "Example Breast Screening Unit"
     ds.InstitutionAddress = "1 Example Road, Exampletown"
-    ds.ReferringPhysicianName = "EXAMPLE^REFERRER"
+    ds.ReferringPhysicianName = "FENWICK^ROSA"
     ds.StationName = "EXAMPLEMAMMO1"
-    ds.OperatorsName = "EXAMPLE^RADIOGRAPHER"
+    ds.OperatorsName = "GARLAND^IVY"
     ds.ManufacturerModelName = client.model
     ds.PatientName = client.name
     ds.PatientID = client.client

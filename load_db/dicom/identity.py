@@ -31,7 +31,7 @@ AGE_UNITS = {"Y": 1.0, "M": 12.0, "W": 365.25 / 7, "D": 365.25}
 VENDORS = (("siemens", "Siemens"), ("ge ", "GE"), ("ge_", "GE"), ("gems", "GE"),
            ("general electric", "GE"), ("philips", "Philips"), ("toshiba", "Toshiba"),
            ("canon", "Canon"), ("hitachi", "Hitachi"), ("united imaging", "UIH"),
-           ("uih", "UIH"), ("bruker", "Bruker"))
+           ("uih", "UIH"), ("bruker", "Bruker"), ("hologic", "Hologic"))
 NOMINAL_TESLA = (0.2, 0.3, 0.35, 0.5, 1.0, 1.2, 1.5, 3.0, 4.0, 5.0, 7.0, 9.4, 10.5, 11.7)
 
 
