@@ -31,8 +31,8 @@ from load_db.dicom.identity import (
     model_name,
     parse_age,
     parse_date,
-    pseudonym,
     serial_number,
+    study_visit,
     to_sex,
 )
 from load_db.engine import DatasetFrames, LoadError, LoadReport
@@ -107,8 +107,8 @@ def opinions_by_side(episode: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def visit_of(study_uid: str) -> str:
-    """A study's visit id: like the DICOM adapter's, a hash of the StudyInstanceUID."""
-    return f"study-{pseudonym(study_uid, None)[:12]}"
+    """A study's visit id, as `flask load-dicom` names it (a hash of the StudyInstanceUID)."""
+    return study_visit(study_uid, None)
 
 
 @dataclass

@@ -107,6 +107,11 @@ def pseudonym(value: str, secret: bytes | None) -> str:
     return digest.hexdigest()[:16]
 
 
+def study_visit(study_uid: str, secret: bytes | None) -> str:
+    """The visit id of a study: `study-` and a pseudonym of its StudyInstanceUID."""
+    return f"study-{pseudonym(study_uid, secret)[:12]}"
+
+
 def carries_name(subject: str, patient_name: str) -> bool:
     """True when a subject id is the patient's name or one of its parts (A^B^C)."""
     parts = {part.strip().upper() for part in [patient_name, *patient_name.split("^")]}
