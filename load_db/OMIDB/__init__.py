@@ -202,15 +202,19 @@ class _Reader:
         studies, images = [], []
         for uid in sorted(image_studies & data_studies):
             entry = studies_json.get(uid) if isinstance(studies_json.get(uid), dict) else {}
-            study = _Study(client, uid)
+            study = _Study(client, uid, date=parse_date(entry.get("StudyDate")))
+            read = [image for file in sorted((self.root / IMAGES_TREE / client / uid).glob("*.dcm"))
+                    if (image := self.read_image(file, study)) is not None]
+            if not read:
+                continue
+            # Linked once the headers are read: they date a study the image database does not.
             self.link_episode(study, entry, episodes, imagedb_path)
             marks = self.marks_of(entry, study, episodes, imagedb_path)
-            for file in sorted((self.root / IMAGES_TREE / client / uid).glob("*.dcm")):
-                image = self.read_image(file, study, marks)
-                if image is not None:
-                    images.append(image)
-            if study.identity:
-                studies.append(study)
+            for image in read:
+                image_marks = marks.get(image.pop("sop"), [])
+                image["metadata"].update(has_marks=bool(image_marks), marks=image_marks)
+            images += read
+            studies.append(study)
         if not studies:
             return
         self.add_rows(client, imagedb, episodes, studies, images)
@@ -224,7 +228,6 @@ class _Reader:
     def link_episode(self, study: _Study, entry: dict[str, Any], episodes: dict[str, Any],
                      imagedb_path: Path) -> None:
         """Link a study to its episode: by the image database's EpisodeID, else by date."""
-        study.date = parse_date(entry.get("StudyDate"))
         episode_id = entry.get("EpisodeID")
         if episode_id is not None and str(episode_id) not in episodes:
             self.report.note(UNKNOWN_EPISODE, [f"{self.relative(imagedb_path)}: {episode_id}"])
@@ -280,8 +283,8 @@ class _Reader:
                 found[sop] = kept
         return found
 
-    def read_image(self, file: Path, study: _Study, marks: dict[str, list[dict[str, Any]]]
-                   ) -> dict[str, Any] | None:
+    def read_image(self, file: Path, study: _Study) -> dict[str, Any] | None:
+        """One image's row from its header (its marks are added once the study is linked)."""
         relative = self.relative(file)
         try:
             header = read_full(self.files, relative)
@@ -299,7 +302,6 @@ class _Reader:
         facts = {key: _plain(header.get(key)) for key in IMAGE_FACTS}
         if not facts["ImageLaterality"]:
             facts["ImageLaterality"] = _plain(header.get("Laterality"))
-        image_marks = marks.get(str(header.get("SOPInstanceUID", file.stem)), [])
         return {
             "path": relative, "visit": visit_of(study.uid), "type": IMAGE_TYPE,
             "file_size": file.stat().st_size,
@@ -307,9 +309,9 @@ class _Reader:
             "model": model_name(identity["ManufacturerModelName"]),
             "serial": serial_number(identity["DeviceSerialNumber"], None),
             "field_strength": None,
-            "metadata": {**{k: v for k, v in facts.items() if v is not None},
-                         "has_marks": bool(image_marks), "marks": image_marks},
-            "source_file": str(file), "study": study}
+            "metadata": {key: value for key, value in facts.items() if value is not None},
+            "source_file": str(file), "study": study,
+            "sop": str(header.get("SOPInstanceUID") or file.stem)}
 
     def add_rows(self, client: str, imagedb: dict[str, Any], episodes: dict[str, Any],
                  studies: list[_Study], images: list[dict[str, Any]]) -> None:

@@ -245,3 +245,17 @@ def test_strict_is_refused_for_a_dataset_without_a_strict_mode(app, seeded):
     result = flask_load(app, "HCP", None, "--strict")
     assert result.exit_code == 2
     assert "HCP has no strict mode" in result.output
+
+
+def test_a_study_the_image_database_lacks_is_dated_by_its_headers_and_linked_by_date(
+        app, seeded, tmp_path):
+    data_dir = copy_example(tmp_path, "OMI-DB")
+    imagedb = data_dir / "data/demd3/imagedb_demd3.json"
+    content = json.loads(imagedb.read_text())
+    del content["STUDIES"][_study_folder("demd3", 1)]
+    imagedb.write_text(json.dumps(content))
+    assert flask_load(app, "OMI-DB", data_dir).exit_code == 0
+    visit = seeded.scalar(select(Visit).where(
+        Visit.external_id == visit_of(_study_folder("demd3", 1))))
+    assert (visit.days_since_baseline, visit.symptoms["episode_id"]) == (
+        days_of(CLIENT["demd3"], CLIENT["demd3"].studies[1]), "E302")
