@@ -205,3 +205,20 @@ def test_bad_mammography_filters_are_400_naming_them(world, get, params, name):
     response = get("/images", **params)
     assert response.status_code == 400
     assert list(response.get_json()["errors"]) == [name]
+
+
+def test_mammograms_are_counted_and_exported_like_every_type(app, seeded, get):
+    assert flask_load(app, "OMI-DB").exit_code == 0
+    text = get("/images", type="Mammogram", format="csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 32 and {row["type"] for row in rows} == {"Mammogram"}
+    datasets = get("/datasets").get_json()["items"]
+    omidb = next(item for item in datasets if item["designation"] == "OMI-DB")
+    assert omidb["image_counts_by_type"] == {"T1": 0, "DWI": 0, "rsfMRI": 0, "FieldMap": 0,
+                                             "Mammogram": 32}
+    groups = get("/stats", dataset="OMI-DB").get_json()["groups"]
+    assert {(g["type"], g["condition"]): g["images"] for g in groups} == {
+        ("Mammogram", "Breast Cancer"): 4, ("Mammogram", "Benign Breast Lesion"): 4,
+        ("Mammogram", "Interval Breast Cancer"): 4, ("Mammogram", "Normal Breast Screening"): 20}
+    subjects = get("/subjects", has_type="Mammogram").get_json()["total"]
+    assert subjects == 4
