@@ -140,10 +140,11 @@ class _Reader:
         """Bad input: with strict, stop naming the file; otherwise leave it out and report it."""
         if self.strict:
             raise LoadError(f"{reason}{f' ({detail})' if detail else ''}", file=path)
-        self.report.ignore(reason, f"{path}{f' ({detail})' if detail else ''}")
+        self.report.ignore(reason, f"{self.relative(path)}{f' ({detail})' if detail else ''}")
 
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+    def relative(self, path: Path | str) -> str:
+        """A path under the dataset folder, relative to it (as the report names files)."""
+        return Path(path).relative_to(self.root).as_posix()
 
     def read_json(self, path: Path) -> dict[str, Any] | None:
         try:
