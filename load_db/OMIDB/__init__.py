@@ -230,7 +230,7 @@ class _Reader:
                      imagedb_path: Path) -> None:
         """Link a study to its episode: by the image database's EpisodeID, else by date."""
         episode_id = entry.get("EpisodeID")
-        if episode_id is not None and str(episode_id) not in episodes:
+        if episode_id is not None and not isinstance(episodes.get(str(episode_id)), dict):
             self.report.note(UNKNOWN_EPISODE, [f"{self.relative(imagedb_path)}: {episode_id}"])
             episode_id = None
         if episode_id is None:
