@@ -91,10 +91,38 @@ def test_age_range_message(world, get):
         "errors": {"age_min": ["must not exceed age_max"]}}
 
 
-def test_unknown_designations_are_listed(world, get):
-    assert get("/subjects", dataset=["ZETA", "ALPHA", "OMEGA"]).get_json() == {
-        "status": 400, "error": "Bad Request", "message": "unknown dataset: OMEGA, ZETA",
-        "errors": {"dataset": ["unknown dataset: OMEGA, ZETA"]}}
+def test_unknown_designations_are_listed_with_the_known_ones(world, get):
+    # GONE is soft-deleted: not offered as a known value.
+    message = "unknown dataset: OMEGA, ZETA (known: ALPHA, BETA)"
+    assert get("/subjects", dataset=["ZETA", "alpha", "OMEGA"]).get_json() == {
+        "status": 400, "error": "Bad Request", "message": message,
+        "errors": {"dataset": [message]}}
+    assert get("/images", condition="Flu").get_json()["message"] == (
+        "unknown condition: Flu (known: AD, HC)")
+
+
+@pytest.mark.parametrize(("path", "params", "expected"), [
+    ("/images", {"dataset": "alpha"}, ["i1", "i2", "i3", "i4"]),
+    ("/images", {"dataset": ["Alpha", "BETA"], "condition": "ad"}, ["i3", "i8"]),
+    ("/images", {"type": ["t1", "dwi"], "sex": "FEMALE"}, ["i1", "i2", "i3", "i6", "i8"]),
+    ("/images", {"type": "RSFMRI"}, ["i5"]),
+    ("/stats", {"dataset": "beta", "type": "fieldmap"}, 1),
+])
+def test_designations_and_values_match_in_any_case(world, get, path, params, expected):
+    response = get(path, **params)
+    body = response.get_json()
+    assert response.status_code == 200, body
+    if path == "/stats":
+        assert body["images"] == expected
+    else:
+        assert world.names("images", [item["id"] for item in body["items"]]) == expected
+
+
+def test_unknown_choice_lists_the_values(world, get):
+    assert get("/images", type="T2").get_json()["errors"] == {
+        "type": ["Must be one of: T1, DWI, rsfMRI, FieldMap."]}
+    assert get("/subjects", sex="f").get_json()["errors"] == {
+        "sex": ["Must be one of: female, male, other, unknown."]}
 
 
 @pytest.mark.parametrize("path", ["/images/0", "/images/x", "/images/-1",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -17,11 +18,17 @@ from app.extensions import db
 CSV_BATCH_ROWS = 2000
 
 
+# Separates the items of a list field (e.g. a subject's conditions) within one CSV cell.
+CSV_LIST_SEPARATOR = "; "
+
+
 def _csv_value(value: Any) -> Any:
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, list):
+        return CSV_LIST_SEPARATOR.join(str(_csv_value(item)) for item in value)
     return value
 
 

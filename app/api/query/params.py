@@ -53,6 +53,20 @@ def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory reads 
     )
 
 
+class Choice(fields.String):
+    """One of a fixed list of values, given in any case; it loads as the listed spelling."""
+
+    def __init__(self, choices: Iterable[str], **kwargs: Any) -> None:
+        self.choices = list(choices)
+        self._by_folded = {choice.casefold(): choice for choice in self.choices}
+        # OneOf documents the values as an enum in the OpenAPI document.
+        super().__init__(validate=validate.OneOf(self.choices), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return self._by_folded.get(text.casefold(), text)
+
+
 def _described(description: str) -> dict[str, Any]:
     return {"metadata": {"description": description}}
 
@@ -66,10 +80,9 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         "Condition designation (the visit's diagnosis if known, else the subject's); "
         "repeat to accept any of several.")),
     "type": lambda: fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in ImageType])),
+        Choice([t.value for t in ImageType]),
         **_described("Image type; repeat to accept any of several.")),
-    "sex": lambda: fields.String(
-        validate=validate.OneOf([s.value for s in Sex]), **_described("Subject sex.")),
+    "sex": lambda: Choice([s.value for s in Sex], **_described("Subject sex.")),
     "age_min": lambda: fields.Float(
         validate=validate.Range(0, MAX_AGE),
         **_described("Minimum age in years (inclusive); rows of unknown age never match.")),
@@ -88,7 +101,7 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
     "manufacturer": lambda: Text(**_described(
         "Scanner manufacturer, exactly but ignoring case (e.g. siemens).")),
     "has_type": lambda: fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in ImageType])),
+        Choice([t.value for t in ImageType]),
         **_described("Only subjects with at least one image of this type; repeat to require "
                      "every one of several types.")),
 }

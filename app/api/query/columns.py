@@ -1,0 +1,41 @@
+"""One list of a resource's row fields: each field's SQL expression beside its JSON field.
+
+The JSON schema, the CSV header and the selected columns are all derived from that list, so a
+field is added or renamed in one place.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import ColumnElement, Label
+
+
+@dataclass(frozen=True)
+class Column:
+    """A row field: the SQL expression that computes it and the schema field that renders it."""
+
+    expression: ColumnElement[Any]
+    field: ma.fields.Field
+
+
+Columns = Mapping[str, Column]
+
+
+def labelled(columns: Columns) -> list[Label[Any]]:
+    """Return the expressions of `columns`, each labelled with its field name."""
+    return [column.expression.label(name) for name, column in columns.items()]
+
+
+def row_schema(
+    name: str, columns: Columns, base: type[ma.Schema] = ma.Schema, **more: ma.fields.Field
+) -> type[ma.Schema]:
+    """Return a schema class named `name` with the fields of `columns`, in their order.
+
+    `base` puts the fields of another row schema first (e.g. a detail row extends a list row);
+    `more` adds fields that no column computes (e.g. the nested rows a route adds).
+    """
+    attributes = {field_name: column.field for field_name, column in columns.items()}
+    return type(name, (base,), {**attributes, **more})
