@@ -8,6 +8,7 @@ from app.api import (
     file_types,
     health,
     images,
+    load_runs,
     scanners,
     stats,
     subjects,
@@ -16,7 +17,7 @@ from app.api import (
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp,
 )
 
 

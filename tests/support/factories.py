@@ -6,7 +6,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import Condition, Dataset, FileType, Image, ImageType, Scanner, Subject, Visit
+from app.models import (
+    Condition,
+    Dataset,
+    FileType,
+    Image,
+    ImageType,
+    LoadRun,
+    LoadStatus,
+    Scanner,
+    Subject,
+    Visit,
+)
 
 _sequence = itertools.count(1)
 
@@ -61,3 +72,9 @@ def make_image(session: Session, **overrides: Any) -> Image:
     n = next(_sequence)
     values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
     return _add(session, Image(**{**values, **overrides}))
+
+
+def make_load_run(session: Session, **overrides: Any) -> LoadRun:
+    values = {"loader": f"loader {next(_sequence)}", "status": LoadStatus.SUCCEEDED,
+              "dry_run": False}
+    return _add(session, LoadRun(**{**values, **overrides}))

@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 from webargs.flaskparser import FlaskParser
 
-from app.models import ImageType, Sex
+from app.models import ImageType, LoadStatus, Sex
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
@@ -104,6 +104,10 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         Choice([t.value for t in ImageType]),
         **_described("Only subjects with at least one image of this type; repeat to require "
                      "every one of several types.")),
+    "status": lambda: fields.List(
+        Choice([s.value for s in LoadStatus]),
+        **_described("How the load ended (running while it runs); repeat to accept any of "
+                     "several.")),
 }
 
 # Pairs whose lower bound must not exceed the upper one.
@@ -130,7 +134,8 @@ class NoArgs(QueryArgs):
 
 
 def collection_args(
-    name: str, *, sorts: Iterable[str], filters: Iterable[str] = (), csv: bool = False
+    name: str, *, sorts: Iterable[str], filters: Iterable[str] = (), csv: bool = False,
+    default_sort: str = "id",
 ) -> type[QueryArgs]:
     """Build the query-string schema of one collection.
 
@@ -144,6 +149,8 @@ def collection_args(
         Names from FILTER_FIELDS that the collection supports.
     csv
         Whether `format=csv` is offered.
+    default_sort
+        The sort when none is given (e.g. '-id': newest first).
     """
     sorts = tuple(sorts)
     attributes: dict[str, Any] = {
@@ -153,10 +160,11 @@ def collection_args(
             load_default=DEFAULT_PER_PAGE, validate=validate.Range(1, MAX_PER_PAGE),
             **_described(f"Rows per page, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE}).")),
         "sort": fields.String(
-            load_default="id",
+            load_default=default_sort,
             validate=validate.OneOf([*sorts, *(f"-{field}" for field in sorts)]),
             **_described("Sort field, '-field' for descending; ties are broken by id, and rows "
-                         "without a value come last. One of: " + ", ".join(sorts) + ".")),
+                         "without a value come last. One of: " + ", ".join(sorts) + " "
+                         f"(default {default_sort}).")),
         "cursor": fields.String(
             validate=[validate.Length(min=1, max=4 * MAX_TEXT_LENGTH), _reject_nul],
             **_described("Opaque position from a previous response's next_cursor: pages by key, "
