@@ -13,6 +13,7 @@ import marshmallow as ma
 from flask_smorest import abort
 from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
 
+from app.api.query.params import text_problem
 from app.extensions import db
 
 # Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
@@ -114,7 +115,7 @@ def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
         limit = MAX_BIG_INTEGER if isinstance(column.type, BigInteger) else MAX_INTEGER
         if -limit <= value <= limit:
             return value
-    if python_type is str and isinstance(value, str) and "\x00" not in value:
+    if python_type is str and isinstance(value, str) and text_problem(value) is None:
         return value
     _bad_cursor("wrong sort value")
 

@@ -6,8 +6,10 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from marshmallow import fields, validate, validates_schema
+from flask import current_app, request
+from marshmallow import fields, pre_load, validate, validates_schema
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
 from app.models import ImageType, LoadStatus, Sex
 
@@ -40,16 +42,31 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = QueryParser()
 
 
-def _reject_nul(value: str) -> None:
-    # PostgreSQL refuses NUL characters in text parameters; catch them before the database does.
+def text_problem(value: str) -> str | None:
+    """Say why `value` cannot be sent to the database as text, or return None if it can.
+
+    PostgreSQL refuses NUL characters, and no database driver encodes a lone surrogate (such
+    as '\\ud800', which a JSON escape can produce) as UTF-8.
+    """
     if "\x00" in value:
-        raise ma.ValidationError("must not contain NUL characters")
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
+
+
+def _reject_bad_text(value: str) -> None:
+    problem = text_problem(value)
+    if problem:
+        raise ma.ValidationError(problem)
 
 
 def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory reads like a field class)
     """Return a string field that is short and free of NUL characters."""
     return fields.String(
-        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_nul], **kwargs
+        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_bad_text], **kwargs
     )
 
 
@@ -115,10 +132,26 @@ RANGES = (("age_min", "age_max"), ("days_min", "days_max"))
 
 
 class QueryArgs(ma.Schema):
-    """Base of every query-string schema: unknown parameters are refused."""
+    """Base of every query-string schema: unknown and repeated single-valued parameters are
+    refused."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @pre_load
+    def _refuse_repeated_single_values(self, data: Any, **_: Any) -> Any:
+        # webargs hands over a proxy of the query's MultiDict; it would silently keep the first
+        # of sex=female&sex=male.
+        query = getattr(data, "data", None)
+        if isinstance(query, MultiDict):
+            repeated = {
+                name: ["must be given once (it takes a single value)"]
+                for name, field in self.fields.items()
+                if not isinstance(field, fields.List) and len(query.getlist(name)) > 1
+            }
+            if repeated:
+                raise ma.ValidationError(repeated)
+        return data
 
     @validates_schema
     def _check_ranges(self, data: dict[str, Any], **_: Any) -> None:
@@ -131,6 +164,32 @@ class QueryArgs(ma.Schema):
 
 class NoArgs(QueryArgs):
     """A route that takes no query parameter (any parameter is refused)."""
+
+
+def _declares_query_parameters(endpoint: str | None, method: str) -> bool:
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    view_class = getattr(view, "view_class", None)
+    handler = view
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+    arguments = getattr(handler, "_apidoc", {}).get("arguments", {})
+    return any(parameter["in"] in ("query", "querystring")
+               for parameter in arguments.get("parameters", []))
+
+
+def refuse_undeclared_parameters() -> None:
+    """Refuse with a 400 naming them any query parameters sent to an API route that declares
+    none (routes with a query schema refuse unknown ones themselves)."""
+    if not request.args or not request.path.startswith("/api/"):
+        return
+    if request.url_rule is None or _declares_query_parameters(request.endpoint, request.method):
+        return
+    names = sorted(set(request.args))
+    flask_smorest.abort(
+        400, message="invalid parameter " + ", ".join(f"{name}: Unknown field." for name in names),
+        errors={name: ["Unknown field."] for name in names})
 
 
 def collection_args(
@@ -166,7 +225,7 @@ def collection_args(
                          "without a value come last. One of: " + ", ".join(sorts) + " "
                          f"(default {default_sort}).")),
         "cursor": fields.String(
-            validate=[validate.Length(min=1, max=4 * MAX_TEXT_LENGTH), _reject_nul],
+            validate=[validate.Length(min=1, max=4 * MAX_TEXT_LENGTH), _reject_bad_text],
             **_described("Opaque position from a previous response's next_cursor: pages by key, "
                          "so rows inserted meanwhile are neither skipped nor repeated. Use the "
                          "same sort as the request that produced it.")),
