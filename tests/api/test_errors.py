@@ -163,3 +163,56 @@ def test_crash_and_unprocessable_keep_the_shape(database_url):
                    "application."}
     assert client.get("/unprocessable").get_json() == {
         "status": 422, "error": "Unprocessable Entity", "message": "cannot process that"}
+
+
+@pytest.mark.parametrize(("path", "params", "parameter"), [
+    ("/images", "sex=female&sex=male", "sex"),
+    ("/images", "age_min=1&age_min=2", "age_min"),
+    ("/images", "page=1&page=2", "page"),
+    ("/subjects", "sort=id&sort=-id&dataset=ALPHA&dataset=BETA", "sort"),
+    ("/visits", "format=csv&format=json", "format"),
+    ("/stats", "manufacturer=GE&manufacturer=ge", "manufacturer"),
+    ("/load_runs", "per_page=1&per_page=1", "per_page"),
+])
+def test_a_repeated_single_valued_parameter_is_a_400_naming_it(world, client, auth_headers,
+                                                               path, params, parameter):
+    response = client.get(f"/api/v1{path}?{params}", headers=auth_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {
+        parameter: ["must be given once (it takes a single value)"]}
+
+
+@pytest.mark.parametrize("path", ["/images/1/download", "/health", "/openapi.json",
+                                  "/images/1", "/datasets/1"])
+def test_routes_without_parameters_refuse_any(world, client, auth_headers, path):
+    response = client.get(f"/api/v1{path}?x=1&dl=2", headers=auth_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"dl": ["Unknown field."], "x": ["Unknown field."]}
+
+
+def test_undeclared_parameters_come_after_the_token_check(client):
+    assert client.get("/api/v1/images/1/download?x=1").status_code == 401
+
+
+# Cursors whose key is a string that no database accepts as text.
+SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(("path", "sort"), [
+    ("/images", "dataset"), ("/subjects", "external_id"), ("/visits", "external_id"),
+    ("/subjects", "dataset"), ("/visits", "dataset"),
+])
+@pytest.mark.parametrize("key", [SURROGATE, "a\x00b", "\udfff\ud800"])
+def test_a_cursor_holding_bad_text_is_a_400(world, get, path, sort, key):
+    resource = path.strip("/")
+    response = get(path, sort=sort, cursor=cursor_of({"r": resource, "s": sort, "k": [key, 1]}))
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"cursor": ["invalid cursor: wrong sort value"]}
+
+
+@pytest.mark.parametrize("raw", ["%ED%A0%80", "%FF%FE", "%C0%AF", "%F4%90%80%80"])
+def test_undecodable_bytes_in_parameters_are_never_a_5xx(world, client, auth_headers, raw):
+    for parameter in ("cursor", "manufacturer", "dataset", "sort"):
+        response = client.get(f"/api/v1/images?{parameter}={raw}", headers=auth_headers)
+        assert response.status_code in (200, 400), (parameter, raw)
+        assert response.is_json
