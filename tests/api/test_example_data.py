@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import text
 
-from tests.support.examples import flask_load
+from tests.support.examples import load_examples
 
 ALZHEIMER = "Alzheimer's Disease"
 
@@ -41,13 +41,6 @@ KNOWABLE_AGES = text("""
 # lack the subject's age or any day).
 IMAGES = {"OASIS": 23, "OpenPain": 46, "HCP": 11}
 AGED = {"OASIS": 22, "OpenPain": 44, "HCP": 11}
-
-
-def load_examples(app) -> None:
-    assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
-    for designation in ("OASIS", "OpenPain", "HCP"):
-        result = flask_load(app, designation)
-        assert result.exit_code == 0, result.output
 
 
 def test_every_image_with_a_known_age_and_day_has_an_age_at_scan(app, session, get):

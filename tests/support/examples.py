@@ -103,3 +103,11 @@ def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Se
         assert result.returncode == 0, result.stderr
     session.expire_all()
     assert (count(session, Subject), count(session, Visit), count(session, Image)) == counts
+
+
+def load_examples(app) -> None:
+    """Seed, then `flask load` every bundled example dataset (OASIS, OpenPain, HCP)."""
+    assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    for designation in ("OASIS", "OpenPain", "HCP"):
+        result = flask_load(app, designation)
+        assert result.exit_code == 0, result.output
