@@ -92,10 +92,14 @@ def _described(description: str) -> dict[str, Any]:
 # supports (app/api/query/filters.py says what each one does to its rows).
 FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
     "dataset": lambda: fields.List(Text(), **_described(
-        "Dataset designation; repeat the parameter to accept any of several.")),
+        "Dataset designation, in any case; repeat the parameter to accept any of several. "
+        "Only existing designations are valid: an unknown one is a 400 that lists the known "
+        "ones (GET /datasets).")),
     "condition": lambda: fields.List(Text(), **_described(
-        "Condition designation (the visit's diagnosis if known, else the subject's); "
-        "repeat to accept any of several.")),
+        "Condition designation, in any case (an image's or visit's condition is the visit's "
+        "diagnosis if known, else the subject's; a subject matches any condition it has); "
+        "repeat to accept any of several. Only existing designations are valid: an unknown "
+        "one is a 400 that lists the known ones (GET /conditions).")),
     "type": lambda: fields.List(
         Choice([t.value for t in ImageType]),
         **_described("Image type; repeat to accept any of several.")),
@@ -227,8 +231,10 @@ def collection_args(
         "cursor": fields.String(
             validate=[validate.Length(min=1, max=4 * MAX_TEXT_LENGTH), _reject_bad_text],
             **_described("Opaque position from a previous response's next_cursor: pages by key, "
-                         "so rows inserted meanwhile are neither skipped nor repeated. Use the "
-                         "same sort as the request that produced it.")),
+                         "so rows inserted meanwhile are neither skipped nor repeated. Only a "
+                         "cursor this collection issued is valid, with the same sort as the "
+                         "request that produced it; anything else is a 400. Cannot be "
+                         "combined with page.")),
         "total": fields.Boolean(
             load_default=True,
             **_described("Whether to count the rows matching the filters (default true). "
