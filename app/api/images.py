@@ -31,7 +31,7 @@ from app.api.query import (
     page_or_csv,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.rows import AGE_AT_SCAN, CONDITION_FILTER, CONDITION_ID, SCAN_DAY
+from app.api.rows import AGE_AT_SCAN, CONDITION_FILTER, CONDITION_ID, SCAN_DAY, dated_columns
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
 from app.storage import get_storage, presigned_urls
@@ -60,11 +60,7 @@ IMAGE_COLUMNS: dict[str, Column] = {
     "days_since_baseline": Column(SCAN_DAY, fields.Integer(allow_none=True, metadata={
         "description": "Days from the subject's baseline to the scan: the image's own, else "
                        "its visit's; null if unknown."})),
-    "age_at_scan": Column(AGE_AT_SCAN, fields.Float(allow_none=True, metadata={
-        "description": "age_at_baseline + days_since_baseline / 365.25; null if unknown."})),
-    "sex": Column(Subject.sex, fields.String(required=True)),
-    "condition": Column(ImageCondition.designation, fields.String(allow_none=True, metadata={
-        "description": "The visit's condition if known, else the subject's."})),
+    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition),
     "scanner_id": Column(Image.scanner_id, fields.Integer(allow_none=True)),
     "manufacturer": Column(Scanner.manufacturer, fields.String(allow_none=True)),
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from marshmallow import fields
 from sqlalchemy import ColumnElement, Float, String, cast, exists, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
+from app.api.query.columns import Column
 from app.api.query.filters import designated_first_known, with_ids_of
 from app.models import Condition, Image, Subject, Visit
 
@@ -35,6 +37,19 @@ AGE_AT_VISIT = age_at(Visit.days_since_baseline)
 CONDITION_ID = func.coalesce(Visit.condition_id, Subject.condition_id)
 # The filter on that condition (written for the planner: see designated_first_known).
 CONDITION_FILTER = designated_first_known(Condition, Visit.condition_id, Subject.condition_id)
+
+
+def dated_columns(age_name: str, age: ColumnElement[float], condition: Any) -> dict[str, Column]:
+    """The fields a dated row (an image, a visit) shares: the subject's age on that day (named
+    `age_name`), its sex, and the resolved condition (`condition`: the Condition alias joined on
+    CONDITION_ID)."""
+    return {
+        age_name: Column(age, fields.Float(allow_none=True, metadata={
+            "description": "age_at_baseline + days_since_baseline / 365.25; null if unknown."})),
+        "sex": Column(Subject.sex, fields.String(required=True)),
+        "condition": Column(condition.designation, fields.String(allow_none=True, metadata={
+            "description": "The visit's condition if known, else the subject's."})),
+    }
 
 
 def _live_visit_of_subject() -> Any:

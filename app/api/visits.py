@@ -25,7 +25,7 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID
+from app.api.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID, dated_columns
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
 
@@ -44,11 +44,7 @@ VISIT_COLUMNS: dict[str, Column] = {
     "external_id": Column(Visit.external_id, fields.String(required=True, metadata={
         "description": "The visit's id in its dataset."})),
     "days_since_baseline": Column(Visit.days_since_baseline, fields.Integer(allow_none=True)),
-    "age_at_visit": Column(AGE_AT_VISIT, fields.Float(allow_none=True, metadata={
-        "description": "age_at_baseline + days_since_baseline / 365.25; null if unknown."})),
-    "sex": Column(Subject.sex, fields.String(required=True)),
-    "condition": Column(VisitCondition.designation, fields.String(allow_none=True, metadata={
-        "description": "The visit's condition if known, else the subject's."})),
+    **dated_columns("age_at_visit", AGE_AT_VISIT, VisitCondition),
     "bmi": Column(Visit.bmi, fields.Float(allow_none=True)),
 }
 # One visit with its symptoms and scores (its images are added by the route).
