@@ -88,3 +88,10 @@ def test_t1_of_women_aged_60_to_80_with_alzheimers_matches_sql(app, session, get
     stats = get("/stats", type="T1", sex="female", age_min=60, age_max=80,
                 condition=ALZHEIMER).get_json()
     assert stats["images"] == len(expected)
+
+    # The subjects matched by a condition show it in their row, in JSON and in CSV.
+    subjects = get("/subjects", condition=ALZHEIMER.lower(), per_page=1000).get_json()["items"]
+    assert subjects and all(ALZHEIMER in item["conditions"] for item in subjects)
+    csv_rows = get("/subjects", condition=ALZHEIMER, format="csv").get_data(as_text=True)
+    assert len(csv_rows.splitlines()) == len(subjects) + 1
+    assert all(ALZHEIMER in line for line in csv_rows.splitlines()[1:])
