@@ -39,3 +39,14 @@ def row_schema(
     """
     attributes = {field_name: column.field for field_name, column in columns.items()}
     return type(name, (base,), {**attributes, **more})
+
+
+def master_list_columns(model: Any, example: str) -> dict[str, Column]:
+    """The fields of a row of a master list (conditions, file types): id, designation and
+    description; `example` is a designation shown in the OpenAPI document."""
+    return {
+        "id": Column(model.id, ma.fields.Integer(required=True)),
+        "designation": Column(model.designation, ma.fields.String(
+            required=True, metadata={"example": example})),
+        "description": Column(model.description, ma.fields.String(allow_none=True)),
+    }
