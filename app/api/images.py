@@ -31,7 +31,14 @@ from app.api.query import (
     page_or_csv,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.rows import AGE_AT_SCAN, CONDITION_FILTER, CONDITION_ID, SCAN_DAY, dated_columns
+from app.api.rows import (
+    AGE_AT_SCAN,
+    CONDITION_FILTER,
+    CONDITION_ID,
+    DATASET_COLUMN,
+    SCAN_DAY,
+    dated_columns,
+)
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
 from app.storage import get_storage, presigned_urls
@@ -44,8 +51,7 @@ ImageCondition = aliased(Condition, name="image_condition")
 # An image row, field by field: the JSON fields, the CSV header and the selected columns.
 IMAGE_COLUMNS: dict[str, Column] = {
     "id": Column(Image.id, fields.Integer(required=True)),
-    "dataset": Column(Dataset.designation, fields.String(required=True, metadata={
-        "description": "Dataset designation."})),
+    "dataset": DATASET_COLUMN,
     "subject_id": Column(Image.subject_id, fields.Integer(required=True)),
     "subject_external_id": Column(Subject.external_id, fields.String(required=True, metadata={
         "description": "The subject's id in its dataset."})),

@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.api.query.columns import Column
 from app.api.query.filters import designated_first_known, with_ids_of
-from app.models import Condition, Image, Subject, Visit
+from app.models import Condition, Dataset, Image, Subject, Visit
 
 DAYS_PER_YEAR = 365.25
 
@@ -37,6 +37,11 @@ AGE_AT_VISIT = age_at(Visit.days_since_baseline)
 CONDITION_ID = func.coalesce(Visit.condition_id, Subject.condition_id)
 # The filter on that condition (written for the planner: see designated_first_known).
 CONDITION_FILTER = designated_first_known(Condition, Visit.condition_id, Subject.condition_id)
+
+
+# The dataset a row belongs to, by designation (the value the dataset filter takes).
+DATASET_COLUMN = Column(Dataset.designation, fields.String(required=True, metadata={
+    "description": "Dataset designation."}))
 
 
 def dated_columns(age_name: str, age: ColumnElement[float], condition: Any) -> dict[str, Column]:

@@ -18,6 +18,7 @@ from app.api.query import (
     paginate,
 )
 from app.api.query.columns import Column, labelled, row_schema
+from app.api.rows import DATASET_COLUMN
 from app.models import Dataset, Scanner
 
 blp = Blueprint("scanners", __name__, url_prefix="/api/v1/scanners",
@@ -36,8 +37,7 @@ ScannerArgs = collection_args(
 # A scanner of one dataset, field by field; unknown parts are empty strings.
 SCANNER_COLUMNS: dict[str, Column] = {
     "id": Column(Scanner.id, fields.Integer(required=True)),
-    "dataset": Column(Dataset.designation, fields.String(required=True, metadata={
-        "description": "Dataset designation."})),
+    "dataset": DATASET_COLUMN,
     "manufacturer": Column(Scanner.manufacturer, fields.String(required=True)),
     "model": Column(Scanner.model, fields.String(required=True)),
     "serial": Column(Scanner.serial, fields.String(required=True)),

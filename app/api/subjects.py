@@ -26,7 +26,7 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.rows import SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
+from app.api.rows import DATASET_COLUMN, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
 from app.api.visits import VisitSchema, select_visits
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
@@ -39,8 +39,7 @@ SubjectCondition = aliased(Condition, name="subject_condition")
 # A subject row, field by field: the JSON fields, the CSV header and the selected columns.
 SUBJECT_COLUMNS: dict[str, Column] = {
     "id": Column(Subject.id, fields.Integer(required=True)),
-    "dataset": Column(Dataset.designation, fields.String(required=True, metadata={
-        "description": "Dataset designation."})),
+    "dataset": DATASET_COLUMN,
     "external_id": Column(Subject.external_id, fields.String(required=True, metadata={
         "description": "The subject's id in its dataset."})),
     "sex": Column(Subject.sex, fields.String(required=True)),

@@ -25,7 +25,7 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID, dated_columns
+from app.api.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID, DATASET_COLUMN, dated_columns
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
 
@@ -37,8 +37,7 @@ VisitCondition = aliased(Condition, name="visit_condition")
 # A visit row, field by field: the JSON fields, the CSV header and the selected columns.
 VISIT_COLUMNS: dict[str, Column] = {
     "id": Column(Visit.id, fields.Integer(required=True)),
-    "dataset": Column(Dataset.designation, fields.String(required=True, metadata={
-        "description": "Dataset designation."})),
+    "dataset": DATASET_COLUMN,
     "subject_id": Column(Visit.subject_id, fields.Integer(required=True)),
     "subject_external_id": Column(Subject.external_id, fields.String(required=True)),
     "external_id": Column(Visit.external_id, fields.String(required=True, metadata={
