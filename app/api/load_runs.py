@@ -55,8 +55,8 @@ LOAD_RUN_FILTERS = {
     "dataset": designated(Dataset, LoadRun.dataset_id),
     "status": any_of(LoadRun.status),
 }
-LoadRunArgs = collection_args("LoadRunArgs", sorts=("id",), filters=LOAD_RUN_FILTERS,
-                              default_sort="-id")
+LoadRunArgs = collection_args("LoadRunArgs", sorts=("id", "started_at", "finished_at"),
+                              filters=LOAD_RUN_FILTERS, default_sort="-started_at")
 
 
 class TableCountsSchema(Schema):
@@ -88,7 +88,8 @@ class LoadRuns(MethodView):
     @blp.arguments(LoadRunArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(LoadRunSchema, "LoadRun"))
     def get(self, args: dict[str, Any]):
-        """List the loader runs, newest first (sort=-id), filtered by dataset and status."""
+        """List the loader runs, newest first (sort=-started_at), filtered by dataset and
+        status."""
         statement = (select(*labelled(LOAD_RUN_COLUMNS), REPORT)
                      .select_from(LoadRun)
                      .outerjoin(Dataset, Dataset.id == LoadRun.dataset_id))

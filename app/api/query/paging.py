@@ -7,6 +7,7 @@ import enum
 import json
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -83,6 +84,8 @@ def encode_cursor(resource: str, sort: str, row: Mapping[str, Any]) -> str:
     value = row[sort.removeprefix("-")]
     if isinstance(value, enum.Enum):
         value = value.value
+    elif isinstance(value, datetime):
+        value = value.isoformat()
     document = json.dumps({"r": resource, "s": sort, "k": [value, row["id"]]},
                           separators=(",", ":"))
     return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
@@ -106,6 +109,11 @@ def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
             _bad_cursor("wrong sort value")
         try:
             return python_type(value).value
+        except ValueError:
+            _bad_cursor("wrong sort value")
+    if python_type is datetime and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
         except ValueError:
             _bad_cursor("wrong sort value")
     if python_type is float and isinstance(value, int | float) and not isinstance(value, bool):
