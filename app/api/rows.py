@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import ColumnElement, Float, String, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Float, String, cast, exists, func, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -106,11 +106,16 @@ def _json_array_postgresql(element: json_array_of, compiler: Any, **kw: Any) -> 
     return f"json_agg({compiler.process(value, **kw)} ORDER BY {compiler.process(key, **kw)})"
 
 
-# The conditions a subject has (its own and every visit's), in master-list (id) order.
+# The conditions a subject has (its own and every visit's), in master-list (id) order. Written
+# as `id IN (own UNION visits')`: PostgreSQL runs it about twice as fast as an EXISTS per
+# condition.
 SUBJECT_CONDITIONS = (
     select(json_array_of(Condition.designation, Condition.id))
-    .where(or_(Condition.id == Subject.condition_id,
-               _live_visit_of_subject().where(Visit.condition_id == Condition.id)))
+    .where(Condition.id.in_(union(
+        select(Subject.condition_id).correlate(Subject),
+        select(Visit.condition_id).where(Visit.subject_id == Subject.id,
+                                         Visit.deleted_at.is_(None)).correlate(Subject),
+    )))
     .correlate(Subject)
     .scalar_subquery()
 )
