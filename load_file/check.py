@@ -16,7 +16,9 @@ from tqdm import tqdm
 from app.storage import ObjectInfo, Storage
 from load_file.tree import SourceFile, plan_tree, prepared
 
-KINDS = ("missing", "extra", "size", "checksum", "unverified")
+# The last three compare the database's image checksums with storage (load_file.checksums).
+KINDS = ("missing", "extra", "size", "checksum", "unverified", "unstored", "unrecorded",
+         "recorded")
 # A single-part upload's ETag is the MD5 of the content; a multipart one ends in -<parts>.
 _PLAIN_MD5 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -60,7 +62,7 @@ def compare_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: in
     Files that upload leaves out (hidden files, archives) are not expected in storage; `.nii`
     files are expected gzipped, as `.nii.gz`.
     """
-    items, _ = plan_tree(source_dir, prefix)
+    items = plan_tree(source_dir, prefix).files
     listing_prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
     objects = {info.key: info for info in storage.list(listing_prefix)}
     expected = {item.key for item in items}

@@ -1,7 +1,8 @@
 """A dataset tree on disk as the objects it becomes: which files, under which keys, with what bytes.
 
 Upload and check-storage share these rules, so a tree uploaded once checks clean afterwards:
-hidden files and archives are left out, and `.nii` files are stored gzipped as `.nii.gz`.
+hidden files and archives are left out, `.nii` files are stored gzipped as `.nii.gz`, and
+nothing from outside the folder is stored (app.storage.sources).
 """
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ import gzip
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from app.storage import CHUNK_SIZE, join_key
+from app.storage import CHUNK_SIZE, InvalidKey, join_key
+from app.storage.sources import (
+    SYMLINK_TO_FOLDER,
+    UNREADABLE_FOLDER,
+    SourceRoot,
+    UnsafeEntry,
+    name_problem,
+)
 
 # Container archives are not dataset files. Compressed single files (.nii.gz, BIDS
 # _physio.tsv.gz) are, so a bare .gz is not an archive.
@@ -24,6 +33,7 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tbz2", ".ta
 GZIP_SUFFIX = ".nii"
 # Fixed, so that gzipping the same .nii twice gives the same bytes (and checksum) on a re-run.
 GZIP_LEVEL = 6
+BROKEN_SYMLINK = "broken symlink (its target is absent)"
 
 
 @dataclass(frozen=True)
@@ -56,35 +66,86 @@ def ignore_reason(relative: PurePosixPath) -> str | None:
     return None
 
 
-def plan_tree(source_dir: Path, prefix: str) -> tuple[list[SourceFile], dict[str, str]]:
-    """List the files of `source_dir` as objects under `prefix`.
+@dataclass
+class TreePlan:
+    """A dataset folder as objects: the files to store (by key), and the files left out.
 
-    Returns the files to store (sorted by key) and {relative path: reason} of the files left out.
-    Hidden folders are not descended into. Raises NotADirectoryError if there is no such folder.
+    `ignored` holds the files left out by choice (hidden files, archives); `refused`, the
+    entries that are not files of the dataset (see app.storage.sources), with the reason.
+    Both are keyed by relative path ("folder/" for a folder).
+    """
+
+    files: list[SourceFile] = field(default_factory=list)
+    ignored: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def plan_tree(source_dir: Path, prefix: str, *, strict: bool = False) -> TreePlan:
+    """List the files of `source_dir` as objects under `prefix`, sorted by key.
+
+    Hidden folders are not descended into, symlinked folders are not followed, and a symlink
+    is stored only when it leads to a regular file inside `source_dir`. Raises
+    NotADirectoryError if there is no such folder, and with `strict` UnsafeEntry at the first
+    entry that is not a file of the dataset (a symlink out of the folder, a symlink loop, an
+    unreadable folder, a FIFO, ...).
     """
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise NotADirectoryError(f"{source_dir} is not a directory")
-    files: list[SourceFile] = []
-    ignored: dict[str, str] = {}
-    for directory, folders, names in os.walk(source_dir):
+    source = SourceRoot(source_dir)
+    plan = TreePlan()
+
+    def refuse(relative: str, reason: str) -> None:
+        if strict:
+            raise UnsafeEntry(relative, reason)
+        plan.refused[relative] = reason
+
+    def unreadable(error: OSError) -> None:
+        folder = Path(error.filename).relative_to(source_dir).as_posix()
+        refuse("./" if folder == "." else f"{folder}/", f"{UNREADABLE_FOLDER} ({error.strerror})")
+
+    for directory, folders, names in os.walk(source_dir, onerror=unreadable):
         base = PurePosixPath(Path(directory).relative_to(source_dir).as_posix())
-        for folder in [f for f in folders if f.startswith(".")]:
-            ignored[(base / folder).as_posix() + "/"] = "hidden file"
-            folders.remove(folder)
+        for folder in list(folders):
+            relative = (base / folder).as_posix()
+            if folder.startswith("."):
+                plan.ignored[relative + "/"] = "hidden file"
+                folders.remove(folder)
+            elif os.path.islink(os.path.join(directory, folder)):
+                # os.walk lists a link to a folder among the folders, and does not follow it.
+                _, reason = source.examine(os.path.join(directory, folder))
+                refuse(relative, reason or SYMLINK_TO_FOLDER)
         for name in names:
             relative = base / name
             reason = ignore_reason(relative)
             if reason:
-                ignored[relative.as_posix()] = reason
+                plan.ignored[relative.as_posix()] = reason
                 continue
             path = Path(directory, name)
+            own = path.lstat()
+            if stat.S_ISREG(own.st_mode):
+                size, reason = own.st_size, None
+            else:
+                size, reason = source.examine(str(path))
+                if reason is None and size is None:
+                    reason = BROKEN_SYMLINK
             compress = name.endswith(GZIP_SUFFIX)
             key_path = relative.as_posix() + (".gz" if compress else "")
-            files.append(SourceFile(path=path, relative=relative.as_posix(),
-                                    key=join_key(prefix, key_path), gzip=compress,
-                                    size_on_disk=path.stat().st_size))
-    return sorted(files, key=lambda item: item.key), dict(sorted(ignored.items()))
+            reason = reason or name_problem(key_path)
+            if reason is None:
+                try:
+                    key = join_key(prefix, key_path)
+                except InvalidKey as exc:  # the prefix made it too long
+                    reason = str(exc)
+            if reason:
+                refuse(relative.as_posix(), reason)
+                continue
+            plan.files.append(SourceFile(path=path, relative=relative.as_posix(), key=key,
+                                         gzip=compress, size_on_disk=size or 0))
+    plan.files.sort(key=lambda item: item.key)
+    plan.ignored = dict(sorted(plan.ignored.items()))
+    plan.refused = dict(sorted(plan.refused.items()))
+    return plan
 
 
 def _digests(path: Path) -> tuple[int, str, str]:

@@ -19,6 +19,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from app.storage import ObjectNotFound, Storage, StorageError, TransientStorageError
+from app.storage.sources import UnsafeEntry
 from load_file.tree import SourceFile, plan_tree, prepared
 
 log = logging.getLogger(__name__)
@@ -36,13 +37,22 @@ class UnknownDataset(LookupError):
 
 @dataclass
 class UploadReport:
-    """What an upload did: keys uploaded, skipped (already present), failed, files ignored."""
+    """What an upload did: keys uploaded, skipped (already present), failed, files ignored.
+
+    `refused` holds {relative path: reason} of the entries that are not files of the dataset
+    (a symlink leading out of the folder, a FIFO, ...): never uploaded.
+    `stored` holds {key: (size, sha256)} of every object now in storage as it should be (the
+    uploaded and the skipped ones; empty on a dry run), for the database's image checksums.
+    """
 
     uploaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     ignored: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    stored: dict[str, tuple[int, str]] = field(default_factory=dict)
     dry_run: bool = False
+    checksums_recorded: int | None = None  # images of the database given their checksum
 
     @property
     def ok(self) -> bool:
@@ -56,6 +66,11 @@ class UploadReport:
                  f"ignored (hidden files, archives): {len(self.ignored)}, "
                  f"failed: {len(self.failed)}"]
         lines += [f"  failed {key}: {reason}" for key, reason in sorted(self.failed.items())]
+        if self.refused:
+            lines.append(f"refused (not files of the dataset): {len(self.refused)}")
+            lines += [f"  refused {path}: {reason}" for path, reason in self.refused.items()]
+        if self.checksums_recorded is not None:
+            lines.append(f"image checksums recorded: {self.checksums_recorded}")
         return "\n".join(lines)
 
 
@@ -75,8 +90,8 @@ def with_retries(action: Callable[[], T], *, attempts: int, backoff: float, what
 
 
 def _upload_one(storage: Storage, item: SourceFile, remote_size: int | None, *, dry_run: bool,
-                attempts: int, backoff: float, workdir: Path | None) -> str:
-    """Store one file unless it is already there; return "uploaded" or "skipped"."""
+                attempts: int, backoff: float, workdir: Path | None) -> tuple[str, int, str]:
+    """Store one file unless it is already there: ("uploaded" or "skipped", size, sha256)."""
     with prepared(item, workdir) as content:
         if remote_size == content.size:
             # Same size: only the recorded checksum can tell an identical object from another.
@@ -86,16 +101,17 @@ def _upload_one(storage: Storage, item: SourceFile, remote_size: int | None, *, 
             except ObjectNotFound:
                 remote = None
             if remote is not None and remote.sha256 == content.sha256:
-                return "skipped"
+                return "skipped", content.size, content.sha256
         if not dry_run:
             with_retries(lambda: storage.put(item.key, content.path, sha256=content.sha256),
                          attempts=attempts, backoff=backoff, what=item.key)
-        return "uploaded"
+        return "uploaded", content.size, content.sha256
 
 
 def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int = DEFAULT_WORKERS,
-                dry_run: bool = False, attempts: int = DEFAULT_ATTEMPTS, backoff: float = 1.0,
-                progress: bool | None = None, workdir: Path | None = None) -> UploadReport:
+                dry_run: bool = False, strict: bool = False, attempts: int = DEFAULT_ATTEMPTS,
+                backoff: float = 1.0, progress: bool | None = None,
+                workdir: Path | None = None) -> UploadReport:
     """Upload every file of `source_dir` under `prefix`, skipping those already present.
 
     Parameters
@@ -105,6 +121,8 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
     prefix : the key prefix of the dataset ("" for the bucket root).
     workers : files uploaded at once.
     dry_run : compare with the storage, upload nothing; `uploaded` lists what would be sent.
+    strict : raise UnsafeEntry, before uploading anything, at the first entry that is not a
+        file of the dataset (a symlink out of it, a FIFO, ...); by default they are reported.
     attempts, backoff : tries per request on transient errors, and the first pause (doubling).
     progress : show a progress bar (None: only on a terminal).
     workdir : where .nii files are gzipped before upload (default: the system temp folder).
@@ -113,8 +131,9 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
     -------
     UploadReport. A file that fails (after retries) is reported, and the others still go.
     """
-    items, ignored = plan_tree(source_dir, prefix)
-    report = UploadReport(ignored=ignored, dry_run=dry_run)
+    plan = plan_tree(source_dir, prefix, strict=strict)
+    items = plan.files
+    report = UploadReport(ignored=plan.ignored, refused=plan.refused, dry_run=dry_run)
     listing_prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
     # One listing answers "is it there, and how big" for every file: no request per file.
     existing = with_retries(lambda: {info.key: info.size for info in storage.list(listing_prefix)},
@@ -131,12 +150,14 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
         for future in as_completed(futures):
             item = futures[future]
             try:
-                outcome = future.result()
+                outcome, size, sha256 = future.result()
             except (StorageError, OSError) as exc:
                 log.error("%s: %s", item.key, exc)
                 report.failed[item.key] = str(exc)
             else:
                 getattr(report, outcome).append(item.key)
+                if not dry_run:
+                    report.stored[item.key] = (size, sha256)
             bar.update(item.size_on_disk)
     finally:
         # On Ctrl-C, drop the queued files instead of uploading them all before exiting.
@@ -170,11 +191,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "read from the database)")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="parallel uploads")
     parser.add_argument("--dry-run", action="store_true", help="compare only, upload nothing")
+    parser.add_argument("--strict", action="store_true", help="stop at a symlink leading out "
+                        "of SOURCE_DIR, a symlink loop, an unreadable folder or a FIFO")
     parser.add_argument("--config", help="configuration name (default: $FLASK_CONFIG or globals)")
     options = parser.parse_args(argv)
 
     from app import create_app  # the script is the outermost layer: it builds the app
+    from app.extensions import db
     from app.storage import get_storage
+    from load_file.checksums import record_image_checksums
 
     app = create_app(options.config)
     with app.app_context():
@@ -182,10 +207,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             prefix = options.prefix if options.prefix is not None else dataset_prefix(
                 options.dataset)
             report = upload_tree(get_storage(), options.source_dir, prefix,
-                                 workers=options.workers, dry_run=options.dry_run)
-        except (UnknownDataset, NotADirectoryError, StorageError) as exc:
+                                 workers=options.workers, dry_run=options.dry_run,
+                                 strict=options.strict)
+        except (UnknownDataset, NotADirectoryError, StorageError, UnsafeEntry) as exc:
             log.error("upload failed: %s", exc)
             return EXIT_BAD_INPUT
+        if not options.dry_run and options.prefix is None:
+            report.checksums_recorded = record_image_checksums(
+                db.session, get_storage(), options.dataset, report.stored)
     log.info("upload of %s finished:\n%s", options.source_dir, report.summary())
     return 0 if report.ok else EXIT_FAILED
 

@@ -1,22 +1,72 @@
 """GET /api/v1/images/{id}/download: an image's bytes, by redirect or streamed."""
 from __future__ import annotations
 
+import logging
+import unicodedata
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
+from urllib.parse import quote
 
 from flask import Response, redirect, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from werkzeug.exceptions import ServiceUnavailable
 
 from app.extensions import db
 from app.models import Image
-from app.storage import CHUNK_SIZE, ObjectNotFound, get_storage
+from app.storage import (
+    CHUNK_SIZE,
+    InvalidKey,
+    ObjectNotFound,
+    StorageError,
+    TransientStorageError,
+    get_storage,
+)
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("downloads", __name__, url_prefix="/api/v1/images",
                 description="Image files from object storage")
 
 # Long enough to start a large download on a slow link; short enough that a leaked URL dies.
 URL_EXPIRY_SECONDS = 3600
+# How long a client should wait before asking again when object storage is unreachable.
+RETRY_AFTER_SECONDS = 30
+# RFC 5987 attr-char: what may stay unescaped in a filename* value.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def content_disposition(filename: str) -> str:
+    """Return an attachment header naming `filename` (RFC 6266).
+
+    `filename*` carries the exact name, UTF-8 and percent-encoded; `filename` an ASCII fallback
+    for old clients, with accents dropped and quotes, backslashes and percent signs replaced.
+    """
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join("_" if char in '"\\%' or not char.isprintable() else char
+                       for char in fallback) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, _ATTR_CHARS)}"
+
+
+@contextmanager
+def storage_errors_as_http(what: str) -> Iterator[None]:
+    """Turn a storage failure while serving `what` into a JSON error response.
+
+    Absent object or a key storage refuses: 404. Unreachable or throttling storage: 503 with
+    Retry-After. Any other storage failure: 502 (the fault is upstream, not the client's).
+    """
+    try:
+        yield
+    except (ObjectNotFound, InvalidKey):
+        abort(404, message=f"the file of {what} is missing from storage")
+    except TransientStorageError as exc:
+        log.warning("storage unavailable for %s: %s", what, exc)
+        raise ServiceUnavailable(f"object storage is unavailable: try {what} again later",
+                                 retry_after=RETRY_AFTER_SECONDS) from exc
+    except StorageError as exc:
+        log.error("storage failed for %s: %s", what, exc)
+        abort(502, message=f"object storage failed to serve the file of {what}")
 
 
 def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
@@ -32,6 +82,8 @@ class ImageDownload(MethodView):
     @blp.alt_response(200, description="The file itself (local storage).",
                       content_type="application/octet-stream")
     @blp.alt_response(404, description="No such image, or its file is missing from storage.")
+    @blp.alt_response(502, description="Object storage failed.")
+    @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
     def get(self, image_id: int):
         """Download an image file.
 
@@ -42,17 +94,15 @@ class ImageDownload(MethodView):
         if image is None or image.deleted_at is not None:
             abort(404, message=f"image {image_id} not found")
         storage = get_storage()
-        try:
+        with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(image.path, checksum=False)
             if storage.shareable_urls:
                 return redirect(storage.presigned_url(image.path, URL_EXPIRY_SECONDS), code=302)
             stream = storage.open(image.path)
-        except ObjectNotFound:
-            abort(404, message=f"the file of image {image_id} is missing from storage")
-        filename = image.path.rsplit("/", 1)[-1]
         response = Response(stream_with_context(_chunks(stream)),
                             mimetype="application/octet-stream", direct_passthrough=True)
         response.headers["Content-Length"] = str(info.size)
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response.headers["Content-Disposition"] = content_disposition(
+            image.path.rsplit("/", 1)[-1])
         return response

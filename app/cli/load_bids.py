@@ -8,10 +8,12 @@ from pathlib import Path
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
-from app.storage import StorageError, StorageTree, get_storage
+from app.extensions import db
+from app.storage import StorageError, check_key, get_storage
 from load_db.bids.load import load_bids
-from load_db.bids.tree import FileTree
+from load_db.bids.tree import FileTree, StorageTree
 from load_db.engine import run_load
+from load_file.checksums import record_image_checksums
 
 
 @click.command("load-bids")
@@ -33,6 +35,9 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
     """
     if (root is None) == (storage_prefix is None):
         raise click.UsageError("give either ROOT or --storage-prefix (exactly one)")
+    if register and check_key(dataset):  # its designation becomes its storage prefix
+        raise click.BadParameter(f"{dataset!r} cannot be a dataset's storage prefix: "
+                                 f"{check_key(dataset)}", param_hint="--dataset")
     tree: FileTree | Path = root
     if storage_prefix is not None:
         try:
@@ -42,5 +47,7 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
     with load_errors_as_exit_codes():
         report = run_load("load-bids", partial(load_bids, dataset=dataset, register=register),
                           tree, dataset=dataset, dry_run=dry_run)
+    if not dry_run:  # images whose files were uploaded before the load get their checksums
+        record_image_checksums(db.session, get_storage(), dataset)
     click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True) if as_json
                else report.summary())

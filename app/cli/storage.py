@@ -6,16 +6,28 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.storage import StorageError, get_storage
+from app.extensions import db
+from app.storage import StorageError, check_key, get_storage
+from app.storage.sources import UnsafeEntry
 from load_file.check import compare_tree
+from load_file.checksums import compare_image_checksums, record_image_checksums
 from load_file.upload import DEFAULT_WORKERS, UnknownDataset, dataset_prefix, upload_tree
 
 EXIT_BAD_INPUT = 2
 
 
+class BadSource(click.ClickException):
+    """The source folder holds what must not be stored (a strict upload): exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
 def _prefix_for(dataset: str, prefix: str | None) -> str:
     """The --prefix given, else the dataset's storage prefix from the database."""
     if prefix is not None:
+        if prefix.strip("/") and check_key(prefix.strip("/")):
+            raise click.BadParameter(f"{prefix!r} cannot be a key prefix: "
+                                     f"{check_key(prefix.strip('/'))}", param_hint="--prefix")
         return prefix
     try:
         return dataset_prefix(dataset)
@@ -38,23 +50,33 @@ prefix_option = click.option(
 @click.option("--multipart-threshold", type=click.IntRange(min=1),
               help="Upload files larger than this many bytes in parts "
                    "(default: the MULTIPART_THRESHOLD setting).")
+@click.option("--strict", is_flag=True,
+              help="Stop, uploading nothing, at a symlink leading out of SOURCE_DIR, a symlink "
+                   "loop, an unreadable folder or a FIFO (default: report and skip them).")
 @click.option("--dry-run", is_flag=True, help="Compare with the storage, upload nothing.")
 @with_appcontext
 def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: int,
-                   multipart_threshold: int | None, dry_run: bool) -> None:
+                   multipart_threshold: int | None, strict: bool, dry_run: bool) -> None:
     """Upload the files of SOURCE_DIR as dataset DATASET; re-run to resume.
 
     Hidden files and archives are left out and .nii files are stored as .nii.gz. Files already
-    stored with the same size and checksum are skipped. Exits 1 if any file failed.
+    stored with the same size and checksum are skipped. The checksums of the dataset's images
+    already loaded are recorded in the database (unless --prefix is given: the database is then
+    not read). Exits 1 if any file failed.
     """
     storage = get_storage()
     if multipart_threshold is not None:
         storage.multipart_threshold = multipart_threshold
     try:
         report = upload_tree(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
-                             dry_run=dry_run)
+                             dry_run=dry_run, strict=strict)
+    except UnsafeEntry as exc:
+        raise BadSource(f"{source_dir / exc.path}: {exc.reason} (nothing was uploaded)") from exc
     except (StorageError, OSError) as exc:
         raise click.ClickException(f"upload failed: {exc}") from exc
+    if not dry_run and prefix is None:  # with --prefix the database is not read
+        report.checksums_recorded = record_image_checksums(db.session, storage, dataset,
+                                                           report.stored)
     click.echo(report.summary())
     if not report.ok:
         raise click.exceptions.Exit(1)
@@ -66,12 +88,16 @@ def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: 
 @prefix_option
 @with_appcontext
 def check_storage_command(dataset: str, source_dir: Path, prefix: str | None) -> None:
-    """Compare SOURCE_DIR with the stored objects of DATASET, file by file.
+    """Compare SOURCE_DIR, and the image checksums of DATASET, with the stored objects.
 
-    Prints each difference (missing, extra, size, checksum, unverified) and exits 1 if any.
+    Prints each difference (missing, extra, size, checksum, unverified; for the images of the
+    database, unless --prefix is given: unstored, unrecorded, recorded) and exits 1 if any.
     """
     try:
-        differences = compare_tree(get_storage(), source_dir, _prefix_for(dataset, prefix))
+        storage = get_storage()
+        differences = compare_tree(storage, source_dir, _prefix_for(dataset, prefix))
+        if prefix is None:  # with --prefix the database is not read
+            differences += compare_image_checksums(db.session, storage, dataset)
     except (StorageError, OSError) as exc:
         raise click.ClickException(f"check failed: {exc}") from exc
     for difference in differences:

@@ -6,6 +6,7 @@ Dataset folders that need more (a condition from participants.tsv `group`, say) 
 """
 from load_db.bids.load import load_bids
 from load_db.bids.reader import NO_SESSION_VISIT, BidsFrames, read_bids
-from load_db.bids.tree import FileTree, LocalTree
+from load_db.bids.tree import FileTree, LocalTree, StorageTree
 
-__all__ = ["NO_SESSION_VISIT", "BidsFrames", "FileTree", "LocalTree", "load_bids", "read_bids"]
+__all__ = ["NO_SESSION_VISIT", "BidsFrames", "FileTree", "LocalTree", "StorageTree", "load_bids",
+           "read_bids"]

@@ -34,7 +34,7 @@ from load_db.bids.mapping import (
     to_sex,
 )
 from load_db.bids.sidecars import SidecarIndex
-from load_db.bids.tree import FileTree, LocalTree
+from load_db.bids.tree import FileTree, LocalTree, skipped_entries
 from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
 from load_db.engine.errors import LoadError
 from load_db.engine.report import LoadReport
@@ -127,6 +127,8 @@ def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
         raise LoadError("no files found: is this the root of a BIDS dataset?", file=repr(tree))
     survey = _survey(files, where)
     report = LoadReport()
+    for path, reason in skipped_entries(tree).items():  # symlinks out of the root, FIFOs, ...
+        report.ignore(reason, example=path)
     participants = _read_participants(tree, files, where, report)
     sessions = _read_sessions(tree, survey.sessions_tsv, where)
     has_sessions = bool(sessions) or survey.has_sessions

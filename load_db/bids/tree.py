@@ -1,4 +1,8 @@
-"""A dataset's file tree, local or remote: the two operations the BIDS adapter needs."""
+"""A dataset's file tree, local or remote: the two operations the BIDS adapter needs.
+
+Both trees keep what they left out in `skipped` ({relative path: reason}), for the load report;
+with `strict=True` the first such entry stops the load instead (a LoadError naming it).
+"""
 from __future__ import annotations
 
 import os
@@ -6,13 +10,17 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from app.storage import Storage, join_key, validate_prefix
+from app.storage.sources import UNREADABLE_FOLDER, SourceRoot, name_problem
+from load_db.engine.errors import LoadError
+
 
 @runtime_checkable
 class FileTree(Protocol):
     """Every file under a root, by relative POSIX path, and the text of any of them.
 
-    Implemented by `LocalTree` here and by a tree over object storage, so that the same adapter
-    reads a dataset on disk or already uploaded.
+    Implemented by `LocalTree` (a folder) and `StorageTree` (a prefix in object storage), so
+    that the same adapter reads a dataset on disk or already uploaded.
     """
 
     def files(self) -> Iterable[tuple[str, int | None]]:
@@ -27,17 +35,40 @@ class FileTree(Protocol):
         ...
 
 
-class LocalTree:
+def skipped_entries(tree: FileTree) -> dict[str, str]:
+    """Return {relative path: reason} of what `tree` left out (empty for trees that skip none)."""
+    return dict(getattr(tree, "skipped", {}))
+
+
+class _Skips:
+    """The entries a tree left out, or the error a strict tree raises at the first one."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.skipped: dict[str, str] = {}
+
+    def skip(self, relative: str, reason: str) -> None:
+        if self.strict:
+            raise LoadError(f"not a file of the dataset: {reason}", file=relative)
+        self.skipped[relative] = reason
+
+
+class LocalTree(_Skips):
     """A directory on disk, walked once with os.scandir.
 
     `prune(relative_dir)` returning True skips a directory and everything under it, so that a
     large derivatives/ folder costs nothing. Symlinked directories are not followed (no cycles);
-    symlinked files are (datalad/git-annex trees are made of them).
+    a symlink to a file inside the root is read as that file (datalad/git-annex trees are made
+    of them); anything else, and any file whose name breaks the key rule, is skipped with its
+    reason (see app.storage.sources).
     """
 
-    def __init__(self, root: str | Path, prune: Callable[[str], bool] | None = None) -> None:
+    def __init__(self, root: str | Path, prune: Callable[[str], bool] | None = None, *,
+                 strict: bool = False) -> None:
+        super().__init__(strict)
         self.root = Path(root)
         self.prune = prune
+        self._source = SourceRoot(self.root)
         # Plain string joins, not pathlib: building a Path per read cost more than the read
         # itself on trees of tens of thousands of sidecars.
         self._prefix = os.path.join(str(self.root), "")
@@ -47,24 +78,73 @@ class LocalTree:
 
     def files(self) -> Iterator[tuple[str, int | None]]:
         """Yield (relative POSIX path, size) of every file under the root, in no set order."""
-        stack = [("", self.root)]
+        self.skipped = {}
+        stack = [("", str(self.root))]
         while stack:
             relative_dir, directory = stack.pop()
             prefix = f"{relative_dir}/" if relative_dir else ""
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    relative = prefix + entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        if self.prune is None or not self.prune(relative):
-                            stack.append((relative, entry.path))
-                    elif entry.is_file() or entry.is_symlink():
-                        try:  # inline, not a helper: this runs once per file of the tree
-                            size = entry.stat().st_size
-                        except OSError:  # a dangling symlink: the content is elsewhere
-                            size = None
-                        yield relative, size
+            try:
+                entries = list(os.scandir(directory))
+            except OSError as exc:
+                self.skip(prefix or "./", f"{UNREADABLE_FOLDER} ({exc.strerror})")
+                continue
+            for entry in entries:
+                relative = prefix + entry.name
+                # Inline checks, not a helper: this runs once per file of the tree.
+                if entry.is_dir(follow_symlinks=False):
+                    if self.prune is None or not self.prune(relative):
+                        stack.append((relative, entry.path))
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    size, reason = entry.stat(follow_symlinks=False).st_size, None
+                else:
+                    size, reason = self._source.examine(entry.path)
+                reason = reason or name_problem(relative)
+                if reason is None:
+                    yield relative, size
+                else:
+                    self.skip(relative, reason)
 
     def read_text(self, path: str) -> str:
         """Return the UTF-8 text of `path` (relative to the root); a BOM is dropped."""
         with open(self._prefix + path, encoding="utf-8-sig") as handle:
             return handle.read()
+
+
+class StorageTree(_Skips):
+    """A read-only tree of the objects under a prefix in object storage.
+
+    The tree is listed once, on the first call to `files`; `read_text` reads only the files
+    asked for, so a loader can read a dataset's metadata without copying its images. An object
+    whose key breaks the key rule (app.storage.keys) is skipped with its reason.
+    """
+
+    def __init__(self, storage: Storage, prefix: str = "", *, strict: bool = False) -> None:
+        super().__init__(strict)
+        self.storage = storage
+        self.prefix = prefix.strip("/")
+        if self.prefix:
+            validate_prefix(self.prefix)
+        self._files: list[tuple[str, int]] | None = None
+
+    def __repr__(self) -> str:
+        return f"StorageTree({self.storage!r}, {self.prefix!r})"
+
+    def files(self) -> list[tuple[str, int]]:
+        """Return (relative POSIX path, size) of every object under the prefix, in key order."""
+        if self._files is None:
+            start = len(self.prefix) + 1 if self.prefix else 0
+            listing = self.storage.list(f"{self.prefix}/" if self.prefix else "")
+            files = []
+            for info in listing:
+                problem = name_problem(info.key)
+                if problem:
+                    self.skip(info.key[start:], problem)
+                else:
+                    files.append((info.key[start:], info.size))
+            self._files = files
+        return self._files
+
+    def read_text(self, path: str) -> str:
+        """Return the decoded content of the file at `path` (relative to the prefix)."""
+        return self.storage.read_text(join_key(self.prefix, path))

@@ -22,15 +22,16 @@ def test_upload_defaults_to_the_dataset_storage_prefix(app, session, tmp_path):
 
     result = runner.invoke(args=["upload", "OASIS3", str(source), "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1] == (
+    assert result.output.splitlines() == [
         "uploaded: 6, skipped (already present): 0, ignored (hidden files, archives): 5, "
-        "failed: 0")
+        "failed: 0",
+        "image checksums recorded: 0"]
     expected = [key.replace("DS/", "oasis/v3/", 1) for key in KEYS]
     assert [info.key for info in get_storage().list(f"{dataset.storage_prefix}/")] == expected
 
     again = runner.invoke(args=["upload", "OASIS3", str(source)])
     assert again.exit_code == 0, again.output
-    assert again.output.splitlines()[-1].startswith("uploaded: 0, skipped (already present): 6")
+    assert again.output.splitlines()[0].startswith("uploaded: 0, skipped (already present): 6")
 
     check = runner.invoke(args=["check-storage", "OASIS3", str(source)])
     assert (check.exit_code, check.output) == (0, "0 difference(s)\n")
@@ -83,3 +84,25 @@ def test_upload_multipart_threshold_option(s3_server, tmp_path):
             args=["upload", "X", str(source), "--prefix", "X", "--multipart-threshold", "1048576"])
         assert result.exit_code == 0, result.output
         assert get_storage().stat("X/big.bin").etag.endswith("-2")
+
+
+def test_a_strict_upload_stops_at_a_link_out_of_the_folder(app, session, tmp_path):
+    (tmp_path / "hostname").write_text("the server's name\n")
+    source = write_tree(tmp_path / "src")
+    (source / "sub-01" / "anat" / "sub-01_T2w.nii.gz").symlink_to(tmp_path / "hostname")
+    result = app.test_cli_runner().invoke(
+        args=["upload", "ANY", str(source), "--prefix", "strict", "--strict"])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {source}/sub-01/anat/sub-01_T2w.nii.gz: symlink leading out of the dataset "
+        "folder (nothing was uploaded)\n")
+    assert list(get_storage().list("strict/")) == []
+
+
+def test_a_prefix_storage_would_refuse_is_a_usage_error(app, session, tmp_path):
+    source = write_tree(tmp_path / "src")
+    for command in ("upload", "check-storage"):
+        result = app.test_cli_runner().invoke(
+            args=[command, "ANY", str(source), "--prefix", "../../etc"])
+        assert result.exit_code == 2
+        assert "'../../etc' cannot be a key prefix: it has an '..' path segment" in result.output

@@ -78,10 +78,10 @@ def test_gzip_is_deterministic(tmp_path):
 
 def test_plan_puts_the_tree_under_the_prefix(tmp_path):
     source = write_tree(tmp_path / "src")
-    items, ignored = plan_tree(source, "")
-    assert [item.key for item in items] == [key.removeprefix("DS/") for key in KEYS]
-    assert [item.gzip for item in items] == [False, False, False, True, False, False]
-    assert ignored == IGNORED
+    plan = plan_tree(source, "")
+    assert [item.key for item in plan.files] == [key.removeprefix("DS/") for key in KEYS]
+    assert [item.gzip for item in plan.files] == [False, False, False, True, False, False]
+    assert (plan.ignored, plan.refused) == (IGNORED, {})
 
 
 def test_a_file_that_cannot_be_stored_is_reported_and_the_others_go(tmp_path):

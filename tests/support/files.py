@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import os
+import pickle
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+NOBODY = 65534  # the uid and gid of `nobody` on Debian
 
 # A file's content: text as is, a dict as JSON, a list of rows (the first one the header) as TSV.
 Content = str | bytes | Mapping[str, Any] | Sequence[Sequence[Any]]
@@ -29,3 +34,34 @@ def write_tree(root: Path, files: Mapping[str, Content]) -> Path:
         else:
             path.write_text(tsv(content))
     return root
+
+
+def run_unprivileged(function: Callable[[], T]) -> T:
+    """Return function(), run without root's power to read any file when the tests run as root.
+
+    Root reads folders whatever their permissions, so a test of an unreadable folder forks a
+    child that becomes `nobody` first and sends the result back through a pipe.
+    """
+    if os.geteuid() != 0:
+        return function()
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child leaves through os._exit)
+        os.close(reader)
+        status = 0
+        try:
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            payload = pickle.dumps(("ok", function()))
+        except BaseException as exc:  # the parent re-raises it
+            payload, status = pickle.dumps(("error", repr(exc))), 1
+        with os.fdopen(writer, "wb") as out:
+            out.write(payload)
+        os._exit(status)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as source:
+        kind, value = pickle.loads(source.read())
+    os.waitpid(child, 0)
+    if kind == "error":
+        raise AssertionError(f"the unprivileged call failed: {value}")
+    return value

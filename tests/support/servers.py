@@ -154,8 +154,48 @@ class MotoServer:
             shutil.rmtree(self.base, ignore_errors=True)
 
 
-class IamTokenServer:
-    """A stand-in for IBM Cloud IAM's token endpoint, on 127.0.0.1, for the IAM client path.
+class _QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that answers with `reply` and keeps the test output quiet."""
+
+    def reply(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class _StubServer:
+    """An HTTP server on 127.0.0.1 serving in a background thread (also a context manager)."""
+
+    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def start(self):
+        """Serve in a background thread; return self."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+class IamTokenServer(_StubServer):
+    """A stand-in for IBM Cloud IAM's token endpoint, for the IAM client path.
 
     It answers every POST with a bearer token, as IAM answers an API key, and records the form
     fields it received. moto does not check tokens, so IAM requests reach it as they would COS.
@@ -167,31 +207,34 @@ class IamTokenServer:
         self.requests: list[dict[str, list[str]]] = []
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(_QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 server.requests.append(urllib.parse.parse_qs(body))
-                answer = json.dumps({"access_token": server.TOKEN, "refresh_token": "refresh",
-                                     "token_type": "Bearer", "expires_in": 3600}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
+                self.reply(200, "application/json", json.dumps({
+                    "access_token": server.TOKEN, "refresh_token": "refresh",
+                    "token_type": "Bearer", "expires_in": 3600}).encode())
 
-            def log_message(self, *args) -> None:  # keep the test output quiet
-                pass
+        super().__init__(Handler)
+        self.url = f"{self.base_url}/identity/token"
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/identity/token"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    def start(self) -> IamTokenServer:
-        """Serve in a background thread; return self."""
-        self._thread.start()
-        return self
+class S3ErrorServer(_StubServer):
+    """An S3 endpoint that answers every request with one error.
 
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    For the paths that real storage takes when it fails: a refusal (403 AccessDenied) or an
+    outage (503 SlowDown), with the XML error body S3 sends.
+    """
+
+    def __init__(self, status: int, code: str) -> None:
+        body = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                f"<Message>{code}</Message></Error>").encode()
+
+        class Handler(_QuietHandler):
+            def answer(self) -> None:
+                self.reply(status, "application/xml", body)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = answer  # noqa: N815
+
+        super().__init__(Handler)
+        self.endpoint_url = self.base_url

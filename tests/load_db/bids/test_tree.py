@@ -1,0 +1,82 @@
+"""load_db/bids/tree.py: the local and the storage file trees, and what they leave out."""
+from __future__ import annotations
+
+import pytest
+
+from app.storage import InvalidKey
+from load_db.bids.reader import read_bids
+from load_db.bids.tree import LocalTree, StorageTree, skipped_entries
+from load_db.engine.errors import LoadError
+from tests.support.dataset_tree import tree_with_unreadable_folder, write_unsafe_tree
+from tests.support.files import run_unprivileged
+
+
+def test_storage_tree_lists_once_and_reads_only_what_is_asked(storage):
+    storage.put("DS/participants.tsv", b"participant_id\nsub-01\n")
+    storage.put("DS/sub-01/anat/sub-01_T1w.json", b'{"RepetitionTime": 2.3}')
+    storage.put("DS/sub-01/anat/sub-01_T1w.nii.gz", b"\x1f\x8b" + bytes(98))
+    storage.put("DSX/README", b"another dataset")
+    tree = StorageTree(storage, "DS")
+    assert tree.files() == [("participants.tsv", 22), ("sub-01/anat/sub-01_T1w.json", 23),
+                            ("sub-01/anat/sub-01_T1w.nii.gz", 100)]
+    assert tree.read_text("sub-01/anat/sub-01_T1w.json") == '{"RepetitionTime": 2.3}'
+    storage.put("DS/late.txt", b"after the listing")
+    assert [path for path, _ in tree.files()] == [
+        "participants.tsv", "sub-01/anat/sub-01_T1w.json", "sub-01/anat/sub-01_T1w.nii.gz"]
+    with pytest.raises(InvalidKey):
+        tree.read_text("../DSX/README")
+    assert StorageTree(storage, "").files()[0] == ("DS/late.txt", 17)
+
+
+@pytest.fixture
+def unsafe_tree(tmp_path):
+    return write_unsafe_tree(tmp_path)
+
+
+def test_local_tree_reads_only_files_inside_the_root(unsafe_tree):
+    root, refused = unsafe_tree
+    tree = LocalTree(root)
+    assert sorted(tree.files()) == [("sub-01/anat/sub-01_T1w.json", 23),
+                                    ("sub-01/anat/sub-01_T1w.json.link", 23)]
+    assert tree.skipped == skipped_entries(tree) == refused
+    assert tree.read_text("sub-01/anat/sub-01_T1w.json.link") == '{"RepetitionTime": 2.3}'
+
+
+def test_a_strict_local_tree_stops_at_the_first_entry_outside(unsafe_tree):
+    root, refused = unsafe_tree
+    with pytest.raises(LoadError) as raised:
+        list(LocalTree(root, strict=True).files())
+    assert raised.value.file in refused
+    assert str(raised.value) == f"{raised.value.file}: not a file of the dataset: " \
+                                f"{refused[raised.value.file]}"
+
+
+def test_an_unreadable_folder_is_reported_by_name():
+    with tree_with_unreadable_folder() as root:
+        tree = LocalTree(root)
+        files, skipped = run_unprivileged(lambda: (sorted(tree.files()), tree.skipped))
+    assert files == [("README", 6)]
+    assert skipped == {"sub-01/": "unreadable folder (Permission denied)"}
+
+
+def test_a_storage_tree_skips_keys_that_break_the_key_rule(cos_storage):
+    # S3 stores any key; one written by another tool may hold what a key may not.
+    cos_storage.client.put_object(Bucket=cos_storage.bucket, Key="DS/sub-01\\a.json", Body=b"")
+    cos_storage.put("DS/participants.tsv", b"participant_id\n")
+    tree = StorageTree(cos_storage, "DS")
+    assert tree.files() == [("participants.tsv", 15)]
+    assert skipped_entries(tree) == {
+        "sub-01\\a.json": "name not allowed in object storage: it contains a backslash"}
+    with pytest.raises(LoadError, match=r"sub-01\\a.json: not a file of the dataset"):
+        StorageTree(cos_storage, "DS", strict=True).files()
+
+
+def test_read_bids_reports_what_the_tree_left_out(unsafe_tree):
+    root, refused = unsafe_tree
+    (root / "participants.tsv").write_text("participant_id\nsub-01\n")
+    (root / "sub-01" / "anat" / "sub-01_T1w.nii.gz").write_bytes(b"\x1f\x8b" + bytes(30))
+    frames = read_bids(root, storage_prefix="DS")
+    assert frames.images["path"].tolist() == ["DS/sub-01/anat/sub-01_T1w.nii.gz"]
+    for path, reason in refused.items():
+        assert frames.report.ignored[reason] >= 1
+        assert path in frames.report.examples[reason] or len(frames.report.examples[reason]) > 1
