@@ -5,6 +5,7 @@ It says only up or down: no version, host, error text or anything else that help
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
@@ -14,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.api.query import Blueprint, NoArgs
 from app.errors import RETRY_AFTER_SECONDS
 from app.extensions import db
-from app.storage import StorageError, get_storage
+from app.storage import Storage, StorageError, get_storage
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,11 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1/health", description="Se
 # exists (a lookup of a missing object cannot tell a missing bucket from a missing object).
 PROBE_PREFIX = "health/probe"
 STATES = ("up", "down")
+# The storage client retries and waits long for a single request (10 s to connect, 5 tries);
+# a health check must answer sooner, so the probe runs in a thread and counts as down after
+# this long. A probe stuck on a dead endpoint keeps its thread until the client gives up.
+STORAGE_PROBE_SECONDS = 3.0
+_STORAGE_PROBES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health-storage")
 
 
 class HealthSchema(Schema):
@@ -46,11 +52,17 @@ def database_is_up() -> bool:
     return True
 
 
+def _list_probe_prefix(storage: Storage) -> None:
+    next(iter(storage.list(PROBE_PREFIX)), None)
+
+
 def storage_is_up() -> bool:
-    """Return whether object storage answers a listing (of a prefix that need not exist)."""
+    """Return whether object storage answers a listing (of a prefix that need not exist)
+    within STORAGE_PROBE_SECONDS."""
     try:
-        next(iter(get_storage().list(PROBE_PREFIX)), None)
-    except (StorageError, OSError):
+        probe = _STORAGE_PROBES.submit(_list_probe_prefix, get_storage())
+        probe.result(timeout=STORAGE_PROBE_SECONDS)
+    except (StorageError, OSError):  # OSError covers the probe's TimeoutError
         log.warning("health: object storage does not answer", exc_info=True)
         return False
     return True

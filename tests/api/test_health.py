@@ -1,12 +1,14 @@
 """GET /health reports the database and storage as up or down; a database outage is a 503."""
+import time
 from pathlib import Path
 
 import pytest
 
+from app.api.health import STORAGE_PROBE_SECONDS
 from app.auth import create_api_key
 from app.extensions import db
 from tests.support.apps import make_app
-from tests.support.servers import PostgresServer
+from tests.support.servers import PostgresServer, free_port
 
 RETRY_AFTER = "30"
 UNAVAILABLE = {"status": 503, "error": "Service Unavailable",
@@ -26,6 +28,16 @@ def test_health_says_storage_down_without_details(database_url, s3_server):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == RETRY_AFTER
     assert response.get_json() == {"status": "degraded", "database": "up", "storage": "down"}
+
+
+def test_health_says_storage_down_when_nothing_listens(database_url, s3_server):
+    settings = {**s3_server.settings("mbid"),
+                "SERVICE_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    started = time.monotonic()
+    response = make_app(database_url, **settings).test_client().get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "degraded", "database": "up", "storage": "down"}
+    assert time.monotonic() - started < STORAGE_PROBE_SECONDS + 2  # not the client's retries
 
 
 class Outage:
