@@ -5,7 +5,7 @@ It says only up or down: no version, host, error text or anything else that help
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import threading
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
@@ -29,7 +29,6 @@ STATES = ("up", "down")
 # a health check must answer sooner, so the probe runs in a thread and counts as down after
 # this long. A probe stuck on a dead endpoint keeps its thread until the client gives up.
 STORAGE_PROBE_SECONDS = 3.0
-_STORAGE_PROBES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health-storage")
 
 
 class HealthSchema(Schema):
@@ -52,20 +51,32 @@ def database_is_up() -> bool:
     return True
 
 
-def _list_probe_prefix(storage: Storage) -> None:
-    next(iter(storage.list(PROBE_PREFIX)), None)
+def _probe(storage: Storage, answered: list[bool]) -> None:
+    try:
+        next(iter(storage.list(PROBE_PREFIX)), None)
+    except (StorageError, OSError):
+        log.warning("health: object storage does not answer", exc_info=True)
+    else:
+        answered.append(True)
 
 
 def storage_is_up() -> bool:
     """Return whether object storage answers a listing (of a prefix that need not exist)
     within STORAGE_PROBE_SECONDS."""
     try:
-        probe = _STORAGE_PROBES.submit(_list_probe_prefix, get_storage())
-        probe.result(timeout=STORAGE_PROBE_SECONDS)
-    except (StorageError, OSError):  # OSError covers the probe's TimeoutError
-        log.warning("health: object storage does not answer", exc_info=True)
+        storage = get_storage()
+    except StorageError:
+        log.warning("health: object storage is misconfigured", exc_info=True)
         return False
-    return True
+    answered: list[bool] = []
+    # A thread of its own per check: a probe stuck on a dead endpoint delays no later check.
+    thread = threading.Thread(target=_probe, args=(storage, answered), daemon=True,
+                              name="health-storage-probe")
+    thread.start()
+    thread.join(STORAGE_PROBE_SECONDS)
+    if thread.is_alive():
+        log.warning("health: object storage did not answer within %s s", STORAGE_PROBE_SECONDS)
+    return bool(answered)
 
 
 @blp.route("")
