@@ -16,8 +16,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     `overrides` replaces settings after the environment has been applied (used by tests).
     """
-    from app import auth, errors, models  # noqa: F401  (models: register every table)
+    from app import auth, errors, headers, models  # noqa: F401  (models: register every table)
     from app.api import init_app as init_api
+    from app.api.query.visibility import init_visibility
     from app.cli import register_commands
     from app.extensions import api, db, migrate
 
@@ -36,7 +37,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     errors.init_app(app, api)  # before api.init_app, which documents and registers the handlers
     api.init_app(app)
     auth.init_app(app)
+    headers.init_app(app)
     init_api(app, api)
+    init_visibility()
     register_commands(app)
     return app
 
@@ -63,7 +66,11 @@ API_SETTINGS = {
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     "API_SPEC_OPTIONS": {
         "components": {
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An API key's token. An operation needs the scope its "
+                               "x-required-scope names (read when absent); the key sees only "
+                               "the datasets granted to it."}}
         },
         "security": [{"bearerAuth": []}],
     },

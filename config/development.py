@@ -14,3 +14,9 @@ AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
 SERVICE_ENDPOINT = ""
 # Objects larger than this many bytes are uploaded in parts (S3 multipart upload).
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+# Where clients reach the API: absolute links (download URLs) are built from it, never from the
+# request's Host header. `make run` serves here.
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
+RATE_LIMIT_PER_MINUTE = 0

@@ -16,3 +16,9 @@ AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
 SERVICE_ENDPOINT = ""
 # Objects larger than this many bytes are uploaded in parts (S3 multipart upload).
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+# Where clients reach the API (e.g. https://mbid.example.org): absolute links are built from it,
+# never from the request's Host header. Empty: SERVER_NAME if set, else root-relative links.
+PUBLIC_BASE_URL = ""
+# Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
+RATE_LIMIT_PER_MINUTE = 0

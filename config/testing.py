@@ -14,3 +14,7 @@ AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
 SERVICE_ENDPOINT = ""
 # Objects larger than this many bytes are uploaded in parts (S3 multipart upload).
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
+
+# The test client's address, so that links read like the ones a client sees.
+PUBLIC_BASE_URL = "http://localhost"
+RATE_LIMIT_PER_MINUTE = 0

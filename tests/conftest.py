@@ -53,13 +53,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture(scope="module")
 def app(database_url: str) -> Iterator[Flask]:
     """A testing app whose database has every table (created from the models)."""
-    application = make_app(database_url)
-    with application.app_context():
-        db.create_all()
-        yield application
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from _app_with_tables(database_url)
 
 
 @pytest.fixture
@@ -70,6 +64,14 @@ def session(app: Flask) -> Iterator[Session]:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
     db.session.commit()
+
+
+@pytest.fixture
+def seeded(app: Flask, session: Session) -> Session:
+    """The session of a database holding the seed lists (`flask seed`)."""
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    return session
 
 
 @pytest.fixture
@@ -136,7 +138,8 @@ def s3_server() -> Iterator[MotoServer]:
     yield from _running(MotoServer())
 
 
-def storage_settings(backend: str, request: pytest.FixtureRequest, directory: Path) -> dict:
+def storage_settings(backend: str, request: pytest.FixtureRequest | None,
+                     directory: Path) -> dict:
     """Settings selecting a fresh, empty storage of `backend` (a folder or a new bucket)."""
     if backend == "local":
         return {"STORAGE_BACKEND": "local", "LOCAL_STORAGE_ROOT": str(directory)}
@@ -164,6 +167,22 @@ def storage_app(request: pytest.FixtureRequest, database_url: str,
     A module uses it with `@pytest.fixture(scope="module") def app(storage_app): ...`.
     """
     settings = storage_settings(request.param, request, tmp_path_factory.mktemp("storage"))
+    yield from _app_with_tables(database_url, **settings)
+
+
+@pytest.fixture(scope="module")
+def local_storage_app(database_url: str,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """Like `app`, with a fresh local storage folder per test module (files served by the API).
+
+    A module uses it with `@pytest.fixture(scope="module") def app(local_storage_app): ...`.
+    """
+    settings = storage_settings("local", None, tmp_path_factory.mktemp("storage"))
+    yield from _app_with_tables(database_url, **settings)
+
+
+def _app_with_tables(database_url: str, **settings) -> Iterator[Flask]:
+    """A testing app with `settings` whose database has every table, dropped afterwards."""
     application = make_app(database_url, **settings)
     with application.app_context():
         db.create_all()

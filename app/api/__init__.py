@@ -3,6 +3,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from app.api import (
+    audit,
     conditions,
     datasets,
     downloads,
@@ -20,7 +21,7 @@ from app.api.query.params import refuse_undeclared_parameters
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp,
 )
 
 

@@ -13,8 +13,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from werkzeug.exceptions import ServiceUnavailable
 
+from app.access import dataset_visible
+from app.audit import record_download
+from app.auth import requires
 from app.extensions import db
-from app.models import Image
+from app.models import Image, Scope
 from app.storage import (
     CHUNK_SIZE,
     InvalidKey,
@@ -78,6 +81,7 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
 
 @blp.route("/<int(max=2147483647):image_id>/download")  # ids are INTEGER columns
 class ImageDownload(MethodView):
+    @requires(Scope.DOWNLOAD)
     @blp.response(302, description="Redirect to a presigned object-storage URL (S3/COS).")
     @blp.alt_response(200, description="The file itself (local storage).",
                       content_type="application/octet-stream")
@@ -91,12 +95,13 @@ class ImageDownload(MethodView):
         local storage the file is streamed.
         """
         image = db.session.get(Image, image_id)
-        if image is None or image.deleted_at is not None:
+        if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
             abort(404, message=f"image {image_id} not found")
         storage = get_storage()
         with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(image.path, checksum=False)
+            record_download(image)
             if storage.shareable_urls:
                 return redirect(storage.presigned_url(image.path, URL_EXPIRY_SECONDS), code=302)
             stream = storage.open(image.path)

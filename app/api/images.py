@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError, fields, validates_schema
@@ -15,6 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from app.api.downloads import URL_EXPIRY_SECONDS
+from app.api.links import public_url_for
 from app.api.query import (
     Blueprint,
     NoArgs,
@@ -39,8 +39,10 @@ from app.api.rows import (
     SCAN_DAY,
     dated_columns,
 )
+from app.audit import record_download_urls
+from app.auth import require_scope
 from app.extensions import db
-from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
+from app.models import Condition, Dataset, Image, Scanner, Scope, Subject, Visit
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
@@ -153,8 +155,8 @@ def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
     if storage.shareable_urls:
         urls = presigned_urls([item["path"] for item in items], URL_EXPIRY_SECONDS, storage)
         return [{**item, "url": urls[item["path"]]} for item in items]
-    return [{**item, "url": url_for("downloads.ImageDownload", image_id=item["id"],
-                                    _external=True)} for item in items]
+    return [{**item, "url": public_url_for("downloads.ImageDownload", image_id=item["id"])}
+            for item in items]
 
 
 # One image with its acquisition metadata and scanner details.
@@ -167,11 +169,17 @@ class Images(MethodView):
     @blp.response(200, envelope_schema(ImageListItemSchema, "Image"))
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args: dict[str, Any]):
-        """List images matching the filters, a page at a time or (format=csv) all of them."""
+        """List images matching the filters, a page at a time or (format=csv) all of them.
+
+        with_urls=true needs the download scope too, and is logged in the audit log.
+        """
+        if args["with_urls"]:
+            require_scope(Scope.DOWNLOAD)
         answer = page_or_csv(filtered_images(args), args, resource="images",
                              item_schema=ImageSchema)
         if args["with_urls"]:
             answer["items"] = with_download_urls(answer["items"])
+            record_download_urls(answer["items"])
         return answer
 
 

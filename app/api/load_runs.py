@@ -1,7 +1,6 @@
 """GET /load_runs: the runs of the loaders, newest first, with how they ended and their counts."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask.views import MethodView
@@ -17,21 +16,11 @@ from app.api.query import (
     envelope_schema,
     paginate,
 )
-from app.api.query.columns import Column, labelled, row_schema
+from app.api.query.columns import Column, UtcDateTime, labelled, row_schema
 from app.models import Dataset, LoadRun
 
 blp = Blueprint("load_runs", __name__, url_prefix="/api/v1/load_runs",
                 description="Runs of the loaders, successful or failed")
-
-class UtcDateTime(fields.DateTime):
-    """An ISO 8601 time in UTC, the same from both databases (SQLite keeps no time zone; the
-    times are written in UTC)."""
-
-    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        if value is not None:
-            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
-
 
 # A load run row, field by field (the report's counts are added from its JSON by the route).
 LOAD_RUN_COLUMNS: dict[str, Column] = {

@@ -1,55 +1,167 @@
-"""`flask apikey create|list|revoke`: manage the tokens that open the API."""
+"""`flask apikey create|list|revoke|grant|revoke-grant`: the tokens that open the API.
+
+Every change is written to the audit log (`flask audit`).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
 import click
 from sqlalchemy import select
 
-from app.auth import create_api_key
+from app.auth import as_utc, create_api_key, grant_dataset, revoke_api_key, revoke_grant
+from app.cli.errors import BadInput
 from app.extensions import db
-from app.models import ApiKey
+from app.models import DEFAULT_SCOPES, ApiKey, Dataset, Scope
 from app.models.base import utcnow
+
+DURATION = re.compile(r"(\d+)([hdw])")
+DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_expiry(text: str, now: datetime) -> datetime:
+    """Return the expiry that `text` means: a duration from `now` (90d, 12h, 2w) or an
+    ISO 8601 date or time (UTC unless it says otherwise)."""
+    duration = DURATION.fullmatch(text.strip())
+    if duration:
+        return now + timedelta(**{DURATION_UNITS[duration[2]]: int(duration[1])})
+    try:
+        return as_utc(datetime.fromisoformat(text.strip()))
+    except ValueError:
+        raise BadInput(f"--expires {text!r}: give a duration such as 90d, 12h or 2w, or a "
+                       "date such as 2027-06-30") from None
+
+
+def _key_named(name: str) -> ApiKey:
+    key = db.session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if key is None:
+        raise BadInput(f"no API key named {name!r}")
+    return key
+
+
+def _datasets_named(designations: list[str], option: str) -> list[Dataset]:
+    found = {dataset.designation: dataset for dataset in db.session.scalars(
+        select(Dataset).where(Dataset.designation.in_(designations)))}
+    unknown = [designation for designation in designations if designation not in found]
+    if unknown:
+        raise BadInput(f"{option}: unknown dataset {', '.join(unknown)} (see /api/v1/datasets)")
+    return [found[designation] for designation in designations]
+
+
+def describe_access(key: ApiKey) -> str:
+    """Say what a key may do and see: 'read, download on all datasets, expires never'."""
+    if key.all_datasets:
+        where = "all datasets"
+    else:
+        names = sorted(grant.dataset.designation for grant in key.grants)
+        where = "datasets " + ", ".join(names) if names else "no dataset"
+    expiry = f"{as_utc(key.expires_at):%Y-%m-%d %H:%M} UTC" if key.expires_at else "never"
+    return f"{', '.join(key.scopes) or 'no scope'} on {where}, expires {expiry}"
 
 
 @click.group("apikey")
 def apikey_group() -> None:
-    """Create, list and revoke API keys."""
+    """Create, list and revoke API keys; grant and revoke datasets."""
 
 
 @apikey_group.command("create")
 @click.argument("name")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice([s.value for s in Scope]),
+              help="A scope of the key; repeat for several (default: read and download).")
+@click.option("--datasets", help="Comma-separated designations: the only datasets it may see.")
+@click.option("--all-datasets", is_flag=True,
+              help="It may see every dataset, present and future (the default).")
+@click.option("--expires", help="Expiry: a duration (90d, 12h, 2w) or a date (default: never).")
 @click.option("--replace", is_flag=True, help="Revoke and replace an existing key of that name.")
-def create(name: str, replace: bool) -> None:
-    """Create a key NAME and print its token once, as the last line."""
+def create(name: str, scopes: tuple[str, ...], datasets: str | None, all_datasets: bool,
+           expires: str | None, replace: bool) -> None:
+    """Create a key NAME and print its token once, as the last line.
+
+    With no option, the key reads and downloads every dataset, and never expires.
+    """
+    if datasets is not None and all_datasets:
+        raise BadInput("--datasets and --all-datasets exclude each other")
+    granted = None
+    if datasets is not None:
+        designations = [part.strip() for part in datasets.split(",") if part.strip()]
+        if not designations:
+            raise BadInput("--datasets: give at least one dataset designation")
+        granted = _datasets_named(designations, "--datasets")
+    expires_at = parse_expiry(expires, utcnow()) if expires else None
     existing = db.session.scalar(select(ApiKey).where(ApiKey.name == name))
     if existing is not None:
         if not replace:
-            raise click.ClickException(f"an API key named {name!r} exists (use --replace)")
+            raise BadInput(f"an API key named {name!r} exists (use --replace)")
+        revoke_api_key(existing)
         db.session.delete(existing)
         db.session.flush()
-    _, token = create_api_key(name)
+    key, token = create_api_key(name, scopes=scopes or DEFAULT_SCOPES, datasets=granted,
+                                expires_at=expires_at)
     db.session.commit()
-    click.echo(f"API key {name!r} created. Keep the token: it is not stored and is shown once.")
+    defaults = " (the default: no --scope or dataset option)" if not (
+        scopes or datasets or all_datasets) else ""
+    click.echo(f"API key {name!r} created: {describe_access(key)}{defaults}.")
+    click.echo("Keep the token: it is not stored and is shown once.")
     click.echo(token)
 
 
 @apikey_group.command("list")
 def list_keys() -> None:
-    """List keys: name, token prefix, created, revoked."""
+    """List keys: name, token prefix, scopes and datasets, expiry, last use, state."""
     keys = db.session.scalars(select(ApiKey).order_by(ApiKey.name)).all()
     if not keys:
         click.echo("no API keys")
+    now = utcnow()
     for key in keys:
-        state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-        created = f"created {key.created_at:%Y-%m-%d %H:%M}"
-        click.echo(f"{key.name}\t{key.token_prefix}...\t{created}\t{state}")
+        if key.revoked_at:
+            state = f"revoked {as_utc(key.revoked_at):%Y-%m-%d %H:%M}"
+        elif key.expires_at and as_utc(key.expires_at) <= now:
+            state = "expired"
+        else:
+            state = "active"
+        used = (f"last used {as_utc(key.last_used_at):%Y-%m-%d %H:%M}" if key.last_used_at
+                else "never used")
+        created = f"created {as_utc(key.created_at):%Y-%m-%d %H:%M}"
+        click.echo("\t".join([key.name, f"{key.token_prefix}...", describe_access(key), created,
+                              used, state]))
 
 
 @apikey_group.command("revoke")
 @click.argument("name")
 def revoke(name: str) -> None:
     """Revoke key NAME: its token stops working at once."""
-    key = db.session.scalar(select(ApiKey).where(ApiKey.name == name))
-    if key is None:
-        raise click.ClickException(f"no API key named {name!r}")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        db.session.commit()
+    revoke_api_key(_key_named(name))
+    db.session.commit()
     click.echo(f"API key {name!r} revoked")
+
+
+@apikey_group.command("grant")
+@click.argument("name")
+@click.argument("dataset")
+def grant(name: str, dataset: str) -> None:
+    """Let key NAME see dataset DATASET (a designation)."""
+    key = _key_named(name)
+    if not grant_dataset(key, _datasets_named([dataset], "DATASET")[0]):
+        reason = "every dataset" if key.all_datasets else dataset
+        click.echo(f"API key {name!r} already sees {reason}: nothing changed")
+        return
+    db.session.commit()
+    click.echo(f"API key {name!r} now sees {dataset}: {describe_access(key)}")
+
+
+@apikey_group.command("revoke-grant")
+@click.argument("name")
+@click.argument("dataset")
+def revoke_grant_command(name: str, dataset: str) -> None:
+    """Stop key NAME seeing dataset DATASET."""
+    key = _key_named(name)
+    if key.all_datasets:
+        raise BadInput(f"API key {name!r} sees every dataset, not grants: create a key "
+                       "with --datasets to limit it (flask apikey create NAME --replace ...)")
+    if not revoke_grant(key, _datasets_named([dataset], "DATASET")[0]):
+        raise BadInput(f"API key {name!r} has no grant of {dataset}")
+    db.session.commit()
+    click.echo(f"API key {name!r} no longer sees {dataset}: {describe_access(key)}")
+
+

@@ -1,5 +1,8 @@
 """Every table of MBID-db; importing this package registers them all with the metadata."""
-from app.models.api_key import ApiKey
+from app.models.api_key import DEFAULT_SCOPES, ApiKey, Scope
+from app.models.api_key_grant import ApiKeyGrant
+from app.models.audit_event import AuditAction, AuditEvent
+from app.models.audit_event_dataset import AuditEventDataset
 from app.models.condition import Condition
 from app.models.dataset import Dataset
 from app.models.dataset_condition import DatasetCondition
@@ -14,7 +17,8 @@ from app.models.subject import Subject
 from app.models.visit import Visit
 
 __all__ = [
-    "ApiKey", "Condition", "Dataset", "DatasetCondition", "FileType", "Handedness", "Image",
+    "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
+    "Condition", "Dataset", "DatasetCondition", "FileType", "Handedness", "Image",
     "ImageType", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
-    "PreprocessTaskFile", "Race", "Scanner", "Sex", "Subject", "Visit",
+    "PreprocessTaskFile", "Race", "Scanner", "Scope", "Sex", "Subject", "Visit",
 ]

@@ -1,14 +1,32 @@
-"""A named API access token; only its SHA-256 hash is stored."""
+"""A named API access token: only its SHA-256 hash is stored, with its scopes and grants."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import JSONType, db
 from app.models.base import TimestampMixin
+
+if TYPE_CHECKING:
+    from app.models.api_key_grant import ApiKeyGrant
+
+
+class Scope(enum.StrEnum):
+    """What a key may do; each route needs exactly one of these (none implies another)."""
+
+    READ = "read"  # metadata: collections, single rows, stats, CSV exports
+    DOWNLOAD = "download"  # image bytes and download URLs
+    WRITE = "write"  # writes through the API (QC reviews, cohorts)
+    WORKER = "worker"  # processing claims
+    ADMIN = "admin"  # the audit log (keys and grants are managed with `flask apikey`)
+
+
+# What a key gets when nothing else is asked for, and what keys made before scopes existed keep.
+DEFAULT_SCOPES = (Scope.READ, Scope.DOWNLOAD)
 
 
 class ApiKey(TimestampMixin, db.Model):
@@ -19,6 +37,14 @@ class ApiKey(TimestampMixin, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters of the token, so a user can tell keys apart in `flask apikey list`.
     token_prefix: Mapped[str] = mapped_column(String(16))
-    scopes: Mapped[dict[str, Any] | None]
+    # Scope values (see Scope), sorted; a short fixed vocabulary checked when a key is written.
+    scopes: Mapped[list[str]] = mapped_column(JSONType)
+    # True: every dataset, including ones added later; False: only the datasets of `grants`.
+    all_datasets: Mapped[bool] = mapped_column(default=False, server_default=false())
+    expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Updated at most once a minute per key (see app.auth), not on every request.
     last_used_at: Mapped[datetime | None]
+
+    grants: Mapped[list[ApiKeyGrant]] = relationship(
+        back_populates="api_key", cascade="all, delete-orphan")

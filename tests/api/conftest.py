@@ -8,13 +8,22 @@ import pytest
 from app.extensions import db
 from tests.support.examples import load_examples
 from tests.support.live_api import LiveApi
-from tests.support.world import World, build_world
+from tests.support.world import World, build_world, store_image_files
 
 
 @pytest.fixture
 def world(session) -> World:
     """The world of tests/api/world.py, committed (deleted again after the test)."""
     return build_world(session)
+
+
+@pytest.fixture
+def image_files(world) -> dict[str, bytes]:
+    """A small file in the app's storage for each image of the world: {"i1": b"bytes of i1"}.
+
+    For modules whose app has a storage of its own (`local_storage_app`, `storage_app`).
+    """
+    return store_image_files(world)
 
 
 @pytest.fixture
@@ -30,11 +39,13 @@ def get(client, auth_headers) -> Callable:
 @pytest.fixture(scope="module")
 def live_api(app) -> Iterator[LiveApi]:
     """The API over the bundled example data, served over HTTP on 127.0.0.1 for the module;
-    `live_api.token` is a valid API key."""
+    `live_api.token` is a valid API key with every scope."""
     from app.auth import create_api_key
+    from app.models import Scope
 
     load_examples(app)
-    _, token = create_api_key("live")
+    # Every scope, so that the probes reach every operation (the audit log needs admin).
+    _, token = create_api_key("live", scopes=list(Scope))
     db.session.commit()
     db.session.remove()
     server = LiveApi(app).start()

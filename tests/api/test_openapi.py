@@ -27,7 +27,7 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     spec_paths = spec_of(client)["paths"]
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
-    assert len(routes) == 15  # health, the download and 13 query routes
+    assert len(routes) == 16  # health, the download, the audit log and 13 query routes
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule

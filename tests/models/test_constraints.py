@@ -97,9 +97,10 @@ def test_preprocess_task_file_is_unique_per_image_task_and_type(session):
 
 
 def test_api_key_name_is_unique(session):
-    session.add(ApiKey(name="alice", token_hash="a" * 64, token_prefix="mbid_a"))
+    session.add(ApiKey(name="alice", token_hash="a" * 64, token_prefix="mbid_a", scopes=["read"]))
     session.flush()
-    _rejects(session, ApiKey(name="alice", token_hash="b" * 64, token_prefix="mbid_b"))
+    _rejects(session, ApiKey(name="alice", token_hash="b" * 64, token_prefix="mbid_b",
+                             scopes=["read"]))
 
 
 @pytest.mark.parametrize(("table", "column", "bad_value"), [

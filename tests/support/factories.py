@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.auth import create_api_key
 from app.models import (
+    ApiKey,
     Condition,
     Dataset,
     FileType,
@@ -78,3 +80,16 @@ def make_load_run(session: Session, **overrides: Any) -> LoadRun:
     values = {"loader": f"loader {next(_sequence)}", "status": LoadStatus.SUCCEEDED,
               "dry_run": False}
     return _add(session, LoadRun(**{**values, **overrides}))
+
+
+def make_api_key(session: Session, **overrides: Any) -> tuple[ApiKey, str]:
+    """Return a new key and its token; overrides: name, scopes, datasets, expires_at."""
+    name = overrides.pop("name", f"key-{next(_sequence)}")
+    key, token = create_api_key(name, **overrides)
+    session.flush()
+    return key, token
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return the Authorization header that sends `token`."""
+    return {"Authorization": f"Bearer {token}"}

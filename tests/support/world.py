@@ -131,3 +131,14 @@ def build_world(session: Session) -> World:
 def age(baseline: float, days: int) -> float:
     """Age at a day since baseline, computed as the API does."""
     return baseline + days / 365.25
+
+
+def store_image_files(world: World) -> dict[str, bytes]:
+    """Put a small file in the app's storage for every image of the world: {image name: bytes}."""
+    from app.storage import get_storage
+
+    contents = {}
+    for name, image in world.images.items():
+        contents[name] = f"bytes of {name}".encode()
+        get_storage().put(image.path, contents[name])
+    return contents

@@ -7,10 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import marshmallow as ma
 from sqlalchemy import ColumnElement, Label
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """A time as RFC 3339 in UTC, the same from both databases: SQLite keeps no time zone (the
+    times are written in UTC), and a date-time without an offset is not valid in OpenAPI."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 @dataclass(frozen=True)

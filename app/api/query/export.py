@@ -1,21 +1,35 @@
-"""format=csv: stream a whole filtered collection, in server-side batches, as CSV."""
+"""format=csv: stream a whole filtered collection, in server-side batches, as CSV.
+
+Every export is logged in the audit log (query, row count, datasets), and text cells that a
+spreadsheet would run as a formula are neutralised.
+"""
 from __future__ import annotations
 
 import csv
 import enum
 import io
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
+from app.access import keeping_access
 from app.api.query.paging import paginate, sorted_by
+from app.audit import export_recorder
 from app.extensions import db
 
 # Rows fetched per round trip; on PostgreSQL a server-side cursor holds the rest.
 CSV_BATCH_ROWS = 2000
+# A text cell starting with one of these is run as a formula by spreadsheets (OWASP CSV
+# injection): such cells get a leading single quote, which makes them plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """Return `text` made safe to open in a spreadsheet (quoted if it could be a formula)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 # Separates the items of a list field (e.g. a subject's conditions) within one CSV cell.
@@ -29,28 +43,66 @@ def _csv_value(value: Any) -> Any:
         return value.value
     if isinstance(value, list):
         return CSV_LIST_SEPARATOR.join(str(_csv_value(item)) for item in value)
+    # Only text: a negative number is a number, not a formula.
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 
-def csv_rows(statement: Select, columns: Sequence[str]) -> Iterator[str]:
-    """Yield the CSV text of `statement`: a header of `columns`, then one line per row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    result = db.session.execute(statement.execution_options(yield_per=CSV_BATCH_ROWS))
-    for batch in result.mappings().partitions():
-        for row in batch:
-            writer.writerow([_csv_value(row[column]) for column in columns])
-        yield buffer.getvalue()
-        buffer.seek(0)
+def write_csv_lines(buffer: io.StringIO, rows: list[list[Any]]) -> None:
+    """Append `rows` to `buffer` as CSV lines ending in \n.
+
+    The csv module quotes a cell holding a carriage return only when the line terminator has
+    one; a bare \r left unquoted splits the row for most readers. Such cells are rare, so the
+    batch is written plainly, and rewritten line by line only if it holds a \r.
+    """
+    start = buffer.tell()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    if "\r" not in buffer.getvalue()[start:]:
+        return
+    buffer.seek(start)
+    buffer.truncate()
+    quoting_writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        quoting_writer.writerow(row)
+        buffer.seek(buffer.tell() - 2)
+        buffer.write("\n")
         buffer.truncate()
-    yield buffer.getvalue()
+
+
+def csv_rows(
+    statement: Select, columns: Sequence[str],
+    on_end: Callable[[int, set[str]], None] | None = None,
+) -> Iterator[str]:
+    """Yield the CSV text of `statement`: a header of `columns`, then one line per row.
+
+    `on_end(rows sent, dataset designations)` is called when the rows are sent, or when the
+    client stops reading: what left the server is logged either way.
+    """
+    buffer = io.StringIO()
+    write_csv_lines(buffer, [list(columns)])
+    rows_sent, designations = 0, set()
+    result = db.session.execute(statement.execution_options(yield_per=CSV_BATCH_ROWS))
+    try:
+        for batch in result.mappings().partitions():
+            write_csv_lines(buffer, [[_csv_value(row[column]) for column in columns]
+                                     for row in batch])
+            rows_sent += len(batch)
+            designations.update(row["dataset"] for row in batch if "dataset" in row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue()
+    finally:
+        result.close()
+        if on_end is not None:
+            on_end(rows_sent, designations)
 
 
 def csv_response(statement: Select, columns: Sequence[str], filename: str) -> Response:
     """Return a streamed CSV download of every row of `statement` (sorted by the caller)."""
     return Response(
-        stream_with_context(csv_rows(statement, columns)),
+        stream_with_context(keeping_access(csv_rows(statement, columns, export_recorder()))),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -93,7 +93,7 @@ def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[
     unknown = sorted(wanted[lowered] for lowered in set(wanted) - {row[0] for row in rows})
     if unknown:
         known = ", ".join(known_designations(model))
-        message = f"unknown {name}: {', '.join(unknown)} (known: {known})"
+        message = f"unknown {name}: {', '.join(unknown)}" + (f" (known: {known})" if known else "")
         abort(400, message=message, errors={name: [message]})
     return [row[1] for row in rows]
 

@@ -1,0 +1,34 @@
+"""Security headers on every response: no sniffing, a strict CSP, no caching of data."""
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+from app.auth import PUBLIC_PATHS, PUBLIC_PREFIXES
+
+# The API answers JSON, CSV and files: nothing in it may run scripts, load resources or be framed.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# The interactive documentation page runs Swagger UI from its CDN with an inline bootstrap script.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+DOCS_CSP = (f"default-src 'none'; script-src 'unsafe-inline' {DOCS_CDN}; "
+            f"style-src 'unsafe-inline' {DOCS_CDN}; img-src data: {DOCS_CDN}; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+WWW_AUTHENTICATE = 'Bearer realm="MBID-db"'
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the security headers to `response` (an after_request hook)."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.path.startswith("/api/"):
+        is_docs = request.path.startswith(PUBLIC_PREFIXES)
+        response.headers["Content-Security-Policy"] = DOCS_CSP if is_docs else API_CSP
+        if not is_docs and request.path not in PUBLIC_PATHS:
+            # Data behind a key must not stay in a browser's or a proxy's cache.
+            response.headers["Cache-Control"] = "no-store"
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the security headers to every response of `app`."""
+    app.after_request(add_security_headers)
