@@ -106,3 +106,24 @@ def test_bad_parameters_are_400s_naming_them(runs, get, params, parameter):
 
 def test_needs_a_token(client):
     assert client.get("/api/v1/load_runs").status_code == 401
+
+
+def test_a_real_failed_load_is_served_with_its_error(app, session, get, tmp_path):
+    from tests.support.examples import copy_example, flask_load, replace_in
+
+    assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    assert flask_load(app, "OASIS").exit_code == 0
+    broken = copy_example(tmp_path, "OASIS")
+    replace_in(broken / "OASIS3_clinical_data.csv", "OAS30002,71.4", "OAS30002,sixty")
+    assert flask_load(app, "OASIS", broken).exit_code == 2
+
+    runs = get("/load_runs", dataset="oasis").get_json()["items"]
+    assert [(run["loader"], run["status"]) for run in runs] == [
+        ("load OASIS", "failed"), ("load OASIS", "succeeded")]
+    failed, succeeded = runs
+    assert failed["error"] == (f"{broken / 'OASIS3_clinical_data.csv'}, row 5, column "
+                               "'ageAtEntry': not a number: 'sixty'")
+    assert (failed["tables"], failed["ignored"]) == ({}, 0)
+    assert succeeded["tables"]["image"] == {"inserted": 23, "updated": 0, "unchanged": 0}
+    assert succeeded["ignored"] == 2  # a FLAIR and a T2w
+    assert get("/load_runs", status="failed").get_json()["total"] == 1
