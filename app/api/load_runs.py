@@ -28,7 +28,7 @@ LOAD_RUN_COLUMNS: dict[str, Column] = {
     "dataset": Column(Dataset.designation, fields.String(allow_none=True, metadata={
         "description": "Dataset designation; null for a run not tied to one (e.g. seeding)."})),
     "loader": Column(LoadRun.loader, fields.String(required=True, metadata={
-        "example": "flask load OASIS"})),
+        "example": "load OASIS"})),
     "started_at": Column(LoadRun.started_at, UtcDateTime(required=True)),
     "finished_at": Column(LoadRun.finished_at, UtcDateTime(allow_none=True, metadata={
         "description": "Null while the run is going on."})),
