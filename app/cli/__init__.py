@@ -21,6 +21,8 @@ COMMANDS = {
              "Load a dataset (or every one with example data) in one transaction."),
     "load-bids": ("app.cli.load_bids:load_bids_command",
                   "Load any BIDS dataset in one transaction."),
+    "load-dicom": ("app.cli.load_dicom:load_dicom_command",
+                   "Load a folder of DICOM series in one transaction."),
     "load-runs": ("app.cli.load_runs:load_runs_command",
                   "List recent loads, successful or failed."),
     "dataset": ("app.cli.dataset:dataset_group", "List or delete datasets."),

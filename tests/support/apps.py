@@ -1,6 +1,7 @@
 """Testing apps, storages and database checks shared by the test modules and fixtures."""
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from app.extensions import db
 from app.storage import storage_from_config
 from tests.support.servers import MotoServer
 
-# ../shared/data, the real public test data (read in place, never copied).
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# ../shared/data, the real public test data (read in place, never copied); MBID_SHARED_DATA
+# points elsewhere (e.g. from a git worktree that is not beside shared/).
+SHARED_DATA = Path(os.environ.get("MBID_SHARED_DATA",
+                                  Path(__file__).resolve().parents[3] / "shared" / "data"))
 
 
 def make_app(database_url: str, **settings) -> Flask:
