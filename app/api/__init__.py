@@ -3,6 +3,7 @@ from flask_smorest import Api
 
 from app.api import (
     audit,
+    cohorts,
     conditions,
     datasets,
     downloads,
@@ -17,7 +18,7 @@ from app.api import (
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp, audit.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp, audit.blp, cohorts.blp,
 )
 
 

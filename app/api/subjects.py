@@ -26,6 +26,7 @@ from app.api.query import (
     sorted_by,
     with_ids_of,
 )
+from app.api.query.parquet import export_responses
 from app.api.visits import VisitSchema, select_visits
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
@@ -123,7 +124,7 @@ class SubjectDetailSchema(SubjectSchema):
 class Subjects(MethodView):
     @blp.arguments(SubjectArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(SubjectSchema))
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=export_responses())
     def get(self, args: dict[str, Any]):
         """List subjects matching the filters, a page at a time or (format=csv) all of them.
 

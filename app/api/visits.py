@@ -25,6 +25,7 @@ from app.api.query import (
     page_or_csv,
     sorted_by,
 )
+from app.api.query.parquet import export_responses
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
 
@@ -110,7 +111,7 @@ class VisitDetailSchema(VisitSchema):
 class Visits(MethodView):
     @blp.arguments(VisitArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(VisitSchema))
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=export_responses())
     def get(self, args: dict[str, Any]):
         """List visits matching the filters, a page at a time or (format=csv) all of them."""
         statement = apply_filters(select_visits(), args, VISIT_FILTERS)

@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 from webargs.flaskparser import FlaskParser
 
+from app.api.query import metadata
 from app.models import ImageType, Sex
 
 DEFAULT_PER_PAGE = 50
@@ -20,7 +21,7 @@ MAX_DAYS = 100_000
 MAX_AGE = 200.0
 MAX_FIELD_STRENGTH = 100.0
 MAX_TEXT_LENGTH = 256
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "parquet")
 
 
 class QueryParser(FlaskParser):
@@ -91,6 +92,13 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         fields.String(validate=validate.OneOf([t.value for t in ImageType])),
         **_described("Only subjects with at least one image of this type; repeat to require "
                      "every one of several types.")),
+    "visit_has_type": lambda: fields.List(
+        fields.String(validate=validate.OneOf([t.value for t in ImageType])),
+        **_described("Only rows with a visit holding an image of this type; repeat to require "
+                     "one visit holding an image of each of several types (e.g. T1 and "
+                     "rsfMRI).")),
+    "meta": lambda: fields.Raw(data_key=metadata.PARAMETER,
+                               **_described(metadata.DESCRIPTION)),
 }
 
 # Pairs whose lower bound must not exceed the upper one.
@@ -102,6 +110,11 @@ class QueryArgs(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _collect_meta(self, data: Any, **_: Any) -> Any:
+        """Gather the meta.<Field> parameters into one value, where the schema offers them."""
+        return metadata.collect_meta(data) if "meta" in self.fields else data
 
     @validates_schema
     def _check_ranges(self, data: dict[str, Any], **_: Any) -> None:
@@ -159,8 +172,9 @@ def collection_args(
     if csv:
         attributes["format"] = fields.String(
             load_default="json", validate=validate.OneOf(FORMATS), **_described(
-                "json (a page) or csv (the whole filtered result, streamed; page, per_page and "
-                "cursor are ignored; the header row holds the JSON field names)."))
+                "json (a page), csv or parquet (the whole filtered result, streamed; page, "
+                "per_page and cursor are ignored; the columns are the JSON field names, typed "
+                "in Parquet)."))
     for filter_name in filters:
         attributes[filter_name] = FILTER_FIELDS[filter_name]()
     return type(name, (QueryArgs,), attributes)
