@@ -27,6 +27,7 @@ from app.api.query import (
     with_ids_of,
 )
 from app.api.query.parquet import export_responses
+from app.api.query.visit_types import visit_has_type_of_subject
 from app.api.visits import VisitSchema, select_visits
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
@@ -88,6 +89,7 @@ SUBJECT_FILTERS = {
     "age_min": at_least(Subject.age_at_baseline),
     "age_max": at_most(Subject.age_at_baseline),
     "has_type": all_of(_has_image_of_type),
+    "visit_has_type": visit_has_type_of_subject,
 }
 SUBJECT_SORTS = ("id", "dataset", "external_id", "sex", "age_at_baseline")
 

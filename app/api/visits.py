@@ -26,6 +26,7 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.parquet import export_responses
+from app.api.query.visit_types import visit_has_type_of_visit
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
 
@@ -75,6 +76,7 @@ VISIT_FILTERS = {
     "age_max": at_most(AGE_AT_VISIT),
     "days_min": at_least(Visit.days_since_baseline),
     "days_max": at_most(Visit.days_since_baseline),
+    "visit_has_type": visit_has_type_of_visit,
 }
 VISIT_SORTS = ("id", "dataset", "subject_id", "external_id", "days_since_baseline",
                "age_at_visit")

@@ -1,0 +1,59 @@
+"""format=urls on /images, on both storage backends: every URL of the query, each one working."""
+from __future__ import annotations
+
+import urllib.request
+
+import pytest
+
+from app.models import AuditEvent, Scope
+from app.storage import get_storage
+from tests.support.factories import bearer, make_api_key
+
+pytestmark = pytest.mark.usefixtures("image_files")
+
+
+@pytest.fixture(scope="module")
+def app(storage_app):
+    return storage_app
+
+
+def fetch(client, url: str, headers) -> bytes:
+    """GET a listed URL: the API's own route through the client, else over HTTP (S3)."""
+    if url.startswith("http://localhost/api/v1/"):
+        response = client.get(url.removeprefix("http://localhost"), headers=headers)
+        assert response.status_code == 200
+        return response.get_data()
+    with urllib.request.urlopen(url) as answer:
+        return answer.read()
+
+
+def test_format_urls_lists_a_working_url_per_image_and_is_audited(
+        client, session, world, auth_headers, image_files):
+    response = client.get("/api/v1/images?format=urls&dataset=ALPHA&sort=-id",
+                          headers=auth_headers)
+    assert response.status_code == 200 and response.mimetype == "text/uri-list"
+    urls = response.get_data(as_text=True).split("\r\n")
+    assert urls[-1] == "" and len(urls) == 5
+    names = ["i4", "i3", "i2", "i1"]
+    if get_storage().shareable_urls:
+        assert all("X-Amz-Expires=3600" in url for url in urls[:-1])
+    else:
+        assert urls[:-1] == [f"http://localhost/api/v1/images/{world.id('images', name)}/download"
+                             for name in names]
+    assert [fetch(client, url, auth_headers) for url in urls[:-1]] == [
+        image_files[name] for name in names]
+    session.expire_all()
+    event = session.query(AuditEvent).filter_by(action="download_urls").one()
+    assert event.image_ids == [world.id("images", name) for name in names]
+
+
+def test_format_urls_needs_the_download_scope(client, session, world):
+    _, token = make_api_key(session, name="reader", scopes=[Scope.READ])
+    session.commit()
+    response = client.get("/api/v1/images?format=urls", headers=bearer(token))
+    assert response.status_code == 403 and "'download'" in response.get_json()["message"]
+
+
+def test_with_urls_is_refused_with_an_export_format(client, world, auth_headers):
+    response = client.get("/api/v1/images?format=parquet&with_urls=true", headers=auth_headers)
+    assert response.status_code == 400 and "with_urls" in response.get_json()["errors"]
