@@ -138,6 +138,31 @@ def owned_cohort(cohort_id: int) -> Cohort:
     return cohort
 
 
+def query_strings(query: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Return /images filters as a query string holds them: {parameter: [text values]}."""
+    return {str(name): [value if isinstance(value, str) else json.dumps(value)
+                        for value in (values if isinstance(values, list) else [values])]
+            for name, values in query.items()}
+
+
+def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
+    """Freeze the images the /images filters `query` match now (for the request's key, among
+    the datasets it sees) into a cohort owned by the key, and commit it."""
+    query = query_strings(query)
+    rows = current_manifest(query)
+    cohort = Cohort(name=name, key_name=current_key_name(), query=query,
+                    image_count=len(rows), manifest_sha256=manifest_sha256(rows))
+    db.session.add(cohort)
+    db.session.flush()
+    dataset_ids = _dataset_ids({row["dataset"] for row in rows})
+    if rows:
+        db.session.execute(insert(CohortImage), [
+            {**row, "dataset_id": dataset_ids[row["dataset"]], "cohort_id": cohort.id,
+             "position": position} for position, row in enumerate(rows)])
+    db.session.commit()
+    return cohort
+
+
 # Schemas --------------------------------------------------------------------------------------
 
 class CohortCreateSchema(Schema):
@@ -246,21 +271,7 @@ class Cohorts(MethodView):
     @blp.alt_response(400, description="A bad name or query parameter (named).")
     def post(self, _args: dict[str, Any], body: dict[str, Any]):
         """Freeze the images an /images query matches now into a saved cohort."""
-        query = {str(name): [value if isinstance(value, str) else json.dumps(value)
-                             for value in (values if isinstance(values, list) else [values])]
-                 for name, values in body["query"].items()}
-        rows = current_manifest(query)
-        cohort = Cohort(name=body["name"], key_name=current_key_name(), query=query,
-                        image_count=len(rows), manifest_sha256=manifest_sha256(rows))
-        db.session.add(cohort)
-        db.session.flush()
-        dataset_ids = _dataset_ids({row["dataset"] for row in rows})
-        if rows:
-            db.session.execute(insert(CohortImage), [
-                {**row, "dataset_id": dataset_ids[row["dataset"]], "cohort_id": cohort.id,
-                 "position": position} for position, row in enumerate(rows)])
-        db.session.commit()
-        return cohort
+        return save_cohort(body["name"], body["query"])
 
 
 @blp.route("/<int(max=2147483647):cohort_id>")
