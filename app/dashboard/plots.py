@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
 WIDTH, HEIGHT = 420, 220
-MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 40, 40, 24
+MARGIN_LEFT, MARGIN_BOTTOM, MARGIN_TOP = 40, 40, 36
 
 
 def _frame(title: str, body: str, legend: str = "") -> Markup:

@@ -33,7 +33,7 @@ from app.api.datasets import select_datasets, with_counts
 from app.api.images import ImageSchema, filtered_images
 from app.api.query import csv_response, sorted_by
 from app.api.query.parquet import parquet_response
-from app.api.stats import stats_of
+from app.api.stats import AGE_BIN_YEARS, stats_of
 from app.auth import access_of, as_utc, hash_token
 from app.dashboard.plots import bar_chart
 from app.extensions import db
@@ -151,19 +151,31 @@ def overview():
     per_dataset = []
     for designation in designations:
         counts = stats_of({"dataset": [designation]})
-        ages = [row for row in counts["age"] if row["age_min"] is not None]
+        labels, images = age_histogram(counts["age"])
         per_dataset.append({
             "designation": designation,
-            "age_plot": bar_chart(
-                f"{designation}: images by age at scan",
-                [f"{row['age_min']}" + ("+" if row["age_max"] is None else "") for row in ages],
-                {"images": [row["images"] for row in ages]}),
+            "age_plot": bar_chart(f"{designation}: images by age at scan", labels,
+                                  {"images": images}),
             "sex_plot": bar_chart(
                 f"{designation}: subjects by sex", [str(row["sex"]) for row in counts["sex"]],
                 {"subjects": [row["subjects"] for row in counts["sex"]]}),
         })
     return _page("overview.html", datasets=datasets, types=types, stats=stats,
                  images_plot=images_plot, per_dataset=per_dataset)
+
+
+def age_histogram(bins: list[dict[str, Any]]) -> tuple[list[str], list[int]]:
+    """Return the labels and image counts of /stats age bins, every bin from the youngest to
+    the oldest shown (empty ones too, as a histogram needs); unknown ages are left out."""
+    known = {row["age_min"]: row for row in bins if row["age_min"] is not None}
+    if not known:
+        return [], []
+    labels, images = [], []
+    for low in range(min(known), max(known) + 1, AGE_BIN_YEARS):
+        row = known.get(low, {"age_max": low + AGE_BIN_YEARS, "images": 0})
+        labels.append(f"{low}+" if row["age_max"] is None else f"{low}-{row['age_max'] - 1}")
+        images.append(row["images"])
+    return labels, images
 
 
 # Filter form, exports, cohorts -----------------------------------------------------------------

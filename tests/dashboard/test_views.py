@@ -9,6 +9,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
+from app.dashboard.views import age_histogram
 from app.models import AuditEvent, Cohort, Scope
 from tests.support.factories import make_api_key
 from tests.support.world import build_world
@@ -124,3 +125,11 @@ def test_pages_carry_a_strict_csp(researcher, world):
     assert "script-src 'self'" in headers["Content-Security-Policy"]
     assert "http" not in headers["Content-Security-Policy"]
     assert headers["Cache-Control"] == "no-store"
+
+
+def test_the_age_histogram_shows_empty_bins_between_known_ones():
+    bins = [{"age_min": 50, "age_max": 60, "images": 1}, {"age_min": 90, "age_max": None,
+                                                         "images": 2},
+            {"age_min": None, "age_max": None, "images": 7}]
+    assert age_histogram(bins) == (["50-59", "60-69", "70-79", "80-89", "90+"], [1, 0, 0, 0, 2])
+    assert age_histogram([]) == ([], [])
