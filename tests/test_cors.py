@@ -6,8 +6,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from app.extensions import db
-from tests.support.apps import make_app
+from tests.support.apps import app_with_tables
 
 ALLOWED = "https://lab.example.org"
 
@@ -15,13 +14,7 @@ ALLOWED = "https://lab.example.org"
 @pytest.fixture
 def cors_app(database_url) -> Iterator[Flask]:
     """An app that allows one origin."""
-    application = make_app(database_url, CORS_ORIGINS=[ALLOWED])
-    with application.app_context():
-        db.create_all()
-        yield application
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from app_with_tables(database_url, CORS_ORIGINS=[ALLOWED])
 
 
 def preflight(client, origin: str):

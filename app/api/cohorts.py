@@ -130,6 +130,13 @@ def frozen_manifest(cohort_id: int) -> list[dict[str, Any]]:
     return [dict(row) for row in db.session.execute(manifest_statement(cohort_id)).mappings()]
 
 
+def manifest_with_urls(cohort: Cohort) -> dict[str, Any]:
+    """Return the cohort's manifest with a download URL per image, logged in the audit log."""
+    items = with_download_urls(frozen_manifest(cohort.id))
+    record_download_urls(items)
+    return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256, "items": items}
+
+
 def owned_cohort(cohort_id: int) -> Cohort:
     """Return the cohort if the request's key made it, else abort with a 404."""
     cohort = db.session.get(Cohort, cohort_id)
@@ -318,12 +325,9 @@ class CohortManifest(MethodView):
             return parquet_response(statement, ManifestItemSchema, f"{filename}.parquet")
         if args["with_urls"]:
             require_scope(Scope.DOWNLOAD)
+            return manifest_with_urls(cohort)
         items = frozen_manifest(cohort.id)
-        if args["with_urls"]:
-            items = with_download_urls(items)
-            record_download_urls(items)
-        else:
-            export_recorder()(len(items), {item["dataset"] for item in items})
+        export_recorder()(len(items), {item["dataset"] for item in items})
         return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256,
                 "items": items}
 
@@ -369,11 +373,7 @@ class CohortDownload(MethodView):
         """Download every file of a cohort: a streamed zip named by storage keys (local
         storage), or the manifest with presigned URLs (S3/COS). Logged in the audit log."""
         cohort = owned_cohort(cohort_id)
-        items = frozen_manifest(cohort.id)
         if get_storage().shareable_urls:
-            items = with_download_urls(items)
-            record_download_urls(items)
-            return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256,
-                    "items": items}
-        return zip_response(items, f"cohort-{cohort.id}.zip")
+            return manifest_with_urls(cohort)
+        return zip_response(frozen_manifest(cohort.id), f"cohort-{cohort.id}.zip")
 

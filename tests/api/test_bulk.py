@@ -1,12 +1,11 @@
 """format=urls on /images, on both storage backends: every URL of the query, each one working."""
 from __future__ import annotations
 
-import urllib.request
-
 import pytest
 
 from app.models import AuditEvent, Scope
 from app.storage import get_storage
+from tests.support.apps import fetch_download_url
 from tests.support.factories import bearer, make_api_key
 
 pytestmark = pytest.mark.usefixtures("image_files")
@@ -15,16 +14,6 @@ pytestmark = pytest.mark.usefixtures("image_files")
 @pytest.fixture(scope="module")
 def app(storage_app):
     return storage_app
-
-
-def fetch(client, url: str, headers) -> bytes:
-    """GET a listed URL: the API's own route through the client, else over HTTP (S3)."""
-    if url.startswith("http://localhost/api/v1/"):
-        response = client.get(url.removeprefix("http://localhost"), headers=headers)
-        assert response.status_code == 200
-        return response.get_data()
-    with urllib.request.urlopen(url) as answer:
-        return answer.read()
 
 
 def test_format_urls_lists_a_working_url_per_image_and_is_audited(
@@ -40,7 +29,7 @@ def test_format_urls_lists_a_working_url_per_image_and_is_audited(
     else:
         assert urls[:-1] == [f"http://localhost/api/v1/images/{world.id('images', name)}/download"
                              for name in names]
-    assert [fetch(client, url, auth_headers) for url in urls[:-1]] == [
+    assert [fetch_download_url(client, url, auth_headers) for url in urls[:-1]] == [
         image_files[name] for name in names]
     session.expire_all()
     event = session.query(AuditEvent).filter_by(action="download_urls").one()
