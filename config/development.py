@@ -27,3 +27,5 @@ CORS_ORIGINS: list = []
 # Signs the dashboard's session cookie; set it in the environment (never in the repository).
 # Empty: a random key per process, so sign-ins end when the server restarts.
 SECRET_KEY = ""
+# The dashboard's session cookie only over HTTPS.
+SESSION_COOKIE_SECURE = False
