@@ -8,7 +8,8 @@ from openapi_spec_validator import validate
 
 API_PREFIX = "/api/v1"
 # The document and its interactive page describe the API; they are not operations of it.
-DOC_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/<path:filename>"}
+DOC_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/<path:filename>",
+              "/api/v1/docs/assets/<path:filename>"}
 
 
 def spec_of(client) -> dict:
