@@ -1,13 +1,13 @@
 """`flask load-bids ROOT --dataset NAME`: load any BIDS dataset in one transaction."""
 from __future__ import annotations
 
-import json
 from functools import partial
 from pathlib import Path
 
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
+from app.cli.reporting import echo_report, json_option
 from app.extensions import db
 from app.storage import StorageError, check_key, get_storage
 from load_db.bids.load import load_bids
@@ -25,7 +25,7 @@ from load_file.checksums import record_image_checksums
 @click.option("--register", is_flag=True,
               help="Create the dataset when it is not in the seed list instead of stopping.")
 @click.option("--dry-run", is_flag=True, help="Read, check and count everything, then roll back.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option
 def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: str,
                       register: bool, dry_run: bool, as_json: bool) -> None:
     """Load the subjects, visits and images of the BIDS dataset at ROOT into dataset NAME.
@@ -45,9 +45,9 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
         except StorageError as exc:
             raise click.BadParameter(str(exc), param_hint="--storage-prefix") from exc
     with load_errors_as_exit_codes():
-        report = run_load("load-bids", partial(load_bids, dataset=dataset, register=register),
-                          tree, dataset=dataset, dry_run=dry_run)
+        report = run_load(db.session, "load-bids",
+                          partial(load_bids, dataset=dataset, register=register), tree,
+                          dataset=dataset, dry_run=dry_run)
     if not dry_run:  # images whose files were uploaded before the load get their checksums
         record_image_checksums(db.session, get_storage(), dataset)
-    click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True) if as_json
-               else report.summary())
+    echo_report(report, as_json)

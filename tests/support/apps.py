@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
@@ -23,10 +24,20 @@ def make_app(database_url: str, **settings) -> Flask:
     return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
 
 
-def table_counts() -> dict[str, int]:
-    """Row count of every table, to check that a failed operation changed nothing."""
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+def table_counts(session: Session | None = None) -> dict[str, int]:
+    """Row count of every table (in `session`, else the app's), to check that a failed
+    operation changed nothing."""
+    session = session if session is not None else db.session
+    return {table.name: session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables}
+
+
+def data_counts(session: Session | None = None) -> dict[str, int]:
+    """table_counts without load_run, which records every load, failed ones included: what a
+    rejected load must leave exactly as it was."""
+    counts = table_counts(session)
+    del counts["load_run"]
+    return counts
 
 
 def new_bucket(server: MotoServer) -> str:
