@@ -163,7 +163,8 @@ def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
     db.session.flush()
     dataset_ids = _dataset_ids({row["dataset"] for row in rows})
     if rows:
-        db.session.execute(insert(CohortImage), [
+        # A Core executemany: no ORM bookkeeping per row (a cohort may hold a million images).
+        db.session.execute(insert(CohortImage.__table__), [
             {**row, "dataset_id": dataset_ids[row["dataset"]], "cohort_id": cohort.id,
              "position": position} for position, row in enumerate(rows)])
     db.session.commit()

@@ -20,7 +20,9 @@ from app.access import keeping_access
 from app.audit import export_recorder
 from app.extensions import db
 
-PARQUET_BATCH_ROWS = 2000
+# Rows per record batch and row group: big enough for readers (and compression) to work
+# well, small enough to hold in memory.
+PARQUET_BATCH_ROWS = 10_000
 PARQUET_MIMETYPE = "application/vnd.apache.parquet"
 
 # Schema field class -> Arrow type (checked in order: Integer before Number, etc.).
@@ -53,15 +55,19 @@ def arrow_schema(item_schema: type[ma.Schema]) -> pa.Schema:
     return pa.schema(columns)
 
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, enum.Enum) else value
+def _column(rows: list[Mapping[str, Any]], name: str) -> list[Any]:
+    """Return one column's values; enums (e.g. an image type) as their string values."""
+    values = [row[name] for row in rows]
+    first = next((value for value in values if value is not None), None)
+    if isinstance(first, enum.Enum):
+        return [None if value is None else value.value for value in values]
+    return values
 
 
 def record_batch(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
     """Return `rows` (mappings holding every column of `schema`) as one typed record batch."""
     rows = list(rows)
-    arrays = [pa.array([_plain(row[field.name]) for row in rows], type=field.type)
-              for field in schema]
+    arrays = [pa.array(_column(rows, field.name), type=field.type) for field in schema]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
