@@ -1,6 +1,9 @@
 """format=urls on /images, on both storage backends: every URL of the query, each one working."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
 from app.models import AuditEvent, Scope
@@ -46,3 +49,31 @@ def test_format_urls_needs_the_download_scope(client, session, world):
 def test_with_urls_is_refused_with_an_export_format(client, world, auth_headers):
     response = client.get("/api/v1/images?format=parquet&with_urls=true", headers=auth_headers)
     assert response.status_code == 400 and "with_urls" in response.get_json()["errors"]
+
+
+def test_a_cohort_downloads_as_a_zip_or_as_presigned_urls(client, session, world, image_files):
+    _, token = make_api_key(session, name="owner",
+                            scopes=[Scope.READ, Scope.WRITE, Scope.DOWNLOAD])
+    session.commit()
+    headers = bearer(token)
+    cohort = client.post("/api/v1/cohorts", json={"name": "beta", "query": {"dataset": "BETA"}},
+                         headers=headers).get_json()
+    response = client.get(f"/api/v1/cohorts/{cohort['id']}/download", headers=headers)
+    assert response.status_code == 200
+    names = ["i5", "i6", "i7", "i8"]
+    if get_storage().shareable_urls:
+        body = response.get_json()
+        assert body["manifest_sha256"] == cohort["manifest_sha256"]
+        assert [fetch_download_url(client, item["url"], headers) for item in body["items"]] == [
+            image_files[name] for name in names]
+        action = "download_urls"
+    else:
+        archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
+        assert archive.namelist() == [world.images[name].path for name in names]
+        assert [archive.read(world.images[name].path) for name in names] == [
+            image_files[name] for name in names]
+        action = "download"
+    session.expire_all()
+    event = session.query(AuditEvent).filter_by(action=action, key_name="owner").one()
+    assert event.image_ids == [world.id("images", name) for name in names]
+

@@ -11,6 +11,7 @@ import pytest
 from app.api.cohorts import canonical_line, manifest_sha256
 from app.auth import grant_dataset, key_for_token
 from app.models import AuditEvent, Cohort, CohortImage, Scope
+from app.storage import get_storage
 from tests.support.factories import bearer, make_api_key, make_image
 
 API = "/api/v1"
@@ -176,3 +177,13 @@ def test_download_streams_a_zip_of_the_files_and_is_audited(client, session, wor
     event = session.query(AuditEvent).filter_by(action="download").one()
     assert event.key_name == "owner" and sorted(event.image_ids) == sorted(
         world.id("images", name) for name in ("i1", "i2", "i3", "i4"))
+
+
+def test_a_file_missing_from_storage_is_listed_in_the_zip(client, world, owner):
+    get_storage().delete(world.images["i6"].path)
+    cohort = create(client, owner, {"dataset": "BETA"}).get_json()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(
+        f"{API}/cohorts/{cohort['id']}/download", headers=owner).get_data()))
+    assert archive.read("MISSING.txt") == b"cat/i6.nii.gz\n"
+    assert sorted(archive.namelist()) == ["MISSING.txt", "cat/i5.nii.gz", "dan/i7.nii.gz",
+                                          "eve/i8.nii.gz"]

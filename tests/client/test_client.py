@@ -161,3 +161,10 @@ def test_frames_keep_their_columns_when_nothing_matches(mbid, world):
     frame = mbid.images(sex="other")
     assert frame.empty and isinstance(frame, pd.DataFrame)
     assert "age_at_scan" in frame.columns and str(frame["id"].dtype) == "Int64"
+
+
+def test_download_draws_its_progress_on_stderr(mbid, world, stored_files, tmp_path, capsys):
+    mbid.download({"dataset": "ALPHA"}, tmp_path, progress=True)
+    size = sum(len(stored_files[key]) for key in stored_files if key.startswith(("ann", "bob")))
+    last = capsys.readouterr().err.split("\r")[-1]
+    assert last == f"[{'#' * 30}] 4/4 files, {size / 1e6:.1f}/{size / 1e6:.1f} MB\n"
