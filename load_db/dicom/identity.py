@@ -62,7 +62,8 @@ class SubjectRule:
     def session(self, patient_id: str, patient_name: str, folder: str) -> Session:
         """The session a series belongs to: its name, site and whether it is a phantom's.
 
-        The site is the convention's (or the pattern's `(?P<site>...)` group), else "".
+        The site is the convention's (or the pattern's `(?P<site>...)` group), else "". The
+        name is empty when no convention names the session (a raw PatientID may identify).
         """
         value = self._source_value(patient_id, patient_name, folder)
         for pattern, phantom in ((self.phantom_pattern, True), (self.pattern, False)):
@@ -70,7 +71,7 @@ class SubjectRule:
             if match is not None:
                 return Session(match.group(0), (match.groupdict().get("site") or "").upper(),
                                phantom)
-        return Session(value, "", False)
+        return Session("", "", False)  # no convention: the reader names it by its visit
 
     def _source_value(self, patient_id: str, patient_name: str, folder: str) -> str:
         return {"PatientID": patient_id, "PatientName": patient_name,

@@ -233,11 +233,15 @@ def _ids(part: Part, who: SubjectRule, report: LoadReport) -> tuple[str, str | N
 
 
 def _series_row(part: Part, rules: RuleSet, session: Session, decision: Decision | None,
-                subject: str | None = None, visit: str | None = None) -> dict[str, Any]:
+                subject: str | None = None, visit: str | None = None, *,
+                pseudonymous: bool = False) -> dict[str, Any]:
     """One line of the inventory: the series, its session and its study tag."""
     tag, why = rules.tag(part.facts, session.site)
+    # A participant's session is named by the convention only when its ids are stored as they
+    # are; with pseudonyms (or no convention) by its visit id.
+    name = session.name if session.phantom or (session.name and not pseudonymous) else visit
     number = part.facts.get("SeriesNumber")
-    return {"subject": subject, "visit": visit, "session": session.name, "site": session.site,
+    return {"subject": subject, "visit": visit, "session": name, "site": session.site,
             "phantom": session.phantom, "path": part.key,
             "series_number": int(number) if isinstance(number, int | float) else None,
             "description": str(part.facts.get("SeriesDescription") or ""),
@@ -269,7 +273,8 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],
             "source_file": header.path})
         decision = rules.decide(part.facts, session.site)
-        series.append(_series_row(part, rules, session, decision, subject, visit))
+        series.append(_series_row(part, rules, session, decision, subject, visit,
+                                  pseudonymous=who.pseudonym_secret is not None))
         if decision.type is None:
             # The report keeps a few examples per reason; the log names every series.
             log.info("not stored: %s: %s", part.key, decision.reason or decision.rule)
