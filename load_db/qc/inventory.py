@@ -17,6 +17,10 @@ from load_db.dicom.rules import RuleSet, SiteTag
 from load_db.engine.orchestration import dataset_id_for, storage_prefix_for
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value))
+
+
 def _study_rows(dataset_id: int, site: str, tags: dict[str, SiteTag]) -> list[dict[str, Any]]:
     return [{"dataset_id": dataset_id, "site": site, "tag": tag.name,
              "expected_count": tag.count, "image_type": tag.type, "qc_kind": tag.qc_kind}
@@ -56,14 +60,16 @@ def record_inventory(session: Session, dataset: str, series: pd.DataFrame,
     images = dict(session.execute(select(Image.path, Image.id)
                                   .where(Image.dataset_id == dataset_id)).all())
     rows = []
-    for entry in series.to_dict("records"):
+    for record in series.to_dict("records"):
+        # pandas holds a missing value as NaN: back to None
+        entry = {key: None if _missing(value) else value for key, value in record.items()}
         path = f"{prefix}/{entry['path']}" if prefix else entry["path"]
         rows.append({
             "dataset_id": dataset_id, "path": path,
             "visit_id": visits.get((entry["subject"], entry["visit"])),
             "image_id": images.get(path), "session": str(entry["session"])[:128],
             "site": entry["site"] or "", "phantom": bool(entry["phantom"]),
-            "series_number": (None if pd.isna(entry["series_number"])
+            "series_number": (None if entry["series_number"] is None
                               else int(entry["series_number"])),
             "description": str(entry["description"])[:256],
             "tag": entry["tag"] or UNTAGGED,

@@ -1,0 +1,61 @@
+"""Small generated DICOM files (pydicom, 2x2 pixels) for DATMAN-named test trees."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+
+
+def write_series(folder: Path, session: str, description: str, number: int, *,
+                 files: int = 2, study_uid: str, image_type: str = "ORIGINAL\\PRIMARY\\M",
+                 echo_time: float = 3.0, repetition_time: float = 2300.0) -> Path:
+    """Write `files` slices of one MR series named `session` (PatientID and PatientName) into
+    `folder`; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    series_uid = generate_uid()
+    for index in range(files):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = MR_IMAGE_STORAGE
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = Dataset()
+        ds.file_meta = meta
+        ds.SOPClassUID = MR_IMAGE_STORAGE
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.Modality = "MR"
+        ds.PatientID = session
+        ds.PatientName = session
+        ds.PatientSex = "F"
+        ds.PatientAge = "030Y"
+        ds.StudyDate = "20240102"
+        ds.StudyInstanceUID = study_uid
+        ds.SeriesInstanceUID = series_uid
+        ds.SeriesNumber = number
+        ds.InstanceNumber = index + 1
+        ds.SeriesDescription = description
+        ds.ProtocolName = description
+        ds.ImageType = image_type.split("\\")
+        ds.Manufacturer = "SIEMENS"
+        ds.ManufacturerModelName = "Prisma"
+        ds.MagneticFieldStrength = 3
+        ds.ScanningSequence = "GR"
+        ds.SequenceVariant = "MP"
+        ds.MRAcquisitionType = "3D"
+        ds.EchoTime = echo_time
+        ds.RepetitionTime = repetition_time
+        ds.ImagePositionPatient = [0, 0, float(index)]
+        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        ds.PixelSpacing = [1, 1]
+        ds.SliceThickness = 1
+        ds.Rows = ds.Columns = 2
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated = ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 0
+        ds.PixelData = bytes(8)
+        ds.save_as(folder / f"{index + 1:04d}.dcm", enforce_file_format=True)
+    return folder
