@@ -18,6 +18,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     """
     from app import auth, errors, headers, models  # noqa: F401  (models: register every table)
     from app.api import register_blueprints
+    from app.api.query.qc_state import init_qc_state
     from app.api.query.visibility import init_visibility
     from app.cli import register_commands
     from app.extensions import api, db, migrate
@@ -42,6 +43,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     headers.init_app(app)
     register_blueprints(api)
     init_visibility()
+    init_qc_state()
     register_commands(app)
     return app
 

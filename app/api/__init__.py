@@ -9,6 +9,7 @@ from app.api import (
     file_types,
     health,
     images,
+    qc,
     scanners,
     stats,
     subjects,
@@ -18,6 +19,7 @@ from app.api import (
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
     visits.blp, images.blp, downloads.blp, stats.blp, audit.blp,
+    qc.blp,
 )
 
 

@@ -30,6 +30,7 @@ from app.api.query import (
     equal_to,
     not_deleted,
     page_or_csv,
+    qc_states,
 )
 from app.audit import record_download_urls
 from app.auth import require_scope
@@ -68,6 +69,7 @@ def image_columns() -> dict[str, ColumnElement[Any]]:
         "manufacturer": Scanner.manufacturer,
         "field_strength": Scanner.field_strength,
         "preprocessed": Image.preprocessed,
+        "qc_state": Image.qc_state,
     }
 
 
@@ -97,6 +99,7 @@ IMAGE_FILTERS = {
     "days_max": at_most(Image.days_since_baseline),
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "qc": qc_states(Image.qc_state),
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")
@@ -149,6 +152,8 @@ class ImageSchema(Schema):
     manufacturer = fields.String(allow_none=True)
     field_strength = fields.Float(allow_none=True, metadata={"description": "Tesla."})
     preprocessed = fields.String(required=True)
+    qc_state = fields.String(required=True, metadata={
+        "description": "new, signed_off, flagged or blacklisted (PUT /images/{id}/qc)."})
 
 
 class ImageListItemSchema(ImageSchema):

@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 from webargs.flaskparser import FlaskParser
 
-from app.models import ImageType, Sex
+from app.models import ImageType, QcState, Sex
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
@@ -87,6 +87,11 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         **_described("Scanner field strength in tesla, exactly (e.g. 3 or 1.5).")),
     "manufacturer": lambda: Text(**_described(
         "Scanner manufacturer, exactly but ignoring case (e.g. siemens).")),
+    "qc": lambda: fields.List(
+        fields.String(validate=validate.OneOf([*(s.value for s in QcState), "all"])),
+        **_described("QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for "
+                     "every state. Blacklisted images are left out unless qc=all or "
+                     "qc=blacklisted is asked for.")),
     "has_type": lambda: fields.List(
         fields.String(validate=validate.OneOf([t.value for t in ImageType])),
         **_described("Only subjects with at least one image of this type; repeat to require "
