@@ -1,4 +1,4 @@
-"""Small generated DICOM files (pydicom, 2x2 pixels) for DATMAN-named test trees."""
+"""Small generated DICOM files (pydicom, 2x2 pixels) and a DATMAN-named tree of them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -59,3 +59,34 @@ def write_series(folder: Path, session: str, description: str, number: int, *,
         ds.PixelData = bytes(8)
         ds.save_as(folder / f"{index + 1:04d}.dcm", enforce_file_format=True)
     return folder
+
+
+DATMAN_STUDY = """\
+subject: {convention: datman}
+tags:
+  LOC: {ignore: localiser, SeriesDescription: "^loc", count: 1, qc_kind: ignore}
+  T1:  {type: T1, SeriesDescription: ["t1w", "mprage"], count: 1, qc_kind: anat}
+  DTI: {type: DWI, SeriesDescription: dti, count: 1, qc_kind: dti}
+"""
+# session -> [(series number, description)]: a repeated T1 (0001_01), an untagged series
+# (0001_02), a missing DTI (0002_01) and a phantom.
+DATMAN_SESSIONS = {
+    "SPINS_CMH_0001_01_01": [(1, "localizer"), (3, "T1w MPRAGE"), (4, "T1w MPRAGE"),
+                             (5, "DTI60")],
+    "SPINS_CMH_0001_02_01": [(1, "localizer"), (3, "T1w MPRAGE"), (5, "DTI60"),
+                             (7, "extra_survey")],
+    "SPINS_CMH_0002_01_01": [(1, "localizer"), (3, "T1w MPRAGE")],
+    "SPINS_CMH_PHA_FBN0001": [(3, "T1w MPRAGE")],
+}
+
+
+def write_datman_tree(root: Path) -> Path:
+    """Write DATMAN_SESSIONS under `root` (a folder per session and series) and the study
+    configuration DATMAN_STUDY beside it, as `root`.parent / "study.yaml"; returns `root`."""
+    for session, series in DATMAN_SESSIONS.items():
+        study_uid = generate_uid()
+        for number, description in series:
+            write_series(root / session / f"{number:02d}_{description}", session, description,
+                         number, study_uid=study_uid)
+    (root.parent / "study.yaml").write_text(DATMAN_STUDY)
+    return root

@@ -6,7 +6,7 @@ and /stats, or a QC review route) calls `include_blacklisted()` first.
 """
 from __future__ import annotations
 
-from flask import g, has_request_context
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
@@ -14,16 +14,18 @@ from app.extensions import db
 from app.models import Image, QcState
 
 INCLUDE_ALL = "all"
+# Kept in the request's environ, not in `g`: an app context (and its g) may outlive a request.
+FLAG = "mbid.qc_include_blacklisted"
 
 
 def include_blacklisted() -> None:
     """Let the rest of this request see blacklisted images too."""
-    g.qc_include_blacklisted = True
+    request.environ[FLAG] = True
 
 
 def _hide_blacklisted(state: ORMExecuteState) -> None:
     if (not state.is_select or not has_request_context()
-            or g.get("qc_include_blacklisted")):
+            or request.environ.get(FLAG)):
         return
     state.statement = state.statement.options(with_loader_criteria(
         Image, Image.qc_state != QcState.BLACKLISTED, include_aliases=True))

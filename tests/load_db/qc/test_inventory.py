@@ -5,42 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydicom.uid import generate_uid
 from sqlalchemy import select
 
 from app.models import UNTAGGED, Image, SeriesTag, StudyTag, Subject, Visit
 from app.qc import dataset_completeness, visit_completeness
 from load_db.dicom.load import load_dicom
-from tests.support.dicom import write_series
-
-STUDY = """\
-subject: {convention: datman}
-tags:
-  LOC: {ignore: localiser, SeriesDescription: "^loc", count: 1, qc_kind: ignore}
-  T1:  {type: T1, SeriesDescription: ["t1w", "mprage"], count: 1, qc_kind: anat}
-  DTI: {type: DWI, SeriesDescription: dti, count: 1, qc_kind: dti}
-"""
-# session -> [(series number, description)]
-SESSIONS = {
-    "SPINS_CMH_0001_01_01": [(1, "localizer"), (3, "T1w MPRAGE"), (4, "T1w MPRAGE"),
-                             (5, "DTI60")],
-    "SPINS_CMH_0001_02_01": [(1, "localizer"), (3, "T1w MPRAGE"), (5, "DTI60"),
-                             (7, "extra_survey")],
-    "SPINS_CMH_0002_01_01": [(1, "localizer"), (3, "T1w MPRAGE")],
-    "SPINS_CMH_PHA_FBN0001": [(3, "T1w MPRAGE")],
-}
+from tests.support.dicom import write_datman_tree
 
 
 @pytest.fixture
 def datman_tree(tmp_path: Path) -> Path:
-    root = tmp_path / "spins"
-    for session, series in SESSIONS.items():
-        study_uid = generate_uid()
-        for number, description in series:
-            write_series(root / session / f"{number:02d}_{description}", session, description,
-                         number, study_uid=study_uid)
-    (tmp_path / "study.yaml").write_text(STUDY)
-    return root
+    return write_datman_tree(tmp_path / "spins")
 
 
 @pytest.fixture
