@@ -35,7 +35,7 @@ from app.api.query import (
 from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
-from app.models import Condition, Dataset, Image, Scanner, Scope, Subject, Visit
+from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Scope, Subject, Visit
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
@@ -100,6 +100,8 @@ IMAGE_FILTERS = {
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
     "qc": qc_states(Image.qc_state),
+    "drift": lambda _name, drifted: Image.id.in_(
+        select(HeaderDrift.image_id).where(HeaderDrift.drifted.is_(drifted))),
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")
@@ -181,6 +183,9 @@ class ImageDetailSchema(ImageSchema):
     scanner_serial = fields.String(allow_none=True)
     metadata_json = fields.Dict(allow_none=True, metadata={
         "description": "Acquisition metadata (e.g. the BIDS sidecar)."})
+    header_drift = fields.Dict(allow_none=True, metadata={"description": (
+        "How the header compares with its tag's gold standard: standard_version, drifted, "
+        "differences [{field, expected, actual, tolerance}]; null when never compared.")})
 
 
 @blp.route("")
@@ -217,4 +222,7 @@ class ImageById(MethodView):
         row = db.session.execute(statement).mappings().first()
         if row is None:
             abort(404, message=f"no image with id {image_id}")
-        return row
+        drift = db.session.get(HeaderDrift, image_id)
+        return {**row, "header_drift": None if drift is None else {
+            "standard_version": drift.standard_version, "drifted": drift.drifted,
+            "differences": drift.differences}}

@@ -12,6 +12,8 @@ from app.extensions import db
 from app.models import (
     Dataset,
     DatasetCondition,
+    GoldStandard,
+    HeaderDrift,
     Image,
     LoadRun,
     PreprocessTaskFile,
@@ -109,6 +111,8 @@ def _purge(dataset_id: int) -> dict[str, int]:
     subjects = select(Subject.id).where(Subject.dataset_id == dataset_id)
     statements = {
         "qc_review": delete(QcReview).where(QcReview.image_id.in_(images)),
+        "header_drift": delete(HeaderDrift).where(HeaderDrift.image_id.in_(images)),
+        "gold_standard": delete(GoldStandard).where(GoldStandard.dataset_id == dataset_id),
         "series_tag": delete(SeriesTag).where(SeriesTag.dataset_id == dataset_id),
         "study_tag": delete(StudyTag).where(StudyTag.dataset_id == dataset_id),
         "preprocess_task_file": delete(PreprocessTaskFile)

@@ -16,6 +16,8 @@ from app.models.enums import (
     Sex,
 )
 from app.models.file_type import FileType
+from app.models.gold_standard import GoldStandard
+from app.models.header_drift import HeaderDrift
 from app.models.image import Image
 from app.models.load_run import LoadRun
 from app.models.preprocess_task import PreprocessTask
@@ -29,7 +31,8 @@ from app.models.visit import Visit
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
-    "Condition", "Dataset", "DatasetCondition", "FileType", "Handedness", "Image",
+    "Condition", "Dataset", "DatasetCondition", "FileType", "GoldStandard", "Handedness",
+    "HeaderDrift", "Image",
     "ImageType", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
     "PreprocessTaskFile", "QcReview", "QcState", "Race", "Scanner", "Scope", "SeriesTag", "Sex",
     "StudyTag", "Subject", "UNTAGGED", "Visit",

@@ -18,6 +18,8 @@ A rules file may hold three keys:
 - `sites`: site name -> {tags: ...}: a site's own tags, replacing the file's tags of the same
   name for the series of that site (the site comes from the naming convention).
 - `subject`: where subject ids come from (see load_db/dicom/identity.py).
+- `drift`: how headers are compared with a tag's gold standard: `ignore` (a list of fields)
+  and `tolerances` (field -> the absolute difference still accepted, e.g. EchoTime: 0.005).
 
 A dataset's file is tried before the default one shipped in load_db/dicom/rules/default.yaml.
 """
@@ -37,7 +39,8 @@ from load_db.engine import LoadError
 DEFAULT_RULES = Path(__file__).parent / "rules" / "default.yaml"
 IMAGE_TYPES = {member.value for member in ImageType}
 NO_RULE = "no rule matched"
-FILE_KEYS = {"rules", "tags", "sites", "subject"}
+FILE_KEYS = {"rules", "tags", "sites", "subject", "drift"}
+DRIFT_KEYS = {"ignore", "tolerances"}
 RULE_KEYS = {"name", "type", "ignore", "when", "any"}
 TAG_KEYS = {"type", "ignore", "SeriesDescription", "ImageType", "EchoNumber", "count", "qc_kind"}
 SITE_KEYS = {"tags"}
@@ -97,6 +100,8 @@ class RuleSet:
     # The study's tags, tried before every rule, and each site's own tags by name.
     tags: dict[str, SiteTag] = field(default_factory=dict)
     site_tags: dict[str, dict[str, SiteTag]] = field(default_factory=dict)
+    # Header drift settings: {"ignore": [field, ...], "tolerances": {field: number}}.
+    drift: dict[str, Any] = field(default_factory=dict)
 
     def tags_for(self, site: str | None = None) -> SiteTags:
         """The tags that apply to a series of `site`: the study's, with the site's replacing."""
@@ -352,6 +357,29 @@ def _compile_sites(sites: Any, file: Path) -> dict[str, dict[str, SiteTag]]:
     return compiled
 
 
+def _check_drift(drift: Any, file: Path) -> dict[str, Any]:
+    """Check the `drift` mapping: a list of fields to ignore, non-negative number tolerances."""
+    if not isinstance(drift, dict):
+        raise RulesError("'drift' is a mapping with ignore and tolerances", file=file,
+                         key="drift")
+    unknown = sorted(set(drift) - DRIFT_KEYS)
+    if unknown:
+        raise RulesError(f"unknown key (allowed: {', '.join(sorted(DRIFT_KEYS))})", file=file,
+                         key=f"drift.{unknown[0]}")
+    ignore = drift.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(name, str) for name in ignore):
+        raise RulesError("'ignore' is a list of header fields", file=file, key="drift.ignore")
+    tolerances = drift.get("tolerances", {})
+    if not isinstance(tolerances, dict):
+        raise RulesError("'tolerances' maps a field to a number", file=file,
+                         key="drift.tolerances")
+    for name, value in tolerances.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise RulesError("a tolerance is a number, 0 or more", file=file,
+                             key=f"drift.tolerances.{name}")
+    return {"ignore": sorted(ignore), "tolerances": {str(k): v for k, v in tolerances.items()}}
+
+
 def _read_yaml(file: Path) -> dict[str, Any]:
     try:
         content = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -389,6 +417,8 @@ def load_rules(extra: Path | None = None, *, default: Path = DEFAULT_RULES) -> R
             raise RulesError("'rules' is a list", file=file, key="rules")
         rule_set.rules.extend(_compile_rule(entry, f"rules[{i}]", file)
                               for i, entry in enumerate(entries))
+        if "drift" in content and not rule_set.drift:
+            rule_set.drift = _check_drift(content["drift"], file)
         subject = content.get("subject", {})
         if not isinstance(subject, dict):
             raise RulesError("'subject' is a mapping", file=file, key="subject")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.models import UNTAGGED, Image, SeriesTag, StudyTag, Subject, Visit
 from load_db.dicom.rules import RuleSet, SiteTag
 from load_db.engine.orchestration import dataset_id_for, storage_prefix_for
+from load_db.qc.drift import apply_settings
 
 
 def _missing(value: Any) -> bool:
@@ -79,4 +80,5 @@ def record_inventory(session: Session, dataset: str, series: pd.DataFrame,
         session.execute(delete(SeriesTag).where(SeriesTag.dataset_id == dataset_id,
                                                 SeriesTag.path.in_(paths[start:start + 500])))
     session.execute(insert(SeriesTag), rows)
+    apply_settings(session, dataset_id, rules.drift)
     return len(rows)

@@ -6,9 +6,11 @@ import csv
 import io
 
 import pytest
+from pydicom.uid import generate_uid
+from sqlalchemy import select
 
-from app.models import UNTAGGED
-from tests.support.dicom import write_datman_tree
+from app.models import UNTAGGED, Image
+from tests.support.dicom import write_datman_tree, write_series
 from tests.support.factories import bearer, make_api_key
 from tests.support.world import ALL_IMAGES
 
@@ -125,3 +127,38 @@ def test_completeness_names_a_bad_dataset_and_a_visit_without_inventory(spins, w
         400, {"dataset": ["unknown dataset: NOPE"]})
     assert get("/qc/completeness").status_code == 400
     assert get(f"/visits/{world.id('visits', 'a0')}/qc").status_code == 404
+
+
+def test_a_tolerance_change_rejudges_the_tag_and_the_drift_filter_follows(app, spins, get,
+                                                                         session):
+    write_series(spins / "SPINS_CMH_0003_01_01" / "03_T1w", "SPINS_CMH_0003_01_01",
+                 "T1w MPRAGE", 3, study_uid=generate_uid(), echo_time=3.2)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["load-dicom", str(spins), "--dataset", "SPINS", "--workers", "1",
+                               "--rules", str(spins.parent / "study.yaml")]).exit_code == 0
+    t1 = {image.path: image.id for image in session.scalars(
+        select(Image).where(Image.type == "T1"))}
+    standard = t1["SPINS/SPINS_CMH_0001_01_01/03_T1w MPRAGE"]
+    drifting = t1["SPINS/SPINS_CMH_0003_01_01/03_T1w"]
+    result = runner.invoke(args=["qc", "gold-standard", "set", str(standard)])
+    assert result.output == ("gold standard T1 (site CMH) version 1: 5 images judged, "
+                             "1 drifting\n"), result.output
+    assert [i["id"] for i in get("/images", drift="true").get_json()["items"]] == [drifting]
+    assert get("/images", drift="false").get_json()["total"] == 4
+    assert get(f"/images/{drifting}").get_json()["header_drift"] == {
+        "standard_version": 1, "drifted": True,
+        "differences": [{"field": "EchoTime", "expected": 3.0, "actual": 3.2,
+                         "tolerance": None}]}
+
+    result = runner.invoke(args=["qc", "gold-standard", "tolerance", "SPINS", "T1",
+                                 "EchoTime=0.25", "--site", "CMH"])
+    assert result.output == ("gold standard T1 (site CMH) version 2: 5 images judged, "
+                             "0 drifting\n"), result.output
+    assert get("/images", drift="true").get_json()["items"] == []
+    assert get(f"/images/{drifting}").get_json()["header_drift"] == {
+        "standard_version": 2, "drifted": False, "differences": []}
+    result = runner.invoke(args=["qc", "gold-standard", "tolerance", "SPINS", "T1",
+                                 "EchoTime=0.1", "--site", "CMH"])
+    assert result.output.startswith("gold standard T1 (site CMH) version 3: 5 images judged, "
+                                    "1 drifting")
+    assert [i["id"] for i in get("/images", drift="true").get_json()["items"]] == [drifting]

@@ -92,6 +92,9 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         **_described("QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for "
                      "every state. Blacklisted images are left out unless qc=all or "
                      "qc=blacklisted is asked for.")),
+    "drift": lambda: fields.Boolean(**_described(
+        "true: only images whose header differs from their tag's gold standard beyond its "
+        "tolerances; false: only images compared and found within them.")),
     "has_type": lambda: fields.List(
         fields.String(validate=validate.OneOf([t.value for t in ImageType])),
         **_described("Only subjects with at least one image of this type; repeat to require "
