@@ -151,6 +151,9 @@ def test_site_tags_and_rules_are_tried_before_the_defaults(site_rules, series, d
     ("tags:\n  T1: {type: T1, SeriesDescription: t1, qc_kind: 3}", "tags.T1.qc_kind",
      "a word"),
     ("sites:\n  CMH: {tag: {}}", "sites.CMH.tag", "unknown key"),
+    ("drift:\n  tolerances: {EchoTime: -1}", "drift.tolerances.EchoTime", "0 or more"),
+    ("drift:\n  ignore: EchoTime", "drift.ignore", "a list of header fields"),
+    ("drift:\n  tolerance: {}", "drift.tolerance", "unknown key"),
     ("sites:\n  CMH:\n    tags:\n      T1: {type: T1, SeriesDescription: t1, Count: 1}",
      "sites.CMH.tags.T1.Count", "unknown key"),
 ])
