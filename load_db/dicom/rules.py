@@ -312,12 +312,7 @@ def _compile_tags(tags: Any, file: Path, prefix: str = "") -> dict[str, SiteTag]
     compiled = {}
     for name, spec in tags.items():
         where = f"{prefix}tags.{name}"
-        if not isinstance(spec, dict):
-            raise RulesError("a tag is a mapping", file=file, key=where)
-        unknown = sorted(set(spec) - TAG_KEYS)
-        if unknown:
-            raise RulesError(f"unknown key (allowed: {', '.join(sorted(TAG_KEYS))})",
-                             file=file, key=f"{where}.{unknown[0]}")
+        _check_keys(spec, TAG_KEYS, "a tag is a mapping", file, where)
         if "SeriesDescription" not in spec:
             raise RulesError("a tag needs a SeriesDescription pattern", file=file,
                              key=f"{where}.SeriesDescription")
@@ -340,6 +335,16 @@ def _compile_tags(tags: Any, file: Path, prefix: str = "") -> dict[str, SiteTag]
     return compiled
 
 
+def _check_keys(spec: Any, allowed: set[str], not_mapping: str, file: Path, where: str) -> None:
+    """A mapping holding only `allowed` keys, else an error naming the first unknown one."""
+    if not isinstance(spec, dict):
+        raise RulesError(not_mapping, file=file, key=where)
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise RulesError(f"unknown key (allowed: {', '.join(sorted(allowed))})", file=file,
+                         key=f"{where}.{unknown[0]}")
+
+
 def _compile_sites(sites: Any, file: Path) -> dict[str, dict[str, SiteTag]]:
     """Check and compile the `sites` mapping: each site's own tags."""
     if not isinstance(sites, dict):
@@ -347,25 +352,15 @@ def _compile_sites(sites: Any, file: Path) -> dict[str, dict[str, SiteTag]]:
     compiled = {}
     for site, spec in sites.items():
         where = f"sites.{site}"
-        if not isinstance(spec, dict):
-            raise RulesError("a site is a mapping with tags", file=file, key=where)
-        unknown = sorted(set(spec) - SITE_KEYS)
-        if unknown:
-            raise RulesError(f"unknown key (allowed: {', '.join(sorted(SITE_KEYS))})",
-                             file=file, key=f"{where}.{unknown[0]}")
+        _check_keys(spec, SITE_KEYS, "a site is a mapping with tags", file, where)
         compiled[str(site)] = _compile_tags(spec.get("tags", {}), file, f"{where}.")
     return compiled
 
 
 def _check_drift(drift: Any, file: Path) -> dict[str, Any]:
     """Check the `drift` mapping: a list of fields to ignore, non-negative number tolerances."""
-    if not isinstance(drift, dict):
-        raise RulesError("'drift' is a mapping with ignore and tolerances", file=file,
-                         key="drift")
-    unknown = sorted(set(drift) - DRIFT_KEYS)
-    if unknown:
-        raise RulesError(f"unknown key (allowed: {', '.join(sorted(DRIFT_KEYS))})", file=file,
-                         key=f"drift.{unknown[0]}")
+    _check_keys(drift, DRIFT_KEYS, "'drift' is a mapping with ignore and tolerances", file,
+                "drift")
     ignore = drift.get("ignore", [])
     if not isinstance(ignore, list) or not all(isinstance(name, str) for name in ignore):
         raise RulesError("'ignore' is a list of header fields", file=file, key="drift.ignore")

@@ -10,7 +10,7 @@ from pydicom.uid import generate_uid
 from sqlalchemy import select
 
 from app.models import UNTAGGED, Image
-from tests.support.dicom import write_datman_tree, write_series
+from tests.support.dicom import load_datman_tree, write_series
 from tests.support.factories import bearer, make_api_key
 from tests.support.world import ALL_IMAGES
 
@@ -90,12 +90,7 @@ def test_the_qc_parameter_refuses_an_unknown_state(world, get):
 
 @pytest.fixture
 def spins(app, seeded, tmp_path):
-    root = write_datman_tree(tmp_path / "spins")
-    result = app.test_cli_runner().invoke(args=[
-        "load-dicom", str(root), "--dataset", "SPINS", "--register", "--workers", "1",
-        "--rules", str(tmp_path / "study.yaml")])
-    assert result.exit_code == 0, result.output
-    return root
+    return load_datman_tree(app, tmp_path)
 
 
 def test_completeness_of_a_dataset_and_of_one_visit(spins, get):

@@ -7,17 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Image, QcState
-from tests.support.dicom import write_datman_tree
+from tests.support.dicom import load_datman_tree
 
 
 @pytest.fixture
 def spins(app, seeded, tmp_path):
-    root = write_datman_tree(tmp_path / "spins")
-    result = app.test_cli_runner().invoke(args=[
-        "load-dicom", str(root), "--dataset", "SPINS", "--register", "--workers", "1",
-        "--rules", str(tmp_path / "study.yaml")])
-    assert result.exit_code == 0, result.output
-    return root
+    return load_datman_tree(app, tmp_path)
 
 
 def qc(app, *args: str):

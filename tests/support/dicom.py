@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flask import Flask
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -89,4 +90,15 @@ def write_datman_tree(root: Path) -> Path:
             write_series(root / session / f"{number:02d}_{description}", session, description,
                          number, study_uid=study_uid)
     (root.parent / "study.yaml").write_text(DATMAN_STUDY)
+    return root
+
+
+def load_datman_tree(app: Flask, folder: Path, dataset: str = "SPINS") -> Path:
+    """Write the DATMAN tree under `folder`/spins and load it with `flask load-dicom` into
+    `dataset` (registered), with its study configuration; returns the tree's root."""
+    root = write_datman_tree(folder / "spins")
+    result = app.test_cli_runner().invoke(args=[
+        "load-dicom", str(root), "--dataset", dataset, "--register", "--workers", "1",
+        "--rules", str(folder / "study.yaml")])
+    assert result.exit_code == 0, result.output
     return root
