@@ -78,7 +78,8 @@ def _visit_rows(session: Session, visit_ids: Iterable[int]) -> list[Any]:
 
 
 def visit_completeness(session: Session, visit_ids: Iterable[int]) -> list[dict[str, Any]]:
-    """The completeness of each visit of `visit_ids` that has a series inventory."""
+    """The completeness of each visit of `visit_ids` (one without a series inventory is judged
+    as empty, against its dataset's expected tags of every site)."""
     visit_ids = list(visit_ids)
     series: dict[int, list[SeriesTag]] = defaultdict(list)
     for start in range(0, len(visit_ids), 500):
@@ -89,13 +90,11 @@ def visit_completeness(session: Session, visit_ids: Iterable[int]) -> list[dict[
     out = []
     for start in range(0, len(visit_ids), 500):
         for visit in _visit_rows(session, visit_ids[start:start + 500]):
-            if visit.id not in series:
-                continue
-            rows = series[visit.id]
+            rows = series.get(visit.id, [])
             if visit.dataset_id not in expected_by_dataset:
                 expected_by_dataset[visit.dataset_id] = expected_tags(session, visit.dataset_id)
             by_site = expected_by_dataset[visit.dataset_id]
-            site = rows[0].site
+            site = rows[0].site if rows else ""
             out.append({"visit_id": visit.id, "dataset": visit.designation,
                         "subject": visit.subject, "visit": visit.external_id, "site": site,
                         "sessions": sorted({row.session for row in rows}),
@@ -103,27 +102,33 @@ def visit_completeness(session: Session, visit_ids: Iterable[int]) -> list[dict[
     return out
 
 
-def dataset_completeness(session: Session, dataset_id: int, *, complete: bool | None = None,
-                         site: str | None = None) -> dict[str, Any]:
-    """Every visit of a dataset with an inventory, judged (only complete or incomplete ones,
-    of one site, when asked), and its phantom sessions apart (inventory only)."""
-    query = select(SeriesTag.visit_id).where(SeriesTag.dataset_id == dataset_id,
+def dataset_completeness(session: Session, dataset_id: int | None = None, *,
+                         complete: bool | None = None, site: str | None = None
+                         ) -> dict[str, Any]:
+    """Every visit with an inventory of a dataset (None: of every dataset), judged (only
+    complete or incomplete ones, of one site, when asked), and the phantom sessions apart
+    (inventory only)."""
+    in_dataset = (SeriesTag.dataset_id == dataset_id if dataset_id is not None
+                  else SeriesTag.dataset_id.is_not(None))
+    query = select(SeriesTag.visit_id).where(in_dataset,
                                              SeriesTag.visit_id.is_not(None)).distinct()
     if site is not None:
         query = query.where(SeriesTag.site == site.upper())
     visits = visit_completeness(session, session.scalars(query))
     if complete is not None:
         visits = [visit for visit in visits if visit["complete"] is complete]
-    phantom_query = select(SeriesTag).where(SeriesTag.dataset_id == dataset_id,
-                                            SeriesTag.phantom.is_(True))
+    phantom_query = (select(SeriesTag, Dataset.designation)
+                     .join(Dataset, Dataset.id == SeriesTag.dataset_id)
+                     .where(in_dataset, SeriesTag.phantom.is_(True)))
     if site is not None:
         phantom_query = phantom_query.where(SeriesTag.site == site.upper())
-    phantoms: dict[str, list[SeriesTag]] = defaultdict(list)
-    for row in session.scalars(phantom_query):
-        phantoms[row.session].append(row)
+    phantoms: dict[tuple[str, str], list[SeriesTag]] = defaultdict(list)
+    for row, designation in session.execute(phantom_query):
+        phantoms[designation, row.session].append(row)
     return {"visits": visits,
-            "phantoms": [{"session": name, "site": rows[0].site, "inventory": _inventory(rows)}
-                         for name, rows in sorted(phantoms.items())]}
+            "phantoms": [{"dataset": designation, "session": name, "site": rows[0].site,
+                          "inventory": _inventory(rows)}
+                         for (designation, name), rows in sorted(phantoms.items())]}
 
 
 # What each review action sets, and whether it needs a comment.

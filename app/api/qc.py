@@ -76,6 +76,7 @@ class VisitQcSchema(Schema):
 class PhantomQcSchema(Schema):
     """A phantom session: its series by tag (phantoms are not participants)."""
 
+    dataset = fields.String(required=True)
     session = fields.String(required=True)
     site = fields.String(required=True)
     inventory = fields.Dict(keys=fields.String(), values=fields.Nested(InventorySchema),
@@ -83,9 +84,8 @@ class PhantomQcSchema(Schema):
 
 
 class CompletenessSchema(Schema):
-    """Every visit of a dataset with a series inventory, judged, and its phantom sessions."""
+    """Every visit with a series inventory, judged, and the phantom sessions."""
 
-    dataset = fields.String(required=True)
     visits = fields.List(fields.Nested(VisitQcSchema), required=True)
     phantoms = fields.List(fields.Nested(PhantomQcSchema), required=True)
 
@@ -93,7 +93,7 @@ class CompletenessSchema(Schema):
 class CompletenessArgs(QueryArgs):
     """The dataset, and optionally which visits."""
 
-    dataset = Text(required=True, metadata={"description": "Dataset designation."})
+    dataset = Text(metadata={"description": "Dataset designation (default: every dataset)."})
     complete = fields.Boolean(metadata={"description": (
         "true: only complete visits (nothing missing); false: only incomplete ones.")})
     site = Text(metadata={"description": "Only the visits (and phantoms) of this site."})
@@ -137,7 +137,7 @@ class VisitQc(MethodView):
         """Return a visit's completeness: missing, repeated and unexpected tags, its series."""
         judged = visit_completeness(db.session, [visit_id])
         if not judged:
-            abort(404, message=f"no visit with id {visit_id} and a series inventory")
+            abort(404, message=f"no visit with id {visit_id}")
         return judged[0]
 
 
@@ -146,15 +146,17 @@ class Completeness(MethodView):
     @blp.arguments(CompletenessArgs, location="query", as_kwargs=False)
     @blp.response(200, CompletenessSchema)
     def get(self, args: dict[str, Any]):
-        """Return the completeness of every visit of a dataset (complete, incomplete, a site)."""
-        dataset_id = db.session.scalar(select(Dataset.id).where(
-            Dataset.designation == args["dataset"], Dataset.deleted_at.is_(None)))
-        if dataset_id is None:
-            message = f"unknown dataset: {args['dataset']}"
-            abort(400, message=message, errors={"dataset": [message]})
-        report = dataset_completeness(db.session, dataset_id, complete=args.get("complete"),
-                                      site=args.get("site"))
-        return {"dataset": args["dataset"], **report}
+        """Return the completeness of every visit of a dataset, or of every dataset (only
+        complete or incomplete visits, of one site, when asked)."""
+        dataset_id = None
+        if "dataset" in args:
+            dataset_id = db.session.scalar(select(Dataset.id).where(
+                Dataset.designation == args["dataset"], Dataset.deleted_at.is_(None)))
+            if dataset_id is None:
+                message = f"unknown dataset: {args['dataset']}"
+                abort(400, message=message, errors={"dataset": [message]})
+        return dataset_completeness(db.session, dataset_id, complete=args.get("complete"),
+                                    site=args.get("site"))
 
 
 def _image_or_404(image_id: int) -> Image:
@@ -184,7 +186,8 @@ class ImageQc(MethodView):
 
     @requires(Scope.WRITE)
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.arguments(ReviewArgs, location="json", as_kwargs=False)
+    @blp.arguments(ReviewArgs, location="json", as_kwargs=False,
+                   example={"action": "flag", "comment": "slight motion in the last slices"})
     @blp.response(200, ImageQcSchema)
     def put(self, _args: dict[str, Any], body: dict[str, Any], image_id: int):
         """Sign off, flag, blacklist or reset an image; the review joins its history."""

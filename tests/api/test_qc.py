@@ -116,12 +116,14 @@ def test_completeness_of_a_dataset_and_of_one_visit(spins, get):
                                        "descriptions": ["localizer"]}
 
 
-def test_completeness_names_a_bad_dataset_and_a_visit_without_inventory(spins, world, get):
+def test_completeness_of_every_dataset_a_bad_dataset_and_a_visit_without_series(spins, world, get):
     unknown = get("/qc/completeness", dataset="NOPE")
     assert (unknown.status_code, unknown.get_json()["errors"]) == (
         400, {"dataset": ["unknown dataset: NOPE"]})
-    assert get("/qc/completeness").status_code == 400
-    assert get(f"/visits/{world.id('visits', 'a0')}/qc").status_code == 404
+    assert [v["dataset"] for v in get("/qc/completeness").get_json()["visits"]] == ["SPINS"] * 3
+    empty = get(f"/visits/{world.id('visits', 'a0')}/qc").get_json()
+    assert (empty["complete"], empty["sessions"], empty["inventory"]) == (True, [], {})
+    assert get("/visits/999999/qc").status_code == 404
 
 
 def test_a_tolerance_change_rejudges_the_tag_and_the_drift_filter_follows(app, spins, get,

@@ -83,7 +83,8 @@ def test_completeness_flags_the_repeat_the_missing_and_the_unexpected(loaded):
     ]
     assert report["visits"][0]["inventory"]["T1"] == {
         "count": 2, "series_numbers": [3, 4], "descriptions": ["T1w MPRAGE", "T1w MPRAGE"]}
-    assert report["phantoms"] == [{"session": "SPINS_CMH_PHA_FBN0001", "site": "CMH",
+    assert report["phantoms"] == [{"dataset": "SPINS", "session": "SPINS_CMH_PHA_FBN0001",
+                                   "site": "CMH",
                                    "inventory": {"T1": {"count": 1, "series_numbers": [3],
                                                         "descriptions": ["T1w MPRAGE"]}}}]
     incomplete = dataset_completeness(loaded, dataset_id, complete=False)["visits"]
