@@ -14,6 +14,8 @@ from app.models import (
     FileType,
     Image,
     ImageType,
+    LoadRun,
+    LoadStatus,
     Scanner,
     Subject,
     Visit,
@@ -72,6 +74,12 @@ def make_image(session: Session, **overrides: Any) -> Image:
     n = next(_sequence)
     values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
     return _add(session, Image(**{**values, **overrides}))
+
+
+def make_load_run(session: Session, **overrides: Any) -> LoadRun:
+    values = {"loader": f"loader {next(_sequence)}", "status": LoadStatus.SUCCEEDED,
+              "dry_run": False}
+    return _add(session, LoadRun(**{**values, **overrides}))
 
 
 def make_api_key(session: Session, **overrides: Any) -> tuple[ApiKey, str]:
