@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.access import current_key_name
 from app.api.query import Blueprint, NoArgs
+from app.api.query.columns import UtcDateTime
 from app.api.query.params import QueryArgs, Text
 from app.api.query.qc_state import include_blacklisted
 from app.auth import requires
@@ -105,7 +106,7 @@ class ReviewSchema(Schema):
     state = fields.String(required=True)
     comment = fields.String(allow_none=True)
     author = fields.String(required=True, metadata={"description": "The API key's name."})
-    reviewed_at = fields.DateTime(required=True)
+    reviewed_at = UtcDateTime(required=True)
 
 
 class ImageQcSchema(Schema):
@@ -126,7 +127,7 @@ class ReviewArgs(Schema):
                            metadata={"description": (
                                "sign_off, flag (needs a comment), blacklist (needs a comment: "
                                "the reason) or reset (back to new).")})
-    comment = fields.String(validate=validate.Length(max=MAX_COMMENT_LENGTH), allow_none=True)
+    comment = Text(max_length=MAX_COMMENT_LENGTH, allow_none=True)
 
 
 @blp.route("/visits/<int(max=2147483647):visit_id>/qc")

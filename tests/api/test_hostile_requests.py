@@ -113,12 +113,19 @@ def api_routes(app) -> list[str]:
 
 def test_every_method_on_every_route_is_clean(app, world, client, auth_headers):
     routes = api_routes(app)
-    assert len(routes) == 18  # the 16 operations, the OpenAPI document, the docs page
+    # the 16 query operations, 3 QC routes, the OpenAPI document, the docs page
+    assert len(routes) == 21
+    documented = {(path, method.upper()) for path, item in
+                  client.get(f"{API}/openapi.json").get_json()["paths"].items()
+                  for method in item}
     problems = []
     for route in routes:
+        template = re.sub(r"/1(?=/|$)", "/{id}", route)
         for method in METHODS:
             problems += problems_of(client, auth_headers, method, route.removeprefix(API))
-            if method not in ("GET", "HEAD", "OPTIONS"):
+            if method not in ("GET", "HEAD", "OPTIONS") and not any(
+                    re.sub(r"\{\w+\}", "{id}", path) == template and verb == method
+                    for path, verb in documented):
                 response = client.open(route, method=method, headers=auth_headers)
                 if response.status_code != 405:
                     problems.append(f"{method} {route}: {response.status_code}, not 405")

@@ -159,3 +159,13 @@ def test_a_tolerance_change_rejudges_the_tag_and_the_drift_filter_follows(app, s
     assert result.output.startswith("gold standard T1 (site CMH) version 3: 5 images judged, "
                                     "1 drifting")
     assert [i["id"] for i in get("/images", drift="true").get_json()["items"]] == [drifting]
+
+
+def test_a_body_that_is_not_json_or_holds_a_nul_is_a_400_naming_it(world, client, writer):
+    i1 = world.id("images", "i1")
+    answer = client.put(f"/api/v1/images/{i1}/qc", data=b"\x00", headers={
+        **writer, "Content-Type": "application/json"})
+    assert (answer.status_code, list(answer.get_json()["errors"])) == (400, ["json"])
+    answer = review(client, writer, i1, action="flag", comment="a\x00b")
+    assert (answer.status_code, answer.get_json()["errors"]) == (
+        400, {"comment": ["must not contain NUL characters"]})
