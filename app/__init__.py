@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         swagger_assets,
     )
     from app.api import init_app as init_api
+    from app.api.query.qc_state import init_qc_state
     from app.api.query.visibility import init_visibility
     from app.cli import register_commands
     from app.extensions import api, db, migrate
@@ -51,6 +52,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     dashboard.init_app(app)
     init_api(app, api)
     init_visibility()
+    init_qc_state()
     register_commands(app)
     return app
 

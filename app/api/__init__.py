@@ -12,6 +12,7 @@ from app.api import (
     health,
     images,
     load_runs,
+    qc,
     scanners,
     stats,
     subjects,
@@ -23,6 +24,7 @@ from app.api.query.params import refuse_undeclared_parameters
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
     visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp, cohorts.blp,
+    qc.blp,
 )
 
 

@@ -30,6 +30,7 @@ from app.api.query import (
     equal_to,
     not_deleted,
     page_or_csv,
+    qc_states,
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
@@ -47,7 +48,7 @@ from app.api.rows import (
 from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
-from app.models import Condition, Dataset, Image, Scanner, Scope, Subject, Visit
+from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Scope, Subject, Visit
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
@@ -79,6 +80,8 @@ IMAGE_COLUMNS: dict[str, Column] = {
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
         "description": "Tesla."})),
     "preprocessed": Column(Image.preprocessed, fields.String(required=True)),
+    "qc_state": Column(Image.qc_state, fields.String(required=True, metadata={
+        "description": "new, signed_off, flagged or blacklisted (PUT /images/{id}/qc)."})),
 }
 # One image with its acquisition metadata and scanner details.
 IMAGE_DETAIL_COLUMNS: dict[str, Column] = {
@@ -115,6 +118,9 @@ IMAGE_FILTERS = {
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
     "meta": lambda _name, filters: meta_clause(Image.metadata_json, filters),
+    "qc": qc_states(Image.qc_state),
+    "drift": lambda _name, drifted: Image.id.in_(
+        select(HeaderDrift.image_id).where(HeaderDrift.drifted.is_(drifted))),
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")
@@ -171,8 +177,13 @@ def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
             for item in items]
 
 
-# One image with its acquisition metadata and scanner details.
-ImageDetailSchema = row_schema("ImageDetailSchema", IMAGE_DETAIL_COLUMNS, base=ImageSchema)
+# One image with its acquisition metadata and scanner details, and its header drift (kept in
+# its own table: not a column of the row).
+ImageDetailSchema = row_schema(
+    "ImageDetailSchema", IMAGE_DETAIL_COLUMNS, base=ImageSchema,
+    header_drift=fields.Dict(allow_none=True, metadata={"description": (
+        "How the header compares with its tag's gold standard: standard_version, drifted, "
+        "differences [{field, expected, actual, tolerance}]; null when never compared.")}))
 
 
 @blp.route("")
@@ -208,4 +219,7 @@ class ImageById(MethodView):
         row = db.session.execute(statement).mappings().first()
         if row is None:
             abort(404, message=f"no image with id {image_id}")
-        return row
+        drift = db.session.get(HeaderDrift, image_id)
+        return {**row, "header_drift": None if drift is None else {
+            "standard_version": drift.standard_version, "drifted": drift.drifted,
+            "differences": drift.differences}}

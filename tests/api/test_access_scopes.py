@@ -34,7 +34,8 @@ def app(local_storage_app):
 
 
 def protected_operations(client, world: World) -> list[tuple[str, str, str]]:
-    """Return (method, concrete path, needed scope) for every operation that needs a key."""
+    """Return (method, concrete path, needed scope, JSON body) for every operation that needs a
+    key; the body is the example the document gives for the operation's request, if any."""
     spec = client.get(f"{API_PREFIX}/openapi.json").get_json()
     operations = []
     for template, item in spec["paths"].items():
@@ -44,8 +45,10 @@ def protected_operations(client, world: World) -> list[tuple[str, str, str]]:
             if operation.get("security") == []:
                 continue  # public (the health check)
             default = Scope.READ if method == "get" else Scope.WRITE
+            body = operation.get("requestBody", {}).get("content", {}).get(
+                "application/json", {}).get("example")
             operations.append((method.upper(), fill_path(template, world),
-                               operation.get(SCOPE_EXTENSION, default.value)))
+                               operation.get(SCOPE_EXTENSION, default.value), body))
     return operations
 
 
@@ -67,7 +70,8 @@ def passed_the_scope_check(path: str, status: int) -> bool:
 
 
 def test_the_document_covers_the_routes_that_need_each_scope(client, world):
-    needed = {(method, path): scope for method, path, scope in protected_operations(client, world)}
+    needed = {(method, path): scope
+              for method, path, scope, _ in protected_operations(client, world)}
     i1 = world.id("images", "i1")
     assert needed[("GET", f"{API_PREFIX}/images/{i1}/download")] == "download"
     assert needed[("GET", f"{API_PREFIX}/audit")] == "admin"
@@ -84,8 +88,8 @@ def test_each_route_answers_200_with_its_scope_and_403_without(client, session, 
     _, token = make_api_key(session, scopes=[scope])
     session.commit()
     wrong = []
-    for method, path, needed in protected_operations(client, world):
-        response = client.open(path, method=method, headers=bearer(token))
+    for method, path, needed, body in protected_operations(client, world):
+        response = client.open(path, method=method, headers=bearer(token), json=body)
         if scope == needed:
             if not passed_the_scope_check(path, response.status_code):
                 wrong.append((method, path, response.status_code, response.get_json()))
@@ -101,10 +105,10 @@ def test_every_route_is_401_without_a_key_and_with_an_expired_one(client, sessio
                               scopes=list(Scope))
     session.commit()
     wrong = []
-    for method, path, _ in protected_operations(client, world):
+    for method, path, _, body in protected_operations(client, world):
         for headers, message in [({}, "missing bearer token"),
                                  (bearer(expired), "API key expired on ")]:
-            response = client.open(path, method=method, headers=headers)
+            response = client.open(path, method=method, headers=headers, json=body)
             if (response.status_code != 401 or message not in response.get_json()["message"]
                     or not response.headers["WWW-Authenticate"].startswith("Bearer")):
                 wrong.append((method, path, headers != {}, response.status_code))
@@ -114,8 +118,9 @@ def test_every_route_is_401_without_a_key_and_with_an_expired_one(client, sessio
 def test_a_key_with_every_scope_opens_every_route(client, session, world):
     _, token = make_api_key(session, scopes=list(Scope))
     session.commit()
-    answers = {(method, path): client.open(path, method=method, headers=bearer(token)).status_code
-               for method, path, _ in protected_operations(client, world)}
+    answers = {(method, path): client.open(path, method=method, headers=bearer(token),
+                                           json=body).status_code
+               for method, path, _, body in protected_operations(client, world)}
     assert [operation for operation, status in answers.items()
             if not passed_the_scope_check(operation[1], status)] == []
 

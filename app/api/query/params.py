@@ -12,7 +12,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
 from app.api.query import metadata
-from app.models import ImageType, LoadStatus, Sex
+from app.models import ImageType, LoadStatus, QcState, Sex
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
@@ -64,10 +64,11 @@ def _reject_bad_text(value: str) -> None:
         raise ma.ValidationError(problem)
 
 
-def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory reads like a field class)
-    """Return a string field that is short and free of NUL characters."""
+def Text(max_length: int = MAX_TEXT_LENGTH, **kwargs: Any) -> fields.String:  # noqa: N802
+    """Return a string field that is short (a field factory reads like a field class) and free
+    of NUL characters."""
     return fields.String(
-        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_bad_text], **kwargs
+        validate=[validate.Length(min=1, max=max_length), _reject_bad_text], **kwargs
     )
 
 
@@ -122,6 +123,14 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         **_described("Scanner field strength in tesla, exactly (e.g. 3 or 1.5).")),
     "manufacturer": lambda: Text(**_described(
         "Scanner manufacturer, exactly but ignoring case (e.g. siemens).")),
+    "qc": lambda: fields.List(
+        Choice([*(s.value for s in QcState), "all"]),
+        **_described("QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for "
+                     "every state. Blacklisted images are left out unless qc=all or "
+                     "qc=blacklisted is asked for.")),
+    "drift": lambda: fields.Boolean(**_described(
+        "true: only images whose header differs from their tag's gold standard beyond its "
+        "tolerances; false: only images compared and found within them.")),
     "has_type": lambda: fields.List(
         Choice([t.value for t in ImageType]),
         **_described("Only subjects with at least one image of this type; repeat to require "
