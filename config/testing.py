@@ -18,3 +18,12 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 # The test client's address, so that links read like the ones a client sees.
 PUBLIC_BASE_URL = "http://localhost"
 RATE_LIMIT_PER_MINUTE = 0
+
+# Origins (e.g. "https://lab.example.org") whose browser pages may call the API (CORS); none
+# by default.
+CORS_ORIGINS: list = []
+# Signs the dashboard's session cookie; set it in the environment (never in the repository).
+# Empty: a random key per process, so sign-ins end when the server restarts.
+SECRET_KEY = ""
+# The dashboard's session cookie only over HTTPS.
+SESSION_COOKIE_SECURE = False

@@ -36,6 +36,7 @@ from load_db.engine.runner import script_main
 # Packages of load_db/ that are shared machinery, never datasets.
 NOT_DATASETS = frozenset({"engine", "bids", "dicom", "seed"})
 EXAMPLE_MODULE = "example"
+STUDY_FILE = "study.yaml"
 TABLES = ("subjects", "visits", "images")
 
 
@@ -79,6 +80,13 @@ class DatasetPackage:
         if importlib.util.find_spec(name) is None:
             return None
         return importlib.import_module(name).write_example
+
+    @property
+    def study_file(self) -> Path | None:
+        """The package's study configuration (study.yaml beside its code), None without one:
+        the DICOM tags, counts and naming convention `flask load-dicom` uses by default."""
+        path = Path(self.module.__file__).parent / STUDY_FILE
+        return path if path.is_file() else None
 
     def has_example_data(self, root: Path = DATA_DIR) -> bool:
         """Whether the package writes example data and it is present under root."""

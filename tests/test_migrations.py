@@ -34,13 +34,13 @@ def _check_of_image_type(engine) -> str:
 def test_the_mammogram_migration_rewrites_the_image_type_check(empty_database_url):
     app = make_app(empty_database_url)
     with app.app_context():
-        upgrade(revision="a7e30fd0ae64")
+        upgrade(revision="318aa87e258e")
         assert "Mammogram" not in _check_of_image_type(db.engine)
         upgrade(revision="e4b1c2d3f5a6")
         check = _check_of_image_type(db.engine)
         assert all(kind in check for kind in ("'T1'", "'DWI'", "'rsfMRI'", "'FieldMap'",
                                               "'Mammogram'"))
-        downgrade(revision="a7e30fd0ae64")
+        downgrade(revision="318aa87e258e")
         assert "Mammogram" not in _check_of_image_type(db.engine)
         downgrade(revision="base")
         db.engine.dispose()

@@ -4,6 +4,7 @@ from flask_smorest import Api
 
 from app.api import (
     audit,
+    cohorts,
     conditions,
     datasets,
     downloads,
@@ -11,6 +12,7 @@ from app.api import (
     health,
     images,
     load_runs,
+    qc,
     scanners,
     stats,
     subjects,
@@ -21,7 +23,8 @@ from app.api.query.params import refuse_undeclared_parameters
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp, cohorts.blp,
+    qc.blp,
 )
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
+from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
 from app.api.links import public_url_for
 from app.api.query import (
@@ -31,8 +32,13 @@ from app.api.query import (
     flag,
     not_deleted,
     page_or_csv,
+    qc_states,
+    sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.metadata import meta_clause
+from app.api.query.params import FORMATS
+from app.api.query.parquet import export_responses
 from app.api.rows import (
     AGE_AT_SCAN,
     CONDITION_FILTER,
@@ -44,7 +50,7 @@ from app.api.rows import (
 from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
-from app.models import Condition, Dataset, Image, Scanner, Scope, Subject, Visit
+from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Scope, Subject, Visit
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
@@ -80,6 +86,8 @@ IMAGE_COLUMNS: dict[str, Column] = {
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
         "description": "Tesla."})),
     "preprocessed": Column(Image.preprocessed, fields.String(required=True)),
+    "qc_state": Column(Image.qc_state, fields.String(required=True, metadata={
+        "description": "new, signed_off, flagged or blacklisted (PUT /images/{id}/qc)."})),
 }
 # One image with its acquisition metadata and scanner details.
 IMAGE_DETAIL_COLUMNS: dict[str, Column] = {
@@ -118,6 +126,10 @@ IMAGE_FILTERS = {
     "has_marks": flag(HAS_MARKS),
     "view": any_of_ignoring_case(VIEW),
     "laterality": equal_to(LATERALITY),
+    "meta": lambda _name, filters: meta_clause(Image.metadata_json, filters),
+    "qc": qc_states(Image.qc_state),
+    "drift": lambda _name, drifted: Image.id.in_(
+        select(HeaderDrift.image_id).where(HeaderDrift.drifted.is_(drifted))),
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")
@@ -127,7 +139,13 @@ ImageCollectionArgs = collection_args("ImageCollectionArgs", sorts=IMAGE_SORTS,
 
 
 class ImageArgs(ImageCollectionArgs):
-    """The collection's parameters, plus with_urls."""
+    """The collection's parameters, plus with_urls and format=urls."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf((*FORMATS, URLS_FORMAT)),
+                           metadata={"description": (
+        "json (a page); csv or parquet (every matching row, streamed; the columns are the "
+        "JSON field names); urls (text/uri-list: the download URL of every matching image, "
+        "needs the download scope, logged in the audit log).")})
 
     with_urls = fields.Boolean(load_default=False, metadata={"description": (
         "Add `url` to each row of the page: a presigned object-storage URL valid for "
@@ -136,9 +154,9 @@ class ImageArgs(ImageCollectionArgs):
 
     @validates_schema
     def _urls_only_for_pages(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("with_urls") and data.get("format") == "csv":
-            raise ValidationError("only with format=json: a CSV export carries no URLs",
-                                  "with_urls")
+        if data.get("with_urls") and data.get("format") != "json":
+            raise ValidationError("only with format=json: an export carries no URLs "
+                                  "(format=urls lists them)", "with_urls")
 
 
 def filtered_images(args: dict[str, Any]) -> Select:
@@ -168,22 +186,30 @@ def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
             for item in items]
 
 
-# One image with its acquisition metadata and scanner details.
-ImageDetailSchema = row_schema("ImageDetailSchema", IMAGE_DETAIL_COLUMNS, base=ImageSchema)
+# One image with its acquisition metadata and scanner details, and its header drift (kept in
+# its own table: not a column of the row).
+ImageDetailSchema = row_schema(
+    "ImageDetailSchema", IMAGE_DETAIL_COLUMNS, base=ImageSchema,
+    header_drift=fields.Dict(allow_none=True, metadata={"description": (
+        "How the header compares with its tag's gold standard: standard_version, drifted, "
+        "differences [{field, expected, actual, tolerance}]; null when never compared.")}))
 
 
 @blp.route("")
 class Images(MethodView):
     @blp.arguments(ImageArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(ImageListItemSchema, "Image"))
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=export_responses(URLS_CONTENT))
     def get(self, args: dict[str, Any]):
         """List images matching the filters, a page at a time or (format=csv) all of them.
 
         with_urls=true needs the download scope too, and is logged in the audit log.
         """
-        if args["with_urls"]:
+        if args["with_urls"] or args["format"] == URLS_FORMAT:
             require_scope(Scope.DOWNLOAD)
+        if args["format"] == URLS_FORMAT:
+            return url_list_response(sorted_by(filtered_images(args), args["sort"]),
+                                     with_download_urls)
         answer = page_or_csv(filtered_images(args), args, resource="images",
                              item_schema=ImageSchema)
         if args["with_urls"]:
@@ -202,4 +228,7 @@ class ImageById(MethodView):
         row = db.session.execute(statement).mappings().first()
         if row is None:
             abort(404, message=f"no image with id {image_id}")
-        return row
+        drift = db.session.get(HeaderDrift, image_id)
+        return {**row, "header_drift": None if drift is None else {
+            "standard_version": drift.standard_version, "drifted": drift.drifted,
+            "differences": drift.differences}}

@@ -33,6 +33,8 @@ COMMANDS = {
     "check-storage": ("app.cli.storage:check_storage_command",
                       "Compare a dataset tree with its stored objects."),
     "audit": ("app.cli.audit:audit_command", "Print the audit log, oldest entry first."),
+    "qc": ("app.cli.qc:qc_group",
+           "Quality control: completeness of visits, QC reviews of images."),
 }
 
 

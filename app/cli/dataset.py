@@ -12,10 +12,15 @@ from app.extensions import db
 from app.models import (
     Dataset,
     DatasetCondition,
+    GoldStandard,
+    HeaderDrift,
     Image,
     LoadRun,
     PreprocessTaskFile,
+    QcReview,
     Scanner,
+    SeriesTag,
+    StudyTag,
     Subject,
     Visit,
 )
@@ -105,6 +110,11 @@ def _purge(dataset_id: int) -> dict[str, int]:
     images = select(Image.id).where(Image.dataset_id == dataset_id)
     subjects = select(Subject.id).where(Subject.dataset_id == dataset_id)
     statements = {
+        "qc_review": delete(QcReview).where(QcReview.image_id.in_(images)),
+        "header_drift": delete(HeaderDrift).where(HeaderDrift.image_id.in_(images)),
+        "gold_standard": delete(GoldStandard).where(GoldStandard.dataset_id == dataset_id),
+        "series_tag": delete(SeriesTag).where(SeriesTag.dataset_id == dataset_id),
+        "study_tag": delete(StudyTag).where(StudyTag.dataset_id == dataset_id),
         "preprocess_task_file": delete(PreprocessTaskFile)
         .where(PreprocessTaskFile.image_id.in_(images)),
         "image": delete(Image).where(Image.dataset_id == dataset_id),

@@ -40,6 +40,17 @@ class StoredFiles:
         return self.storage.open(join_key(self.prefix, path))
 
 
+def _study_file(dataset: str) -> Path | None:
+    """The study configuration beside the dataset's package (load_db/<DATASET>/study.yaml)."""
+    from load_db.datasets import find_dataset
+    from load_db.engine import LoadError
+
+    try:
+        return find_dataset(dataset).study_file
+    except LoadError:
+        return None  # a dataset without a package of its own (e.g. --register)
+
+
 @click.command("load-dicom")
 @click.argument("root", required=False,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -49,7 +60,8 @@ class StoredFiles:
 @register_option
 @click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False,
                                                         path_type=Path),
-              help="A dataset's or site's rules (YAML), tried before the default rules.")
+              help="A dataset's or site's rules or study configuration (YAML), tried before the "
+                   "default rules (default: study.yaml of the dataset's package, if any).")
 @click.option("--workers", type=click.IntRange(min=1),
               help="Processes reading headers (default: the machine's cores).")
 @click.option("--strict", is_flag=True,
@@ -69,6 +81,7 @@ def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: s
     from load_db.engine import run_load
 
     check_registrable(dataset, register)
+    rules_file = rules_file or _study_file(dataset)
     source = root_or_storage(root, storage_prefix, StoredFiles)
     with load_errors_as_exit_codes():
         report = run_load(db.session, "load-dicom",

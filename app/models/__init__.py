@@ -3,22 +3,39 @@ from app.models.api_key import DEFAULT_SCOPES, ApiKey, Scope
 from app.models.api_key_grant import ApiKeyGrant
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.audit_event_dataset import AuditEventDataset
+from app.models.cohort import Cohort
+from app.models.cohort_image import CohortImage
 from app.models.condition import Condition
 from app.models.dataset import Dataset
 from app.models.dataset_condition import DatasetCondition
-from app.models.enums import Handedness, ImageType, LoadStatus, PreprocessState, Race, Sex
+from app.models.enums import (
+    Handedness,
+    ImageType,
+    LoadStatus,
+    PreprocessState,
+    QcState,
+    Race,
+    Sex,
+)
 from app.models.file_type import FileType
+from app.models.gold_standard import GoldStandard
+from app.models.header_drift import HeaderDrift
 from app.models.image import Image
 from app.models.load_run import LoadRun
 from app.models.preprocess_task import PreprocessTask
 from app.models.preprocess_task_file import PreprocessTaskFile
+from app.models.qc_review import QcReview
 from app.models.scanner import Scanner
+from app.models.series_tag import UNTAGGED, SeriesTag
+from app.models.study_tag import StudyTag
 from app.models.subject import Subject
 from app.models.visit import Visit
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
-    "Condition", "Dataset", "DatasetCondition", "FileType", "Handedness", "Image",
+    "Cohort", "CohortImage", "Condition", "Dataset", "DatasetCondition", "FileType",
+    "GoldStandard", "Handedness", "HeaderDrift", "Image",
     "ImageType", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
-    "PreprocessTaskFile", "Race", "Scanner", "Scope", "Sex", "Subject", "Visit",
+    "PreprocessTaskFile", "QcReview", "QcState", "Race", "Scanner", "Scope", "SeriesTag", "Sex",
+    "StudyTag", "Subject", "UNTAGGED", "Visit",
 ]

@@ -57,3 +57,12 @@ class LoadStatus(enum.StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     DRY_RUN = "dry_run"
+
+
+class QcState(enum.StrEnum):
+    """Where an image is in QC review (DATMAN's states)."""
+
+    NEW = "new"
+    SIGNED_OFF = "signed_off"
+    FLAGGED = "flagged"          # usable, with a comment
+    BLACKLISTED = "blacklisted"  # not usable: left out of every query unless asked for

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import SoftDeleteMixin, TimestampMixin, str_enum
-from app.models.enums import ImageType, PreprocessState
+from app.models.enums import ImageType, PreprocessState, QcState
 
 if TYPE_CHECKING:
     from app.models.dataset import Dataset
@@ -44,6 +44,11 @@ class Image(TimestampMixin, SoftDeleteMixin, db.Model):
         server_default=PreprocessState.NONE.value,
     )
     metadata_json: Mapped[dict[str, Any] | None]
+    # The latest QC review's state (history in qc_review); blacklisted images leave queries.
+    qc_state: Mapped[QcState] = mapped_column(
+        str_enum(QcState, "qc_state"), default=QcState.NEW, server_default=QcState.NEW.value,
+        index=True,
+    )
 
     dataset: Mapped[Dataset] = relationship(back_populates="images")
     subject: Mapped[Subject] = relationship(back_populates="images")

@@ -23,7 +23,13 @@ DEFAULT_SECRET_ENV = "MBID_PSEUDONYM_SECRET"
 # DATMAN: STUDY_SITE_SUBJECT is the participant, TIMEPOINT the visit, SESSION a scan session of
 # it (a visit split over two studies keeps one timepoint).
 CONVENTIONS = {
-    "datman": r"^(?P<subject>[a-z0-9]+_[a-z0-9]+_[a-z0-9]+)_(?P<visit>[a-z0-9]+)_[a-z0-9]+$",
+    "datman": (r"^(?P<subject>[a-z0-9]+_(?P<site>[a-z0-9]+)_[a-z0-9]+)_(?P<visit>[a-z0-9]+)"
+               r"_[a-z0-9]+$"),
+}
+# A convention's phantoms: scans of an object, not of a participant, kept apart (DATMAN:
+# STUDY_SITE_PHA_<3 letters><digits>, with no timepoint or session).
+PHANTOMS = {
+    "datman": r"^[a-z0-9]+_(?P<site>[a-z0-9]+)_PHA_[a-z]{3}[0-9]+$",
 }
 SEX = {"M": "male", "F": "female", "O": "other"}
 AGE_UNITS = {"Y": 1.0, "M": 12.0, "W": 365.25 / 7, "D": 365.25}
@@ -36,12 +42,40 @@ NOMINAL_TESLA = (0.2, 0.3, 0.35, 0.5, 1.0, 1.2, 1.5, 3.0, 4.0, 5.0, 7.0, 9.4, 10
 
 
 @dataclass(frozen=True)
+class Session:
+    """The session a series was acquired in, as the naming convention reads it."""
+
+    name: str
+    site: str
+    phantom: bool
+
+
+@dataclass(frozen=True)
 class SubjectRule:
     """Where the subject (and perhaps visit) id of a series comes from."""
 
     source: str = "PatientID"
     pattern: re.Pattern[str] | None = None
     pseudonym_secret: bytes | None = None
+    phantom_pattern: re.Pattern[str] | None = None
+
+    def session(self, patient_id: str, patient_name: str, folder: str) -> Session:
+        """The session a series belongs to: its name, site and whether it is a phantom's.
+
+        The site is the convention's (or the pattern's `(?P<site>...)` group), else "". The
+        name is empty when no convention names the session (a raw PatientID may identify).
+        """
+        value = self._source_value(patient_id, patient_name, folder)
+        for pattern, phantom in ((self.phantom_pattern, True), (self.pattern, False)):
+            match = pattern.search(value) if pattern is not None else None
+            if match is not None:
+                return Session(match.group(0), (match.groupdict().get("site") or "").upper(),
+                               phantom)
+        return Session("", "", False)  # no convention: the reader names it by its visit
+
+    def _source_value(self, patient_id: str, patient_name: str, folder: str) -> str:
+        return {"PatientID": patient_id, "PatientName": patient_name,
+                "path": folder}[self.source]
 
     def ids(self, patient_id: str, patient_name: str, folder: str) -> tuple[str, str | None]:
         """Return (subject id, visit id or None) for one series.
@@ -51,8 +85,7 @@ class SubjectRule:
         ValueError
             When the source value is empty or does not match the naming convention.
         """
-        value = {"PatientID": patient_id, "PatientName": patient_name, "path": folder}[
-            self.source]
+        value = self._source_value(patient_id, patient_name, folder)
         visit = None
         if self.pattern is not None:
             match = self.pattern.search(value)
@@ -74,12 +107,14 @@ def subject_rule(settings: dict[str, Any], file: Path | str = "subject settings"
     if source not in SOURCES:
         raise RulesError(f"{source!r} is not one of {', '.join(SOURCES)}", file=file,
                          key="subject.source")
-    pattern_text = settings.get("pattern")
+    pattern_text, phantom = settings.get("pattern"), None
     if "convention" in settings:
         if settings["convention"] not in CONVENTIONS:
             raise RulesError(f"unknown convention (known: {', '.join(CONVENTIONS)})", file=file,
                              key="subject.convention")
         pattern_text = CONVENTIONS[settings["convention"]]
+        if settings["convention"] in PHANTOMS:
+            phantom = re.compile(PHANTOMS[settings["convention"]], re.IGNORECASE)
     pattern = None
     if pattern_text is not None:
         try:
@@ -97,7 +132,7 @@ def subject_rule(settings: dict[str, Any], file: Path | str = "subject settings"
             raise RulesError(f"pseudonyms need a secret in the environment variable {variable}",
                              file=file, key="subject.pseudonym")
         secret = os.environ[variable].encode()
-    return SubjectRule(source, pattern, secret)
+    return SubjectRule(source, pattern, secret, phantom)
 
 
 def pseudonym(value: str, secret: bytes | None) -> str:

@@ -10,6 +10,7 @@ from load_db.dicom.reader import read_dicom
 from load_db.dicom.rules import load_rules
 from load_db.engine import LoadReport, load_dataset_frames
 from load_db.engine.orchestration import dataset_id_for
+from load_db.qc import record_inventory
 
 
 def load_dicom(session: Session, root: Path | DicomFiles, dataset: str, *, register: bool = False,
@@ -23,4 +24,7 @@ def load_dicom(session: Session, root: Path | DicomFiles, dataset: str, *, regis
     rules = load_rules(rules_file)
     dataset_id_for(session, dataset, register=register)
     frames = read_dicom(root, rules=rules, workers=workers, strict=strict)
-    return load_dataset_frames(session, dataset, frames, register=register)
+    report = load_dataset_frames(session, dataset, frames, register=register)
+    # Every series seen, stored or not, is kept with its study tag for quality control.
+    record_inventory(session, dataset, frames.series, rules)
+    return report

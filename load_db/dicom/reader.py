@@ -26,6 +26,7 @@ from load_db.dicom.headers import (
     compact,
 )
 from load_db.dicom.identity import (
+    Session,
     SubjectRule,
     carries_name,
     field_strength,
@@ -39,7 +40,7 @@ from load_db.dicom.identity import (
     subject_rule,
     to_sex,
 )
-from load_db.dicom.rules import RuleSet, load_rules
+from load_db.dicom.rules import Decision, RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import DatasetFrames, LoadError, LoadReport
 
@@ -50,6 +51,17 @@ PATIENT_MISMATCH = "series whose files disagree on the patient"
 NAME_AS_ID = ("subject id is the patient's name: stored as a pseudonym (set a secret and "
               "subject.pseudonym for keyed pseudonyms)")
 NO_SUBJECT = "series without a subject id"
+PHANTOM = "phantom session, kept apart from participants"
+SERIES_COLUMNS = ("subject", "visit", "session", "site", "phantom", "path", "series_number",
+                  "description", "tag", "reason", "stored")
+
+
+@dataclass(kw_only=True)
+class DicomFrames(DatasetFrames):
+    """The frames of a DICOM folder, with `series`: every series seen, stored or not, with its
+    study tag (or None and why), session and site: the inventory quality control judges."""
+
+    series: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SERIES_COLUMNS))
 # The parts of a series, in the order they name a part.
 PART_KEYS = (("type", "image_type"), ("echo", "echo"), ("part", "component"))
 
@@ -146,7 +158,7 @@ STORED_FACTS = ("Modality", "SOPClassName", "SeriesDescription", "ProtocolName",
 
 
 def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: RuleSet | None = None,
-               workers: int | None = None, strict: bool = False) -> DatasetFrames:
+               workers: int | None = None, strict: bool = False) -> DicomFrames:
     """Read every DICOM header under `root` (never pixels) into subjects, visits and images.
 
     Parameters
@@ -221,12 +233,34 @@ def _ids(part: Part, who: SubjectRule, report: LoadReport) -> tuple[str, str | N
     return subject, visit
 
 
+def _series_row(part: Part, rules: RuleSet, session: Session, decision: Decision | None,
+                subject: str | None = None, visit: str | None = None, *,
+                pseudonymous: bool = False) -> dict[str, Any]:
+    """One line of the inventory: the series, its session and its study tag."""
+    tag, why = rules.tag(part.facts, session.site)
+    # A participant's session is named by the convention only when its ids are stored as they
+    # are; with pseudonyms (or no convention) by its visit id.
+    name = session.name if session.phantom or (session.name and not pseudonymous) else visit
+    number = part.facts.get("SeriesNumber")
+    return {"subject": subject, "visit": visit, "session": name, "site": session.site,
+            "phantom": session.phantom, "path": part.key,
+            "series_number": int(number) if isinstance(number, int | float) else None,
+            "description": str(part.facts.get("SeriesDescription") or ""),
+            "tag": tag.name if tag is not None else None, "reason": why,
+            "stored": decision is not None and decision.type is not None}
+
+
 def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadReport,
-            strict: bool) -> DatasetFrames:
+            strict: bool) -> DicomFrames:
     studies: dict[tuple[str, str], dict[str, Any]] = {}
-    images = []
+    images, series = [], []
     for part in parts:
         header = part.files[0]
+        session = who.session(header.patient_id, header.patient_name, part.folder)
+        if session.phantom:
+            report.ignore(PHANTOM, part.key)
+            series.append(_series_row(part, rules, session, None))
+            continue
         try:
             subject, visit = _ids(part, who, report)
         except ValueError as exc:
@@ -239,7 +273,9 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             "date": parse_date(part.identity["StudyDate"]), "sex": part.identity["PatientSex"],
             "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],
             "source_file": header.path})
-        decision = rules.decide(part.facts)
+        decision = rules.decide(part.facts, session.site)
+        series.append(_series_row(part, rules, session, decision, subject, visit,
+                                  pseudonymous=who.pseudonym_secret is not None))
         if decision.type is None:
             # The report keeps a few examples per reason; the log names every series.
             log.info("not stored: %s: %s", part.key, decision.reason or decision.rule)
@@ -262,8 +298,9 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
         "field_strength", "metadata", "study", "source_file"])
     image_frame["days_since_baseline"] = [study.get("days") for study in image_frame["study"]]
     image_frame["days_since_baseline"] = image_frame["days_since_baseline"].astype("Int64")
-    return DatasetFrames(subjects=subjects, visits=visits,
-                         images=image_frame.drop(columns="study"), report=report)
+    return DicomFrames(subjects=subjects, visits=visits,
+                       images=image_frame.drop(columns="study"), report=report,
+                       series=pd.DataFrame(series, columns=SERIES_COLUMNS))
 
 
 def _subjects_and_visits(studies: dict[tuple[str, str], dict[str, Any]]

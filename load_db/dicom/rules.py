@@ -9,11 +9,17 @@ A rules file may hold three keys:
   `in`, `not_in`, `equals`, `above`, `at_most`, `is`; a bare value means `equals`, a bare list
   `in`. On a fact holding a list, `regex` searches the values joined by a backslash, `in` and
   `above` hold when any value does.
-- `tags`: DATMAN-style site patterns, tried before every rule: tag name -> `type` or `ignore`,
+- `tags`: DATMAN-style study tags, tried before every rule: tag name -> `type` or `ignore`,
   `SeriesDescription` (a regex or a list of them), optional `ImageType` (a regex) and
-  `EchoNumber`. When several tags match the description, ImageType then EchoNumber decide;
-  a series still ambiguous is left to the rules.
+  `EchoNumber`, and for quality control `count` (series expected per visit, a whole number,
+  default 1) and `qc_kind` (how its images are reviewed, e.g. anat, dti, func). When several
+  tags match the description, ImageType then EchoNumber decide; a series still ambiguous is
+  left untagged (and to the rules).
+- `sites`: site name -> {tags: ...}: a site's own tags, replacing the file's tags of the same
+  name for the series of that site (the site comes from the naming convention).
 - `subject`: where subject ids come from (see load_db/dicom/identity.py).
+- `drift`: how headers are compared with a tag's gold standard: `ignore` (a list of fields)
+  and `tolerances` (field -> the absolute difference still accepted, e.g. EchoTime: 0.005).
 
 A dataset's file is tried before the default one shipped in load_db/dicom/rules/default.yaml.
 """
@@ -33,9 +39,13 @@ from load_db.engine import LoadError
 DEFAULT_RULES = Path(__file__).parent / "rules" / "default.yaml"
 IMAGE_TYPES = {member.value for member in ImageType}
 NO_RULE = "no rule matched"
-FILE_KEYS = {"rules", "tags", "subject"}
+FILE_KEYS = {"rules", "tags", "sites", "subject", "drift"}
+DRIFT_KEYS = {"ignore", "tolerances"}
 RULE_KEYS = {"name", "type", "ignore", "when", "any"}
-TAG_KEYS = {"type", "ignore", "SeriesDescription", "ImageType", "EchoNumber"}
+TAG_KEYS = {"type", "ignore", "SeriesDescription", "ImageType", "EchoNumber", "count", "qc_kind"}
+SITE_KEYS = {"tags"}
+NO_TAG = "no tag matched"
+SEVERAL_TAGS = "several tags matched"
 TESTS = {"regex", "not_regex", "in", "not_in", "equals", "above", "at_most", "is"}
 
 Facts = dict[str, Any]
@@ -81,15 +91,32 @@ class Rule:
 
 @dataclass
 class RuleSet:
-    """Rules in the order they are tried, and the subject settings."""
+    """Study tags (per site), rules in the order they are tried, and the subject settings."""
 
-    rules: list[Rule | SiteTags] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
     subject: dict[str, Any] = field(default_factory=dict)
     # The file whose `subject` settings apply (to name it in an error).
     subject_file: Path = DEFAULT_RULES
+    # The study's tags, tried before every rule, and each site's own tags by name.
+    tags: dict[str, SiteTag] = field(default_factory=dict)
+    site_tags: dict[str, dict[str, SiteTag]] = field(default_factory=dict)
+    # Header drift settings: {"ignore": [field, ...], "tolerances": {field: number}}.
+    drift: dict[str, Any] = field(default_factory=dict)
 
-    def decide(self, facts: Facts) -> Decision:
-        """Return the decision of the first matching rule (or 'no rule matched')."""
+    def tags_for(self, site: str | None = None) -> SiteTags:
+        """The tags that apply to a series of `site`: the study's, with the site's replacing."""
+        return SiteTags(tuple({**self.tags, **self.site_tags.get(site or "", {})}.values()))
+
+    def tag(self, facts: Facts, site: str | None = None) -> tuple[SiteTag | None, str | None]:
+        """The study tag of a series, or None with the reason (no tag or several matched)."""
+        return self.tags_for(site).classify(facts)
+
+    def decide(self, facts: Facts, site: str | None = None) -> Decision:
+        """Return the decision of the series' tag, else of the first matching rule (or 'no rule
+        matched')."""
+        decision = self.tags_for(site).decide(facts)
+        if decision is not None:
+            return decision
         for rule in self.rules:
             decision = rule.decide(facts)
             if decision is not None:
@@ -234,6 +261,8 @@ class SiteTag:
     description: Test
     image_type: Test | None
     echo: Any
+    count: int = 1
+    qc_kind: str | None = None
 
     def fits_image_type(self, facts: Facts) -> bool:
         return self.image_type is None or self.image_type(facts)
@@ -248,8 +277,8 @@ class SiteTags:
 
     tags: tuple[SiteTag, ...]
 
-    def decide(self, facts: Facts) -> Decision | None:
-        """The decision of the one tag that fits the series, or None (left to the rules).
+    def classify(self, facts: Facts) -> tuple[SiteTag | None, str | None]:
+        """The one tag that fits the series, or None and why (no tag, or several, matched).
 
         Tags are matched on the description; when several match, ImageType and then
         EchoNumber decide; a series still ambiguous is left untagged.
@@ -258,29 +287,32 @@ class SiteTags:
         for fits in (SiteTag.fits_image_type, SiteTag.fits_echo):
             if len(matches) > 1:
                 matches = [tag for tag in matches if fits(tag, facts)] or matches
-        if len(matches) != 1:
-            return None
-        tag = matches[0]
-        if not (tag.fits_image_type(facts) and tag.fits_echo(facts)):
+        if len(matches) > 1:
+            return None, f"{SEVERAL_TAGS}: {', '.join(tag.name for tag in matches)}"
+        if not matches or not (matches[0].fits_image_type(facts)
+                               and matches[0].fits_echo(facts)):
+            return None, NO_TAG
+        return matches[0], None
+
+    def decide(self, facts: Facts) -> Decision | None:
+        """The decision of the one tag that fits the series, or None (left to the rules)."""
+        tag, _reason = self.classify(facts)
+        if tag is None:
             return None
         if tag.type is not None:
             return Decision(tag.type, f"tag:{tag.name}")
         return Decision(None, f"tag:{tag.name}", _fill(tag.ignore or tag.name, facts))
 
 
-def _compile_tags(tags: Any, file: Path) -> SiteTags:
-    """Check and compile the `tags` mapping of a rules file."""
+def _compile_tags(tags: Any, file: Path, prefix: str = "") -> dict[str, SiteTag]:
+    """Check and compile the `tags` mapping of a rules file (`prefix`: where it is in the file)."""
     if not isinstance(tags, dict):
-        raise RulesError("'tags' maps a tag name to its pattern", file=file, key="tags")
-    compiled = []
+        raise RulesError("'tags' maps a tag name to its pattern", file=file,
+                         key=f"{prefix}tags")
+    compiled = {}
     for name, spec in tags.items():
-        where = f"tags.{name}"
-        if not isinstance(spec, dict):
-            raise RulesError("a tag is a mapping", file=file, key=where)
-        unknown = sorted(set(spec) - TAG_KEYS)
-        if unknown:
-            raise RulesError(f"unknown key (allowed: {', '.join(sorted(TAG_KEYS))})",
-                             file=file, key=f"{where}.{unknown[0]}")
+        where = f"{prefix}tags.{name}"
+        _check_keys(spec, TAG_KEYS, "a tag is a mapping", file, where)
         if "SeriesDescription" not in spec:
             raise RulesError("a tag needs a SeriesDescription pattern", file=file,
                              key=f"{where}.SeriesDescription")
@@ -290,9 +322,57 @@ def _compile_tags(tags: Any, file: Path) -> SiteTags:
                                     "SeriesDescription", f"{where}.SeriesDescription", file)
         image_type = (_compile_test("regex", spec["ImageType"], "ImageType",
                                     f"{where}.ImageType", file) if "ImageType" in spec else None)
-        compiled.append(SiteTag(str(name), kind, reason, description, image_type,
-                                spec.get("EchoNumber")))
-    return SiteTags(tuple(compiled))
+        count = spec.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise RulesError("'count' is a whole number (0 or more)", file=file,
+                             key=f"{where}.count")
+        qc_kind = spec.get("qc_kind")
+        if qc_kind is not None and (not isinstance(qc_kind, str) or not qc_kind.strip()):
+            raise RulesError("'qc_kind' is a word such as anat, dti or func", file=file,
+                             key=f"{where}.qc_kind")
+        compiled[str(name)] = SiteTag(str(name), kind, reason, description, image_type,
+                                      spec.get("EchoNumber"), count, qc_kind)
+    return compiled
+
+
+def _check_keys(spec: Any, allowed: set[str], not_mapping: str, file: Path, where: str) -> None:
+    """A mapping holding only `allowed` keys, else an error naming the first unknown one."""
+    if not isinstance(spec, dict):
+        raise RulesError(not_mapping, file=file, key=where)
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        raise RulesError(f"unknown key (allowed: {', '.join(sorted(allowed))})", file=file,
+                         key=f"{where}.{unknown[0]}")
+
+
+def _compile_sites(sites: Any, file: Path) -> dict[str, dict[str, SiteTag]]:
+    """Check and compile the `sites` mapping: each site's own tags."""
+    if not isinstance(sites, dict):
+        raise RulesError("'sites' maps a site name to its tags", file=file, key="sites")
+    compiled = {}
+    for site, spec in sites.items():
+        where = f"sites.{site}"
+        _check_keys(spec, SITE_KEYS, "a site is a mapping with tags", file, where)
+        compiled[str(site)] = _compile_tags(spec.get("tags", {}), file, f"{where}.")
+    return compiled
+
+
+def _check_drift(drift: Any, file: Path) -> dict[str, Any]:
+    """Check the `drift` mapping: a list of fields to ignore, non-negative number tolerances."""
+    _check_keys(drift, DRIFT_KEYS, "'drift' is a mapping with ignore and tolerances", file,
+                "drift")
+    ignore = drift.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(name, str) for name in ignore):
+        raise RulesError("'ignore' is a list of header fields", file=file, key="drift.ignore")
+    tolerances = drift.get("tolerances", {})
+    if not isinstance(tolerances, dict):
+        raise RulesError("'tolerances' maps a field to a number", file=file,
+                         key="drift.tolerances")
+    for name, value in tolerances.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise RulesError("a tolerance is a number, 0 or more", file=file,
+                             key=f"drift.tolerances.{name}")
+    return {"ignore": sorted(ignore), "tolerances": {str(k): v for k, v in tolerances.items()}}
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
@@ -322,13 +402,18 @@ def load_rules(extra: Path | None = None, *, default: Path = DEFAULT_RULES) -> R
     rule_set = RuleSet()
     for file in (path for path in (extra, default) if path is not None):
         content = _read_yaml(file)
+        # The first file's tags win over a later file's of the same name.
         if "tags" in content:
-            rule_set.rules.append(_compile_tags(content["tags"], file))
+            rule_set.tags = {**_compile_tags(content["tags"], file), **rule_set.tags}
+        for site, tags in _compile_sites(content.get("sites", {}), file).items():
+            rule_set.site_tags[site] = {**tags, **rule_set.site_tags.get(site, {})}
         entries = content.get("rules", [])
         if not isinstance(entries, list):
             raise RulesError("'rules' is a list", file=file, key="rules")
         rule_set.rules.extend(_compile_rule(entry, f"rules[{i}]", file)
                               for i, entry in enumerate(entries))
+        if "drift" in content and not rule_set.drift:
+            rule_set.drift = _check_drift(content["drift"], file)
         subject = content.get("subject", {})
         if not isinstance(subject, dict):
             raise RulesError("'subject' is a mapping", file=file, key="subject")

@@ -1,7 +1,7 @@
 """Image type Mammogram: image.type's CHECK constraint accepts it.
 
 Revision ID: e4b1c2d3f5a6
-Revises: a7e30fd0ae64
+Revises: 318aa87e258e
 Create Date: 2026-12-01 15:20:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4b1c2d3f5a6'
-down_revision = 'a7e30fd0ae64'
+down_revision = '318aa87e258e'
 branch_labels = None
 depends_on = None
 

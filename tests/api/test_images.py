@@ -39,6 +39,7 @@ def test_list_returns_every_live_image_with_its_fields(world, get):
         "manufacturer": "Siemens",
         "field_strength": 3.0,
         "preprocessed": "none",
+        "qc_state": "new",
     }
     unknown = body["items"][6]
     assert (unknown["visit_id"], unknown["scanner_id"], unknown["manufacturer"],
@@ -106,14 +107,14 @@ def test_csv_streams_every_matching_row_with_the_json_field_names(world, get):
     assert response.get_data(as_text=True) == (
         "id,dataset,subject_id,subject_external_id,visit_id,type,path,file_size,checksum,"
         "days_since_baseline,age_at_scan,sex,condition,scanner_id,manufacturer,field_strength,"
-        "preprocessed\n"
+        "preprocessed,qc_state\n"
         f"{ids['i3']},ALPHA,{ann},ann,{a1},T1,ann/i3.nii.gz,1003,,730,{age(70.0, 730)},female,"
-        f"AD,{siemens},Siemens,3.0,none\n"
+        f"AD,{siemens},Siemens,3.0,none,new\n"
         f"{ids['i1']},ALPHA,{ann},ann,{a0},T1,ann/i1.nii.gz,1001,c1,0,70.0,female,HC,{siemens},"
-        "Siemens,3.0,none\n"
+        "Siemens,3.0,none,new\n"
         f"{ids['i2']},ALPHA,{ann},ann,{a0},DWI,ann/i2.nii.gz,1002,,0,70.0,female,HC,{ge},GE,1.5,"
-        "none\n"
-        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,bob/i4.nii.gz,1004,,0,55.0,male,,{ge},GE,1.5,none\n"
+        "none,new\n"
+        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,bob/i4.nii.gz,1004,,0,55.0,male,,{ge},GE,1.5,none,new\n"
     )
 
 

@@ -3,16 +3,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import load_db.OASIS
 import load_db.openpain
-from app.models import Dataset, LoadRun, Subject
+from app.models import Dataset, LoadRun, SeriesTag, Subject
 from globals import DATA_DIR
 from load_db.bids import LocalTree
-from load_db.datasets import discover, find_dataset, with_example_data
+from load_db.datasets import STUDY_FILE, discover, find_dataset, with_example_data
 from load_db.engine import DatasetFrames, LoadError
 from load_db.examples import write_examples
+from tests.support.dicom import write_datman_tree
 from tests.support.examples import TOY_DESIGNATION, TOY_FOLDER, count, flask_load
 from tests.support.factories import make_dataset
 
@@ -128,3 +129,16 @@ def test_flask_load_oasis_reads_its_clinical_csv_once(app, seeded, monkeypatch):
     result = flask_load(app, "OASIS")
     assert result.exit_code == 0, result.output
     assert reads == {"OASIS3_clinical_data.csv": 1, "OASIS3_subjects.csv": 1}
+
+
+def test_flask_load_dicom_uses_the_study_yaml_beside_the_package(app, seeded, toy_package,
+                                                                 tmp_path):
+    root = write_datman_tree(tmp_path / "spins")
+    (toy_package / TOY_FOLDER / STUDY_FILE).write_text((tmp_path / "study.yaml").read_text())
+    assert find_dataset(TOY_DESIGNATION).study_file == toy_package / TOY_FOLDER / STUDY_FILE
+    result = app.test_cli_runner().invoke(args=[
+        "load-dicom", str(root), "--dataset", TOY_DESIGNATION, "--register", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    tags = seeded.scalars(select(SeriesTag.tag).order_by(SeriesTag.path)).all()
+    assert tags[:4] == ["LOC", "T1", "T1", "DTI"]
+    assert seeded.scalar(select(func.count()).select_from(Subject)) == 2

@@ -13,6 +13,7 @@ from app.api.query.filters import (
     equal_to,
     flag,
     not_deleted,
+    qc_states,
     with_ids_of,
 )
 from app.api.query.paging import envelope_schema, paginate, sorted_by
@@ -22,5 +23,6 @@ __all__ = [
     "Blueprint", "NoArgs", "all_of", "any_of", "any_of_ignoring_case", "apply_filters",
     "at_least", "at_most", "collection_args", "csv_response", "designated",
     "designated_first_known", "envelope_schema", "equal_ignoring_case", "equal_to",
-    "filter_args", "flag", "not_deleted", "page_or_csv", "paginate", "sorted_by", "with_ids_of",
+    "filter_args", "flag", "not_deleted", "page_or_csv", "paginate", "qc_states", "sorted_by",
+    "with_ids_of",
 ]

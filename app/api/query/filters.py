@@ -5,8 +5,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_smorest import abort
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 
+from app.api.query.qc_state import INCLUDE_ALL, include_blacklisted
 from app.extensions import db
 
 # A filter turns the parameter's name and parsed value into a WHERE clause.
@@ -90,6 +91,16 @@ def with_ids_of(model: Any, build: Callable[[list[int]], ColumnElement[bool]]) -
 def all_of(build: Callable[[Any], ColumnElement[bool]]) -> Filter:
     """Match rows for which `build(value)` holds for every one of the given values."""
     return lambda _name, values: and_(*(build(value) for value in dict.fromkeys(values)))
+
+
+def qc_states(column: ColumnElement[Any]) -> Filter:
+    """Match rows whose QC state is one of the values ('all': any state); asking for
+    blacklisted images (or all) lets the request see them (app/api/query/qc_state.py)."""
+    def build(_name: str, values: list[str]) -> ColumnElement[bool]:
+        if INCLUDE_ALL in values or "blacklisted" in values:
+            include_blacklisted()
+        return true() if INCLUDE_ALL in values else column.in_(values)
+    return build
 
 
 def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[int]:

@@ -11,7 +11,8 @@ from marshmallow import fields, pre_load, validate, validates_schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
-from app.models import ImageType, LoadStatus, Sex
+from app.api.query import metadata
+from app.models import ImageType, LoadStatus, QcState, Sex
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
@@ -22,7 +23,7 @@ MAX_DAYS = 100_000
 MAX_AGE = 200.0
 MAX_FIELD_STRENGTH = 100.0
 MAX_TEXT_LENGTH = 256
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "parquet")
 LATERALITIES = ("L", "R", "B")
 
 
@@ -64,10 +65,11 @@ def _reject_bad_text(value: str) -> None:
         raise ma.ValidationError(problem)
 
 
-def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory reads like a field class)
-    """Return a string field that is short and free of NUL characters."""
+def Text(max_length: int = MAX_TEXT_LENGTH, **kwargs: Any) -> fields.String:  # noqa: N802
+    """Return a string field that is short (a field factory reads like a field class) and free
+    of NUL characters."""
     return fields.String(
-        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_bad_text], **kwargs
+        validate=[validate.Length(min=1, max=max_length), _reject_bad_text], **kwargs
     )
 
 
@@ -130,6 +132,14 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         "accept any of several.")),
     "laterality": lambda: Choice(LATERALITIES, **_described(
         "Side of the body imaged (DICOM ImageLaterality): L, R or B (both), in any case.")),
+    "qc": lambda: fields.List(
+        Choice([*(s.value for s in QcState), "all"]),
+        **_described("QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for "
+                     "every state. Blacklisted images are left out unless qc=all or "
+                     "qc=blacklisted is asked for.")),
+    "drift": lambda: fields.Boolean(**_described(
+        "true: only images whose header differs from their tag's gold standard beyond its "
+        "tolerances; false: only images compared and found within them.")),
     "has_type": lambda: fields.List(
         Choice([t.value for t in ImageType]),
         **_described("Only subjects with at least one image of this type; repeat to require "
@@ -138,6 +148,13 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         Choice([s.value for s in LoadStatus]),
         **_described("How the load ended (running while it runs); repeat to accept any of "
                      "several.")),
+    "visit_has_type": lambda: fields.List(
+        Choice([t.value for t in ImageType]),
+        **_described("Only rows with a visit holding an image of this type; repeat to require "
+                     "one visit holding an image of each of several types (e.g. T1 and "
+                     "rsfMRI).")),
+    "meta": lambda: fields.Raw(data_key=metadata.PARAMETER,
+                               **_described(metadata.DESCRIPTION)),
 }
 
 # Pairs whose lower bound must not exceed the upper one.
@@ -152,7 +169,8 @@ class QueryArgs(ma.Schema):
         unknown = ma.RAISE
 
     @pre_load
-    def _refuse_repeated_single_values(self, data: Any, **_: Any) -> Any:
+    def _check_and_gather(self, data: Any, **_: Any) -> Any:
+        """Refuse repeated single values, then gather the meta.<Field> parameters into one."""
         # webargs hands over a proxy of the query's MultiDict; it would silently keep the first
         # of sex=female&sex=male.
         query = getattr(data, "data", None)
@@ -164,7 +182,8 @@ class QueryArgs(ma.Schema):
             }
             if repeated:
                 raise ma.ValidationError(repeated)
-        return data
+        # The meta.<Field> parameters become one value, where the schema offers them.
+        return metadata.collect_meta(data) if "meta" in self.fields else data
 
     @validates_schema
     def _check_ranges(self, data: dict[str, Any], **_: Any) -> None:
@@ -254,8 +273,9 @@ def collection_args(
     if csv:
         attributes["format"] = fields.String(
             load_default="json", validate=validate.OneOf(FORMATS), **_described(
-                "json (a page) or csv (the whole filtered result, streamed; page, per_page and "
-                "cursor are ignored; the header row holds the JSON field names)."))
+                "json (a page), csv or parquet (the whole filtered result, streamed; page, "
+                "per_page and cursor are ignored; the columns are the JSON field names, typed "
+                "in Parquet)."))
     for filter_name in filters:
         attributes[filter_name] = FILTER_FIELDS[filter_name]()
     return type(name, (QueryArgs,), attributes)

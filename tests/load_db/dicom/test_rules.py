@@ -142,6 +142,20 @@ def test_site_tags_and_rules_are_tried_before_the_defaults(site_rules, series, d
     ("tags:\n  T1: {type: T1}", "tags.T1.SeriesDescription", "needs a SeriesDescription"),
     ("tags:\n  T1: {type: T1, SeriesDescription: t1, Echo: 1}", "tags.T1.Echo", "unknown key"),
     ("rules: [\n", "line 2", "not valid YAML"),
+    ("tags:\n  T1: {type: T1, SeriesDescription: t1, count: 1.5}", "tags.T1.count",
+     "whole number"),
+    ("tags:\n  T1: {type: T1, SeriesDescription: t1, count: two}", "tags.T1.count",
+     "whole number"),
+    ("tags:\n  T1: {type: T1, SeriesDescription: '(t1'}", "tags.T1.SeriesDescription",
+     "bad regular expression"),
+    ("tags:\n  T1: {type: T1, SeriesDescription: t1, qc_kind: 3}", "tags.T1.qc_kind",
+     "a word"),
+    ("sites:\n  CMH: {tag: {}}", "sites.CMH.tag", "unknown key"),
+    ("drift:\n  tolerances: {EchoTime: -1}", "drift.tolerances.EchoTime", "0 or more"),
+    ("drift:\n  ignore: EchoTime", "drift.ignore", "a list of header fields"),
+    ("drift:\n  tolerance: {}", "drift.tolerance", "unknown key"),
+    ("sites:\n  CMH:\n    tags:\n      T1: {type: T1, SeriesDescription: t1, Count: 1}",
+     "sites.CMH.tags.T1.Count", "unknown key"),
 ])
 def test_a_bad_rules_file_is_an_error_naming_the_file_and_the_key(tmp_path, text, key,
                                                                    message):
@@ -168,3 +182,26 @@ def test_bad_subject_settings_in_a_rules_file_name_that_file(tmp_path):
     with pytest.raises(RulesError) as error:
         subject_rule(rules.subject, rules.subject_file)
     assert str(error.value).startswith(f"{file}, key 'subject.source': 'AccessionNumber' is not")
+
+
+STUDY = """\
+tags:
+  T1:  {type: T1, SeriesDescription: t1w, count: 1, qc_kind: anat}
+  DTI: {type: DWI, SeriesDescription: dti, count: 1}
+sites:
+  ZHH:
+    tags:
+      DTI: {type: DWI, SeriesDescription: [dti, diff], count: 2}
+      T2: {ignore: not stored, SeriesDescription: t2w}
+"""
+
+
+def test_a_site_s_tags_replace_the_study_s_for_its_series_only(tmp_path):
+    (tmp_path / "study.yaml").write_text(STUDY)
+    study = load_rules(tmp_path / "study.yaml")
+    diff = facts(SeriesDescription="diff 64")
+    assert (study.tag(diff)[1], study.tag(diff, "ZHH")[0].count) == ("no tag matched", 2)
+    assert study.tag(facts(SeriesDescription="t1w"), "ZHH")[0].qc_kind == "anat"
+    assert study.decide(facts(SeriesDescription="T2w"), "ZHH") == Decision(
+        None, "tag:T2", "not stored")
+    assert study.tag(facts(SeriesDescription="t1w dti"))[1] == "several tags matched: T1, DTI"
