@@ -7,6 +7,9 @@ A dataset package `load_db/<DATASET>/` declares in its __init__.py:
 - read(source) -> DatasetFrames: reads every input file under `source` once;
 - get_<dataset>_dx: its diagnosis mapping, which `read` applies to the labels it finds.
 
+`read` may also take a keyword `strict`: with strict=True (`flask load --strict`) bad input
+it would otherwise leave out and report stops the load instead.
+
 and optionally, in `load_db/<DATASET>/example.py`, write_example(out_dir): writes its example
 data into out_dir (the dataset's own folder). Packages are found by scanning load_db's path; no
 table lists them. A package without DESIGNATION (the engine, the adapters, the seed lists) is
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,9 +58,20 @@ class DatasetPackage:
         """The dataset's default data folder: root/DATA_FOLDER."""
         return Path(root) / self.data_folder
 
-    def read(self, source: Path) -> DatasetFrames:
-        """Read every input file of the dataset under `source`, once."""
-        return self.module.read(source)
+    @property
+    def has_strict_mode(self) -> bool:
+        """Whether the package's `read` takes `strict` (stop at bad input it would report)."""
+        return "strict" in inspect.signature(self.module.read).parameters
+
+    def read(self, source: Path, *, strict: bool = False) -> DatasetFrames:
+        """Read every input file of the dataset under `source`, once; with `strict`, stop at
+        the first bad input the dataset would otherwise leave out and report."""
+        if not strict:
+            return self.module.read(source)
+        if not self.has_strict_mode:
+            raise LoadError(f"{self.designation} has no strict mode: its reader stops at "
+                            "every bad input already")
+        return self.module.read(source, strict=True)
 
     @property
     def write_example(self) -> Callable[[Path], list[Path]] | None:
@@ -106,12 +121,13 @@ def with_example_data(root: Path = DATA_DIR) -> list[DatasetPackage]:
     return [package for package in discover().values() if package.has_example_data(root)]
 
 
-def dataset_loader(package: DatasetPackage, tables: Sequence[str] = TABLES
-                   ) -> Callable[[Session, Path], LoadReport]:
-    """A loader (for run_load) reading the dataset once and writing `tables` of it."""
+def dataset_loader(package: DatasetPackage, tables: Sequence[str] = TABLES, *,
+                   strict: bool = False) -> Callable[[Session, Path], LoadReport]:
+    """A loader (for run_load) reading the dataset once (strictly with `strict`) and writing
+    `tables` of it."""
     def load(session: Session, source: Path) -> LoadReport:
-        return load_dataset_frames(session, package.designation, package.read(Path(source)),
-                                   tables=tuple(tables))
+        frames = package.read(Path(source), strict=strict)
+        return load_dataset_frames(session, package.designation, frames, tables=tuple(tables))
     return load
 
 

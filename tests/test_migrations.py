@@ -24,3 +24,23 @@ def test_upgrade_matches_models_and_downgrade_removes_every_table(empty_database
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
         db.engine.dispose()
+
+
+def _check_of_image_type(engine) -> str:
+    checks = inspect(engine).get_check_constraints("image")
+    return next(check["sqltext"] for check in checks if check["name"] == "ck_image_type")
+
+
+def test_the_mammogram_migration_rewrites_the_image_type_check(empty_database_url):
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="318aa87e258e")
+        assert "Mammogram" not in _check_of_image_type(db.engine)
+        upgrade(revision="e4b1c2d3f5a6")
+        check = _check_of_image_type(db.engine)
+        assert all(kind in check for kind in ("'T1'", "'DWI'", "'rsfMRI'", "'FieldMap'",
+                                              "'Mammogram'"))
+        downgrade(revision="318aa87e258e")
+        assert "Mammogram" not in _check_of_image_type(db.engine)
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -74,7 +74,8 @@ DatasetSchema = row_schema(
     image_counts_by_type=fields.Dict(
         keys=fields.String(), values=fields.Integer(), required=True,
         metadata={"description": "Images per type; every type is present.",
-                  "example": {"T1": 10, "DWI": 4, "rsfMRI": 0, "FieldMap": 0}}))
+                  "example": {"T1": 10, "DWI": 4, "rsfMRI": 0, "FieldMap": 0,
+                              "Mammogram": 0}}))
 
 
 @blp.route("")

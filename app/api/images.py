@@ -20,6 +20,7 @@ from app.api.query import (
     Blueprint,
     NoArgs,
     any_of,
+    any_of_ignoring_case,
     apply_filters,
     at_least,
     at_most,
@@ -28,6 +29,7 @@ from app.api.query import (
     envelope_schema,
     equal_ignoring_case,
     equal_to,
+    flag,
     not_deleted,
     page_or_csv,
     qc_states,
@@ -52,9 +54,13 @@ from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Scope, S
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
-                description="Stored images (T1, DWI, rsfMRI, FieldMap)")
+                description="Stored images (MRI: T1, DWI, rsfMRI, FieldMap; Mammogram)")
 
 ImageCondition = aliased(Condition, name="image_condition")
+# Mammography facts kept in an image's metadata (load_db/OMIDB): view, side, lesion marks.
+VIEW = Image.metadata_json["ViewPosition"].as_string()
+LATERALITY = Image.metadata_json["ImageLaterality"].as_string()
+HAS_MARKS = Image.metadata_json["has_marks"].as_boolean()
 
 # An image row, field by field: the JSON fields, the CSV header and the selected columns.
 IMAGE_COLUMNS: dict[str, Column] = {
@@ -117,6 +123,9 @@ IMAGE_FILTERS = {
     "days_max": at_most(SCAN_DAY),
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "has_marks": flag(HAS_MARKS),
+    "view": any_of_ignoring_case(VIEW),
+    "laterality": equal_to(LATERALITY),
     "meta": lambda _name, filters: meta_clause(Image.metadata_json, filters),
     "qc": qc_states(Image.qc_state),
     "drift": lambda _name, drifted: Image.id.in_(

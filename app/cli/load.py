@@ -25,9 +25,12 @@ from load_file.checksums import record_image_checksums
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=DATA_DIR,
               show_default=True, help="Where the default data folders are.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
+@click.option("--strict", is_flag=True,
+              help="Stop (exit 2, nothing written) at bad input the dataset's reader would "
+                   "otherwise leave out and report (datasets with a strict mode: OMI-DB).")
 @json_option
 def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
-                 data_root: Path, dry_run: bool, as_json: bool) -> None:
+                 data_root: Path, dry_run: bool, strict: bool, as_json: bool) -> None:
     """Load DATASET (any case) in one transaction: read every input file once, then write its
     subjects, visits and images (idempotent). With --all-examples, load every dataset that has
     example data, each in its own transaction."""
@@ -44,8 +47,11 @@ def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
             packages = [(package, data_dir or package.data_dir(data_root))]
         reports = {}
         for package, source in packages:
+            # --all-examples --strict: strict for every dataset that has a strict mode.
+            strictly = strict and (package.has_strict_mode or not all_examples)
             reports[package.designation] = run_load(
-                db.session, f"load {package.designation}", dataset_loader(package), source,
+                db.session, f"load {package.designation}",
+                dataset_loader(package, strict=strictly), source,
                 dataset=package.designation, dry_run=dry_run)
             if not dry_run:  # images whose files were uploaded before the load get checksums
                 record_image_checksums(db.session, get_storage(), package.designation)

@@ -3,12 +3,19 @@ import enum
 
 
 class ImageType(enum.StrEnum):
-    """The only image kinds MBID-db stores; anything else is ignored at load time."""
+    """The only image kinds MBID-db stores; anything else is ignored at load time.
+
+    Adding a kind is this one change plus a migration rewriting the CHECK constraint
+    `ck_image_type` (see migrations/versions/e4b1c2d3f5a6_mammogram_image_type.py); the API's
+    filters, counts, stats and exports list the members of this class.
+    """
 
     T1 = "T1"
     DWI = "DWI"
     RSFMRI = "rsfMRI"
     FIELDMAP = "FieldMap"
+    # One full-field digital mammogram (a DICOM SOP instance of modality MG).
+    MAMMOGRAM = "Mammogram"
 
 
 class Sex(enum.StrEnum):

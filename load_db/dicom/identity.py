@@ -37,7 +37,7 @@ AGE_UNITS = {"Y": 1.0, "M": 12.0, "W": 365.25 / 7, "D": 365.25}
 VENDORS = (("siemens", "Siemens"), ("ge ", "GE"), ("ge_", "GE"), ("gems", "GE"),
            ("general electric", "GE"), ("philips", "Philips"), ("toshiba", "Toshiba"),
            ("canon", "Canon"), ("hitachi", "Hitachi"), ("united imaging", "UIH"),
-           ("uih", "UIH"), ("bruker", "Bruker"))
+           ("uih", "UIH"), ("bruker", "Bruker"), ("hologic", "Hologic"))
 NOMINAL_TESLA = (0.2, 0.3, 0.35, 0.5, 1.0, 1.2, 1.5, 3.0, 4.0, 5.0, 7.0, 9.4, 10.5, 11.7)
 
 
@@ -140,6 +140,11 @@ def pseudonym(value: str, secret: bytes | None) -> str:
     digest = (hmac.new(secret, value.encode(), hashlib.sha256) if secret
               else hashlib.sha256(value.encode()))
     return digest.hexdigest()[:16]
+
+
+def study_visit(study_uid: str, secret: bytes | None) -> str:
+    """The visit id of a study: `study-` and a pseudonym of its StudyInstanceUID."""
+    return f"study-{pseudonym(study_uid, secret)[:12]}"
 
 
 def carries_name(subject: str, patient_name: str) -> bool:

@@ -36,6 +36,7 @@ from load_db.dicom.identity import (
     parse_date,
     pseudonym,
     serial_number,
+    study_visit,
     subject_rule,
     to_sex,
 )
@@ -267,7 +268,7 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
                 raise LoadError(f"{NO_SUBJECT}: {exc}", file=header.path) from exc
             report.ignore(f"{NO_SUBJECT} ({exc})", part.key)
             continue
-        visit = visit or f"study-{pseudonym(header.study_uid, who.pseudonym_secret)[:12]}"
+        visit = visit or study_visit(header.study_uid, who.pseudonym_secret)
         study = studies.setdefault((subject, visit), {
             "date": parse_date(part.identity["StudyDate"]), "sex": part.identity["PatientSex"],
             "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],

@@ -63,7 +63,7 @@ IMAGES = FrameSpec(
     optional=(
         "visit",                # external_id of the visit (session) the image was acquired in
         "days_since_baseline",  # int: used to find the closest past visit when `visit` is None
-        "type",                 # an ImageType value: T1, DWI, rsfMRI, FieldMap
+        "type",                 # an ImageType value (app/models/enums.py): T1, ..., Mammogram
         "file_size",            # int, bytes
         "checksum",             # str
         "manufacturer", "model", "serial", "field_strength",  # scanner, when known

@@ -7,10 +7,12 @@ def test_list_counts_live_subjects_visits_and_images_per_type(world, get):
         "items": [
             {"id": world.id("datasets", "ALPHA"), "designation": "ALPHA", "description": "first",
              "subject_count": 2, "visit_count": 3, "image_count": 4,
-             "image_counts_by_type": {"T1": 3, "DWI": 1, "rsfMRI": 0, "FieldMap": 0}},
+             "image_counts_by_type": {"T1": 3, "DWI": 1, "rsfMRI": 0, "FieldMap": 0,
+                                      "Mammogram": 0}},
             {"id": world.id("datasets", "BETA"), "designation": "BETA", "description": "second",
              "subject_count": 3, "visit_count": 4, "image_count": 4,
-             "image_counts_by_type": {"T1": 2, "DWI": 0, "rsfMRI": 1, "FieldMap": 1}},
+             "image_counts_by_type": {"T1": 2, "DWI": 0, "rsfMRI": 1, "FieldMap": 1,
+                                      "Mammogram": 0}},
         ],
         "total": 2, "page": 1, "per_page": 50, "next_cursor": None,
     }
@@ -32,7 +34,7 @@ def test_dataset_without_rows_has_zero_counts(session, get):
     assert get(f"/datasets/{empty.id}").get_json() == {
         "id": empty.id, "designation": "EMPTY", "description": None, "subject_count": 0,
         "visit_count": 0, "image_count": 0,
-        "image_counts_by_type": {"T1": 0, "DWI": 0, "rsfMRI": 0, "FieldMap": 0}}
+        "image_counts_by_type": {"T1": 0, "DWI": 0, "rsfMRI": 0, "FieldMap": 0, "Mammogram": 0}}
 
 
 def test_detail_and_404_for_missing_or_deleted(world, get):

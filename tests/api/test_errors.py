@@ -120,7 +120,7 @@ def test_designations_and_values_match_in_any_case(world, get, path, params, exp
 
 def test_unknown_choice_lists_the_values(world, get):
     assert get("/images", type="T2").get_json()["errors"] == {
-        "type": ["Must be one of: T1, DWI, rsfMRI, FieldMap."]}
+        "type": ["Must be one of: T1, DWI, rsfMRI, FieldMap, Mammogram."]}
     assert get("/subjects", sex="f").get_json()["errors"] == {
         "sex": ["Must be one of: female, male, other, unknown."]}
 

@@ -3,7 +3,11 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import select
 
+from app.models import Condition, Dataset, Image, Visit
+from load_db.OMIDB.example import CLIENTS, sop_uid, study_uid
+from tests.support.examples import flask_load
 from tests.support.world import ALL_IMAGES, age
 
 
@@ -164,3 +168,80 @@ def test_an_image_without_a_day_of_its_own_takes_its_visits(world, session, get)
     assert get("/stats", age_min=63.49, age_max=63.5).get_json()["images"] == 2
     csv_text = get("/images", format="csv", days_min=365, days_max=365).get_data(as_text=True)
     assert f"{undated.id},BETA," in csv_text and f",365,{age(62.5, 365)},female," in csv_text
+
+
+# --- mammograms: the OMI-DB example through the image filters ------------------------------
+
+def _omidb_paths(response) -> set[str]:
+    assert response.status_code == 200, response.get_json()
+    return {item["path"] for item in response.get_json()["items"]}
+
+
+def _marked_left_images_of_malignant_episodes(session) -> set[str]:
+    """Straight from the tables: images of OMI-DB visits whose episode was malignant, then
+    their metadata read in Python (not through the API's JSON expressions)."""
+    rows = session.execute(
+        select(Image.path, Image.metadata_json)
+        .join(Dataset, Dataset.id == Image.dataset_id)
+        .join(Visit, Visit.id == Image.visit_id)
+        .join(Condition, Condition.id == Visit.condition_id)
+        .where(Dataset.designation == "OMI-DB", Condition.designation == "Breast Cancer"))
+    return {path for path, metadata in rows
+            if metadata["has_marks"] and metadata["ImageLaterality"] == "L"}
+
+
+def test_marked_left_mammograms_of_malignant_episodes(app, seeded, get):
+    assert flask_load(app, "OMI-DB").exit_code == 0
+    client = CLIENTS[0]   # optm1: malignant on the left at her second study
+    study = client.studies[1]
+    folder = f"OMI-DB/images/{client.client}/{study_uid(client, study)}"
+    expected = {f"{folder}/{sop_uid(client, study, view, 'L')}.dcm" for view in ("CC", "MLO")}
+    response = get("/images", dataset="OMI-DB", condition="Breast Cancer", has_marks="true",
+                   laterality="L")
+    assert _omidb_paths(response) == _marked_left_images_of_malignant_episodes(seeded) \
+        == expected
+    assert response.get_json()["items"][0]["type"] == "Mammogram"
+
+
+@pytest.mark.parametrize(("params", "total"), [
+    ({"type": "Mammogram"}, 32),
+    ({"has_marks": "true"}, 5),
+    ({"has_marks": "false"}, 27),
+    ({"laterality": "r"}, 16),                  # any case, as every value
+    ({"view": "mlo"}, 16),                      # ignoring case
+    ({"view": ["CC", "MLO"], "laterality": "L", "has_marks": "true"}, 3),
+    ({"condition": "Interval Breast Cancer", "has_marks": "true"}, 1),
+    ({"condition": "Normal Breast Screening"}, 20),
+    ({"laterality": "B"}, 0),
+])
+def test_mammography_filters_count_the_example(app, seeded, get, params, total):
+    assert flask_load(app, "OMI-DB").exit_code == 0
+    assert get("/images", **params).get_json()["total"] == total
+    stats = get("/stats", **params).get_json()
+    assert stats["images"] == total
+
+
+@pytest.mark.parametrize(("params", "name"), [
+    ({"laterality": "left"}, "laterality"), ({"has_marks": "maybe"}, "has_marks"),
+    ({"view": ""}, "view")])
+def test_bad_mammography_filters_are_400_naming_them(world, get, params, name):
+    response = get("/images", **params)
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == [name]
+
+
+def test_mammograms_are_counted_and_exported_like_every_type(app, seeded, get):
+    assert flask_load(app, "OMI-DB").exit_code == 0
+    text = get("/images", type="Mammogram", format="csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 32 and {row["type"] for row in rows} == {"Mammogram"}
+    datasets = get("/datasets").get_json()["items"]
+    omidb = next(item for item in datasets if item["designation"] == "OMI-DB")
+    assert omidb["image_counts_by_type"] == {"T1": 0, "DWI": 0, "rsfMRI": 0, "FieldMap": 0,
+                                             "Mammogram": 32}
+    groups = get("/stats", dataset="OMI-DB").get_json()["groups"]
+    assert {(g["type"], g["condition"]): g["images"] for g in groups} == {
+        ("Mammogram", "Breast Cancer"): 4, ("Mammogram", "Benign Breast Lesion"): 4,
+        ("Mammogram", "Interval Breast Cancer"): 4, ("Mammogram", "Normal Breast Screening"): 20}
+    subjects = get("/subjects", has_type="Mammogram").get_json()["total"]
+    assert subjects == 4

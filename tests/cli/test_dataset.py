@@ -32,7 +32,7 @@ def test_examples_lists_what_make_run_loads():
     result = runner.invoke(args=["dataset", "examples"])
     assert result.output.splitlines() == [
         f"HCP\t{DATA_DIR / 'HCP'}", f"OASIS\t{DATA_DIR / 'OASIS'}",
-        f"OpenPain\t{DATA_DIR / 'openpain'}"]
+        f"OMI-DB\t{DATA_DIR / 'OMI-DB'}", f"OpenPain\t{DATA_DIR / 'openpain'}"]
 
 
 def test_delete_is_soft_by_default(app, seeded):

@@ -89,3 +89,10 @@ def test_load_needs_a_dataset_or_all_examples(app, seeded):
     result = app.test_cli_runner().invoke(args=["load"])
     assert result.exit_code == 2
     assert "give either DATASET or --all-examples (exactly one)" in result.output
+
+
+def test_all_examples_strict_is_strict_where_a_dataset_has_a_strict_mode(app, seeded):
+    result = app.test_cli_runner().invoke(args=["load", "--all-examples", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "OMI-DB:\ndataset_condition: 4 inserted" in result.output
+    assert "HCP:\ndataset_condition: 1 inserted" in result.output

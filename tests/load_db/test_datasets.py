@@ -17,14 +17,14 @@ from tests.support.dicom import write_datman_tree
 from tests.support.examples import TOY_DESIGNATION, TOY_FOLDER, count, flask_load
 from tests.support.factories import make_dataset
 
-EXAMPLE_DATASETS = ["HCP", "OASIS", "OpenPain"]
+EXAMPLE_DATASETS = ["HCP", "OASIS", "OMI-DB", "OpenPain"]
 
 
 def test_every_dataset_package_is_discovered_with_its_contract():
     packages = discover()
     assert list(packages) == EXAMPLE_DATASETS
     assert {name: p.data_folder for name, p in packages.items()} == {
-        "HCP": "HCP", "OASIS": "OASIS", "OpenPain": "openpain"}
+        "HCP": "HCP", "OASIS": "OASIS", "OMI-DB": "OMI-DB", "OpenPain": "openpain"}
     for package in packages.values():
         folder = package.module.__name__.rsplit(".", 1)[-1].lower()
         assert callable(package.module.read) and package.write_example is not None
@@ -40,7 +40,7 @@ def test_a_designation_matches_in_any_case(name):
 
 def test_an_unknown_designation_lists_the_known_ones():
     with pytest.raises(LoadError, match=r"no loader for dataset 'ADNI' \(known: HCP, OASIS, "
-                                        r"OpenPain\)"):
+                                        r"OMI-DB, OpenPain\)"):
         find_dataset("ADNI")
 
 
@@ -75,7 +75,7 @@ def test_a_new_package_is_found_by_flask_load_and_by_make_run(app, seeded, toy_p
     listed = runner.invoke(args=["dataset", "examples", "--data-root", str(data_root)])
     assert listed.output.splitlines() == [
         f"{name}\t{data_root / folder}" for name, folder in
-        (("HCP", "HCP"), ("OASIS", "OASIS"), ("OpenPain", "openpain"),
+        (("HCP", "HCP"), ("OASIS", "OASIS"), ("OMI-DB", "OMI-DB"), ("OpenPain", "openpain"),
          (TOY_DESIGNATION, TOY_FOLDER))]
     loaded = runner.invoke(args=["load", "--all-examples", "--data-root", str(data_root)])
     assert loaded.exit_code == 0, loaded.output
@@ -84,8 +84,8 @@ def test_a_new_package_is_found_by_flask_load_and_by_make_run(app, seeded, toy_p
     toy_id = session.scalar(select(Dataset.id).where(Dataset.designation == TOY_DESIGNATION))
     assert count(session, Subject, Subject.dataset_id == toy_id) == 2
     assert [loader for (loader,) in session.execute(select(LoadRun.loader).order_by(LoadRun.id))
-            ][-5:] == [f"load {TOY_DESIGNATION}", "load HCP", "load OASIS", "load OpenPain",
-                       f"load {TOY_DESIGNATION}"]
+            ][-6:] == [f"load {TOY_DESIGNATION}", "load HCP", "load OASIS", "load OMI-DB",
+                       "load OpenPain", f"load {TOY_DESIGNATION}"]
 
 
 def test_flask_load_openpain_reads_the_bids_tree_once(app, seeded, monkeypatch):

@@ -13,7 +13,7 @@ from load_file.upload import dataset_prefix, upload_tree
 from tests.support.apps import data_counts
 from tests.support.examples import count, flask_load
 
-EXAMPLES = ("OASIS", "openpain", "HCP")  # the data folders of the example datasets
+EXAMPLES = ("OASIS", "openpain", "HCP", "OMI-DB")  # the data folders of the example datasets
 
 
 def files_under(root):
@@ -24,7 +24,7 @@ def files_under(root):
 def test_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):
     written = write_examples(tmp_path)
     generated, committed = files_under(tmp_path), files_under(DATA_DIR)
-    assert len(written) == len(generated) == 134
+    assert len(written) == len(generated) == 134 + 72
     assert sorted(generated) == sorted(committed)
     differing = [name for name, path in generated.items()
                  if path.read_bytes() != committed[name].read_bytes()]
@@ -53,31 +53,34 @@ def test_example_images_are_valid_nifti1(relative, dim):
     assert len(raw) == VOX_OFFSET + voxels
 
 
-def test_make_run_loads_all_three_examples(app, seeded):
+def test_make_run_loads_every_example(app, seeded):
     session = seeded
-    for designation in ("OASIS", "OpenPain", "HCP"):
+    for designation in ("OASIS", "OpenPain", "HCP", "OMI-DB"):
         result = flask_load(app, designation)
         assert result.exit_code == 0, result.output
     per_dataset = dict(session.execute(
         select(Dataset.designation, func.count(Subject.id)).join(Subject)
         .group_by(Dataset.designation)).all())
-    assert per_dataset == {"OASIS": 14, "OpenPain": 12, "HCP": 12}
-    assert (count(session, Visit), count(session, Image)) == (24 + 24 + 12, 23 + 46 + 11)
+    assert per_dataset == {"OASIS": 14, "OpenPain": 12, "HCP": 12, "OMI-DB": 4}
+    assert (count(session, Visit), count(session, Image)) == (24 + 24 + 12 + 8,
+                                                              23 + 46 + 11 + 32)
     runs = session.execute(select(LoadRun.loader, LoadRun.report).order_by(LoadRun.id)).all()
-    assert [loader for loader, _ in runs] == ["seed", "load OASIS", "load OpenPain", "load HCP"]
+    assert [loader for loader, _ in runs] == ["seed", "load OASIS", "load OpenPain", "load HCP",
+                                           "load OMI-DB"]
     assert runs[1].report["tables"]["image"]["inserted"] == 23
 
 
 def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seeded, tmp_path):
     """make run uploads data/<folder> under each dataset prefix: image paths are those keys."""
     storage = LocalStorage(tmp_path / "storage")
-    for designation, folder in (("OASIS", "OASIS"), ("OpenPain", "openpain"), ("HCP", "HCP")):
+    for designation, folder in (("OASIS", "OASIS"), ("OpenPain", "openpain"), ("HCP", "HCP"),
+                                ("OMI-DB", "OMI-DB")):
         assert flask_load(app, designation).exit_code == 0
         report = upload_tree(storage, DATA_DIR / folder, dataset_prefix(designation),
                              progress=False)
         assert report.ok
     paths = set(seeded.scalars(select(Image.path)))
-    assert len(paths) == 80
+    assert len(paths) == 80 + 32
     assert {path for path in paths if not storage.exists(path)} == set()
 
 
@@ -91,4 +94,4 @@ def test_dry_run_writes_nothing(app, seeded):
 def test_unknown_dataset_is_refused(app, seeded):
     result = flask_load(app, "ADNI")
     assert result.exit_code == 2
-    assert "no loader for dataset 'ADNI' (known: HCP, OASIS, OpenPain)" in result.output
+    assert "no loader for dataset 'ADNI' (known: HCP, OASIS, OMI-DB, OpenPain)" in result.output

@@ -62,7 +62,7 @@ def test_seed_loads_the_master_lists_and_running_twice_adds_nothing(app, session
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
     counts = (count(session, Dataset), count(session, Condition), count(session, FileType))
-    assert counts == (13, 9, 3)
+    assert counts == (13, 12, 3)
     designations = set(session.scalars(select(Dataset.designation)))
     assert {"OASIS", "ADNI", "HCP", "HCA", "UK Biobank", "PPMI", "OpenPain", "AIBL", "CamCAN",
             "SALD", "NKI-RS", "PREDICT-HD", "OMI-DB"} == designations
@@ -154,7 +154,7 @@ def test_seed_scripts_run_from_any_directory(database_url, app, session, tmp_pat
         assert result.returncode == 0, result.stderr
     session.expire_all()
     counts = (count(session, Dataset), count(session, Condition), count(session, FileType))
-    assert counts == (13, 9, 3)
+    assert counts == (13, 12, 3)
 
     broken = write_seed(tmp_path / "bad" / "datasets_list.csv", [("X", "x"), ("X", "y")])
     result = subprocess.run([sys.executable, str(ROOT / "load_db" / "seed" / "load_dataset.py"),

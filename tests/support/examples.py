@@ -83,6 +83,70 @@ def image_types(session: Session, dataset_id: int) -> dict[str, int]:
     return {str(kind): number for kind, number in rows.all()}
 
 
+# Header keywords whose values identify a person or place (DICOM PS3.15's confidentiality
+# profile), and words of the keywords themselves, which must not reach the database either.
+IDENTIFYING_KEYWORDS = (
+    "PatientName", "PatientBirthDate", "ReferringPhysicianName", "PerformingPhysicianName",
+    "PhysiciansOfRecord", "NameOfPhysiciansReadingStudy", "RequestingPhysician", "OperatorsName",
+    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "PatientAddress",
+    "StationName")
+KEYWORD_WORDS = ("patientname", "birthdate", "physician", "operator", "institution", "address")
+
+
+def identifying_values(folder: Path, keywords: tuple[str, ...] = IDENTIFYING_KEYWORDS
+                       ) -> set[str]:
+    """Every identifying value of the DICOM headers under `folder` (and each part of a
+    person's name); files ending .json, .md or .txt are not DICOM."""
+    import pydicom
+
+    values: set[str] = set()
+    for file in folder.rglob("*"):
+        if not file.is_file() or file.suffix in (".json", ".md", ".txt"):
+            continue
+        dataset = pydicom.dcmread(file, stop_before_pixels=True)
+        for keyword in keywords:
+            value = str(dataset.get(keyword, "") or "").strip()
+            values |= {value, *value.split("^")} if value else set()
+    return {value.strip() for value in values if value.strip()}
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None:
+        yield str(value)
+
+
+def stored_texts() -> list[str]:
+    """Every value of every row of every table, JSON documents taken apart (keys too)."""
+    from app.extensions import db
+
+    stored = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(table.select()):
+            stored.extend(leaf for cell in row for leaf in _leaves(cell))
+    return stored
+
+
+def assert_none_stored(secrets: set[str]) -> None:
+    """No stored text equals or (for values of 6 characters or more) contains a secret, and
+    none names an identifying keyword."""
+    stored = stored_texts()
+    assert stored
+    for text in stored:
+        lowered = text.lower()
+        for secret in secrets:
+            # Short values (USC, dicom, Test) would match inside unrelated words: equal only.
+            assert lowered != secret.lower() and (len(secret) < 6 or
+                                                  secret.lower() not in lowered), (text, secret)
+        assert not any(word in lowered for word in KEYWORD_WORDS), text
+
+
 def replace_in(path: Path, old: str, new: str) -> None:
     """Replace the first `old` in a text file by `new` (which must be there)."""
     text = path.read_text()

@@ -3,6 +3,7 @@ from app.api.query.export import csv_response, page_or_csv
 from app.api.query.filters import (
     all_of,
     any_of,
+    any_of_ignoring_case,
     apply_filters,
     at_least,
     at_most,
@@ -10,6 +11,7 @@ from app.api.query.filters import (
     designated_first_known,
     equal_ignoring_case,
     equal_to,
+    flag,
     not_deleted,
     qc_states,
     with_ids_of,
@@ -18,9 +20,9 @@ from app.api.query.paging import envelope_schema, paginate, sorted_by
 from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args
 
 __all__ = [
-    "Blueprint", "NoArgs", "all_of", "any_of", "apply_filters", "at_least", "at_most",
-    "collection_args", "csv_response", "designated", "designated_first_known", "envelope_schema",
-    "equal_ignoring_case", "equal_to", "filter_args", "not_deleted", "page_or_csv", "paginate",
-    "qc_states", "sorted_by",
+    "Blueprint", "NoArgs", "all_of", "any_of", "any_of_ignoring_case", "apply_filters",
+    "at_least", "at_most", "collection_args", "csv_response", "designated",
+    "designated_first_known", "envelope_schema", "equal_ignoring_case", "equal_to",
+    "filter_args", "flag", "not_deleted", "page_or_csv", "paginate", "qc_states", "sorted_by",
     "with_ids_of",
 ]

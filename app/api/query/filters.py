@@ -34,6 +34,16 @@ def equal_ignoring_case(column: ColumnElement[str]) -> Filter:
     return lambda _name, value: func.lower(column) == value.lower()
 
 
+def any_of_ignoring_case(column: ColumnElement[str]) -> Filter:
+    """Match rows whose column equals any of the given values, ignoring case."""
+    return lambda _name, values: func.upper(column).in_([value.upper() for value in values])
+
+
+def flag(column: ColumnElement[bool]) -> Filter:
+    """Match rows whose boolean column is the value; a missing value counts as false."""
+    return lambda _name, value: func.coalesce(column, False) == value
+
+
 def at_least(column: ColumnElement[Any]) -> Filter:
     """Match rows whose column is at least the value (NULL never matches)."""
     return lambda _name, value: column >= value

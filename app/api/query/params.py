@@ -24,6 +24,7 @@ MAX_AGE = 200.0
 MAX_FIELD_STRENGTH = 100.0
 MAX_TEXT_LENGTH = 256
 FORMATS = ("json", "csv", "parquet")
+LATERALITIES = ("L", "R", "B")
 
 
 class QueryParser(FlaskParser):
@@ -123,6 +124,14 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         **_described("Scanner field strength in tesla, exactly (e.g. 3 or 1.5).")),
     "manufacturer": lambda: Text(**_described(
         "Scanner manufacturer, exactly but ignoring case (e.g. siemens).")),
+    "has_marks": lambda: fields.Boolean(**_described(
+        "true: only images with lesion marks (mammograms marked by a reader); false: only "
+        "images without.")),
+    "view": lambda: fields.List(Text(), **_described(
+        "Mammographic view (DICOM ViewPosition: CC, MLO, ML, ...), ignoring case; repeat to "
+        "accept any of several.")),
+    "laterality": lambda: Choice(LATERALITIES, **_described(
+        "Side of the body imaged (DICOM ImageLaterality): L, R or B (both), in any case.")),
     "qc": lambda: fields.List(
         Choice([*(s.value for s in QcState), "all"]),
         **_described("QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for "
