@@ -1,22 +1,32 @@
 """schemathesis against the live API over the example data: no 5xx, no answer the OpenAPI
-document does not describe, schema-invalid requests refused; bounded in time."""
+document does not describe, schema-invalid requests refused; bounded by a fixed number of
+derandomized examples per operation (its time is the benchmarks' business, not a test's)."""
 from __future__ import annotations
-
-import time
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.core.failures import AcceptedNegativeData
 
-# Examples per operation and generation mode: 15 operations x 2 modes x 60 take ~15 s.
-EXAMPLES = 60
-TIME_LIMIT_SECONDS = 60
+# Examples per operation and generation mode: 27 operations x 2 modes x 40 take ~20 s.
+EXAMPLES = 40
 # Not checked: that every schema-valid request is accepted. A cursor is valid only when the
 # server issued it, and a designation only when it exists; the document says so in those
 # parameters' descriptions, but no static schema can, so generated values are rightly 400s.
 EXCLUDED_CHECKS = [positive_data_acceptance]
+# A negative case may "remove" the Authorization header; every request carries the probe's
+# token, so the server rightly answers it. Such a case is re-sent as generated (without the
+# token): refused with a 401, it was no schema-violating request accepted.
+
+
+def accepted_only_because_of_the_token(case, failure: Exception, base_url: str) -> bool:
+    """Whether every failed check is an accepted negative case that a 401 answers untokened."""
+    parts = getattr(failure, "exceptions", None) or [failure]  # a group of failed checks
+    if not all(isinstance(part, AcceptedNegativeData) for part in parts):
+        return False
+    return case.call(base_url=base_url, timeout=30).status_code == 401
 
 
 def probe(operation, mode: GenerationMode, base_url: str, headers: dict) -> list[str]:
@@ -31,7 +41,8 @@ def probe(operation, mode: GenerationMode, base_url: str, headers: dict) -> list
         try:
             case.validate_response(response, excluded_checks=EXCLUDED_CHECKS)
         except Exception as failure:  # noqa: BLE001  (collected: every failure is listed)
-            failures.append(f"{operation.label}: {failure}")
+            if not accepted_only_because_of_the_token(case, failure, base_url):
+                failures.append(f"{operation.label}: {failure}")
 
     send()
     return failures
@@ -42,7 +53,6 @@ def test_schemathesis_finds_no_failure(live_api, mode):
     schema = schemathesis.openapi.from_url(f"{live_api.base_url}/api/v1/openapi.json")
     headers = {"Authorization": f"Bearer {live_api.token}"}
     failures: list[str] = []
-    started = time.monotonic()
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 27  # 16 queries and downloads, 7 of cohorts, 4 of QC
 
@@ -52,4 +62,3 @@ def test_schemathesis_finds_no_failure(live_api, mode):
             failures += probe(operation, mode, live_api.base_url, headers)
 
     assert failures == []
-    assert time.monotonic() - started < TIME_LIMIT_SECONDS
