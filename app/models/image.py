@@ -44,6 +44,10 @@ class Image(TimestampMixin, SoftDeleteMixin, db.Model):
         server_default=PreprocessState.NONE.value,
     )
     metadata_json: Mapped[dict[str, Any] | None]
+    # RADIFOX-style type names (bodypart-modality-technique-acqdim-orientation-excontrast):
+    # predicted from the header or sidecar, and given by hand; the manual one wins (app/names.py).
+    predicted_name: Mapped[str | None] = mapped_column(String(255))
+    manual_name: Mapped[str | None] = mapped_column(String(255))
 
     dataset: Mapped[Dataset] = relationship(back_populates="images")
     subject: Mapped[Subject] = relationship(back_populates="images")
