@@ -22,3 +22,8 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PUBLIC_BASE_URL = ""
 # Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
 RATE_LIMIT_PER_MINUTE = 0
+
+# Processing claims: how long a lease lasts unless renewed (seconds, when a worker names no
+# length), and how many failures a claim is retried for before it is failed for good.
+PROCESSING_LEASE_SECONDS = 300
+PROCESSING_MAX_FAILURES = 3

@@ -18,3 +18,8 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 # The test client's address, so that links read like the ones a client sees.
 PUBLIC_BASE_URL = "http://localhost"
 RATE_LIMIT_PER_MINUTE = 0
+
+# Processing claims: how long a lease lasts unless renewed (seconds, when a worker names no
+# length), and how many failures a claim is retried for before it is failed for good.
+PROCESSING_LEASE_SECONDS = 300
+PROCESSING_MAX_FAILURES = 3

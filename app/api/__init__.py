@@ -3,8 +3,10 @@ from flask_smorest import Api
 
 from app.api import (
     audit,
+    claims,
     conditions,
     datasets,
+    derived,
     downloads,
     file_types,
     health,
@@ -18,6 +20,7 @@ from app.api import (
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
     visits.blp, images.blp, downloads.blp, stats.blp, audit.blp,
+    claims.blp, derived.blp,
 )
 
 

@@ -1,0 +1,130 @@
+"""Derived files and their provenance (read scope).
+
+    GET /images/{id}/derived     the files derived from an image
+    GET /derived/{id}            one derived file with its provenance record
+    GET /derived/{id}/verify     re-hash its objects: does the record still hold?
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import abort
+from marshmallow import Schema, fields
+from sqlalchemy import Select, select
+
+from app.api.downloads import storage_errors_as_http
+from app.api.query import Blueprint, NoArgs
+from app.extensions import db
+from app.models import FileType, Image, PreprocessTask, PreprocessTaskFile
+from app.provenance import verify
+from app.storage import get_storage
+
+blp = Blueprint("derived", __name__, url_prefix="/api/v1",
+                description="Derived files of processing, with provenance")
+
+
+def select_derived() -> Select:
+    """Derived files of images that are not soft-deleted (the session hook adds visibility)."""
+    return (select(PreprocessTaskFile.id, PreprocessTaskFile.image_id,
+                   FileType.designation.label("file_type"), PreprocessTaskFile.path,
+                   PreprocessTaskFile.file_size, PreprocessTaskFile.checksum,
+                   PreprocessTaskFile.qc_value, PreprocessTaskFile.provenance_id,
+                   PreprocessTask.module, PreprocessTask.version,
+                   PreprocessTaskFile.created_at)
+            .join(Image, Image.id == PreprocessTaskFile.image_id)
+            .join(FileType, FileType.id == PreprocessTaskFile.file_type_id)
+            .join(PreprocessTask, PreprocessTask.id == PreprocessTaskFile.preprocess_task_id)
+            .where(Image.deleted_at.is_(None)))
+
+
+class DerivedSchema(Schema):
+    id = fields.Integer(required=True)
+    image_id = fields.Integer(required=True)
+    file_type = fields.String(required=True)
+    path = fields.String(required=True, metadata={"description": "Object-storage key."})
+    file_size = fields.Integer(allow_none=True)
+    checksum = fields.String(allow_none=True, metadata={"description": "SHA-256."})
+    qc_value = fields.Float(allow_none=True)
+    provenance_id = fields.String(allow_none=True)
+    module = fields.String(required=True)
+    version = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class DerivedListSchema(Schema):
+    items = fields.List(fields.Nested(DerivedSchema), required=True)
+
+
+class DerivedDetailSchema(DerivedSchema):
+    provenance = fields.Dict(allow_none=True, metadata={
+        "description": "The provenance record; its id is the SHA-256 of the rest."})
+
+
+class CheckedFileSchema(Schema):
+    role = fields.String(required=True, metadata={"description": "input or output"})
+    key = fields.String(required=True)
+    expected = fields.String(required=True)
+    actual = fields.String(allow_none=True, metadata={"description": "null: missing"})
+    matches = fields.Boolean(required=True)
+
+
+class CheckedProvSchema(Schema):
+    key = fields.String(required=True)
+    matches = fields.Boolean(required=True)
+
+
+class VerificationSchema(Schema):
+    valid = fields.Boolean(required=True)
+    id = fields.String(allow_none=True)
+    id_matches = fields.Boolean(required=True)
+    files = fields.List(fields.Nested(CheckedFileSchema), required=True)
+    prov_objects = fields.List(fields.Nested(CheckedProvSchema), required=True)
+
+
+def derived_row(derived_id: int, *extra: Any) -> Any:
+    """The derived file `derived_id` (404 when absent or not visible)."""
+    row = db.session.execute(select_derived().add_columns(*extra)
+                             .where(PreprocessTaskFile.id == derived_id)).mappings().first()
+    if row is None:
+        abort(404, message=f"no derived file with id {derived_id}")
+    return row
+
+
+@blp.route("/images/<int(max=2147483647):image_id>/derived")
+class ImageDerived(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, DerivedListSchema)
+    def get(self, _args: dict[str, Any], image_id: int):
+        """List the files derived from an image, oldest first."""
+        if db.session.scalar(select(Image.id).where(Image.id == image_id,
+                                                    Image.deleted_at.is_(None))) is None:
+            abort(404, message=f"no image with id {image_id}")
+        rows = db.session.execute(select_derived().where(PreprocessTaskFile.image_id == image_id)
+                                  .order_by(PreprocessTaskFile.id)).mappings().all()
+        return {"items": rows}
+
+
+@blp.route("/derived/<int(max=2147483647):derived_id>")
+class DerivedById(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, DerivedDetailSchema)
+    def get(self, _args: dict[str, Any], derived_id: int):
+        """Return one derived file with its provenance record."""
+        return derived_row(derived_id, PreprocessTaskFile.provenance)
+
+
+@blp.route("/derived/<int(max=2147483647):derived_id>/verify")
+class DerivedVerification(MethodView):
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, VerificationSchema)
+    @blp.alt_response(502, description="Object storage failed.")
+    @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
+    def get(self, _args: dict[str, Any], derived_id: int):
+        """Verify a derived file's provenance: re-hash every input and output object, check
+        the record's id against its content and the `.prov` objects against the record."""
+        row = derived_row(derived_id, PreprocessTaskFile.provenance)
+        if not row["provenance"]:
+            abort(404, message=f"derived file {derived_id} has no provenance record")
+        with storage_errors_as_http(f"derived file {derived_id}"):
+            return verify(get_storage(), row["provenance"])
