@@ -18,6 +18,18 @@ SCOPE_EXTENSION = "x-required-scope"
 # A path parameter `<kind>_id` is filled with the id of this row of the world.
 ROW_FOR_PARAMETER = {"dataset_id": ("datasets", "ALPHA"), "subject_id": ("subjects", "ann"),
                      "visit_id": ("visits", "a0"), "image_id": ("images", "i1")}
+# Rows the world does not hold (claims, derived files): such a path gets an id of no row, and
+# POST/PUT operations get no body, so with the right scope they answer 400, 404 or 409 (the
+# claim routes' own tests cover their 200s); what matters here is that the scope lets them in.
+ABSENT_ROW_PARAMETERS = {"claim_id", "derived_id"}
+ABSENT_ROW_ID = "2147483647"
+
+
+def answered_by_the_route(method: str, path: str, status: int) -> bool:
+    """Whether `status` is what the route answers a request that has the scope it needs."""
+    if method == "GET" and ABSENT_ROW_ID not in path:
+        return status == 200
+    return status in (200, 201, 400, 404, 409)
 
 
 pytestmark = pytest.mark.usefixtures("image_files")
@@ -48,6 +60,10 @@ def fill_path(template: str, world: World) -> str:
     """Put real row ids in a path template such as /api/v1/images/{image_id}."""
     def row_id(match: re.Match[str]) -> str:
         parameter = match[1]
+        if parameter in ABSENT_ROW_PARAMETERS:
+            return ABSENT_ROW_ID
+        if parameter == "name":  # an output file's name (PUT /claims/{claim_id}/files/{name})
+            return "mask.nii.gz"
         assert parameter in ROW_FOR_PARAMETER, f"add a world row for {{{parameter}}}"
         return str(world.id(*ROW_FOR_PARAMETER[parameter]))
 
@@ -72,7 +88,7 @@ def test_each_route_answers_200_with_its_scope_and_403_without(client, session, 
     for method, path, needed in protected_operations(client, world):
         response = client.open(path, method=method, headers=bearer(token))
         if scope == needed:
-            if response.status_code != 200:
+            if not answered_by_the_route(method, path, response.status_code):
                 wrong.append((method, path, response.status_code, response.get_json()))
         elif response.status_code != 403 or response.get_json() != {
                 "status": 403, "error": "Forbidden",
@@ -99,9 +115,12 @@ def test_every_route_is_401_without_a_key_and_with_an_expired_one(client, sessio
 def test_a_key_with_every_scope_opens_every_route(client, session, world):
     _, token = make_api_key(session, scopes=list(Scope))
     session.commit()
-    answers = {(method, path): client.open(path, method=method, headers=bearer(token)).status_code
-               for method, path, _ in protected_operations(client, world)}
-    assert set(answers.values()) == {200}
+    wrong = []
+    for method, path, _ in protected_operations(client, world):
+        status = client.open(path, method=method, headers=bearer(token)).status_code
+        if not answered_by_the_route(method, path, status):
+            wrong.append((method, path, status))
+    assert wrong == []
 
 
 def test_a_key_that_has_not_yet_expired_works(client, session, world):
