@@ -1,13 +1,15 @@
-"""Derived files and their provenance (read scope).
+"""Derived files and their provenance (read scope), and QA previews.
 
     GET /images/{id}/derived     the files derived from an image
     GET /derived/{id}            one derived file with its provenance record
     GET /derived/{id}/verify     re-hash its objects: does the record still hold?
+    GET /images/{id}/preview.png, /derived/{id}/preview.png   QA previews (download scope)
 """
 from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields
@@ -15,8 +17,10 @@ from sqlalchemy import Select, select
 
 from app.api.downloads import storage_errors_as_http
 from app.api.query import Blueprint, NoArgs
+from app.auth import requires
 from app.extensions import db
-from app.models import FileType, Image, PreprocessTask, PreprocessTaskFile
+from app.models import FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
+from app.previews import PreviewError, derived_preview_key, ensure_preview, image_preview_key
 from app.provenance import verify
 from app.storage import get_storage
 
@@ -128,3 +132,54 @@ class DerivedVerification(MethodView):
             abort(404, message=f"derived file {derived_id} has no provenance record")
         with storage_errors_as_http(f"derived file {derived_id}"):
             return verify(get_storage(), row["provenance"])
+
+
+PNG_RESPONSE = {"description": "The PNG preview: three slices in each plane.",
+                "content_type": "image/png"}
+
+
+def _png(storage_key: str, preview_key: str, what: str) -> Response:
+    storage = get_storage()
+    with storage_errors_as_http(what):
+        try:
+            png = ensure_preview(storage, storage_key, preview_key)
+        except PreviewError as exc:
+            abort(422, message=f"no preview of {what}: {exc}")
+    return Response(png, mimetype="image/png")
+
+
+@blp.route("/images/<int(max=2147483647):image_id>/preview.png")
+class ImagePreview(MethodView):
+    @requires(Scope.DOWNLOAD)
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, **PNG_RESPONSE)
+    @blp.alt_response(422, description="The image is not a NIfTI image a preview can show.")
+    @blp.alt_response(502, description="Object storage failed.")
+    @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
+    def get(self, _args: dict[str, Any], image_id: int):
+        """A QA preview of a NIfTI image (made and stored on first request).
+
+        Needs the download scope: it shows the image's content.
+        """
+        path = db.session.scalar(select(Image.path).where(Image.id == image_id,
+                                                          Image.deleted_at.is_(None)))
+        if path is None:
+            abort(404, message=f"no image with id {image_id}")
+        return _png(path, image_preview_key(image_id), f"image {image_id}")
+
+
+@blp.route("/derived/<int(max=2147483647):derived_id>/preview.png")
+class DerivedPreview(MethodView):
+    @requires(Scope.DOWNLOAD)
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, **PNG_RESPONSE)
+    @blp.alt_response(422, description="The file is not a NIfTI image a preview can show.")
+    @blp.alt_response(502, description="Object storage failed.")
+    @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
+    def get(self, _args: dict[str, Any], derived_id: int):
+        """A QA preview of a NIfTI derived file (made and stored on first request).
+
+        Needs the download scope: it shows the file's content.
+        """
+        row = derived_row(derived_id)
+        return _png(row["path"], derived_preview_key(derived_id), f"derived file {derived_id}")

@@ -28,7 +28,8 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
     # health, the download, the audit log, 12 query routes, 5 claim routes, 3 derived routes
-    assert len(routes) == 23
+    # and 2 previews
+    assert len(routes) == 25
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule
