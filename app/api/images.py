@@ -35,6 +35,7 @@ from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Scanner, Scope, Subject, Visit
+from app.names import EFFECTIVE_NAME, NameFilterError, name_matches, parse_name_filter
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
@@ -86,6 +87,14 @@ def select_images(*extra: ColumnElement[Any]) -> Select:
     )
 
 
+def named_like(name: str, text: str) -> ColumnElement[bool]:
+    """The `name` filter: RADIFOX conditions on the image's name; a bad one is a 400."""
+    try:
+        return name_matches(parse_name_filter(text))
+    except NameFilterError as exc:
+        abort(400, message=f"{name}: {exc}", errors={name: [str(exc)]})
+
+
 IMAGE_FILTERS = {
     "dataset": designated(Dataset, Image.dataset_id),
     "condition": designated_first_known(Condition, Visit.condition_id, Subject.condition_id),
@@ -97,6 +106,7 @@ IMAGE_FILTERS = {
     "days_max": at_most(Image.days_since_baseline),
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "name": named_like,
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")
@@ -176,6 +186,12 @@ class ImageDetailSchema(ImageSchema):
     scanner_serial = fields.String(allow_none=True)
     metadata_json = fields.Dict(allow_none=True, metadata={
         "description": "Acquisition metadata (e.g. the BIDS sidecar)."})
+    name = fields.String(allow_none=True, metadata={
+        "description": "RADIFOX-style type name: the manual one if given, else predicted."})
+    predicted_name = fields.String(allow_none=True, metadata={
+        "description": "bodypart-modality-technique-acqdim-orientation-excontrast[-extras], "
+                       "predicted from the header or sidecar."})
+    manual_name = fields.String(allow_none=True, metadata={"description": "Given by hand."})
 
 
 @blp.route("")
@@ -208,6 +224,9 @@ class ImageById(MethodView):
             Scanner.model.label("scanner_model"),
             Scanner.serial.label("scanner_serial"),
             Image.metadata_json.label("metadata_json"),
+            EFFECTIVE_NAME.label("name"),
+            Image.predicted_name.label("predicted_name"),
+            Image.manual_name.label("manual_name"),
         ).where(Image.id == image_id)
         row = db.session.execute(statement).mappings().first()
         if row is None:

@@ -49,7 +49,7 @@ def test_collections_document_their_envelope_csv_and_errors(client):
     assert [p["name"] for p in images["parameters"]] == [
         "page", "per_page", "sort", "cursor", "total", "format", "dataset", "condition", "type",
         "sex", "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer",
-        "with_urls"]
+        "name", "with_urls"]
 
 
 # Values that are wrong for some parameter, plausible for others, or hostile to a database.

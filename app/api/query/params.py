@@ -87,6 +87,11 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         **_described("Scanner field strength in tesla, exactly (e.g. 3 or 1.5).")),
     "manufacturer": lambda: Text(**_described(
         "Scanner manufacturer, exactly but ignoring case (e.g. siemens).")),
+    "name": lambda: Text(**_described(
+        "RADIFOX-style name filter: key=VALUE conditions joined by ';', all required, values "
+        "exact and upper case; keys bodypart, modality, technique, acqdim, orientation, "
+        "excontrast (e.g. modality=T1;acqdim=3D). Matches the manual name when one is given, "
+        "else the predicted one.")),
     "has_type": lambda: fields.List(
         fields.String(validate=validate.OneOf([t.value for t in ImageType])),
         **_described("Only subjects with at least one image of this type; repeat to require "
