@@ -13,6 +13,7 @@ after its lease expired answers 409 to the late worker.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request
@@ -160,6 +161,33 @@ def _lease_lost(exc: LeaseLost):
     abort(409, message=str(exc))
 
 
+def _changing_held_claim(claim_id: int, lease_token: str,
+                         change: Callable[[], Lease]) -> dict[str, Any]:
+    """Run `change` on a claim held with `lease_token`, commit, and return the claim."""
+    _held_claim(claim_id, lease_token)
+    try:
+        lease = change()
+    except LeaseLost as exc:
+        _lease_lost(exc)
+    db.session.commit()
+    return _as_dict(lease)
+
+
+def lease_operation(arguments: type[Schema] | None, response: type[Schema],
+                    status: int = 200) -> Callable[[Any], Any]:
+    """Document and guard an operation on a held claim: worker scope, the JSON body
+    `arguments` (None: no JSON body), the `response` schema, and the 409 of a lost lease."""
+    def decorate(method: Any) -> Any:
+        method = blp.alt_response(409, description="The claim is no longer held with this "
+                                                   "token.")(method)
+        method = blp.response(status, response)(method)
+        if arguments is not None:
+            method = blp.arguments(arguments, as_kwargs=False)(method)
+        return requires(Scope.WORKER)(method)
+
+    return decorate
+
+
 @blp.route("")
 class Claims(MethodView):
     @requires(Scope.WORKER)
@@ -188,33 +216,23 @@ class Claims(MethodView):
 
 @blp.route("/<int(max=2147483647):claim_id>/renew")
 class ClaimRenewal(MethodView):
-    @requires(Scope.WORKER)
-    @blp.arguments(RenewSchema, as_kwargs=False)
-    @blp.response(200, LeaseSchema)
-    @blp.alt_response(409, description="The claim is no longer held with this token.")
+    @lease_operation(RenewSchema, LeaseSchema)
     def post(self, body: dict[str, Any], claim_id: int):
         """Extend a claim's lease (a heartbeat)."""
-        _held_claim(claim_id, body["lease_token"])
-        try:
-            lease = renew(db.session, claim_id, body["lease_token"],
-                          body.get("lease_seconds") or _default_lease())
-        except LeaseLost as exc:
-            _lease_lost(exc)
-        db.session.commit()
-        return _as_dict(lease)
+        return _changing_held_claim(claim_id, body["lease_token"], lambda: renew(
+            db.session, claim_id, body["lease_token"],
+            body.get("lease_seconds") or _default_lease()))
 
 
 @blp.route("/<int(max=2147483647):claim_id>/files/<string(maxlength=255):name>")
 class ClaimFile(MethodView):
-    @requires(Scope.WORKER)
+    @lease_operation(None, UploadedSchema, status=201)
     @blp.doc(parameters=[{"in": "header", "name": LEASE_TOKEN_HEADER, "required": True,
                           "schema": {"type": "string"},
                           "description": "The claim's lease token."}],
              requestBody={"required": True, "content": {
                  "application/octet-stream": {"schema": {"type": "string",
                                                          "format": "binary"}}}})
-    @blp.response(201, UploadedSchema)
-    @blp.alt_response(409, description="The claim is no longer held with this token.")
     def put(self, claim_id: int, name: str):
         """Upload one output file of a held claim; it is stored under the claim's prefix.
 
@@ -233,10 +251,7 @@ class ClaimFile(MethodView):
 
 @blp.route("/<int(max=2147483647):claim_id>/complete")
 class ClaimCompletion(MethodView):
-    @requires(Scope.WORKER)
-    @blp.arguments(CompleteSchema, as_kwargs=False)
-    @blp.response(200, CompletedSchema)
-    @blp.alt_response(409, description="The claim is no longer held with this token.")
+    @lease_operation(CompleteSchema, CompletedSchema)
     def post(self, body: dict[str, Any], claim_id: int):
         """Complete a claim: register its outputs with their provenance record; mark it done.
 
@@ -260,18 +275,10 @@ class ClaimCompletion(MethodView):
 
 @blp.route("/<int(max=2147483647):claim_id>/fail")
 class ClaimFailure(MethodView):
-    @requires(Scope.WORKER)
-    @blp.arguments(FailSchema, as_kwargs=False)
-    @blp.response(200, LeaseSchema)
-    @blp.alt_response(409, description="The claim is no longer held with this token.")
+    @lease_operation(FailSchema, LeaseSchema)
     def post(self, body: dict[str, Any], claim_id: int):
         """Give a claim back after an error: it is retried until it has failed
         PROCESSING_MAX_FAILURES times, then failed for good (state `failed`)."""
-        _held_claim(claim_id, body["lease_token"])
-        try:
-            lease = fail(db.session, claim_id, body["lease_token"], body["error"],
-                         int(current_app.config.get("PROCESSING_MAX_FAILURES", 3)))
-        except LeaseLost as exc:
-            _lease_lost(exc)
-        db.session.commit()
-        return _as_dict(lease)
+        return _changing_held_claim(claim_id, body["lease_token"], lambda: fail(
+            db.session, claim_id, body["lease_token"], body["error"],
+            int(current_app.config.get("PROCESSING_MAX_FAILURES", 3))))

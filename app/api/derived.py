@@ -134,8 +134,16 @@ class DerivedVerification(MethodView):
             return verify(get_storage(), row["provenance"])
 
 
-PNG_RESPONSE = {"description": "The PNG preview: three slices in each plane.",
-                "content_type": "image/png"}
+def preview_operation(method: Any) -> Any:
+    """Document and guard a preview route: download scope, no parameter, a PNG or an error."""
+    for status, description in ((503, "Object storage is unreachable; see Retry-After."),
+                                (502, "Object storage failed."),
+                                (422, "The file is not a NIfTI image a preview can show.")):
+        method = blp.alt_response(status, description=description)(method)
+    method = blp.response(200, description="The PNG preview: three slices in each plane.",
+                          content_type="image/png")(method)
+    method = blp.arguments(NoArgs, location="query", as_kwargs=False)(method)
+    return requires(Scope.DOWNLOAD)(method)
 
 
 def _png(storage_key: str, preview_key: str, what: str) -> Response:
@@ -150,12 +158,7 @@ def _png(storage_key: str, preview_key: str, what: str) -> Response:
 
 @blp.route("/images/<int(max=2147483647):image_id>/preview.png")
 class ImagePreview(MethodView):
-    @requires(Scope.DOWNLOAD)
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.response(200, **PNG_RESPONSE)
-    @blp.alt_response(422, description="The image is not a NIfTI image a preview can show.")
-    @blp.alt_response(502, description="Object storage failed.")
-    @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
+    @preview_operation
     def get(self, _args: dict[str, Any], image_id: int):
         """A QA preview of a NIfTI image (made and stored on first request).
 
@@ -170,12 +173,7 @@ class ImagePreview(MethodView):
 
 @blp.route("/derived/<int(max=2147483647):derived_id>/preview.png")
 class DerivedPreview(MethodView):
-    @requires(Scope.DOWNLOAD)
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.response(200, **PNG_RESPONSE)
-    @blp.alt_response(422, description="The file is not a NIfTI image a preview can show.")
-    @blp.alt_response(502, description="Object storage failed.")
-    @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
+    @preview_operation
     def get(self, _args: dict[str, Any], derived_id: int):
         """A QA preview of a NIfTI derived file (made and stored on first request).
 
