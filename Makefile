@@ -26,16 +26,15 @@ $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
+# Every dataset package with example data (load_db/<DATASET>/example.py) is loaded and uploaded;
+# the demo token is kept in instance/demo-token across runs.
 run: $(VENV)/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed
-	$(BIN)/flask load OASIS
-	$(BIN)/flask load OpenPain
-	$(BIN)/flask load HCP
-	$(BIN)/flask upload OASIS data/OASIS
-	$(BIN)/flask upload OpenPain data/openpain
-	$(BIN)/flask upload HCP data/HCP
-	$(BIN)/flask apikey create demo --replace
+	$(BIN)/flask load --all-examples
+	$(BIN)/flask dataset examples | while IFS="$$(printf '\t')" read -r name folder; do \
+		$(BIN)/flask upload "$$name" "$$folder" || exit 1; done
+	$(BIN)/flask demo-token
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The test suite starts (and always stops) its own PostgreSQL and S3 servers.

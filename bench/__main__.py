@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.api import CSV_FILTERS, PAGE_FILTERS, Plan
+from bench.dicom import dicom_section
 from globals import ROOT
 
 log = logging.getLogger("bench")
@@ -471,7 +472,7 @@ CURSOR_MISS_EXPLANATION = (
     " rows serialized without marshmallow).")
 
 
-SECTIONS = [ingestion_section, bids_section, reload_section, api_section]
+SECTIONS = [ingestion_section, bids_section, reload_section, api_section, dicom_section]
 
 
 def machine_lines(databases: dict[str, Any]) -> list[str]:

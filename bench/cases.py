@@ -31,7 +31,7 @@ def _fresh_app(database_url: str):
     with app.app_context():
         db.drop_all()
         db.create_all()
-        run_load("seed", seed_all.load, SEED_DIR)
+        run_load(db.session, "seed", seed_all.load, SEED_DIR)
     return app
 
 

@@ -67,6 +67,14 @@ def session(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
+def seeded(app: Flask, session: Session) -> Session:
+    """The session of a database holding the seed lists (`flask seed`)."""
+    result = app.test_cli_runner().invoke(args=["seed"])
+    assert result.exit_code == 0, result.output
+    return session
+
+
+@pytest.fixture
 def client(app: Flask, session: Session):
     """A test client (requests without a token)."""
     return app.test_client()

@@ -14,6 +14,7 @@ from flask_smorest import Blueprint, abort
 from werkzeug.exceptions import ServiceUnavailable
 
 from app.access import dataset_visible
+from app.api.dicom_zip import is_dicom_series, series_download
 from app.audit import record_download
 from app.auth import requires
 from app.extensions import db
@@ -92,12 +93,20 @@ class ImageDownload(MethodView):
         """Download an image file.
 
         With S3/COS storage the answer is a redirect to a presigned URL valid for an hour; with
-        local storage the file is streamed.
+        local storage the file is streamed. A DICOM series (a folder of files) comes as a zip,
+        or with S3/COS as a JSON manifest of one presigned URL per file.
         """
         image = db.session.get(Image, image_id)
         if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
             abort(404, message=f"image {image_id} not found")
         storage = get_storage()
+        if is_dicom_series(image):  # a folder of files: a zip, or a manifest of URLs
+            with storage_errors_as_http(f"image {image_id}"):
+                response = series_download(storage, image, URL_EXPIRY_SECONDS)
+            if response is None:
+                abort(404, message=f"the files of image {image_id} are missing from storage")
+            record_download(image)
+            return response
         with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(image.path, checksum=False)

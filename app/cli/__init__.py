@@ -1,14 +1,77 @@
-"""`flask` commands: seeding, loading, API keys, storage."""
+"""`flask` commands: seeding, loading, datasets, API keys, storage.
+
+Commands are registered lazily: each is named here with its one-line help, and its module (which
+may import the loaders, load_db and load_file) is imported only when the command is run or its
+full help is asked for. So `create_app()`, which the API server runs, imports no loader, and
+app/ never imports load_db/ or load_file/ at import time.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
 from flask import Flask
 
-from app.cli import apikey, audit, load, load_bids, names, previews, seed, storage
+# command name -> ("module:attribute" of the click command, one-line help)
+COMMANDS = {
+    "seed": ("app.cli.seed:seed_command",
+             "Load the datasets, conditions and file types lists."),
+    "load": ("app.cli.load:load_command",
+             "Load a dataset (or every one with example data) in one transaction."),
+    "load-bids": ("app.cli.load_bids:load_bids_command",
+                  "Load any BIDS dataset in one transaction."),
+    "load-dicom": ("app.cli.load_dicom:load_dicom_command",
+                   "Load a folder of DICOM series in one transaction."),
+    "load-runs": ("app.cli.load_runs:load_runs_command",
+                  "List recent loads, successful or failed."),
+    "dataset": ("app.cli.dataset:dataset_group", "List or delete datasets."),
+    "demo-token": ("app.cli.demo:demo_token_command",
+                   "Print the demo API token, creating it only when missing or revoked."),
+    "apikey": ("app.cli.apikey:apikey_group", "Create, list and revoke API keys."),
+    "upload": ("app.cli.storage:upload_command", "Upload a dataset tree to object storage."),
+    "check-storage": ("app.cli.storage:check_storage_command",
+                      "Compare a dataset tree with its stored objects."),
+    "audit": ("app.cli.audit:audit_command", "Print the audit log, oldest entry first."),
+    "previews": ("app.cli.previews:previews_command",
+                 "Make the missing QA previews of a dataset's NIfTI files."),
+    "names": ("app.cli.names:names_command",
+              "Predict RADIFOX-style image names of a dataset; set manual ones."),
+}
 
-COMMANDS = (seed.seed_command, load.load_command, load_bids.load_bids_command,
-            apikey.apikey_group, storage.upload_command, storage.check_storage_command,
-            audit.audit_command, previews.previews_command, names.names_command)
+
+class LazyCommand(click.Command):
+    """A command whose real click command is imported from `target` only when it is used."""
+
+    def __init__(self, name: str, target: str, short_help: str) -> None:
+        super().__init__(name, short_help=short_help, help=short_help)
+        self.target = target
+        self._command: click.Command | None = None
+
+    @property
+    def command(self) -> click.Command:
+        """The real command, imported on first use."""
+        if self._command is None:
+            module, attribute = self.target.split(":")
+            self._command = getattr(importlib.import_module(module), attribute)
+        return self._command
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        # The context belongs to the real command: the caller then invokes ctx.command.
+        return self.command.make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return self.command.invoke(ctx)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        return self.command.get_params(ctx)
+
+    def get_help(self, ctx: click.Context) -> str:
+        return self.command.get_help(ctx)
 
 
 def register_commands(app: Flask) -> None:
-    """Add every MBID-db command to `flask`."""
-    for command in COMMANDS:
-        app.cli.add_command(command)
+    """Add every MBID-db command to `flask`, without importing any of them yet."""
+    for name, (target, short_help) in COMMANDS.items():
+        app.cli.add_command(LazyCommand(name, target, short_help))

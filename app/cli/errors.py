@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import click
 
 from load_db.engine import LoadError
-from load_db.engine.runner import EXIT_BAD_INPUT
+from load_db.engine.errors import EXIT_BAD_INPUT
 
 
 class BadInput(click.ClickException):

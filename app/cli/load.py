@@ -1,25 +1,59 @@
-"""`flask load DATASET`: run one dataset's load_ scripts in order, as one transaction."""
+"""`flask load DATASET` (or `--all-examples`): read a dataset once, write it in one transaction."""
+from __future__ import annotations
+
+import json
 from pathlib import Path
 
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
+from app.cli.reporting import echo_report, json_option
 from app.extensions import db
 from app.storage import get_storage
-from load_db.datasets import FOLDERS, data_dir_of, dataset_loader
+from globals import DATA_DIR
+from load_db.datasets import dataset_loader, find_dataset, with_example_data
 from load_db.engine import run_load
 from load_file.checksums import record_image_checksums
 
 
 @click.command("load")
-@click.argument("dataset", type=click.Choice(sorted(FOLDERS)))
+@click.argument("dataset", required=False)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder holding the dataset's files (default: data/<its folder>).")
+              help="Folder holding the dataset's files (default: data/<its DATA_FOLDER>).")
+@click.option("--all-examples", is_flag=True,
+              help="Load every dataset whose example data is under --data-root, one by one.")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=DATA_DIR,
+              show_default=True, help="Where the default data folders are.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
-def load_command(dataset: str, data_dir: Path | None, dry_run: bool) -> None:
-    """Load DATASET's subjects, then its visits and images, in one transaction (idempotent)."""
+@json_option
+def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
+                 data_root: Path, dry_run: bool, as_json: bool) -> None:
+    """Load DATASET (any case) in one transaction: read every input file once, then write its
+    subjects, visits and images (idempotent). With --all-examples, load every dataset that has
+    example data, each in its own transaction."""
+    if all_examples == (dataset is not None):
+        raise click.UsageError("give either DATASET or --all-examples (exactly one)")
+    if all_examples and data_dir is not None:
+        raise click.UsageError("--data-dir needs DATASET (use --data-root with --all-examples)")
     with load_errors_as_exit_codes():
-        run_load(f"load {dataset}", dataset_loader(dataset),
-                 data_dir or data_dir_of(dataset), dataset=dataset, dry_run=dry_run)
-    if not dry_run:  # images whose files were uploaded before the load get their checksums
-        record_image_checksums(db.session, get_storage(), dataset)
+        if all_examples:
+            packages = [(package, package.data_dir(data_root))
+                        for package in with_example_data(data_root)]
+        else:
+            package = find_dataset(dataset)
+            packages = [(package, data_dir or package.data_dir(data_root))]
+        reports = {}
+        for package, source in packages:
+            reports[package.designation] = run_load(
+                db.session, f"load {package.designation}", dataset_loader(package), source,
+                dataset=package.designation, dry_run=dry_run)
+            if not dry_run:  # images whose files were uploaded before the load get checksums
+                record_image_checksums(db.session, get_storage(), package.designation)
+    if not all_examples:
+        echo_report(*reports.values(), as_json)
+    elif as_json:
+        click.echo(json.dumps({name: report.to_dict() for name, report in reports.items()},
+                              indent=2, sort_keys=True))
+    else:
+        for name, report in reports.items():
+            click.echo(f"{name}:\n{report.summary()}")

@@ -4,6 +4,8 @@ from pathlib import Path
 import click
 
 from app.cli.errors import load_errors_as_exit_codes
+from app.cli.reporting import echo_report, json_option
+from app.extensions import db
 from globals import SEED_DIR
 from load_db.engine import run_load
 from load_db.seed import all as seed_all
@@ -13,7 +15,9 @@ from load_db.seed import all as seed_all
 @click.option("--seed-dir", type=click.Path(file_okay=False, path_type=Path), default=SEED_DIR,
               show_default=True, help="Folder holding the seed lists.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
-def seed_command(seed_dir: Path, dry_run: bool) -> None:
+@json_option
+def seed_command(seed_dir: Path, dry_run: bool, as_json: bool) -> None:
     """Load the datasets, conditions and file types lists in one transaction."""
     with load_errors_as_exit_codes():
-        run_load("seed", seed_all.load, seed_dir, dry_run=dry_run)
+        report = run_load(db.session, "seed", seed_all.load, seed_dir, dry_run=dry_run)
+    echo_report(report, as_json)

@@ -54,9 +54,13 @@ prefix_option = click.option(
               help="Stop, uploading nothing, at a symlink leading out of SOURCE_DIR, a symlink "
                    "loop, an unreadable folder or a FIFO (default: report and skip them).")
 @click.option("--dry-run", is_flag=True, help="Compare with the storage, upload nothing.")
+@click.option("--deidentify", is_flag=True,
+              help="Upload de-identified copies of the DICOM files (PS3.15 Basic Profile), "
+                   "never the originals.")
 @with_appcontext
 def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: int,
-                   multipart_threshold: int | None, strict: bool, dry_run: bool) -> None:
+                   multipart_threshold: int | None, strict: bool, dry_run: bool,
+                   deidentify: bool) -> None:
     """Upload the files of SOURCE_DIR as dataset DATASET; re-run to resume.
 
     Hidden files and archives are left out and .nii files are stored as .nii.gz. Files already
@@ -67,6 +71,12 @@ def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: 
     storage = get_storage()
     if multipart_threshold is not None:
         storage.multipart_threshold = multipart_threshold
+    if deidentify:
+        from load_file.deidentify import upload_deidentified
+
+        upload_deidentified(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
+                            dry_run=dry_run)
+        return
     try:
         report = upload_tree(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
                              dry_run=dry_run, strict=strict)

@@ -13,10 +13,11 @@ from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
-from load_db.columns import convert_column, from_table, source_rows
-from load_db.engine import read_table
+from load_db.engine import DatasetFrames, read_table
+from load_db.engine.cells import convert_column, from_table, source_rows
 
-DATASET = "HCP"
+DESIGNATION = "HCP"
+DATA_FOLDER = "HCP"
 BEHAVIOURAL_FILE = "unrestricted_behavioral.csv"
 T1_GLOB = "*/unprocessed/3T/T1w_MPR1/*_3T_T1w_MPR1.nii.gz"
 VISIT_SUFFIX = "_3T"
@@ -49,10 +50,9 @@ def read_behavioural(data_dir: Path) -> pd.DataFrame:
                       key="Subject")
 
 
-def read_subjects(data_dir: Path) -> pd.DataFrame:
-    """The subjects frame: sex, age (band middle), healthy at subject level, band in metadata."""
-    path = Path(data_dir) / BEHAVIOURAL_FILE
-    table = read_behavioural(data_dir)
+def subjects_of(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The subjects frame of the behavioural table read from `path`: sex, age (band middle),
+    healthy at subject level, band in metadata."""
     return pd.DataFrame({
         "external_id": table["Subject"].tolist(),
         "sex": convert_column(table, "Gender", from_table(SEX, empty="unknown"), path),
@@ -64,10 +64,8 @@ def read_subjects(data_dir: Path) -> pd.DataFrame:
     }, dtype=object)
 
 
-def read_visits(data_dir: Path) -> pd.DataFrame:
-    """The visits frame: one visit per subject of the behavioural CSV, at day 0."""
-    path = Path(data_dir) / BEHAVIOURAL_FILE
-    table = read_behavioural(data_dir)
+def visits_of(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The visits frame: one visit per subject of the behavioural table, at day 0."""
     return pd.DataFrame({
         "subject": table["Subject"].tolist(),
         "external_id": [visit_of(subject) for subject in table["Subject"]],
@@ -77,20 +75,28 @@ def read_visits(data_dir: Path) -> pd.DataFrame:
     }, dtype=object)
 
 
-def read_images(data_dir: Path, storage_prefix: str) -> pd.DataFrame:
-    """The images frame: every T1 of the release layout, in its subject's visit."""
+def images_of(data_dir: Path) -> pd.DataFrame:
+    """The images frame: every T1 of the release layout, in its subject's visit (paths relative
+    to the dataset folder)."""
     root = Path(data_dir)
     files = sorted(root.glob(T1_GLOB))
     relative = [PurePosixPath(file.relative_to(root).as_posix()) for file in files]
     subjects = [path.parts[0] for path in relative]
-    prefix = storage_prefix.strip("/")
     return pd.DataFrame({
         "subject": subjects,
         "visit": [visit_of(subject) for subject in subjects],
-        "path": [f"{prefix}/{path}" for path in relative],
+        "path": [str(path) for path in relative],
         "type": "T1",
         "file_size": [file.stat().st_size for file in files],
         **{column: value for column, value in SCANNER.items()},
         "source_file": [str(file) for file in files],
     }, columns=["subject", "visit", "path", "type", "file_size", *SCANNER, "source_file"],
         dtype=object)
+
+
+def read(data_dir: Path) -> DatasetFrames:
+    """Read HCP Young Adult (the behavioural CSV once, then the T1 files)."""
+    path = Path(data_dir) / BEHAVIOURAL_FILE
+    table = read_behavioural(data_dir)
+    return DatasetFrames(subjects=subjects_of(table, path), visits=visits_of(table, path),
+                         images=images_of(data_dir), conditions={HEALTHY: get_hcp_dx(HEALTHY)})

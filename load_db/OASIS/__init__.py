@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import read_bids
-from load_db.columns import convert_column, from_table, source_rows, to_float, to_int, to_text
-from load_db.engine import LoadError, LoadReport, read_table
+from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
+from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_int, to_text
 
-DATASET = "OASIS"
+DESIGNATION = "OASIS"
+DATA_FOLDER = "OASIS"
 SUBJECTS_FILE = "OASIS3_subjects.csv"
 CLINICAL_FILE = "OASIS3_clinical_data.csv"
 BIDS_FOLDER = "bids"
@@ -127,11 +128,10 @@ def read_clinical(data_dir: Path) -> pd.DataFrame:
     }, dtype=object)
 
 
-def read_subjects(data_dir: Path) -> pd.DataFrame:
-    """Read the subjects CSV (and each subject's age at entry from the clinical data)."""
+def subjects_of(data_dir: Path, clinical: pd.DataFrame) -> pd.DataFrame:
+    """Read the subjects CSV; each subject's age at entry comes from the clinical data."""
     path = Path(data_dir) / SUBJECTS_FILE
     table = read_table(path, required=("Subject", "M/F", "Hand", "Education"), key="Subject")
-    clinical = read_clinical(data_dir)
     age = clinical.dropna(subset=["age_at_entry"]).groupby("subject")["age_at_entry"].first()
     return pd.DataFrame({
         "external_id": table["Subject"].tolist(),
@@ -144,9 +144,8 @@ def read_subjects(data_dir: Path) -> pd.DataFrame:
     }, dtype=object)
 
 
-def read_visits(data_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Read the clinical visits; return (visits frame, {condition label: master designation})."""
-    clinical = read_clinical(data_dir)
+def visits_of(clinical: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The clinical visits; return (visits frame, {condition label: master designation})."""
     cdr, dx1 = clinical["cdr"].tolist(), clinical["dx1"].tolist()
     labels = [condition_label(c, d) for c, d in zip(cdr, dx1, strict=True)]
     conditions = {label: get_oasis_dx(c, d)
@@ -165,14 +164,15 @@ def read_visits(data_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     return visits, conditions
 
 
-def read_images(data_dir: Path, storage_prefix: str) -> tuple[pd.DataFrame, LoadReport]:
-    """Read the MR sessions (BIDS); return (images frame, report of the files ignored).
+def images_of(data_dir: Path) -> tuple[pd.DataFrame, LoadReport]:
+    """Read the MR sessions (BIDS under bids/); return (images frame, report of the files
+    ignored). Paths are relative to the dataset folder.
 
     Images get no visit but their day since entry, so that the engine links each to the closest
     clinical visit on or before that day.
     """
     root = Path(data_dir) / BIDS_FOLDER
-    bids = read_bids(root, storage_prefix=f"{storage_prefix.rstrip('/')}/{BIDS_FOLDER}")
+    bids = read_bids(root, storage_prefix=BIDS_FOLDER)
     images = bids.images.copy()
     days = []
     for session, file in zip(images["visit"], images["source_file"], strict=True):
@@ -183,3 +183,12 @@ def read_images(data_dir: Path, storage_prefix: str) -> tuple[pd.DataFrame, Load
     images["days_since_baseline"] = pd.Series(days, index=images.index, dtype=object)
     images["visit"] = None
     return images, bids.report
+
+
+def read(data_dir: Path) -> DatasetFrames:
+    """Read OASIS-3 (each file once): subjects, clinical visits with their diagnoses, images."""
+    clinical = read_clinical(data_dir)
+    visits, conditions = visits_of(clinical)
+    images, report = images_of(data_dir)
+    return DatasetFrames(subjects=subjects_of(data_dir, clinical), visits=visits, images=images,
+                         report=report, conditions=conditions)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from app.models.enums import Handedness, ImageType, Sex
-from load_db.bids.values import to_float
+from load_db.engine.cells import float_or_none
 
 SEX = MappingProxyType({
     **dict.fromkeys(("f", "female", "woman", "w", "girl"), Sex.FEMALE),
@@ -47,7 +47,7 @@ def to_handedness(code: str, decoded: str) -> Handedness:
     found = HANDEDNESS.get(code.strip().lower()) or HANDEDNESS.get(decoded.strip().lower())
     if found is not None:
         return found
-    quotient = to_float(code)
+    quotient = float_or_none(code)
     if quotient is None or not -100 <= quotient <= 100:
         return Handedness.UNKNOWN
     return next(hand for bound, hand in LATERALITY_QUOTIENT_CLASSES if quotient <= bound)

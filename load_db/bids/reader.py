@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -35,9 +37,12 @@ from load_db.bids.mapping import (
 )
 from load_db.bids.sidecars import SidecarIndex
 from load_db.bids.tree import FileTree, LocalTree, skipped_entries
-from load_db.bids.values import levels_of, parse_json, parse_tsv, to_float, to_value
+from load_db.bids.values import levels_of, parse_json, parse_tsv
+from load_db.engine.cells import float_or_none, to_value
 from load_db.engine.errors import LoadError
+from load_db.engine.frames import DatasetFrames
 from load_db.engine.report import LoadReport
+from load_db.engine.tables import check_key
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +55,19 @@ ACQ_TIME = "acq_time"  # sessions.tsv: when the session was acquired (ISO 8601)
 
 
 def _text(value: Any) -> str | None:
+    """A sidecar value stored as text: a string or a number; ValueError for anything else."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"not text: {value!r}"[:200])
     return str(value).strip() or None
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else to_float(str(value))
+    """A sidecar value stored as a number: a finite number or a numeric string; else ValueError."""
+    number = (float(value) if isinstance(value, int | float) and not isinstance(value, bool)
+              else float_or_none(value) if isinstance(value, str) else None)
+    if number is None or not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}"[:200])
+    return number
 
 
 # sidecar key -> (image frame column, how its value is stored): the scanner of the image
@@ -69,8 +82,8 @@ IGNORED_COLUMNS = ("subject", "visit", "path", "reason")
 PROGRESS_THRESHOLD = 20_000
 
 
-@dataclass
-class BidsFrames:
+@dataclass(kw_only=True)
+class BidsFrames(DatasetFrames):
     """What a BIDS tree holds, in the engine's canonical frames (load_db/engine/frames.py).
 
     subjects: external_id (label without ``sub-``), sex, handedness, age_at_baseline (only the
@@ -84,15 +97,11 @@ class BidsFrames:
     report: a LoadReport whose `ignored` counts those files by reason.
     """
 
-    subjects: pd.DataFrame
-    visits: pd.DataFrame
-    images: pd.DataFrame
     ignored: pd.DataFrame
-    report: LoadReport = field(default_factory=LoadReport)
     has_sessions: bool = False
 
 
-def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames:
+def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsFrames:
     """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
 
     Parameters
@@ -100,7 +109,8 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str) -> BidsFrames
     tree
         The dataset root: a folder, or any FileTree (e.g. one over object storage).
     storage_prefix
-        The dataset's key prefix in object storage; image paths are ``prefix/relative path``.
+        Put before each image's path relative to the root (``prefix/relative path``); by
+        default the paths stay relative to the root, as a dataset's `read` returns them.
 
     Raises
     ------
@@ -133,16 +143,17 @@ def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
     sessions = _read_sessions(tree, survey.sessions_tsv, where)
     has_sessions = bool(sessions) or survey.has_sessions
     subjects = _subjects_frame(participants, survey.subjects)
-    visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions)
+    visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions, report)
 
     sidecars = SidecarIndex(survey.sidecars,
                             lambda path: parse_json(_text_of(tree, path, where), where(path)))
-    images, ignored = _images_frames(survey.niftis, files, sidecars, storage_prefix)
+    images, ignored = _images_frames(survey.niftis, files, sidecars, storage_prefix, report)
     for reason, path in zip(ignored["reason"], ignored["path"], strict=True):
         report.ignore(reason, example=path)
     log.info("%s: %d subjects, %d visits, %d images, %d NIfTI files ignored", tree,
              len(subjects), len(visits), len(images), len(ignored))
-    return BidsFrames(subjects, visits, images, ignored, report, has_sessions)
+    return BidsFrames(subjects=subjects, visits=visits, images=images, ignored=ignored,
+                      report=report, has_sessions=has_sessions)
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
@@ -265,14 +276,12 @@ def _read_participants(tree: FileTree, files: dict, where,
              "handedness": pick_column(columns, HANDEDNESS_COLUMNS),
              "age_at_baseline": pick_column(columns, AGE_COLUMNS, AGE_COLUMN_PATTERN)}
     used = {PARTICIPANT_ID, *filter(None, roles.values())}
-    subjects, seen = [], {}
-    for row_number, row in rows:
-        external_id = row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX)
-        if external_id in seen:  # sub-01 and 01 are the same participant
-            raise LoadError(f"duplicate participant {external_id!r} "
-                            f"(first at row {seen[external_id]})",
-                            file=file, row=row_number, column=PARTICIPANT_ID)
-        seen[external_id] = row_number
+    labels = [row[PARTICIPANT_ID].removeprefix(SUBJECT_PREFIX) for _, row in rows]
+    # sub-01 and 01 are the same participant
+    check_key(labels, lambda position: {"file": file, "row": rows[position][0],
+                                        "column": PARTICIPANT_ID}, what="participant")
+    subjects = []
+    for external_id, (row_number, row) in zip(labels, rows, strict=True):
         decoded = {column: levels.get(column, {}).get(value, value)
                    for column, value in row.items()}
         # metadata keeps the file's own codes (what a dataset's mapping keys on); Levels only
@@ -287,7 +296,7 @@ def _read_participants(tree: FileTree, files: dict, where,
             subject["handedness"] = to_handedness(row[column], decoded[column]).value
         if roles["age_at_baseline"]:
             column = roles["age_at_baseline"]
-            subject["age_at_baseline"] = to_float(row[column])
+            subject["age_at_baseline"] = float_or_none(row[column])
             if subject["age_at_baseline"] is None and to_value(row[column]) is not None:
                 report.ignore(f"{PARTICIPANTS_TSV}: age is not a number (column {column!r})",
                               example=f"row {row_number}: {row[column]!r}")
@@ -331,7 +340,7 @@ def _read_sessions(tree: FileTree, paths: Iterable[BidsPath], where) -> list[dic
 
 
 def _visits_frame(sessions: list[dict[str, Any]], with_files: set[tuple[str, str]],
-                  subjects: pd.Series, has_sessions: bool) -> pd.DataFrame:
+                  subjects: pd.Series, has_sessions: bool, report: LoadReport) -> pd.DataFrame:
     """Visits: sessions.tsv rows, plus every (subject, session) holding files in a datatype folder.
 
     Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
@@ -350,19 +359,28 @@ def _visits_frame(sessions: list[dict[str, Any]], with_files: set[tuple[str, str
     columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
     frame = _frame(rows, columns)
     frame = frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
-    days = _days_since_first_session(frame)
+    days = _days_since_first_session(frame, report)
     return frame if days is None else frame.assign(days_since_baseline=days)
 
 
-def _days_since_first_session(visits: pd.DataFrame) -> pd.Series | None:
+def _days_since_first_session(visits: pd.DataFrame, report: LoadReport) -> pd.Series | None:
     """Days from each subject's first session, from the BIDS `acq_time` column of sessions.tsv.
 
     Calendar days between the dates (BIDS shifts dates to anonymise them, never their
     differences). None when no session has a readable acq_time, so that the column stays out
-    of the frame and days set by someone else are left alone.
+    of the frame and days set by someone else are left alone. An acq_time that is not a date
+    leaves its visit's day unknown, and the report says so.
     """
-    times = pd.to_datetime(visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME)),
+    given = visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME))
+    times = pd.to_datetime(given.map(lambda value: value if isinstance(value, str) else None),
                            errors="coerce", format="ISO8601", utc=True).dt.normalize()
+    unreadable = given.notna() & times.isna()
+    for position in np.flatnonzero(unreadable.to_numpy()):
+        report.ignore(f"sessions.tsv: {ACQ_TIME} is not an ISO 8601 date, the visit's day is "
+                      "left unknown",
+                      example=f"{visits['source_file'].iloc[position]}, row "
+                              f"{visits['source_row'].iloc[position]}: "
+                              f"{given.iloc[position]!r}")
     if not times.notna().any():
         return None
     first = times.groupby(visits["subject"]).transform("min")
@@ -373,8 +391,9 @@ def _days_since_first_session(visits: pd.DataFrame) -> pd.Series | None:
 
 # ---------------------------------------------------------------------------- images
 def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecars: SidecarIndex,
-                   storage_prefix: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(images, ignored): every NIfTI file is one or the other."""
+                   storage_prefix: str, report: LoadReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(images, ignored): every NIfTI file is one or the other. A scanner field of a sidecar
+    that is not a text or a number as expected is left out, and the report says so."""
     prefix = storage_prefix.strip("/")
     images, ignored = [], []
     for path in tqdm(sorted(niftis, key=lambda p: p.path), desc="reading sidecars",
@@ -392,12 +411,24 @@ def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecar
             "subject": path.subject, "visit": visit,
             "path": f"{prefix}/{path.path}" if prefix else path.path,
             "type": kind.value, "file_size": sizes[path.path],
-            **{column: None if metadata.get(key) is None else convert(metadata[key])
-               for key, (column, convert) in SCANNER_FIELDS.items()},
+            **_scanner_of(metadata, path.path, report),
             "metadata": metadata, "source_file": path.path})
     image_columns = ["subject", "visit", "path", "type", "file_size",
                      *(column for column, _ in SCANNER_FIELDS.values()), "metadata", "source_file"]
     return _frame(images, image_columns), _frame(ignored, IGNORED_COLUMNS)
+
+
+def _scanner_of(metadata: dict[str, Any], path: str, report: LoadReport) -> dict[str, Any]:
+    """The scanner columns of an image from its merged sidecar; a bad value is reported."""
+    scanner = {}
+    for key, (column, convert) in SCANNER_FIELDS.items():
+        value = metadata.get(key)
+        try:
+            scanner[column] = None if value is None else convert(value)
+        except ValueError as exc:
+            report.ignore(f"sidecar {key}: {str(exc).split(':')[0]}, left out", example=path)
+            scanner[column] = None
+    return scanner
 
 
 def _ignored_reason(path: BidsPath) -> str:

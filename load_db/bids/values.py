@@ -1,46 +1,12 @@
-"""BIDS tabular text as Python values: TSV parsing, n/a, numbers, participants.json levels."""
+"""BIDS text files: TSV parsing, JSON objects, participants.json levels (cells: engine.cells)."""
 from __future__ import annotations
 
 import json
-import math
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from load_db.engine.errors import LoadError
-from load_db.engine.tables import FIRST_DATA_ROW, HEADER_ROW
-
-MISSING = frozenset({"", "n/a", "N/A", "NA", "na", "nan", "NaN"})
-_INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d*)")
-# A decimal number as people write one; a leading zero ("007", an id or a code) keeps it text.
-_NUMBER = re.compile(r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def to_value(text: str | None) -> Any:
-    """Turn a TSV cell into None, int, float or the stripped string. Pure.
-
-    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero.
-
-    BIDS writes missing values as ``n/a``; numbers become numbers so that JSON columns
-    (symptoms, metadata) can be compared and queried as numbers.
-    """
-    if text is None:
-        return None
-    text = text.strip()
-    if text in MISSING:
-        return None
-    if _INTEGER.fullmatch(text):
-        return int(text)
-    if _NUMBER.fullmatch(text):
-        number = float(text)
-        return number if math.isfinite(number) else text
-    return text
-
-
-def to_float(text: str | None) -> float | None:
-    """A cell as a float, None when missing or not a number. Pure."""
-    value = to_value(text)
-    return float(value) if isinstance(value, int | float) else None
+from load_db.engine.tables import FIRST_DATA_ROW, HEADER_ROW, check_key
 
 
 def parse_tsv(text: str, file: str, *, required: Iterable[str] = (),
@@ -70,7 +36,7 @@ def parse_tsv(text: str, file: str, *, required: Iterable[str] = (),
     if missing:
         raise LoadError(f"missing required column (found: {', '.join(columns)})",
                         file=file, row=HEADER_ROW, column=missing[0])
-    rows, seen = [], {}
+    rows = []
     for row_number, line in enumerate(lines[1:], start=FIRST_DATA_ROW):
         if not line.strip():
             continue
@@ -84,16 +50,10 @@ def parse_tsv(text: str, file: str, *, required: Iterable[str] = (),
             raise LoadError(f"{len(cells)} cells where the header has {len(columns)}: "
                             f"extra value {cells[len(columns)]!r} after the last column",
                             file=file, row=row_number, column=columns[-1])
-        row = dict(zip(columns, cells, strict=True))
-        if key is not None:
-            value = row[key]
-            if not value:
-                raise LoadError("empty value", file=file, row=row_number, column=key)
-            if value in seen:
-                raise LoadError(f"duplicate value {value!r} (first at row {seen[value]})",
-                                file=file, row=row_number, column=key)
-            seen[value] = row_number
-        rows.append((row_number, row))
+        rows.append((row_number, dict(zip(columns, cells, strict=True))))
+    if key is not None:
+        check_key([row[key] for _, row in rows],
+                  lambda position: {"file": file, "row": rows[position][0], "column": key})
     return columns, rows
 
 

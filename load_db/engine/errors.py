@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# The exit code of a command whose input was at fault (click's usage errors use 2 too).
+EXIT_BAD_INPUT = 2
+
 
 class LoadError(Exception):
     """Bad input that stops a load; nothing of the load is written.

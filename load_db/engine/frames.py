@@ -10,7 +10,11 @@ error found by the engine names the file, row and column of the input.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from load_db.engine.report import LoadReport
 
 SOURCE_COLUMNS = ("source_file", "source_row")
 
@@ -66,3 +70,25 @@ IMAGES = FrameSpec(
         "metadata",             # dict: acquisition metadata (sidecar JSON, DICOM header subset)
     ),
 )
+
+
+@dataclass(kw_only=True)
+class DatasetFrames:
+    """What a dataset's `read(source)` returns: every input file read once, in one shape.
+
+    subjects, visits, images
+        The canonical frames above (None: the dataset has no such table). Image `path`s are
+        relative to the dataset's source folder; the engine prefixes them with the dataset's
+        storage prefix, so that they are the keys `flask upload` gives the same files.
+    report
+        What the reader left out and why (LoadReport.ignore), and anything worth a look.
+    conditions
+        {the dataset's own diagnosis label: master condition designation}, made by the
+        dataset's `get_<dataset>_dx`; empty when the labels are master designations already.
+    """
+
+    subjects: pd.DataFrame | None = None
+    visits: pd.DataFrame | None = None
+    images: pd.DataFrame | None = None
+    report: LoadReport = field(default_factory=LoadReport)
+    conditions: dict[str, str] = field(default_factory=dict)

@@ -77,6 +77,14 @@ class LoadReport:
             "examples": {reason: list(examples) for reason, examples in self.examples.items()},
         }
 
+    def one_line(self) -> str:
+        """Return the counts on one line, for a log (the same numbers as `summary`)."""
+        parts = [f"{name} +{c.inserted} ~{c.updated} ={c.unchanged}"
+                 for name, c in self.tables.items()]
+        if self.ignored:
+            parts.append(f"ignored {sum(self.ignored.values())}")
+        return ("dry run; " if self.dry_run else "") + ("; ".join(parts) or "nothing to load")
+
     def summary(self) -> str:
         """Return a few human-readable lines."""
         lines = ["dry run: nothing was written"] if self.dry_run else []

@@ -1,55 +1,135 @@
-"""Run a loader inside one transaction: commit on success, roll back on error or dry run."""
+"""Run a loader inside one transaction of a plain SQLAlchemy session, and record the run.
+
+The engine never builds a Flask app: the command layer (`flask ...` commands and the script
+entry points) hands it a session. A successful run commits its rows and one `load_run` row; a
+failed run rolls back, then records a failed `load_run` in a transaction of its own.
+"""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from app.extensions import db
 from app.models import Dataset, LoadRun, LoadStatus
 from app.models.base import utcnow
-from load_db.engine.errors import LoadError
+from load_db.engine.errors import EXIT_BAD_INPUT, LoadError
 from load_db.engine.report import LoadReport
 
 log = logging.getLogger(__name__)
 
 # A loader takes the session and its input: a folder, or a tree of files (local or remote).
 Loader = Callable[[Session, Any], LoadReport]
-EXIT_BAD_INPUT = 2
+# How long a load on SQLite waits for another writer to finish before giving up.
+SQLITE_WAIT_MS = 60_000
 
 
-def run_load(name: str, load: Loader, source: Any, *, dataset: str | None = None,
-             dry_run: bool = False) -> LoadReport:
+def run_load(session: Session, name: str, load: Loader, source: Any, *,
+             dataset: str | None = None, dry_run: bool = False) -> LoadReport:
     """Run `load(session, source)` as one transaction and record it in load_run.
 
     A dry run does all the work, then rolls back. On any error the transaction is rolled back,
-    so the database is exactly as before, and the error propagates.
+    so the database is exactly as before; the failure is then recorded in load_run (its own
+    transaction) and the error propagates.
     """
-    session = db.session
     started = utcnow()
     try:
-        report = load(session, source)
+        try:
+            _lock_dataset(session, dataset)
+            report = load(session, source)
+        except (IntegrityError, DataError) as exc:
+            # The checks should have caught it: still bad input, not a crash.
+            raise LoadError(f"the database refused the data: {exc.orig}".strip()) from exc
         report.dry_run = dry_run
         if dry_run:
             session.rollback()
         else:
-            dataset_id = (session.scalar(select(Dataset.id).where(Dataset.designation == dataset))
-                          if dataset else None)
-            session.add(LoadRun(loader=name, dataset_id=dataset_id, started_at=started,
-                                finished_at=utcnow(), status=LoadStatus.SUCCEEDED,
-                                dry_run=False, report=report.to_dict()))
+            session.add(LoadRun(loader=name, dataset_id=_dataset_id(session, dataset),
+                                started_at=started, finished_at=utcnow(),
+                                status=LoadStatus.SUCCEEDED, dry_run=False,
+                                report=report.to_dict()))
             session.commit()
-    except BaseException:
+    except BaseException as exc:
         session.rollback()
+        if isinstance(exc, Exception):
+            _record_failure(session, name, dataset, started, exc, dry_run)
         raise
-    log.info("%s finished:\n%s", name, report.summary())
+    if not dry_run:
+        _analyze(session, report)
+    log.info("%s finished: %s", name, report.one_line())
     return report
+
+
+def _lock_dataset(session: Session, dataset: str | None) -> None:
+    """Make this load the only one writing `dataset` until its transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock keyed on the dataset; when another load holds
+    it, this one stops at once ("another load of X is running"). SQLite allows one writer at a
+    time: the transaction starts as a writer (BEGIN IMMEDIATE), so a second load waits for the
+    first (up to the busy timeout) instead of failing half-way.
+    """
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if dialect == "postgresql" and dataset is not None:
+        if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                  {"key": dataset_lock_key(dataset)}).scalar():
+            raise LoadError(f"another load of {dataset} is running: try again when it is done")
+    elif dialect == "sqlite":
+        dbapi = connection.connection.dbapi_connection
+        if not dbapi.in_transaction:
+            dbapi.execute(f"PRAGMA busy_timeout = {SQLITE_WAIT_MS}")
+            try:
+                dbapi.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise LoadError(f"another load is writing to the database ({exc}): try again "
+                                "when it is done") from None
+
+
+def dataset_lock_key(dataset: str) -> int:
+    """The PostgreSQL advisory-lock key of loads of `dataset` (any case): a signed 64-bit int."""
+    digest = hashlib.sha256(f"mbid-load:{dataset.lower()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _analyze(session: Session, report: LoadReport) -> None:
+    """PostgreSQL: refresh the planner's statistics of the tables a load wrote, so that the
+    first queries after a bulk load are not planned for empty tables."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    tables = [name for name, counts in report.tables.items() if counts.written]
+    for table in tables:
+        session.execute(text(f'ANALYZE "{table}"'))
+    if tables:
+        session.commit()
+
+
+def _dataset_id(session: Session, designation: str | None) -> int | None:
+    """The id of dataset `designation` (any case), None when there is none."""
+    if designation is None:
+        return None
+    return session.scalar(select(Dataset.id).where(
+        func.lower(Dataset.designation) == designation.lower()))
+
+
+def _record_failure(session: Session, name: str, dataset: str | None, started: Any,
+                    error: Exception, dry_run: bool) -> None:
+    """Write one failed load_run row in a transaction of its own (after the rollback)."""
+    try:
+        session.add(LoadRun(loader=name, dataset_id=_dataset_id(session, dataset),
+                            started_at=started, finished_at=utcnow(), status=LoadStatus.FAILED,
+                            dry_run=dry_run, error=str(error)))
+        session.commit()
+    except Exception:  # the database itself may be what failed: keep the original error
+        session.rollback()
+        log.exception("could not record the failed run of %s in load_run", name)
 
 
 def script_main(name: str, load: Loader, default_directory: Path, *, dataset: str | None = None,
@@ -62,15 +142,19 @@ def script_main(name: str, load: Loader, default_directory: Path, *, dataset: st
     parser.add_argument("--config", help="configuration name (default: $FLASK_CONFIG or globals)")
     options = parser.parse_args(argv)
 
-    from app import create_app  # the script is the outermost layer: it builds the app
+    # The script is the outermost layer: it builds the app only to get a configured session.
+    from app import create_app
+    from app.extensions import db
 
     app = create_app(options.config)
     with app.app_context():
         try:
-            run_load(name, load, options.data_dir, dataset=dataset, dry_run=options.dry_run)
+            report = run_load(db.session, name, load, options.data_dir, dataset=dataset,
+                              dry_run=options.dry_run)
         except LoadError as exc:
             log.error("load failed, nothing was written: %s", exc)
             return EXIT_BAD_INPUT
+    print(report.summary())
     return 0
 
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from load_db.engine.errors import LoadError
@@ -64,20 +66,37 @@ def read_table(path: str | Path, required: Iterable[str] = (),
         raise LoadError(f"missing required column (found: {', '.join(frame.columns)})",
                         file=path, row=HEADER_ROW, column=missing[0])
     if key is not None:
-        check_key(frame, key, path)
+        check_key(frame[key], lambda position: {"file": path, "column": key,
+                                                "row": position + FIRST_DATA_ROW})
     return frame
 
 
-def check_key(frame: pd.DataFrame, key: str, path: str | Path) -> None:
-    """Raise LoadError at the first empty or repeated value of column `key`."""
-    values = frame[key]
-    empty = values.index[values == ""]
-    if len(empty):
-        raise LoadError("empty value", file=path, row=int(empty[0]) + FIRST_DATA_ROW, column=key)
-    repeated = values.index[values.duplicated()]
-    if len(repeated):
-        position = int(repeated[0])
-        first = int(values.index[values == values[position]][0])
-        raise LoadError(f"duplicate value {values[position]!r} "
-                        f"(first at row {first + FIRST_DATA_ROW})",
-                        file=path, row=position + FIRST_DATA_ROW, column=key)
+def check_key(keys: Sequence[Any] | pd.DataFrame, where: Callable[[int], dict[str, Any]],
+              what: str = "value") -> None:
+    """Raise LoadError at the first empty or repeated key: the one key check of every reader.
+
+    Parameters
+    ----------
+    keys
+        One key per row: a list of values, or a frame whose rows are the keys (several columns).
+    where
+        Row position -> the `file`, `row` and `column` to name (LoadError's keywords).
+    what
+        What a key names, for the message ("duplicate <what> ...").
+    """
+    frame = keys if isinstance(keys, pd.DataFrame) else pd.DataFrame({"key": list(keys)})
+    frame = frame.reset_index(drop=True)
+    empty = (frame.isna() | (frame.astype(object) == "")).any(axis=1).to_numpy()
+    if empty.any():
+        position = int(np.flatnonzero(empty)[0])
+        raise LoadError("empty value", **where(position))
+    repeated = frame.duplicated().to_numpy()
+    if repeated.any():
+        position = int(np.flatnonzero(repeated)[0])
+        same = (frame == frame.iloc[position]).all(axis=1).to_numpy()
+        first = int(np.flatnonzero(same)[0])
+        value = ", ".join(str(v) for v in frame.iloc[position])
+        first_row = where(first).get("row")
+        raise LoadError(f"duplicate {what} {value!r}"
+                        + (f" (first at row {first_row})" if first_row is not None else ""),
+                        **where(position))

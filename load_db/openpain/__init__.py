@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import BidsFrames, read_bids
-from load_db.engine import LoadError
+from load_db.engine import DatasetFrames, LoadError
 
-DATASET = "OpenPain"
+DESIGNATION = "OpenPain"
+DATA_FOLDER = "openpain"
 GROUP_COLUMN = "group"
 DAYS_COLUMN = "days_since_interview"
 
@@ -27,9 +28,14 @@ def get_openpain_dx(group: str) -> str:
     return GROUPS[group]
 
 
-def read(data_dir: Path, storage_prefix: str = DATASET) -> BidsFrames:
-    """Read the OpenPain BIDS tree (the dataset folder is the BIDS root)."""
-    return read_bids(Path(data_dir), storage_prefix=storage_prefix)
+def read(data_dir: Path) -> DatasetFrames:
+    """Read the OpenPain BIDS tree once (the dataset folder is the BIDS root)."""
+    bids = read_bids(Path(data_dir))
+    subjects = subjects_of(bids)
+    return DatasetFrames(subjects=subjects, visits=visits_of(bids), images=bids.images,
+                         report=bids.report,
+                         conditions={group: get_openpain_dx(group)
+                                     for group in set(subjects["condition"])})
 
 
 def subjects_of(bids: BidsFrames) -> pd.DataFrame:

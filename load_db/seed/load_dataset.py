@@ -23,7 +23,8 @@ def load(session: Session, seed_dir: Path = SEED_DIR) -> LoadReport:
     load with an error naming the file, row and column.
     """
     path = find_seed_file(seed_dir, SEED_STEM)
-    rows = [{**row, "storage_prefix": row["designation"]} for row in read_designations(path)]
+    rows = [{**row, "storage_prefix": row["designation"]}
+            for row in read_designations(path, Dataset)]
     for number, row in enumerate(rows, start=FIRST_DATA_ROW):
         problem = check_key(row["storage_prefix"])
         if problem:

@@ -1,9 +1,12 @@
-"""`flask load-bids --register`: a new dataset's name must be usable as its storage prefix."""
+"""`flask load-bids`: a new dataset's name must be usable as its storage prefix, and a folder
+that is not a BIDS dataset is refused; neither registers anything."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from tests.support.apps import table_counts
+from app.models import Dataset
+from tests.support.apps import data_counts, table_counts
 from tests.support.files import write_tree
 
 
@@ -21,3 +24,15 @@ def test_register_refuses_a_name_storage_would_refuse(app, session, tmp_path, na
     assert result.exit_code == 2
     assert f"{name!r} cannot be a dataset's storage prefix: {problem}" in result.output
     assert table_counts() == before
+
+
+def test_a_folder_without_subjects_exits_2_and_registers_nothing(app, seeded, tmp_path):
+    root = write_tree(tmp_path / "notbids", {"README": "hello", "data/scan.nii.gz": b"x"})
+    before = data_counts()
+    result = app.test_cli_runner().invoke(
+        args=["load-bids", str(root), "--dataset", "NEWONE", "--register"])
+    assert result.exit_code == 2
+    assert (f"Error: {root}: no subject found (no participants.tsv row and no sub-* folder): "
+            "is this the root of a BIDS dataset? (nothing was written)") in result.output
+    assert data_counts() == before
+    assert seeded.scalar(select(Dataset).where(Dataset.designation == "NEWONE")) is None

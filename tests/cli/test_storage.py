@@ -1,6 +1,9 @@
 """`flask upload` and `flask check-storage`, on both databases and both storage backends."""
 from __future__ import annotations
 
+import io
+
+import pydicom
 import pytest
 
 from app.storage import get_storage
@@ -106,3 +109,21 @@ def test_a_prefix_storage_would_refuse_is_a_usage_error(app, session, tmp_path):
             args=[command, "ANY", str(source), "--prefix", "../../etc"])
         assert result.exit_code == 2
         assert "'../../etc' cannot be a key prefix: it has an '..' path segment" in result.output
+
+
+def test_upload_deidentify_stores_deidentified_copies_of_dicom_files(app, session, tmp_path,
+                                                                      shared_data):
+    series = shared_data / "dicom" / "dcm_qa_xa30" / "8_gre_field_mapping"
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["upload", "X", str(series), "--prefix", "deid", "--deidentify"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "de-identified: 2, copied as they are (not DICOM): 0, failed: 0",
+        "uploaded: 2, skipped (already present): 0, ignored (hidden files, archives): 0, "
+        "failed: 0"]
+    for file in sorted(series.iterdir()):
+        copy = pydicom.dcmread(io.BytesIO(get_storage().read(f"deid/{file.name}")))
+        assert (copy.PatientIdentityRemoved, copy.get("InstitutionName")) == ("YES", None)
+        assert copy.PatientName != pydicom.dcmread(file, stop_before_pixels=True).PatientName
+    again = runner.invoke(args=["upload", "X", str(series), "--prefix", "deid", "--deidentify"])
+    assert again.output.splitlines()[-1].startswith("uploaded: 0, skipped (already present): 2")

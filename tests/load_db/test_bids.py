@@ -14,9 +14,10 @@ from app.models.enums import Handedness, Sex
 from load_db.bids import NO_SESSION_VISIT, LocalTree, read_bids
 from load_db.bids.entities import is_skipped, parse_name, parse_path
 from load_db.bids.mapping import image_type, to_handedness, to_sex
-from load_db.bids.values import parse_tsv, to_value
+from load_db.bids.values import parse_tsv
 from load_db.engine import LoadError
-from tests.support.apps import table_counts
+from load_db.engine.cells import to_value
+from tests.support.apps import data_counts
 from tests.support.factories import make_dataset
 from tests.support.files import write_tree
 
@@ -629,10 +630,10 @@ def test_dry_run_writes_nothing_and_reports_everything(app, session, tmp_path):
     root = small_dataset(tmp_path)
     make_dataset(session, designation="SMALL", storage_prefix="small")
     session.commit()
-    before = table_counts()
+    before = data_counts()
     result, report = load_bids_cli(app, root, "--dataset", "SMALL", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert table_counts() == before
+    assert data_counts() == before
     assert report["dry_run"] is True
     assert {table: counts["inserted"] for table, counts in report["tables"].items()} == \
         {"subject": 3, "visit": 5, "scanner": 2, "image": 6}
@@ -651,20 +652,20 @@ def test_the_dataset_storage_prefix_starts_every_image_path(app, session, tmp_pa
 
 
 def test_an_unknown_dataset_is_refused_with_exit_code_2(app, session, tmp_path):
-    before = table_counts()
+    before = data_counts()
     result, _ = load_bids_cli(app, small_dataset(tmp_path), "--dataset", "NOPE")
     assert result.exit_code == 2
     assert "unknown dataset 'NOPE'" in result.output
     assert "datasets_list.xls" in result.output
-    assert table_counts() == before
+    assert data_counts() == before
 
 
 def test_bad_input_stops_the_command_with_exit_code_2_and_writes_nothing(app, session, tmp_path):
     root = small_dataset(tmp_path)
     (root / "sub-02" / "ses-1" / "dwi" / "sub-02_ses-1_dwi.json").write_text("{oops")
-    before = table_counts()
+    before = data_counts()
     result, _ = load_bids_cli(app, root, "--dataset", "SMALL", "--register")
     assert result.exit_code == 2
     assert f"{root / 'sub-02' / 'ses-1' / 'dwi' / 'sub-02_ses-1_dwi.json'}, row 1" in result.output
     assert "nothing was written" in result.output
-    assert table_counts() == before
+    assert data_counts() == before

@@ -6,7 +6,7 @@ from app.models import Image, Scanner, Subject, Visit
 from app.storage import get_storage
 from globals import DATA_DIR
 from load_file.upload import upload_tree
-from tests.support.apps import table_counts
+from tests.support.apps import data_counts
 
 EXAMPLE = DATA_DIR / "openpain"
 
@@ -65,7 +65,7 @@ def test_uploaded_dataset_loads_from_the_bucket_with_the_same_rows_as_from_disk(
 
 def test_missing_prefix_or_both_sources_are_clear_errors(app, session):
     assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
-    before = table_counts()
+    before = data_counts()
     runner = app.test_cli_runner()
     empty = runner.invoke(args=["load-bids", "--storage-prefix", "nothing-here", "--dataset",
                                 "OpenPain"])
@@ -78,4 +78,4 @@ def test_missing_prefix_or_both_sources_are_clear_errors(app, session):
     assert bad.exit_code == 2 and "--storage-prefix" in bad.output
     missing = runner.invoke(args=["load-bids", "no/such/folder", "--dataset", "OpenPain"])
     assert missing.exit_code == 2 and "no/such/folder: no such folder" in missing.output
-    assert table_counts() == before
+    assert data_counts() == before

@@ -4,10 +4,8 @@ from sqlalchemy import select
 
 from app.models import Dataset, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.columns import from_table
-from load_db.datasets import data_dir_of, dataset_loader
-from load_db.engine import run_load
-from load_db.HCP import AGE_BANDS, SEX, get_hcp_dx, read_images, visit_of
+from load_db.engine.cells import from_table
+from load_db.HCP import AGE_BANDS, SEX, get_hcp_dx, images_of, visit_of
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
@@ -15,6 +13,7 @@ from tests.support.examples import (
     flask_load,
     image_types,
     image_visits,
+    load_example,
     subject_conditions,
     written,
 )
@@ -43,16 +42,12 @@ def test_every_subject_is_a_healthy_control_and_has_one_3t_visit():
 
 
 def test_t1_files_are_found_in_the_release_layout():
-    images = read_images(DATA_DIR / "HCP", "HCP")
-    assert images["path"].iloc[0] == "HCP/100206/unprocessed/3T/T1w_MPR1/100206_3T_T1w_MPR1.nii.gz"
+    images = images_of(DATA_DIR / "HCP")
+    assert images["path"].iloc[0] == "100206/unprocessed/3T/T1w_MPR1/100206_3T_T1w_MPR1.nii.gz"
     assert images["subject"].tolist() == ["100206", "100307", "100408", "101107", "101309",
                                           "101915", "102008", "102311", "102816", "103111",
                                           "103414"]
 
-
-def load_hcp(data_dir=None):
-    return run_load("load HCP", dataset_loader("HCP"), data_dir or data_dir_of("HCP"),
-                    dataset="HCP")
 
 
 def test_flask_load_hcp_gives_the_exact_rows(app, seeded):
@@ -82,9 +77,9 @@ def test_flask_load_hcp_gives_the_exact_rows(app, seeded):
 
 
 def test_loading_twice_changes_nothing(app, seeded):
-    assert written(load_hcp()) == {"subject": 12, "visit": 12, "image": 11, "scanner": 1,
+    assert written(load_example("HCP")) == {"subject": 12, "visit": 12, "image": 11, "scanner": 1,
                                    "dataset_condition": 1}
-    assert written(load_hcp()) == {}
+    assert written(load_example("HCP")) == {}
 
 
 @pytest.mark.parametrize(("old", "new", "where"), [

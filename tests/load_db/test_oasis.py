@@ -4,9 +4,7 @@ from sqlalchemy import select
 
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.columns import from_table, to_float
-from load_db.datasets import data_dir_of, dataset_loader
-from load_db.engine import run_load
+from load_db.engine.cells import from_table, to_float
 from load_db.OASIS import (
     HAND,
     SEX,
@@ -18,7 +16,7 @@ from load_db.OASIS import (
     session_days,
     to_cdr,
 )
-from tests.support.apps import table_counts
+from tests.support.apps import data_counts
 from tests.support.examples import (
     assert_scripts_run_from_anywhere,
     copy_example,
@@ -26,6 +24,7 @@ from tests.support.examples import (
     flask_load,
     image_types,
     image_visits,
+    load_example,
     replace_in,
     run_script,
     visit_conditions,
@@ -126,7 +125,7 @@ def test_to_cdr(text, expected):
     assert to_cdr(text) == expected
 
 
-@pytest.mark.parametrize("text", ["0.25", "4", "-1", "abc", "nan"])
+@pytest.mark.parametrize("text", ["0.25", "4", "-1", "abc", "inf"])
 def test_to_cdr_rejects(text):
     with pytest.raises(ValueError):
         to_cdr(text)
@@ -212,10 +211,6 @@ IMAGE_VISITS = [
 ]
 
 
-def load_oasis(data_dir=None):
-    return run_load("load OASIS", dataset_loader("OASIS"), data_dir or data_dir_of("OASIS"),
-                    dataset="OASIS")
-
 
 def test_flask_load_oasis_gives_the_exact_rows(app, seeded):
     session = seeded
@@ -233,7 +228,7 @@ def test_flask_load_oasis_gives_the_exact_rows(app, seeded):
 
 def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
     session = seeded
-    report = load_oasis()
+    report = load_example("OASIS")
     assert dict(report.ignored) == {"not an MBID image type: anat/FLAIR": 1,
                                     "not an MBID image type: anat/T2w": 1}
     assert sum(report.notes.values()) == 2   # the two images with no clinical visit before them
@@ -281,10 +276,10 @@ def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
 
 
 def test_loading_twice_changes_nothing(app, seeded):
-    first = load_oasis()
+    first = load_example("OASIS")
     assert written(first) == {"subject": 14, "visit": 24, "image": 23, "scanner": 3,
                               "dataset_condition": 15}
-    second = load_oasis()
+    second = load_example("OASIS")
     assert written(second) == {}
     assert second.counts("image").unchanged == 23
 
@@ -292,7 +287,7 @@ def test_loading_twice_changes_nothing(app, seeded):
 def test_women_60_to_80_with_alzheimers_and_a_t1(app, seeded):
     """The API issue's example query has answers in the example data."""
     session = seeded
-    load_oasis()
+    load_example("OASIS")
     rows = session.execute(
         select(Subject.external_id, Image.path)
         .join(Image, Image.subject_id == Subject.id).join(Visit, Image.visit_id == Visit.id)
@@ -322,7 +317,7 @@ def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, t
                                                                   break_it, where):
     session = seeded
     assert flask_load(app, "OASIS").exit_code == 0
-    before = table_counts()
+    before = data_counts()
     data_dir = copy_example(tmp_path, "OASIS")
     # A change the subjects step would make: it must be rolled back with the rest.
     replace_in(data_dir / "OASIS3_subjects.csv", "OAS30001,F,R", "OAS30001,F,L")
@@ -330,7 +325,7 @@ def test_broken_input_exits_2_naming_the_cell_and_changes_nothing(app, seeded, t
     result = flask_load(app, "OASIS", data_dir)
     assert result.exit_code == 2, result.output
     assert where in result.output and "nothing was written" in result.output
-    assert table_counts() == before
+    assert data_counts() == before
     session.expire_all()
     assert session.scalar(select(Subject.handedness).where(Subject.external_id == "OAS30001")) \
         == "right"

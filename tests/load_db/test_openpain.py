@@ -4,9 +4,7 @@ from sqlalchemy import select
 
 from app.models import Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.datasets import data_dir_of, dataset_loader
-from load_db.engine import run_load
-from load_db.openpain import get_openpain_dx, read, subjects_of, visits_of
+from load_db.openpain import get_openpain_dx, read
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
@@ -14,6 +12,7 @@ from tests.support.examples import (
     flask_load,
     image_types,
     image_visits,
+    load_example,
     subject_conditions,
     written,
 )
@@ -32,7 +31,7 @@ def test_get_openpain_dx_rejects_other_groups(group):
 
 
 def test_sessions_become_visits_with_days_and_scores():
-    visits = visits_of(read(DATA_DIR / "openpain")).set_index(["subject", "external_id"])
+    visits = read(DATA_DIR / "openpain").visits.set_index(["subject", "external_id"])
     assert len(visits) == 24
     assert visits.loc[("06", "visit4"), ["days_since_baseline", "symptoms"]].tolist() \
         == [363, {"mpq_vas": 15, "bdi_total": 23}]
@@ -41,16 +40,12 @@ def test_sessions_become_visits_with_days_and_scores():
 
 
 def test_participants_get_their_group_as_condition_label():
-    subjects = subjects_of(read(DATA_DIR / "openpain")).set_index("external_id")
+    subjects = read(DATA_DIR / "openpain").subjects.set_index("external_id")
     assert subjects["condition"].to_dict() == {
         "01": "healthy", "02": "healthy", "03": "healthy", "04": "healthy",
         "05": "subacute", "06": "subacute", "07": "subacute", "08": "subacute",
         "09": "chronic", "10": "chronic", "11": "chronic", "12": "chronic"}
 
-
-def load_openpain(data_dir=None):
-    return run_load("load OpenPain", dataset_loader("OpenPain"),
-                    data_dir or data_dir_of("OpenPain"), dataset="OpenPain")
 
 
 def test_flask_load_openpain_gives_the_exact_rows(app, seeded):
@@ -90,11 +85,11 @@ def test_flask_load_openpain_gives_the_exact_rows(app, seeded):
 
 
 def test_loading_twice_changes_nothing(app, seeded):
-    first = load_openpain()
+    first = load_example("OpenPain")
     assert written(first) == {"subject": 12, "visit": 24, "image": 46, "scanner": 2,
                               "dataset_condition": 3}
     assert dict(first.ignored) == {"not an MBID image type: func/bold": 1}
-    assert written(load_openpain()) == {}
+    assert written(load_example("OpenPain")) == {}
 
 
 @pytest.mark.parametrize(("file", "old", "new", "where"), [

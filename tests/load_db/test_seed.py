@@ -10,9 +10,10 @@ import pytest
 import xlwt
 from sqlalchemy import func, select
 
+from app.extensions import db
 from app.models import Condition, Dataset, FileType
 from globals import ROOT, SEED_DIR
-from tests.support.apps import table_counts
+from tests.support.apps import data_counts
 
 HEADER = ("designation", "description")
 
@@ -92,7 +93,7 @@ def test_reseeding_updates_changed_descriptions(app, session, tmp_path):
     from load_db.engine import run_load
     from load_db.seed import load_file_type
 
-    report = run_load("seed.file_type", load_file_type.load, seed_dir)
+    report = run_load(db.session, "seed.file_type", load_file_type.load, seed_dir)
     assert vars(report.counts("file_type")) == {"inserted": 0, "updated": 1, "unchanged": 0}
     assert session.scalar(select(FileType.description)) == "new"
 
@@ -104,12 +105,16 @@ def test_reseeding_updates_changed_descriptions(app, session, tmp_path):
      "conditions_list.xlsx, row 3, column 'designation'"),
     ("file_types_list", "file_types_list.xls", [("A", "a"), ("B", "b"), ("A", "again")],
      "file_types_list.xls, row 4, column 'designation'"),
+    ("conditions_list", "conditions_list.csv", [("A", "a"), ("C" * 129, "too long")],
+     "conditions_list.csv, row 3, column 'designation': 129 characters, more than the 128"),
+    ("conditions_list", "conditions_list.csv", [("A\0B", "NUL")],
+     "conditions_list.csv, row 2, column 'designation': NUL character"),
 ])
 def test_broken_seed_file_names_file_row_and_column_and_changes_nothing(
         app, session, tmp_path, stem, filename, rows, where):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seed"]).exit_code == 0
-    before = table_counts()
+    before = data_counts()
 
     rows = list(rows)
     if rows[0] == "HEADER":
@@ -131,7 +136,7 @@ def test_broken_seed_file_names_file_row_and_column_and_changes_nothing(
     assert result.exit_code == 2
     assert where in result.output
     assert "nothing was written" in result.output
-    assert table_counts() == before
+    assert data_counts() == before
     assert session.scalar(select(Dataset).where(Dataset.designation == "NEW")) is None
 
 

@@ -1,19 +1,23 @@
 """Testing apps, storages and database checks shared by the test modules and fixtures."""
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.extensions import db
 from app.storage import storage_from_config
 from tests.support.servers import MotoServer
 
-# ../shared/data, the real public test data (read in place, never copied).
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# ../shared/data, the real public test data (read in place, never copied); MBID_SHARED_DATA
+# points elsewhere (e.g. from a git worktree that is not beside shared/).
+SHARED_DATA = Path(os.environ.get("MBID_SHARED_DATA",
+                                  Path(__file__).resolve().parents[3] / "shared" / "data"))
 
 
 def make_app(database_url: str, **settings) -> Flask:
@@ -21,10 +25,20 @@ def make_app(database_url: str, **settings) -> Flask:
     return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
 
 
-def table_counts() -> dict[str, int]:
-    """Row count of every table, to check that a failed operation changed nothing."""
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
+def table_counts(session: Session | None = None) -> dict[str, int]:
+    """Row count of every table (in `session`, else the app's), to check that a failed
+    operation changed nothing."""
+    session = session if session is not None else db.session
+    return {table.name: session.scalar(select(func.count()).select_from(table))
             for table in db.metadata.sorted_tables}
+
+
+def data_counts(session: Session | None = None) -> dict[str, int]:
+    """table_counts without load_run, which records every load, failed ones included: what a
+    rejected load must leave exactly as it was."""
+    counts = table_counts(session)
+    del counts["load_run"]
+    return counts
 
 
 def new_bucket(server: MotoServer) -> str:

@@ -20,6 +20,17 @@ def flask_load(app, designation: str, data_dir: Path | None = None, *options: st
     return app.test_cli_runner().invoke(args=args)
 
 
+def load_example(designation: str, data_dir: Path | None = None):
+    """Run the load `flask load DESIGNATION` runs, on the app's session; return its report."""
+    from app.extensions import db
+    from load_db.datasets import dataset_loader, find_dataset
+    from load_db.engine import run_load
+
+    package = find_dataset(designation)
+    return run_load(db.session, f"load {package.designation}", dataset_loader(package),
+                    data_dir or package.data_dir(), dataset=package.designation)
+
+
 def copy_example(tmp_path: Path, folder: str) -> Path:
     """A copy of data/<folder> that a test may break."""
     return Path(shutil.copytree(DATA_DIR / folder, tmp_path / folder))
@@ -83,16 +94,16 @@ def assert_broken_input_changes_nothing(app, designation: str, folder: str, file
                                         new: str, where: str, tmp_path: Path) -> None:
     """Break one file of an example (old -> new): `flask load` exits 2 naming `where`, and
     every table keeps its row count."""
-    from tests.support.apps import table_counts
+    from tests.support.apps import data_counts
 
     assert flask_load(app, designation).exit_code == 0
-    before = table_counts()
+    before = data_counts()
     data_dir = copy_example(tmp_path, folder)
     replace_in(data_dir / file, old, new)
     result = flask_load(app, designation, data_dir)
     assert result.exit_code == 2, result.output
     assert where in result.output and "nothing was written" in result.output
-    assert table_counts() == before
+    assert data_counts() == before
 
 
 def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Session,
@@ -103,3 +114,43 @@ def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Se
         assert result.returncode == 0, result.stderr
     session.expire_all()
     assert (count(session, Subject), count(session, Visit), count(session, Image)) == counts
+
+
+# A dataset package as a newcomer would add one, written by tests outside load_db/ and put on
+# its path: nothing else names it.
+TOY_DESIGNATION, TOY_FOLDER = "ToyStudy", "toystudy"
+TOY_PACKAGE = {
+    "toystudy/__init__.py": f'''"""A toy study: one CSV of participants with a group."""
+from pathlib import Path
+
+import pandas as pd
+
+from load_db.engine import DatasetFrames, read_table
+
+DESIGNATION = "{TOY_DESIGNATION}"
+DATA_FOLDER = "{TOY_FOLDER}"
+GROUPS = {{"hc": "Healthy Control"}}
+
+
+def get_toystudy_dx(group):
+    return GROUPS[group]
+
+
+def read(source):
+    path = Path(source) / "participants.csv"
+    table = read_table(path, required=("id", "group"), key="id")
+    subjects = pd.DataFrame({{"external_id": table["id"], "condition": table["group"],
+                             "source_file": str(path), "source_row": range(2, 2 + len(table))}})
+    return DatasetFrames(subjects=subjects,
+                         conditions={{group: get_toystudy_dx(group) for group in table["group"]}})
+''',
+    "toystudy/example.py": '''from pathlib import Path
+
+
+def write_example(out_dir):
+    path = Path(out_dir) / "participants.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("id,group\\nt1,hc\\nt2,hc\\n")
+    return [path]
+''',
+}

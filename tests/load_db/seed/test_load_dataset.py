@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.models import Dataset
 from globals import SEED_DIR
-from tests.support.apps import table_counts
+from tests.support.apps import data_counts
 
 
 @pytest.mark.parametrize(("designation", "problem"), [
@@ -23,11 +23,11 @@ def test_a_designation_that_cannot_be_a_key_prefix_is_refused(app, session, tmp_
         old.unlink()
     (seed_dir / "datasets_list.csv").write_text(
         f"designation,description\nGOOD,fine\n{designation},escapes\n")
-    before = table_counts()
+    before = data_counts()
 
     result = app.test_cli_runner().invoke(args=["seed", "--seed-dir", str(seed_dir)])
     assert result.exit_code == 2
     assert (f"datasets_list.csv, row 3, column 'designation': {designation!r} cannot be a "
             f"dataset's storage prefix: {problem} (nothing was written)") in result.output
-    assert table_counts() == before
+    assert data_counts() == before
     assert session.scalar(select(Dataset).where(Dataset.designation == "GOOD")) is None

@@ -24,47 +24,19 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Condition,
-    Dataset,
-    DatasetCondition,
-    Handedness,
-    Image,
-    ImageType,
-    Race,
-    Scanner,
-    Sex,
-    Subject,
-    Visit,
-)
+from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from load_db.engine.errors import LoadError
-from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, FrameSpec
+from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
+from load_db.engine.linking import dataset_subjects, link_visits, visit_table
 from load_db.engine.report import LoadReport
 from load_db.engine.upsert import upsert
+from load_db.engine.validation import checked, text_problem, where
 
 ConditionMap = Callable[[str], str]
 
-ALLOWED_VALUES = {
-    "sex": {member.value for member in Sex},
-    "handedness": {member.value for member in Handedness},
-    "race": {member.value for member in Race},
-    "type": {member.value for member in ImageType},
-}
-# An unknown value of an enumerated subject column is stored as the enum's "unknown" member.
-WHEN_UNKNOWN = {"sex": Sex.UNKNOWN.value, "handedness": Handedness.UNKNOWN.value,
-                "race": Race.UNDEFINED.value}
-# Optional in a frame, but a row that has the column must give a value.
-NOT_EMPTY = {"type"}
-NUMERIC_COLUMNS = {"education_years": float, "age_at_baseline": float, "bmi": float,
-                   "days_since_baseline": int, "file_size": int, "field_strength": float}
-TEXT_COLUMNS = {"external_id", "subject", "path", "visit", "checksum", "manufacturer", "model",
-                "serial", "condition"}
 SCANNER_PARTS = ("manufacturer", "model", "serial")
 # Frame column -> model column, where the names differ.
 STORED_AS = {"metadata": "metadata_json", "condition": "condition_id"}
-
-NO_PAST_VISIT = "image has no visit on or before its acquisition day: stored without a visit"
-NO_DAY_NO_VISIT = "image has neither a session nor a day to find its visit: stored without a visit"
 
 
 def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None = None,
@@ -97,7 +69,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     """
     report = report if report is not None else LoadReport()
     dataset_id = dataset_id_for(session, dataset, register=register)
-    frames = {spec.name: _checked(frame, spec) for spec, frame in
+    frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
     condition_ids = _map_conditions(session, dataset_id, frames, map_condition, report)
 
@@ -110,15 +82,32 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         visit_frame = _with_subject_ids(frames["visits"], subject_ids)
         rows = _records(visit_frame, condition_ids)
         report.add("visit", upsert(session, Visit, rows, ["subject_id", "external_id"],
-                                   where=Visit.subject_id.in_(_dataset_subjects(dataset_id))))
+                                   where=Visit.subject_id.in_(dataset_subjects(dataset_id))))
     if "images" in frames:
         image_frame = _with_subject_ids(frames["images"], subject_ids)
         image_frame = _with_scanner_ids(session, image_frame, dataset_id, report)
-        image_frame = link_visits(image_frame, _visit_table(session, dataset_id), report)
+        image_frame = link_visits(image_frame, visit_table(session, dataset_id), report)
         rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
         report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
                                    where=Image.dataset_id == dataset_id))
     return report
+
+
+def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,
+                        register: bool = False,
+                        tables: tuple[str, ...] = ("subjects", "visits", "images")) -> LoadReport:
+    """Write what a dataset's `read` returned: its image paths get the dataset's storage prefix,
+    its labels the dataset's diagnosis mapping, and every frame named in `tables` is upserted
+    (subjects first) by `load_frames`. Never commits."""
+    prefix = storage_prefix_for(session, dataset, register=register)
+    images = frames.images if "images" in tables else None
+    if images is not None:
+        images = images.assign(path=[f"{prefix}/{path}" for path in images["path"]])
+    return load_frames(session, dataset,
+                       subjects=frames.subjects if "subjects" in tables else None,
+                       visits=frames.visits if "visits" in tables else None, images=images,
+                       map_condition=frames.conditions.__getitem__ if frames.conditions else None,
+                       register=register, report=frames.report)
 
 
 def dataset_id_for(session: Session, designation: str, *, register: bool = False) -> int:
@@ -126,6 +115,9 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
     if dataset_id is not None:
         return dataset_id
+    problem = text_problem(designation, Dataset.__table__.c.designation.type.length)
+    if problem is not None:
+        raise LoadError(f"dataset name {designation[:70]!r}: {problem}")
     if not register:
         raise LoadError(f"unknown dataset {designation!r}: add it to "
                         "data/seed_files/datasets_list.xls and run `flask seed` "
@@ -137,84 +129,10 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
 
 
 def storage_prefix_for(session: Session, designation: str, *, register: bool = False) -> str:
-    """Return the key prefix of the dataset's files in object storage (see dataset_id_for)."""
+    """Return the key prefix of the dataset's files in object storage, without a trailing slash
+    (see dataset_id_for). The one lookup the loaders use."""
     dataset_id_for(session, designation, register=register)
-    return Dataset.prefix_for(session, designation)
-
-
-# --- checking --------------------------------------------------------------------------------
-
-def _where(frame: pd.DataFrame, position: int, column: str, frame_name: str) -> dict[str, Any]:
-    """The file, row and column to name for a problem in row `position` of `frame`."""
-    row = frame.iloc[position]
-    if "source_file" in frame.columns and pd.notna(row["source_file"]):
-        source_row = row.get("source_row")
-        return {"file": row["source_file"],
-                "row": int(source_row) if pd.notna(source_row) else None, "column": column}
-    return {"file": f"{frame_name} table", "row": position + 1, "column": column}
-
-
-def _checked(frame: pd.DataFrame, spec: FrameSpec) -> pd.DataFrame:
-    """Return a copy of `frame` with clean types, or raise LoadError at its first bad value."""
-    unknown = [c for c in frame.columns if c not in spec.columns and c not in SOURCE_COLUMNS]
-    if unknown:
-        raise LoadError(f"unexpected column in the {spec.name} table (allowed: "
-                        f"{', '.join(spec.columns)})", column=unknown[0])
-    missing = [c for c in spec.key if c not in frame.columns]
-    if missing:
-        raise LoadError(f"the {spec.name} table lacks a required column", column=missing[0])
-    frame = frame.reset_index(drop=True).copy()
-
-    for column in frame.columns:
-        if column in TEXT_COLUMNS:
-            frame[column] = _text(frame[column])
-        elif column in NUMERIC_COLUMNS:
-            frame[column] = _numbers(frame, column, spec.name)
-        if column in ALLOWED_VALUES:
-            bad = frame[column].notna() & ~frame[column].isin(ALLOWED_VALUES[column])
-            if bad.any():
-                position = int(np.flatnonzero(bad)[0])
-                raise LoadError(f"{frame[column].iloc[position]!r} is not one of "
-                                f"{', '.join(sorted(ALLOWED_VALUES[column]))}",
-                                **_where(frame, position, column, spec.name))
-        if column in WHEN_UNKNOWN:
-            frame[column] = frame[column].fillna(WHEN_UNKNOWN[column])
-    for column in [*spec.key, *(c for c in NOT_EMPTY if c in frame.columns)]:
-        empty = frame[column].isna()
-        if empty.any():
-            position = int(np.flatnonzero(empty)[0])
-            raise LoadError("empty value", **_where(frame, position, column, spec.name))
-    repeated = frame.duplicated(list(spec.key))
-    if repeated.any():
-        position = int(np.flatnonzero(repeated)[0])
-        values = ", ".join(str(frame[c].iloc[position]) for c in spec.key)
-        raise LoadError(f"duplicate {spec.name[:-1]} ({values})",
-                        **_where(frame, position, spec.key[-1], spec.name))
-    return frame
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """Strip strings; blank becomes None."""
-    stripped = values.astype("string").str.strip()
-    return stripped.where(stripped.notna() & (stripped != ""), None).astype(object)
-
-
-def _numbers(frame: pd.DataFrame, column: str, frame_name: str) -> pd.Series:
-    """Parse a numeric column; a value that is present but not a number is an error."""
-    raw = frame[column]
-    blank = raw.isna() | raw.astype(str).str.strip().isin(["", "nan", "NaN", "None", "n/a", "NA"])
-    parsed = pd.to_numeric(raw.where(~blank), errors="coerce")
-    bad = parsed.isna() & ~blank
-    if NUMERIC_COLUMNS[column] is int:
-        bad |= parsed.notna() & (parsed % 1 != 0)
-    if bad.any():
-        position = int(np.flatnonzero(bad)[0])
-        kind = "a whole number" if NUMERIC_COLUMNS[column] is int else "a number"
-        raise LoadError(f"{raw.iloc[position]!r} is not {kind}",
-                        **_where(frame, position, column, frame_name))
-    if NUMERIC_COLUMNS[column] is int:
-        return parsed.astype("Int64")
-    return parsed.astype(float)
+    return Dataset.prefix_for(session, designation).strip("/")
 
 
 # --- conditions ------------------------------------------------------------------------------
@@ -239,7 +157,7 @@ def _map_conditions(session: Session, dataset_id: int, frames: dict[str, pd.Data
             name, frame = next((n, f) for n, f in labelled if (f["condition"] == label).any())
             position = int(np.flatnonzero(frame["condition"] == label)[0])
             raise LoadError(f"unknown diagnosis label {label!r}: {reason}",
-                            **_where(frame, position, "condition", name))
+                            **where(frame, position, "condition", name))
         label_ids[label] = master[designation]
     rows = [{"dataset_id": dataset_id, "source_label": label, "condition_id": condition_id}
             for label, condition_id in label_ids.items()]
@@ -250,10 +168,6 @@ def _map_conditions(session: Session, dataset_id: int, frames: dict[str, pd.Data
 
 
 # --- subjects, scanners, visits ----------------------------------------------------------------
-
-def _dataset_subjects(dataset_id: int):
-    return select(Subject.id).where(Subject.dataset_id == dataset_id).scalar_subquery()
-
 
 def _subject_ids(session: Session, dataset_id: int) -> dict[str, int]:
     rows = session.execute(select(Subject.external_id, Subject.id)
@@ -268,7 +182,7 @@ def _with_subject_ids(frame: pd.DataFrame, subject_ids: dict[str, int]) -> pd.Da
         position = int(np.flatnonzero(ids.isna())[0])
         name = "visits" if "path" not in frame.columns else "images"
         raise LoadError(f"unknown subject {frame['subject'].iloc[position]!r}: load the "
-                        "dataset's subjects first", **_where(frame, position, "subject", name))
+                        "dataset's subjects first", **where(frame, position, "subject", name))
     return frame.assign(subject_id=ids.astype(int)).drop(columns="subject")
 
 
@@ -299,56 +213,6 @@ def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
                   for key, has in zip(parts.itertuples(index=False, name=None), known, strict=True)]
     frame = frame.drop(columns=[*present, "field_strength"], errors="ignore")
     return frame.assign(scanner_id=pd.array(scanner_id, dtype="Int64"))
-
-
-def _visit_table(session: Session, dataset_id: int) -> pd.DataFrame:
-    """Every visit of the dataset: id, subject_id, external_id, days_since_baseline."""
-    rows = session.execute(select(Visit.id, Visit.subject_id, Visit.external_id,
-                                  Visit.days_since_baseline)
-                           .where(Visit.subject_id.in_(_dataset_subjects(dataset_id))))
-    table = pd.DataFrame(rows.all(), columns=["visit_id", "subject_id", "external_id",
-                                              "days_since_baseline"])
-    return table.astype({"visit_id": "int64", "subject_id": "int64",
-                         "days_since_baseline": "Int64"})
-
-
-def link_visits(images: pd.DataFrame, visits: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
-    """Give every image a `visit_id` and drop its `visit` label.
-
-    An image acquired in a session that is itself a visit (BIDS) belongs to that visit.
-    Otherwise it belongs to the visit of the same day, else to the closest visit before it;
-    never to a later one. With no such visit it keeps none, and the report says so.
-    Ties (two visits of one subject on the same day) go to the visit whose id sorts last.
-    """
-    images = images.reset_index(drop=True)
-    visit_id = pd.Series(pd.NA, index=images.index, dtype="Int64")
-    if "visit" in images.columns:
-        by_label = images[["subject_id", "visit"]].merge(
-            visits[["subject_id", "external_id", "visit_id"]],
-            left_on=["subject_id", "visit"], right_on=["subject_id", "external_id"], how="left")
-        visit_id = by_label["visit_id"].astype("Int64")
-    if "days_since_baseline" in images.columns:
-        pending = visit_id.isna() & images["days_since_baseline"].notna()
-        if pending.any() and len(visits):
-            dated = visits.dropna(subset=["days_since_baseline"]).astype(
-                {"days_since_baseline": "int64"}).sort_values(["days_since_baseline", "visit_id"])
-            wanted = (images.loc[pending, ["subject_id", "days_since_baseline"]]
-                      .astype({"days_since_baseline": "int64"})
-                      .reset_index().sort_values("days_since_baseline"))
-            candidates = dated[["subject_id", "days_since_baseline", "visit_id"]]
-            matched = pd.merge_asof(wanted, candidates, on="days_since_baseline", by="subject_id",
-                                    direction="backward")
-            found = matched["visit_id"].astype("Int64").to_numpy()
-            visit_id.loc[matched["index"].to_numpy()] = found
-        no_day = visit_id.isna() & images["days_since_baseline"].isna()
-    else:
-        no_day = visit_id.isna()
-    no_past = visit_id.isna() & ~no_day
-    for reason, mask in ((NO_PAST_VISIT, no_past), (NO_DAY_NO_VISIT, no_day)):
-        if mask.any():
-            report.note(reason, images.loc[mask, "path"].head(LoadReport.MAX_EXAMPLES).tolist(),
-                        count=int(mask.sum()))
-    return images.drop(columns=["visit"], errors="ignore").assign(visit_id=visit_id)
 
 
 # --- records ---------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""`flask load-dicom ROOT --dataset NAME`: load a folder of DICOM series in one transaction."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import IO
+
+import click
+
+from app.cli.errors import load_errors_as_exit_codes
+from app.cli.reporting import echo_report, json_option
+from app.cli.sources import (
+    check_registrable,
+    dataset_option,
+    dry_run_option,
+    register_option,
+    root_or_storage,
+)
+from app.extensions import db
+from app.storage import Storage, join_key, validate_prefix
+
+
+class StoredFiles:
+    """The objects under a storage prefix as the DICOM adapter reads them: listed once, each
+    read as a stream (only its first bytes, for most files)."""
+
+    def __init__(self, storage: Storage, prefix: str) -> None:
+        self.storage, self.prefix = storage, prefix.strip("/")
+        if self.prefix:
+            validate_prefix(self.prefix)
+
+    def files(self) -> list[tuple[str, int]]:
+        """(relative path, size) of every object under the prefix."""
+        start = len(self.prefix) + 1 if self.prefix else 0
+        listing = self.storage.list(f"{self.prefix}/" if self.prefix else "")
+        return [(info.key[start:], info.size) for info in listing]
+
+    def open(self, path: str) -> IO[bytes]:
+        """A binary stream of the object at `path` (relative to the prefix)."""
+        return self.storage.open(join_key(self.prefix, path))
+
+
+@click.command("load-dicom")
+@click.argument("root", required=False,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--storage-prefix", help="Read the series from object storage under this key "
+              "prefix instead of from ROOT on disk (headers only: the first bytes of each file).")
+@dataset_option
+@register_option
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False,
+                                                        path_type=Path),
+              help="A dataset's or site's rules (YAML), tried before the default rules.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Processes reading headers (default: the machine's cores).")
+@click.option("--strict", is_flag=True,
+              help="Stop, writing nothing, at the first unreadable file or inconsistent series "
+                   "(by default they are reported and left out).")
+@dry_run_option
+@json_option
+def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: str,
+                       register: bool, rules_file: Path | None, workers: int | None,
+                       strict: bool, dry_run: bool, as_json: bool) -> None:
+    """Load the DICOM series under ROOT into dataset NAME (headers only, never pixels).
+
+    Series are typed by the rules; every series not stored is reported with the reason. With
+    --storage-prefix the files are read from the configured object storage instead.
+    """
+    from load_db.dicom.load import load_dicom  # loaders are imported only when a command runs
+    from load_db.engine import run_load
+
+    check_registrable(dataset, register)
+    source = root_or_storage(root, storage_prefix, StoredFiles)
+    with load_errors_as_exit_codes():
+        report = run_load(db.session, "load-dicom",
+                          partial(load_dicom, dataset=dataset, register=register,
+                                  rules_file=rules_file, workers=workers, strict=strict),
+                          source, dataset=dataset, dry_run=dry_run)
+    echo_report(report, as_json)

@@ -1,0 +1,46 @@
+"""Where a load command reads its dataset: ROOT on disk, or a prefix in object storage."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from app.storage import Storage, StorageError, check_key, get_storage
+
+Tree = TypeVar("Tree")
+
+
+def root_or_storage(root: Path | None, storage_prefix: str | None,
+                    tree: Callable[[Storage, str], Tree]) -> Path | Tree:
+    """ROOT, or `tree(storage, prefix)` with --storage-prefix: exactly one must be given.
+
+    Raises click's usage errors (exit code 2): neither or both given, or a bad prefix.
+    """
+    if (root is None) == (storage_prefix is None):
+        raise click.UsageError("give either ROOT or --storage-prefix (exactly one)")
+    if storage_prefix is None:
+        return root
+    try:
+        return tree(get_storage(), storage_prefix)
+    except StorageError as exc:
+        raise click.BadParameter(str(exc), param_hint="--storage-prefix") from exc
+
+
+def check_registrable(dataset: str, register: bool) -> None:
+    """With --register, refuse a designation that cannot be a storage prefix (exit code 2)."""
+    reason = check_key(dataset) if register else None
+    if reason:  # a registered dataset's designation becomes its storage prefix
+        raise click.BadParameter(f"{dataset!r} cannot be a dataset's storage prefix: {reason}",
+                                 param_hint="--dataset")
+
+
+# The options every dataset load command shares.
+dataset_option = click.option("--dataset", "dataset", required=True,
+                              help="The dataset's designation in the seed list (e.g. OpenPain).")
+register_option = click.option(
+    "--register", is_flag=True,
+    help="Create the dataset when it is not in the seed list instead of stopping.")
+dry_run_option = click.option("--dry-run", is_flag=True,
+                              help="Read, check and count everything, then roll back.")

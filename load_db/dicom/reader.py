@@ -1,0 +1,293 @@
+"""Turn a folder of DICOM files into the engine's canonical frames: series, types, subjects.
+
+Files are grouped by SeriesInstanceUID; a series mixing image types, echoes or magnitude and
+phase is split into one part per combination. Each part is typed by the rules; a stored part
+becomes one image row whose path is its series folder's storage key (plus `#...` when a folder
+holds several series or parts). Subjects and visits come from the subject rule and the studies.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from load_db.dicom.headers import (
+    NOT_DICOM,
+    DicomFiles,
+    FileHeader,
+    HeaderProblem,
+    LocalFiles,
+    compact,
+)
+from load_db.dicom.identity import (
+    SubjectRule,
+    carries_name,
+    field_strength,
+    manufacturer,
+    model_name,
+    parse_age,
+    parse_date,
+    pseudonym,
+    serial_number,
+    subject_rule,
+    to_sex,
+)
+from load_db.dicom.rules import RuleSet, load_rules
+from load_db.dicom.scan import default_workers, describe_parts, scan_files
+from load_db.engine import DatasetFrames, LoadError, LoadReport
+
+log = logging.getLogger(__name__)
+
+NON_DICOM = "non-DICOM file skipped"
+PATIENT_MISMATCH = "series whose files disagree on the patient"
+NAME_AS_ID = ("subject id is the patient's name: stored as a pseudonym (set a secret and "
+              "subject.pseudonym for keyed pseudonyms)")
+NO_SUBJECT = "series without a subject id"
+# The parts of a series, in the order they name a part.
+PART_KEYS = (("type", "image_type"), ("echo", "echo"), ("part", "component"))
+
+
+@dataclass
+class Part:
+    """One image candidate: the files of one series (or of one part of it)."""
+
+    key: str                    # storage key of the folder, with a '#...' suffix when needed
+    files: list[FileHeader]
+    folder: str
+    facts: dict[str, Any] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)
+
+
+def _problem(report: LoadReport, path: str, problem: HeaderProblem, strict: bool) -> None:
+    if problem.kind == NOT_DICOM:
+        report.ignore(NON_DICOM, path)
+        return
+    if strict:
+        raise LoadError(str(problem), file=path)
+    log.warning("left out: %s: %s", path, problem)
+    report.ignore(f"unreadable DICOM file ({problem.kind})", path)
+
+
+def _label(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", ".", value).strip(".") or "none"
+
+
+def _parts(series: dict[str, list[FileHeader]], prefix: str) -> list[Part]:
+    """Split every series into parts and give each its storage key."""
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    folders = {}
+    for uid, files in series.items():
+        parent = str(PurePosixPath(files[0].path).parent)
+        folders[uid] = "" if parent == "." else parent
+        by_folder[folders[uid]].add(uid)
+    parts = []
+    for uid, files in series.items():
+        folder = folders[uid]
+        key = "/".join(piece for piece in (prefix.rstrip("/"), folder) if piece)
+        suffixes = []
+        if len(by_folder[folder]) > 1:
+            suffixes.append(f"series-{hashlib.sha256(uid.encode()).hexdigest()[:8]}")
+        groups: dict[tuple[str, ...], list[FileHeader]] = defaultdict(list)
+        for header in files:
+            groups[tuple(getattr(header, attribute) for _, attribute in PART_KEYS)].append(header)
+        varying = [i for i in range(len(PART_KEYS)) if len({k[i] for k in groups}) > 1]
+        for combination, members in sorted(groups.items()):
+            names = suffixes + [f"{PART_KEYS[i][0]}-{_label(combination[i])}" for i in varying]
+            parts.append(Part(f"{key}#{'_'.join(names)}" if names else key,
+                              sorted(members, key=lambda h: h.path), folder))
+    return sorted(parts, key=lambda part: part.key)
+
+
+def _derived(part: Part) -> dict[str, Any]:
+    """Facts the rules use beyond the header's: name, volumes, sequence families."""
+    facts = part.facts
+    scanning = set(facts.get("ScanningSequence", []))
+    variant = set(facts.get("SequenceVariant", []))
+    sequence = f"{facts.get('SequenceName', '')} {facts.get('PulseSequenceName', '')}".lower()
+    echo_pulse = str(facts.get("EchoPulseSequence", "")).upper()
+    frames, files = facts.get("Frames", 1), len(part.files)
+    if facts.get("Enhanced"):
+        # Enhanced files: a file per volume (Siemens XA) unless the temporal positions say
+        # that each file holds several volumes.
+        positions = int(facts.get("TemporalPositions") or 1)
+        volumes = positions if positions > files and frames * files % positions == 0 else files
+        slices = max(round(frames * files / volumes), 1)
+    else:
+        slices = len({header.position for header in part.files}) or 1
+        volumes = max(round(files * frames / slices), 1)
+    return {
+        "Name": f"{facts.get('SeriesDescription', '')} | {facts.get('ProtocolName', '')}",
+        "NumberOfFiles": len(part.files),
+        "Slices": slices,
+        "Volumes": volumes,
+        "EPI": ("EP" in scanning or "EPI" in facts.get("ImageType", [])
+                or bool(re.search(r"(^|[\s*])ep", sequence))),
+        "SpinEcho": "SE" in scanning or echo_pulse == "SPIN" or "epse" in sequence,
+        "GradientEcho": "GR" in scanning or echo_pulse in ("GRADIENT", "MIXED"),
+        "InversionPrepared": ("IR" in scanning or "MP" in variant
+                              or str(facts.get("InversionRecovery", "")).upper() == "YES"
+                              or (facts.get("InversionTime") or 0) > 0),
+    }
+
+
+STORED_FACTS = ("Modality", "SOPClassName", "SeriesDescription", "ProtocolName", "SeriesNumber",
+                "ImageType", "FrameType", "SequenceName", "PulseSequenceName",
+                "ScanningSequence", "SequenceVariant", "MRAcquisitionType", "EchoPulseSequence",
+                "AcquisitionContrast", "ComplexImageComponent", "EchoNumbers", "RepetitionTime",
+                "EchoTime", "InversionTime", "FlipAngle", "VoxelSize", "Matrix", "Frames",
+                "Slices", "Volumes", "BValues", "PhaseEncodingDirection", "NumberOfFiles")
+
+
+def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: RuleSet | None = None,
+               workers: int | None = None, strict: bool = False) -> DatasetFrames:
+    """Read every DICOM header under `root` (never pixels) into subjects, visits and images.
+
+    Parameters
+    ----------
+    root
+        The folder to walk, or any DicomFiles (e.g. objects in storage); hidden files are left
+        out.
+    storage_prefix
+        The dataset's key prefix in object storage, put in front of every image path.
+    rules
+        The rules typing series (default: load_db/dicom/rules/default.yaml only).
+    workers
+        Processes reading headers (default: the machine's cores).
+    strict
+        Stop at the first unreadable file or inconsistent series instead of reporting it.
+
+    Raises
+    ------
+    LoadError
+        With `strict`, naming the file at fault; always for a subject rule that cannot be used.
+    """
+    rules = rules or load_rules()
+    who = subject_rule(rules.subject, rules.subject_file)
+    workers = workers or default_workers()
+    report = LoadReport()
+    files = LocalFiles(root) if isinstance(root, str | Path) else root
+    paths = sorted((path, size) for path, size in files.files()
+                   if not any(piece.startswith(".") for piece in path.split("/")))
+    series: dict[str, list[FileHeader]] = defaultdict(list)
+    for result in scan_files(files, paths, workers):
+        if isinstance(result, FileHeader):
+            series[result.series_uid].append(compact(result))
+        else:
+            _problem(report, result[0], result[1], strict)
+    series = {uid: files for uid, files in series.items() if _one_patient(files, report, strict)}
+    parts = _parts(series, storage_prefix)
+    described = describe_parts(files, [([h.path for h in part.files],
+                                        sorted({h.bvalue for h in part.files
+                                                if h.bvalue is not None}))
+                                       for part in parts], workers)
+    kept = []
+    for part, result in zip(parts, described, strict=True):
+        if isinstance(result, tuple):
+            _problem(report, result[0], result[1], strict)
+            continue
+        part.facts, part.identity = result["facts"], result["identity"]
+        part.facts.update(_derived(part))
+        kept.append(part)
+    return _frames(kept, rules, who, report, strict)
+
+
+def _one_patient(files: list[FileHeader], report: LoadReport, strict: bool) -> bool:
+    """True when every file of a series names the same patient; else report it."""
+    first = files[0]
+    for header in files[1:]:
+        if (header.patient_id, header.patient_name) != (first.patient_id, first.patient_name):
+            if strict:
+                raise LoadError(f"{PATIENT_MISMATCH}: this file's patient differs from that "
+                                f"of {first.path}", file=header.path)
+            log.warning("left out: series of %s: %s", header.path, PATIENT_MISMATCH)
+            report.ignore(PATIENT_MISMATCH, header.path)
+            return False
+    return True
+
+
+def _ids(part: Part, who: SubjectRule, report: LoadReport) -> tuple[str, str | None]:
+    header = part.files[0]
+    subject, visit = who.ids(header.patient_id, header.patient_name, part.folder)
+    if who.pseudonym_secret is None and carries_name(subject, header.patient_name):
+        report.note(NAME_AS_ID, [part.key])
+        subject = pseudonym(subject, None)
+    return subject, visit
+
+
+def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadReport,
+            strict: bool) -> DatasetFrames:
+    studies: dict[tuple[str, str], dict[str, Any]] = {}
+    images = []
+    for part in parts:
+        header = part.files[0]
+        try:
+            subject, visit = _ids(part, who, report)
+        except ValueError as exc:
+            if strict:
+                raise LoadError(f"{NO_SUBJECT}: {exc}", file=header.path) from exc
+            report.ignore(f"{NO_SUBJECT} ({exc})", part.key)
+            continue
+        visit = visit or f"study-{pseudonym(header.study_uid, who.pseudonym_secret)[:12]}"
+        study = studies.setdefault((subject, visit), {
+            "date": parse_date(part.identity["StudyDate"]), "sex": part.identity["PatientSex"],
+            "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],
+            "source_file": header.path})
+        decision = rules.decide(part.facts)
+        if decision.type is None:
+            # The report keeps a few examples per reason; the log names every series.
+            log.info("not stored: %s: %s", part.key, decision.reason or decision.rule)
+            report.ignore(decision.reason or decision.rule, part.key)
+            continue
+        metadata = {key: part.facts[key] for key in STORED_FACTS if key in part.facts}
+        metadata["rule"] = decision.rule
+        identity = part.identity
+        images.append({
+            "subject": subject, "path": part.key, "visit": visit, "type": decision.type,
+            "file_size": sum(h.size for h in part.files),
+            "manufacturer": manufacturer(identity["Manufacturer"]),
+            "model": model_name(identity["ManufacturerModelName"]),
+            "serial": serial_number(identity["DeviceSerialNumber"], who.pseudonym_secret),
+            "field_strength": field_strength(identity["MagneticFieldStrength"]),
+            "metadata": metadata, "study": study, "source_file": header.path})
+    subjects, visits = _subjects_and_visits(studies)
+    image_frame = pd.DataFrame(images, columns=[
+        "subject", "path", "visit", "type", "file_size", "manufacturer", "model", "serial",
+        "field_strength", "metadata", "study", "source_file"])
+    image_frame["days_since_baseline"] = [study.get("days") for study in image_frame["study"]]
+    image_frame["days_since_baseline"] = image_frame["days_since_baseline"].astype("Int64")
+    return DatasetFrames(subjects=subjects, visits=visits,
+                         images=image_frame.drop(columns="study"), report=report)
+
+
+def _subjects_and_visits(studies: dict[tuple[str, str], dict[str, Any]]
+                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per subject (sex, age at the first study), one per visit (days since it)."""
+    by_subject: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for (subject, visit), study in studies.items():
+        by_subject[subject].append((visit, study))
+    subjects, visits = [], []
+    for subject, entries in sorted(by_subject.items()):
+        dated = [study for _, study in entries if study["date"] is not None]
+        first = min(dated, key=lambda study: study["date"]) if dated else entries[0][1]
+        for visit, study in sorted(entries):
+            study["days"] = ((study["date"] - first["date"]).days
+                             if study["date"] is not None and first["date"] is not None else None)
+            visits.append({"subject": subject, "external_id": visit,
+                           "days_since_baseline": study["days"],
+                           "source_file": study["source_file"]})
+        subjects.append({"external_id": subject, "sex": to_sex(first["sex"]),
+                         "age_at_baseline": parse_age(first["age"], first["born"],
+                                                      first["date"]),
+                         "source_file": first["source_file"]})
+    subject_frame = pd.DataFrame(subjects, columns=["external_id", "sex", "age_at_baseline",
+                                                    "source_file"])
+    visit_frame = pd.DataFrame(visits, columns=["subject", "external_id", "days_since_baseline",
+                                                "source_file"])
+    visit_frame["days_since_baseline"] = visit_frame["days_since_baseline"].astype("Int64")
+    return subject_frame, visit_frame

@@ -1,0 +1,126 @@
+"""Cells read as text turned into Python values: the one meaning of "missing", and one parser per
+meaning of a number. Every reader (spreadsheets, BIDS tables, the engine's checks) uses these.
+
+Two kinds of converter:
+
+- strict ones (`to_float`, `to_int`, `from_table`) raise ValueError on a cell that is present but
+  bad; `convert_column` turns that into a LoadError naming the file, row and column;
+- lenient ones (`to_value`, `float_or_none`) never fail: they type what they can, for columns a
+  reader keeps as they are or may leave unknown.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from load_db.engine.errors import LoadError
+from load_db.engine.tables import FIRST_DATA_ROW
+
+T = TypeVar("T")
+
+# How tables write "no value" (BIDS says n/a; spreadsheets leave the cell blank or say NA).
+MISSING_TEXT = frozenset({"", "n/a", "N/A", "NA", "na", "nan", "NaN"})
+_INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d*)")
+# A decimal number as people write one; a leading zero ("007", an id or a code) keeps it text.
+_NUMBER = re.compile(r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def is_missing(text: str | None) -> bool:
+    """Whether a cell holds no value: None, blank, or one of MISSING_TEXT."""
+    return text is None or text.strip() in MISSING_TEXT
+
+
+def to_value(text: str | None) -> Any:
+    """A cell as None, int, float or the stripped string (lenient; for kept columns). Pure.
+
+    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero.
+    Numbers become numbers so that JSON columns (symptoms, metadata) compare and query as
+    numbers; a non-finite one ("inf") stays text.
+    """
+    if is_missing(text):
+        return None
+    text = text.strip()
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _NUMBER.fullmatch(text):
+        number = float(text)
+        return number if math.isfinite(number) else text
+    return text
+
+
+def float_or_none(text: str | None) -> float | None:
+    """A cell as a float; None when missing or not a number (lenient). Pure."""
+    value = to_value(text)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def to_float(text: str | None) -> float | None:
+    """A cell as a finite float; None when missing. Raise ValueError when not a number."""
+    if is_missing(text):
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"not a number: {text.strip()!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {text.strip()!r}")
+    return number
+
+
+def to_int(text: str | None) -> int | None:
+    """A cell as an int ('12' and '12.0' both give 12); None when missing; ValueError when not
+    a whole number."""
+    number = to_float(text)
+    if number is None:
+        return None
+    if not number.is_integer():
+        raise ValueError(f"not a whole number: {text.strip()!r}")
+    return int(number)
+
+
+def to_text(text: str | None) -> str | None:
+    """The stripped cell, or None when it is missing."""
+    return None if is_missing(text) else text.strip()
+
+
+def from_table(table: Mapping[str, T], *, empty: T | None = None) -> Callable[[str], T | None]:
+    """A converter looking a cell up in `table`; a missing cell gives `empty`, any other code
+    not in the table is a ValueError."""
+    def convert(text: str) -> T | None:
+        if is_missing(text):
+            return empty
+        try:
+            return table[text.strip()]
+        except KeyError:
+            expected = ", ".join(repr(code) for code in table)
+            raise ValueError(f"unknown value {text!r} (expected one of {expected})") from None
+    return convert
+
+
+def convert_column(frame: pd.DataFrame, column: str, convert: Callable[[str], Any],
+                   file: str | Path) -> list[Any]:
+    """Convert every cell of `column` of a read_table frame with the pure `convert`.
+
+    Raises
+    ------
+    LoadError
+        At the first cell `convert` rejects, naming `file`, its row (header = row 1) and `column`.
+    """
+    values = []
+    for position, text in enumerate(frame[column]):
+        try:
+            values.append(convert(text))
+        except ValueError as exc:
+            raise LoadError(str(exc), file=file, row=position + FIRST_DATA_ROW,
+                            column=column) from None
+    return values
+
+
+def source_rows(frame: pd.DataFrame) -> list[int]:
+    """The row number of each row of a read_table frame, as a spreadsheet shows it."""
+    return list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(frame)))

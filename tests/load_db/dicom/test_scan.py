@@ -1,0 +1,27 @@
+"""The parallel passes give the same records in worker processes as in this one."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from load_db.dicom.headers import FileHeader, LocalFiles
+from load_db.dicom.scan import describe_parts, scan_files
+
+
+@pytest.fixture
+def corpus(shared_data: Path) -> Path:
+    return shared_data / "dicom"
+
+
+def test_worker_processes_read_what_one_process_reads_in_the_same_order(corpus):
+    files = LocalFiles(corpus)
+    paths = sorted(files.files())
+    alone = list(scan_files(files, paths, workers=1))
+    pooled = list(scan_files(files, paths, workers=2, per_worker=1))
+    assert [r if isinstance(r, FileHeader) else (r[0], r[1].kind) for r in pooled] == \
+        [r if isinstance(r, FileHeader) else (r[0], r[1].kind) for r in alone]
+    assert sum(isinstance(r, FileHeader) for r in alone) == 233
+    parts = [([r.path], []) for r in alone if isinstance(r, FileHeader)][::40]
+    assert list(describe_parts(files, parts, workers=2, per_worker=1)) == \
+        list(describe_parts(files, parts, workers=1))

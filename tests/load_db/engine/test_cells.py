@@ -1,0 +1,63 @@
+"""Cell conversion: one "missing", a strict and a lenient number parser, one key check."""
+import math
+
+import pandas as pd
+import pytest
+
+from load_db.engine import LoadError
+from load_db.engine.cells import (
+    MISSING_TEXT,
+    float_or_none,
+    from_table,
+    is_missing,
+    to_float,
+    to_int,
+    to_text,
+    to_value,
+)
+from load_db.engine.tables import check_key
+
+
+@pytest.mark.parametrize("text", sorted(MISSING_TEXT) + [None, "  n/a "])
+def test_every_converter_reads_a_missing_cell_as_none(text):
+    assert is_missing(text)
+    assert (to_value(text), float_or_none(text), to_float(text), to_int(text), to_text(text)) \
+        == (None, None, None, None, None)
+    assert from_table({"F": "female"}, empty="unknown")(text or "") == "unknown"
+
+
+@pytest.mark.parametrize(("text", "strict", "lenient"), [
+    ("12", 12.0, 12.0), (" 1.5 ", 1.5, 1.5), ("-3e2", -300.0, -300.0), ("007", 7.0, None)])
+def test_numbers(text, strict, lenient):
+    assert to_float(text) == strict
+    assert float_or_none(text) == lenient
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("abc", "not a number: 'abc'"), ("inf", "not a finite number: 'inf'"),
+    ("-Infinity", "not a finite number")])
+def test_strict_parser_rejects_what_the_lenient_one_leaves_unknown(text, message):
+    with pytest.raises(ValueError, match=message):
+        to_float(text)
+    assert float_or_none(text) is None
+
+
+def test_to_int_and_to_value():
+    assert to_int("12.0") == 12
+    with pytest.raises(ValueError, match="not a whole number: '1.5'"):
+        to_int("1.5")
+    assert [to_value(t) for t in ("3", "0.5", "007", "inf", "x")] == [3, 0.5, "007", "inf", "x"]
+    assert not math.isnan(float_or_none("1e3"))
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    (["a", "b", "a"], "f.csv, row 4, column 'id': duplicate value 'a' (first at row 2)"),
+    (["a", "", "b"], "f.csv, row 3, column 'id': empty value"),
+    (pd.DataFrame({"s": ["1", "1", "2", "1"], "v": ["x", "y", "x", "y"]}),
+     "f.csv, row 5, column 'id': duplicate visit '1, y' (first at row 3)"),
+])
+def test_one_key_check_names_the_repeat_and_its_first_row(keys, message):
+    with pytest.raises(LoadError) as error:
+        check_key(keys, lambda position: {"file": "f.csv", "row": position + 2, "column": "id"},
+                  what="visit" if isinstance(keys, pd.DataFrame) else "value")
+    assert str(error.value) == message
