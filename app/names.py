@@ -200,6 +200,15 @@ def bids_suffix(key: str) -> str | None:
     return stem.rsplit("_", 1)[-1] if "_" in stem else None
 
 
+def name_hint(key: str, image_type: str) -> str:
+    """What `predict_name` is told besides the header: the file's BIDS suffix when it is one
+    the names know (a DICOM series folder such as `8_gre_field_mapping` has none), else the
+    image type."""
+    suffix = bids_suffix(key)
+    known = suffix in MODALITY_HINTS or suffix in FIELD_MAP_HINTS or suffix in EXTRAS_HINTS
+    return suffix if known else image_type
+
+
 def parse_name_filter(text: str) -> dict[str, str]:
     """Parse `modality=T1;acqdim=3D` into {component: VALUE}; raises NameFilterError."""
     conditions: dict[str, str] = {}
@@ -232,8 +241,7 @@ def predict_names(session: Session, designation: str) -> int:
         .where(Dataset.designation == designation, Image.deleted_at.is_(None))).all()
     changes = []
     for row in rows:
-        hint = bids_suffix(row.path) or str(row.type)
-        name = predict_name(row.metadata_json, hint)
+        name = predict_name(row.metadata_json, name_hint(row.path, str(row.type)))
         if name != row.predicted_name:
             changes.append({"id": row.id, "predicted_name": name})
     if changes:

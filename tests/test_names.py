@@ -48,6 +48,19 @@ EXPECTED_DICOM_NAMES = {
 }
 
 
+# The same series loaded by `flask load-dicom` (the adapter keeps the header values that name
+# them; it stores no task fMRI, so the BOLD series is not among them).
+EXPECTED_LOADED_DICOM_NAMES = {
+    "DCM/dcm_qa_xa30/5_anat-T1w_acq-tfl": "BRAIN-T1-IRSPGR-3D-UNK-PRE",
+    "DCM/dcm_qa_ge/01_Ax_DWI_TENSOR_R2": "BRAIN-DIFF-EPI-2D-AXIAL-PRE",
+    "DCM/dcm_qa_xa30/10_DWI_dir80_PA": "BRAIN-DIFF-EPI-2D-UNK-PRE",
+    "DCM/dcm_qa_xa30/8_gre_field_mapping": "BRAIN-T2STAR-GRE-2D-UNK-PRE-MAG",
+    "DCM/dcm_qa_xa30/9_gre_field_mapping": "BRAIN-T2STAR-GRE-2D-UNK-PRE-PHA",
+    # GR with SP(oiled) in the header, phase images (P).
+    "DCM/dcm_qa_fmap/Siemens/3_gre_field_magph": "BRAIN-T2STAR-SPGR-2D-UNK-PRE-PHA",
+}
+
+
 def test_dicom_headers_get_the_expected_names(shared_data):
     headers = json.loads((shared_data / "dicom" / "expected.json").read_text())
     predicted = {series: (hint, predict_name(headers[series], hint))
@@ -97,6 +110,22 @@ def shared_bids(app, session, shared_data):
         result = runner.invoke(args=["names", name])
         assert result.exit_code == 0, result.output
     session.expire_all()
+
+
+def test_loaded_dicom_series_get_the_expected_names(app, session, client, auth_headers,
+                                                    shared_data):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["load-dicom", str(shared_data / "dicom"), "--dataset", "DCM",
+                                 "--register", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["names", "DCM"]).exit_code == 0
+    session.expire_all()
+    assert dict(session.execute(select(Image.path, Image.predicted_name)).all()) == (
+        EXPECTED_LOADED_DICOM_NAMES)
+    field_maps = client.get("/api/v1/images", headers=auth_headers, query_string={
+        "name": "modality=T2STAR;acqdim=2D"}).get_json()["items"]
+    assert sorted(item["path"] for item in field_maps) == sorted(
+        path for path, name in EXPECTED_LOADED_DICOM_NAMES.items() if "-T2STAR-" in name)
 
 
 def images_by_name(session) -> dict[int, str]:
