@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
+from mbid_client import ApiClient
 from sqlalchemy import select
 
 from app.models import Claim, PreprocessTaskFile, Scope
 from app.provenance import with_id
 from tests.support.apps import table_counts
-from tests.support.factories import bearer, make_api_key
+from tests.support.factories import bearer, make_api_key, make_image, make_subject
+from tests.support.live_server import live_server
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +150,42 @@ def test_failures_are_retried_up_to_the_configured_count(client, session, world,
                 query_string={"type": "FieldMap"}).get_json() == {"items": []}
     row = session.scalar(select(Claim).where(Claim.image_id == world.id("images", "i7")))
     assert (row.failures, row.last_error) == (3, "disk full")
+
+
+def test_concurrent_workers_over_http_complete_each_image_once(app, session):
+    """Four threads claim and complete 60 images through a live server at once."""
+    subject = make_subject(session)
+    images = [make_image(session, subject=subject) for _ in range(60)]
+    _, token = make_api_key(session, scopes=[Scope.WORKER])
+    session.commit()
+    designation = subject.dataset.designation
+    record = {"module": {"name": "noop", "version": "1"}, "container": None, "user": "u@h",
+              "start_time": "2026-12-01T12:00:00+00:00", "duration": 0, "inputs": [],
+              "outputs": [], "parameters": {}, "command": "noop"}
+    completed: list[int] = []
+    errors: list[Exception] = []
+
+    def work(api: ApiClient, name: str) -> None:
+        try:
+            while True:
+                leases = api.call("POST", "/claims", params={"dataset": designation},
+                                  json_body=claim_body(task="noop", worker=name, limit=3))
+                leases = leases["items"]
+                if not leases:
+                    return
+                for lease in leases:
+                    api.call("POST", f"/claims/{lease['claim_id']}/complete", json_body={
+                        "lease_token": lease["lease_token"], "provenance": record})
+                    completed.append(lease["image_id"])
+        except Exception as exc:  # reported below: a thread's failure must fail the test
+            errors.append(exc)
+
+    with live_server(app) as url:
+        threads = [threading.Thread(target=work, args=(ApiClient(url, token), f"t{n}"))
+                   for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert sorted(completed) == [image.id for image in images]
