@@ -47,11 +47,16 @@ CONTAINER_ENVIRONMENT = {"image": "MBID_CONTAINER_IMAGE", "tag": "MBID_CONTAINER
 
 @dataclass(frozen=True)
 class Output:
-    """A file a module produced: where it is, its kind (a file type) and a QC value."""
+    """A file a module produced: where it is, its kind (a file type) and a QC value.
+
+    `image_id` says which input image it derives from; it is needed for subject claims only
+    (an input's image id is the name of its folder: `inputs/<image id>/<file>`).
+    """
 
     path: Path
     file_type: str
     qc_value: float | None = None
+    image_id: int | None = None
 
 
 class Module:
@@ -123,11 +128,15 @@ class Worker:
         The processing module; its name is the task's name unless `task` is given.
     filters
         /images filters narrowing which images are claimed (e.g. {"type": "T1"}).
+    per_subject
+        Claim whole subjects: `run` gets every image of one subject at once, and each Output
+        names the image it derives from.
     """
 
     def __init__(self, api: ApiClient, module: Module, *, parameters: Mapping[str, Any] | None
                  = None, task: str | None = None, filters: Mapping[str, Any] | None = None,
-                 lease_seconds: float = 60, batch: int = 1, name: str | None = None) -> None:
+                 lease_seconds: float = 60, batch: int = 1, per_subject: bool = False,
+                 name: str | None = None) -> None:
         self.api = api
         self.module = module
         self.parameters = dict(parameters or {})
@@ -135,13 +144,14 @@ class Worker:
         self.filters = dict(filters or {})
         self.lease_seconds = lease_seconds
         self.batch = batch
+        self.per_subject = per_subject
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
 
     def claim(self) -> list[dict[str, Any]]:
         """Claim up to `batch` images; return the claims (empty when none is left)."""
         answer = self.api.call("POST", "/claims", params=self.filters, json_body={
             "task": self.task, "worker": self.name, "limit": self.batch,
-            "lease_seconds": self.lease_seconds})
+            "lease_seconds": self.lease_seconds, "per_subject": self.per_subject})
         return answer["items"]
 
     def run(self, max_claims: int | None = None) -> dict[str, int]:
@@ -215,7 +225,7 @@ class Worker:
                 "PUT", f"/claims/{claim_id}/files/{Path(output.path).name}",
                 data=Path(output.path).read_bytes(), headers={"X-Lease-Token": token})
             uploaded.append({"key": answer["key"], "file_type": output.file_type,
-                             "qc_value": output.qc_value})
+                             "qc_value": output.qc_value, "image_id": output.image_id})
             output_records.append({"key": answer["key"], "sha256": answer["sha256"]})
         record = {
             "module": {"name": self.module.name, "version": self.module.version},

@@ -159,3 +159,33 @@ def test_container_labels_come_from_the_environment():
     assert container_labels({}) is None
     assert container_labels({"MBID_CONTAINER_IMAGE": "mbid/mask", "MBID_CONTAINER_TAG": "1.0",
                              "OTHER": "x"}) == {"image": "mbid/mask", "tag": "1.0"}
+
+
+class SubjectSizes(Module):
+    """Writes, for a whole subject, one small file per image: its size in bytes."""
+
+    name, version = "subject_sizes", "1.0"
+
+    def run(self, inputs: list[Path], parameters: Mapping[str, Any]) -> list[Output]:
+        outputs = []
+        for path in inputs:
+            target = self.workdir / f"size-{path.parent.name}.txt"
+            target.write_text(str(path.stat().st_size))
+            outputs.append(Output(target, "size", image_id=int(path.parent.name)))
+        return outputs
+
+
+def test_a_subject_claim_processes_all_its_images_at_once(app, session, client, hcp,
+                                                           worker_token):
+    with live_server(app) as url:
+        worker = Worker(ApiClient(url, worker_token), SubjectSizes(),
+                        filters={"dataset": "HCP"}, per_subject=True, batch=20)
+        assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
+    claims = session.scalars(select(Claim).where(Claim.task == "subject_sizes")).all()
+    assert {claim.image_id for claim in claims} == {None}
+    for image in hcp:
+        items = client.get(f"/api/v1/images/{image.id}/derived",
+                           headers=bearer(worker_token)).get_json()["items"]
+        assert [(item["file_type"], item["path"]) for item in items] == [
+            ("size", f"derived/subject_sizes/subject-{image.subject_id}/size-{image.id}.txt")]
+        assert get_storage().read(items[0]["path"]) == str(image.file_size).encode()
