@@ -17,14 +17,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     `overrides` replaces settings after the environment has been applied (used by tests).
     """
     from app import auth, errors, headers, models  # noqa: F401  (models: register every table)
-    from app.api import register_blueprints
+    from app.api import init_app as init_api
     from app.api.query.visibility import init_visibility
     from app.cli import register_commands
     from app.extensions import api, db, migrate
 
     app = Flask(__name__, instance_relative_config=False)
-    # JSON fields keep their schema order, the order of the CSV columns too.
-    app.json.sort_keys = False
     app.config.from_mapping(API_SETTINGS)
     app.config.from_mapping(load_config(config_name))
     if overrides:
@@ -40,7 +38,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     api.init_app(app)
     auth.init_app(app)
     headers.init_app(app)
-    register_blueprints(api)
+    init_api(app, api)
     init_visibility()
     register_commands(app)
     return app

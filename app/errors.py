@@ -7,12 +7,16 @@ from typing import Any
 from flask import Flask, jsonify
 from flask_smorest import Api
 from marshmallow import Schema, fields
-from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+
+# How long a client should wait before retrying when the database is unreachable: long enough
+# for a restart, short enough that a client does not give up.
+RETRY_AFTER_SECONDS = 30
 
 
 class ErrorSchema(Schema):
@@ -87,6 +91,19 @@ def handle_integrity_error(exc: IntegrityError):
     return jsonify(error_body(409, "Conflict", "the request conflicts with existing data")), 409
 
 
+def handle_database_unavailable(exc: OperationalError):
+    """The database cannot be reached (down, restarting, refusing connections, locked): a 503
+    with Retry-After, since the same request may well succeed later."""
+    log.error("database unavailable: %s", exc.orig)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection is gone: nothing left to roll back)
+        log.debug("rollback after a database outage failed", exc_info=True)
+    unavailable = ServiceUnavailable("the database is unavailable; try again later")
+    unavailable.retry_after = RETRY_AFTER_SECONDS
+    return handle_http_exception(unavailable)
+
+
 def handle_unexpected(exc: Exception):
     """Log the traceback, answer a JSON 500 without internals."""
     if isinstance(exc, HTTPException):
@@ -107,4 +124,5 @@ def init_app(app: Flask, api: Api) -> None:
     api.handle_http_exception = handle_http_exception  # flask-smorest registers its own
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

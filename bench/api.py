@@ -46,10 +46,12 @@ AND i.dataset_id = ANY(%(datasets)s)
 AND (v.condition_id = ANY(%(conditions)s)
      OR v.condition_id IS NULL AND s.condition_id = ANY(%(conditions)s))
 AND i.type = ANY(%(types)s) AND s.sex = %(sex)s
-AND s.age_at_baseline + i.days_since_baseline::float / 365.25 BETWEEN %(age_min)s AND %(age_max)s"""
+AND s.age_at_baseline + coalesce(i.days_since_baseline, v.days_since_baseline)::float / 365.25
+    BETWEEN %(age_min)s AND %(age_max)s"""
 RAW_PAGE = f"""SELECT i.id, d.designation, i.subject_id, s.external_id, i.visit_id, i.type, i.path,
-i.file_size, i.checksum, i.days_since_baseline,
-s.age_at_baseline + i.days_since_baseline::float / 365.25 AS age_at_scan, s.sex,
+i.file_size, i.checksum, coalesce(i.days_since_baseline, v.days_since_baseline),
+s.age_at_baseline + coalesce(i.days_since_baseline, v.days_since_baseline)::float / 365.25
+  AS age_at_scan, s.sex,
 c.designation, i.scanner_id, sc.manufacturer, sc.field_strength, i.preprocessed
 {RAW_FROM}
 LEFT JOIN scanner sc ON sc.id = i.scanner_id

@@ -1,4 +1,5 @@
 """The HTTP API under /api/v1: one flask-smorest blueprint per resource family."""
+from flask import Flask
 from flask_smorest import Api
 
 from app.api import (
@@ -11,15 +12,18 @@ from app.api import (
     file_types,
     health,
     images,
+    load_runs,
     scanners,
     stats,
     subjects,
     visits,
 )
+from app.api.json import FiniteJSONProvider
+from app.api.query.params import refuse_undeclared_parameters
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp, audit.blp,
+    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp,
     claims.blp, derived.blp,
 )
 
@@ -28,3 +32,12 @@ def register_blueprints(api: Api) -> None:
     """Register every blueprint of the API."""
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Serve the API from `app`: its JSON encoding, every blueprint, and the refusal of query
+    parameters by the routes that declare none (e.g. downloads, health, the OpenAPI document),
+    whichever blueprint they belong to."""
+    app.json = FiniteJSONProvider(app)
+    app.before_request(refuse_undeclared_parameters)
+    register_blueprints(api)

@@ -21,6 +21,7 @@ from app.api.query import (
     paginate,
     with_ids_of,
 )
+from app.api.query.columns import UtcDateTime
 from app.api.query.params import Text
 from app.auth import requires
 from app.extensions import db
@@ -62,7 +63,7 @@ class AuditEventSchema(Schema):
     """One entry of the log."""
 
     id = fields.Integer(required=True)
-    occurred_at = fields.DateTime(required=True)
+    occurred_at = UtcDateTime(required=True)
     key = fields.String(required=True, metadata={
         "description": "The key that acted (requests) or was changed (key changes)."})
     action = fields.String(required=True, metadata={

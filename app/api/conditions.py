@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from app.api.query import Blueprint, collection_args, envelope_schema, paginate
+from app.api.query.columns import labelled, master_list_columns, row_schema
 from app.models import Condition
 
 blp = Blueprint("conditions", __name__, url_prefix="/api/v1/conditions",
@@ -16,12 +16,9 @@ blp = Blueprint("conditions", __name__, url_prefix="/api/v1/conditions",
 ConditionArgs = collection_args("ConditionArgs", sorts=("id", "designation"))
 
 
-class ConditionSchema(Schema):
-    """A condition of the master list."""
-
-    id = fields.Integer(required=True)
-    designation = fields.String(required=True, metadata={"example": "Alzheimer's disease"})
-    description = fields.String(allow_none=True)
+CONDITION_COLUMNS = master_list_columns(Condition, example="Alzheimer's disease")
+# A condition of the master list.
+ConditionSchema = row_schema("ConditionSchema", CONDITION_COLUMNS)
 
 
 @blp.route("")
@@ -30,6 +27,5 @@ class Conditions(MethodView):
     @blp.response(200, envelope_schema(ConditionSchema))
     def get(self, args: dict[str, Any]):
         """List the conditions (their designations are the values of the condition filter)."""
-        statement = select(Condition.id.label("id"), Condition.designation.label("designation"),
-                           Condition.description.label("description"))
+        statement = select(*labelled(CONDITION_COLUMNS))
         return paginate(statement, args, "conditions")

@@ -5,10 +5,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import Select, func, select
 
 from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, not_deleted, paginate
+from app.api.query.columns import Column, labelled, row_schema
 from app.extensions import db
 from app.models import Dataset, Image, ImageType, Subject, Visit
 
@@ -16,13 +17,18 @@ blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets",
                 description="Source studies (OASIS, ADNI, HCP, ...)")
 
 
+# A dataset row, field by field (its counts are added by with_counts).
+DATASET_COLUMNS: dict[str, Column] = {
+    "id": Column(Dataset.id, fields.Integer(required=True)),
+    "designation": Column(Dataset.designation, fields.String(required=True, metadata={
+        "example": "OASIS3"})),
+    "description": Column(Dataset.description, fields.String(allow_none=True)),
+}
+
+
 def select_datasets() -> Select:
     """Return the dataset rows that are not soft-deleted."""
-    return select(
-        Dataset.id.label("id"),
-        Dataset.designation.label("designation"),
-        Dataset.description.label("description"),
-    ).where(Dataset.deleted_at.is_(None))
+    return select(*labelled(DATASET_COLUMNS)).where(Dataset.deleted_at.is_(None))
 
 
 def with_counts(rows: list[Any]) -> list[dict[str, Any]]:
@@ -59,19 +65,16 @@ def with_counts(rows: list[Any]) -> list[dict[str, Any]]:
 DatasetArgs = collection_args("DatasetArgs", sorts=("id", "designation"))
 
 
-class DatasetSchema(Schema):
-    """A dataset with the number of its subjects, visits and images (per type)."""
-
-    id = fields.Integer(required=True)
-    designation = fields.String(required=True, metadata={"example": "OASIS3"})
-    description = fields.String(allow_none=True)
-    subject_count = fields.Integer(required=True)
-    visit_count = fields.Integer(required=True)
-    image_count = fields.Integer(required=True)
-    image_counts_by_type = fields.Dict(
+# A dataset with the number of its subjects, visits and images (per type).
+DatasetSchema = row_schema(
+    "DatasetSchema", DATASET_COLUMNS,
+    subject_count=fields.Integer(required=True),
+    visit_count=fields.Integer(required=True),
+    image_count=fields.Integer(required=True),
+    image_counts_by_type=fields.Dict(
         keys=fields.String(), values=fields.Integer(), required=True,
         metadata={"description": "Images per type; every type is present.",
-                  "example": {"T1": 10, "DWI": 4, "rsfMRI": 0, "FieldMap": 0}})
+                  "example": {"T1": 10, "DWI": 4, "rsfMRI": 0, "FieldMap": 0}}))
 
 
 @blp.route("")

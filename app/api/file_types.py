@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from app.api.query import Blueprint, collection_args, envelope_schema, paginate
+from app.api.query.columns import labelled, master_list_columns, row_schema
 from app.models import FileType
 
 blp = Blueprint("file_types", __name__, url_prefix="/api/v1/file_types",
@@ -16,12 +16,9 @@ blp = Blueprint("file_types", __name__, url_prefix="/api/v1/file_types",
 FileTypeArgs = collection_args("FileTypeArgs", sorts=("id", "designation"))
 
 
-class FileTypeSchema(Schema):
-    """A kind of derived file."""
-
-    id = fields.Integer(required=True)
-    designation = fields.String(required=True, metadata={"example": "T1_mni"})
-    description = fields.String(allow_none=True)
+FILE_TYPE_COLUMNS = master_list_columns(FileType, example="T1_mni")
+# A kind of derived file.
+FileTypeSchema = row_schema("FileTypeSchema", FILE_TYPE_COLUMNS)
 
 
 @blp.route("")
@@ -30,6 +27,5 @@ class FileTypes(MethodView):
     @blp.response(200, envelope_schema(FileTypeSchema))
     def get(self, args: dict[str, Any]):
         """List the kinds of derived files."""
-        statement = select(FileType.id.label("id"), FileType.designation.label("designation"),
-                           FileType.description.label("description"))
+        statement = select(*labelled(FILE_TYPE_COLUMNS))
         return paginate(statement, args, "file_types")

@@ -1,7 +1,7 @@
 """GET /images and /images/{id}: stored images with their subject, visit, scanner and condition.
 
-To add a route add a MethodView below (downloads.py holds /images/{id}/download); to add an
-optional column add its parameter to ImageArgs and its field to ImageListItemSchema.
+To add a route add a MethodView below (downloads.py holds /images/{id}/download); to add a
+field add it to IMAGE_COLUMNS (JSON, CSV and SQL follow).
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, ValidationError, fields, validates_schema
-from sqlalchemy import ColumnElement, Float, Select, cast, func, select
+from marshmallow import ValidationError, fields, validates_schema
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import aliased
 
 from app.api.downloads import URL_EXPIRY_SECONDS
@@ -24,12 +24,20 @@ from app.api.query import (
     at_most,
     collection_args,
     designated,
-    designated_first_known,
     envelope_schema,
     equal_ignoring_case,
     equal_to,
     not_deleted,
     page_or_csv,
+)
+from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.rows import (
+    AGE_AT_SCAN,
+    CONDITION_FILTER,
+    CONDITION_ID,
+    DATASET_COLUMN,
+    SCAN_DAY,
+    dated_columns,
 )
 from app.audit import record_download_urls
 from app.auth import require_scope
@@ -41,48 +49,59 @@ from app.storage import get_storage, presigned_urls
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
                 description="Stored images (T1, DWI, rsfMRI, FieldMap)")
 
-DAYS_PER_YEAR = 365.25
-# Age at scan: unknown (NULL) when either the baseline age or the scan day is unknown.
-AGE_AT_SCAN = Subject.age_at_baseline + cast(Image.days_since_baseline, Float) / DAYS_PER_YEAR
-# A diagnosis known for the visit wins over the subject's (DESIGN.md).
-IMAGE_CONDITION_ID = func.coalesce(Visit.condition_id, Subject.condition_id)
 ImageCondition = aliased(Condition, name="image_condition")
 
+# An image row, field by field: the JSON fields, the CSV header and the selected columns.
+IMAGE_COLUMNS: dict[str, Column] = {
+    "id": Column(Image.id, fields.Integer(required=True)),
+    "dataset": DATASET_COLUMN,
+    "subject_id": Column(Image.subject_id, fields.Integer(required=True)),
+    "subject_external_id": Column(Subject.external_id, fields.String(required=True, metadata={
+        "description": "The subject's id in its dataset."})),
+    "visit_id": Column(Image.visit_id, fields.Integer(allow_none=True, metadata={
+        "description": "The visit the image belongs to; null when no visit precedes it."})),
+    "type": Column(Image.type, fields.String(required=True, metadata={"example": "T1"})),
+    "path": Column(Image.path, fields.String(required=True, metadata={
+        "description": "Object-storage key."})),
+    "file_size": Column(Image.file_size, fields.Integer(allow_none=True, metadata={
+        "description": "Bytes."})),
+    "checksum": Column(Image.checksum, fields.String(allow_none=True)),
+    "days_since_baseline": Column(SCAN_DAY, fields.Integer(allow_none=True, metadata={
+        "description": "Days from the subject's baseline to the scan: the image's own, else "
+                       "its visit's; null if unknown."})),
+    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition),
+    "scanner_id": Column(Image.scanner_id, fields.Integer(allow_none=True)),
+    "manufacturer": Column(Scanner.manufacturer, fields.String(allow_none=True)),
+    "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
+        "description": "Tesla."})),
+    "preprocessed": Column(Image.preprocessed, fields.String(required=True)),
+}
+# One image with its acquisition metadata and scanner details.
+IMAGE_DETAIL_COLUMNS: dict[str, Column] = {
+    "scanner_model": Column(Scanner.model, fields.String(allow_none=True)),
+    "scanner_serial": Column(Scanner.serial, fields.String(allow_none=True)),
+    "metadata_json": Column(Image.metadata_json, fields.Dict(allow_none=True, metadata={
+        "description": "Acquisition metadata (e.g. the BIDS sidecar)."})),
+    "name": Column(EFFECTIVE_NAME, fields.String(allow_none=True, metadata={
+        "description": "RADIFOX-style type name: the manual one if given, else predicted."})),
+    "predicted_name": Column(Image.predicted_name, fields.String(allow_none=True, metadata={
+        "description": "bodypart-modality-technique-acqdim-orientation-excontrast[-extras], "
+                       "predicted from the header or sidecar."})),
+    "manual_name": Column(Image.manual_name, fields.String(allow_none=True, metadata={
+        "description": "Given by hand; it wins over the prediction."})),
+}
 
-def image_columns() -> dict[str, ColumnElement[Any]]:
-    """Return the columns of an image row, by JSON field name (the CSV header too)."""
-    return {
-        "id": Image.id,
-        "dataset": Dataset.designation,
-        "subject_id": Image.subject_id,
-        "subject_external_id": Subject.external_id,
-        "visit_id": Image.visit_id,
-        "type": Image.type,
-        "path": Image.path,
-        "file_size": Image.file_size,
-        "checksum": Image.checksum,
-        "days_since_baseline": Image.days_since_baseline,
-        "age_at_scan": AGE_AT_SCAN,
-        "sex": Subject.sex,
-        "condition": ImageCondition.designation,
-        "scanner_id": Image.scanner_id,
-        "manufacturer": Scanner.manufacturer,
-        "field_strength": Scanner.field_strength,
-        "preprocessed": Image.preprocessed,
-    }
 
-
-def select_images(*extra: ColumnElement[Any]) -> Select:
+def select_images(extra: Columns | None = None) -> Select:
     """Return the image rows (not soft-deleted) with every table they are filtered on joined."""
-    columns = [column.label(name) for name, column in image_columns().items()]
     return (
-        select(*columns, *extra)
+        select(*labelled(IMAGE_COLUMNS), *labelled(extra or {}))
         .select_from(Image)
         .join(Subject, Subject.id == Image.subject_id)
         .join(Dataset, Dataset.id == Image.dataset_id)
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .outerjoin(Scanner, Scanner.id == Image.scanner_id)
-        .outerjoin(ImageCondition, ImageCondition.id == IMAGE_CONDITION_ID)
+        .outerjoin(ImageCondition, ImageCondition.id == CONDITION_ID)
         .where(not_deleted(Image, Subject, Dataset))
     )
 
@@ -97,13 +116,13 @@ def named_like(name: str, text: str) -> ColumnElement[bool]:
 
 IMAGE_FILTERS = {
     "dataset": designated(Dataset, Image.dataset_id),
-    "condition": designated_first_known(Condition, Visit.condition_id, Subject.condition_id),
+    "condition": CONDITION_FILTER,
     "type": any_of(Image.type),
     "sex": equal_to(Subject.sex),
     "age_min": at_least(AGE_AT_SCAN),
     "age_max": at_most(AGE_AT_SCAN),
-    "days_min": at_least(Image.days_since_baseline),
-    "days_max": at_most(Image.days_since_baseline),
+    "days_min": at_least(SCAN_DAY),
+    "days_max": at_most(SCAN_DAY),
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
     "name": named_like,
@@ -135,30 +154,8 @@ def filtered_images(args: dict[str, Any]) -> Select:
     return apply_filters(select_images(), args, IMAGE_FILTERS)
 
 
-class ImageSchema(Schema):
-    """An image row: the same fields in JSON and (as the header) in CSV."""
-
-    id = fields.Integer(required=True)
-    dataset = fields.String(required=True, metadata={"description": "Dataset designation."})
-    subject_id = fields.Integer(required=True)
-    subject_external_id = fields.String(required=True, metadata={
-        "description": "The subject's id in its dataset."})
-    visit_id = fields.Integer(allow_none=True, metadata={
-        "description": "The visit the image belongs to; null when no visit precedes it."})
-    type = fields.String(required=True, metadata={"example": "T1"})
-    path = fields.String(required=True, metadata={"description": "Object-storage key."})
-    file_size = fields.Integer(allow_none=True, metadata={"description": "Bytes."})
-    checksum = fields.String(allow_none=True)
-    days_since_baseline = fields.Integer(allow_none=True)
-    age_at_scan = fields.Float(allow_none=True, metadata={
-        "description": "age_at_baseline + days_since_baseline / 365.25; null if unknown."})
-    sex = fields.String(required=True)
-    condition = fields.String(allow_none=True, metadata={
-        "description": "The visit's condition if known, else the subject's."})
-    scanner_id = fields.Integer(allow_none=True)
-    manufacturer = fields.String(allow_none=True)
-    field_strength = fields.Float(allow_none=True, metadata={"description": "Tesla."})
-    preprocessed = fields.String(required=True)
+# An image row: the same fields in JSON and (as the header) in CSV.
+ImageSchema = row_schema("ImageSchema", IMAGE_COLUMNS)
 
 
 class ImageListItemSchema(ImageSchema):
@@ -179,19 +176,8 @@ def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
             for item in items]
 
 
-class ImageDetailSchema(ImageSchema):
-    """One image with its acquisition metadata and scanner details."""
-
-    scanner_model = fields.String(allow_none=True)
-    scanner_serial = fields.String(allow_none=True)
-    metadata_json = fields.Dict(allow_none=True, metadata={
-        "description": "Acquisition metadata (e.g. the BIDS sidecar)."})
-    name = fields.String(allow_none=True, metadata={
-        "description": "RADIFOX-style type name: the manual one if given, else predicted."})
-    predicted_name = fields.String(allow_none=True, metadata={
-        "description": "bodypart-modality-technique-acqdim-orientation-excontrast[-extras], "
-                       "predicted from the header or sidecar."})
-    manual_name = fields.String(allow_none=True, metadata={"description": "Given by hand."})
+# One image with its acquisition metadata and scanner details.
+ImageDetailSchema = row_schema("ImageDetailSchema", IMAGE_DETAIL_COLUMNS, base=ImageSchema)
 
 
 @blp.route("")
@@ -220,14 +206,7 @@ class ImageById(MethodView):
     @blp.response(200, ImageDetailSchema)
     def get(self, _args: dict[str, Any], image_id: int):
         """Return one image with its metadata."""
-        statement = select_images(
-            Scanner.model.label("scanner_model"),
-            Scanner.serial.label("scanner_serial"),
-            Image.metadata_json.label("metadata_json"),
-            EFFECTIVE_NAME.label("name"),
-            Image.predicted_name.label("predicted_name"),
-            Image.manual_name.label("manual_name"),
-        ).where(Image.id == image_id)
+        statement = select_images(IMAGE_DETAIL_COLUMNS).where(Image.id == image_id)
         row = db.session.execute(statement).mappings().first()
         if row is None:
             abort(404, message=f"no image with id {image_id}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import fields
 from sqlalchemy import select
 
 from app.api.query import (
@@ -17,6 +17,8 @@ from app.api.query import (
     equal_to,
     paginate,
 )
+from app.api.query.columns import Column, labelled, row_schema
+from app.api.rows import DATASET_COLUMN
 from app.models import Dataset, Scanner
 
 blp = Blueprint("scanners", __name__, url_prefix="/api/v1/scanners",
@@ -32,15 +34,17 @@ ScannerArgs = collection_args(
     filters=SCANNER_FILTERS)
 
 
-class ScannerSchema(Schema):
-    """A scanner of one dataset; unknown parts are empty strings."""
-
-    id = fields.Integer(required=True)
-    dataset = fields.String(required=True, metadata={"description": "Dataset designation."})
-    manufacturer = fields.String(required=True)
-    model = fields.String(required=True)
-    serial = fields.String(required=True)
-    field_strength = fields.Float(allow_none=True, metadata={"description": "Tesla."})
+# A scanner of one dataset, field by field; unknown parts are empty strings.
+SCANNER_COLUMNS: dict[str, Column] = {
+    "id": Column(Scanner.id, fields.Integer(required=True)),
+    "dataset": DATASET_COLUMN,
+    "manufacturer": Column(Scanner.manufacturer, fields.String(required=True)),
+    "model": Column(Scanner.model, fields.String(required=True)),
+    "serial": Column(Scanner.serial, fields.String(required=True)),
+    "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
+        "description": "Tesla."})),
+}
+ScannerSchema = row_schema("ScannerSchema", SCANNER_COLUMNS)
 
 
 @blp.route("")
@@ -50,10 +54,7 @@ class Scanners(MethodView):
     def get(self, args: dict[str, Any]):
         """List the scanners matching the filters."""
         statement = (
-            select(Scanner.id.label("id"), Dataset.designation.label("dataset"),
-                   Scanner.manufacturer.label("manufacturer"), Scanner.model.label("model"),
-                   Scanner.serial.label("serial"),
-                   Scanner.field_strength.label("field_strength"))
+            select(*labelled(SCANNER_COLUMNS))
             .join(Dataset, Dataset.id == Scanner.dataset_id)
             .where(Dataset.deleted_at.is_(None))
         )

@@ -5,8 +5,8 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from marshmallow import fields
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import aliased
 
 from app.api.images import ImageSchema, select_images
@@ -24,8 +24,9 @@ from app.api.query import (
     not_deleted,
     page_or_csv,
     sorted_by,
-    with_ids_of,
 )
+from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.rows import DATASET_COLUMN, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
 from app.api.visits import VisitSchema, select_visits
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
@@ -35,44 +36,39 @@ blp = Blueprint("subjects", __name__, url_prefix="/api/v1/subjects",
 
 SubjectCondition = aliased(Condition, name="subject_condition")
 
+# A subject row, field by field: the JSON fields, the CSV header and the selected columns.
+SUBJECT_COLUMNS: dict[str, Column] = {
+    "id": Column(Subject.id, fields.Integer(required=True)),
+    "dataset": DATASET_COLUMN,
+    "external_id": Column(Subject.external_id, fields.String(required=True, metadata={
+        "description": "The subject's id in its dataset."})),
+    "sex": Column(Subject.sex, fields.String(required=True)),
+    "handedness": Column(Subject.handedness, fields.String(required=True)),
+    "race": Column(Subject.race, fields.String(required=True)),
+    "education_years": Column(Subject.education_years, fields.Float(allow_none=True)),
+    "age_at_baseline": Column(Subject.age_at_baseline, fields.Float(allow_none=True, metadata={
+        "description": "Age in years at the first visit; the age filters apply to it."})),
+    "condition": Column(SubjectCondition.designation, fields.String(allow_none=True, metadata={
+        "description": "Subject-level condition, set when the dataset has no per-visit one."})),
+    "conditions": Column(SUBJECT_CONDITIONS, fields.List(fields.String(), required=True, metadata={
+        "description": "Every condition the subject has, its own and its visits', in the "
+                       "master list's order: the values the condition filter matches. In CSV, "
+                       "joined by '; '."})),
+}
+SUBJECT_DETAIL_COLUMNS: dict[str, Column] = {
+    "metadata_json": Column(Subject.metadata_json, fields.Dict(allow_none=True)),
+}
 
-def subject_columns() -> dict[str, ColumnElement[Any]]:
-    """Return the columns of a subject row, by JSON field name (the CSV header too)."""
-    return {
-        "id": Subject.id,
-        "dataset": Dataset.designation,
-        "external_id": Subject.external_id,
-        "sex": Subject.sex,
-        "handedness": Subject.handedness,
-        "race": Subject.race,
-        "education_years": Subject.education_years,
-        "age_at_baseline": Subject.age_at_baseline,
-        "condition": SubjectCondition.designation,
-    }
 
-
-def select_subjects(*extra: ColumnElement[Any]) -> Select:
+def select_subjects(extra: Columns | None = None) -> Select:
     """Return the subject rows (not soft-deleted) with their dataset and condition joined."""
-    columns = [column.label(name) for name, column in subject_columns().items()]
     return (
-        select(*columns, *extra)
+        select(*labelled(SUBJECT_COLUMNS), *labelled(extra or {}))
         .select_from(Subject)
         .join(Dataset, Dataset.id == Subject.dataset_id)
         .outerjoin(SubjectCondition, SubjectCondition.id == Subject.condition_id)
         .where(not_deleted(Subject, Dataset))
     )
-
-
-def _has_condition(condition_ids: list[int]) -> ColumnElement[bool]:
-    """Match subjects with the condition at some visit, or without visits but with it themselves.
-
-    A visit's condition is its own if known, else the subject's (the visit level wins), so a
-    subject whose visits all carry another diagnosis does not match its own subject-level one.
-    """
-    visits = exists().where(Visit.subject_id == Subject.id, Visit.deleted_at.is_(None))
-    visit_has_it = visits.where(
-        func.coalesce(Visit.condition_id, Subject.condition_id).in_(condition_ids))
-    return or_(visit_has_it, and_(~visits, Subject.condition_id.in_(condition_ids)))
 
 
 def _has_image_of_type(image_type: str) -> ColumnElement[bool]:
@@ -82,7 +78,7 @@ def _has_image_of_type(image_type: str) -> ColumnElement[bool]:
 
 SUBJECT_FILTERS = {
     "dataset": designated(Dataset, Subject.dataset_id),
-    "condition": with_ids_of(Condition, _has_condition),
+    "condition": SUBJECT_CONDITION_FILTER,
     "sex": equal_to(Subject.sex),
     "age_min": at_least(Subject.age_at_baseline),
     "age_max": at_most(Subject.age_at_baseline),
@@ -94,29 +90,13 @@ SubjectArgs = collection_args("SubjectArgs", sorts=SUBJECT_SORTS, filters=SUBJEC
                               csv=True)
 
 
-class SubjectSchema(Schema):
-    """A subject row: the same fields in JSON and (as the header) in CSV."""
-
-    id = fields.Integer(required=True)
-    dataset = fields.String(required=True, metadata={"description": "Dataset designation."})
-    external_id = fields.String(required=True, metadata={
-        "description": "The subject's id in its dataset."})
-    sex = fields.String(required=True)
-    handedness = fields.String(required=True)
-    race = fields.String(required=True)
-    education_years = fields.Float(allow_none=True)
-    age_at_baseline = fields.Float(allow_none=True, metadata={
-        "description": "Age in years at the first visit; the age filters apply to it."})
-    condition = fields.String(allow_none=True, metadata={
-        "description": "Subject-level condition, set when the dataset has no per-visit one."})
-
-
-class SubjectDetailSchema(SubjectSchema):
-    """One subject with every visit and image."""
-
-    metadata_json = fields.Dict(allow_none=True)
-    visits = fields.List(fields.Nested(VisitSchema), required=True)
-    images = fields.List(fields.Nested(ImageSchema), required=True)
+# A subject row: the same fields in JSON and (as the header) in CSV.
+SubjectSchema = row_schema("SubjectSchema", SUBJECT_COLUMNS)
+# One subject with every visit and image.
+SubjectDetailSchema = row_schema(
+    "SubjectDetailSchema", SUBJECT_DETAIL_COLUMNS, base=SubjectSchema,
+    visits=fields.List(fields.Nested(VisitSchema), required=True),
+    images=fields.List(fields.Nested(ImageSchema), required=True))
 
 
 @blp.route("")
@@ -127,10 +107,9 @@ class Subjects(MethodView):
     def get(self, args: dict[str, Any]):
         """List subjects matching the filters, a page at a time or (format=csv) all of them.
 
-        condition matches a subject with that condition at any visit (the visit's own, else the
-        subject's), or without visits but with it as its own; age_min and age_max apply to the
-        age at baseline; has_type keeps subjects with an image of each
-        given type.
+        condition matches a subject having that condition, as its own or at any visit (the
+        row's `conditions`); age_min and age_max apply to the age at baseline; has_type keeps
+        subjects with an image of each given type.
         """
         statement = apply_filters(select_subjects(), args, SUBJECT_FILTERS)
         return page_or_csv(statement, args, resource="subjects", item_schema=SubjectSchema)
@@ -142,8 +121,7 @@ class SubjectById(MethodView):
     @blp.response(200, SubjectDetailSchema)
     def get(self, _args: dict[str, Any], subject_id: int):
         """Return one subject with its visits (by day) and images (by id)."""
-        statement = select_subjects(Subject.metadata_json.label("metadata_json")).where(
-            Subject.id == subject_id)
+        statement = select_subjects(SUBJECT_DETAIL_COLUMNS).where(Subject.id == subject_id)
         row = db.session.execute(statement).mappings().first()
         if row is None:
             abort(404, message=f"no subject with id {subject_id}")

@@ -1,10 +1,13 @@
 """Fixtures of the API tests: the known world of tests/api/world.py and an authorised GET."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from app.extensions import db
+from tests.support.examples import load_examples
+from tests.support.live_api import LiveApi
 from tests.support.world import World, build_world, store_image_files
 
 
@@ -31,3 +34,21 @@ def get(client, auth_headers) -> Callable:
         return client.get(f"/api/v1{path}", query_string=params, headers=auth_headers)
 
     return request
+
+
+@pytest.fixture(scope="module")
+def live_api(app) -> Iterator[LiveApi]:
+    """The API over the bundled example data, served over HTTP on 127.0.0.1 for the module;
+    `live_api.token` is a valid API key with every scope."""
+    from app.auth import create_api_key
+    from app.models import Scope
+
+    load_examples(app)
+    # Every scope, so that the probes reach every operation (the audit log needs admin).
+    _, token = create_api_key("live", scopes=list(Scope))
+    db.session.commit()
+    db.session.remove()
+    server = LiveApi(app).start()
+    server.token = token
+    yield server
+    server.stop()

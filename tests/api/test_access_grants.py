@@ -112,10 +112,11 @@ def test_filtering_on_a_hidden_dataset_is_the_400_of_an_unknown_one(client, sess
     hidden = get(client, token, "/images", dataset="ALPHA")
     unknown = get(client, token, "/images", dataset="NOPE")
     assert hidden.status_code == unknown.status_code == 400
+    # The known designations listed are the visible ones only.
     assert hidden.get_json() == {"status": 400, "error": "Bad Request",
-                                 "message": "unknown dataset: ALPHA",
-                                 "errors": {"dataset": ["unknown dataset: ALPHA"]}}
-    assert unknown.get_json()["message"] == "unknown dataset: NOPE"
+                                 "message": "unknown dataset: ALPHA (known: BETA)",
+                                 "errors": {"dataset": ["unknown dataset: ALPHA (known: BETA)"]}}
+    assert unknown.get_json()["message"] == "unknown dataset: NOPE (known: BETA)"
 
 
 def test_a_key_without_grants_sees_nothing(client, session, world):
@@ -166,7 +167,10 @@ def test_no_answer_shows_or_counts_a_row_of_a_dataset_not_granted(
             client, token, path, **query)
         if "dataset" in query and hidden_filter:
             assert answer.status_code == 400
-            assert answer.get_json()["message"] == f"unknown dataset: {', '.join(hidden_filter)}"
+            known = ", ".join(sorted(granted))
+            assert answer.get_json()["message"] == (
+                f"unknown dataset: {', '.join(hidden_filter)}"
+                + (f" (known: {known})" if known else ""))  # the visible ones only
             continue
         assert answer.status_code == 200, answer.get_json()
         body = answer.get_json()

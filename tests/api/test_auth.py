@@ -8,7 +8,7 @@ from app.models import ApiKey
 def test_health_needs_no_token(client):
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "up", "storage": "up"}
 
 
 def test_protected_route_without_token_is_401_json(client):

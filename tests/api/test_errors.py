@@ -91,10 +91,38 @@ def test_age_range_message(world, get):
         "errors": {"age_min": ["must not exceed age_max"]}}
 
 
-def test_unknown_designations_are_listed(world, get):
-    assert get("/subjects", dataset=["ZETA", "ALPHA", "OMEGA"]).get_json() == {
-        "status": 400, "error": "Bad Request", "message": "unknown dataset: OMEGA, ZETA",
-        "errors": {"dataset": ["unknown dataset: OMEGA, ZETA"]}}
+def test_unknown_designations_are_listed_with_the_known_ones(world, get):
+    # GONE is soft-deleted: not offered as a known value.
+    message = "unknown dataset: OMEGA, ZETA (known: ALPHA, BETA)"
+    assert get("/subjects", dataset=["ZETA", "alpha", "OMEGA"]).get_json() == {
+        "status": 400, "error": "Bad Request", "message": message,
+        "errors": {"dataset": [message]}}
+    assert get("/images", condition="Flu").get_json()["message"] == (
+        "unknown condition: Flu (known: AD, HC)")
+
+
+@pytest.mark.parametrize(("path", "params", "expected"), [
+    ("/images", {"dataset": "alpha"}, ["i1", "i2", "i3", "i4"]),
+    ("/images", {"dataset": ["Alpha", "BETA"], "condition": "ad"}, ["i3", "i8"]),
+    ("/images", {"type": ["t1", "dwi"], "sex": "FEMALE"}, ["i1", "i2", "i3", "i6", "i8"]),
+    ("/images", {"type": "RSFMRI"}, ["i5"]),
+    ("/stats", {"dataset": "beta", "type": "fieldmap"}, 1),
+])
+def test_designations_and_values_match_in_any_case(world, get, path, params, expected):
+    response = get(path, **params)
+    body = response.get_json()
+    assert response.status_code == 200, body
+    if path == "/stats":
+        assert body["images"] == expected
+    else:
+        assert world.names("images", [item["id"] for item in body["items"]]) == expected
+
+
+def test_unknown_choice_lists_the_values(world, get):
+    assert get("/images", type="T2").get_json()["errors"] == {
+        "type": ["Must be one of: T1, DWI, rsfMRI, FieldMap."]}
+    assert get("/subjects", sex="f").get_json()["errors"] == {
+        "sex": ["Must be one of: female, male, other, unknown."]}
 
 
 @pytest.mark.parametrize("path", ["/images/0", "/images/x", "/images/-1",
@@ -135,3 +163,56 @@ def test_crash_and_unprocessable_keep_the_shape(database_url):
                    "application."}
     assert client.get("/unprocessable").get_json() == {
         "status": 422, "error": "Unprocessable Entity", "message": "cannot process that"}
+
+
+@pytest.mark.parametrize(("path", "params", "parameter"), [
+    ("/images", "sex=female&sex=male", "sex"),
+    ("/images", "age_min=1&age_min=2", "age_min"),
+    ("/images", "page=1&page=2", "page"),
+    ("/subjects", "sort=id&sort=-id&dataset=ALPHA&dataset=BETA", "sort"),
+    ("/visits", "format=csv&format=json", "format"),
+    ("/stats", "manufacturer=GE&manufacturer=ge", "manufacturer"),
+    ("/load_runs", "per_page=1&per_page=1", "per_page"),
+])
+def test_a_repeated_single_valued_parameter_is_a_400_naming_it(world, client, auth_headers,
+                                                               path, params, parameter):
+    response = client.get(f"/api/v1{path}?{params}", headers=auth_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {
+        parameter: ["must be given once (it takes a single value)"]}
+
+
+@pytest.mark.parametrize("path", ["/images/1/download", "/health", "/openapi.json",
+                                  "/images/1", "/datasets/1"])
+def test_routes_without_parameters_refuse_any(world, client, auth_headers, path):
+    response = client.get(f"/api/v1{path}?x=1&dl=2", headers=auth_headers)
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"dl": ["Unknown field."], "x": ["Unknown field."]}
+
+
+def test_undeclared_parameters_come_after_the_token_check(client):
+    assert client.get("/api/v1/images/1/download?x=1").status_code == 401
+
+
+# Cursors whose key is a string that no database accepts as text.
+SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(("path", "sort"), [
+    ("/images", "dataset"), ("/subjects", "external_id"), ("/visits", "external_id"),
+    ("/subjects", "dataset"), ("/visits", "dataset"),
+])
+@pytest.mark.parametrize("key", [SURROGATE, "a\x00b", "\udfff\ud800"])
+def test_a_cursor_holding_bad_text_is_a_400(world, get, path, sort, key):
+    resource = path.strip("/")
+    response = get(path, sort=sort, cursor=cursor_of({"r": resource, "s": sort, "k": [key, 1]}))
+    assert response.status_code == 400
+    assert response.get_json()["errors"] == {"cursor": ["invalid cursor: wrong sort value"]}
+
+
+@pytest.mark.parametrize("raw", ["%ED%A0%80", "%FF%FE", "%C0%AF", "%F4%90%80%80"])
+def test_undecodable_bytes_in_parameters_are_never_a_5xx(world, client, auth_headers, raw):
+    for parameter in ("cursor", "manufacturer", "dataset", "sort"):
+        response = client.get(f"/api/v1/images?{parameter}={raw}", headers=auth_headers)
+        assert response.status_code in (200, 400), (parameter, raw)
+        assert response.is_json

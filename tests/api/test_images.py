@@ -141,3 +141,25 @@ def test_detail_of_a_missing_or_deleted_image_is_404(world, get):
         assert response.status_code == 404
         assert response.get_json() == {"status": 404, "error": "Not Found",
                                        "message": f"no image with id {image_id}"}
+
+
+def test_an_image_without_a_day_of_its_own_takes_its_visits(world, session, get):
+    from tests.support.factories import make_image
+
+    # cat's second visit c1 is on day 365; the image itself carries no day (as in BIDS).
+    undated = make_image(session, subject=world.subjects["cat"], visit=world.visits["c1"],
+                         days_since_baseline=None, path="cat/undated.nii.gz")
+    session.commit()
+    world.images["undated"] = undated
+    row = get(f"/images/{undated.id}").get_json()
+    assert (row["days_since_baseline"], row["age_at_scan"]) == (365, age(62.5, 365))
+    # The same day and age in the filters, the sort, /stats and the CSV.
+    for params in ({"days_min": 365, "days_max": 365}, {"age_min": 63.49, "age_max": 63.5}):
+        assert image_names(world, get("/images", **params)) == [
+            "i5", "undated"]
+    ordered = get("/images", dataset="BETA", sort="-age_at_scan").get_json()["items"]
+    assert [item["id"] for item in ordered][:3] == [
+        world.id("images", "i8"), world.id("images", "i5"), undated.id]
+    assert get("/stats", age_min=63.49, age_max=63.5).get_json()["images"] == 2
+    csv_text = get("/images", format="csv", days_min=365, days_max=365).get_data(as_text=True)
+    assert f"{undated.id},BETA," in csv_text and f",365,{age(62.5, 365)},female," in csv_text

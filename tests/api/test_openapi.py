@@ -27,9 +27,9 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     spec_paths = spec_of(client)["paths"]
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
-    # health, the download, the audit log, 12 query routes, 5 claim routes, 3 derived routes
+    # health, the download, the audit log, 13 query routes, 5 claim routes, 3 derived routes
     # and 2 previews
-    assert len(routes) == 25
+    assert len(routes) == 26
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule
@@ -109,3 +109,20 @@ def test_no_request_built_from_the_spec_yields_a_5xx(client, auth_headers, world
             assert isinstance(body["message"], str) and body["error"]
 
     check()
+
+
+def test_the_document_states_what_the_server_enforces(client):
+    spec = spec_of(client)
+    parameters = {p["name"]: p for p in spec["paths"]["/api/v1/images"]["get"]["parameters"]}
+    assert "Cannot be combined with cursor" in parameters["page"]["description"]
+    assert "Cannot be combined with page" in " ".join(parameters["cursor"]["description"].split())
+    for name in ("dataset", "condition"):
+        assert "an unknown one is a 400 that lists the known ones" in (
+            parameters[name]["description"])
+    stats = {p["name"]: p for p in spec["paths"]["/api/v1/stats"]["get"]["parameters"]}
+    assert stats["dataset"]["description"] == parameters["dataset"]["description"]
+    # Single-valued parameters are not arrays; repeatable ones are.
+    assert parameters["sex"]["schema"]["type"] == "string"
+    assert parameters["type"]["schema"]["type"] == "array"
+    health = spec["paths"]["/api/v1/health"]["get"]
+    assert set(health["responses"]) >= {"200", "503"} and health["security"] == []

@@ -8,7 +8,7 @@ from app.models import ApiKey
 
 DATA_ROUTES = ["/datasets", "/datasets/1", "/conditions", "/file_types", "/scanners",
                "/subjects", "/subjects/1", "/visits", "/visits/1", "/images", "/images/1",
-               "/images?format=csv", "/images/1/download", "/stats"]
+               "/images?format=csv", "/images/1/download", "/stats", "/load_runs"]
 
 
 @pytest.mark.parametrize("path", DATA_ROUTES)

@@ -17,15 +17,20 @@ def test_list_returns_live_subjects_with_their_fields(world, get):
         "id": world.id("subjects", "ann"), "dataset": "ALPHA", "external_id": "ann",
         "sex": "female", "handedness": "right", "race": "white_non_latino",
         "education_years": 16.0, "age_at_baseline": 70.0, "condition": None,
+        "conditions": ["AD", "HC"],  # by her visits a1 and a0, in master-list order
     }
     assert body["items"][2]["condition"] == "HC"
+    # Own and visits' conditions alike; none for subjects with neither.
+    assert [item["conditions"] for item in body["items"]] == [
+        ["AD", "HC"], [], ["HC"], [], ["AD", "HC"]]
 
 
 @pytest.mark.parametrize(("params", "expected"), [
     ({"dataset": "BETA"}, ["cat", "dan", "eve"]),
     ({"dataset": ["ALPHA", "BETA"]}, ALL_SUBJECTS),
     ({"condition": "AD"}, ["ann", "eve"]),  # by their visits a1 and e0
-    ({"condition": "HC"}, ["ann", "cat"]),  # eve's own HC loses to her visit's AD
+    ({"condition": "HC"}, ["ann", "cat", "eve"]),  # eve: her own HC, her visit's AD
+    ({"condition": "hc"}, ["ann", "cat", "eve"]),  # designations match in any case
     ({"sex": "female"}, ["ann", "cat", "eve"]),
     ({"sex": "male"}, ["bob"]),
     ({"age_min": 60}, ["ann", "cat", "eve"]),
@@ -35,12 +40,15 @@ def test_list_returns_live_subjects_with_their_fields(world, get):
     ({"has_type": "DWI"}, ["ann"]),
     ({"has_type": ["T1", "rsfMRI"]}, ["cat"]),  # every listed type
     ({"has_type": "FieldMap"}, ["dan"]),
-    ({"has_type": "T1", "sex": "female", "condition": "HC", "dataset": "BETA"}, ["cat"]),
+    ({"has_type": "T1", "sex": "female", "condition": "HC", "dataset": "BETA"}, ["cat", "eve"]),
 ])
 def test_filters_return_exactly_the_matching_subjects(world, get, params, expected):
     response = get("/subjects", **params)
     assert subject_names(world, response) == expected
     assert response.get_json()["total"] == len(expected)
+    if "condition" in params:  # a condition filter's matches show it in their row
+        wanted = {"AD": "AD", "HC": "HC", "hc": "HC"}[params["condition"]]
+        assert all(wanted in item["conditions"] for item in response.get_json()["items"])
 
 
 def test_condition_of_a_subject_without_visits_is_its_own(world, get, session):
@@ -68,10 +76,11 @@ def test_csv_is_the_whole_filtered_result(world, get):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     cat, dan, eve = (world.id("subjects", name) for name in ("cat", "dan", "eve"))
     assert response.get_data(as_text=True) == (
-        "id,dataset,external_id,sex,handedness,race,education_years,age_at_baseline,condition\n"
-        f"{cat},BETA,cat,female,unknown,undefined,,62.5,HC\n"
-        f"{dan},BETA,dan,unknown,unknown,undefined,,,\n"
-        f"{eve},BETA,eve,female,unknown,undefined,,80.0,HC\n"
+        "id,dataset,external_id,sex,handedness,race,education_years,age_at_baseline,condition,"
+        "conditions\n"
+        f"{cat},BETA,cat,female,unknown,undefined,,62.5,HC,HC\n"
+        f"{dan},BETA,dan,unknown,unknown,undefined,,,,\n"
+        f"{eve},BETA,eve,female,unknown,undefined,,80.0,HC,AD; HC\n"
     )
 
 

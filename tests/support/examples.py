@@ -154,3 +154,11 @@ def write_example(out_dir):
     return [path]
 ''',
 }
+
+
+def load_examples(app) -> None:
+    """Seed, then `flask load` every bundled example dataset (OASIS, OpenPain, HCP)."""
+    assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    for designation in ("OASIS", "OpenPain", "HCP"):
+        result = flask_load(app, designation)
+        assert result.exit_code == 0, result.output

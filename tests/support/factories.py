@@ -14,6 +14,8 @@ from app.models import (
     FileType,
     Image,
     ImageType,
+    LoadRun,
+    LoadStatus,
     PreprocessTask,
     PreprocessTaskFile,
     Scanner,
@@ -86,6 +88,12 @@ def make_derived_file(session: Session, **overrides: Any) -> PreprocessTaskFile:
         overrides["file_type"] = make_file_type(session)
     values = {"path": f"derived/mask/file-{next(_sequence)}.nii.gz"}
     return _add(session, PreprocessTaskFile(**{**values, **overrides}))
+
+
+def make_load_run(session: Session, **overrides: Any) -> LoadRun:
+    values = {"loader": f"loader {next(_sequence)}", "status": LoadStatus.SUCCEEDED,
+              "dry_run": False}
+    return _add(session, LoadRun(**{**values, **overrides}))
 
 
 def make_api_key(session: Session, **overrides: Any) -> tuple[ApiKey, str]:

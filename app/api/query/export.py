@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -31,11 +32,17 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+# Separates the items of a list field (e.g. a subject's conditions) within one CSV cell.
+CSV_LIST_SEPARATOR = "; "
+
+
 def _csv_value(value: Any) -> Any:
-    if value is None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, list):
+        return CSV_LIST_SEPARATOR.join(str(_csv_value(item)) for item in value)
     # Only text: a negative number is a number, not a formula.
     if isinstance(value, str):
         return neutralise(value)

@@ -83,16 +83,27 @@ def all_of(build: Callable[[Any], ColumnElement[bool]]) -> Filter:
 
 
 def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[int]:
-    """Return the ids of the `model` rows with these designations, or abort with a 400."""
-    wanted = set(designations)
-    found = dict(db.session.execute(
-        select(model.designation, model.id).where(model.designation.in_(wanted))
-    ).all())
-    unknown = sorted(wanted - set(found))
+    """Return the ids of the `model` rows with these designations, in any case, or abort with
+    a 400 that names the unknown ones and lists the known ones."""
+    wanted = {designation.lower(): designation for designation in designations}
+    rows = db.session.execute(
+        select(func.lower(model.designation), model.id)
+        .where(func.lower(model.designation).in_(list(wanted)))
+    ).all()
+    unknown = sorted(wanted[lowered] for lowered in set(wanted) - {row[0] for row in rows})
     if unknown:
-        message = f"unknown {name}: {', '.join(unknown)}"
+        known = ", ".join(known_designations(model))
+        message = f"unknown {name}: {', '.join(unknown)}" + (f" (known: {known})" if known else "")
         abort(400, message=message, errors={name: [message]})
-    return list(found.values())
+    return [row[1] for row in rows]
+
+
+def known_designations(model: Any) -> list[str]:
+    """Return the designations of the `model` rows a client may ask for, sorted."""
+    statement = select(model.designation).order_by(model.designation)
+    if hasattr(model, "deleted_at"):
+        statement = statement.where(model.deleted_at.is_(None))
+    return sorted(db.session.scalars(statement))
 
 
 def apply_filters(

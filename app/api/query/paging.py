@@ -7,12 +7,14 @@ import enum
 import json
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
 from flask_smorest import abort
 from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
 
+from app.api.query.params import text_problem
 from app.extensions import db
 
 # Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
@@ -82,6 +84,8 @@ def encode_cursor(resource: str, sort: str, row: Mapping[str, Any]) -> str:
     value = row[sort.removeprefix("-")]
     if isinstance(value, enum.Enum):
         value = value.value
+    elif isinstance(value, datetime):
+        value = value.isoformat()
     document = json.dumps({"r": resource, "s": sort, "k": [value, row["id"]]},
                           separators=(",", ":"))
     return base64.urlsafe_b64encode(document.encode()).decode().rstrip("=")
@@ -107,6 +111,11 @@ def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
             return python_type(value).value
         except ValueError:
             _bad_cursor("wrong sort value")
+    if python_type is datetime and isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            _bad_cursor("wrong sort value")
     if python_type is float and isinstance(value, int | float) and not isinstance(value, bool):
         if math.isfinite(value):
             return value
@@ -114,7 +123,7 @@ def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
         limit = MAX_BIG_INTEGER if isinstance(column.type, BigInteger) else MAX_INTEGER
         if -limit <= value <= limit:
             return value
-    if python_type is str and isinstance(value, str) and "\x00" not in value:
+    if python_type is str and isinstance(value, str) and text_problem(value) is None:
         return value
     _bad_cursor("wrong sort value")
 

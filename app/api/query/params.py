@@ -6,10 +6,12 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from marshmallow import fields, validate, validates_schema
+from flask import current_app, request
+from marshmallow import fields, pre_load, validate, validates_schema
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 
-from app.models import ImageType, Sex
+from app.models import ImageType, LoadStatus, Sex
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
@@ -40,17 +42,46 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = QueryParser()
 
 
-def _reject_nul(value: str) -> None:
-    # PostgreSQL refuses NUL characters in text parameters; catch them before the database does.
+def text_problem(value: str) -> str | None:
+    """Say why `value` cannot be sent to the database as text, or return None if it can.
+
+    PostgreSQL refuses NUL characters, and no database driver encodes a lone surrogate (such
+    as '\\ud800', which a JSON escape can produce) as UTF-8.
+    """
     if "\x00" in value:
-        raise ma.ValidationError("must not contain NUL characters")
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
+
+
+def _reject_bad_text(value: str) -> None:
+    problem = text_problem(value)
+    if problem:
+        raise ma.ValidationError(problem)
 
 
 def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory reads like a field class)
     """Return a string field that is short and free of NUL characters."""
     return fields.String(
-        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_nul], **kwargs
+        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_bad_text], **kwargs
     )
+
+
+class Choice(fields.String):
+    """One of a fixed list of values, given in any case; it loads as the listed spelling."""
+
+    def __init__(self, choices: Iterable[str], **kwargs: Any) -> None:
+        self.choices = list(choices)
+        self._by_folded = {choice.casefold(): choice for choice in self.choices}
+        # OneOf documents the values as an enum in the OpenAPI document.
+        super().__init__(validate=validate.OneOf(self.choices), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return self._by_folded.get(text.casefold(), text)
 
 
 def _described(description: str) -> dict[str, Any]:
@@ -61,15 +92,18 @@ def _described(description: str) -> dict[str, Any]:
 # supports (app/api/query/filters.py says what each one does to its rows).
 FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
     "dataset": lambda: fields.List(Text(), **_described(
-        "Dataset designation; repeat the parameter to accept any of several.")),
+        "Dataset designation, in any case; repeat the parameter to accept any of several. "
+        "Only existing designations are valid: an unknown one is a 400 that lists the known "
+        "ones (GET /datasets).")),
     "condition": lambda: fields.List(Text(), **_described(
-        "Condition designation (the visit's diagnosis if known, else the subject's); "
-        "repeat to accept any of several.")),
+        "Condition designation, in any case (an image's or visit's condition is the visit's "
+        "diagnosis if known, else the subject's; a subject matches any condition it has); "
+        "repeat to accept any of several. Only existing designations are valid: an unknown "
+        "one is a 400 that lists the known ones (GET /conditions).")),
     "type": lambda: fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in ImageType])),
+        Choice([t.value for t in ImageType]),
         **_described("Image type; repeat to accept any of several.")),
-    "sex": lambda: fields.String(
-        validate=validate.OneOf([s.value for s in Sex]), **_described("Subject sex.")),
+    "sex": lambda: Choice([s.value for s in Sex], **_described("Subject sex.")),
     "age_min": lambda: fields.Float(
         validate=validate.Range(0, MAX_AGE),
         **_described("Minimum age in years (inclusive); rows of unknown age never match.")),
@@ -93,9 +127,13 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         "excontrast (e.g. modality=T1;acqdim=3D). Matches the manual name when one is given, "
         "else the predicted one.")),
     "has_type": lambda: fields.List(
-        fields.String(validate=validate.OneOf([t.value for t in ImageType])),
+        Choice([t.value for t in ImageType]),
         **_described("Only subjects with at least one image of this type; repeat to require "
                      "every one of several types.")),
+    "status": lambda: fields.List(
+        Choice([s.value for s in LoadStatus]),
+        **_described("How the load ended (running while it runs); repeat to accept any of "
+                     "several.")),
 }
 
 # Pairs whose lower bound must not exceed the upper one.
@@ -103,10 +141,26 @@ RANGES = (("age_min", "age_max"), ("days_min", "days_max"))
 
 
 class QueryArgs(ma.Schema):
-    """Base of every query-string schema: unknown parameters are refused."""
+    """Base of every query-string schema: unknown and repeated single-valued parameters are
+    refused."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @pre_load
+    def _refuse_repeated_single_values(self, data: Any, **_: Any) -> Any:
+        # webargs hands over a proxy of the query's MultiDict; it would silently keep the first
+        # of sex=female&sex=male.
+        query = getattr(data, "data", None)
+        if isinstance(query, MultiDict):
+            repeated = {
+                name: ["must be given once (it takes a single value)"]
+                for name, field in self.fields.items()
+                if not isinstance(field, fields.List) and len(query.getlist(name)) > 1
+            }
+            if repeated:
+                raise ma.ValidationError(repeated)
+        return data
 
     @validates_schema
     def _check_ranges(self, data: dict[str, Any], **_: Any) -> None:
@@ -121,8 +175,35 @@ class NoArgs(QueryArgs):
     """A route that takes no query parameter (any parameter is refused)."""
 
 
+def _declares_query_parameters(endpoint: str | None, method: str) -> bool:
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    view_class = getattr(view, "view_class", None)
+    handler = view
+    if view_class is not None:
+        handler = getattr(view_class, method.lower(), None)
+        if handler is None and method == "HEAD":
+            handler = getattr(view_class, "get", None)
+    arguments = getattr(handler, "_apidoc", {}).get("arguments", {})
+    return any(parameter["in"] in ("query", "querystring")
+               for parameter in arguments.get("parameters", []))
+
+
+def refuse_undeclared_parameters() -> None:
+    """Refuse with a 400 naming them any query parameters sent to an API route that declares
+    none (routes with a query schema refuse unknown ones themselves)."""
+    if not request.args or not request.path.startswith("/api/"):
+        return
+    if request.url_rule is None or _declares_query_parameters(request.endpoint, request.method):
+        return
+    names = sorted(set(request.args))
+    flask_smorest.abort(
+        400, message="invalid parameter " + ", ".join(f"{name}: Unknown field." for name in names),
+        errors={name: ["Unknown field."] for name in names})
+
+
 def collection_args(
-    name: str, *, sorts: Iterable[str], filters: Iterable[str] = (), csv: bool = False
+    name: str, *, sorts: Iterable[str], filters: Iterable[str] = (), csv: bool = False,
+    default_sort: str = "id",
 ) -> type[QueryArgs]:
     """Build the query-string schema of one collection.
 
@@ -136,6 +217,8 @@ def collection_args(
         Names from FILTER_FIELDS that the collection supports.
     csv
         Whether `format=csv` is offered.
+    default_sort
+        The sort when none is given (e.g. '-id': newest first).
     """
     sorts = tuple(sorts)
     attributes: dict[str, Any] = {
@@ -145,15 +228,18 @@ def collection_args(
             load_default=DEFAULT_PER_PAGE, validate=validate.Range(1, MAX_PER_PAGE),
             **_described(f"Rows per page, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE}).")),
         "sort": fields.String(
-            load_default="id",
+            load_default=default_sort,
             validate=validate.OneOf([*sorts, *(f"-{field}" for field in sorts)]),
             **_described("Sort field, '-field' for descending; ties are broken by id, and rows "
-                         "without a value come last. One of: " + ", ".join(sorts) + ".")),
+                         "without a value come last. One of: " + ", ".join(sorts) + " "
+                         f"(default {default_sort}).")),
         "cursor": fields.String(
-            validate=[validate.Length(min=1, max=4 * MAX_TEXT_LENGTH), _reject_nul],
+            validate=[validate.Length(min=1, max=4 * MAX_TEXT_LENGTH), _reject_bad_text],
             **_described("Opaque position from a previous response's next_cursor: pages by key, "
-                         "so rows inserted meanwhile are neither skipped nor repeated. Use the "
-                         "same sort as the request that produced it.")),
+                         "so rows inserted meanwhile are neither skipped nor repeated. Only a "
+                         "cursor this collection issued is valid, with the same sort as the "
+                         "request that produced it; anything else is a 400. Cannot be "
+                         "combined with page.")),
         "total": fields.Boolean(
             load_default=True,
             **_described("Whether to count the rows matching the filters (default true). "
