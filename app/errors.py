@@ -51,11 +51,13 @@ def parameter_errors(exc: HTTPException) -> dict[str, list[str]]:
     if data.get("errors"):
         found = {name: _flatten(problems) for name, problems in data["errors"].items()}
     else:
-        # webargs validation errors arrive as {location: {parameter: problems}}.
+        # webargs validation errors arrive as {location: {parameter: problems}}; a body that
+        # is not JSON at all as {"json": [problems]}, named after its location.
         found = {
             name: _flatten(problems)
-            for location_errors in (data.get("messages") or {}).values()
-            for name, problems in location_errors.items()
+            for location, location_errors in (data.get("messages") or {}).items()
+            for name, problems in (location_errors.items() if isinstance(location_errors, dict)
+                                   else [(location, location_errors)])
         }
     # Sorted by name: marshmallow reports unknown parameters in no fixed order.
     return dict(sorted(found.items()))

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from app.access import visible_dataset_ids
 from app.api.images import IMAGE_FILTERS, filtered_images
 from app.api.query import Blueprint, filter_args
+from app.api.query.columns import UtcDateTime
 from app.auth import requires
 from app.extensions import db
 from app.models import Claim, ClaimState, Image, PreprocessTaskFile, Scope
@@ -109,7 +110,7 @@ class LeaseSchema(Schema):
     image_id = fields.Integer(allow_none=True, metadata={
         "description": "Null for a subject claim (all images of the subject)."})
     lease_token = fields.String(allow_none=True)
-    lease_expires_at = fields.DateTime(allow_none=True)
+    lease_expires_at = UtcDateTime(allow_none=True)
     attempts = fields.Integer(required=True)
     images = fields.List(fields.Nested(ClaimedImageSchema), metadata={
         "description": "The images the claim covers."})

@@ -17,6 +17,7 @@ from sqlalchemy import Select, select
 
 from app.api.downloads import storage_errors_as_http
 from app.api.query import Blueprint, NoArgs
+from app.api.query.columns import UtcDateTime
 from app.auth import requires
 from app.extensions import db
 from app.models import FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
@@ -53,7 +54,7 @@ class DerivedSchema(Schema):
     provenance_id = fields.String(allow_none=True)
     module = fields.String(required=True)
     version = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class DerivedListSchema(Schema):

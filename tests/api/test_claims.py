@@ -12,7 +12,7 @@ from app.models import Claim, PreprocessTaskFile, Scope
 from app.provenance import with_id
 from tests.support.apps import table_counts
 from tests.support.factories import bearer, make_api_key, make_image, make_subject
-from tests.support.live_server import live_server
+from tests.support.live_api import LiveApi
 
 
 @pytest.fixture(scope="module")
@@ -180,12 +180,20 @@ def test_concurrent_workers_over_http_complete_each_image_once(app, session):
         except Exception as exc:  # reported below: a thread's failure must fail the test
             errors.append(exc)
 
-    with live_server(app) as url:
-        threads = [threading.Thread(target=work, args=(ApiClient(url, token), f"t{n}"))
-                   for n in range(4)]
+    with LiveApi(app) as server:
+        threads = [threading.Thread(target=work, args=(ApiClient(server.api_url, token),
+                                                       f"worker-{n}")) for n in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
     assert errors == []
     assert sorted(completed) == [image.id for image in images]
+
+
+@pytest.mark.parametrize("body", [b"\x10D\xff", b"{not json", b"[]"])
+def test_a_body_that_is_not_a_json_object_is_a_400(client, worker, body):
+    response = call(client, worker, "post", "/claims", data=body,
+                    headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json()["status"] == 400 and response.get_json()["errors"]

@@ -21,7 +21,7 @@ from app.storage import get_storage
 from globals import DATA_DIR
 from tests.support.examples import flask_load
 from tests.support.factories import bearer, make_api_key
-from tests.support.live_server import live_server
+from tests.support.live_api import LiveApi
 
 HCP_IMAGES = 11
 
@@ -61,8 +61,8 @@ def canonical_sha256(record: Mapping[str, Any]) -> str:
 def test_example_module_runs_over_hcp_with_verifiable_provenance(
         app, session, client, hcp, worker_token):
     assert len(hcp) == HCP_IMAGES
-    with live_server(app) as url:
-        worker = Worker(ApiClient(url, worker_token), BrainExtentMask(),
+    with LiveApi(app) as server:
+        worker = Worker(ApiClient(server.api_url, worker_token), BrainExtentMask(),
                         parameters={"fraction": 0.2}, filters={"dataset": "HCP"},
                         lease_seconds=30, batch=4)
         assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
@@ -141,9 +141,9 @@ class Broken(Module):
 
 
 def test_a_failing_module_fails_its_claim_and_it_is_retried(app, session, hcp, worker_token):
-    with live_server(app) as url:
-        worker = Worker(ApiClient(url, worker_token), Broken(), filters={"dataset": "HCP"},
-                        batch=1)
+    with LiveApi(app) as server:
+        worker = Worker(ApiClient(server.api_url, worker_token), Broken(),
+                        filters={"dataset": "HCP"}, batch=1)
         assert worker.run(max_claims=2) == {"completed": 0, "failed": 2, "lost": 0}
     session.expire_all()
     claims = session.scalars(select(Claim).where(Claim.task == "broken")
@@ -177,8 +177,8 @@ class SubjectSizes(Module):
 
 def test_a_subject_claim_processes_all_its_images_at_once(app, session, client, hcp,
                                                            worker_token):
-    with live_server(app) as url:
-        worker = Worker(ApiClient(url, worker_token), SubjectSizes(),
+    with LiveApi(app) as server:
+        worker = Worker(ApiClient(server.api_url, worker_token), SubjectSizes(),
                         filters={"dataset": "HCP"}, per_subject=True, batch=20)
         assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
     claims = session.scalars(select(Claim).where(Claim.task == "subject_sizes")).all()
