@@ -17,7 +17,7 @@ from sqlalchemy import Select, select
 
 from app.api.downloads import storage_errors_as_http
 from app.api.query import Blueprint, NoArgs
-from app.api.query.columns import UtcDateTime
+from app.api.query.columns import Column, Columns, UtcDateTime, labelled, row_schema
 from app.auth import requires
 from app.extensions import db
 from app.models import FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
@@ -29,41 +29,44 @@ blp = Blueprint("derived", __name__, url_prefix="/api/v1",
                 description="Derived files of processing, with provenance")
 
 
-def select_derived() -> Select:
+DERIVED_COLUMNS: dict[str, Column] = {
+    "id": Column(PreprocessTaskFile.id, fields.Integer(required=True)),
+    "image_id": Column(PreprocessTaskFile.image_id, fields.Integer(required=True)),
+    "file_type": Column(FileType.designation, fields.String(required=True)),
+    "path": Column(PreprocessTaskFile.path, fields.String(required=True, metadata={
+        "description": "Object-storage key."})),
+    "file_size": Column(PreprocessTaskFile.file_size, fields.Integer(allow_none=True)),
+    "checksum": Column(PreprocessTaskFile.checksum, fields.String(allow_none=True, metadata={
+        "description": "SHA-256."})),
+    "qc_value": Column(PreprocessTaskFile.qc_value, fields.Float(allow_none=True)),
+    "provenance_id": Column(PreprocessTaskFile.provenance_id, fields.String(
+        allow_none=True, metadata={"description": "SHA-256 of the provenance record."})),
+    "module": Column(PreprocessTask.module, fields.String(required=True)),
+    "version": Column(PreprocessTask.version, fields.String(required=True)),
+    "created_at": Column(PreprocessTaskFile.created_at, UtcDateTime(required=True)),
+}
+DERIVED_DETAIL_COLUMNS: dict[str, Column] = {
+    "provenance": Column(PreprocessTaskFile.provenance, fields.Dict(allow_none=True, metadata={
+        "description": "The provenance record; its id is the SHA-256 of the rest."})),
+}
+
+
+def select_derived(extra: Columns | None = None) -> Select:
     """Derived files of images that are not soft-deleted (the session hook adds visibility)."""
-    return (select(PreprocessTaskFile.id, PreprocessTaskFile.image_id,
-                   FileType.designation.label("file_type"), PreprocessTaskFile.path,
-                   PreprocessTaskFile.file_size, PreprocessTaskFile.checksum,
-                   PreprocessTaskFile.qc_value, PreprocessTaskFile.provenance_id,
-                   PreprocessTask.module, PreprocessTask.version,
-                   PreprocessTaskFile.created_at)
+    return (select(*labelled(DERIVED_COLUMNS), *labelled(extra or {}))
             .join(Image, Image.id == PreprocessTaskFile.image_id)
             .join(FileType, FileType.id == PreprocessTaskFile.file_type_id)
             .join(PreprocessTask, PreprocessTask.id == PreprocessTaskFile.preprocess_task_id)
             .where(Image.deleted_at.is_(None)))
 
 
-class DerivedSchema(Schema):
-    id = fields.Integer(required=True)
-    image_id = fields.Integer(required=True)
-    file_type = fields.String(required=True)
-    path = fields.String(required=True, metadata={"description": "Object-storage key."})
-    file_size = fields.Integer(allow_none=True)
-    checksum = fields.String(allow_none=True, metadata={"description": "SHA-256."})
-    qc_value = fields.Float(allow_none=True)
-    provenance_id = fields.String(allow_none=True)
-    module = fields.String(required=True)
-    version = fields.String(required=True)
-    created_at = UtcDateTime(required=True)
+DerivedSchema = row_schema("DerivedSchema", DERIVED_COLUMNS)
+DerivedDetailSchema = row_schema("DerivedDetailSchema", DERIVED_DETAIL_COLUMNS,
+                                 base=DerivedSchema)
 
 
 class DerivedListSchema(Schema):
     items = fields.List(fields.Nested(DerivedSchema), required=True)
-
-
-class DerivedDetailSchema(DerivedSchema):
-    provenance = fields.Dict(allow_none=True, metadata={
-        "description": "The provenance record; its id is the SHA-256 of the rest."})
 
 
 class CheckedFileSchema(Schema):
@@ -87,9 +90,9 @@ class VerificationSchema(Schema):
     prov_objects = fields.List(fields.Nested(CheckedProvSchema), required=True)
 
 
-def derived_row(derived_id: int, *extra: Any) -> Any:
+def derived_row(derived_id: int, extra: Columns | None = None) -> Any:
     """The derived file `derived_id` (404 when absent or not visible)."""
-    row = db.session.execute(select_derived().add_columns(*extra)
+    row = db.session.execute(select_derived(extra)
                              .where(PreprocessTaskFile.id == derived_id)).mappings().first()
     if row is None:
         abort(404, message=f"no derived file with id {derived_id}")
@@ -116,7 +119,7 @@ class DerivedById(MethodView):
     @blp.response(200, DerivedDetailSchema)
     def get(self, _args: dict[str, Any], derived_id: int):
         """Return one derived file with its provenance record."""
-        return derived_row(derived_id, PreprocessTaskFile.provenance)
+        return derived_row(derived_id, DERIVED_DETAIL_COLUMNS)
 
 
 @blp.route("/derived/<int(max=2147483647):derived_id>/verify")
@@ -128,7 +131,7 @@ class DerivedVerification(MethodView):
     def get(self, _args: dict[str, Any], derived_id: int):
         """Verify a derived file's provenance: re-hash every input and output object, check
         the record's id against its content and the `.prov` objects against the record."""
-        row = derived_row(derived_id, PreprocessTaskFile.provenance)
+        row = derived_row(derived_id, DERIVED_DETAIL_COLUMNS)
         if not row["provenance"]:
             abort(404, message=f"derived file {derived_id} has no provenance record")
         with storage_errors_as_http(f"derived file {derived_id}"):
