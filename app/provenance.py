@@ -67,8 +67,10 @@ def check_record(record: Mapping[str, Any]) -> dict[str, Any]:
                                   "{key, sha256} objects")
     try:
         computed = record_id(record)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError) as exc:  # a lone surrogate fails to encode as UTF-8
         raise ProvenanceError(f"provenance record is not plain JSON: {exc}") from exc
+    if "\\u0000" in canonical_bytes(body_of(record)).decode():
+        raise ProvenanceError("provenance record must not contain NUL characters")
     if "id" in record and record["id"] != computed:
         raise ProvenanceError(f"provenance record id {record['id']} is not the SHA-256 of its "
                               f"content ({computed})")

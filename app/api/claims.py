@@ -26,6 +26,7 @@ from app.access import visible_dataset_ids
 from app.api.images import IMAGE_FILTERS, filtered_images
 from app.api.query import Blueprint, filter_args
 from app.api.query.columns import UtcDateTime
+from app.api.query.params import Text
 from app.auth import requires
 from app.extensions import db
 from app.models import Claim, ClaimState, Image, PreprocessTaskFile, Scope
@@ -52,7 +53,7 @@ class ClaimRequestSchema(Schema):
     task = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"), metadata={
         "description": "The task's name (letters, digits, _ . -), e.g. the module's name."})
-    worker = fields.String(required=True, validate=validate.Length(1, 255), metadata={
+    worker = Text(max_length=255, required=True, metadata={
         "description": "Who claims (recorded), e.g. host:pid."})
     limit = fields.Integer(load_default=1, validate=validate.Range(1, MAX_CLAIMS_PER_CALL))
     lease_seconds = _lease_seconds()
@@ -64,7 +65,7 @@ ClaimFilterArgs = filter_args("ClaimFilterArgs", IMAGE_FILTERS)
 
 
 class LeaseTokenSchema(Schema):
-    lease_token = fields.String(required=True, validate=validate.Length(1, 64))
+    lease_token = Text(max_length=64, required=True)
 
 
 class RenewSchema(LeaseTokenSchema):
@@ -72,13 +73,13 @@ class RenewSchema(LeaseTokenSchema):
 
 
 class FailSchema(LeaseTokenSchema):
-    error = fields.String(required=True, validate=validate.Length(1, MAX_ERROR_LENGTH))
+    error = Text(max_length=MAX_ERROR_LENGTH, required=True)
 
 
 class OutputSchema(Schema):
-    key = fields.String(required=True, validate=validate.Length(1, 1024), metadata={
+    key = Text(max_length=1024, required=True, metadata={
         "description": "Storage key the upload route returned."})
-    file_type = fields.String(required=True, validate=validate.Length(1, 128), metadata={
+    file_type = Text(max_length=128, required=True, metadata={
         "description": "Kind of derived file (a file_type designation; created if new)."})
     qc_value = fields.Float(allow_none=True, allow_nan=False)
     image_id = fields.Integer(allow_none=True, metadata={

@@ -197,3 +197,24 @@ def test_a_body_that_is_not_a_json_object_is_a_400(client, worker, body):
                     headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.get_json()["status"] == 400 and response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("worker", "a\x00b"), ("worker", "\ud800"), ("worker", "x" * 256), ("task", "a\x00"),
+])
+def test_text_the_database_cannot_store_is_a_400(client, worker, field, value):
+    response = call(client, worker, "post", "/claims", json=claim_body(**{field: value}))
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == [field]
+
+
+@pytest.mark.parametrize("bad", ["nul\x00", "\udc80"])
+def test_a_provenance_record_with_unstorable_text_is_a_400(client, world, worker, bad):
+    lease = call(client, worker, "post", "/claims", json=claim_body()).get_json()["items"][0]
+    record = {"module": {"name": "m", "version": "1"}, "container": None, "user": "u@h",
+              "start_time": "2026-12-01T12:00:00+00:00", "duration": 0, "inputs": [],
+              "outputs": [], "parameters": {"note": bad}, "command": "x"}
+    response = call(client, worker, "post", f"/claims/{lease['claim_id']}/complete",
+                    json={"lease_token": lease["lease_token"], "provenance": record})
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == ["provenance"]

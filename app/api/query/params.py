@@ -63,10 +63,11 @@ def _reject_bad_text(value: str) -> None:
         raise ma.ValidationError(problem)
 
 
-def Text(**kwargs: Any) -> fields.String:  # noqa: N802  (a field factory reads like a field class)
-    """Return a string field that is short and free of NUL characters."""
+def Text(max_length: int = MAX_TEXT_LENGTH,  # noqa: N802  (a field factory reads like a class)
+         **kwargs: Any) -> fields.String:
+    """Return a string field of 1 to `max_length` characters that the database can store."""
     return fields.String(
-        validate=[validate.Length(min=1, max=MAX_TEXT_LENGTH), _reject_bad_text], **kwargs
+        validate=[validate.Length(min=1, max=max_length), _reject_bad_text], **kwargs
     )
 
 
