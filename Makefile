@@ -18,8 +18,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+# The Python client (client/) is tested against a live server; the browser tests drive Debian's
+# chromium, installed here (as root, with apt-get) when missing.
+$(VENV)/.installed-test: requirements-test.txt client/pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -r requirements-test.txt
+	$(BIN)/pip install --quiet -e ./client
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
+		|| echo "chromium could not be installed: the browser tests will fail"
 	touch $@
 
 $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test

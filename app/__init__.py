@@ -16,7 +16,15 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     `overrides` replaces settings after the environment has been applied (used by tests).
     """
-    from app import auth, errors, headers, models  # noqa: F401  (models: register every table)
+    from app import (  # noqa: F401  (models: register every table)
+        auth,
+        cors,
+        dashboard,
+        errors,
+        headers,
+        models,
+        swagger_assets,
+    )
     from app.api import init_app as init_api
     from app.api.query.visibility import init_visibility
     from app.cli import register_commands
@@ -27,6 +35,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config.from_mapping(load_config(config_name))
     if overrides:
         app.config.from_mapping(overrides)
+    swagger_assets.init_app(app)  # before api.init_app, which reads the assets' URL
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         raise RuntimeError("no database configured: set DATABASE_URL or SQLALCHEMY_DATABASE_URI")
     _create_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -38,6 +47,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     api.init_app(app)
     auth.init_app(app)
     headers.init_app(app)
+    cors.init_app(app)
+    dashboard.init_app(app)
     init_api(app, api)
     init_visibility()
     register_commands(app)
@@ -63,7 +74,6 @@ API_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     "API_SPEC_OPTIONS": {
         "components": {
             "securitySchemes": {"bearerAuth": {

@@ -32,7 +32,8 @@ def record(
     return event
 
 
-def _datasets_named(designations: Iterable[str]) -> list[Dataset]:
+def datasets_named(designations: Iterable[str]) -> list[Dataset]:
+    """Return the datasets with these designations (for the datasets of an audit entry)."""
     wanted = set(designations)
     if not wanted:
         return []
@@ -51,7 +52,7 @@ def record_download_urls(rows: Sequence[Any]) -> None:
     if not rows:
         return
     record(AuditAction.DOWNLOAD_URLS, current_key_name(),
-           datasets=_datasets_named(row["dataset"] for row in rows),
+           datasets=datasets_named(row["dataset"] for row in rows),
            image_ids=[row["id"] for row in rows])
     db.session.commit()
 
@@ -66,7 +67,7 @@ def export_recorder() -> Callable[[int, Iterable[str]], None]:
     details = {"path": request.path, "query": request.args.to_dict(flat=False)}
 
     def record_export(row_count: int, designations: Iterable[str]) -> None:
-        record(AuditAction.EXPORT, key_name, datasets=_datasets_named(designations),
+        record(AuditAction.EXPORT, key_name, datasets=datasets_named(designations),
                row_count=row_count, details=details)
         db.session.commit()
 

@@ -138,6 +138,14 @@ def require_scope(scope: Scope) -> None:
         flask_smorest.abort(403, message=f"this API key lacks the '{scope.value}' scope")
 
 
+def access_of(key: ApiKey) -> Access:
+    """Return what `key` may do and see (set as the request's access once it is checked)."""
+    return Access(
+        key_name=key.name, scopes=frozenset(key.scopes),
+        visible_dataset_ids=(None if key.all_datasets
+                             else frozenset(grant.dataset_id for grant in key.grants)))
+
+
 def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or not path.startswith("/api/")
 
@@ -196,10 +204,7 @@ def authenticate() -> None:
         raise Unauthorized("invalid or revoked API key")
     if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
         raise Unauthorized(f"API key expired on {as_utc(key.expires_at):%Y-%m-%d %H:%M} UTC")
-    g.access = Access(
-        key_name=key.name, scopes=frozenset(key.scopes),
-        visible_dataset_ids=(None if key.all_datasets
-                             else frozenset(grant.dataset_id for grant in key.grants)))
+    g.access = access_of(key)
     _note_use(key)
     _check_rate(key.name)
     scope = _scope_of_request()

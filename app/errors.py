@@ -51,14 +51,16 @@ def parameter_errors(exc: HTTPException) -> dict[str, list[str]]:
     if data.get("errors"):
         found = {name: _flatten(problems) for name, problems in data["errors"].items()}
     else:
-        # webargs validation errors arrive as {location: {parameter: problems}}; a body that
-        # is not JSON at all as {"json": [problems]}, named after its location.
-        found = {
-            name: _flatten(problems)
-            for location, location_errors in (data.get("messages") or {}).items()
-            for name, problems in (location_errors.items() if isinstance(location_errors, dict)
-                                   else [(location, location_errors)])
-        }
+        # webargs validation errors arrive as {location: {parameter: problems}}, or as
+        # {location: [problems]} when a JSON body is not an object at all.
+        found = {}
+        for location, location_errors in (data.get("messages") or {}).items():
+            if isinstance(location_errors, dict):
+                # "_schema" is marshmallow's name for the whole body: name the location.
+                found.update({location if name == "_schema" else name: _flatten(problems)
+                              for name, problems in location_errors.items()})
+            else:
+                found[location] = _flatten(location_errors)
     # Sorted by name: marshmallow reports unknown parameters in no fixed order.
     return dict(sorted(found.items()))
 

@@ -7,10 +7,10 @@ from app.auth import PUBLIC_PATHS, PUBLIC_PREFIXES
 
 # The API answers JSON, CSV and files: nothing in it may run scripts, load resources or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-# The interactive documentation page runs Swagger UI from its CDN with an inline bootstrap script.
-DOCS_CDN = "https://cdn.jsdelivr.net"
-DOCS_CSP = (f"default-src 'none'; script-src 'unsafe-inline' {DOCS_CDN}; "
-            f"style-src 'unsafe-inline' {DOCS_CDN}; img-src data: {DOCS_CDN}; connect-src 'self'; "
+# The interactive documentation page runs Swagger UI from the app's own files (swagger_assets.py)
+# with an inline bootstrap script; it loads nothing from elsewhere.
+DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 WWW_AUTHENTICATE = 'Bearer realm="MBID-db"'
 

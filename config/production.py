@@ -23,6 +23,15 @@ PUBLIC_BASE_URL = ""
 # Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
 RATE_LIMIT_PER_MINUTE = 0
 
+# Origins (e.g. "https://lab.example.org") whose browser pages may call the API (CORS); none
+# by default.
+CORS_ORIGINS: list = []
+# Signs the dashboard's session cookie; set it in the environment (never in the repository).
+# Empty: a random key per process, so sign-ins end when the server restarts.
+SECRET_KEY = ""
+# The dashboard's session cookie only over HTTPS.
+SESSION_COOKIE_SECURE = True
+
 # Processing claims: how long a lease lasts unless renewed (seconds, when a worker names no
 # length), and how many failures a claim is retried for before it is failed for good.
 PROCESSING_LEASE_SECONDS = 300

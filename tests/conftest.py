@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.storage import Storage, storage_from_config
-from tests.support.apps import SHARED_DATA, make_app, new_bucket
+from tests.support.apps import SHARED_DATA, app_with_tables, new_bucket
 from tests.support.servers import MotoServer, PostgresServer
 
 BACKENDS = ("sqlite", "postgresql")
@@ -183,10 +183,4 @@ def local_storage_app(database_url: str,
 
 def _app_with_tables(database_url: str, **settings) -> Iterator[Flask]:
     """A testing app with `settings` whose database has every table, dropped afterwards."""
-    application = make_app(database_url, **settings)
-    with application.app_context():
-        db.create_all()
-        yield application
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from app_with_tables(database_url, **settings)

@@ -9,10 +9,11 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import aliased
 
+from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
 from app.api.links import public_url_for
 from app.api.query import (
@@ -29,8 +30,12 @@ from app.api.query import (
     equal_to,
     not_deleted,
     page_or_csv,
+    sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.metadata import meta_clause
+from app.api.query.params import FORMATS
+from app.api.query.parquet import export_responses
 from app.api.rows import (
     AGE_AT_SCAN,
     CONDITION_FILTER,
@@ -125,6 +130,7 @@ IMAGE_FILTERS = {
     "days_max": at_most(SCAN_DAY),
     "field_strength": equal_to(Scanner.field_strength),
     "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "meta": lambda _name, filters: meta_clause(Image.metadata_json, filters),
     "name": named_like,
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
@@ -135,7 +141,13 @@ ImageCollectionArgs = collection_args("ImageCollectionArgs", sorts=IMAGE_SORTS,
 
 
 class ImageArgs(ImageCollectionArgs):
-    """The collection's parameters, plus with_urls."""
+    """The collection's parameters, plus with_urls and format=urls."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf((*FORMATS, URLS_FORMAT)),
+                           metadata={"description": (
+        "json (a page); csv or parquet (every matching row, streamed; the columns are the "
+        "JSON field names); urls (text/uri-list: the download URL of every matching image, "
+        "needs the download scope, logged in the audit log).")})
 
     with_urls = fields.Boolean(load_default=False, metadata={"description": (
         "Add `url` to each row of the page: a presigned object-storage URL valid for "
@@ -144,9 +156,9 @@ class ImageArgs(ImageCollectionArgs):
 
     @validates_schema
     def _urls_only_for_pages(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data.get("with_urls") and data.get("format") == "csv":
-            raise ValidationError("only with format=json: a CSV export carries no URLs",
-                                  "with_urls")
+        if data.get("with_urls") and data.get("format") != "json":
+            raise ValidationError("only with format=json: an export carries no URLs "
+                                  "(format=urls lists them)", "with_urls")
 
 
 def filtered_images(args: dict[str, Any]) -> Select:
@@ -184,14 +196,17 @@ ImageDetailSchema = row_schema("ImageDetailSchema", IMAGE_DETAIL_COLUMNS, base=I
 class Images(MethodView):
     @blp.arguments(ImageArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(ImageListItemSchema, "Image"))
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=export_responses(URLS_CONTENT))
     def get(self, args: dict[str, Any]):
         """List images matching the filters, a page at a time or (format=csv) all of them.
 
         with_urls=true needs the download scope too, and is logged in the audit log.
         """
-        if args["with_urls"]:
+        if args["with_urls"] or args["format"] == URLS_FORMAT:
             require_scope(Scope.DOWNLOAD)
+        if args["format"] == URLS_FORMAT:
+            return url_list_response(sorted_by(filtered_images(args), args["sort"]),
+                                     with_download_urls)
         answer = page_or_csv(filtered_images(args), args, resource="images",
                              item_schema=ImageSchema)
         if args["with_urls"]:

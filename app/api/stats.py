@@ -91,25 +91,30 @@ class Stats(MethodView):
 
         Takes the same filters as /images and counts only the images they match.
         """
-        images = filtered_images(args).subquery()
-        totals = _counts(images)[0]
-        age_bin = _age_bin(images.c.age_at_scan).label("age_min")
-        ages = [
-            {"age_min": row["age_min"],
-             "age_max": (row["age_min"] + AGE_BIN_YEARS
-                         if row["age_min"] is not None and row["age_min"] < OLDEST_BIN
-                         else None),
-             "subjects": row["subjects"], "images": row["images"]}
-            for row in _counts(images, age_bin)
-        ]
-        return {
-            "subjects": totals["subjects"],
-            "images": totals["images"],
-            # Sorted here, not in SQL: string order depends on the database's collation.
-            "groups": sorted(
-                _counts(images, images.c.dataset, images.c.type, images.c.condition),
-                key=lambda group: (group["dataset"], str(group["type"]),
-                                   group["condition"] is None, group["condition"] or "")),
-            "sex": _counts(images, images.c.sex),
-            "age": ages,
-        }
+        return stats_of(args)
+
+
+def stats_of(args: dict[str, Any]) -> dict[str, Any]:
+    """Return the counts of /stats over the images matching the parsed filters `args`."""
+    images = filtered_images(args).subquery()
+    totals = _counts(images)[0]
+    age_bin = _age_bin(images.c.age_at_scan).label("age_min")
+    ages = [
+        {"age_min": row["age_min"],
+         "age_max": (row["age_min"] + AGE_BIN_YEARS
+                     if row["age_min"] is not None and row["age_min"] < OLDEST_BIN
+                     else None),
+         "subjects": row["subjects"], "images": row["images"]}
+        for row in _counts(images, age_bin)
+    ]
+    return {
+        "subjects": totals["subjects"],
+        "images": totals["images"],
+        # Sorted here, not in SQL: string order depends on the database's collation.
+        "groups": sorted(
+            _counts(images, images.c.dataset, images.c.type, images.c.condition),
+            key=lambda group: (group["dataset"], str(group["type"]),
+                               group["condition"] is None, group["condition"] or "")),
+        "sex": _counts(images, images.c.sex),
+        "age": ages,
+    }

@@ -26,6 +26,8 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.parquet import export_responses
+from app.api.query.visit_types import visit_has_type_of_subject
 from app.api.rows import DATASET_COLUMN, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
 from app.api.visits import VisitSchema, select_visits
 from app.extensions import db
@@ -83,6 +85,7 @@ SUBJECT_FILTERS = {
     "age_min": at_least(Subject.age_at_baseline),
     "age_max": at_most(Subject.age_at_baseline),
     "has_type": all_of(_has_image_of_type),
+    "visit_has_type": visit_has_type_of_subject,
 }
 SUBJECT_SORTS = ("id", "dataset", "external_id", "sex", "age_at_baseline")
 
@@ -103,7 +106,7 @@ SubjectDetailSchema = row_schema(
 class Subjects(MethodView):
     @blp.arguments(SubjectArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(SubjectSchema))
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=export_responses())
     def get(self, args: dict[str, Any]):
         """List subjects matching the filters, a page at a time or (format=csv) all of them.
 

@@ -25,6 +25,8 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.parquet import export_responses
+from app.api.query.visit_types import visit_has_type_of_visit
 from app.api.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID, DATASET_COLUMN, dated_columns
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
@@ -72,6 +74,7 @@ VISIT_FILTERS = {
     "age_max": at_most(AGE_AT_VISIT),
     "days_min": at_least(Visit.days_since_baseline),
     "days_max": at_most(Visit.days_since_baseline),
+    "visit_has_type": visit_has_type_of_visit,
 }
 VISIT_SORTS = ("id", "dataset", "subject_id", "external_id", "days_since_baseline",
                "age_at_visit")
@@ -93,7 +96,7 @@ VisitDetailSchema = row_schema(
 class Visits(MethodView):
     @blp.arguments(VisitArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(VisitSchema))
-    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses=export_responses())
     def get(self, args: dict[str, Any]):
         """List visits matching the filters, a page at a time or (format=csv) all of them."""
         statement = apply_filters(select_visits(), args, VISIT_FILTERS)

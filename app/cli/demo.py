@@ -13,19 +13,20 @@ from sqlalchemy import select
 
 from app.auth import as_utc, create_api_key, key_for_token, revoke_api_key
 from app.extensions import db
-from app.models import ApiKey
+from app.models import ApiKey, Scope
 from app.models.base import utcnow
 from globals import INSTANCE_DIR
 
 DEMO_KEY_NAME = "demo"
 DEMO_TOKEN_FILE = INSTANCE_DIR / "demo-token"
 OWNER_ONLY = 0o600
+DEMO_SCOPES = (Scope.READ, Scope.DOWNLOAD, Scope.WRITE)
 
 
 def ensure_demo_token(token_file: Path) -> tuple[str, bool]:
     """Return (the demo token, whether it was created now); create it only when the file lacks
-    a token of an active, unexpired key named demo (the default access: read and download
-    every dataset)."""
+    a token of an active, unexpired key named demo (read, write and download on every dataset:
+    the demo lets one save cohorts too)."""
     if token_file.is_file():
         token = token_file.read_text().strip()
         key = key_for_token(token) if token else None
@@ -37,7 +38,7 @@ def ensure_demo_token(token_file: Path) -> tuple[str, bool]:
         revoke_api_key(existing)
         db.session.delete(existing)
         db.session.flush()
-    _, token = create_api_key(DEMO_KEY_NAME)
+    _, token = create_api_key(DEMO_KEY_NAME, scopes=DEMO_SCOPES)
     _write_private(token_file, token)
     db.session.commit()
     return token, True

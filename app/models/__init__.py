@@ -4,6 +4,8 @@ from app.models.api_key_grant import ApiKeyGrant
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.audit_event_dataset import AuditEventDataset
 from app.models.claim import Claim, ClaimState
+from app.models.cohort import Cohort
+from app.models.cohort_image import CohortImage
 from app.models.condition import Condition
 from app.models.dataset import Dataset
 from app.models.dataset_condition import DatasetCondition
@@ -19,7 +21,8 @@ from app.models.visit import Visit
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
-    "Claim", "ClaimState", "Condition", "Dataset", "DatasetCondition", "FileType", "Handedness",
-    "Image", "ImageType", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
+    "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset", "DatasetCondition",
+    "FileType", "Handedness", "Image", "ImageType", "LoadRun", "LoadStatus", "PreprocessState",
+    "PreprocessTask",
     "PreprocessTaskFile", "Race", "Scanner", "Scope", "Sex", "Subject", "Visit",
 ]

@@ -7,7 +7,7 @@
             ...  # read inputs (local paths), write files into self.workdir
             return [Output(path, file_type="brain_mask", qc_value=0.31)]
 
-    Worker(ApiClient(url, token), BrainMask(), parameters={...}).run()
+    Worker(Client(url, token), BrainMask(), parameters={...}).run()
 
 For each claim the kit downloads the images (GET /images/{id}/download), runs the module in a
 fresh folder while a thread renews the lease, uploads every output through the API
@@ -34,7 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mbid_client.http import ApiClient, ApiError
+from mbid_client.client import Client
+from mbid_client.errors import ApiError
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +92,17 @@ def container_labels(environ: Mapping[str, str] = os.environ) -> dict[str, str] 
 class _Heartbeat:
     """Renews a lease every third of its length in a thread, until stopped."""
 
-    def __init__(self, api: ApiClient, claim_id: int, token: str, lease_seconds: float) -> None:
+    def __init__(self, api: Client, claim_id: int, token: str, lease_seconds: float) -> None:
         self.lost: ApiError | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, daemon=True, args=(
             api, claim_id, token, lease_seconds))
 
-    def _beat(self, api: ApiClient, claim_id: int, token: str, lease_seconds: float) -> None:
+    def _beat(self, api: Client, claim_id: int, token: str, lease_seconds: float) -> None:
         while not self._stop.wait(lease_seconds / 3):
             try:
-                api.call("POST", f"/claims/{claim_id}/renew",
-                         json_body={"lease_token": token, "lease_seconds": lease_seconds})
+                api.request("POST", f"/claims/{claim_id}/renew",
+                            json={"lease_token": token, "lease_seconds": lease_seconds})
             except ApiError as exc:
                 if exc.status == 409:
                     self.lost = exc
@@ -133,7 +134,7 @@ class Worker:
         names the image it derives from.
     """
 
-    def __init__(self, api: ApiClient, module: Module, *, parameters: Mapping[str, Any] | None
+    def __init__(self, api: Client, module: Module, *, parameters: Mapping[str, Any] | None
                  = None, task: str | None = None, filters: Mapping[str, Any] | None = None,
                  lease_seconds: float = 60, batch: int = 1, per_subject: bool = False,
                  name: str | None = None) -> None:
@@ -149,10 +150,10 @@ class Worker:
 
     def claim(self) -> list[dict[str, Any]]:
         """Claim up to `batch` images; return the claims (empty when none is left)."""
-        answer = self.api.call("POST", "/claims", params=self.filters, json_body={
+        answer = self.api.request("POST", "/claims", params=self.filters, json={
             "task": self.task, "worker": self.name, "limit": self.batch,
             "lease_seconds": self.lease_seconds, "per_subject": self.per_subject})
-        return answer["items"]
+        return answer.json()["items"]
 
     def run(self, max_claims: int | None = None) -> dict[str, int]:
         """Process claims until none is left (or `max_claims` were taken); return counts of
@@ -184,7 +185,7 @@ class Worker:
             if heartbeat.lost is not None:
                 return "lost"
         try:
-            self.api.call("POST", f"/claims/{claim_id}/complete", json_body=body)
+            self.api.request("POST", f"/claims/{claim_id}/complete", json=body)
         except ApiError as exc:
             if exc.status == 409:
                 return "lost"
@@ -195,12 +196,20 @@ class Worker:
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         log.warning("claim %s failed: %s", claim_id, error)
         try:
-            self.api.call("POST", f"/claims/{claim_id}/fail",
-                          json_body={"lease_token": token, "error": error[:10_000]})
+            self.api.request("POST", f"/claims/{claim_id}/fail",
+                             json={"lease_token": token, "error": error[:10_000]})
         except ApiError as report_error:
             log.warning("could not report the failure of claim %s: %s", claim_id,
                         report_error)
         return "failed"
+
+    def _download(self, image_id: int, destination: Path) -> None:
+        """Fetch an image file (streamed by the API, or from storage by a presigned URL, to
+        which the client sends no token)."""
+        with self.api.request("GET", f"/images/{image_id}/download", stream=True) as response:
+            with open(destination, "wb") as out:
+                for chunk in response.iter_content(1024 * 1024):
+                    out.write(chunk)
 
     def _run(self, claim: dict[str, Any], folder: Path) -> dict[str, Any]:
         claim_id, token = claim["claim_id"], claim["lease_token"]
@@ -211,7 +220,7 @@ class Worker:
         for image in claim["images"]:
             local = inputs_dir / str(image["id"]) / image["path"].rsplit("/", 1)[-1]
             local.parent.mkdir()
-            self.api.download(f"/images/{image['id']}/download", local)
+            self._download(image["id"], local)
             inputs.append(local)
             input_records.append({"key": image["path"], "sha256": sha256_file(local)})
         self.module.workdir = outputs_dir
@@ -221,9 +230,11 @@ class Worker:
         duration = round(time.monotonic() - clock, 6)
         uploaded, output_records = [], []
         for output in outputs:
-            answer = self.api.call(
+            answer = self.api.request(
                 "PUT", f"/claims/{claim_id}/files/{Path(output.path).name}",
-                data=Path(output.path).read_bytes(), headers={"X-Lease-Token": token})
+                data=Path(output.path).read_bytes(),
+                headers={"X-Lease-Token": token,
+                         "Content-Type": "application/octet-stream"}).json()
             uploaded.append({"key": answer["key"], "file_type": output.file_type,
                              "qc_value": output.qc_value, "image_id": output.image_id})
             output_records.append({"key": answer["key"], "sha256": answer["sha256"]})

@@ -2,7 +2,7 @@
 and RADIFOX-style predicted and manual image names.
 
 Revision ID: b3c9d41e7f20
-Revises: a7e30fd0ae64
+Revises: e4c1b7a90f21
 Create Date: 2026-12-01 15:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b3c9d41e7f20'
-down_revision = 'a7e30fd0ae64'
+down_revision = 'e4c1b7a90f21'
 branch_labels = None
 depends_on = None
 

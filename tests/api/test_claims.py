@@ -5,7 +5,7 @@ import hashlib
 import threading
 
 import pytest
-from mbid_client import ApiClient
+from mbid_client import Client
 from sqlalchemy import select
 
 from app.models import Claim, PreprocessTaskFile, Scope
@@ -165,23 +165,23 @@ def test_concurrent_workers_over_http_complete_each_image_once(app, session):
     completed: list[int] = []
     errors: list[Exception] = []
 
-    def work(api: ApiClient, name: str) -> None:
+    def work(api: Client, name: str) -> None:
         try:
             while True:
-                leases = api.call("POST", "/claims", params={"dataset": designation},
-                                  json_body=claim_body(task="noop", worker=name, limit=3))
-                leases = leases["items"]
+                leases = api.request("POST", "/claims", params={"dataset": designation},
+                                     json=claim_body(task="noop", worker=name, limit=3))
+                leases = leases.json()["items"]
                 if not leases:
                     return
                 for lease in leases:
-                    api.call("POST", f"/claims/{lease['claim_id']}/complete", json_body={
+                    api.request("POST", f"/claims/{lease['claim_id']}/complete", json={
                         "lease_token": lease["lease_token"], "provenance": record})
                     completed.append(lease["image_id"])
         except Exception as exc:  # reported below: a thread's failure must fail the test
             errors.append(exc)
 
     with LiveApi(app) as server:
-        threads = [threading.Thread(target=work, args=(ApiClient(server.api_url, token),
+        threads = [threading.Thread(target=work, args=(Client(server.base_url, token),
                                                        f"worker-{n}")) for n in range(4)]
         for thread in threads:
             thread.start()

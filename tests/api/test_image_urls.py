@@ -1,11 +1,10 @@
 """GET /api/v1/images?with_urls=true on both databases and both storage backends."""
 from __future__ import annotations
 
-import urllib.request
-
 import pytest
 
 from app.storage import get_storage
+from tests.support.apps import fetch_download_url
 from tests.support.factories import make_dataset, make_image, make_subject
 
 
@@ -29,16 +28,6 @@ def stored(session):
     return contents
 
 
-def fetch(client, url: str, headers) -> bytes:
-    """GET a URL from a page: the API's own route through the client, else over HTTP."""
-    if url.startswith("http://localhost/api/v1/"):
-        response = client.get(url.removeprefix("http://localhost"), headers=headers)
-        assert response.status_code == 200
-        return response.get_data()
-    with urllib.request.urlopen(url) as answer:
-        return answer.read()
-
-
 def test_with_urls_gives_every_row_a_working_download_url(client, auth_headers, stored):
     response = client.get("/api/v1/images?with_urls=true&sort=id", headers=auth_headers)
     assert response.status_code == 200
@@ -50,7 +39,7 @@ def test_with_urls_gives_every_row_a_working_download_url(client, auth_headers, 
             assert "X-Amz-Expires=3600" in item["url"]
         else:
             assert item["url"] == f"http://localhost/api/v1/images/{item['id']}/download"
-        assert fetch(client, item["url"], auth_headers) == stored[item["id"]]
+        assert fetch_download_url(client, item["url"], auth_headers) == stored[item["id"]]
 
 
 def test_rows_carry_no_url_unless_asked(client, auth_headers, stored):

@@ -8,7 +8,8 @@ from openapi_spec_validator import validate
 
 API_PREFIX = "/api/v1"
 # The document and its interactive page describe the API; they are not operations of it.
-DOC_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/<path:filename>"}
+DOC_ROUTES = {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/<path:filename>",
+              "/api/v1/docs/assets/<path:filename>"}
 
 
 def spec_of(client) -> dict:
@@ -27,9 +28,9 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     spec_paths = spec_of(client)["paths"]
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
-    # health, the download, the audit log, 13 query routes, 5 claim routes, 3 derived routes
-    # and 2 previews
-    assert len(routes) == 26
+    # health, the download, the audit log, 13 query routes (with load runs), 5 cohort routes,
+    # 5 claim routes, 3 derived-file routes and 2 previews
+    assert len(routes) == 31
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule
@@ -40,7 +41,8 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
 def test_collections_document_their_envelope_csv_and_errors(client):
     spec = spec_of(client)
     images = spec["paths"]["/api/v1/images"]["get"]
-    assert set(images["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(images["responses"]["200"]["content"]) == {
+        "application/json", "text/csv", "application/vnd.apache.parquet", "text/uri-list"}
     assert images["responses"]["400"] == {"$ref": "#/components/responses/BAD_REQUEST"}
     envelope = spec["components"]["schemas"]["ImagePage"]
     assert list(envelope["properties"]) == ["items", "total", "page", "per_page", "next_cursor"]
@@ -49,7 +51,7 @@ def test_collections_document_their_envelope_csv_and_errors(client):
     assert [p["name"] for p in images["parameters"]] == [
         "page", "per_page", "sort", "cursor", "total", "format", "dataset", "condition", "type",
         "sex", "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer",
-        "name", "with_urls"]
+        "meta.{Field}", "name", "with_urls"]
 
 
 # Values that are wrong for some parameter, plausible for others, or hostile to a database.

@@ -23,6 +23,9 @@ def test_the_token_is_kept_across_runs_owner_only(app, session, tmp_path):
     second = demo_token(app, token_file)
     assert second == [f"API key 'demo' kept; its token is in {token_file}:", token]
     assert len(session.scalars(select(ApiKey)).all()) == 1
+    # The demo key may save cohorts: read, write and download on every dataset.
+    key = session.scalars(select(ApiKey)).one()
+    assert (key.scopes, key.all_datasets) == (["read", "download", "write"], True)
 
 
 def test_a_revoked_or_missing_token_is_made_anew(app, session, tmp_path):

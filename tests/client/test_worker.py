@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mbid_client import ApiClient
+from mbid_client import Client
 from mbid_client.modules import BrainExtentMask
 from mbid_client.worker import Module, Output, Worker, container_labels
 from sqlalchemy import select
@@ -60,7 +60,7 @@ def test_example_module_runs_over_hcp_with_verifiable_provenance(
         app, session, client, hcp, worker_token):
     assert len(hcp) == HCP_IMAGES
     with LiveApi(app) as server:
-        worker = Worker(ApiClient(server.api_url, worker_token), BrainExtentMask(),
+        worker = Worker(Client(server.base_url, worker_token), BrainExtentMask(),
                         parameters={"fraction": 0.2}, filters={"dataset": "HCP"},
                         lease_seconds=30, batch=4)
         assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
@@ -126,7 +126,7 @@ class Broken(Module):
 
 def test_a_failing_module_fails_its_claim_and_it_is_retried(app, session, hcp, worker_token):
     with LiveApi(app) as server:
-        worker = Worker(ApiClient(server.api_url, worker_token), Broken(),
+        worker = Worker(Client(server.base_url, worker_token), Broken(),
                         filters={"dataset": "HCP"}, batch=1)
         assert worker.run(max_claims=2) == {"completed": 0, "failed": 2, "lost": 0}
     session.expire_all()
@@ -162,7 +162,7 @@ class SubjectSizes(Module):
 def test_a_subject_claim_processes_all_its_images_at_once(app, session, client, hcp,
                                                            worker_token):
     with LiveApi(app) as server:
-        worker = Worker(ApiClient(server.api_url, worker_token), SubjectSizes(),
+        worker = Worker(Client(server.base_url, worker_token), SubjectSizes(),
                         filters={"dataset": "HCP"}, per_subject=True, batch=20)
         assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
     claims = session.scalars(select(Claim).where(Claim.task == "subject_sizes")).all()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask
@@ -46,3 +48,26 @@ def new_bucket(server: MotoServer) -> str:
     name = f"mbid-{uuid.uuid4().hex[:16]}"
     storage_from_config(server.settings(name)).client.create_bucket(Bucket=name)
     return name
+
+
+def app_with_tables(database_url: str, **settings) -> Iterator[Flask]:
+    """Yield a testing app with `settings` whose database has every table (created from the
+    models), under its app context; drop the tables afterwards."""
+    application = make_app(database_url, **settings)
+    with application.app_context():
+        db.create_all()
+        yield application
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def fetch_download_url(client, url: str, headers) -> bytes:
+    """GET a download URL the API handed out: its own route through the test client, else
+    (a presigned S3 URL) over HTTP."""
+    if url.startswith("http://localhost/api/v1/"):
+        response = client.get(url.removeprefix("http://localhost"), headers=headers)
+        assert response.status_code == 200
+        return response.get_data()
+    with urllib.request.urlopen(url) as answer:
+        return answer.read()

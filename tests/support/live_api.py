@@ -28,11 +28,6 @@ class LiveApi:
         self._thread.join(timeout=10)
         self._server.server_close()
 
-    @property
-    def api_url(self) -> str:
-        """The base URL of the API's routes (…/api/v1), as clients are given it."""
-        return f"{self.base_url}/api/v1"
-
     def __enter__(self) -> LiveApi:
         return self.start()
 

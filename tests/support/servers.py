@@ -238,3 +238,31 @@ class S3ErrorServer(_StubServer):
 
         super().__init__(Handler)
         self.endpoint_url = self.base_url
+
+
+class LiveServer:
+    """A Flask app served over real HTTP on 127.0.0.1 from a thread (werkzeug's server), for
+    clients that must talk to a running server (the Python client, the browser)."""
+
+    def __init__(self, app) -> None:
+        from werkzeug.serving import make_server
+
+        self.port = free_port()
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

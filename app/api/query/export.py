@@ -17,6 +17,7 @@ from sqlalchemy import Select
 
 from app.access import keeping_access
 from app.api.query.paging import paginate, sorted_by
+from app.api.query.parquet import parquet_response
 from app.audit import export_recorder
 from app.extensions import db
 
@@ -111,11 +112,15 @@ def csv_response(statement: Select, columns: Sequence[str], filename: str) -> Re
 def page_or_csv(
     statement: Select, args: dict[str, Any], *, resource: str, item_schema: type
 ) -> dict[str, Any] | Response:
-    """Answer a collection request: one page as an envelope, or with format=csv every row.
+    """Answer a collection request: one page as an envelope, or with format=csv or
+    format=parquet every row.
 
-    The CSV columns are the item schema's fields, so its header equals the JSON field names.
+    The CSV and Parquet columns are the item schema's fields, so they equal the JSON field names.
     """
     if args.get("format") == "csv":
         columns = list(item_schema().fields)
         return csv_response(sorted_by(statement, args["sort"]), columns, f"{resource}.csv")
+    if args.get("format") == "parquet":
+        return parquet_response(sorted_by(statement, args["sort"]), item_schema,
+                                f"{resource}.parquet")
     return paginate(statement, args, resource)

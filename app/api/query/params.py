@@ -11,6 +11,7 @@ from marshmallow import fields, pre_load, validate, validates_schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
+from app.api.query import metadata
 from app.models import ImageType, LoadStatus, Sex
 
 DEFAULT_PER_PAGE = 50
@@ -22,7 +23,7 @@ MAX_DAYS = 100_000
 MAX_AGE = 200.0
 MAX_FIELD_STRENGTH = 100.0
 MAX_TEXT_LENGTH = 256
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "parquet")
 
 
 class QueryParser(FlaskParser):
@@ -135,6 +136,13 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         Choice([s.value for s in LoadStatus]),
         **_described("How the load ended (running while it runs); repeat to accept any of "
                      "several.")),
+    "visit_has_type": lambda: fields.List(
+        Choice([t.value for t in ImageType]),
+        **_described("Only rows with a visit holding an image of this type; repeat to require "
+                     "one visit holding an image of each of several types (e.g. T1 and "
+                     "rsfMRI).")),
+    "meta": lambda: fields.Raw(data_key=metadata.PARAMETER,
+                               **_described(metadata.DESCRIPTION)),
 }
 
 # Pairs whose lower bound must not exceed the upper one.
@@ -149,7 +157,8 @@ class QueryArgs(ma.Schema):
         unknown = ma.RAISE
 
     @pre_load
-    def _refuse_repeated_single_values(self, data: Any, **_: Any) -> Any:
+    def _check_and_gather(self, data: Any, **_: Any) -> Any:
+        """Refuse repeated single values, then gather the meta.<Field> parameters into one."""
         # webargs hands over a proxy of the query's MultiDict; it would silently keep the first
         # of sex=female&sex=male.
         query = getattr(data, "data", None)
@@ -161,7 +170,8 @@ class QueryArgs(ma.Schema):
             }
             if repeated:
                 raise ma.ValidationError(repeated)
-        return data
+        # The meta.<Field> parameters become one value, where the schema offers them.
+        return metadata.collect_meta(data) if "meta" in self.fields else data
 
     @validates_schema
     def _check_ranges(self, data: dict[str, Any], **_: Any) -> None:
@@ -251,8 +261,9 @@ def collection_args(
     if csv:
         attributes["format"] = fields.String(
             load_default="json", validate=validate.OneOf(FORMATS), **_described(
-                "json (a page) or csv (the whole filtered result, streamed; page, per_page and "
-                "cursor are ignored; the header row holds the JSON field names)."))
+                "json (a page), csv or parquet (the whole filtered result, streamed; page, "
+                "per_page and cursor are ignored; the columns are the JSON field names, typed "
+                "in Parquet)."))
     for filter_name in filters:
         attributes[filter_name] = FILTER_FIELDS[filter_name]()
     return type(name, (QueryArgs,), attributes)

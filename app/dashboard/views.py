@@ -1,0 +1,266 @@
+"""The dashboard's pages: sign in and out, overview, filter form, exports, cohorts."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from app.access import current_access, current_key_name
+from app.api.cohorts import (
+    current_manifest,
+    frozen_manifest,
+    manifest_sha256,
+    owned_cohort,
+    parse_cohort_query,
+    save_cohort,
+)
+from app.api.datasets import select_datasets, with_counts
+from app.api.images import ImageSchema, filtered_images
+from app.api.query import csv_response, sorted_by
+from app.api.query.parquet import parquet_response
+from app.api.stats import AGE_BIN_YEARS, stats_of
+from app.auth import access_of, as_utc, hash_token
+from app.dashboard.plots import bar_chart
+from app.extensions import db
+from app.models import ApiKey, Cohort, Condition, ImageType, Scope, Sex
+from app.models.base import utcnow
+
+blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
+                      template_folder="templates", static_folder="static")
+
+# The pages run only the dashboard's own script and style, and post only to themselves.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# The /images filters the form offers, in its order.
+FORM_FILTERS = ("dataset", "condition", "type", "sex", "age_min", "age_max", "field_strength",
+                "manufacturer")
+MANIFEST_ROWS_SHOWN = 200
+PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
+
+
+def _signed_in_key() -> ApiKey | None:
+    token_hash = session.get("token_hash")
+    key = db.session.scalar(select(ApiKey).where(
+        ApiKey.token_hash == token_hash, ApiKey.revoked_at.is_(None))) if isinstance(
+        token_hash, str) and token_hash else None
+    if key is None or (key.expires_at is not None and as_utc(key.expires_at) <= utcnow()):
+        return None
+    return key
+
+
+@blueprint.before_request
+def require_sign_in() -> Response | None:
+    """Send visitors without a valid key to the sign-in page; run pages with the key's access
+    (the query layer then shows only the datasets it may see)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    key = _signed_in_key()
+    if key is None:
+        session.pop("token_hash", None)
+        return redirect(url_for("dashboard.login"))
+    if Scope.READ.value not in key.scopes:
+        return _page("message.html", 403, message="This API key lacks the 'read' scope.")
+    g.access = access_of(key)
+    return None
+
+
+@blueprint.after_request
+def page_headers(response: Response) -> Response:
+    """A strict CSP for the pages, and no caching of what a key may see."""
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csrf_token() -> str:
+    """Return the session's token that every form of the dashboard posts back."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _csrf_ok() -> bool:
+    sent = request.form.get("csrf", "")
+    return bool(sent) and hmac.compare_digest(sent, session.get("csrf", ""))
+
+
+@blueprint.context_processor
+def _template_values() -> dict[str, Any]:
+    access = current_access()
+    return {"csrf_token": csrf_token, "key_name": access.key_name if access else None}
+
+
+def _page(template: str, status: int = 200, **values: Any) -> Response:
+    return Response(render_template(f"dashboard/{template}", **values), status=status)
+
+
+# Sign in and out -------------------------------------------------------------------------------
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in with an API token (kept in the signed session cookie)."""
+    if request.method == "GET":
+        return _page("login.html")
+    if not _csrf_ok():
+        return _page("login.html", 400, error="The form expired: please sign in again.")
+    session["token_hash"] = hash_token(request.form.get("token", "").strip())
+    if _signed_in_key() is None:
+        session.pop("token_hash", None)
+        return _page("login.html", 401, error="Unknown, revoked or expired API token.")
+    session["csrf"] = secrets.token_urlsafe(32)  # a new session gets a new form token
+    return redirect(url_for("dashboard.overview"))
+
+
+@blueprint.route("/logout", methods=["POST"])
+def logout():
+    """Sign out (forget the token)."""
+    if _csrf_ok():
+        session.clear()
+    return redirect(url_for("dashboard.login"))
+
+
+# Overview --------------------------------------------------------------------------------------
+
+@blueprint.route("/")
+def overview():
+    """Datasets with their counts, counts by dataset x type x condition, ages and sexes."""
+    datasets = with_counts(db.session.execute(
+        sorted_by(select_datasets(), "id")).mappings().all())
+    stats = stats_of({})
+    designations = [row["designation"] for row in datasets]
+    types = [image_type.value for image_type in ImageType]
+    images_plot = bar_chart("Images per dataset and type", designations, {
+        image_type: [row["image_counts_by_type"].get(image_type, 0) for row in datasets]
+        for image_type in types})
+    per_dataset = []
+    for designation in designations:
+        counts = stats_of({"dataset": [designation]})
+        labels, images = age_histogram(counts["age"])
+        per_dataset.append({
+            "designation": designation,
+            "age_plot": bar_chart(f"{designation}: images by age at scan", labels,
+                                  {"images": images}),
+            "sex_plot": bar_chart(
+                f"{designation}: subjects by sex", [str(row["sex"]) for row in counts["sex"]],
+                {"subjects": [row["subjects"] for row in counts["sex"]]}),
+        })
+    return _page("overview.html", datasets=datasets, types=types, stats=stats,
+                 images_plot=images_plot, per_dataset=per_dataset)
+
+
+def age_histogram(bins: list[dict[str, Any]]) -> tuple[list[str], list[int]]:
+    """Return the labels and image counts of /stats age bins, every bin from the youngest to
+    the oldest shown (empty ones too, as a histogram needs); unknown ages are left out."""
+    known = {row["age_min"]: row for row in bins if row["age_min"] is not None}
+    if not known:
+        return [], []
+    labels, images = [], []
+    for low in range(min(known), max(known) + 1, AGE_BIN_YEARS):
+        row = known.get(low, {"age_max": low + AGE_BIN_YEARS, "images": 0})
+        labels.append(f"{low}+" if row["age_max"] is None else f"{low}-{row['age_max'] - 1}")
+        images.append(row["images"])
+    return labels, images
+
+
+# Filter form, exports, cohorts -----------------------------------------------------------------
+
+def _form_query(values: MultiDict) -> dict[str, list[str]]:
+    """The filled filters of the form, as a query string holds them."""
+    query = {name: [value for value in values.getlist(name) if value.strip()]
+             for name in FORM_FILTERS}
+    return {name: given for name, given in query.items() if given}
+
+
+def _parsed(query: dict[str, list[str]]) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        return parse_cohort_query(query), None
+    except HTTPException as error:
+        return None, str((getattr(error, "data", None) or {}).get("message")
+                         or error.description)
+
+
+def _choices() -> dict[str, list[str]]:
+    datasets = [row["designation"] for row in db.session.execute(
+        sorted_by(select_datasets(), "id")).mappings()]
+    conditions = sorted(db.session.scalars(
+        select(Condition.designation)).all())
+    return {"dataset": datasets, "condition": conditions,
+            "type": [t.value for t in ImageType], "sex": [s.value for s in Sex]}
+
+
+@blueprint.route("/explore")
+def explore():
+    """The filter form with the counts of what it matches, links to exports and saving."""
+    query = _form_query(request.args)
+    args, error = _parsed(query)
+    stats = stats_of(args) if args is not None else None
+    pairs = [(name, value) for name, values in query.items() for value in values]
+    return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
+                 choices=_choices(), query_string=urlencode(pairs),
+                 can_save=Scope.WRITE.value in current_access().scopes)
+
+
+@blueprint.route("/export.<any(csv, parquet):fmt>")
+def export(fmt: str):
+    """Every image the form's filters match, as CSV or Parquet (logged as an export)."""
+    args, error = _parsed(_form_query(request.args))
+    if args is None:
+        return _page("message.html", 400, message=error)
+    statement = sorted_by(filtered_images(args), "id")
+    if fmt == "csv":
+        return csv_response(statement, list(ImageSchema().fields), "images.csv")
+    return parquet_response(statement, ImageSchema, "images.parquet")
+
+
+@blueprint.route("/cohorts", methods=["GET", "POST"])
+def cohorts():
+    """The key's cohorts; POST saves the form's query as a new one."""
+    if request.method == "POST":
+        if not _csrf_ok():
+            return _page("message.html", 400, message="The form expired: reload the page.")
+        if Scope.WRITE.value not in current_access().scopes:
+            return _page("message.html", 403,
+                         message="Saving a cohort needs an API key with the 'write' scope.")
+        name = request.form.get("name", "").strip()[:128] or "unnamed cohort"
+        query = _form_query(request.form)
+        _, error = _parsed(query)
+        if error:
+            return _page("message.html", 400, message=error)
+        cohort = save_cohort(name, query)
+        return redirect(url_for("dashboard.cohort", cohort_id=cohort.id))
+    owned = db.session.scalars(
+        select(Cohort)
+        .where(Cohort.key_name == current_key_name()).order_by(Cohort.id)).all()
+    return _page("cohorts.html", cohorts=owned)
+
+
+@blueprint.route("/cohorts/<int(max=2147483647):cohort_id>")
+def cohort(cohort_id: int):
+    """One cohort: its query, SHA-256, manifest and what changed since it was frozen."""
+    try:
+        found = owned_cohort(cohort_id)
+    except HTTPException:
+        return _page("message.html", 404, message=f"No cohort with id {cohort_id}.")
+    rows = frozen_manifest(found.id)
+    frozen_ids = {row["image_id"] for row in rows}
+    now = current_manifest(found.query)
+    now_ids = {row["image_id"] for row in now}
+    return _page("cohort.html", cohort=found, rows=rows[:MANIFEST_ROWS_SHOWN],
+                 row_count=len(rows), added=len(now_ids - frozen_ids),
+                 removed=len(frozen_ids - now_ids), current_sha256=manifest_sha256(now))

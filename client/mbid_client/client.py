@@ -1,0 +1,284 @@
+"""Client: the API's collections as typed pandas DataFrames, cohorts, and downloads."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import requests
+
+from mbid_client.download import DownloadReport, download_files
+from mbid_client.errors import ApiError, error_for
+
+API_PATH = "/api/v1"
+PER_PAGE = 1000
+# Answers worth asking again: throttled, or the server or its storage briefly unavailable.
+TRANSIENT_STATUSES = {429, 502, 503, 504}
+MAX_RETRY_AFTER = 30.0
+# OpenAPI type -> pandas dtype (nullable dtypes: a missing value stays missing, ints stay ints).
+DTYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A saved cohort, as the API describes it."""
+
+    id: int
+    name: str
+    owner: str
+    query: dict[str, list[str]]
+    created_at: str
+    image_count: int
+    manifest_sha256: str
+
+
+@dataclass(frozen=True)
+class CohortDiff:
+    """A cohort's query run now against its frozen manifest."""
+
+    frozen_sha256: str
+    current_sha256: str
+    added: pd.DataFrame
+    removed: pd.DataFrame
+    changed: list[dict[str, Any]]
+    unchanged: int
+
+    @property
+    def same(self) -> bool:
+        """Whether the query still gives exactly the frozen images."""
+        return self.frozen_sha256 == self.current_sha256
+
+
+def query_params(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return filters as query-string pairs: a list repeats its parameter, booleans are
+    true/false, None leaves the filter out; `meta={"RepetitionTime_max": 2.5}` becomes
+    meta.RepetitionTime_max=2.5."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in filters.items():
+        if name == "meta" and isinstance(value, Mapping):
+            pairs += query_params({f"meta.{field}": item for field, item in value.items()})
+            continue
+        for item in value if isinstance(value, list | tuple | set) else [value]:
+            if item is None:
+                continue
+            pairs.append((name, str(item).lower() if isinstance(item, bool) else str(item)))
+    return pairs
+
+
+class Client:
+    """A connection to one MBID-db server with one API token.
+
+    Parameters
+    ----------
+    url
+        The server, e.g. "http://127.0.0.1:5000" (or its API root, ".../api/v1").
+    token
+        An API key's token (`flask apikey create`).
+    retries
+        How many times a request is repeated after a transient failure (connection error,
+        429, 502, 503, 504), waiting as Retry-After says or backing off exponentially.
+    """
+
+    def __init__(self, url: str, token: str, *, timeout: float = 60.0, retries: int = 4,
+                 backoff: float = 0.5, session: requests.Session | None = None) -> None:
+        root = url.rstrip("/")
+        self.api_url = root if root.endswith(API_PATH) else root + API_PATH
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.http = session or requests.Session()
+        self._auth = {"Authorization": f"Bearer {token}"}
+        self._spec: dict[str, Any] | None = None
+
+    # HTTP ------------------------------------------------------------------------------------
+
+    def owns(self, url: str) -> bool:
+        """Whether `url` is one of this API's (and so may be sent the token)."""
+        return url.startswith(self.api_url + "/")
+
+    def request(self, method: str, url: str, *, stream: bool = False, **kwargs: Any
+                ) -> requests.Response:
+        """Send a request with retries; return the answer, or raise the API's error.
+
+        `url` is a path under the API root or an absolute URL (a presigned one gets no token).
+        """
+        if not url.startswith(("http://", "https://")):
+            url = self.api_url + url
+        headers = {**kwargs.pop("headers", {}), **(self._auth if self.owns(url) else {})}
+        # A POST is repeated only when the server said it did nothing (429, 503).
+        repeatable = TRANSIENT_STATUSES if method == "GET" else {429, 503}
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self.http.request(method, url, headers=headers, stream=stream,
+                                             timeout=self.timeout, **kwargs)
+            except (requests.ConnectionError, requests.Timeout):
+                if last or method != "GET":
+                    raise
+                time.sleep(self.backoff * 2**attempt)
+                continue
+            if response.status_code in repeatable and not last:
+                time.sleep(self._wait(response, attempt))
+                response.close()
+                continue
+            if response.status_code >= 400:
+                raise error_for(response.status_code, _json_or_none(response))
+            return response
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    def _wait(self, response: requests.Response, attempt: int) -> float:
+        retry_after = response.headers.get("Retry-After", "")
+        if retry_after.isdigit():
+            return min(float(retry_after), MAX_RETRY_AFTER)
+        return self.backoff * 2**attempt
+
+    def get_json(self, path: str, params: Any = None) -> Any:
+        """GET an API path and return its JSON."""
+        return self.request("GET", path, params=params).json()
+
+    # Typing ----------------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The server's OpenAPI document (read once)."""
+        if self._spec is None:
+            self._spec = self.get_json("/openapi.json")
+        return self._spec
+
+    def _schema(self, reference: str) -> dict[str, Any]:
+        return self.spec["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+
+    def _item_schema(self, path: str, list_property: str = "items") -> dict[str, Any]:
+        """The schema of the rows a route lists (in its `list_property`)."""
+        answer = self.spec["paths"][API_PATH + path]["get"]["responses"]["200"]
+        document = self._schema(answer["content"]["application/json"]["schema"]["$ref"])
+        return self._schema(document["properties"][list_property]["items"]["$ref"])
+
+    def frame(self, rows: list[dict[str, Any]], schema: dict[str, Any]) -> pd.DataFrame:
+        """Return `rows` as a DataFrame with one typed column per schema property, in order."""
+        properties = schema["properties"]
+        frame = pd.DataFrame(rows, columns=list(properties))
+        for name, field in properties.items():
+            if field.get("format") == "date-time":
+                frame[name] = pd.to_datetime(frame[name], utc=True)
+            elif field.get("type") in DTYPES:
+                frame[name] = frame[name].astype(DTYPES[field["type"]])
+        return frame
+
+    # Collections -----------------------------------------------------------------------------
+
+    def pages(self, path: str, filters: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+        """Yield the rows of a collection a page at a time, by cursor."""
+        params = [*query_params(filters), ("per_page", str(PER_PAGE)), ("total", "false")]
+        cursor = None
+        while True:
+            page = self.get_json(path, params + ([("cursor", cursor)] if cursor else []))
+            yield page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
+
+    def collection(self, path: str, filters: Mapping[str, Any]) -> pd.DataFrame:
+        """Return every row of a collection matching `filters` as a typed DataFrame."""
+        rows = [row for page in self.pages(path, filters) for row in page]
+        return self.frame(rows, self._item_schema(path))
+
+    def images(self, **filters: Any) -> pd.DataFrame:
+        """Images matching the /images filters (type="T1", sex="female", age_min=60,
+        meta={"RepetitionTime_max": 2.5}, ...), one row per image."""
+        return self.collection("/images", filters)
+
+    def subjects(self, **filters: Any) -> pd.DataFrame:
+        """Subjects matching the /subjects filters."""
+        return self.collection("/subjects", filters)
+
+    def visits(self, **filters: Any) -> pd.DataFrame:
+        """Visits matching the /visits filters."""
+        return self.collection("/visits", filters)
+
+    def stats(self, **filters: Any) -> dict[str, Any]:
+        """Counts over the images matching the filters: {"subjects": n, "images": n, "groups":
+        DataFrame by dataset x type x condition, "sex": DataFrame, "age": DataFrame}."""
+        body = self.get_json("/stats", query_params(filters))
+        return {"subjects": body["subjects"], "images": body["images"],
+                **{part: self.frame(body[part], self._item_schema("/stats", part))
+                   for part in ("groups", "sex", "age")}}
+
+    # Cohorts ---------------------------------------------------------------------------------
+
+    def create_cohort(self, name: str, **filters: Any) -> Cohort:
+        """Freeze the images matching the /images filters into a saved cohort."""
+        query: dict[str, list[str]] = {}
+        for key, value in query_params(filters):
+            query.setdefault(key, []).append(value)
+        body = self.request("POST", "/cohorts", json={"name": name, "query": query}).json()
+        return Cohort(**body)
+
+    def cohort(self, cohort_id: int) -> Cohort:
+        """Return one saved cohort of this key."""
+        return Cohort(**self.get_json(f"/cohorts/{int(cohort_id)}"))
+
+    def cohorts(self) -> list[Cohort]:
+        """Return every saved cohort of this key."""
+        return [Cohort(**row) for page in self.pages("/cohorts", {}) for row in page]
+
+    def manifest(self, cohort: Cohort | int, *, with_urls: bool = False) -> pd.DataFrame:
+        """Return a cohort's frozen manifest (with a `url` column if asked)."""
+        rows = self._manifest_rows(cohort, with_urls=with_urls)
+        frame = self.frame(rows, self._item_schema("/cohorts/{cohort_id}/manifest"))
+        return frame if with_urls else frame.drop(columns=["url"])
+
+    def _manifest_rows(self, cohort: Cohort | int, *, with_urls: bool) -> list[dict[str, Any]]:
+        params = {"with_urls": "true"} if with_urls else None
+        return self.get_json(f"/cohorts/{_cohort_id(cohort)}/manifest", params)["items"]
+
+    def diff(self, cohort: Cohort | int) -> CohortDiff:
+        """Run a cohort's query now and compare it with the frozen manifest."""
+        body = self.get_json(f"/cohorts/{_cohort_id(cohort)}/diff")
+        schema = self._item_schema("/cohorts/{cohort_id}/diff", "added")
+        return CohortDiff(
+            frozen_sha256=body["frozen_sha256"], current_sha256=body["current_sha256"],
+            added=self.frame(body["added"], schema), removed=self.frame(body["removed"], schema),
+            changed=body["changed"], unchanged=body["unchanged"])
+
+    def delete_cohort(self, cohort: Cohort | int) -> None:
+        """Delete a saved cohort (its images stay)."""
+        self.request("DELETE", f"/cohorts/{_cohort_id(cohort)}")
+
+    # Downloads -------------------------------------------------------------------------------
+
+    def download(self, cohort_or_query: Cohort | int | Mapping[str, Any], dest: str | Path, *,
+                 progress: bool = True,
+                 on_file: Callable[[str, str], None] | None = None) -> DownloadReport:
+        """Download the files of a cohort (a Cohort or its id) or of an /images query (a dict
+        of filters) into `dest`, each at its storage key.
+
+        Files already there with the right SHA-256 are skipped and partial ones are resumed,
+        so an interrupted download is finished by running it again. Every file is checked
+        against the manifest's SHA-256; a mismatch deletes it and raises ChecksumMismatch.
+        `progress` draws a bar on stderr; `on_file(path, outcome)` is called after each file.
+        """
+        if isinstance(cohort_or_query, Mapping):
+            rows = [row for page in self.pages("/images", {**cohort_or_query,
+                                                           "with_urls": True})
+                    for row in page]
+        else:
+            rows = self._manifest_rows(cohort_or_query, with_urls=True)
+        return download_files(self, rows, Path(dest), progress=progress, on_file=on_file)
+
+
+def _cohort_id(cohort: Cohort | int) -> int:
+    return cohort.id if isinstance(cohort, Cohort) else int(cohort)
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+__all__ = ["ApiError", "Client", "Cohort", "CohortDiff"]

@@ -1,0 +1,170 @@
+"""mbid_client against a live server (HTTP on 127.0.0.1), on SQLite and PostgreSQL, with local
+and S3 storage: typed DataFrames, paging, errors, cohorts, and downloads with resume."""
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import pytest
+import requests
+from mbid_client import BadRequest, ChecksumMismatch, Client, Forbidden, NotFound, Unauthorized
+from mbid_client import client as client_module
+
+
+@pytest.fixture
+def mbid(live_server, token) -> Client:
+    return Client(live_server.url, token, retries=1, backoff=0.01)
+
+
+def api_total(live_server, token, path, **params) -> int:
+    answer = requests.get(f"{live_server.url}/api/v1{path}", params=params,
+                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return answer.json()["total"]
+
+
+def test_images_are_a_typed_frame_equal_to_the_apis_total(mbid, live_server, token, world):
+    frame = mbid.images(type="T1", sex="female", age_min=60)
+    assert frame.shape[0] == api_total(live_server, token, "/images", type="T1", sex="female",
+                                       age_min=60) == 4
+    assert world.names("images", frame["id"].tolist()) == ["i1", "i3", "i6", "i8"]
+    assert (str(frame["id"].dtype), str(frame["age_at_scan"].dtype),
+            str(frame["dataset"].dtype)) == ("Int64", "Float64", "string")
+    assert list(frame.columns)[:3] == ["id", "dataset", "subject_id"]
+
+
+def test_pages_are_walked_by_cursor(mbid, world, monkeypatch):
+    monkeypatch.setattr(client_module, "PER_PAGE", 3)
+    frame = mbid.images()
+    assert world.names("images", frame["id"].tolist()) == [
+        "i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8"]
+
+
+def test_subjects_visits_and_stats(mbid, world):
+    subjects = mbid.subjects(visit_has_type=["T1", "DWI"])
+    assert subjects["external_id"].tolist() == ["ann"]
+    visits = mbid.visits(dataset="BETA")
+    assert visits["external_id"].tolist() == ["c0", "c1", "d0", "e0"]
+    assert visits["days_since_baseline"].isna().tolist() == [False] * 4
+    stats = mbid.stats(type="T1")
+    assert (stats["images"], stats["subjects"]) == (5, 4)
+    assert stats["sex"].set_index("sex")["images"].to_dict() == {"female": 4, "male": 1}
+    assert str(stats["groups"]["images"].dtype) == "Int64"
+
+
+def test_meta_filters_pass_through(mbid, world):
+    frame = mbid.images(meta={"RepetitionTime_max": 2.5})
+    assert world.names("images", frame["id"].tolist()) == ["i1"]
+
+
+def test_errors_are_typed_and_carry_the_apis_message(mbid, live_server, session, world):
+    with pytest.raises(BadRequest) as bad:
+        mbid.images(age_min="old")
+    assert "age_min" in bad.value.errors and "Not a valid number" in bad.value.message
+    with pytest.raises(NotFound, match="no cohort with id 999999"):
+        mbid.cohort(999999)
+    with pytest.raises(Unauthorized, match="invalid or revoked API key"):
+        Client(live_server.url, "mbid_wrong").images()
+    from app.models import Scope
+    from tests.support.factories import make_api_key
+
+    _, reader = make_api_key(session, scopes=[Scope.READ])
+    session.commit()
+    with pytest.raises(Forbidden, match="lacks the 'write' scope"):
+        Client(live_server.url, reader).create_cohort("no", type="T1")
+
+
+def test_transient_errors_are_retried(live_server, token, world):
+    """A server that fails twice with 503 (Retry-After: 0), then answers: one call succeeds."""
+    attempts = []
+
+    class Flaky(requests.Session):
+        def request(self, method, url, **kwargs):
+            attempts.append(url)
+            if len(attempts) <= 2:
+                response = requests.Response()
+                response.status_code, response.headers["Retry-After"] = 503, "0"
+                response._content = b'{"status": 503, "message": "busy"}'
+                response._content_consumed = True
+                return response
+            return super().request(method, url, **kwargs)
+
+    mbid = Client(live_server.url, token, retries=3, session=Flaky())
+    assert mbid.stats()["images"] == 8
+    assert [url.rsplit("/", 1)[-1] for url in attempts[:3]] == ["stats"] * 3
+
+
+def test_cohort_create_manifest_and_diff(mbid, session, world, stored_files):
+    cohort = mbid.create_cohort("women", sex="female", type=["T1"])
+    assert cohort.image_count == 4 and [c.id for c in mbid.cohorts()] == [cohort.id]
+    manifest = mbid.manifest(cohort)
+    assert manifest["path"].tolist() == ["ann/i1.nii.gz", "ann/i3.nii.gz", "cat/i6.nii.gz",
+                                         "eve/i8.nii.gz"]
+    assert str(manifest["file_size"].dtype) == "Int64" and "url" not in manifest
+    assert mbid.diff(cohort).same
+
+    world.images["i8"].deleted_at = world.images["i9"].deleted_at
+    session.commit()
+    diff = mbid.diff(cohort.id)
+    assert not diff.same and diff.removed["path"].tolist() == ["eve/i8.nii.gz"]
+    assert diff.added.empty and diff.unchanged == 3
+    mbid.delete_cohort(cohort)
+    assert mbid.cohorts() == []
+
+
+def read_tree(root) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes()
+            for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def test_download_writes_identical_files_and_resumes_after_an_interruption(
+        mbid, world, stored_files, tmp_path):
+    cohort = mbid.create_cohort("all", dataset=["ALPHA", "BETA"])
+    dest = tmp_path / "cohort"
+
+    def interrupt_after_three(path, outcome):
+        done.append(path)
+        if len(done) == 3:
+            raise KeyboardInterrupt
+
+    done: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        mbid.download(cohort, dest, progress=False, on_file=interrupt_after_three)
+    assert len(read_tree(dest)) == 3
+    # A partial file left by a cut connection: resumed or fetched again, and verified.
+    partial = dest / "cat" / "i5.nii.gz.part"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_bytes(stored_files["cat/i5.nii.gz"][:4])
+
+    report = mbid.download(cohort, dest, progress=False)
+    assert sorted(report.skipped) == sorted(done)
+    assert len(report.downloaded) + len(report.resumed) == 5
+    assert read_tree(dest) == stored_files
+
+
+def test_download_of_a_query_and_a_bad_checksum(mbid, session, world, stored_files, tmp_path):
+    report = mbid.download({"dataset": "BETA", "type": "T1"}, tmp_path, progress=False)
+    assert sorted(report.downloaded) == ["cat/i6.nii.gz", "eve/i8.nii.gz"]
+    assert read_tree(tmp_path) == {key: stored_files[key]
+                                   for key in ("cat/i6.nii.gz", "eve/i8.nii.gz")}
+
+    world.images["i4"].checksum = hashlib.sha256(b"something else").hexdigest()
+    session.commit()
+    with pytest.raises(ChecksumMismatch) as mismatch:
+        mbid.download({"dataset": "ALPHA", "type": "T1"}, tmp_path / "alpha", progress=False)
+    assert mismatch.value.paths == ["bob/i4.nii.gz"]
+    assert not (tmp_path / "alpha" / "bob" / "i4.nii.gz").exists()
+    assert (tmp_path / "alpha" / "ann" / "i1.nii.gz").read_bytes() == stored_files[
+        "ann/i1.nii.gz"]
+
+
+def test_frames_keep_their_columns_when_nothing_matches(mbid, world):
+    frame = mbid.images(sex="other")
+    assert frame.empty and isinstance(frame, pd.DataFrame)
+    assert "age_at_scan" in frame.columns and str(frame["id"].dtype) == "Int64"
+
+
+def test_download_draws_its_progress_on_stderr(mbid, world, stored_files, tmp_path, capsys):
+    mbid.download({"dataset": "ALPHA"}, tmp_path, progress=True)
+    size = sum(len(stored_files[key]) for key in stored_files if key.startswith(("ann", "bob")))
+    last = capsys.readouterr().err.split("\r")[-1]
+    assert last == f"[{'#' * 30}] 4/4 files, {size / 1e6:.1f}/{size / 1e6:.1f} MB\n"

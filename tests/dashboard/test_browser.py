@@ -1,0 +1,115 @@
+"""The dashboard and the docs page in a real headless browser (Debian's chromium, driven by
+Selenium), against the app served over HTTP: sign in, numbers equal to the API's, plots, saving
+a cohort from the filter form, and a docs page that loads nothing from another origin."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from app.models import Scope
+from tests.support.factories import make_api_key
+from tests.support.servers import LiveServer
+from tests.support.world import build_world
+
+CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--window-size=1280,1600")
+WAIT_SECONDS = 20
+
+
+@pytest.fixture(scope="module")
+def live_server(app) -> Iterator[LiveServer]:
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
+    """Headless chromium with a fresh profile (`make test` installs it when missing)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "install chromium and chromium-driver (make test does)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+def api(server: LiveServer, token: str, path: str, **params):
+    return requests.get(f"{server.url}/api/v1{path}", params=params, timeout=30,
+                        headers={"Authorization": f"Bearer {token}"}).json()
+
+
+def text_of(browser, element_id: str) -> str:
+    return WebDriverWait(browser, WAIT_SECONDS).until(
+        expected_conditions.presence_of_element_located((By.ID, element_id))).text
+
+
+def test_sign_in_numbers_plots_and_saving_a_cohort(browser, live_server, session, app,
+                                                   tmp_path_factory):
+    build_world(session)
+    _, token = make_api_key(session, name="browser",
+                            scopes=[Scope.READ, Scope.WRITE, Scope.DOWNLOAD])
+    session.commit()
+
+    browser.get(f"{live_server.url}/dashboard/")
+    assert browser.current_url == f"{live_server.url}/dashboard/login"
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.ID, "sign-in").click()
+    assert text_of(browser, "key-name") == "browser"
+    assert token not in browser.current_url
+
+    stats = api(live_server, token, "/stats")
+    assert int(text_of(browser, "total-images")) == stats["images"] == 8
+    assert int(text_of(browser, "total-subjects")) == stats["subjects"]
+    for dataset in api(live_server, token, "/datasets")["items"]:
+        row = browser.find_element(By.CSS_SELECTOR, f'tr[data-dataset="{dataset["designation"]}"]')
+        shown = {cell.get_attribute("data-count"): int(cell.text)
+                 for cell in row.find_elements(By.CSS_SELECTOR, "td[data-count]")}
+        assert shown["subjects"] == dataset["subject_count"]
+        assert shown["visits"] == dataset["visit_count"]
+        assert shown["images"] == dataset["image_count"]
+    plots = browser.find_elements(By.CSS_SELECTOR, "svg.plot")
+    assert len(plots) == 5 and all(plot.find_elements(By.TAG_NAME, "rect") for plot in plots)
+    screenshot = Path(tmp_path_factory.getbasetemp()) / "dashboard-overview.png"
+    assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
+
+    # The filter form counts as soon as a field changes (its script submits it).
+    browser.get(f"{live_server.url}/dashboard/explore?type=T1")
+    Select(browser.find_element(By.ID, "sex")).select_by_visible_text("female")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "sex=female" in page.current_url)
+    expected = api(live_server, token, "/images", type="T1", sex="female")["total"]
+    assert int(text_of(browser, "match-images")) == expected == 4
+    browser.find_element(By.ID, "cohort-name").send_keys("T1 women")
+    browser.find_element(By.ID, "save").click()
+    assert text_of(browser, "cohort-title") == "T1 women"
+    cohorts = api(live_server, token, "/cohorts")["items"]
+    assert [(c["name"], c["image_count"]) for c in cohorts] == [("T1 women", 4)]
+    assert text_of(browser, "cohort-sha256") == cohorts[0]["manifest_sha256"]
+    browser.save_screenshot(str(screenshot.with_name("dashboard-cohort.png")))
+
+
+def test_the_docs_page_renders_from_the_apps_own_files(browser, live_server):
+    browser.get(f"{live_server.url}/api/v1/docs")
+    title = WebDriverWait(browser, WAIT_SECONDS).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".swagger-ui .title")))
+    assert "MBID-db" in title.text
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(entry => entry.name)")
+    assert loaded and all(url.startswith(live_server.url + "/") for url in loaded), loaded

@@ -1,0 +1,135 @@
+"""The dashboard without a browser: sign-in, what a key sees, forms, exports and cohorts."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+
+import pyarrow.parquet as pq
+import pytest
+
+from app.dashboard.views import age_histogram
+from app.models import AuditEvent, Cohort, Scope
+from tests.support.factories import make_api_key
+from tests.support.world import build_world
+
+
+@pytest.fixture
+def world(session):
+    return build_world(session)
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
+def sign_in(client, token: str):
+    page = client.get("/dashboard/login").get_data(as_text=True)
+    return client.post("/dashboard/login", data={"token": token, "csrf": csrf_of(page)})
+
+
+@pytest.fixture
+def researcher(client, session, world):
+    """A test client signed in with a read + write + download key."""
+    _, token = make_api_key(session, name="researcher",
+                            scopes=[Scope.READ, Scope.WRITE, Scope.DOWNLOAD])
+    session.commit()
+    assert sign_in(client, token).status_code == 302
+    return client
+
+
+def test_pages_need_a_sign_in_and_the_token_never_appears_in_a_url(client, session, world):
+    assert client.get("/dashboard/").headers["Location"] == "/dashboard/login"
+    _, token = make_api_key(session, name="someone")
+    session.commit()
+    answer = sign_in(client, token)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/dashboard/"
+    assert token not in answer.headers["Location"]
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert token not in cookie and token[5:15] not in base64.urlsafe_b64decode(
+        cookie.split("=", 1)[1].split(".")[0] + "==").decode()
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_a_wrong_token_or_a_missing_form_token_is_refused(client, session, world):
+    answer = sign_in(client, "mbid_wrong")
+    assert answer.status_code == 401 and "Unknown, revoked or expired" in answer.get_data(
+        as_text=True)
+    _, token = make_api_key(session)
+    session.commit()
+    assert client.post("/dashboard/login", data={"token": token}).status_code == 400
+
+
+def test_the_overview_shows_the_apis_numbers(researcher, world):
+    page = researcher.get("/dashboard/").get_data(as_text=True)
+    assert '<span id="total-images">8</span>' in page
+    assert '<span id="total-subjects">5</span>' in page
+    assert re.search(r'data-dataset="ALPHA">\s*<td>ALPHA</td>\s*<td data-count="subjects">2</td>'
+                     r'\s*<td data-count="visits">3</td>\s*<td data-count="images">4</td>', page)
+    assert page.count("<svg") == 1 + 2 * 2  # images per dataset; ages and sexes per dataset
+    assert "GONE" not in page
+
+
+def test_a_key_sees_only_its_datasets(client, session, world):
+    _, token = make_api_key(session, name="beta-only", datasets=[world.datasets["BETA"]])
+    session.commit()
+    sign_in(client, token)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert '<span id="total-images">4</span>' in page and 'data-dataset="ALPHA"' not in page
+
+
+def test_the_form_counts_exports_and_saves_a_cohort(researcher, session, world):
+    page = researcher.get("/dashboard/explore?type=T1&sex=female&age_min=60")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<span id="match-images">4</span>' in text
+    rows = list(csv.DictReader(io.StringIO(researcher.get(
+        "/dashboard/export.csv?type=T1&sex=female&age_min=60").get_data(as_text=True))))
+    assert world.names("images", [int(row["id"]) for row in rows]) == ["i1", "i3", "i6", "i8"]
+    table = pq.read_table(io.BytesIO(researcher.get(
+        "/dashboard/export.parquet?type=T1&sex=female&age_min=60").get_data()))
+    assert table.column("id").to_pylist() == [int(row["id"]) for row in rows]
+
+    saved = researcher.post("/dashboard/cohorts", data={
+        "csrf": csrf_of(text), "name": "older women", "type": "T1", "sex": "female",
+        "age_min": "60"})
+    assert saved.status_code == 302
+    cohort = session.query(Cohort).one()
+    assert (cohort.name, cohort.image_count, cohort.key_name) == ("older women", 4, "researcher")
+    assert saved.headers["Location"] == f"/dashboard/cohorts/{cohort.id}"
+    page = researcher.get(saved.headers["Location"]).get_data(as_text=True)
+    assert cohort.manifest_sha256 in page and "0 added, 0 removed" in page
+    session.expire_all()
+    assert session.query(AuditEvent).filter_by(action="export").count() == 2
+
+
+def test_a_bad_filter_is_shown_not_crashed(researcher, world):
+    page = researcher.get("/dashboard/explore?age_min=90&age_max=10")
+    assert page.status_code == 400 and "must not exceed age_max" in page.get_data(as_text=True)
+
+
+def test_saving_needs_the_write_scope_and_the_form_token(client, session, world):
+    _, token = make_api_key(session, name="reader", scopes=[Scope.READ])
+    session.commit()
+    sign_in(client, token)
+    text = client.get("/dashboard/explore").get_data(as_text=True)
+    assert "needs a key with the 'write' scope" in text
+    assert client.post("/dashboard/cohorts", data={"name": "x"}).status_code == 400
+    answer = client.post("/dashboard/cohorts", data={"name": "x", "csrf": csrf_of(text)})
+    assert answer.status_code == 403 and session.query(Cohort).count() == 0
+
+
+def test_pages_carry_a_strict_csp(researcher, world):
+    headers = researcher.get("/dashboard/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "http" not in headers["Content-Security-Policy"]
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_the_age_histogram_shows_empty_bins_between_known_ones():
+    bins = [{"age_min": 50, "age_max": 60, "images": 1}, {"age_min": 90, "age_max": None,
+                                                         "images": 2},
+            {"age_min": None, "age_max": None, "images": 7}]
+    assert age_histogram(bins) == (["50-59", "60-69", "70-79", "80-89", "90+"], [1, 0, 0, 0, 2])
+    assert age_histogram([]) == ([], [])
