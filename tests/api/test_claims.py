@@ -12,7 +12,7 @@ from app.models import Claim, PreprocessTaskFile, Scope
 from app.provenance import with_id
 from tests.support.apps import table_counts
 from tests.support.factories import bearer, make_api_key, make_image, make_subject
-from tests.support.live_api import LiveApi
+from tests.support.servers import LiveServer
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +180,8 @@ def test_concurrent_workers_over_http_complete_each_image_once(app, session):
         except Exception as exc:  # reported below: a thread's failure must fail the test
             errors.append(exc)
 
-    with LiveApi(app) as server:
-        threads = [threading.Thread(target=work, args=(Client(server.base_url, token),
+    with LiveServer(app) as server:
+        threads = [threading.Thread(target=work, args=(Client(server.url, token),
                                                        f"worker-{n}")) for n in range(4)]
         for thread in threads:
             thread.start()

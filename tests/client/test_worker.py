@@ -19,14 +19,9 @@ from app.storage import get_storage
 from globals import DATA_DIR
 from tests.support.examples import flask_load
 from tests.support.factories import bearer, make_api_key
-from tests.support.live_api import LiveApi
+from tests.support.servers import LiveServer
 
 HCP_IMAGES = 11
-
-
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
 
 
 @pytest.fixture
@@ -59,8 +54,8 @@ def canonical_sha256(record: Mapping[str, Any]) -> str:
 def test_example_module_runs_over_hcp_with_verifiable_provenance(
         app, session, client, hcp, worker_token):
     assert len(hcp) == HCP_IMAGES
-    with LiveApi(app) as server:
-        worker = Worker(Client(server.base_url, worker_token), BrainExtentMask(),
+    with LiveServer(app) as server:
+        worker = Worker(Client(server.url, worker_token), BrainExtentMask(),
                         parameters={"fraction": 0.2}, filters={"dataset": "HCP"},
                         lease_seconds=30, batch=4)
         assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
@@ -125,8 +120,8 @@ class Broken(Module):
 
 
 def test_a_failing_module_fails_its_claim_and_it_is_retried(app, session, hcp, worker_token):
-    with LiveApi(app) as server:
-        worker = Worker(Client(server.base_url, worker_token), Broken(),
+    with LiveServer(app) as server:
+        worker = Worker(Client(server.url, worker_token), Broken(),
                         filters={"dataset": "HCP"}, batch=1)
         assert worker.run(max_claims=2) == {"completed": 0, "failed": 2, "lost": 0}
     session.expire_all()
@@ -161,8 +156,8 @@ class SubjectSizes(Module):
 
 def test_a_subject_claim_processes_all_its_images_at_once(app, session, client, hcp,
                                                            worker_token):
-    with LiveApi(app) as server:
-        worker = Worker(Client(server.base_url, worker_token), SubjectSizes(),
+    with LiveServer(app) as server:
+        worker = Worker(Client(server.url, worker_token), SubjectSizes(),
                         filters={"dataset": "HCP"}, per_subject=True, batch=20)
         assert worker.run() == {"completed": HCP_IMAGES, "failed": 0, "lost": 0}
     claims = session.scalars(select(Claim).where(Claim.task == "subject_sizes")).all()

@@ -27,9 +27,3 @@ class LiveApi:
         self._server.shutdown()
         self._thread.join(timeout=10)
         self._server.server_close()
-
-    def __enter__(self) -> LiveApi:
-        return self.start()
-
-    def __exit__(self, *_exc_info: object) -> None:
-        self.stop()
