@@ -29,3 +29,8 @@ CORS_ORIGINS: list = []
 SECRET_KEY = ""
 # The dashboard's session cookie only over HTTPS.
 SESSION_COOKIE_SECURE = False
+
+# Processing claims: how long a lease lasts unless renewed (seconds, when a worker names no
+# length), and how many failures a claim is retried for before it is failed for good.
+PROCESSING_LEASE_SECONDS = 300
+PROCESSING_MAX_FAILURES = 3

@@ -4,9 +4,11 @@ from flask_smorest import Api
 
 from app.api import (
     audit,
+    claims,
     cohorts,
     conditions,
     datasets,
+    derived,
     downloads,
     file_types,
     health,
@@ -24,7 +26,7 @@ from app.api.query.params import refuse_undeclared_parameters
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
     visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp, cohorts.blp,
-    qc.blp,
+    qc.blp, claims.blp, derived.blp,
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import aliased
 
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
@@ -51,6 +51,7 @@ from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
 from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Scope, Subject, Visit
+from app.names import EFFECTIVE_NAME, NameFilterError, name_matches, parse_name_filter
 from app.storage import get_storage, presigned_urls
 
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
@@ -95,6 +96,13 @@ IMAGE_DETAIL_COLUMNS: dict[str, Column] = {
     "scanner_serial": Column(Scanner.serial, fields.String(allow_none=True)),
     "metadata_json": Column(Image.metadata_json, fields.Dict(allow_none=True, metadata={
         "description": "Acquisition metadata (e.g. the BIDS sidecar)."})),
+    "name": Column(EFFECTIVE_NAME, fields.String(allow_none=True, metadata={
+        "description": "RADIFOX-style type name: the manual one if given, else predicted."})),
+    "predicted_name": Column(Image.predicted_name, fields.String(allow_none=True, metadata={
+        "description": "bodypart-modality-technique-acqdim-orientation-excontrast[-extras], "
+                       "predicted from the header or sidecar."})),
+    "manual_name": Column(Image.manual_name, fields.String(allow_none=True, metadata={
+        "description": "Given by hand; it wins over the prediction."})),
 }
 
 
@@ -110,6 +118,14 @@ def select_images(extra: Columns | None = None) -> Select:
         .outerjoin(ImageCondition, ImageCondition.id == CONDITION_ID)
         .where(not_deleted(Image, Subject, Dataset))
     )
+
+
+def named_like(name: str, text: str) -> ColumnElement[bool]:
+    """The `name` filter: RADIFOX conditions on the image's name; a bad one is a 400."""
+    try:
+        return name_matches(parse_name_filter(text))
+    except NameFilterError as exc:
+        abort(400, message=f"{name}: {exc}", errors={name: [str(exc)]})
 
 
 IMAGE_FILTERS = {
@@ -130,6 +146,7 @@ IMAGE_FILTERS = {
     "qc": qc_states(Image.qc_state),
     "drift": lambda _name, drifted: Image.id.in_(
         select(HeaderDrift.image_id).where(HeaderDrift.drifted.is_(drifted))),
+    "name": named_like,
 }
 IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "age_at_scan",
                "file_size")

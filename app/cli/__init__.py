@@ -35,6 +35,10 @@ COMMANDS = {
     "audit": ("app.cli.audit:audit_command", "Print the audit log, oldest entry first."),
     "qc": ("app.cli.qc:qc_group",
            "Quality control: completeness of visits, QC reviews of images."),
+    "previews": ("app.cli.previews:previews_command",
+                 "Make the missing QA previews of a dataset's NIfTI files."),
+    "names": ("app.cli.names:names_command",
+              "Predict RADIFOX-style image names of a dataset; set manual ones."),
 }
 
 

@@ -3,6 +3,7 @@ from app.models.api_key import DEFAULT_SCOPES, ApiKey, Scope
 from app.models.api_key_grant import ApiKeyGrant
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.audit_event_dataset import AuditEventDataset
+from app.models.claim import Claim, ClaimState
 from app.models.cohort import Cohort
 from app.models.cohort_image import CohortImage
 from app.models.condition import Condition
@@ -33,8 +34,8 @@ from app.models.visit import Visit
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
-    "Cohort", "CohortImage", "Condition", "Dataset", "DatasetCondition", "FileType",
-    "GoldStandard", "Handedness", "HeaderDrift", "Image",
+    "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset", "DatasetCondition",
+    "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image",
     "ImageType", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
     "PreprocessTaskFile", "QcReview", "QcState", "Race", "Scanner", "Scope", "SeriesTag", "Sex",
     "StudyTag", "Subject", "UNTAGGED", "Visit",

@@ -49,6 +49,10 @@ class Image(TimestampMixin, SoftDeleteMixin, db.Model):
         str_enum(QcState, "qc_state"), default=QcState.NEW, server_default=QcState.NEW.value,
         index=True,
     )
+    # RADIFOX-style type names (bodypart-modality-technique-acqdim-orientation-excontrast):
+    # predicted from the header or sidecar, and given by hand; the manual one wins (app/names.py).
+    predicted_name: Mapped[str | None] = mapped_column(String(255))
+    manual_name: Mapped[str | None] = mapped_column(String(255))
 
     dataset: Mapped[Dataset] = relationship(back_populates="images")
     subject: Mapped[Subject] = relationship(back_populates="images")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -25,10 +25,15 @@ class PreprocessTaskFile(TimestampMixin, db.Model):
     file_type_id: Mapped[int] = mapped_column(ForeignKey("file_type.id"), index=True)
     path: Mapped[str] = mapped_column(String(1024))
     checksum: Mapped[str | None] = mapped_column(String(128))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    # A quality measure the module reports for the file (e.g. the mask's volume fraction).
+    qc_value: Mapped[float | None]
     qa_passed: Mapped[bool | None]
     qa_metrics: Mapped[dict[str, Any] | None]
     # Inputs (keys and checksums), software versions and command that produced the file.
     provenance: Mapped[dict[str, Any] | None]
+    # SHA-256 of the provenance record's canonical content (app/provenance.py): its id.
+    provenance_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     image: Mapped[Image] = relationship()
     preprocess_task: Mapped[PreprocessTask] = relationship()

@@ -16,6 +16,8 @@ from app.models import (
     ImageType,
     LoadRun,
     LoadStatus,
+    PreprocessTask,
+    PreprocessTaskFile,
     Scanner,
     Subject,
     Visit,
@@ -74,6 +76,18 @@ def make_image(session: Session, **overrides: Any) -> Image:
     n = next(_sequence)
     values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
     return _add(session, Image(**{**values, **overrides}))
+
+
+def make_derived_file(session: Session, **overrides: Any) -> PreprocessTaskFile:
+    """A derived file of an image (made with its task and file type unless given)."""
+    if "image" not in overrides and "image_id" not in overrides:
+        overrides["image"] = make_image(session)
+    if "preprocess_task" not in overrides:
+        overrides["preprocess_task"] = _add(session, PreprocessTask(module="mask", version="1"))
+    if "file_type" not in overrides and "file_type_id" not in overrides:
+        overrides["file_type"] = make_file_type(session)
+    values = {"path": f"derived/mask/file-{next(_sequence)}.nii.gz"}
+    return _add(session, PreprocessTaskFile(**{**values, **overrides}))
 
 
 def make_load_run(session: Session, **overrides: Any) -> LoadRun:

@@ -65,9 +65,9 @@ def _reject_bad_text(value: str) -> None:
         raise ma.ValidationError(problem)
 
 
-def Text(max_length: int = MAX_TEXT_LENGTH, **kwargs: Any) -> fields.String:  # noqa: N802
-    """Return a string field that is short (a field factory reads like a field class) and free
-    of NUL characters."""
+def Text(max_length: int = MAX_TEXT_LENGTH,  # noqa: N802  (a field factory reads like a class)
+         **kwargs: Any) -> fields.String:
+    """Return a string field of 1 to `max_length` characters that the database can store."""
     return fields.String(
         validate=[validate.Length(min=1, max=max_length), _reject_bad_text], **kwargs
     )
@@ -140,6 +140,11 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
     "drift": lambda: fields.Boolean(**_described(
         "true: only images whose header differs from their tag's gold standard beyond its "
         "tolerances; false: only images compared and found within them.")),
+    "name": lambda: Text(**_described(
+        "RADIFOX-style name filter: key=VALUE conditions joined by ';', all required, values "
+        "exact and upper case; keys bodypart, modality, technique, acqdim, orientation, "
+        "excontrast (e.g. modality=T1;acqdim=3D). Matches the manual name when one is given, "
+        "else the predicted one.")),
     "has_type": lambda: fields.List(
         Choice([t.value for t in ImageType]),
         **_described("Only subjects with at least one image of this type; repeat to require "
