@@ -169,3 +169,23 @@ def test_a_body_that_is_not_json_or_holds_a_nul_is_a_400_naming_it(world, client
     answer = review(client, writer, i1, action="flag", comment="a\x00b")
     assert (answer.status_code, answer.get_json()["errors"]) == (
         400, {"comment": ["must not contain NUL characters"]})
+
+
+def test_a_cohort_saved_after_a_blacklisting_leaves_the_image_out_unless_qc_all(world, client,
+                                                                                 writer):
+    i1 = world.id("images", "i1")
+    assert review(client, writer, i1, action="blacklist", comment="motion").status_code == 200
+
+    def saved(query: dict) -> list[int]:
+        answer = client.post("/api/v1/cohorts", json={"name": "c", "query": query},
+                             headers=writer)
+        assert answer.status_code == 201, answer.get_json()
+        cohort = answer.get_json()
+        manifest = client.get(f"/api/v1/cohorts/{cohort['id']}/manifest",
+                              headers=writer).get_json()
+        assert cohort["image_count"] == len(manifest["items"])
+        return sorted(item["image_id"] for item in manifest["items"])
+
+    everything = sorted(world.id("images", name) for name in ALL_IMAGES)
+    assert saved({}) == [image_id for image_id in everything if image_id != i1]
+    assert saved({"qc": "all"}) == everything
