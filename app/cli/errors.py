@@ -6,8 +6,7 @@ from contextlib import contextmanager
 
 import click
 
-from load_db.engine import LoadError
-from load_db.engine.errors import EXIT_BAD_INPUT
+from load_db.engine.errors import EXIT_BAD_INPUT, LoadError
 
 
 class BadInput(click.ClickException):
