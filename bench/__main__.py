@@ -23,6 +23,7 @@ from typing import Any
 
 from bench.api import CSV_FILTERS, PAGE_FILTERS, Plan
 from bench.dicom import dicom_section
+from bench.startup import startup_section
 from globals import ROOT
 
 log = logging.getLogger("bench")
@@ -507,7 +508,7 @@ def analyze_section(context: Context) -> str:
 
 
 SECTIONS = [ingestion_section, bids_section, reload_section, api_section, dicom_section,
-            analyze_section]
+            analyze_section, startup_section]
 
 
 def machine_lines(databases: dict[str, Any]) -> list[str]:
