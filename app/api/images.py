@@ -11,7 +11,6 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import aliased
 
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
@@ -57,7 +56,8 @@ from app.storage import get_storage, presigned_urls
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
                 description="Stored images (MRI: T1, DWI, rsfMRI, FieldMap; Mammogram)")
 
-ImageCondition = aliased(Condition, name="image_condition")
+# A table alias, not an ORM one: aliased() would configure every mapper at import time.
+ImageCondition = Condition.__table__.alias("image_condition")
 # Mammography facts kept in an image's metadata (load_db/OMIDB): view, side, lesion marks.
 VIEW = Image.metadata_json["ViewPosition"].as_string()
 LATERALITY = Image.metadata_json["ImageLaterality"].as_string()
@@ -81,7 +81,7 @@ IMAGE_COLUMNS: dict[str, Column] = {
     "days_since_baseline": Column(SCAN_DAY, fields.Integer(allow_none=True, metadata={
         "description": "Days from the subject's baseline to the scan: the image's own, else "
                        "its visit's; null if unknown."})),
-    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition),
+    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition.c),
     "scanner_id": Column(Image.scanner_id, fields.Integer(allow_none=True)),
     "manufacturer": Column(Scanner.manufacturer, fields.String(allow_none=True)),
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
@@ -115,7 +115,7 @@ def select_images(extra: Columns | None = None) -> Select:
         .join(Dataset, Dataset.id == Image.dataset_id)
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .outerjoin(Scanner, Scanner.id == Image.scanner_id)
-        .outerjoin(ImageCondition, ImageCondition.id == CONDITION_ID)
+        .outerjoin(ImageCondition, ImageCondition.c.id == CONDITION_ID)
         .where(not_deleted(Image, Subject, Dataset))
     )
 
