@@ -18,8 +18,7 @@ from sqlalchemy.types import TypeDecorator
 from app.api.query.columns import Column
 from app.api.query.filters import designated_first_known, with_ids_of
 from app.models import Condition, Dataset, Image, Subject, Visit
-
-DAYS_PER_YEAR = 365.25
+from app.models.search import DAYS_PER_YEAR
 
 
 def age_at(days: ColumnElement[int]) -> ColumnElement[float]:

@@ -10,7 +10,8 @@ describes; `load_frames` then
 3. upserts subjects, visits and scanners, then links each image to its visit: the session it
    was acquired in when that is a visit, otherwise the closest visit on or before its day
    (an as-of join per subject, never a later visit);
-4. upserts images, and returns a report of what was inserted, updated, unchanged and ignored.
+4. upserts images, refreshes the dataset's image search columns (app/models/search.py), and
+   returns a report of what was inserted, updated, unchanged and ignored.
 
 It never commits: the command that called it owns the transaction.
 """
@@ -25,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
+from app.models.search import refresh_image_search
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
@@ -90,6 +92,8 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
         report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
                                    where=Image.dataset_id == dataset_id))
+    # A changed subject, visit or scanner changes its images' search columns too.
+    refresh_image_search(session, dataset_id)
     return report
 
 
