@@ -26,7 +26,6 @@ from app.api.query import (
     collection_args,
     designated,
     envelope_schema,
-    equal_ignoring_case,
     equal_to,
     flag,
     not_deleted,
@@ -35,14 +34,18 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.filters import equal_to_lowered
 from app.api.query.metadata import meta_clause
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
 from app.api.rows import (
     AGE_AT_SCAN,
-    CONDITION_FILTER,
-    CONDITION_ID,
     DATASET_COLUMN,
+    IMAGE_CONDITION_FILTER,
+    IMAGE_CONDITION_ID,
+    IMAGE_FIELD_STRENGTH,
+    IMAGE_MANUFACTURER,
+    IMAGE_SEX,
     SCAN_DAY,
     dated_columns,
 )
@@ -81,7 +84,7 @@ IMAGE_COLUMNS: dict[str, Column] = {
     "days_since_baseline": Column(SCAN_DAY, fields.Integer(allow_none=True, metadata={
         "description": "Days from the subject's baseline to the scan: the image's own, else "
                        "its visit's; null if unknown."})),
-    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition.c),
+    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition.c, sex=IMAGE_SEX),
     "scanner_id": Column(Image.scanner_id, fields.Integer(allow_none=True)),
     "manufacturer": Column(Scanner.manufacturer, fields.String(allow_none=True)),
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
@@ -115,7 +118,7 @@ def select_images(extra: Columns | None = None) -> Select:
         .join(Dataset, Dataset.id == Image.dataset_id)
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .outerjoin(Scanner, Scanner.id == Image.scanner_id)
-        .outerjoin(ImageCondition, ImageCondition.c.id == CONDITION_ID)
+        .outerjoin(ImageCondition, ImageCondition.c.id == IMAGE_CONDITION_ID)
         .where(not_deleted(Image, Subject, Dataset))
     )
 
@@ -130,15 +133,15 @@ def named_like(name: str, text: str) -> ColumnElement[bool]:
 
 IMAGE_FILTERS = {
     "dataset": designated(Dataset, Image.dataset_id),
-    "condition": CONDITION_FILTER,
+    "condition": IMAGE_CONDITION_FILTER,
     "type": any_of(Image.type),
-    "sex": equal_to(Subject.sex),
+    "sex": equal_to(IMAGE_SEX),
     "age_min": at_least(AGE_AT_SCAN),
     "age_max": at_most(AGE_AT_SCAN),
     "days_min": at_least(SCAN_DAY),
     "days_max": at_most(SCAN_DAY),
-    "field_strength": equal_to(Scanner.field_strength),
-    "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "field_strength": equal_to(IMAGE_FIELD_STRENGTH),
+    "manufacturer": equal_to_lowered(IMAGE_MANUFACTURER),
     "has_marks": flag(HAS_MARKS),
     "view": any_of_ignoring_case(VIEW),
     "laterality": equal_to(LATERALITY),

@@ -44,6 +44,12 @@ def flag(column: ColumnElement[bool]) -> Filter:
     return lambda _name, value: func.coalesce(column, False) == value
 
 
+def equal_to_lowered(column: ColumnElement[str]) -> Filter:
+    """Match rows whose lower-cased column (stored so, and indexed) equals the value lower-cased:
+    case is ignored as by equal_ignoring_case, without a function call on the column."""
+    return lambda _name, value: column == value.lower()
+
+
 def at_least(column: ColumnElement[Any]) -> Filter:
     """Match rows whose column is at least the value (NULL never matches)."""
     return lambda _name, value: column >= value
