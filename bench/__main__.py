@@ -375,6 +375,11 @@ def api_section(context: Context) -> str:
              f"{(plan.deep_page - 1) * plan.per_page:,} rows) "
              "or the same rows by the cursor of the page before it.",
              f"- **/stats**: `/stats?{filters}` (five grouped counts over the matching images).",
+             "- **count / groups, by the join or over the read model**: the filtered count, and "
+             "/stats' dataset x type x condition grouping, as hand-written SQL through psycopg: "
+             "over image joined to subject, dataset and visit (the query the API ran before the "
+             "image search read model), and over image's search columns alone (its composite "
+             "index).",
              "",
              "| request | n | p50 | p95 | p99 | comparison |", "|---|---|---|---|---|---|",
              _latency_row("raw page + count (psycopg)", raw,
@@ -391,7 +396,18 @@ def api_section(context: Context) -> str:
                           f"{deep_cursor['p50'] / first['p50']:.2f}x the first page"),
              _latency_row("/stats, same filters", latency["stats"],
                           f"{latency['stats']['p50'] / raw['p50']:.1f}x the raw page + count; "
-                          f"counts {result['stats_images']:,} images")]
+                          f"counts {result['stats_images']:,} images"),
+             _latency_row("count by the join (psycopg)", latency["join_count"], ""),
+             _latency_row("count over the image search read model (psycopg)",
+                          latency["search_count"],
+                          f"{latency['search_count']['p50'] / latency['join_count']['p50']:.2f}x "
+                          "the join's count"),
+             _latency_row("dataset x type x condition groups by the join (psycopg)",
+                          latency["join_groups"], ""),
+             _latency_row("the same groups over the read model (psycopg)",
+                          latency["search_groups"],
+                          f"{latency['search_groups']['p50'] / latency['join_groups']['p50']:.2f}x"
+                          " the join's groups")]
     exports = result["csv"]
     seconds = statistics.median(export["seconds"] for export in exports)
     growth = max(export["rss_growth_mb"] for export in exports)
