@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, cast, event, func, or_, select, update
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy import Float, Subquery, cast, event, func, or_, select, update
+from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from app.models.image import Image
 from app.models.scanner import Scanner
@@ -21,42 +21,50 @@ from app.models.visit import Visit
 DAYS_PER_YEAR = 365.25
 
 
-def _of_subject(column: Any) -> ColumnElement[Any]:
-    return select(column).where(Subject.id == Image.subject_id).scalar_subquery()
+# The search columns, in the order of their source's columns.
+SEARCH_COLUMNS = ("search_condition_id", "search_sex", "search_age_at_scan",
+                  "search_field_strength", "search_manufacturer")
 
 
-def _of_visit(column: Any) -> ColumnElement[Any]:
-    return select(column).where(Visit.id == Image.visit_id).scalar_subquery()
-
-
-def _of_scanner(column: Any) -> ColumnElement[Any]:
-    return select(column).where(Scanner.id == Image.scanner_id).scalar_subquery()
-
-
-def search_values() -> dict[Any, ColumnElement[Any]]:
-    """Each search column of `image` -> the expression it copies, correlated to the image row.
+def search_source(*scope: tuple[str, Any]) -> Subquery:
+    """The search values of images, computed by joining them to their subject, visit and
+    scanner: one row per image (`image_id`, then SEARCH_COLUMNS). `scope` pairs of an image
+    column's name and the values it may hold select the images (all without one).
 
     The rules are the API's (app/api/rows.py): the condition is the visit's diagnosis when known,
     else the subject's; the scan day is the image's own, else its visit's; the age at scan is
     age_at_baseline + that day / 365.25.
     """
-    scan_day = func.coalesce(Image.days_since_baseline, _of_visit(Visit.days_since_baseline))
-    return {
-        Image.search_condition_id: func.coalesce(_of_visit(Visit.condition_id),
-                                                 _of_subject(Subject.condition_id)),
-        Image.search_sex: _of_subject(Subject.sex),
-        Image.search_age_at_scan: (_of_subject(Subject.age_at_baseline)
-                                   + cast(scan_day, Float) / DAYS_PER_YEAR),
-        Image.search_field_strength: _of_scanner(Scanner.field_strength),
-        Image.search_manufacturer: _of_scanner(func.lower(Scanner.manufacturer)),
-    }
+    source = aliased(Image, name="source_image")  # not the UPDATE's own image row
+    scan_day = func.coalesce(source.days_since_baseline, Visit.days_since_baseline)
+    values = (func.coalesce(Visit.condition_id, Subject.condition_id),
+              Subject.sex,
+              Subject.age_at_baseline + cast(scan_day, Float) / DAYS_PER_YEAR,
+              Scanner.field_strength,
+              func.lower(Scanner.manufacturer))
+    statement = (
+        select(source.id.label("image_id"),
+               *(value.label(name) for name, value in zip(SEARCH_COLUMNS, values, strict=True)))
+        .select_from(source)
+        .join(Subject, Subject.id == source.subject_id)
+        .outerjoin(Visit, Visit.id == source.visit_id)
+        .outerjoin(Scanner, Scanner.id == source.scanner_id))
+    if scope:
+        statement = statement.where(or_(*(getattr(source, name).in_(sorted(ids))
+                                          for name, ids in scope)))
+    return statement.subquery("search_source")
 
 
-def _refresh_statement(*criteria: ColumnElement[bool]) -> Any:
-    values = search_values()
-    return (update(Image).values({column.key: value for column, value in values.items()})
-            .where(or_(*(column.is_distinct_from(value) for column, value in values.items())))
-            .where(*criteria))
+def _refresh_statement(*scope: tuple[str, Any]) -> Any:
+    """UPDATE image SET the search columns FROM their source, where any of them differs."""
+    source = search_source(*scope)
+    return (update(Image)
+            # updated_at kept: it dates changes of the image's own data, not of these copies
+            .values({**{name: source.c[name] for name in SEARCH_COLUMNS},
+                     "updated_at": Image.updated_at})
+            .where(Image.id == source.c.image_id)
+            .where(or_(*(getattr(Image, name).is_distinct_from(source.c[name])
+                         for name in SEARCH_COLUMNS))))
 
 
 def refresh_image_search(session: Session, dataset_id: int | None = None) -> int:
@@ -66,8 +74,8 @@ def refresh_image_search(session: Session, dataset_id: int | None = None) -> int
     Rows whose copies are already right are not written, so a re-load that changed nothing
     writes nothing here either.
     """
-    criteria = [] if dataset_id is None else [Image.dataset_id == dataset_id]
-    statement = _refresh_statement(*criteria).execution_options(synchronize_session=False)
+    scope = [] if dataset_id is None else [("dataset_id", {dataset_id})]
+    statement = _refresh_statement(*scope).execution_options(synchronize_session=False)
     return session.execute(statement).rowcount
 
 
@@ -78,12 +86,12 @@ def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:
     visit_ids = {row.id for row in written if isinstance(row, Visit)}
     scanner_ids = {row.id for row in written if isinstance(row, Scanner)}
     image_ids = {row.id for row in written if isinstance(row, Image)}
-    scopes = [(Image.subject_id, subject_ids), (Image.visit_id, visit_ids),
-              (Image.scanner_id, scanner_ids), (Image.id, image_ids)]
-    touched = [column.in_(ids) for column, ids in scopes if ids - {None}]
+    scopes = [("subject_id", subject_ids), ("visit_id", visit_ids),
+              ("scanner_id", scanner_ids), ("id", image_ids)]
+    touched = [(name, ids - {None}) for name, ids in scopes if ids - {None}]
     if touched:
         # Through the connection: the session is flushing and must not flush again.
-        session.connection().execute(_refresh_statement(or_(*touched)))
+        session.connection().execute(_refresh_statement(*touched))
 
 
 def keep_image_search_right() -> None:
