@@ -70,6 +70,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         On the first bad value, naming the input file, row and column.
     """
     report = report if report is not None else LoadReport()
+    written_before = _search_sources_written(report)
     dataset_id = dataset_id_for(session, dataset, register=register)
     frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
@@ -92,9 +93,16 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
         report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
                                    where=Image.dataset_id == dataset_id))
-    # A changed subject, visit or scanner changes its images' search columns too.
-    refresh_image_search(session, dataset_id)
+    # A changed subject, visit or scanner changes its images' search columns too; a load that
+    # wrote none of them (nor an image) leaves every copy right, and skips the refresh's scan.
+    if _search_sources_written(report) > written_before:
+        refresh_image_search(session, dataset_id)
     return report
+
+
+def _search_sources_written(report: LoadReport) -> int:
+    """Rows of the tables the image search columns are copied from that `report` wrote."""
+    return sum(report.counts(table).written for table in ("subject", "visit", "scanner", "image"))
 
 
 def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,
