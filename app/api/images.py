@@ -10,7 +10,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
@@ -28,13 +28,12 @@ from app.api.query import (
     envelope_schema,
     equal_to,
     flag,
-    not_deleted,
     page_or_csv,
     qc_states,
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.query.filters import equal_to_lowered
+from app.api.query.filters import equal_to_lowered, joined_as_needed
 from app.api.query.metadata import meta_clause
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
@@ -44,6 +43,7 @@ from app.api.rows import (
     IMAGE_CONDITION_FILTER,
     IMAGE_CONDITION_ID,
     IMAGE_FIELD_STRENGTH,
+    IMAGE_IS_LIVE,
     IMAGE_MANUFACTURER,
     IMAGE_SEX,
     SCAN_DAY,
@@ -119,8 +119,15 @@ def select_images(extra: Columns | None = None) -> Select:
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .outerjoin(Scanner, Scanner.id == Image.scanner_id)
         .outerjoin(ImageCondition, ImageCondition.c.id == IMAGE_CONDITION_ID)
-        .where(not_deleted(Image, Subject, Dataset))
+        .where(IMAGE_IS_LIVE)
     )
+
+
+# How a statement over `image` alone reaches another table when a filter names one.
+IMAGE_JOINS = {Subject.__table__: Subject.id == Image.subject_id,
+               Dataset.__table__: Dataset.id == Image.dataset_id,
+               Visit.__table__: Visit.id == Image.visit_id,
+               Scanner.__table__: Scanner.id == Image.scanner_id}
 
 
 def named_like(name: str, text: str) -> ColumnElement[bool]:
@@ -180,8 +187,17 @@ class ImageArgs(ImageCollectionArgs):
 
 
 def filtered_images(args: dict[str, Any]) -> Select:
-    """Return the image rows matching the filters in `args` (also used by /stats)."""
+    """Return the image rows matching the filters in `args`."""
     return apply_filters(select_images(), args, IMAGE_FILTERS)
+
+
+def matching_images(args: dict[str, Any], *columns: Any) -> Select:
+    """Select `columns` of the images matching the filters in `args`, over the image table
+    alone wherever the filters allow (the search read model: one index serves a filtered count
+    or /stats); a filter on another table's column joins just that table."""
+    statement = select(*columns).select_from(Image).where(IMAGE_IS_LIVE)
+    return joined_as_needed(apply_filters(statement, args, IMAGE_FILTERS), Image.__table__,
+                            IMAGE_JOINS)
 
 
 # An image row: the same fields in JSON and (as the header) in CSV.
@@ -231,7 +247,8 @@ class Images(MethodView):
             return url_list_response(sorted_by(filtered_images(args), args["sort"]),
                                      with_download_urls)
         answer = page_or_csv(filtered_images(args), args, resource="images",
-                             item_schema=ImageSchema)
+                             item_schema=ImageSchema,
+                             counted=matching_images(args, func.count()))
         if args["with_urls"]:
             answer["items"] = with_download_urls(answer["items"])
             record_download_urls(answer["items"])

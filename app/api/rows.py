@@ -12,7 +12,18 @@ import json
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import ColumnElement, Float, String, cast, exists, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -47,6 +58,14 @@ IMAGE_CONDITION_FILTER = designated(Condition, IMAGE_CONDITION_ID)
 IMAGE_SEX = Image.search_sex
 IMAGE_FIELD_STRENGTH = Image.search_field_strength
 IMAGE_MANUFACTURER = Image.search_manufacturer
+# An image is shown when neither it, its subject nor its dataset is withdrawn (soft-deleted):
+# written over image's own columns (the few withdrawn subjects and live datasets are small
+# sets), so that a filtered count needs no join.
+IMAGE_IS_LIVE = and_(
+    Image.deleted_at.is_(None),
+    Image.dataset_id.in_(select(Dataset.id).where(Dataset.deleted_at.is_(None))),
+    Image.subject_id.not_in(select(Subject.id).where(Subject.deleted_at.is_not(None))),
+)
 
 
 # The dataset a row belongs to, by designation (the value the dataset filter takes).

@@ -7,9 +7,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy import ColumnElement, Subquery, case, func, select
 
-from app.api.images import IMAGE_FILTERS, filtered_images
+from app.api.images import IMAGE_FILTERS, matching_images
 from app.api.query import Blueprint, filter_args
+from app.api.rows import AGE_AT_SCAN, IMAGE_CONDITION_ID, IMAGE_SEX
 from app.extensions import db
+from app.models import Condition, Dataset, Image
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",
                 description="Counts of subjects and images")
@@ -95,8 +97,15 @@ class Stats(MethodView):
 
 
 def stats_of(args: dict[str, Any]) -> dict[str, Any]:
-    """Return the counts of /stats over the images matching the parsed filters `args`."""
-    images = filtered_images(args).subquery()
+    """Return the counts of /stats over the images matching the parsed filters `args`.
+
+    The counts group the image table's own columns (the search read model), so one index
+    serves them; dataset and condition ids are named afterwards from their small tables.
+    """
+    images = matching_images(
+        args, Image.subject_id, Image.dataset_id, Image.type,
+        IMAGE_CONDITION_ID.label("condition_id"), IMAGE_SEX.label("sex"),
+        AGE_AT_SCAN.label("age_at_scan")).subquery()
     totals = _counts(images)[0]
     age_bin = _age_bin(images.c.age_at_scan).label("age_min")
     ages = [
@@ -107,14 +116,28 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
          "subjects": row["subjects"], "images": row["images"]}
         for row in _counts(images, age_bin)
     ]
+    groups = _counts(images, images.c.dataset_id, images.c.type, images.c.condition_id)
+    datasets = _names(Dataset, {group["dataset_id"] for group in groups})
+    conditions = _names(Condition, {group["condition_id"] for group in groups})
+    named = [{"dataset": datasets[group["dataset_id"]], "type": group["type"],
+              "condition": conditions.get(group["condition_id"]),
+              "subjects": group["subjects"], "images": group["images"]} for group in groups]
     return {
         "subjects": totals["subjects"],
         "images": totals["images"],
         # Sorted here, not in SQL: string order depends on the database's collation.
-        "groups": sorted(
-            _counts(images, images.c.dataset, images.c.type, images.c.condition),
-            key=lambda group: (group["dataset"], str(group["type"]),
-                               group["condition"] is None, group["condition"] or "")),
+        "groups": sorted(named, key=lambda group: (
+            group["dataset"], str(group["type"]), group["condition"] is None,
+            group["condition"] or "")),
         "sex": _counts(images, images.c.sex),
         "age": ages,
     }
+
+
+def _names(model: Any, ids: set[int | None]) -> dict[int, str]:
+    """The designations of the rows of `model` (a dataset or a condition) with these ids."""
+    ids = ids - {None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(model.id, model.designation).where(model.id.in_(sorted(ids)))).all())

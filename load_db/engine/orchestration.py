@@ -10,8 +10,10 @@ describes; `load_frames` then
 3. upserts subjects, visits and scanners, then links each image to its visit: the session it
    was acquired in when that is a visit, otherwise the closest visit on or before its day
    (an as-of join per subject, never a later visit);
-4. upserts images, refreshes the dataset's image search columns (app/models/search.py), and
-   returns a report of what was inserted, updated, unchanged and ignored.
+4. upserts images with their search columns (app/models/search.py, computed by
+   load_db/engine/search.py), refreshes those of the dataset's other images when their subject,
+   visit or scanner changed, and returns a report of what was inserted, updated, unchanged and
+   ignored.
 
 It never commits: the command that called it owns the transaction.
 """
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
@@ -31,6 +33,7 @@ from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
 from load_db.engine.report import LoadReport
+from load_db.engine.search import with_search_values
 from load_db.engine.upsert import upsert
 from load_db.engine.validation import checked, text_problem, where
 
@@ -86,23 +89,36 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         rows = _records(visit_frame, condition_ids)
         report.add("visit", upsert(session, Visit, rows, ["subject_id", "external_id"],
                                    where=Visit.subject_id.in_(dataset_subjects(dataset_id))))
+    searched = False  # whether the image frame carries the search columns of all its images
     if "images" in frames:
         image_frame = _with_subject_ids(frames["images"], subject_ids)
         image_frame = _with_scanner_ids(session, image_frame, dataset_id, report)
-        image_frame = link_visits(image_frame, visit_table(session, dataset_id), report)
-        rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
+        visit_rows = visit_table(session, dataset_id)
+        image_frame = link_visits(image_frame, visit_rows, report)
+        with_search = with_search_values(session, image_frame, visit_rows, dataset_id)
+        searched = with_search is not None
+        rows = _records(with_search if searched else image_frame, condition_ids,
+                        dataset_id=dataset_id)
         report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
                                    where=Image.dataset_id == dataset_id))
-    # A changed subject, visit or scanner changes its images' search columns too; a load that
-    # wrote none of them (nor an image) leaves every copy right, and skips the refresh's scan.
-    if _search_sources_written(report) > written_before:
-        refresh_image_search(session, dataset_id)
+    # The frame's images got their search values above. Others of the dataset (not in this
+    # frame) copy a subject, visit or scanner this load may have changed: refreshed in SQL,
+    # writing only the rows whose copies differ.
+    if _search_sources_written(report) > written_before or (
+            "images" in frames and not searched):
+        if not searched or _images_of(session, dataset_id) > len(frames["images"]):
+            refresh_image_search(session, dataset_id)
     return report
 
 
 def _search_sources_written(report: LoadReport) -> int:
     """Rows of the tables the image search columns are copied from that `report` wrote."""
-    return sum(report.counts(table).written for table in ("subject", "visit", "scanner", "image"))
+    return sum(report.counts(table).written for table in ("subject", "visit", "scanner"))
+
+
+def _images_of(session: Session, dataset_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Image)
+                          .where(Image.dataset_id == dataset_id))
 
 
 def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,

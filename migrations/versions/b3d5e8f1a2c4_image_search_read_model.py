@@ -2,7 +2,7 @@
 by, copied onto image with one composite index, and filled in for the images already stored.
 
 Revision ID: b3d5e8f1a2c4
-Revises: e4c1b7a90f21
+Revises: b3c9d41e7f20
 Create Date: 2026-12-01 15:55:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b3d5e8f1a2c4'
-down_revision = 'e4c1b7a90f21'
+down_revision = 'b3c9d41e7f20'
 branch_labels = None
 depends_on = None
 
@@ -48,7 +48,8 @@ def upgrade():
         batch_op.add_column(sa.Column('search_manufacturer', sa.String(length=128),
                                       nullable=True))
         batch_op.create_index('ix_image_search', ['dataset_id', 'type', 'search_condition_id',
-                                                  'search_sex', 'search_age_at_scan'],
+                                                  'search_sex', 'search_age_at_scan', 'qc_state',
+                                                  'deleted_at', 'subject_id'],
                               unique=False)
         batch_op.create_index(batch_op.f('ix_image_search_field_strength'),
                               ['search_field_strength'], unique=False)

@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_smorest import abort
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true
 
 from app.api.query.qc_state import INCLUDE_ALL, include_blacklisted
 from app.extensions import db
@@ -141,3 +141,24 @@ def apply_filters(
         if name in args:
             statement = statement.where(build(name, args[name]))
     return statement
+
+
+def joined_as_needed(statement: Select, base: FromClause,
+                     joins: Mapping[FromClause, ColumnElement[bool]]) -> Select:
+    """Outer-join to `base` only the tables of `joins` that the statement's clauses name.
+
+    A statement written over one table (a count over `image`, served by one index) then reaches
+    another table only when a filter needs it (e.g. a visit's day); an outer join never drops a
+    row of `base`, so the count is the same either way.
+    """
+    # By name: the statement holds annotated copies of the tables, not the tables themselves.
+    declared = {table.name: (table, on) for table, on in joins.items()}
+    needed = [table.name for table in statement.get_final_froms() if table.name != base.name]
+    if not needed:
+        return statement
+    joined = base
+    for name in needed:
+        if name not in declared:
+            raise ValueError(f"no join from {base.name} to {name} is declared")
+        joined = joined.outerjoin(*declared[name])
+    return statement.select_from(joined)
