@@ -89,25 +89,21 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         rows = _records(visit_frame, condition_ids)
         report.add("visit", upsert(session, Visit, rows, ["subject_id", "external_id"],
                                    where=Visit.subject_id.in_(dataset_subjects(dataset_id))))
-    searched = False  # whether the image frame carries the search columns of all its images
     if "images" in frames:
         image_frame = _with_subject_ids(frames["images"], subject_ids)
         image_frame = _with_scanner_ids(session, image_frame, dataset_id, report)
         visit_rows = visit_table(session, dataset_id)
         image_frame = link_visits(image_frame, visit_rows, report)
-        with_search = with_search_values(session, image_frame, visit_rows, dataset_id)
-        searched = with_search is not None
-        rows = _records(with_search if searched else image_frame, condition_ids,
-                        dataset_id=dataset_id)
+        image_frame = with_search_values(session, image_frame, visit_rows, dataset_id)
+        rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
         report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
                                    where=Image.dataset_id == dataset_id))
     # The frame's images got their search values above. Others of the dataset (not in this
     # frame) copy a subject, visit or scanner this load may have changed: refreshed in SQL,
     # writing only the rows whose copies differ.
-    if _search_sources_written(report) > written_before or (
-            "images" in frames and not searched):
-        if not searched or _images_of(session, dataset_id) > len(frames["images"]):
-            refresh_image_search(session, dataset_id)
+    if _search_sources_written(report) > written_before and (
+            "images" not in frames or _images_of(session, dataset_id) > len(frames["images"])):
+        refresh_image_search(session, dataset_id)
     return report
 
 
