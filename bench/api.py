@@ -63,8 +63,12 @@ RAW_COUNT = f"SELECT count(*) {RAW_FROM} {RAW_WHERE}"
 RAW_GROUPS = f"""SELECT i.dataset_id, i.type, coalesce(v.condition_id, s.condition_id),
 count(DISTINCT i.subject_id), count(*) {RAW_FROM} {RAW_WHERE}
 GROUP BY 1, 2, 3"""
-# The same count and grouping over the image search read model: one table, one index.
-SEARCH_WHERE = """WHERE i.deleted_at IS NULL AND i.dataset_id = ANY(%(datasets)s)
+# The same count and grouping over the image search read model, as the API now writes them:
+# one table, one index.
+SEARCH_WHERE = """WHERE i.deleted_at IS NULL AND i.qc_state <> 'blacklisted'
+AND i.dataset_id IN (SELECT id FROM dataset WHERE deleted_at IS NULL)
+AND i.subject_id NOT IN (SELECT id FROM subject WHERE deleted_at IS NOT NULL)
+AND i.dataset_id = ANY(%(datasets)s)
 AND i.type = ANY(%(types)s) AND i.search_condition_id = ANY(%(conditions)s)
 AND i.search_sex = %(sex)s AND i.search_age_at_scan BETWEEN %(age_min)s AND %(age_max)s"""
 SEARCH_COUNT = f"SELECT count(*) FROM image i {SEARCH_WHERE}"

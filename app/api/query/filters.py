@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_smorest import abort
 from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true
+from sqlalchemy.sql.expression import ColumnClause, Exists, ScalarSelect, SelectBase, TableClause
 
 from app.api.query.qc_state import INCLUDE_ALL, include_blacklisted
 from app.extensions import db
@@ -145,20 +146,34 @@ def apply_filters(
 
 def joined_as_needed(statement: Select, base: FromClause,
                      joins: Mapping[FromClause, ColumnElement[bool]]) -> Select:
-    """Outer-join to `base` only the tables of `joins` that the statement's clauses name.
+    """Outer-join to `base` only the tables of `joins` that the statement's WHERE names.
 
     A statement written over one table (a count over `image`, served by one index) then reaches
     another table only when a filter needs it (e.g. a visit's day); an outer join never drops a
-    row of `base`, so the count is the same either way.
+    row of `base`, so the count is the same either way. Subqueries are self-contained (they
+    name their own FROM), so the tables inside them are not joined.
     """
-    # By name: the statement holds annotated copies of the tables, not the tables themselves.
     declared = {table.name: (table, on) for table, on in joins.items()}
-    needed = [table.name for table in statement.get_final_froms() if table.name != base.name]
-    if not needed:
+    named = _tables_named(statement.whereclause) - {base.name}
+    if not named:
         return statement
     joined = base
-    for name in needed:
+    for name in sorted(named):
         if name not in declared:
             raise ValueError(f"no join from {base.name} to {name} is declared")
         joined = joined.outerjoin(*declared[name])
     return statement.select_from(joined)
+
+
+def _tables_named(clause: ColumnElement[Any] | None) -> set[str]:
+    """Names of the tables whose columns `clause` uses, outside its subqueries."""
+    names: set[str] = set()
+    pending = [] if clause is None else [clause]
+    while pending:
+        element = pending.pop()
+        if isinstance(element, SelectBase | ScalarSelect | Exists):
+            continue
+        if isinstance(element, ColumnClause) and isinstance(element.table, TableClause):
+            names.add(element.table.name)
+        pending.extend(element.get_children())
+    return names
