@@ -1,10 +1,12 @@
 """The search read model: the columns of `image` the API filters, sorts and groups by, copied
 from the image's subject, visit and scanner so that one composite index serves a filtered count.
 
-`refresh_image_search` recomputes them with one set-based UPDATE in the writer's transaction:
-the loading engine calls it after every load (its bulk statements bypass the ORM), and every ORM
-flush that writes a subject, visit, scanner or image refreshes the images it may affect
-(`keep_image_search_right`), so the copies never disagree with their sources.
+Who keeps them right: the loading engine computes them for every image it writes
+(load_db/engine/search.py, the same rules in pandas) and calls `refresh_image_search` for the
+dataset's other images when a load changed their subject, visit or scanner (its bulk statements
+bypass the ORM); every ORM flush that writes a subject, visit, scanner or image refreshes the
+images it may affect (`keep_image_search_right`). So the copies never disagree with their
+sources.
 """
 from __future__ import annotations
 
