@@ -20,7 +20,6 @@ from app.api.query import (
     NoArgs,
     any_of,
     any_of_ignoring_case,
-    apply_filters,
     at_least,
     at_most,
     collection_args,
@@ -33,7 +32,7 @@ from app.api.query import (
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
-from app.api.query.filters import equal_to_lowered, joined_as_needed
+from app.api.query.filters import equal_to_lowered, filter_clauses, joined_as_needed
 from app.api.query.metadata import meta_clause
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
@@ -188,16 +187,20 @@ class ImageArgs(ImageCollectionArgs):
 
 def filtered_images(args: dict[str, Any]) -> Select:
     """Return the image rows matching the filters in `args`."""
-    return apply_filters(select_images(), args, IMAGE_FILTERS)
+    return select_images().where(*image_filters(args))
 
 
-def matching_images(args: dict[str, Any], *columns: Any) -> Select:
-    """Select `columns` of the images matching the filters in `args`, over the image table
-    alone wherever the filters allow (the search read model: one index serves a filtered count
-    or /stats); a filter on another table's column joins just that table."""
-    statement = select(*columns).select_from(Image).where(IMAGE_IS_LIVE)
-    return joined_as_needed(apply_filters(statement, args, IMAGE_FILTERS), Image.__table__,
-                            IMAGE_JOINS)
+def image_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The clauses of the image filters in `args`, to be shared by a page and its total."""
+    return filter_clauses(args, IMAGE_FILTERS)
+
+
+def matching_images(clauses: list[ColumnElement[bool]], *columns: Any) -> Select:
+    """Select `columns` of the images matching the filter `clauses` (image_filters), over the
+    image table alone wherever the filters allow (the search read model: one index serves a
+    filtered count or /stats); a filter on another table's column joins just that table."""
+    statement = select(*columns).select_from(Image).where(IMAGE_IS_LIVE, *clauses)
+    return joined_as_needed(statement, Image.__table__, IMAGE_JOINS)
 
 
 # An image row: the same fields in JSON and (as the header) in CSV.
@@ -246,9 +249,10 @@ class Images(MethodView):
         if args["format"] == URLS_FORMAT:
             return url_list_response(sorted_by(filtered_images(args), args["sort"]),
                                      with_download_urls)
-        answer = page_or_csv(filtered_images(args), args, resource="images",
+        clauses = image_filters(args)
+        answer = page_or_csv(select_images().where(*clauses), args, resource="images",
                              item_schema=ImageSchema,
-                             counted=matching_images(args, func.count()))
+                             counted=matching_images(clauses, func.count()))
         if args["with_urls"]:
             answer["items"] = with_download_urls(answer["items"])
             record_download_urls(answer["items"])

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy import ColumnElement, Subquery, case, func, select
 
-from app.api.images import IMAGE_FILTERS, matching_images
+from app.api.images import IMAGE_FILTERS, image_filters, matching_images
 from app.api.query import Blueprint, filter_args
 from app.api.rows import AGE_AT_SCAN, IMAGE_CONDITION_ID, IMAGE_SEX
 from app.extensions import db
@@ -100,10 +100,10 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
     """Return the counts of /stats over the images matching the parsed filters `args`.
 
     The counts group the image table's own columns (the search read model), so one index
-    serves them; dataset and condition ids are named afterwards from their small tables.
+    serves them; dataset and condition ids are named after the grouping.
     """
     images = matching_images(
-        args, Image.subject_id, Image.dataset_id, Image.type,
+        image_filters(args), Image.subject_id, Image.dataset_id, Image.type,
         IMAGE_CONDITION_ID.label("condition_id"), IMAGE_SEX.label("sex"),
         AGE_AT_SCAN.label("age_at_scan")).subquery()
     totals = _counts(images)[0]
@@ -116,17 +116,12 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
          "subjects": row["subjects"], "images": row["images"]}
         for row in _counts(images, age_bin)
     ]
-    groups = _counts(images, images.c.dataset_id, images.c.type, images.c.condition_id)
-    datasets = _names(Dataset, {group["dataset_id"] for group in groups})
-    conditions = _names(Condition, {group["condition_id"] for group in groups})
-    named = [{"dataset": datasets[group["dataset_id"]], "type": group["type"],
-              "condition": conditions.get(group["condition_id"]),
-              "subjects": group["subjects"], "images": group["images"]} for group in groups]
+    groups = _named_groups(images)
     return {
         "subjects": totals["subjects"],
         "images": totals["images"],
         # Sorted here, not in SQL: string order depends on the database's collation.
-        "groups": sorted(named, key=lambda group: (
+        "groups": sorted(groups, key=lambda group: (
             group["dataset"], str(group["type"]), group["condition"] is None,
             group["condition"] or "")),
         "sex": _counts(images, images.c.sex),
@@ -134,10 +129,17 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _names(model: Any, ids: set[int | None]) -> dict[int, str]:
-    """The designations of the rows of `model` (a dataset or a condition) with these ids."""
-    ids = ids - {None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(
-        select(model.id, model.designation).where(model.id.in_(sorted(ids)))).all())
+def _named_groups(images: Subquery) -> list[Any]:
+    """Counts by dataset x type x condition: grouped by the image's ids, then named from the
+    dataset and condition tables (a handful of rows each) in the same statement."""
+    by_id = select(
+        images.c.dataset_id, images.c.type, images.c.condition_id,
+        func.count(func.distinct(images.c.subject_id)).label("subjects"),
+        func.count().label("images"),
+    ).group_by(images.c.dataset_id, images.c.type, images.c.condition_id).subquery()
+    return db.session.execute(
+        select(Dataset.designation.label("dataset"), by_id.c.type,
+               Condition.designation.label("condition"), by_id.c.subjects, by_id.c.images)
+        .select_from(by_id)
+        .join(Dataset, Dataset.id == by_id.c.dataset_id)
+        .outerjoin(Condition, Condition.id == by_id.c.condition_id)).mappings().all()

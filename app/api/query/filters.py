@@ -138,10 +138,14 @@ def apply_filters(
     statement: Select, args: Mapping[str, Any], filters: Mapping[str, Filter]
 ) -> Select:
     """Add to `statement` the clause of every filter present in the parsed `args`."""
-    for name, build in filters.items():
-        if name in args:
-            statement = statement.where(build(name, args[name]))
-    return statement
+    return statement.where(*filter_clauses(args, filters))
+
+
+def filter_clauses(args: Mapping[str, Any], filters: Mapping[str, Filter]
+                   ) -> list[ColumnElement[bool]]:
+    """The clause of every filter present in the parsed `args` (built once: a designation filter
+    looks its ids up as it builds)."""
+    return [build(name, args[name]) for name, build in filters.items() if name in args]
 
 
 def joined_as_needed(statement: Select, base: FromClause,
