@@ -29,7 +29,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.api.query.qc_state import init_qc_state
     from app.api.query.visibility import init_visibility
     from app.cli import register_commands
-    from app.extensions import api, db, migrate
+    from app.extensions import api, db, init_migrations
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)
@@ -43,7 +43,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    init_migrations(app, MIGRATIONS_DIR)
     errors.init_app(app, api)  # before api.init_app, which documents and registers the handlers
     api.init_app(app)
     auth.init_app(app)

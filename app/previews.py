@@ -12,15 +12,17 @@ import gzip
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import nibabel as nib
-import numpy as np
-from PIL import Image as PilImage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Dataset, Image, PreprocessTaskFile
 from app.storage import ObjectNotFound, Storage
+
+if TYPE_CHECKING:  # the imaging libraries are imported only when a preview is drawn
+    import numpy as np
+    from PIL import Image as PilImage
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ def derived_preview_key(derived_id: int) -> str:
 
 def _volume(content: bytes) -> np.ndarray:
     """The first 3D volume of a NIfTI file's bytes (gzipped or not)."""
+    import nibabel as nib
+    import numpy as np
+
     if content[:2] == b"\x1f\x8b":
         content = gzip.decompress(content)
     try:
@@ -64,6 +69,9 @@ def _volume(content: bytes) -> np.ndarray:
 
 
 def _tile(plane: np.ndarray, ceiling: float) -> PilImage.Image:
+    import numpy as np
+    from PIL import Image as PilImage
+
     scaled = np.clip(plane / ceiling, 0, 1) * 255 if ceiling > 0 else np.zeros_like(plane)
     # Rows of the array become the picture's columns: rotate so that up is up.
     picture = PilImage.fromarray(np.rot90(scaled).astype(np.uint8), mode="L")
@@ -72,6 +80,9 @@ def _tile(plane: np.ndarray, ceiling: float) -> PilImage.Image:
 
 def render_preview(content: bytes) -> bytes:
     """Return the PNG preview of a NIfTI file's bytes; raises PreviewError."""
+    import numpy as np
+    from PIL import Image as PilImage
+
     volume = _volume(content)
     ceiling = float(np.percentile(volume, PERCENTILE))
     sheet = PilImage.new("L", (TILE_SIZE * len(SLICE_FRACTIONS), TILE_SIZE * 3))

@@ -59,6 +59,21 @@ LEFT JOIN condition c ON c.id = coalesce(v.condition_id, s.condition_id)
 {RAW_WHERE}
 ORDER BY i.id LIMIT %(limit)s"""
 RAW_COUNT = f"SELECT count(*) {RAW_FROM} {RAW_WHERE}"
+# /stats' largest grouping (dataset x type x condition) over the same images, by the join.
+RAW_GROUPS = f"""SELECT i.dataset_id, i.type, coalesce(v.condition_id, s.condition_id),
+count(DISTINCT i.subject_id), count(*) {RAW_FROM} {RAW_WHERE}
+GROUP BY 1, 2, 3"""
+# The same count and grouping over the image search read model, as the API now writes them:
+# one table, one index.
+SEARCH_WHERE = """WHERE i.deleted_at IS NULL AND i.qc_state <> 'blacklisted'
+AND i.dataset_id IN (SELECT id FROM dataset WHERE deleted_at IS NULL)
+AND i.subject_id NOT IN (SELECT id FROM subject WHERE deleted_at IS NOT NULL)
+AND i.dataset_id = ANY(%(datasets)s)
+AND i.type = ANY(%(types)s) AND i.search_condition_id = ANY(%(conditions)s)
+AND i.search_sex = %(sex)s AND i.search_age_at_scan BETWEEN %(age_min)s AND %(age_max)s"""
+SEARCH_COUNT = f"SELECT count(*) FROM image i {SEARCH_WHERE}"
+SEARCH_GROUPS = f"""SELECT i.dataset_id, i.type, i.search_condition_id,
+count(DISTINCT i.subject_id), count(*) FROM image i {SEARCH_WHERE} GROUP BY 1, 2, 3"""
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -249,6 +264,15 @@ class RawQueries:
     def count(self) -> int:
         """The number of matching rows."""
         return self.connection.execute(RAW_COUNT, self.parameters).fetchone()[0]
+
+    def search_count(self) -> int:
+        """The number of matching rows, counted over the image search read model."""
+        return self.connection.execute(SEARCH_COUNT, self.parameters).fetchone()[0]
+
+    def groups(self, read_model: bool) -> list[tuple]:
+        """The counts by dataset x type x condition, by the join or over the read model."""
+        statement = SEARCH_GROUPS if read_model else RAW_GROUPS
+        return sorted(self.connection.execute(statement, self.parameters).fetchall())
 
     def both(self) -> None:
         """The page, then the count, each timed into page_seconds and count_seconds."""
@@ -465,6 +489,8 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     if [item["id"] for item in first["items"]] != [row[0] for row in raw.page()[:plan.per_page]] \
             or first["total"] != raw.count():
         raise RuntimeError("the API's filtered page differs from the raw SQL's")
+    if raw.search_count() != first["total"] or raw.groups(True) != raw.groups(False):
+        raise RuntimeError("the image search read model counts differ from the join's")
     cursor_path = query_path("/images", {**PAGE_FILTERS, **per_page, "total": "false",
                                          "cursor": first["next_cursor"]})
     top_path = query_path("/images", {**per_page, "total": "false"})
@@ -484,6 +510,10 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
         "deep_page": lambda: client.get(deep_path),
         "deep_cursor": lambda: client.get(deep_cursor_path),
         "stats": lambda: client.get(stats_path),
+        "join_count": raw.count,
+        "search_count": raw.search_count,
+        "join_groups": lambda: raw.groups(False),
+        "search_groups": lambda: raw.groups(True),
     }
     for call in kinds.values():  # warm up: caches of the database and of the worker
         call()

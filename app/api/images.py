@@ -10,8 +10,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import ColumnElement, Select, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, func, select
 
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
@@ -21,29 +20,31 @@ from app.api.query import (
     NoArgs,
     any_of,
     any_of_ignoring_case,
-    apply_filters,
     at_least,
     at_most,
     collection_args,
     designated,
     envelope_schema,
-    equal_ignoring_case,
     equal_to,
     flag,
-    not_deleted,
     page_or_csv,
     qc_states,
     sorted_by,
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.filters import equal_to_lowered, filter_clauses, joined_as_needed
 from app.api.query.metadata import meta_clause
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
 from app.api.rows import (
     AGE_AT_SCAN,
-    CONDITION_FILTER,
-    CONDITION_ID,
     DATASET_COLUMN,
+    IMAGE_CONDITION_FILTER,
+    IMAGE_CONDITION_ID,
+    IMAGE_FIELD_STRENGTH,
+    IMAGE_IS_LIVE,
+    IMAGE_MANUFACTURER,
+    IMAGE_SEX,
     SCAN_DAY,
     dated_columns,
 )
@@ -57,7 +58,8 @@ from app.storage import get_storage, presigned_urls
 blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
                 description="Stored images (MRI: T1, DWI, rsfMRI, FieldMap; Mammogram)")
 
-ImageCondition = aliased(Condition, name="image_condition")
+# A table alias, not an ORM one: aliased() would configure every mapper at import time.
+ImageCondition = Condition.__table__.alias("image_condition")
 # Mammography facts kept in an image's metadata (load_db/OMIDB): view, side, lesion marks.
 VIEW = Image.metadata_json["ViewPosition"].as_string()
 LATERALITY = Image.metadata_json["ImageLaterality"].as_string()
@@ -81,7 +83,7 @@ IMAGE_COLUMNS: dict[str, Column] = {
     "days_since_baseline": Column(SCAN_DAY, fields.Integer(allow_none=True, metadata={
         "description": "Days from the subject's baseline to the scan: the image's own, else "
                        "its visit's; null if unknown."})),
-    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition),
+    **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition.c, sex=IMAGE_SEX),
     "scanner_id": Column(Image.scanner_id, fields.Integer(allow_none=True)),
     "manufacturer": Column(Scanner.manufacturer, fields.String(allow_none=True)),
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={
@@ -115,9 +117,16 @@ def select_images(extra: Columns | None = None) -> Select:
         .join(Dataset, Dataset.id == Image.dataset_id)
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .outerjoin(Scanner, Scanner.id == Image.scanner_id)
-        .outerjoin(ImageCondition, ImageCondition.id == CONDITION_ID)
-        .where(not_deleted(Image, Subject, Dataset))
+        .outerjoin(ImageCondition, ImageCondition.c.id == IMAGE_CONDITION_ID)
+        .where(IMAGE_IS_LIVE)
     )
+
+
+# How a statement over `image` alone reaches another table when a filter names one.
+IMAGE_JOINS = {Subject.__table__: Subject.id == Image.subject_id,
+               Dataset.__table__: Dataset.id == Image.dataset_id,
+               Visit.__table__: Visit.id == Image.visit_id,
+               Scanner.__table__: Scanner.id == Image.scanner_id}
 
 
 def named_like(name: str, text: str) -> ColumnElement[bool]:
@@ -130,15 +139,15 @@ def named_like(name: str, text: str) -> ColumnElement[bool]:
 
 IMAGE_FILTERS = {
     "dataset": designated(Dataset, Image.dataset_id),
-    "condition": CONDITION_FILTER,
+    "condition": IMAGE_CONDITION_FILTER,
     "type": any_of(Image.type),
-    "sex": equal_to(Subject.sex),
+    "sex": equal_to(IMAGE_SEX),
     "age_min": at_least(AGE_AT_SCAN),
     "age_max": at_most(AGE_AT_SCAN),
     "days_min": at_least(SCAN_DAY),
     "days_max": at_most(SCAN_DAY),
-    "field_strength": equal_to(Scanner.field_strength),
-    "manufacturer": equal_ignoring_case(Scanner.manufacturer),
+    "field_strength": equal_to(IMAGE_FIELD_STRENGTH),
+    "manufacturer": equal_to_lowered(IMAGE_MANUFACTURER),
     "has_marks": flag(HAS_MARKS),
     "view": any_of_ignoring_case(VIEW),
     "laterality": equal_to(LATERALITY),
@@ -177,8 +186,21 @@ class ImageArgs(ImageCollectionArgs):
 
 
 def filtered_images(args: dict[str, Any]) -> Select:
-    """Return the image rows matching the filters in `args` (also used by /stats)."""
-    return apply_filters(select_images(), args, IMAGE_FILTERS)
+    """Return the image rows matching the filters in `args`."""
+    return select_images().where(*image_filters(args))
+
+
+def image_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The clauses of the image filters in `args`, to be shared by a page and its total."""
+    return filter_clauses(args, IMAGE_FILTERS)
+
+
+def matching_images(clauses: list[ColumnElement[bool]], *columns: Any) -> Select:
+    """Select `columns` of the images matching the filter `clauses` (image_filters), over the
+    image table alone wherever the filters allow (the search read model: one index serves a
+    filtered count or /stats); a filter on another table's column joins just that table."""
+    statement = select(*columns).select_from(Image).where(IMAGE_IS_LIVE, *clauses)
+    return joined_as_needed(statement, Image.__table__, IMAGE_JOINS)
 
 
 # An image row: the same fields in JSON and (as the header) in CSV.
@@ -227,8 +249,10 @@ class Images(MethodView):
         if args["format"] == URLS_FORMAT:
             return url_list_response(sorted_by(filtered_images(args), args["sort"]),
                                      with_download_urls)
-        answer = page_or_csv(filtered_images(args), args, resource="images",
-                             item_schema=ImageSchema)
+        clauses = image_filters(args)
+        answer = page_or_csv(select_images().where(*clauses), args, resource="images",
+                             item_schema=ImageSchema,
+                             counted=matching_images(clauses, func.count()))
         if args["with_urls"]:
             answer["items"] = with_download_urls(answer["items"])
             record_download_urls(answer["items"])

@@ -2,7 +2,9 @@
 conditions, the day of a scan and the ages at a scan and at a visit.
 
 Each rule is written once here and used by the rows, the filters, the sort keys, /stats and the
-CSV export alike.
+CSV export alike. An image's condition, sex, age at scan and scanner values are read from the
+image's search columns (app/models/search.py applies the same rules at write time), so that a
+filtered count or /stats is served by one index of one table.
 """
 from __future__ import annotations
 
@@ -10,16 +12,26 @@ import json
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import ColumnElement, Float, String, cast, exists, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from app.api.query.columns import Column
-from app.api.query.filters import designated_first_known, with_ids_of
+from app.api.query.filters import designated, designated_first_known, with_ids_of
 from app.models import Condition, Dataset, Image, Subject, Visit
-
-DAYS_PER_YEAR = 365.25
+from app.models.search import DAYS_PER_YEAR
 
 
 def age_at(days: ColumnElement[int]) -> ColumnElement[float]:
@@ -30,13 +42,30 @@ def age_at(days: ColumnElement[int]) -> ColumnElement[float]:
 # The day of a scan: the image's own when known, else its visit's (a BIDS image usually has no
 # day of its own, while its session has one).
 SCAN_DAY = func.coalesce(Image.days_since_baseline, Visit.days_since_baseline)
-AGE_AT_SCAN = age_at(SCAN_DAY)
+# The subject's age on that day, as stored by the search read model.
+AGE_AT_SCAN = Image.search_age_at_scan
 AGE_AT_VISIT = age_at(Visit.days_since_baseline)
 
 # An image's or a visit's condition: the visit's diagnosis when known, else the subject's.
 CONDITION_ID = func.coalesce(Visit.condition_id, Subject.condition_id)
 # The filter on that condition (written for the planner: see designated_first_known).
 CONDITION_FILTER = designated_first_known(Condition, Visit.condition_id, Subject.condition_id)
+# The same condition of an image, as stored by the search read model, and its filter.
+IMAGE_CONDITION_ID = Image.search_condition_id
+IMAGE_CONDITION_FILTER = designated(Condition, IMAGE_CONDITION_ID)
+# An image's subject's sex and its scanner's values, as stored by the search read model (the
+# manufacturer lower-cased: the filter ignores case).
+IMAGE_SEX = Image.search_sex
+IMAGE_FIELD_STRENGTH = Image.search_field_strength
+IMAGE_MANUFACTURER = Image.search_manufacturer
+# An image is shown when neither it, its subject nor its dataset is withdrawn (soft-deleted):
+# written over image's own columns (the few withdrawn subjects and live datasets are small
+# sets), so that a filtered count needs no join.
+IMAGE_IS_LIVE = and_(
+    Image.deleted_at.is_(None),
+    Image.dataset_id.in_(select(Dataset.id).where(Dataset.deleted_at.is_(None))),
+    Image.subject_id.not_in(select(Subject.id).where(Subject.deleted_at.is_not(None))),
+)
 
 
 # The dataset a row belongs to, by designation (the value the dataset filter takes).
@@ -44,14 +73,15 @@ DATASET_COLUMN = Column(Dataset.designation, fields.String(required=True, metada
     "description": "Dataset designation."}))
 
 
-def dated_columns(age_name: str, age: ColumnElement[float], condition: Any) -> dict[str, Column]:
+def dated_columns(age_name: str, age: ColumnElement[float], condition: Any,
+                  sex: ColumnElement[Any] = Subject.sex) -> dict[str, Column]:
     """The fields a dated row (an image, a visit) shares: the subject's age on that day (named
-    `age_name`), its sex, and the resolved condition (`condition`: the Condition alias joined on
-    CONDITION_ID)."""
+    `age_name`), its `sex`, and the resolved condition (`condition`: the Condition alias joined
+    on the row's condition id)."""
     return {
         age_name: Column(age, fields.Float(allow_none=True, metadata={
             "description": "age_at_baseline + days_since_baseline / 365.25; null if unknown."})),
-        "sex": Column(Subject.sex, fields.String(required=True)),
+        "sex": Column(sex, fields.String(required=True)),
         "condition": Column(condition.designation, fields.String(allow_none=True, metadata={
             "description": "The visit's condition if known, else the subject's."})),
     }

@@ -7,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import fields
 from sqlalchemy import ColumnElement, Select, exists, select
-from sqlalchemy.orm import aliased
 
 from app.api.images import ImageSchema, select_images
 from app.api.query import (
@@ -36,7 +35,8 @@ from app.models import Condition, Dataset, Image, Subject, Visit
 blp = Blueprint("subjects", __name__, url_prefix="/api/v1/subjects",
                 description="Participants of the datasets")
 
-SubjectCondition = aliased(Condition, name="subject_condition")
+# A table alias, not an ORM one: aliased() would configure every mapper at import time.
+SubjectCondition = Condition.__table__.alias("subject_condition")
 
 # A subject row, field by field: the JSON fields, the CSV header and the selected columns.
 SUBJECT_COLUMNS: dict[str, Column] = {
@@ -50,7 +50,7 @@ SUBJECT_COLUMNS: dict[str, Column] = {
     "education_years": Column(Subject.education_years, fields.Float(allow_none=True)),
     "age_at_baseline": Column(Subject.age_at_baseline, fields.Float(allow_none=True, metadata={
         "description": "Age in years at the first visit; the age filters apply to it."})),
-    "condition": Column(SubjectCondition.designation, fields.String(allow_none=True, metadata={
+    "condition": Column(SubjectCondition.c.designation, fields.String(allow_none=True, metadata={
         "description": "Subject-level condition, set when the dataset has no per-visit one."})),
     "conditions": Column(SUBJECT_CONDITIONS, fields.List(fields.String(), required=True, metadata={
         "description": "Every condition the subject has, its own and its visits', in the "
@@ -68,7 +68,7 @@ def select_subjects(extra: Columns | None = None) -> Select:
         select(*labelled(SUBJECT_COLUMNS), *labelled(extra or {}))
         .select_from(Subject)
         .join(Dataset, Dataset.id == Subject.dataset_id)
-        .outerjoin(SubjectCondition, SubjectCondition.id == Subject.condition_id)
+        .outerjoin(SubjectCondition, SubjectCondition.c.id == Subject.condition_id)
         .where(not_deleted(Subject, Dataset))
     )
 

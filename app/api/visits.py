@@ -7,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import fields
 from sqlalchemy import Select, select
-from sqlalchemy.orm import aliased
 
 from app.api.images import ImageSchema, select_images
 from app.api.query import (
@@ -34,7 +33,8 @@ from app.models import Condition, Dataset, Image, Subject, Visit
 blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits",
                 description="Dated encounters of subjects")
 
-VisitCondition = aliased(Condition, name="visit_condition")
+# A table alias, not an ORM one: aliased() would configure every mapper at import time.
+VisitCondition = Condition.__table__.alias("visit_condition")
 
 # A visit row, field by field: the JSON fields, the CSV header and the selected columns.
 VISIT_COLUMNS: dict[str, Column] = {
@@ -45,7 +45,7 @@ VISIT_COLUMNS: dict[str, Column] = {
     "external_id": Column(Visit.external_id, fields.String(required=True, metadata={
         "description": "The visit's id in its dataset."})),
     "days_since_baseline": Column(Visit.days_since_baseline, fields.Integer(allow_none=True)),
-    **dated_columns("age_at_visit", AGE_AT_VISIT, VisitCondition),
+    **dated_columns("age_at_visit", AGE_AT_VISIT, VisitCondition.c),
     "bmi": Column(Visit.bmi, fields.Float(allow_none=True)),
 }
 # One visit with its symptoms and scores (its images are added by the route).
@@ -61,7 +61,7 @@ def select_visits(extra: Columns | None = None) -> Select:
         .select_from(Visit)
         .join(Subject, Subject.id == Visit.subject_id)
         .join(Dataset, Dataset.id == Subject.dataset_id)
-        .outerjoin(VisitCondition, VisitCondition.id == CONDITION_ID)
+        .outerjoin(VisitCondition, VisitCondition.c.id == CONDITION_ID)
         .where(not_deleted(Visit, Subject, Dataset))
     )
 

@@ -39,6 +39,8 @@ COMMANDS = {
                  "Make the missing QA previews of a dataset's NIfTI files."),
     "names": ("app.cli.names:names_command",
               "Predict RADIFOX-style image names of a dataset; set manual ones."),
+    # Flask-Migrate's group, imported (with Alembic) only when a migration command runs.
+    "db": ("flask_migrate.cli:db", "Perform database migrations."),
 }
 
 

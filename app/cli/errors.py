@@ -6,8 +6,10 @@ from contextlib import contextmanager
 
 import click
 
-from load_db.engine import LoadError
-from load_db.engine.errors import EXIT_BAD_INPUT
+# load_db.engine.errors.EXIT_BAD_INPUT (a test checks they agree): not imported here, because
+# importing the engine imports pandas, and commands that never load (e.g. `flask apikey`) use
+# BadInput too.
+EXIT_BAD_INPUT = 2
 
 
 class BadInput(click.ClickException):
@@ -19,6 +21,8 @@ class BadInput(click.ClickException):
 @contextmanager
 def load_errors_as_exit_codes() -> Iterator[None]:
     """Report a LoadError as a command-line error; the load has already rolled back."""
+    from load_db.engine.errors import LoadError
+
     try:
         yield
     except LoadError as exc:

@@ -27,10 +27,13 @@ from app.models.preprocess_task import PreprocessTask
 from app.models.preprocess_task_file import PreprocessTaskFile
 from app.models.qc_review import QcReview
 from app.models.scanner import Scanner
+from app.models.search import keep_image_search_right
 from app.models.series_tag import UNTAGGED, SeriesTag
 from app.models.study_tag import StudyTag
 from app.models.subject import Subject
 from app.models.visit import Visit
+
+keep_image_search_right()
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",

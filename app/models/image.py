@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import SoftDeleteMixin, TimestampMixin, str_enum
-from app.models.enums import ImageType, PreprocessState, QcState
+from app.models.enums import ImageType, PreprocessState, QcState, Sex
 
 if TYPE_CHECKING:
     from app.models.dataset import Dataset
@@ -25,6 +25,11 @@ class Image(TimestampMixin, SoftDeleteMixin, db.Model):
         # has an image of a type (the has_type filter of /subjects).
         Index("ix_image_dataset_id_type", "dataset_id", "type"),
         Index("ix_image_subject_id_type", "subject_id", "type"),
+        # The search read model: a filtered count of a researcher's form (dataset, type,
+        # condition, sex, age range) is a range scan of this one index, with no join; QC state,
+        # withdrawal and subject ride along so that the count and /stats read the index alone.
+        Index("ix_image_search", "dataset_id", "type", "search_condition_id", "search_sex",
+              "search_age_at_scan", "qc_state", "deleted_at", "subject_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +58,18 @@ class Image(TimestampMixin, SoftDeleteMixin, db.Model):
     # predicted from the header or sidecar, and given by hand; the manual one wins (app/names.py).
     predicted_name: Mapped[str | None] = mapped_column(String(255))
     manual_name: Mapped[str | None] = mapped_column(String(255))
+
+    # The search read model: copies of what the API filters, sorts and groups images by, taken
+    # from the image's subject, visit and scanner (app/models/search.py keeps them right; the
+    # engine refreshes them in every load's transaction). NULL where the source is unknown.
+    search_condition_id: Mapped[int | None] = mapped_column(
+        doc="The visit's condition when known, else the subject's.")
+    search_sex: Mapped[Sex | None] = mapped_column(str_enum(Sex, "search_sex"))
+    search_age_at_scan: Mapped[float | None] = mapped_column(
+        doc="The subject's age on the scan day (the image's own day, else its visit's).")
+    search_field_strength: Mapped[float | None] = mapped_column(index=True)
+    search_manufacturer: Mapped[str | None] = mapped_column(
+        String(128), index=True, doc="The scanner's manufacturer, lower-cased.")
 
     dataset: Mapped[Dataset] = relationship(back_populates="images")
     subject: Mapped[Subject] = relationship(back_populates="images")

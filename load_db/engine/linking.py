@@ -19,14 +19,15 @@ def dataset_subjects(dataset_id: int):
 
 
 def visit_table(session: Session, dataset_id: int) -> pd.DataFrame:
-    """Every visit of the dataset: id, subject_id, external_id, days_since_baseline."""
+    """Every visit of the dataset: visit_id, subject_id, external_id, days_since_baseline,
+    condition_id."""
     rows = session.execute(select(Visit.id, Visit.subject_id, Visit.external_id,
-                                  Visit.days_since_baseline)
+                                  Visit.days_since_baseline, Visit.condition_id)
                            .where(Visit.subject_id.in_(dataset_subjects(dataset_id))))
     table = pd.DataFrame(rows.all(), columns=["visit_id", "subject_id", "external_id",
-                                              "days_since_baseline"])
+                                              "days_since_baseline", "condition_id"])
     return table.astype({"visit_id": "int64", "subject_id": "int64",
-                         "days_since_baseline": "Int64"})
+                         "days_since_baseline": "Int64", "condition_id": "Int64"})
 
 
 def link_visits(images: pd.DataFrame, visits: pd.DataFrame, report: LoadReport) -> pd.DataFrame:

@@ -10,7 +10,10 @@ describes; `load_frames` then
 3. upserts subjects, visits and scanners, then links each image to its visit: the session it
    was acquired in when that is a visit, otherwise the closest visit on or before its day
    (an as-of join per subject, never a later visit);
-4. upserts images, and returns a report of what was inserted, updated, unchanged and ignored.
+4. upserts images with their search columns (app/models/search.py, computed by
+   load_db/engine/search.py), refreshes those of the dataset's other images when their subject,
+   visit or scanner changed, and returns a report of what was inserted, updated, unchanged and
+   ignored.
 
 It never commits: the command that called it owns the transaction.
 """
@@ -21,14 +24,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
+from app.models.search import refresh_image_search
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
 from load_db.engine.report import LoadReport
+from load_db.engine.search import with_search_values
 from load_db.engine.upsert import upsert
 from load_db.engine.validation import checked, text_problem, where
 
@@ -68,6 +73,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         On the first bad value, naming the input file, row and column.
     """
     report = report if report is not None else LoadReport()
+    written_before = _search_sources_written(report)
     dataset_id = dataset_id_for(session, dataset, register=register)
     frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
@@ -86,11 +92,29 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     if "images" in frames:
         image_frame = _with_subject_ids(frames["images"], subject_ids)
         image_frame = _with_scanner_ids(session, image_frame, dataset_id, report)
-        image_frame = link_visits(image_frame, visit_table(session, dataset_id), report)
+        visit_rows = visit_table(session, dataset_id)
+        image_frame = link_visits(image_frame, visit_rows, report)
+        image_frame = with_search_values(session, image_frame, visit_rows, dataset_id)
         rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
         report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
                                    where=Image.dataset_id == dataset_id))
+    # The frame's images got their search values above. Others of the dataset (not in this
+    # frame) copy a subject, visit or scanner this load may have changed: refreshed in SQL,
+    # writing only the rows whose copies differ.
+    if _search_sources_written(report) > written_before and (
+            "images" not in frames or _images_of(session, dataset_id) > len(frames["images"])):
+        refresh_image_search(session, dataset_id)
     return report
+
+
+def _search_sources_written(report: LoadReport) -> int:
+    """Rows of the tables the image search columns are copied from that `report` wrote."""
+    return sum(report.counts(table).written for table in ("subject", "visit", "scanner"))
+
+
+def _images_of(session: Session, dataset_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Image)
+                          .where(Image.dataset_id == dataset_id))
 
 
 def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,

@@ -156,3 +156,11 @@ def test_api_section_serves_a_tiny_database_with_gunicorn(postgres, tmp_path, mo
     throughput = [line for line in text.splitlines() if line.startswith("| cursor page, no total |")
                   and line.count("|") == 5]
     assert len(throughput) == 1 and throughput[0].endswith("| 0 |")  # no errors
+
+
+def test_startup_bench_times_every_command_on_a_migrated_database(tmp_path):
+    from bench.startup import COMMANDS, command_start_times
+
+    medians = command_start_times(f"sqlite:///{tmp_path / 'startup.db'}", runs=1)
+    assert list(medians) == list(COMMANDS)
+    assert all(seconds > 0 for seconds in medians.values())

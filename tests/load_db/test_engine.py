@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import (
+    Condition,
     Dataset,
     DatasetCondition,
     Image,
@@ -15,6 +16,7 @@ from app.models import (
     Subject,
     Visit,
 )
+from app.models.search import refresh_image_search
 from load_db.engine import LoadError, LoadReport, load_frames, run_load
 from load_db.engine.linking import NO_PAST_VISIT, link_visits
 from tests.support.apps import table_counts
@@ -267,3 +269,34 @@ def test_a_load_on_postgresql_refreshes_the_statistics_of_the_tables_it_wrote(po
         run_load(session, "demo", lambda s, _d: load_demo(s), tmp_path, dataset="DEMO")
         assert estimated_rows() == {"subject": 2, "visit": 3, "image": 3, "scanner": 2}
     engine.dispose()
+
+
+def _search_columns(session):
+    session.expire_all()
+    return {path: (condition, sex, None if age is None else round(age, 4), strength, maker)
+            for path, condition, sex, age, strength, maker in session.execute(
+                select(Image.path, Condition.designation, Image.search_sex,
+                       Image.search_age_at_scan, Image.search_field_strength,
+                       Image.search_manufacturer)
+                .outerjoin(Condition, Condition.id == Image.search_condition_id))}
+
+
+def test_a_load_keeps_the_image_search_columns_right_and_a_reload_rewrites_only_changes(
+        plain_session):
+    seed(plain_session)
+    load_demo(plain_session)
+    assert _search_columns(plain_session) == {
+        "DEMO/s1/t1_0010.nii.gz": ("Healthy Control", "female", 71.5274, 3.0, "siemens"),
+        "DEMO/s1/t1_0500.nii.gz": ("Alzheimer's Disease", "female", 72.8689, 3.0, "siemens"),
+        "DEMO/s2/dwi_0001.nii.gz": ("Healthy Control", "male", None, 1.5, "ge")}
+    assert refresh_image_search(plain_session) == 0
+
+    subjects, visits, _ = demo_frames()
+    subjects.loc[0, "sex"] = "male"
+    visits.loc[1, "condition"] = "CN"
+    load_frames(plain_session, "DEMO", subjects=subjects, visits=visits,
+                map_condition=DX.__getitem__)
+    assert _search_columns(plain_session) == {
+        "DEMO/s1/t1_0010.nii.gz": ("Healthy Control", "male", 71.5274, 3.0, "siemens"),
+        "DEMO/s1/t1_0500.nii.gz": ("Healthy Control", "male", 72.8689, 3.0, "siemens"),
+        "DEMO/s2/dwi_0001.nii.gz": ("Healthy Control", "male", None, 1.5, "ge")}

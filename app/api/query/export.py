@@ -110,12 +110,15 @@ def csv_response(statement: Select, columns: Sequence[str], filename: str) -> Re
 
 
 def page_or_csv(
-    statement: Select, args: dict[str, Any], *, resource: str, item_schema: type
+    statement: Select, args: dict[str, Any], *, resource: str, item_schema: type,
+    counted: Select | None = None,
 ) -> dict[str, Any] | Response:
     """Answer a collection request: one page as an envelope, or with format=csv or
     format=parquet every row.
 
     The CSV and Parquet columns are the item schema's fields, so they equal the JSON field names.
+    `counted` is the page's total, when it can be counted more cheaply than the rows (see
+    paginate).
     """
     if args.get("format") == "csv":
         columns = list(item_schema().fields)
@@ -123,4 +126,4 @@ def page_or_csv(
     if args.get("format") == "parquet":
         return parquet_response(sorted_by(statement, args["sort"]), item_schema,
                                 f"{resource}.parquet")
-    return paginate(statement, args, resource)
+    return paginate(statement, args, resource, counted=counted)

@@ -5,7 +5,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_smorest import abort
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true
+from sqlalchemy.sql.expression import ColumnClause, Exists, ScalarSelect, SelectBase, TableClause
 
 from app.api.query.qc_state import INCLUDE_ALL, include_blacklisted
 from app.extensions import db
@@ -42,6 +43,12 @@ def any_of_ignoring_case(column: ColumnElement[str]) -> Filter:
 def flag(column: ColumnElement[bool]) -> Filter:
     """Match rows whose boolean column is the value; a missing value counts as false."""
     return lambda _name, value: func.coalesce(column, False) == value
+
+
+def equal_to_lowered(column: ColumnElement[str]) -> Filter:
+    """Match rows whose lower-cased column (stored so, and indexed) equals the value lower-cased:
+    case is ignored as by equal_ignoring_case, without a function call on the column."""
+    return lambda _name, value: column == value.lower()
 
 
 def at_least(column: ColumnElement[Any]) -> Filter:
@@ -131,7 +138,46 @@ def apply_filters(
     statement: Select, args: Mapping[str, Any], filters: Mapping[str, Filter]
 ) -> Select:
     """Add to `statement` the clause of every filter present in the parsed `args`."""
-    for name, build in filters.items():
-        if name in args:
-            statement = statement.where(build(name, args[name]))
-    return statement
+    return statement.where(*filter_clauses(args, filters))
+
+
+def filter_clauses(args: Mapping[str, Any], filters: Mapping[str, Filter]
+                   ) -> list[ColumnElement[bool]]:
+    """The clause of every filter present in the parsed `args` (built once: a designation filter
+    looks its ids up as it builds)."""
+    return [build(name, args[name]) for name, build in filters.items() if name in args]
+
+
+def joined_as_needed(statement: Select, base: FromClause,
+                     joins: Mapping[FromClause, ColumnElement[bool]]) -> Select:
+    """Outer-join to `base` only the tables of `joins` that the statement's WHERE names.
+
+    A statement written over one table (a count over `image`, served by one index) then reaches
+    another table only when a filter needs it (e.g. a visit's day); an outer join never drops a
+    row of `base`, so the count is the same either way. Subqueries are self-contained (they
+    name their own FROM), so the tables inside them are not joined.
+    """
+    declared = {table.name: (table, on) for table, on in joins.items()}
+    named = _tables_named(statement.whereclause) - {base.name}
+    if not named:
+        return statement
+    joined = base
+    for name in sorted(named):
+        if name not in declared:
+            raise ValueError(f"no join from {base.name} to {name} is declared")
+        joined = joined.outerjoin(*declared[name])
+    return statement.select_from(joined)
+
+
+def _tables_named(clause: ColumnElement[Any] | None) -> set[str]:
+    """Names of the tables whose columns `clause` uses, outside its subqueries."""
+    names: set[str] = set()
+    pending = [] if clause is None else [clause]
+    while pending:
+        element = pending.pop()
+        if isinstance(element, SelectBase | ScalarSelect | Exists):
+            continue
+        if isinstance(element, ColumnClause) and isinstance(element.table, TableClause):
+            names.add(element.table.name)
+        pending.extend(element.get_children())
+    return names

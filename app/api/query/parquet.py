@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
-import pyarrow as pa
-import pyarrow.parquet as pq
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
@@ -20,18 +18,25 @@ from app.access import keeping_access
 from app.audit import export_recorder
 from app.extensions import db
 
+if TYPE_CHECKING:  # pyarrow is imported by the functions that write Parquet: a large library
+    import pyarrow as pa  # that every command and the server would otherwise load at start
+
 # Rows per record batch and row group: big enough for readers (and compression) to work
 # well, small enough to hold in memory.
 PARQUET_BATCH_ROWS = 10_000
 PARQUET_MIMETYPE = "application/vnd.apache.parquet"
 
-# Schema field class -> Arrow type (checked in order: Integer before Number, etc.).
-_ARROW_TYPES: tuple[tuple[type[ma.fields.Field], pa.DataType], ...] = (
-    (ma.fields.Boolean, pa.bool_()),
-    (ma.fields.Integer, pa.int64()),
-    (ma.fields.Float, pa.float64()),
-    (ma.fields.DateTime, pa.timestamp("us", tz="UTC")),
-)
+
+def _arrow_types() -> tuple[tuple[type[ma.fields.Field], pa.DataType], ...]:
+    """Schema field class -> Arrow type (checked in order: Integer before Number, etc.)."""
+    import pyarrow as pa
+
+    return (
+        (ma.fields.Boolean, pa.bool_()),
+        (ma.fields.Integer, pa.int64()),
+        (ma.fields.Float, pa.float64()),
+        (ma.fields.DateTime, pa.timestamp("us", tz="UTC")),
+    )
 
 
 def export_responses(*extra: dict[str, Any]) -> dict[int, Any]:
@@ -47,13 +52,17 @@ def export_responses(*extra: dict[str, Any]) -> dict[int, Any]:
 
 def _arrow_type(field: ma.fields.Field) -> pa.DataType:
     """The Arrow type of a schema field: a list field (a subject's conditions) stays a list."""
+    import pyarrow as pa
+
     if isinstance(field, ma.fields.List):
         return pa.list_(_arrow_type(field.inner))
-    return next((kind for cls, kind in _ARROW_TYPES if isinstance(field, cls)), pa.string())
+    return next((kind for cls, kind in _arrow_types() if isinstance(field, cls)), pa.string())
 
 
 def arrow_schema(item_schema: type[ma.Schema]) -> pa.Schema:
     """Return the Arrow schema of rows of `item_schema`: one column per field, in order."""
+    import pyarrow as pa
+
     columns = []
     for name, field in item_schema().fields.items():
         arrow_type = _arrow_type(field)
@@ -72,6 +81,8 @@ def _column(rows: list[Mapping[str, Any]], name: str) -> list[Any]:
 
 def record_batch(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
     """Return `rows` (mappings holding every column of `schema`) as one typed record batch."""
+    import pyarrow as pa
+
     rows = list(rows)
     arrays = [pa.array(_column(rows, field.name), type=field.type) for field in schema]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
@@ -104,6 +115,9 @@ def parquet_chunks(
     on_batch: Callable[[Sequence[Mapping[str, Any]]], None] | None = None,
 ) -> Iterator[bytes]:
     """Yield the bytes of a Parquet file holding `batches` of rows, one row group per batch."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = ChunkSink()
     with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema) as writer:
         for batch in batches:

@@ -1,0 +1,72 @@
+"""The start-up section of `make bench`: how long a `flask` command takes, whole process.
+
+Each command runs as a fresh process (`python -m flask ...`), as a user runs it, with the
+project's modules byte-compiled (as for an installed package); the comparison
+is a process that only imports Flask, Flask-SQLAlchemy, SQLAlchemy and flask-smorest, the
+floor of any command. The runs are interleaved, so that a busy moment of the machine weighs on
+every command alike, and each figure is a median.
+"""
+from __future__ import annotations
+
+import compileall
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from globals import ROOT
+
+RATIO_TARGET = 1.5
+RUNS = {"full": 11, "quick": 7}
+FLOOR = ("-c", "import flask, flask_sqlalchemy, sqlalchemy, flask_smorest")
+COMMANDS = {
+    "import Flask, Flask-SQLAlchemy, SQLAlchemy, flask-smorest (the floor)": FLOOR,
+    "`flask --help`": ("-m", "flask", "--help"),
+    "`flask apikey list`": ("-m", "flask", "apikey", "list"),
+}
+
+
+def _seconds(arguments: tuple[str, ...], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *arguments], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def command_start_times(database_url: str, runs: int) -> dict[str, float]:
+    """Median wall time of each of COMMANDS (by label) over `runs` interleaved runs, on a
+    database migrated to the head (so that `flask apikey list` reads a real table)."""
+    env = {**os.environ, "FLASK_APP": "app", "DATABASE_URL": database_url}
+    # The project's modules are byte-compiled first, as pip does for an installed package: an
+    # editable install under PYTHONDONTWRITEBYTECODE would otherwise compile them on every start.
+    for package in ("app", "config", "load_db"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    times: dict[str, list[float]] = {label: [] for label in COMMANDS}
+    for _ in range(runs):
+        for label, arguments in COMMANDS.items():
+            times[label].append(_seconds(arguments, env))
+    return {label: statistics.median(values) for label, values in times.items()}
+
+
+def startup_section(context: Any) -> str:
+    """`flask --help` and `flask apikey list` against importing their frameworks alone."""
+    runs = RUNS["quick" if context.quick else "full"]
+    medians = command_start_times(context.database_url("sqlite"), runs)
+    floor = medians[next(iter(COMMANDS))]
+    lines = ["## Command start-up: `flask` commands against importing their frameworks", "",
+             "Whole-process wall time of each command (`python -m flask ...` on a migrated "
+             f"SQLite database), median of {runs} interleaved runs. Heavy libraries (pandas, "
+             "Alembic, pyarrow, the S3 SDK, pydicom) are imported only by the commands that "
+             "use them.", "", "| process | median | / floor |", "|---|---|---|"]
+    lines += [f"| {label} | {seconds * 1000:,.0f} ms | {seconds / floor:.2f}x |"
+              for label, seconds in medians.items()]
+    lines += ["", "### Target (issue 12)", "", "| target | measured | met |", "|---|---|---|"]
+    for label, seconds in list(medians.items())[1:]:
+        ratio = seconds / floor
+        lines.append(f"| {label} within {RATIO_TARGET}x the floor | {ratio:.2f}x | "
+                     f"{'yes' if ratio <= RATIO_TARGET else '**no**'} |")
+    return "\n".join(lines)
