@@ -16,10 +16,10 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, current_app, g, request
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
-from app import audit
+from app import audit, designations
 from app.access import Access, current_access
 from app.extensions import db
 from app.models import DEFAULT_SCOPES, ApiKey, ApiKeyGrant, AuditAction, Dataset, Scope
@@ -113,11 +113,24 @@ def revoke_grant(key: ApiKey, dataset: Dataset) -> bool:
     return True
 
 
+def _is_key_of(token: str) -> ColumnElement[bool]:
+    return and_(ApiKey.token_hash == hash_token(token), ApiKey.revoked_at.is_(None))
+
+
 def key_for_token(token: str) -> ApiKey | None:
     """Return the unrevoked key a token belongs to (expired or not), or None."""
-    return db.session.scalar(
-        select(ApiKey).where(ApiKey.token_hash == hash_token(token), ApiKey.revoked_at.is_(None))
-    )
+    return db.session.scalar(select(ApiKey).where(_is_key_of(token)))
+
+
+def _key_of_request(token: str) -> ApiKey | None:
+    """key_for_token, fetching in the same statement the designations that the request's
+    parameters name (app/designations.py): one statement instead of one more per filter."""
+    models, pairs = designations.prefetch(request.args)
+    row = db.session.execute(select(ApiKey, *pairs).where(_is_key_of(token))).first()
+    if row is None:
+        return None
+    designations.remember(models, row[1:])
+    return row[0]
 
 
 def requires(scope: Scope) -> Callable[[Any], Any]:
@@ -199,7 +212,7 @@ def authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-    key = key_for_token(token.strip())
+    key = _key_of_request(token.strip())
     if key is None:
         raise Unauthorized("invalid or revoked API key")
     if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():

@@ -27,6 +27,13 @@ def dataset_owned_models() -> list[Any]:
             if "dataset_id" in mapper.columns]
 
 
+def visible_dataset_rows(ids: list[int]) -> list[int]:
+    """Return the dataset ids among `ids` that the request's key may see: the hook's rule for
+    the `dataset` table, for ids fetched before the hook could apply (app/designations.py)."""
+    visible = visible_dataset_ids()
+    return ids if visible is None else [row_id for row_id in ids if row_id in visible]
+
+
 def _only_visible_datasets(state: ORMExecuteState) -> None:
     visible = visible_dataset_ids()
     if visible is None or not state.is_select:
