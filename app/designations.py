@@ -10,16 +10,15 @@ by the next request: there is no cache to go stale, in this process or any other
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Container, Sequence
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import ScalarSelect, String, func, select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator
 
+from app.json_arrays import JsonTextList
 from app.models import Condition, Dataset
 
 # The query parameters that name rows by designation, and the table whose rows each names.
@@ -28,23 +27,10 @@ DESIGNATED_BY_PARAMETER: dict[str, Any] = {"dataset": Dataset, "condition": Cond
 _ENVIRON_KEY = "mbid.designation_ids"
 
 
-class _PairList(TypeDecorator[list[Any]]):
-    """A JSON array built by the database: PostgreSQL hands it over parsed, SQLite as text, and
-    an aggregate over no row is NULL; the result is always a list."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Any) -> list[Any]:
-        if value is None:
-            return []
-        return json.loads(value) if isinstance(value, str) else list(value)
-
-
 class json_pairs(FunctionElement):  # noqa: N801  (an SQL function reads like one)
     """json_pairs(first, second): the JSON array of [first, second] over the grouped rows."""
 
-    type = _PairList()
+    type = JsonTextList()
     inherit_cache = True
 
 

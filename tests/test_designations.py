@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from app.auth import grant_dataset
@@ -24,26 +25,21 @@ def images(client, headers, **params) -> tuple[int, object]:
     return 200, [item["id"] for item in body["items"]]
 
 
-def test_a_renamed_dataset_answers_to_its_new_name_only(session, client, auth_headers):
+@pytest.mark.parametrize(("parameter", "kind", "old", "new", "matching", "known"), [
+    ("dataset", "datasets", "BETA", "DELTA", BETA_IMAGES, "ALPHA, DELTA"),
+    ("condition", "conditions", "AD", "Alzheimer's disease", ["i3", "i8"],
+     "Alzheimer's disease, HC"),
+])
+def test_a_renamed_designation_answers_to_its_new_name_only(
+        session, client, auth_headers, parameter, kind, old, new, matching, known):
     world = build_world(session)
-    beta = [world.id("images", name) for name in BETA_IMAGES]
-    assert images(client, auth_headers, dataset="BETA") == (200, beta)
-    world.datasets["BETA"].designation = "DELTA"
+    expected = [world.id("images", name) for name in matching]
+    assert images(client, auth_headers, **{parameter: old}) == (200, expected)
+    getattr(world, kind)[old].designation = new
     session.commit()
-    assert images(client, auth_headers, dataset="BETA") == (
-        400, {"dataset": ["unknown dataset: BETA (known: ALPHA, DELTA)"]})
-    assert images(client, auth_headers, dataset="delta") == (200, beta)
-
-
-def test_a_renamed_condition_answers_to_its_new_name_only(session, client, auth_headers):
-    world = build_world(session)
-    alzheimer = [world.id("images", name) for name in ("i3", "i8")]
-    assert images(client, auth_headers, condition="AD") == (200, alzheimer)
-    world.conditions["AD"].designation = "Alzheimer's disease"
-    session.commit()
-    assert images(client, auth_headers, condition="AD") == (
-        400, {"condition": ["unknown condition: AD (known: Alzheimer's disease, HC)"]})
-    assert images(client, auth_headers, condition="alzheimer's disease") == (200, alzheimer)
+    assert images(client, auth_headers, **{parameter: old}) == (
+        400, {parameter: [f"unknown {parameter}: {old} (known: {known})"]})
+    assert images(client, auth_headers, **{parameter: new.lower()}) == (200, expected)
 
 
 def test_seeded_designations_are_known_at_once(app, session, client, auth_headers):
