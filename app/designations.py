@@ -15,33 +15,14 @@ from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import ScalarSelect, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from app.json_arrays import JsonTextList
+from app.json_arrays import json_tuples
 from app.models import Condition, Dataset
 
 # The query parameters that name rows by designation, and the table whose rows each names.
 DESIGNATED_BY_PARAMETER: dict[str, Any] = {"dataset": Dataset, "condition": Condition}
 # Kept in the request's environ, not in `g`: an app context (and its g) may outlive a request.
 _ENVIRON_KEY = "mbid.designation_ids"
-
-
-class json_pairs(FunctionElement):  # noqa: N801  (an SQL function reads like one)
-    """json_pairs(first, second): the JSON array of [first, second] over the grouped rows."""
-
-    type = JsonTextList()
-    inherit_cache = True
-
-
-@compiles(json_pairs)
-def _json_pairs_sqlite(element: json_pairs, compiler: Any, **kw: Any) -> str:
-    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
-
-
-@compiles(json_pairs, "postgresql")
-def _json_pairs_postgresql(element: json_pairs, compiler: Any, **kw: Any) -> str:
-    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 
 
 def prefetch(parameters: Container[str]) -> tuple[list[Any], list[ScalarSelect[Any]]]:
@@ -51,7 +32,7 @@ def prefetch(parameters: Container[str]) -> tuple[list[Any], list[ScalarSelect[A
     models = [model for parameter, model in DESIGNATED_BY_PARAMETER.items()
               if parameter in parameters]
     # lower() in SQL, as the look-up without a prefetch compares: SQLite folds ASCII only.
-    return models, [select(json_pairs(func.lower(model.designation), model.id)).scalar_subquery()
+    return models, [select(json_tuples(func.lower(model.designation), model.id)).scalar_subquery()
                     for model in models]
 
 
