@@ -4,10 +4,11 @@ the datasets its key may see.
 A session hook adds, to every SELECT run while a restricted key's request is served, the
 criterion "dataset is visible" for every table that belongs to a dataset (the `dataset` table by
 its id; any table with a `dataset_id` column by that column), wherever it appears: FROM, joins,
-subqueries, EXISTS, counts. So collections, single rows (404), totals, /stats, CSV exports,
-downloads and the designation lookup of the `dataset` filter (400 as for an unknown designation)
-all honour the grants without a line of their own. Tables without `dataset_id` (visit) are
-reached through one that has it (subject), which every route joins.
+subqueries, EXISTS, counts. So collections, single rows (404), totals, /stats, CSV exports and
+downloads all honour the grants without a line of their own. Tables without `dataset_id` (visit)
+are reached through one that has it (subject), which every route joins. The one exception: the
+dataset designations fetched with the key (app/designations.py), before the hook can apply,
+pass through `visible_dataset_rows` (a hidden one is a 400 as for an unknown designation).
 """
 from __future__ import annotations
 
