@@ -493,11 +493,10 @@ CURSOR_MISS_EXPLANATION = (
     "Why the cursor page misses 10 ms: its SQL is cheap (the raw first page of the same filters "
     "takes {raw} at p50 in this run, through psycopg), and the unfiltered first page already takes "
     "{first}: the other {rest} are the fixed cost of a request in the Python stack, per request: "
-    "HTTP parsing in gunicorn, the token check (one query), one query per designation filter "
-    "(dataset, condition), webargs parsing, building the SQLAlchemy statement, and marshmallow "
-    "serializing 50 rows of 17 fields, on a 2-core machine shared with the database server and the "
-    "client. Meeting it needs a cheaper stack per request (e.g. designation ids cached per process,"
-    " rows serialized without marshmallow).")
+    "HTTP parsing in gunicorn, the connection's pre-ping, BEGIN and ROLLBACK, the token check (one "
+    "statement, which also brings the key's grants and the ids of the designations filtered by), "
+    "webargs parsing, building the SQLAlchemy statement and rendering 50 rows of 18 fields, on a "
+    "2-core machine shared with the database server and the client.")
 
 
 # Issue 10: right after a bulk load, /datasets answers within this on PostgreSQL.

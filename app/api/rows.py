@@ -8,28 +8,16 @@ filtered count or /stats is served by one index of one table.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    String,
-    and_,
-    cast,
-    exists,
-    func,
-    or_,
-    select,
-    union,
-)
+from sqlalchemy import ColumnElement, Float, and_, cast, exists, func, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator
 
 from app.api.query.columns import Column
 from app.api.query.filters import designated, designated_first_known, with_ids_of
+from app.json_arrays import JsonTextList
 from app.models import Condition, Dataset, Image, Subject, Visit
 from app.models.search import DAYS_PER_YEAR
 
@@ -100,19 +88,6 @@ def has_any_condition(condition_ids: list[int]) -> ColumnElement[bool]:
 
 
 SUBJECT_CONDITION_FILTER = with_ids_of(Condition, has_any_condition)
-
-
-class JsonTextList(TypeDecorator[list[Any]]):
-    """A JSON array computed by the database: PostgreSQL hands it over parsed, SQLite as text,
-    and an aggregate over no row gives NULL on PostgreSQL; the result is always a list."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Any) -> list[Any]:
-        if value is None:
-            return []
-        return json.loads(value) if isinstance(value, str) else list(value)
 
 
 class json_array_of(FunctionElement):  # noqa: N801  (an SQL function reads like one)

@@ -9,7 +9,10 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, selec
 from sqlalchemy.sql.expression import ColumnClause, Exists, ScalarSelect, SelectBase, TableClause
 
 from app.api.query.qc_state import INCLUDE_ALL, include_blacklisted
+from app.api.query.visibility import visible_dataset_rows
+from app.designations import prefetched_ids
 from app.extensions import db
+from app.models import Dataset
 
 # A filter turns the parameter's name and parsed value into a WHERE clause.
 Filter = Callable[[str, Any], ColumnElement[bool]]
@@ -114,16 +117,32 @@ def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[
     """Return the ids of the `model` rows with these designations, in any case, or abort with
     a 400 that names the unknown ones and lists the known ones."""
     wanted = {designation.lower(): designation for designation in designations}
-    rows = db.session.execute(
-        select(func.lower(model.designation), model.id)
-        .where(func.lower(model.designation).in_(list(wanted)))
-    ).all()
-    unknown = sorted(wanted[lowered] for lowered in set(wanted) - {row[0] for row in rows})
+    found = _ids_by_designation(model, list(wanted))
+    unknown = sorted(wanted[lowered] for lowered in set(wanted) - set(found))
     if unknown:
         known = ", ".join(known_designations(model))
         message = f"unknown {name}: {', '.join(unknown)}" + (f" (known: {known})" if known else "")
         abort(400, message=message, errors={name: [message]})
-    return [row[1] for row in rows]
+    return [row_id for ids in found.values() for row_id in ids]
+
+
+def _ids_by_designation(model: Any, lowered: list[str]) -> dict[str, list[int]]:
+    """{lower-cased designation: ids} of the visible `model` rows with these designations:
+    from the pairs fetched with the request's key when it has them (app/designations.py),
+    else from a query (which the visibility hook filters)."""
+    prefetched = prefetched_ids(model)
+    if prefetched is None:
+        rows = db.session.execute(
+            select(func.lower(model.designation), model.id)
+            .where(func.lower(model.designation).in_(lowered))
+        ).all()
+        found: dict[str, list[int]] = {}
+        for designation, row_id in rows:
+            found.setdefault(designation, []).append(row_id)
+        return found
+    visible = {designation: visible_dataset_rows(ids) if model is Dataset else ids
+               for designation, ids in prefetched.items() if designation in lowered}
+    return {designation: ids for designation, ids in visible.items() if ids}
 
 
 def known_designations(model: Any) -> list[str]:

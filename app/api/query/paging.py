@@ -14,6 +14,7 @@ import marshmallow as ma
 from flask_smorest import abort
 from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
 
+from app.api.query.columns import RowList
 from app.api.query.params import text_problem
 from app.extensions import db
 
@@ -29,7 +30,7 @@ def envelope_schema(item_schema: type[ma.Schema], resource: str | None = None) -
     """
     name = (resource or item_schema.__name__.removesuffix("Schema")) + "PageSchema"
     attributes = {
-        "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+        "items": RowList(item_schema, required=True),
         "total": ma.fields.Integer(required=True, allow_none=True, metadata={
             "description": "Rows matching the filters, over all pages; null with total=false."}),
         "page": ma.fields.Integer(allow_none=True, metadata={

@@ -1,6 +1,7 @@
 """Query-string parameters shared by every collection: their names, types, limits and checks."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,6 +37,20 @@ class QueryParser(FlaskParser):
         "query": ma.RAISE,
         "querystring": ma.RAISE,
     }
+
+    def _get_schema(self, argmap: Any, req: Any) -> ma.Schema:
+        """Return the schema of a route's parameters: one instance per schema class, made
+        once, where webargs would make one (deep-copying every field) per request."""
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            return _schema_instance(argmap)
+        return super()._get_schema(argmap, req)
+
+
+@functools.cache
+def _schema_instance(schema_class: type[ma.Schema]) -> ma.Schema:
+    # Safe to share between requests and threads: loading keeps no state in the instance
+    # (marshmallow 4 has no schema context).
+    return schema_class()
 
 
 class Blueprint(flask_smorest.Blueprint):
