@@ -11,8 +11,8 @@ from flask import Flask
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, registry
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
 if TYPE_CHECKING:
     from flask_migrate import Migrate
@@ -25,30 +25,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-class JSONDocument(TypeDecorator):
-    """JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried. Python
-    None is SQL NULL ("no metadata"), not the JSON value null.
-
-    A decorator rather than JSON().with_variant(JSONB()): the variant needs PostgreSQL's
-    dialect (about 20 ms of imports) when the models are defined, that is in every command,
-    even on SQLite; here it is imported when a PostgreSQL connection first uses the type.
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def __init__(self) -> None:
-        super().__init__(none_as_null=True)
-
-    def load_dialect_impl(self, dialect: Any) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import JSONB
-
-            return dialect.type_descriptor(JSONB(none_as_null=True))
-        return dialect.type_descriptor(JSON(none_as_null=True))
-
-
-JSONType = JSONDocument()
+# JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried. Python None
+# is SQL NULL ("no metadata"), not the JSON value null.
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):

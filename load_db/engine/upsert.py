@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import JSON, ColumnElement, DateTime, Table, Text, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeDecorator
 from tqdm import tqdm
 
 from app.models.base import utcnow
@@ -58,7 +57,7 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
 
     # JSON columns are read as their stored text and compared as text first (see
     # _json_differs): decoding every stored document was most of the time of a re-load.
-    json_columns = {name for name in values if _is_json(table.c[name].type)}
+    json_columns = {name for name in values if isinstance(table.c[name].type, JSON)}
     query = select(*(cast(table.c[name], Text) if name in json_columns else table.c[name]
                      for name in key + values))
     if where is not None:
@@ -172,19 +171,12 @@ def _db_values(column_type: Any, series: pd.Series, dialect: str) -> list[Any]:
     if kind == "f" and not isinstance(series.dtype, pd.api.extensions.ExtensionDtype):
         return [None if v != v else v for v in series.tolist()]
     values = [None if _missing(v) else v for v in series.astype(object).tolist()]
-    if _is_json(column_type):
+    if isinstance(column_type, JSON):
         return [None if v is None else json.dumps(v) for v in values]
     if isinstance(column_type, DateTime) and dialect == "sqlite":
         # The text form SQLAlchemy's SQLite DateTime reads back.
         return [None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f") for v in values]
     return [_plain(v) for v in values]
-
-
-def _is_json(column_type: Any) -> bool:
-    """Whether a column holds JSON documents (JSON itself, or a decorator over it)."""
-    if isinstance(column_type, TypeDecorator):
-        column_type = column_type.impl
-    return isinstance(column_type, JSON)
 
 
 def _plain(value: Any) -> Any:
