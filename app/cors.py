@@ -7,7 +7,6 @@ not allowed.
 from __future__ import annotations
 
 from flask import Flask
-from flask_cors import CORS
 
 # What a page on an allowed origin may read besides the simple headers.
 EXPOSED_HEADERS = ["Content-Disposition", "Retry-After", "WWW-Authenticate"]
@@ -18,6 +17,8 @@ def init_app(app: Flask) -> None:
     origins = list(app.config.get("CORS_ORIGINS") or [])
     if not origins:
         return
+    from flask_cors import CORS  # only when some origin is allowed
+
     CORS(app, resources={r"/api/*": {"origins": origins}}, supports_credentials=False,
          allow_headers=["Authorization", "Content-Type"], expose_headers=EXPOSED_HEADERS,
          methods=["GET", "POST", "DELETE", "OPTIONS"], max_age=600)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import Claim, ClaimState, Image, PreprocessState
@@ -79,8 +78,12 @@ def begin_write(session: Session) -> None:
 
 
 def _insert(session: Session):
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert)(Claim)
+    # The dialect's own INSERT (for ON CONFLICT), imported with the dialect in use only.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(Claim)
 
 
 def _enqueue(session: Session, task: str, candidates: Select | None, per_subject: bool) -> None:
