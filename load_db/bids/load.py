@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from load_db.bids.reader import read_bids
 from load_db.bids.tree import FileTree
 from load_db.engine import LoadError, LoadReport, load_dataset_frames
+from load_db.engine.collector import without_cyclic_gc
 from load_db.engine.orchestration import dataset_id_for
 
 
@@ -21,8 +22,11 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
     counts and the NIfTI files the adapter ignored.
     """
     dataset_id_for(session, dataset, register=register)
-    frames = read_bids(root)
-    if frames.subjects is None or frames.subjects.empty:
-        raise LoadError("no subject found (no participants.tsv row and no sub-* folder): "
-                        "is this the root of a BIDS dataset?", file=str(root))
-    return load_dataset_frames(session, dataset, frames, register=register)
+    # The engine's checks of tens of thousands of rows, each with its metadata document, pay
+    # the same collector rescans as the read: pause it for both.
+    with without_cyclic_gc():
+        frames = read_bids(root)
+        if frames.subjects is None or frames.subjects.empty:
+            raise LoadError("no subject found (no participants.tsv row and no sub-* folder): "
+                            "is this the root of a BIDS dataset?", file=str(root))
+        return load_dataset_frames(session, dataset, frames, register=register)

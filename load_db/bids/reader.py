@@ -1,12 +1,10 @@
 """Read a BIDS dataset (any, named by none) into the engine's subject, visit and image frames."""
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from load_db.bids.sidecars import SidecarIndex
 from load_db.bids.tree import FileTree, LocalTree, skipped_entries
 from load_db.bids.values import levels_of, parse_json, parse_tsv
 from load_db.engine.cells import float_or_none, to_value
+from load_db.engine.collector import without_cyclic_gc
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import DatasetFrames
 from load_db.engine.report import LoadReport
@@ -125,7 +124,7 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsF
         tree = LocalTree(Path(tree), prune=is_skipped_folder)
     # Every step builds tens of thousands of small objects: pause the cyclic GC throughout
     # (pausing it only for the survey and the images left a fifth of the time to the GC).
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         return _read(tree, storage_prefix)
 
 
@@ -189,23 +188,6 @@ def _namer(tree: FileTree):
     # join, since building a Path each time cost a tenth of the whole read of a large tree.
     prefix = os.path.join(str(Path(root)), "")
     return lambda path: prefix + path
-
-
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building millions of small acyclic objects.
-
-    CPython rescans every live object as allocations pile up, which made reading a UK Biobank
-    sized tree (a million files) take twice as long; plain reference counting still frees
-    everything here.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.models.base import utcnow
+from load_db.engine.documents import encoded
 from load_db.engine.report import TableCounts
 
 Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
@@ -109,7 +110,7 @@ def _json_differs(new: pd.Series, stored: pd.Series) -> np.ndarray:
     def differs(value: Any, text: Any) -> bool:
         if _missing(value) or _missing(text):
             return not (_missing(value) and _missing(text))
-        return json.dumps(value) != text and json.loads(text) != value
+        return encoded(value) != text and json.loads(text) != value
 
     return np.fromiter(map(differs, new.tolist(), stored.tolist()), bool, len(new))
 
@@ -172,7 +173,7 @@ def _db_values(column_type: Any, series: pd.Series, dialect: str) -> list[Any]:
         return [None if v != v else v for v in series.tolist()]
     values = [None if _missing(v) else v for v in series.astype(object).tolist()]
     if isinstance(column_type, JSON):
-        return [None if v is None else json.dumps(v) for v in values]
+        return [None if v is None else encoded(v) for v in values]
     if isinstance(column_type, DateTime) and dialect == "sqlite":
         # The text form SQLAlchemy's SQLite DateTime reads back.
         return [None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f") for v in values]
