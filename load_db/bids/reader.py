@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,8 @@ class BidsFrames(DatasetFrames):
     has_sessions: bool = False
 
 
-def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsFrames:
+def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
+              subjects: Collection[str] | None = None) -> BidsFrames:
     """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
 
     Parameters
@@ -110,6 +111,10 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsF
     storage_prefix
         Put before each image's path relative to the root (``prefix/relative path``); by
         default the paths stay relative to the root, as a dataset's `read` returns them.
+    subjects
+        Read only these subjects (labels without ``sub-``): their folders and the files
+        outside any subject folder. The frames then hold the rows of these subjects only,
+        the same rows as a full read gives them. By default, every subject.
 
     Raises
     ------
@@ -125,22 +130,29 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsF
     # Every step builds tens of thousands of small objects: pause the cyclic GC throughout
     # (pausing it only for the survey and the images left a fifth of the time to the GC).
     with without_cyclic_gc():
-        return _read(tree, storage_prefix)
+        return _read(tree, storage_prefix, subjects)
 
 
-def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
+def _read(tree: FileTree, storage_prefix: str, only: Collection[str] | None) -> BidsFrames:
     """read_bids, with the tree made a FileTree."""
     files = _list_raw_files(tree)
     where = _namer(tree)
     if not files:
         raise LoadError("no files found: is this the root of a BIDS dataset?", file=repr(tree))
+    every_file = files
+    if only is not None:
+        files = {path: size for path, size in files.items() if reads_file(path, only)}
     survey = _survey(files, where)
     report = LoadReport()
     for path, reason in skipped_entries(tree).items():  # symlinks out of the root, FIFOs, ...
         report.ignore(reason, example=path)
     participants = _read_participants(tree, files, where, report)
+    if participants is not None and only is not None:
+        participants.rows = [row for row in participants.rows if row["external_id"] in only]
     sessions = _read_sessions(tree, survey.sessions_tsv, where)
-    has_sessions = bool(sessions) or survey.has_sessions
+    # Whether visits are sessions is a property of the whole tree, not of the subjects read.
+    has_sessions = bool(sessions) or survey.has_sessions or (
+        only is not None and _tree_has_sessions(tree, every_file, where))
     subjects = _subjects_frame(participants, survey.subjects)
     visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions, report)
 
@@ -153,6 +165,24 @@ def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
              len(subjects), len(visits), len(images), len(ignored))
     return BidsFrames(subjects=subjects, visits=visits, images=images, ignored=ignored,
                       report=report, has_sessions=has_sessions)
+
+
+def reads_file(path: str, subjects: Collection[str]) -> bool:
+    """Whether read_bids with `subjects` looks at `path`: theirs, or outside subject folders."""
+    top, slash, _ = path.partition("/")
+    return not (slash and top.startswith(SUBJECT_PREFIX)) or top[len(SUBJECT_PREFIX):] in subjects
+
+
+def _tree_has_sessions(tree: FileTree, files: Iterable[str], where) -> bool:
+    """Whether any subject of the tree has a session folder or a sessions.tsv with a row."""
+    sessions_tsv = []
+    for path in files:
+        subject, session, datatype = location = locate(path)
+        if session is not None:
+            return True
+        if subject is not None and datatype is None and path.endswith(SESSIONS_TSV):
+            sessions_tsv.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+    return bool(_read_sessions(tree, sessions_tsv, where))
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
