@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Dataset, Image, LoadManifest
-from load_db.bids.load import GONE_FILE, IMAGE_RESTORED, IMAGE_SOFT_DELETED
+from load_db.bids.load import GONE_FILE, IMAGE_RESTORED, IMAGE_SOFT_DELETED, subjects_to_read
+from load_db.engine.manifest import FileChanges
 from tests.support.files import set_modified, write_tree
 
 DATASET = "INCREMENTAL"
@@ -217,3 +218,16 @@ def test_what_cannot_be_trusted_is_read_in_full(app, seeded, tmp_path, change):
     assert report["files"]["read"] == 12
     assert report["tables"]["image"]["inserted"] == (6 if change == "rows deleted" else 0)
     assert len(images(seeded)) == 6
+
+
+@pytest.mark.parametrize(("changed", "gone", "subjects"), [
+    (set(), set(), set()),
+    ({"sub-01/anat/a.json"}, {"sub-02/ses-1/func/b.nii.gz"}, {"01", "02"}),
+    ({"sub-01/anat/a.json", "participants.tsv"}, set(), None),
+    (set(), {"task-rest_bold.json"}, None),
+    ({"phenotype/scores.tsv"}, set(), None),
+    ({"sub-01"}, set(), None),  # a file named like a subject folder, at the top
+])
+def test_subjects_to_read_are_those_whose_folder_changed(changed, gone, subjects):
+    changes = FileChanges(frozenset(changed), frozenset(gone), 0)
+    assert subjects_to_read(changes) == subjects
