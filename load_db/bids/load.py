@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from load_db.bids.entities import NIFTI_EXTENSIONS, SUBJECT_PREFIX, is_skipped, is_skipped_folder
-from load_db.bids.reader import read_bids, reads_file
+from load_db.bids.reader import PARTICIPANTS_JSON, PARTICIPANTS_TSV, read_bids, reads_file
 from load_db.bids.tree import FileTree, ListedTree, LocalTree
 from load_db.engine import LoadError, LoadReport, TableCounts, load_dataset_frames
 from load_db.engine.collector import without_cyclic_gc
@@ -33,6 +34,7 @@ READER_VERSION = 1
 GONE_FILE = "file gone since the last load"
 IMAGE_SOFT_DELETED = "image soft-deleted: its file is gone since the last load"
 IMAGE_RESTORED = "image restored: its file is back since the last load"
+PARTICIPANTS_FILES = (PARTICIPANTS_TSV, PARTICIPANTS_JSON)
 
 
 def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
@@ -46,10 +48,12 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
 
     Incremental: what each load read (file versions) is recorded in load_manifest, in the
     load's transaction. A later load of the same dataset from the same source reads again only
-    the subjects with a file new, changed or gone in their folder; a changed file outside the
-    subject folders (participants.tsv, a top-level sidecar, ...) feeds every subject, so it
-    means a full read, as does `full`. Either way the rows written are those a full read would
-    write. An image whose file is gone is soft-deleted, and the report lists the gone files.
+    what changed (see `plan_read`): the subjects with a file new, changed or gone in their
+    folder, every subject row when participants.tsv or .json changed, everything when another
+    file outside the subject folders did (a top-level sidecar may feed any image) or with
+    `full`. Either way the rows written are those a full read would write, and the rows not
+    read again count as unchanged. An image whose file is gone is soft-deleted, and the report
+    lists the gone files.
     """
     dataset_id = dataset_id_for(session, dataset, register=register)
     reader = f"bids {READER_VERSION}, prefix {storage_prefix_for(session, dataset)}"
@@ -68,17 +72,10 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
         changes = compare_listing(previous.files if previous else {}, versions)
         trusted = (previous is not None and not full and previous.reader == reader
                    and previous.totals == dataset_totals(session, dataset_id))
-        subjects = subjects_to_read(changes) if trusted else None
-        report, per_subject = _read_and_write(session, tree, name, dataset, subjects,
-                                              register)
-        if subjects is not None:  # the subjects not read again keep their rows, as counted
-            kept = {label: counts for label, counts in previous.per_subject.items()
-                    if label not in subjects}
-            for table, unchanged in zip(COUNTED, _column_sums(kept.values()), strict=True):
-                report.add(table, TableCounts(unchanged=unchanged))
-            per_subject = {**kept, **per_subject}
-        read = (len(versions) if subjects is None else
-                0 if not subjects else sum(reads_file(path, subjects) for path in versions))
+        plan = plan_read(changes) if trusted else FULL_READ
+        report, per_subject = _read_and_write(session, tree, name, dataset, plan, register,
+                                              previous.per_subject if trusted else {})
+        read = sum(map(plan.reads, versions))
         report.files.update(read=read, unchanged=len(versions) - read, gone=len(changes.gone))
         _mark_gone_and_back(session, dataset_id, dataset, changes,
                             previous.files if previous else {}, report)
@@ -86,51 +83,85 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
     return report
 
 
-def subjects_to_read(changes: FileChanges) -> set[str] | None:
-    """The subjects whose rows the changes may alter (labels), None when they may alter any.
+@dataclass(frozen=True)
+class ReadPlan:
+    """What a re-load reads again: the subjects whose folders changed (None: every file), and
+    whether the subject rows of every subject are needed too (participants files changed)."""
 
-    A file in a subject's folder feeds only that subject's rows; anything else (participants
-    .tsv and .json, a top-level sidecar, dataset_description.json) may feed every row.
+    subjects: frozenset[str] | None
+    every_subject: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        """Whether nothing at all needs reading again."""
+        return self.subjects == frozenset() and not self.every_subject
+
+    def reads(self, path: str) -> bool:
+        """Whether the plan reads `path`."""
+        return not self.nothing and (self.subjects is None or reads_file(path, self.subjects))
+
+
+FULL_READ = ReadPlan(None)
+
+
+def plan_read(changes: FileChanges) -> ReadPlan:
+    """What to read again after `changes`, so that the rows come out as a full read's.
+
+    A file in a subject's folder feeds only that subject's rows; participants.tsv and
+    participants.json feed every subject row (and nothing else); anything else outside the
+    subject folders (a top-level sidecar, dataset_description.json, ...) may feed any row.
     """
     subjects = set()
+    every_subject = False
     for path in changes.changed | changes.gone:
         top, slash, _ = path.partition("/")
-        if not slash or not top.startswith(SUBJECT_PREFIX):
-            return None
-        subjects.add(top[len(SUBJECT_PREFIX):])
-    return subjects
+        if not slash and top in PARTICIPANTS_FILES:
+            every_subject = True
+        elif not slash or not top.startswith(SUBJECT_PREFIX):
+            return FULL_READ
+        else:
+            subjects.add(top[len(SUBJECT_PREFIX):])
+    return ReadPlan(frozenset(subjects), every_subject)
 
 
 def _read_and_write(session: Session, tree: ListedTree, name: str, dataset: str,
-                    subjects: set[str] | None,
-                    register: bool) -> tuple[LoadReport, dict[str, list[int]]]:
-    """Read the tree (every subject, or only `subjects`) and hand the frames to the engine.
+                    plan: ReadPlan, register: bool, previous: Mapping[str, list[int]],
+                    ) -> tuple[LoadReport, dict[str, list[int]]]:
+    """Read what `plan` says and hand the frames to the engine.
 
-    Returns the report and, per subject read, its [subject, visit, image] rows.
+    Returns the report, in which the rows of the subjects not read again count as unchanged
+    (as a full read would find them), and the [subject, visit, image] rows of every subject.
     """
-    if subjects is not None and not subjects:
-        return LoadReport(), {}
-    frames = read_bids(tree, subjects=subjects)
-    if frames.subjects is None or frames.subjects.empty:
-        if subjects is None:
+    if plan.nothing:
+        frames = None
+    else:
+        frames = read_bids(tree, subjects=plan.subjects, every_subject=plan.every_subject)
+        if frames.subjects.empty and plan.subjects is None:
             raise LoadError("no subject found (no participants.tsv row and no sub-* folder): "
                             "is this the root of a BIDS dataset?", file=name)
-        return frames.report, {}  # the subjects read again have no file left
+    report = (LoadReport() if frames is None else frames.report if frames.subjects.empty
+              else load_dataset_frames(session, dataset, frames, register=register))
+    # Per table, the subjects whose rows were read (None: all); the others keep theirs.
+    read = {"subject": None if plan.every_subject else plan.subjects,
+            "visit": (None if plan.every_subject and not (frames and frames.has_sessions)
+                      else plan.subjects),
+            "image": plan.subjects}
+    found = {table: Counter() if frames is None else Counter(column) for table, column in (
+        ("subject", frames.subjects["external_id"] if frames else ()),
+        ("visit", frames.visits["subject"] if frames else ()),
+        ("image", frames.images["subject"] if frames else ()))}
     per_subject: dict[str, list[int]] = {}
-    for position, labels in enumerate((frames.subjects["external_id"], frames.visits["subject"],
-                                       frames.images["subject"])):
-        for label, count in Counter(labels).items():
-            per_subject.setdefault(label, [0, 0, 0])[position] = count
-    return load_dataset_frames(session, dataset, frames, register=register), per_subject
-
-
-def _column_sums(rows: Iterable[list[int]]) -> list[int]:
-    """Column sums of [subject, visit, image] row counts."""
-    sums = [0] * len(COUNTED)
-    for row in rows:
-        for position, count in enumerate(row):
-            sums[position] += count
-    return sums
+    for label in set(previous) | {label for counts in found.values() for label in counts}:
+        per_subject[label] = [
+            found[table][label] if read[table] is None or label in read[table]
+            else previous.get(label, [0] * len(COUNTED))[position]
+            for position, table in enumerate(COUNTED)]
+    for position, table in enumerate(COUNTED):
+        if read[table] is not None:
+            unchanged = sum(counts[position] for label, counts in previous.items()
+                            if label not in read[table])
+            report.add(table, TableCounts(unchanged=unchanged))
+    return report, {label: counts for label, counts in per_subject.items() if any(counts)}
 
 
 def _mark_gone_and_back(session: Session, dataset_id: int, dataset: str, changes: FileChanges,

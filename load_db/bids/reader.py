@@ -101,7 +101,7 @@ class BidsFrames(DatasetFrames):
 
 
 def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
-              subjects: Collection[str] | None = None) -> BidsFrames:
+              subjects: Collection[str] | None = None, every_subject: bool = False) -> BidsFrames:
     """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
 
     Parameters
@@ -115,6 +115,10 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
         Read only these subjects (labels without ``sub-``): their folders and the files
         outside any subject folder. The frames then hold the rows of these subjects only,
         the same rows as a full read gives them. By default, every subject.
+    every_subject
+        With `subjects`: give the subject rows of every subject all the same (participants.tsv
+        and the sub-* folders), and in a tree without sessions their visits, which are made
+        of the subject rows alone.
 
     Raises
     ------
@@ -130,10 +134,11 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
     # Every step builds tens of thousands of small objects: pause the cyclic GC throughout
     # (pausing it only for the survey and the images left a fifth of the time to the GC).
     with without_cyclic_gc():
-        return _read(tree, storage_prefix, subjects)
+        return _read(tree, storage_prefix, subjects, every_subject)
 
 
-def _read(tree: FileTree, storage_prefix: str, only: Collection[str] | None) -> BidsFrames:
+def _read(tree: FileTree, storage_prefix: str, only: Collection[str] | None,
+          every_subject: bool) -> BidsFrames:
     """read_bids, with the tree made a FileTree."""
     files = _list_raw_files(tree)
     where = _namer(tree)
@@ -147,13 +152,16 @@ def _read(tree: FileTree, storage_prefix: str, only: Collection[str] | None) -> 
     for path, reason in skipped_entries(tree).items():  # symlinks out of the root, FIFOs, ...
         report.ignore(reason, example=path)
     participants = _read_participants(tree, files, where, report)
-    if participants is not None and only is not None:
+    folder_subjects = survey.subjects
+    if only is not None and every_subject:
+        folder_subjects = _subject_folders(every_file)
+    elif participants is not None and only is not None:
         participants.rows = [row for row in participants.rows if row["external_id"] in only]
     sessions = _read_sessions(tree, survey.sessions_tsv, where)
     # Whether visits are sessions is a property of the whole tree, not of the subjects read.
     has_sessions = bool(sessions) or survey.has_sessions or (
         only is not None and _tree_has_sessions(tree, every_file, where))
-    subjects = _subjects_frame(participants, survey.subjects)
+    subjects = _subjects_frame(participants, folder_subjects)
     visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions, report)
 
     sidecars = SidecarIndex(survey.sidecars,
@@ -171,6 +179,16 @@ def reads_file(path: str, subjects: Collection[str]) -> bool:
     """Whether read_bids with `subjects` looks at `path`: theirs, or outside subject folders."""
     top, slash, _ = path.partition("/")
     return not (slash and top.startswith(SUBJECT_PREFIX)) or top[len(SUBJECT_PREFIX):] in subjects
+
+
+def _subject_folders(paths: Iterable[str]) -> set[str]:
+    """The labels of the sub-* folders holding any of `paths` (as `locate` finds them)."""
+    folders = set()
+    for path in paths:
+        top, slash, _ = path.partition("/")
+        if slash and top.startswith(SUBJECT_PREFIX):
+            folders.add(top[len(SUBJECT_PREFIX):])
+    return folders
 
 
 def _tree_has_sessions(tree: FileTree, files: Iterable[str], where) -> bool:

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.models import Dataset, Image, LoadManifest
-from load_db.bids.load import GONE_FILE, IMAGE_RESTORED, IMAGE_SOFT_DELETED, subjects_to_read
+from app.models import Dataset, Image, LoadManifest, Sex, Subject
+from load_db.bids.load import (
+    FULL_READ,
+    GONE_FILE,
+    IMAGE_RESTORED,
+    IMAGE_SOFT_DELETED,
+    ReadPlan,
+    plan_read,
+)
 from load_db.engine.manifest import FileChanges
 from tests.support.files import set_modified, write_tree
 
@@ -220,14 +227,36 @@ def test_what_cannot_be_trusted_is_read_in_full(app, seeded, tmp_path, change):
     assert len(images(seeded)) == 6
 
 
-@pytest.mark.parametrize(("changed", "gone", "subjects"), [
-    (set(), set(), set()),
-    ({"sub-01/anat/a.json"}, {"sub-02/ses-1/func/b.nii.gz"}, {"01", "02"}),
-    ({"sub-01/anat/a.json", "participants.tsv"}, set(), None),
-    (set(), {"task-rest_bold.json"}, None),
-    ({"phenotype/scores.tsv"}, set(), None),
-    ({"sub-01"}, set(), None),  # a file named like a subject folder, at the top
+@pytest.mark.parametrize(("changed", "gone", "plan"), [
+    (set(), set(), ReadPlan(frozenset())),
+    ({"sub-01/anat/a.json"}, {"sub-02/ses-1/func/b.nii.gz"}, ReadPlan(frozenset({"01", "02"}))),
+    ({"sub-01/anat/a.json", "participants.tsv"}, set(), ReadPlan(frozenset({"01"}), True)),
+    ({"participants.json"}, set(), ReadPlan(frozenset(), True)),
+    (set(), {"task-rest_bold.json"}, FULL_READ),
+    ({"phenotype/scores.tsv", "sub-01/anat/a.json"}, set(), FULL_READ),
+    ({"sub-01"}, set(), FULL_READ),  # a file named like a subject folder, at the top
 ])
-def test_subjects_to_read_are_those_whose_folder_changed(changed, gone, subjects):
-    changes = FileChanges(frozenset(changed), frozenset(gone), 0)
-    assert subjects_to_read(changes) == subjects
+def test_a_re_load_reads_again_only_what_changed_files_feed(changed, gone, plan):
+    assert plan_read(FileChanges(frozenset(changed), frozenset(gone), 0)) == plan
+
+
+def test_a_changed_participants_tsv_rewrites_subject_rows_and_reads_no_subject_folder(
+        app, seeded, tmp_path):
+    root = bids_tree(tmp_path / "ds")
+    load(app, root)
+    before = images(seeded)
+    write_tree(root, {"participants.tsv": [["participant_id", "sex", "age"], ["sub-01", "F", 30],
+                                           ["sub-02", "F", 40], ["sub-03", "F", 50],
+                                           ["sub-05", "M", 60]]})
+    set_modified(root, AGO / 2, "participants.tsv")
+
+    report = load(app, root)
+    assert report["files"] == {"read": 3, "unchanged": 9, "gone": 0}
+    # sub-05 is listed without a folder: a subject, and (no sessions) its one visit
+    assert {table: (counts["inserted"], counts["updated"], counts["unchanged"])
+            for table, counts in report["tables"].items()} == {
+        "subject": (1, 1, 2), "visit": (1, 0, 3), "scanner": (0, 0, 0), "image": (0, 0, 6)}
+    assert seeded.execute(select(Subject.external_id, Subject.sex).order_by(
+        Subject.external_id)).all() == [("01", Sex.FEMALE), ("02", Sex.FEMALE),
+                                        ("03", Sex.FEMALE), ("05", Sex.MALE)]
+    assert images(seeded) == before
