@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Image, LoadManifest, Subject, Visit
@@ -88,17 +88,16 @@ def save_manifest(session: Session, dataset_id: int, source: str, reader: str,
                   files: Mapping[str, Any], per_subject: Mapping[str, list[int]]) -> None:
     """Record what this load read, in the caller's transaction (replacing the previous one);
     the dataset's totals are counted now, after the load's writes."""
-    row_counts = {"per_subject": dict(per_subject),
-                  "totals": dataset_totals(session, dataset_id)}
-    manifest = session.scalar(select(LoadManifest).where(
-        LoadManifest.dataset_id == dataset_id, LoadManifest.source == source))
-    if manifest is None:
-        session.add(LoadManifest(dataset_id=dataset_id, source=source, reader=reader,
-                                 files=dict(files), row_counts=row_counts))
-    else:
-        manifest.reader, manifest.files = reader, dict(files)
-        manifest.row_counts = row_counts
-    session.flush()
+    values = {"reader": reader, "files": dict(files), "updated_at": utcnow(),
+              "row_counts": {"per_subject": dict(per_subject),
+                             "totals": dataset_totals(session, dataset_id)}}
+    # Core statements: the ORM would first load (and decode) the previous document.
+    updated = session.execute(update(LoadManifest).where(
+        LoadManifest.dataset_id == dataset_id, LoadManifest.source == source).values(values)
+        .execution_options(synchronize_session=False))
+    if not updated.rowcount:
+        session.execute(insert(LoadManifest).values(dataset_id=dataset_id, source=source,
+                                                    **values))
 
 
 def mark_images_deleted(session: Session, dataset_id: int, paths: Iterable[str], *,

@@ -29,6 +29,8 @@ from load_db.engine.report import TableCounts
 Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
 TIMESTAMPS = ("created_at", "updated_at")
 PROGRESS_ROWS = 50_000
+# Up to this many rows, the stored rows compared are read by key (one IN list), not all of them.
+KEYED_READ_ROWS = 2_000
 _staging_names = itertools.count(1)
 
 
@@ -63,6 +65,12 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
                      for name in key + values))
     if where is not None:
         query = query.where(where)
+    if len(frame) <= KEYED_READ_ROWS:
+        # A few rows (an incremental re-load): read only the stored rows that share the values
+        # of their most selective key column, not the whole dataset's.
+        column = max(key, key=lambda name: frame[name].nunique())
+        query = query.where(table.c[column].in_(
+            [_plain(value) for value in frame[column].unique().tolist()]))
     # Core execution and plain tuples: the ORM's result rows cost more to build and hand to
     # pandas than the query itself.
     existing = pd.DataFrame([tuple(row) for row in session.connection().execute(query).all()],
