@@ -14,8 +14,8 @@ class LoadManifest(TimestampMixin, db.Model):
     """One row per dataset and source, rewritten by each successful load in its transaction.
 
     `files` maps each file's path (relative to the source) to the version the load read: for a
-    folder on disk ``[size, modification time in ns]``, for object storage ``[size, ETag]``,
-    or null when the version could not be trusted (a file modified while it was being listed)
+    folder on disk ``"size:modification time in ns"``, for object storage ``"size:ETag"``, or
+    null when the version could not be trusted (a file modified just before it was listed)
     and must be read again. `reader` names what turned the files into rows (adapter, its
     version, the dataset's storage prefix): rows from another reader are not comparable, so a
     different `reader` means a full read.

@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from app.storage import Storage, join_key, validate_prefix
 from app.storage.sources import UNREADABLE_FOLDER, SourceRoot, name_problem
@@ -46,11 +46,11 @@ def skipped_entries(tree: FileTree) -> dict[str, str]:
     return dict(getattr(tree, "skipped", {}))
 
 
-def file_versions(tree: FileTree) -> dict[str, Any]:
+def file_versions(tree: FileTree) -> dict[str, str | None]:
     """Return {relative path: version} of the files `tree` listed last ({} when it keeps none).
 
-    A version is JSON-ready: ``[size, modification time in ns]`` on disk, ``[size, ETag]`` in
-    object storage, None when it cannot be trusted (the file must be read again next time).
+    A version is a short text: ``size:modification time in ns`` on disk, ``size:ETag`` in
+    object storage; None when it cannot be trusted (the file must be read again next time).
     """
     return getattr(tree, "versions", {})
 
@@ -134,7 +134,7 @@ class LocalTree(_Skips):
         Each file's version (size and modification time) is kept in `versions`.
         """
         self.skipped = {}
-        self.versions: dict[str, list[int] | None] = {}
+        self.versions: dict[str, str | None] = {}
         versions = self.versions
         settled_before = time.time_ns() - UNSETTLED_NS
         stack = [("", str(self.root))]
@@ -162,7 +162,7 @@ class LocalTree(_Skips):
                 reason = reason or name_problem(relative)
                 if reason is None:
                     versions[relative] = (
-                        [size, modified] if modified is not None and modified < settled_before
+                        f"{size}:{modified}" if modified is not None and modified < settled_before
                         else None)
                     yield relative, size
                 else:
@@ -199,7 +199,7 @@ class StorageTree(_Skips):
         if self.prefix:
             validate_prefix(self.prefix)
         self._files: list[tuple[str, int]] | None = None
-        self.versions: dict[str, list[Any] | None] = {}
+        self.versions: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"StorageTree({self.storage!r}, {self.prefix!r})"
@@ -224,7 +224,7 @@ class StorageTree(_Skips):
                     # Without an ETag (the local backend) the size alone would miss an edit
                     # that keeps it: such a file is always read again.
                     self.versions[info.key[start:]] = (
-                        [info.size, info.etag] if info.etag else None)
+                        f"{info.size}:{info.etag}" if info.etag else None)
             self._files = files
         return self._files
 

@@ -93,8 +93,8 @@ def test_local_tree_keeps_versions_and_trusts_only_settled_files(tmp_path):
                                     ("sub-01/anat/link.json", 2)]
     modified = (root / "old.json").stat().st_mtime_ns
     # new.json was written within UNSETTLED_NS of the listing: read again next time
-    assert tree.versions == {"old.json": [2, modified], "new.json": None,
-                             "sub-01/anat/link.json": [2, modified]}
+    assert tree.versions == {"old.json": f"2:{modified}", "new.json": None,
+                             "sub-01/anat/link.json": f"2:{modified}"}
     assert tree.source == str(root.resolve())
 
 
@@ -103,7 +103,7 @@ def test_storage_tree_versions_are_size_and_etag(storage):
     tree = ListedTree(StorageTree(storage, "DS"))
     etag = next(iter(storage.list("DS/"))).etag
     # Without an ETag (the local backend) a same-size edit would go unseen: never trusted.
-    assert tree.versions == {"sub-01/anat/sub-01_T1w.json": [23, etag] if etag else None}
+    assert tree.versions == {"sub-01/anat/sub-01_T1w.json": f"23:{etag}" if etag else None}
     assert tree.source == f"{storage!r}/DS"
     assert tree.files() == [("sub-01/anat/sub-01_T1w.json", 23)]
     assert tree.read_text("sub-01/anat/sub-01_T1w.json") == '{"RepetitionTime": 2.3}'

@@ -5,17 +5,17 @@ import pytest
 
 from load_db.engine.manifest import compare_listing
 
-PREVIOUS = {"participants.tsv": [10, 1], "sub-01/anat/a.json": [5, 1],
-            "sub-02/anat/b.json": [5, 1], "sub-03/anat/c.nii.gz": None}
+PREVIOUS = {"participants.tsv": "10:1", "sub-01/anat/a.json": "5:1",
+            "sub-02/anat/b.json": "5:1", "sub-03/anat/c.nii.gz": None}
 
 
 @pytest.mark.parametrize(("current", "changed", "gone"), [
-    (PREVIOUS | {"sub-03/anat/c.nii.gz": [7, 1]}, {"sub-03/anat/c.nii.gz"}, set()),
-    ({**PREVIOUS, "sub-03/anat/c.nii.gz": [7, 1], "sub-01/anat/a.json": [5, 2]},
+    (PREVIOUS | {"sub-03/anat/c.nii.gz": "7:1"}, {"sub-03/anat/c.nii.gz"}, set()),
+    ({**PREVIOUS, "sub-03/anat/c.nii.gz": "7:1", "sub-01/anat/a.json": "5:2"},
      {"sub-01/anat/a.json", "sub-03/anat/c.nii.gz"}, set()),
     ({key: value for key, value in PREVIOUS.items() if key != "sub-02/anat/b.json"}
-     | {"sub-03/anat/c.nii.gz": [7, 1]}, {"sub-03/anat/c.nii.gz"}, {"sub-02/anat/b.json"}),
-    ({**PREVIOUS, "sub-03/anat/c.nii.gz": [7, 1], "sub-04/anat/d.json": [1, 1]},
+     | {"sub-03/anat/c.nii.gz": "7:1"}, {"sub-03/anat/c.nii.gz"}, {"sub-02/anat/b.json"}),
+    ({**PREVIOUS, "sub-03/anat/c.nii.gz": "7:1", "sub-04/anat/d.json": "1:1"},
      {"sub-03/anat/c.nii.gz", "sub-04/anat/d.json"}, set()),
     # a version that was not trusted (None) is read again, even when still None
     (PREVIOUS, {"sub-03/anat/c.nii.gz"}, set()),
