@@ -193,14 +193,8 @@ def _subject_folders(paths: Iterable[str]) -> set[str]:
 
 def _tree_has_sessions(tree: FileTree, files: Iterable[str], where) -> bool:
     """Whether any subject of the tree has a session folder or a sessions.tsv with a row."""
-    sessions_tsv = []
-    for path in files:
-        subject, session, datatype = location = locate(path)
-        if session is not None:
-            return True
-        if subject is not None and datatype is None and path.endswith(SESSIONS_TSV):
-            sessions_tsv.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
-    return bool(_read_sessions(tree, sessions_tsv, where))
+    survey = _survey(files, where)
+    return survey.has_sessions or bool(_read_sessions(tree, survey.sessions_tsv, where))
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
