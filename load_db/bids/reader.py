@@ -250,29 +250,35 @@ def _survey(files: Iterable[str], where) -> _Survey:
     Raises LoadError for a session folder outside any subject folder.
     """
     survey = _Survey()
+    folder = None
     for path in files:
-        subject, session, datatype = location = locate(path)
-        if subject is None:
-            top, slash, _ = path.partition("/")
-            if slash and top.startswith(SESSION_PREFIX):
-                raise LoadError(f"session folder {top!r} is not inside a subject (sub-*) folder",
-                                file=where(path))
-        else:
-            survey.subjects.add(subject)
-            if datatype is not None:
-                survey.visits.add((subject, NO_SESSION_VISIT if session is None else session))
-            if session is not None:
-                survey.has_sessions = True
-        if path.endswith(NIFTI_EXTENSIONS):
+        directory, _, name = path.rpartition("/")
+        # A file's location depends on its folder alone, and a tree lists a folder's files
+        # together: locate and record each folder once, not each file.
+        if directory != folder:
+            folder = directory
+            subject, session, datatype = location = locate(path)
+            if subject is None:
+                top, slash, _ = path.partition("/")
+                if slash and top.startswith(SESSION_PREFIX):
+                    raise LoadError(f"session folder {top!r} is not inside a subject (sub-*) "
+                                    "folder", file=where(path))
+            else:
+                survey.subjects.add(subject)
+                if datatype is not None:
+                    survey.visits.add((subject, NO_SESSION_VISIT if session is None else session))
+                if session is not None:
+                    survey.has_sessions = True
+        if name.endswith(NIFTI_EXTENSIONS):
             kept = survey.niftis
-        elif path.endswith(".json"):
+        elif name.endswith(".json"):
             kept = survey.sidecars
         elif (subject is not None and session is None and datatype is None
-              and path.endswith(SESSIONS_TSV)):
+              and name.endswith(SESSIONS_TSV)):
             kept = survey.sessions_tsv
         else:
             continue
-        kept.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+        kept.append(BidsPath(path, *location, parse_name(name)))
     return survey
 
 
