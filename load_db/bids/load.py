@@ -180,8 +180,7 @@ def _mark_gone_and_back(session: Session, dataset_id: int, dataset: str, changes
         deleted = image_paths(gone)
         count = mark_images_deleted(session, dataset_id, deleted) if deleted else 0
         if count:
-            report.note(IMAGE_SOFT_DELETED, image_paths(gone)[:LoadReport.MAX_EXAMPLES],
-                        count=count)
+            report.note(IMAGE_SOFT_DELETED, deleted[:LoadReport.MAX_EXAMPLES], count=count)
     back = image_paths(path for path in changes.changed if path not in previous)
     if back and previous:
         count = mark_images_deleted(session, dataset_id, back, deleted=False)
