@@ -65,10 +65,11 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
                      for name in key + values))
     if where is not None:
         query = query.where(where)
-    if len(frame) <= KEYED_READ_ROWS:
+    column = max(key, key=lambda name: frame[name].nunique())
+    if len(frame) <= KEYED_READ_ROWS and frame[column].notna().all():
         # A few rows (an incremental re-load): read only the stored rows that share the values
-        # of their most selective key column, not the whole dataset's.
-        column = max(key, key=lambda name: frame[name].nunique())
+        # of their most selective key column, not the whole dataset's. (Not with a missing
+        # value: NULL is never IN a list, yet the comparison below matches it.)
         query = query.where(table.c[column].in_(
             [_plain(value) for value in frame[column].unique().tolist()]))
     # Core execution and plain tuples: the ORM's result rows cost more to build and hand to
