@@ -242,16 +242,15 @@ def bids_section(context: Context) -> str:
 
 BIDS_MISS_EXPLANATION = (
     "Where load-bids' {ours:.2f} s go: reading the tree (read_bids alone) takes {read:.2f} s, "
-    "{read_ratio:.1f}x the floor; the engine's checks, visit matching and the database write "
-    "of every row (with its JSON metadata) take the other {write:.2f} s. The floor only lists "
-    "names and "
-    "parses JSON; the adapter also stats every file (image sizes), parses every file name "
-    "into entities and locates it in the sub/ses/datatype layout, merges the inherited "
-    "sidecars of each image, reads participants.tsv and one sessions.tsv per subject and "
-    "builds the frames: a few microseconds of Python per file, which is what is left after "
-    "the cuts made for this benchmark (no pathlib per file read, the cyclic GC paused for "
-    "the whole read). Closing the gap needs fewer Python steps per file (e.g. sizes only for "
-    "NIfTI files, names parsed per folder) or the write overlapped with the read.")
+    "{read_ratio:.1f}x the floor; the engine's checks, visit matching, the database write "
+    "of every row (with its JSON metadata) and the load's manifest take the other {write:.2f} "
+    "s. The floor only lists names and parses JSON; the adapter also stats every file (image "
+    "sizes, and the versions the next load compares), checks every name against the key rule, "
+    "parses NIfTI and sidecar names into entities, merges the inherited sidecars of each "
+    "image, reads participants.tsv and one sessions.tsv per subject and builds the frames; "
+    "the engine encodes each document once (to check it, then stores that text) and writes "
+    "through one prepared statement or COPY. What is left is a few microseconds of Python per "
+    "file and per row, with the cyclic GC paused for the read and the engine alike.")
 
 
 def _bids_verdicts(subjects: int, measured: dict[str, dict[str, Any]]) -> list[str]:
@@ -272,56 +271,75 @@ def _bids_verdicts(subjects: int, measured: dict[str, dict[str, Any]]) -> list[s
             for target, value, met, miss in rows]
 
 
+# Issue 12: an unchanged re-load within the floor plus this; one after adding subjects too.
+RELOAD_UNCHANGED_OVER_FLOOR = 0.3
+RELOAD_GROWN_OVER_FLOOR = 0.6
+
+
 def reload_section(context: Context) -> str:
-    """Re-loading the same BIDS tree: nothing changed, then with subjects added."""
+    """Re-loading the same BIDS tree: nothing changed (incremental and --full), then grown."""
     sizes = context.sizes
     subjects, added = sizes.bids_subjects[-1], sizes.added_subjects
     root, counts = context.bids_tree(subjects)
-    grown_root, grown = context.bids_tree(subjects + added)
+    _, grown = context.bids_tree(subjects + added)
     expected = grown.rows - counts.rows
     floor = run_case("bids_floor", sizes.runs, root=str(root))["seconds"]
     lines = ["## Re-load: the same BIDS tree again, then with subjects added", "",
              f"`flask load-bids` of the {subjects:,}-subject tree ({counts.files:,} files) on a "
-             "database that already holds it: once with nothing changed, then with "
-             f"{added} subjects added ({grown.files - counts.files:,} more files; "
-             f"{expected:,} new rows: {added} subjects, {grown.sessions - counts.sessions} "
-             f"visits, {grown.images - counts.images:,} images). Rows written are the "
-             "command's report (inserted + updated). Floor (walk + read every sidecar) of "
-             f"the same tree in this run: {floor:.2f} s (median of {sizes.runs}).", "",
+             "database that already holds it, loaded from the same folder: once with nothing "
+             "changed (the command compares the listing with the manifest of the last load and "
+             "reads no file), once more with `--full` (every file read and every row "
+             f"compared: the comparison), then after growing the tree in place by {added} "
+             f"subjects ({grown.files - counts.files:,} more files and a longer "
+             f"participants.tsv; {expected:,} new rows: {added} subjects, "
+             f"{grown.sessions - counts.sessions} visits, {grown.images - counts.images:,} "
+             "images). The tree is written in a scratch folder by each run and dated an hour "
+             "back, as a dataset at rest. Rows written are the command's report (inserted + "
+             "updated). Floor (walk + read every sidecar) of the same tree in this run: "
+             f"{floor:.2f} s (median of {sizes.runs}).", "",
              "| database | nothing changed: time | rows written | time - floor "
-             "| target: 0 rows, at most floor + 1 s "
-             f"| +{added} subjects: time | rows written | only the new rows |",
-             "|---|---|---|---|---|---|---|---|"]
+             f"| target: 0 rows, at most floor + {RELOAD_UNCHANGED_OVER_FLOOR} s "
+             "| `--full`: time | rows written "
+             f"| +{added} subjects: time | rows written | time - floor "
+             f"| target: only the new rows, at most floor + {RELOAD_GROWN_OVER_FLOOR} s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     missed = False
     for backend in sizes.bids_backends:
         result = run_case("bids_reload", sizes.runs, database_url=_fresh(context, backend),
-                          root=str(root), grown_root=str(grown_root), dataset=BIDS_DATASET)
-        met = result["written"] == 0 and result["seconds"] <= floor + 1
-        verdict = "yes" if met else (f"**no**: {result['seconds'] - floor - 1:+.2f} s over"
-                                     if result["written"] == 0 else "**no**: rows written")
-        lines.append(f"| {backend} | {result['seconds']:.2f} s | {result['written']:,.0f} | "
-                     f"{result['seconds'] - floor:+.2f} s | {verdict} | "
-                     f"{result['grown_seconds']:.2f} s | {result['grown_written']:,.0f} | "
-                     f"{'yes' if result['grown_written'] == expected else '**no**'} "
-                     f"(expected {expected:,}) |")
-        missed = missed or (not met and result["written"] == 0)
+                          subjects=subjects, added=added, dataset=BIDS_DATASET)
+        unchanged_over = result["seconds"] - floor - RELOAD_UNCHANGED_OVER_FLOOR
+        grown_over = result["grown_seconds"] - floor - RELOAD_GROWN_OVER_FLOOR
+        unchanged_met = result["written"] == 0 and unchanged_over <= 0
+        grown_met = result["grown_written"] == expected and grown_over <= 0
+        unchanged_verdict = _reload_verdict(unchanged_met, result["written"], 0, unchanged_over)
+        grown_verdict = _reload_verdict(grown_met, result["grown_written"], expected, grown_over)
+        lines.append(
+            f"| {backend} | {result['seconds']:.2f} s | {result['written']:,.0f} | "
+            f"{result['seconds'] - floor:+.2f} s | {unchanged_verdict} | "
+            f"{result['full_seconds']:.2f} s | {result['full_written']:,.0f} | "
+            f"{result['grown_seconds']:.2f} s | {result['grown_written']:,.0f} | "
+            f"{result['grown_seconds'] - floor:+.2f} s | {grown_verdict} |")
+        missed = missed or not (unchanged_met and grown_met)
     if missed:
-        read = context.figures.get(f"read:{subjects}")
-        lines += ["", RELOAD_MISS_EXPLANATION + (
-            f" In this run the read alone took {read:.2f} s on this tree (BIDS section), "
-            f"{read / context.figures[f'floor:{subjects}']:.1f}x that section's floor."
-            if read else "")]
+        lines += ["", RELOAD_MISS_EXPLANATION]
     return "\n".join(lines)
 
 
+def _reload_verdict(met: bool, written: float, expected: int, over: float) -> str:
+    if met:
+        return "yes"
+    if written != expected:
+        return f"**no**: {written:,.0f} rows written, {expected:,} expected"
+    return f"**no**: {over:+.2f} s over"
+
+
 RELOAD_MISS_EXPLANATION = (
-    "Why a re-load costs more than the floor plus 1 s: to know that nothing changed, the "
-    "command does all the reading of a first load (walk, stat, parse names, read and merge "
-    "every sidecar, participants and sessions) and then reads back every stored row of the "
-    "dataset, JSON metadata included, to compare; only the writes are saved. Meeting "
-    "floor + 1 s needs a cheaper read (fewer Python steps per file) or skipping unchanged "
-    "files (by size and modification time recorded at the previous load, which the schema "
-    "does not hold today).")
+    "Where a re-load's time goes: the walk of the whole tree with a stat per file (the listing "
+    "is compared with the last load's manifest by size and modification time), reading the "
+    "manifest (a JSON document of every file's version) and writing the new one, the "
+    "dataset's row totals (a safety check: rows changed by anything but a load mean a full "
+    "read), and for the grown tree, reading participants.tsv, the new subjects' folders and "
+    "the engine's write of their rows.")
 
 
 def _ms(seconds: float) -> str:

@@ -82,12 +82,15 @@ def _site_of(index: int) -> int:
     return random.Random(f"site-{index}").randrange(len(SITES))
 
 
-def write_bids_tree(root: str | Path, subjects: int, *, seed: int = 7) -> TreeCounts:
+def write_bids_tree(root: str | Path, subjects: int, *, seed: int = 7,
+                    grow: bool = False) -> TreeCounts:
     """Write a BIDS tree of `subjects` subjects x 2 sessions under `root` (created if needed).
 
     Deterministic: the same arguments write the same bytes. Subject `i` is the same in every
     tree written with the same seed, so a tree of N + 50 subjects is a tree of N subjects with
-    50 added (participants.tsv gains their rows).
+    50 added (participants.tsv gains their rows). With `grow`, a file already holding its
+    bytes is left alone (its modification time too): a tree of N subjects grows in place into
+    one of N + 50, as a dataset does when subjects are added.
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
@@ -95,7 +98,9 @@ def write_bids_tree(root: str | Path, subjects: int, *, seed: int = 7) -> TreeCo
 
     def write(relative: str, text: str = "") -> None:
         nonlocal files, sidecars
-        (root / relative).write_text(text, encoding="utf-8")
+        path = root / relative
+        if not (grow and path.is_file() and path.read_text(encoding="utf-8") == text):
+            path.write_text(text, encoding="utf-8")
         files += 1
         sidecars += relative.endswith(".json")
 

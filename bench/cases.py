@@ -104,7 +104,7 @@ def legacy_ingest(database_url: str, subjects: int) -> dict[str, Any]:
 
 # --- BIDS: `flask load-bids` against the floor, pybids and bids2table -------------------------
 
-def _load_bids_command(app, root: str, dataset: str) -> tuple[float, int]:
+def _load_bids_command(app, root: str, dataset: str, *options: str) -> tuple[float, int]:
     """Run `flask load-bids ROOT --dataset NAME --register --json` in-process, as a user would.
 
     Returns the wall time of the command and the rows it wrote (inserted + updated, from its
@@ -114,7 +114,7 @@ def _load_bids_command(app, root: str, dataset: str) -> tuple[float, int]:
     with app.app_context():
         start = time.perf_counter()
         result = runner.invoke(args=["load-bids", root, "--dataset", dataset, "--register",
-                                     "--json"], catch_exceptions=False)
+                                     *options, "--json"], catch_exceptions=False)
         seconds = time.perf_counter() - start
     if result.exit_code != 0:
         raise RuntimeError(f"load-bids exited with {result.exit_code}: {result.output}")
@@ -160,15 +160,40 @@ def bids_read(root: str) -> dict[str, Any]:
 
 
 @case
-def bids_reload(database_url: str, root: str, grown_root: str, dataset: str) -> dict[str, Any]:
-    """Load `root`, then time loading it again (nothing changed) and loading `grown_root`
-    (the same tree with subjects added): the rows written are all a re-load may cost."""
+def bids_reload(database_url: str, subjects: int, added: int, dataset: str) -> dict[str, Any]:
+    """Write a tree of `subjects` subjects in a scratch folder and load it; then time loading
+    it again (nothing changed), again with --full, and after growing it in place by `added`
+    subjects (participants.tsv rewritten, new folders): the rows written are all a re-load may
+    cost."""
+    import os
+    import tempfile
+
+    from bench.bids_tree import write_bids_tree
+
     app = _fresh_app(database_url)
-    _load_bids_command(app, root, dataset)
-    seconds, written = _load_bids_command(app, root, dataset)
-    grown_seconds, grown_written = _load_bids_command(app, grown_root, dataset)
-    return {"seconds": seconds, "written": written, "grown_seconds": grown_seconds,
+    with tempfile.TemporaryDirectory(prefix="mbid-reload-") as scratch:
+        root = os.path.join(scratch, "bids")
+        write_bids_tree(root, subjects)
+        _settle(root)
+        _load_bids_command(app, root, dataset)
+        seconds, written = _load_bids_command(app, root, dataset)
+        full_seconds, full_written = _load_bids_command(app, root, dataset, "--full")
+        write_bids_tree(root, subjects + added, grow=True)
+        grown_seconds, grown_written = _load_bids_command(app, root, dataset)
+    return {"seconds": seconds, "written": written, "full_seconds": full_seconds,
+            "full_written": full_written, "grown_seconds": grown_seconds,
             "grown_written": grown_written}
+
+
+def _settle(root: str) -> None:
+    """Date every file of the tree an hour back, as a dataset at rest: a file modified just
+    before a load is read again by the next one (load_db.bids.tree.UNSETTLED_NS)."""
+    import os
+
+    when = time.time() - 3600
+    for folder, _, names in os.walk(root):
+        for name in names:
+            os.utime(os.path.join(folder, name), (when, when))
 
 
 @case

@@ -39,14 +39,18 @@ class StoredImage:
     stored_size: int | None  # None: no object has the image's path
 
 
-def _stored_images(session: Session, storage: Storage, designation: str) -> list[StoredImage]:
-    """Every live image of the dataset, with the size of its object (one storage listing)."""
+def _stored_images(session: Session, storage: Storage, designation: str, *,
+                   only_stored: bool = False) -> list[StoredImage]:
+    """Every live image of the dataset, with the size of its object (one storage listing);
+    with `only_stored`, only the images whose object is there."""
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
     if dataset_id is None:
         return []
     prefix = Dataset.prefix_for(session, designation).strip("/")
     listing_prefix = validate_prefix(f"{prefix}/" if prefix else "")
     sizes = {info.key: info.size for info in storage.list(listing_prefix)}
+    if only_stored and not sizes:  # a load before any upload: no image rows to read
+        return []
     rows = session.execute(select(Image.id, Image.path, Image.checksum, Image.file_size)
                            .where(Image.dataset_id == dataset_id, Image.deleted_at.is_(None))
                            .order_by(Image.path))
@@ -86,7 +90,7 @@ def fill_image_checksums(session: Session, storage: Storage, designation: str, *
     one whose object is absent, or carries no SHA-256, is left untouched.
     """
     known = known or {}
-    images = [image for image in _stored_images(session, storage, designation)
+    images = [image for image in _stored_images(session, storage, designation, only_stored=True)
               if image.stored_size is not None]
     to_ask = [image.path for image in images if image.path not in known and not (
         image.checksum and SHA256_HEX.match(image.checksum)

@@ -29,20 +29,24 @@ from load_file.checksums import record_image_checksums
               "prefix instead of from ROOT on disk (only the small metadata files are read).")
 @dataset_option
 @register_option
+@click.option("--full", is_flag=True, help="Read every file again, even those unchanged since "
+              "the last load of the dataset from the same source.")
 @dry_run_option
 @json_option
 def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: str,
-                      register: bool, dry_run: bool, as_json: bool) -> None:
+                      register: bool, full: bool, dry_run: bool, as_json: bool) -> None:
     """Load the subjects, visits and images of the BIDS dataset at ROOT into dataset NAME.
 
     The dataset is read from ROOT on disk, or with --storage-prefix from the configured object
-    storage, with the same result.
+    storage, with the same result. A re-load reads only the subjects whose files changed since
+    the last load from the same source (--full: everything); images whose files are gone are
+    soft-deleted.
     """
     check_registrable(dataset, register)
     tree: FileTree | Path = root_or_storage(root, storage_prefix, StorageTree)
     with load_errors_as_exit_codes():
         report = run_load(db.session, "load-bids",
-                          partial(load_bids, dataset=dataset, register=register), tree,
+                          partial(load_bids, dataset=dataset, register=register, full=full), tree,
                           dataset=dataset, dry_run=dry_run)
     if not dry_run:  # images whose files were uploaded before the load get their checksums
         record_image_checksums(db.session, get_storage(), dataset)

@@ -1,12 +1,10 @@
 """Read a BIDS dataset (any, named by none) into the engine's subject, visit and image frames."""
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +37,7 @@ from load_db.bids.sidecars import SidecarIndex
 from load_db.bids.tree import FileTree, LocalTree, skipped_entries
 from load_db.bids.values import levels_of, parse_json, parse_tsv
 from load_db.engine.cells import float_or_none, to_value
+from load_db.engine.collector import without_cyclic_gc
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import DatasetFrames
 from load_db.engine.report import LoadReport
@@ -101,7 +100,8 @@ class BidsFrames(DatasetFrames):
     has_sessions: bool = False
 
 
-def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsFrames:
+def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
+              subjects: Collection[str] | None = None, every_subject: bool = False) -> BidsFrames:
     """Read a BIDS dataset into subject, visit and image frames. Pure: files in, frames out.
 
     Parameters
@@ -111,6 +111,14 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsF
     storage_prefix
         Put before each image's path relative to the root (``prefix/relative path``); by
         default the paths stay relative to the root, as a dataset's `read` returns them.
+    subjects
+        Read only these subjects (labels without ``sub-``): their folders and the files
+        outside any subject folder. The frames then hold the rows of these subjects only,
+        the same rows as a full read gives them. By default, every subject.
+    every_subject
+        With `subjects`: give the subject rows of every subject all the same (participants.tsv
+        and the sub-* folders), and in a tree without sessions their visits, which are made
+        of the subject rows alone.
 
     Raises
     ------
@@ -125,24 +133,35 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "") -> BidsF
         tree = LocalTree(Path(tree), prune=is_skipped_folder)
     # Every step builds tens of thousands of small objects: pause the cyclic GC throughout
     # (pausing it only for the survey and the images left a fifth of the time to the GC).
-    with _without_cyclic_gc():
-        return _read(tree, storage_prefix)
+    with without_cyclic_gc():
+        return _read(tree, storage_prefix, subjects, every_subject)
 
 
-def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
+def _read(tree: FileTree, storage_prefix: str, only: Collection[str] | None,
+          every_subject: bool) -> BidsFrames:
     """read_bids, with the tree made a FileTree."""
     files = _list_raw_files(tree)
     where = _namer(tree)
     if not files:
         raise LoadError("no files found: is this the root of a BIDS dataset?", file=repr(tree))
+    every_file = files
+    if only is not None:
+        files = {path: size for path, size in files.items() if reads_file(path, only)}
     survey = _survey(files, where)
     report = LoadReport()
     for path, reason in skipped_entries(tree).items():  # symlinks out of the root, FIFOs, ...
         report.ignore(reason, example=path)
     participants = _read_participants(tree, files, where, report)
+    folder_subjects = survey.subjects
+    if only is not None and every_subject:
+        folder_subjects = _subject_folders(every_file)
+    elif participants is not None and only is not None:
+        participants.rows = [row for row in participants.rows if row["external_id"] in only]
     sessions = _read_sessions(tree, survey.sessions_tsv, where)
-    has_sessions = bool(sessions) or survey.has_sessions
-    subjects = _subjects_frame(participants, survey.subjects)
+    # Whether visits are sessions is a property of the whole tree, not of the subjects read.
+    has_sessions = bool(sessions) or survey.has_sessions or (
+        only is not None and _tree_has_sessions(tree, every_file, where))
+    subjects = _subjects_frame(participants, folder_subjects)
     visits = _visits_frame(sessions, survey.visits, subjects["external_id"], has_sessions, report)
 
     sidecars = SidecarIndex(survey.sidecars,
@@ -154,6 +173,28 @@ def _read(tree: FileTree, storage_prefix: str) -> BidsFrames:
              len(subjects), len(visits), len(images), len(ignored))
     return BidsFrames(subjects=subjects, visits=visits, images=images, ignored=ignored,
                       report=report, has_sessions=has_sessions)
+
+
+def reads_file(path: str, subjects: Collection[str]) -> bool:
+    """Whether read_bids with `subjects` looks at `path`: theirs, or outside subject folders."""
+    top, slash, _ = path.partition("/")
+    return not (slash and top.startswith(SUBJECT_PREFIX)) or top[len(SUBJECT_PREFIX):] in subjects
+
+
+def _subject_folders(paths: Iterable[str]) -> set[str]:
+    """The labels of the sub-* folders holding any of `paths` (as `locate` finds them)."""
+    folders = set()
+    for path in paths:
+        top, slash, _ = path.partition("/")
+        if slash and top.startswith(SUBJECT_PREFIX):
+            folders.add(top[len(SUBJECT_PREFIX):])
+    return folders
+
+
+def _tree_has_sessions(tree: FileTree, files: Iterable[str], where) -> bool:
+    """Whether any subject of the tree has a session folder or a sessions.tsv with a row."""
+    survey = _survey(files, where)
+    return survey.has_sessions or bool(_read_sessions(tree, survey.sessions_tsv, where))
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
@@ -191,23 +232,6 @@ def _namer(tree: FileTree):
     return lambda path: prefix + path
 
 
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building millions of small acyclic objects.
-
-    CPython rescans every live object as allocations pile up, which made reading a UK Biobank
-    sized tree (a million files) take twice as long; plain reference counting still frees
-    everything here.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass
 class _Survey:
     """What one pass over the file list finds."""
@@ -226,29 +250,35 @@ def _survey(files: Iterable[str], where) -> _Survey:
     Raises LoadError for a session folder outside any subject folder.
     """
     survey = _Survey()
+    folder = None
     for path in files:
-        subject, session, datatype = location = locate(path)
-        if subject is None:
-            top, slash, _ = path.partition("/")
-            if slash and top.startswith(SESSION_PREFIX):
-                raise LoadError(f"session folder {top!r} is not inside a subject (sub-*) folder",
-                                file=where(path))
-        else:
-            survey.subjects.add(subject)
-            if datatype is not None:
-                survey.visits.add((subject, NO_SESSION_VISIT if session is None else session))
-            if session is not None:
-                survey.has_sessions = True
-        if path.endswith(NIFTI_EXTENSIONS):
+        directory, _, name = path.rpartition("/")
+        # A file's location depends on its folder alone, and a tree lists a folder's files
+        # together: locate and record each folder once, not each file.
+        if directory != folder:
+            folder = directory
+            subject, session, datatype = location = locate(path)
+            if subject is None:
+                top, slash, _ = path.partition("/")
+                if slash and top.startswith(SESSION_PREFIX):
+                    raise LoadError(f"session folder {top!r} is not inside a subject (sub-*) "
+                                    "folder", file=where(path))
+            else:
+                survey.subjects.add(subject)
+                if datatype is not None:
+                    survey.visits.add((subject, NO_SESSION_VISIT if session is None else session))
+                if session is not None:
+                    survey.has_sessions = True
+        if name.endswith(NIFTI_EXTENSIONS):
             kept = survey.niftis
-        elif path.endswith(".json"):
+        elif name.endswith(".json"):
             kept = survey.sidecars
         elif (subject is not None and session is None and datatype is None
-              and path.endswith(SESSIONS_TSV)):
+              and name.endswith(SESSIONS_TSV)):
             kept = survey.sessions_tsv
         else:
             continue
-        kept.append(BidsPath(path, *location, parse_name(path.rpartition("/")[2])))
+        kept.append(BidsPath(path, *location, parse_name(name)))
     return survey
 
 

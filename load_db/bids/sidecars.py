@@ -28,18 +28,22 @@ class SidecarIndex:
         self._cache: dict[str, dict[str, Any]] = {}
         # (folder, suffix) -> the sidecars of that folder and its ancestors: files share folders
         self._in_reach: dict[tuple[str, str], list[BidsPath]] = {}
+        self._ancestors: dict[str, list[str]] = {}  # folder -> it and its ancestors, top first
 
     def __len__(self) -> int:
         return sum(len(candidates) for candidates in self._by_folder_suffix.values())
 
     def applicable(self, data: BidsPath) -> list[str]:
         """Paths of the sidecars that apply to `data`, least specific first."""
-        reach_key = (data.directory, data.name.suffix)
-        in_reach = self._in_reach.get(reach_key)
+        directory, suffix = data.path.rpartition("/")[0], data.name.suffix
+        in_reach = self._in_reach.get((directory, suffix))
         if in_reach is None:
-            in_reach = self._in_reach[reach_key] = [
-                sidecar for folder in _folders_down_to(data.directory)
-                for sidecar in self._by_folder_suffix.get((folder, data.name.suffix), ())]
+            folders = self._ancestors.get(directory)
+            if folders is None:
+                folders = self._ancestors[directory] = _folders_down_to(directory)
+            in_reach = self._in_reach[(directory, suffix)] = [
+                sidecar for folder in folders
+                for sidecar in self._by_folder_suffix.get((folder, suffix), ())]
         return [sidecar.path for sidecar in in_reach if sidecar.name.matches(data.name)]
 
     def metadata(self, data: BidsPath) -> dict[str, Any]:

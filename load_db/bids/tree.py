@@ -6,6 +6,7 @@ with `strict=True` the first such entry stops the load instead (a LoadError nami
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -35,9 +36,55 @@ class FileTree(Protocol):
         ...
 
 
+# A file modified this close to its listing may change again within the same timestamp tick
+# (or be written right now): its version is not trusted, and the next load reads it again.
+UNSETTLED_NS = 2_000_000_000
+
+
 def skipped_entries(tree: FileTree) -> dict[str, str]:
     """Return {relative path: reason} of what `tree` left out (empty for trees that skip none)."""
     return dict(getattr(tree, "skipped", {}))
+
+
+def file_versions(tree: FileTree) -> dict[str, str | None]:
+    """Return {relative path: version} of the files `tree` listed last ({} when it keeps none).
+
+    A version is a short text: ``size:modification time in ns`` on disk, ``size:ETag`` in
+    object storage; None when it cannot be trusted (the file must be read again next time).
+    """
+    return getattr(tree, "versions", {})
+
+
+def source_of(tree: FileTree) -> str:
+    """Where `tree`'s files come from: the same text for every listing of the same source."""
+    return getattr(tree, "source", repr(tree))
+
+
+class ListedTree:
+    """A FileTree listed once: `files` returns the listing taken when it was made.
+
+    A loader can then compare the listing with what it read last time before reading, with
+    one walk of the tree; reads go to the tree itself.
+    """
+
+    def __init__(self, tree: FileTree) -> None:
+        self.tree = tree
+        self.listing = list(tree.files())
+        self.skipped = skipped_entries(tree)
+        self.versions = file_versions(tree)
+        self.source = source_of(tree)
+        self.root = getattr(tree, "root", None)
+
+    def __repr__(self) -> str:
+        return repr(self.tree)
+
+    def files(self) -> list[tuple[str, int | None]]:
+        """Return the listing taken when the tree was made."""
+        return self.listing
+
+    def read_text(self, path: str) -> str:
+        """Return the text of `path`, read from the tree."""
+        return self.tree.read_text(path)
 
 
 class _Skips:
@@ -76,9 +123,20 @@ class LocalTree(_Skips):
     def __repr__(self) -> str:
         return f"LocalTree({str(self.root)!r})"
 
+    @property
+    def source(self) -> str:
+        """The root's real path: what a load of this folder is recorded under."""
+        return self._source.real
+
     def files(self) -> Iterator[tuple[str, int | None]]:
-        """Yield (relative POSIX path, size) of every file under the root, in no set order."""
+        """Yield (relative POSIX path, size) of every file under the root, in no set order.
+
+        Each file's version (size and modification time) is kept in `versions`.
+        """
         self.skipped = {}
+        self.versions: dict[str, str | None] = {}
+        versions = self.versions
+        settled_before = time.time_ns() - UNSETTLED_NS
         stack = [("", str(self.root))]
         while stack:
             relative_dir, directory = stack.pop()
@@ -96,19 +154,34 @@ class LocalTree(_Skips):
                         stack.append((relative, entry.path))
                     continue
                 if entry.is_file(follow_symlinks=False):
-                    size, reason = entry.stat(follow_symlinks=False).st_size, None
+                    status, reason = entry.stat(follow_symlinks=False), None
+                    size, modified = status.st_size, status.st_mtime_ns
                 else:
                     size, reason = self._source.examine(entry.path)
+                    modified = _target_modified(entry.path) if size is not None else None
                 reason = reason or name_problem(relative)
                 if reason is None:
+                    versions[relative] = (
+                        f"{size}:{modified}" if modified is not None and modified < settled_before
+                        else None)
                     yield relative, size
                 else:
                     self.skip(relative, reason)
 
     def read_text(self, path: str) -> str:
         """Return the UTF-8 text of `path` (relative to the root); a BOM is dropped."""
-        with open(self._prefix + path, encoding="utf-8-sig") as handle:
-            return handle.read()
+        # Bytes decoded at once: a text-mode file object per small sidecar cost more than
+        # the decoding itself.
+        with open(self._prefix + path, "rb") as handle:
+            return handle.read().decode("utf-8-sig")
+
+
+def _target_modified(path: str) -> int | None:
+    """The modification time (ns) of the file a symlink leads to, None when it cannot be read."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 class StorageTree(_Skips):
@@ -126,9 +199,15 @@ class StorageTree(_Skips):
         if self.prefix:
             validate_prefix(self.prefix)
         self._files: list[tuple[str, int]] | None = None
+        self.versions: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"StorageTree({self.storage!r}, {self.prefix!r})"
+
+    @property
+    def source(self) -> str:
+        """The storage backend and prefix: what a load of this tree is recorded under."""
+        return f"{self.storage!r}/{self.prefix}"
 
     def files(self) -> list[tuple[str, int]]:
         """Return (relative POSIX path, size) of every object under the prefix, in key order."""
@@ -142,6 +221,10 @@ class StorageTree(_Skips):
                     self.skip(info.key[start:], problem)
                 else:
                     files.append((info.key[start:], info.size))
+                    # Without an ETag (the local backend) the size alone would miss an edit
+                    # that keeps it: such a file is always read again.
+                    self.versions[info.key[start:]] = (
+                        f"{info.size}:{info.etag}" if info.etag else None)
             self._files = files
         return self._files
 

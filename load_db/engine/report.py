@@ -33,7 +33,13 @@ class LoadReport:
     notes: Counter[str] = field(default_factory=Counter)
     # A few examples per reason (file paths, ids), so a user can go and look.
     examples: dict[str, list[str]] = field(default_factory=dict)
+    # What an incremental load did with its input files, by FILE_STATES.
+    files: Counter[str] = field(default_factory=Counter)
     dry_run: bool = False
+
+    # How an incremental load counts its input files, in the order the summary shows them.
+    FILE_STATES = {"read": "read", "unchanged": "unchanged since the last load (not read again)",
+                   "gone": "gone since the last load"}
 
     MAX_EXAMPLES = 5
 
@@ -61,6 +67,7 @@ class LoadReport:
             self.add(table, counts)
         self.ignored.update(other.ignored)
         self.notes.update(other.notes)
+        self.files.update(other.files)
         for reason, examples in other.examples.items():
             self._keep_examples(reason, examples)
 
@@ -74,6 +81,7 @@ class LoadReport:
             "tables": {name: vars(counts).copy() for name, counts in self.tables.items()},
             "ignored": dict(self.ignored),
             "notes": dict(self.notes),
+            "files": dict(self.files),
             "examples": {reason: list(examples) for reason, examples in self.examples.items()},
         }
 
@@ -91,6 +99,9 @@ class LoadReport:
         for name, c in self.tables.items():
             lines.append(f"{name}: {c.inserted} inserted, {c.updated} updated, "
                          f"{c.unchanged} unchanged")
+        if self.files:
+            lines.append("files: " + ", ".join(f"{self.files[state]} {label}" for state, label
+                                               in self.FILE_STATES.items()))
         for label, counter in (("ignored", self.ignored), ("note", self.notes)):
             for reason, count in sorted(counter.items()):
                 examples = self.examples.get(reason)

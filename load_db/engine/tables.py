@@ -84,7 +84,14 @@ def check_key(keys: Sequence[Any] | pd.DataFrame, where: Callable[[int], dict[st
     what
         What a key names, for the message ("duplicate <what> ...").
     """
-    frame = keys if isinstance(keys, pd.DataFrame) else pd.DataFrame({"key": list(keys)})
+    if not isinstance(keys, pd.DataFrame):
+        keys = list(keys)
+        # The common case, a small clean list (one sessions.tsv per subject), checked without
+        # building a frame: that cost more than parsing the file. Problems take the slow path,
+        # which names them.
+        if all(isinstance(key, str) and key for key in keys) and len(set(keys)) == len(keys):
+            return
+    frame = keys if isinstance(keys, pd.DataFrame) else pd.DataFrame({"key": keys})
     frame = frame.reset_index(drop=True)
     empty = (frame.isna() | (frame.astype(object) == "")).any(axis=1).to_numpy()
     if empty.any():

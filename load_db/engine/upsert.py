@@ -23,11 +23,14 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.models.base import utcnow
+from load_db.engine.documents import encoded
 from load_db.engine.report import TableCounts
 
 Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
 TIMESTAMPS = ("created_at", "updated_at")
 PROGRESS_ROWS = 50_000
+# Up to this many rows, the stored rows compared are read by key (one IN list), not all of them.
+KEYED_READ_ROWS = 2_000
 _staging_names = itertools.count(1)
 
 
@@ -62,6 +65,13 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
                      for name in key + values))
     if where is not None:
         query = query.where(where)
+    column = max(key, key=lambda name: frame[name].nunique())
+    if len(frame) <= KEYED_READ_ROWS and frame[column].notna().all():
+        # A few rows (an incremental re-load): read only the stored rows that share the values
+        # of their most selective key column, not the whole dataset's. (Not with a missing
+        # value: NULL is never IN a list, yet the comparison below matches it.)
+        query = query.where(table.c[column].in_(
+            [_plain(value) for value in frame[column].unique().tolist()]))
     # Core execution and plain tuples: the ORM's result rows cost more to build and hand to
     # pandas than the query itself.
     existing = pd.DataFrame([tuple(row) for row in session.connection().execute(query).all()],
@@ -109,7 +119,7 @@ def _json_differs(new: pd.Series, stored: pd.Series) -> np.ndarray:
     def differs(value: Any, text: Any) -> bool:
         if _missing(value) or _missing(text):
             return not (_missing(value) and _missing(text))
-        return json.dumps(value) != text and json.loads(text) != value
+        return encoded(value) != text and json.loads(text) != value
 
     return np.fromiter(map(differs, new.tolist(), stored.tolist()), bool, len(new))
 
@@ -172,7 +182,7 @@ def _db_values(column_type: Any, series: pd.Series, dialect: str) -> list[Any]:
         return [None if v != v else v for v in series.tolist()]
     values = [None if _missing(v) else v for v in series.astype(object).tolist()]
     if isinstance(column_type, JSON):
-        return [None if v is None else json.dumps(v) for v in values]
+        return [None if v is None else encoded(v) for v in values]
     if isinstance(column_type, DateTime) and dialect == "sqlite":
         # The text form SQLAlchemy's SQLite DateTime reads back.
         return [None if v is None else v.strftime("%Y-%m-%d %H:%M:%S.%f") for v in values]

@@ -29,6 +29,7 @@ from app.models import (
     Visit,
 )
 from load_db.engine.cells import is_missing
+from load_db.engine.documents import EncodedDocument
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import SOURCE_COLUMNS, FrameSpec
 from load_db.engine.report import LoadReport
@@ -213,7 +214,8 @@ def _clean_documents(frame: pd.DataFrame, column: str, report: LoadReport) -> pd
         except ValueError:
             text = None
         if text is not None and "\\u0000" not in text and len(text) <= MAX_JSON_BYTES:
-            cleaned.append(document)
+            cleaned.append(EncodedDocument(document, text) if isinstance(document, dict)
+                           else document)
             continue
         example = _example(frame, position)
         problems: set[str] = set()

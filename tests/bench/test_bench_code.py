@@ -80,10 +80,22 @@ def test_synthetic_bids_tree_is_deterministic_and_read_bids_finds_what_it_wrote(
                           "bids2table_index"}
 
 
+def test_a_tree_grown_in_place_keeps_the_files_it_already_had(tmp_path):
+    write_bids_tree(tmp_path / "tree", 3)
+    before = {path: path.stat().st_mtime_ns for path in (tmp_path / "tree").rglob("*")
+              if path.is_file()}
+    write_bids_tree(tmp_path / "tree", 4, grow=True)
+    write_bids_tree(tmp_path / "fresh", 4)
+    assert _files_on_disk(tmp_path / "tree") == _files_on_disk(tmp_path / "fresh")
+    rewritten = {path.name for path, modified in before.items()
+                 if path.stat().st_mtime_ns != modified}
+    assert rewritten == {"participants.tsv"}
+
+
 def test_bids_cases_load_the_tree_and_a_reload_writes_only_new_rows(tmp_path):
     counts = write_bids_tree(tmp_path / "tree", 3)
     grown = write_bids_tree(tmp_path / "grown", 4)
-    root, grown_root = str(tmp_path / "tree"), str(tmp_path / "grown")
+    root = str(tmp_path / "tree")
 
     assert CASES["bids_floor"](root=root)["files"] == counts.files
     assert CASES["bids_read"](root=root)["images"] == counts.images
@@ -91,8 +103,8 @@ def test_bids_cases_load_the_tree_and_a_reload_writes_only_new_rows(tmp_path):
                                 dataset="BIDS benchmark")
     assert loaded["rows"] == counts.rows
     reloaded = CASES["bids_reload"](database_url=f"sqlite:///{tmp_path / 'reload.db'}",
-                                    root=root, grown_root=grown_root, dataset="BIDS benchmark")
-    assert reloaded["written"] == 0
+                                    subjects=3, added=1, dataset="BIDS benchmark")
+    assert reloaded["written"] == reloaded["full_written"] == 0
     assert reloaded["grown_written"] == grown.rows - counts.rows == 1 + 2 + 12
 
 

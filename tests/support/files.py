@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,3 +66,13 @@ def run_unprivileged(function: Callable[[], T]) -> T:
     if kind == "error":
         raise AssertionError(f"the unprivileged call failed: {value}")
     return value
+
+
+def set_modified(root: Path, seconds_ago: float, *relative: str) -> None:
+    """Set the modification time of the files under `root` (every one, or only the `relative`
+    paths given) to `seconds_ago` seconds before now."""
+    when = time.time() - seconds_ago
+    paths = ([root / path for path in relative] if relative
+             else [path for path in root.rglob("*") if path.is_file()])
+    for path in paths:
+        os.utime(path, (when, when))

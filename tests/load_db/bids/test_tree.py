@@ -5,10 +5,10 @@ import pytest
 
 from app.storage import InvalidKey
 from load_db.bids.reader import read_bids
-from load_db.bids.tree import LocalTree, StorageTree, skipped_entries
+from load_db.bids.tree import ListedTree, LocalTree, StorageTree, skipped_entries
 from load_db.engine.errors import LoadError
 from tests.support.dataset_tree import tree_with_unreadable_folder, write_unsafe_tree
-from tests.support.files import run_unprivileged
+from tests.support.files import run_unprivileged, set_modified, write_tree
 
 
 def test_storage_tree_lists_once_and_reads_only_what_is_asked(storage):
@@ -80,3 +80,30 @@ def test_read_bids_reports_what_the_tree_left_out(unsafe_tree):
     for path, reason in refused.items():
         assert frames.report.ignored[reason] >= 1
         assert path in frames.report.examples[reason] or len(frames.report.examples[reason]) > 1
+
+
+def test_local_tree_keeps_versions_and_trusts_only_settled_files(tmp_path):
+    root = write_tree(tmp_path / "ds", {"old.json": "{}", "new.json": '{"a": 1}',
+                                        "sub-01/anat/link.json": "x"})
+    (root / "sub-01" / "anat" / "link.json").unlink()
+    (root / "sub-01" / "anat" / "link.json").symlink_to(root / "old.json")
+    set_modified(root, 60, "old.json")
+    tree = LocalTree(root)
+    assert sorted(tree.files()) == [("new.json", 8), ("old.json", 2),
+                                    ("sub-01/anat/link.json", 2)]
+    modified = (root / "old.json").stat().st_mtime_ns
+    # new.json was written within UNSETTLED_NS of the listing: read again next time
+    assert tree.versions == {"old.json": f"2:{modified}", "new.json": None,
+                             "sub-01/anat/link.json": f"2:{modified}"}
+    assert tree.source == str(root.resolve())
+
+
+def test_storage_tree_versions_are_size_and_etag(storage):
+    storage.put("DS/sub-01/anat/sub-01_T1w.json", b'{"RepetitionTime": 2.3}')
+    tree = ListedTree(StorageTree(storage, "DS"))
+    etag = next(iter(storage.list("DS/"))).etag
+    # Without an ETag (the local backend) a same-size edit would go unseen: never trusted.
+    assert tree.versions == {"sub-01/anat/sub-01_T1w.json": f"23:{etag}" if etag else None}
+    assert tree.source == f"{storage!r}/DS"
+    assert tree.files() == [("sub-01/anat/sub-01_T1w.json", 23)]
+    assert tree.read_text("sub-01/anat/sub-01_T1w.json") == '{"RepetitionTime": 2.3}'
