@@ -2,7 +2,7 @@
 next load re-reads only the files that changed.
 
 Revision ID: 5e1f0a2b7c93
-Revises: b3c9d41e7f20
+Revises: c5f0a9d2e7b1
 Create Date: 2026-12-01 17:20:00.000000
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '5e1f0a2b7c93'
-down_revision = 'b3c9d41e7f20'
+down_revision = 'c5f0a9d2e7b1'
 branch_labels = None
 depends_on = None
 
