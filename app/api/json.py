@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from flask.json.provider import DefaultJSONProvider
@@ -38,3 +39,74 @@ class FiniteJSONProvider(DefaultJSONProvider):
             return json.dumps(obj, allow_nan=False, **kwargs)
         except ValueError:
             return json.dumps(without_non_finite(obj), allow_nan=False, **kwargs)
+
+
+# Limits of a JSON document a client sends (request bodies, cursors). No document of the API
+# comes near them; past them a parser would recurse without end (deep nesting) or spend
+# quadratic time on a number (Python refuses integers of over 4,300 digits with a ValueError).
+MAX_JSON_DEPTH = 64
+MAX_JSON_INTEGER_DIGITS = 64
+
+# A JSON escape of a UTF-16 surrogate (\udXXX with X from 8 to f): the only way a JSON text that
+# is valid UTF-8 can hold a lone surrogate, so only documents holding one need a full check.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class JSONLimitError(ValueError):
+    """A JSON document that is valid JSON but past the limits the API accepts."""
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_INTEGER_DIGITS:
+        raise JSONLimitError(f"an integer has more than {MAX_JSON_INTEGER_DIGITS} digits")
+    return int(digits)
+
+
+def _check_structure(document: Any) -> None:
+    """Refuse a document nested deeper than MAX_JSON_DEPTH or holding text that is not valid
+    Unicode (a lone surrogate, which no database driver can encode)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise JSONLimitError(f"the document is nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, dict):
+            for key in value:
+                _check_text(key)
+            value = value.values()
+        pending.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JSONLimitError("a string holds a lone surrogate (\\ud800 to \\udfff): "
+                             "not valid Unicode text") from None
+
+
+def load_bounded_json(text: str | bytes) -> Any:
+    """Parse a JSON document a client sent, within the limits of the API.
+
+    Raises json.JSONDecodeError (or UnicodeDecodeError for bytes) when it is not JSON, and
+    JSONLimitError when it is nested deeper than MAX_JSON_DEPTH, holds an integer of more than
+    MAX_JSON_INTEGER_DIGITS digits or a string that is not valid Unicode.
+    """
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8")
+    try:
+        document = json.loads(text, parse_int=_bounded_int)
+    except RecursionError:
+        raise JSONLimitError(
+            f"the document is nested deeper than {MAX_JSON_DEPTH} levels") from None
+    # Walking the document costs a pass over it: only documents that could break a limit get
+    # one (more opening brackets than the depth limit, or a surrogate escape).
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text):
+        _check_structure(document)
+    return document
