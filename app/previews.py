@@ -76,6 +76,12 @@ def _volume(content: bytes) -> np.ndarray:
         proxy = image.dataobj
         if len(proxy.shape) < 3 or 0 in proxy.shape:
             raise PreviewError(f"a preview needs a 3D or 4D image, not shape {proxy.shape}")
+        # Reading a slice of a short file would not notice the missing voxels: check first.
+        needed = (int(proxy.offset) + int(np.prod(proxy.shape, dtype=np.int64))
+                  * image.header.get_data_dtype().itemsize)
+        if len(content) < needed:
+            raise PreviewError(f"truncated: its header describes {needed} bytes, "
+                               f"the file holds {len(content)}")
         # Only the first volume is read: a 4D image's other volumes are not shown.
         first = (slice(None),) * 3 + (0,) * (len(proxy.shape) - 3)
         data = np.asarray(proxy[first], dtype=np.float32)
