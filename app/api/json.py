@@ -53,7 +53,14 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class JSONLimitError(ValueError):
-    """A JSON document that is valid JSON but past the limits the API accepts."""
+    """A JSON document that is valid JSON but past the limits the API accepts.
+
+    `field` is the top-level member the problem lies in, when known (None: the document).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _bounded_int(digits: str) -> int:
@@ -62,40 +69,47 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
-def _check_structure(document: Any) -> None:
-    """Refuse a document nested deeper than MAX_JSON_DEPTH or holding text that is not valid
-    Unicode (a lone surrogate, which no database driver can encode)."""
-    pending = [(document, 1)]
+def _check_structure(document: Any, check_text: bool) -> None:
+    """Refuse a document nested deeper than MAX_JSON_DEPTH or (with `check_text`) holding text
+    that is not valid Unicode (a lone surrogate, which no database driver can encode)."""
+    # (value, its depth, the top-level member it lies in)
+    pending: list[tuple[Any, int, str | None]] = [(document, 1, None)]
     while pending:
-        value, depth = pending.pop()
+        value, depth, member = pending.pop()
         if isinstance(value, str):
-            _check_text(value)
+            if check_text:
+                _check_text(value, member)
             continue
         if not isinstance(value, dict | list):
             continue
         if depth > MAX_JSON_DEPTH:
             raise JSONLimitError(f"the document is nested deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(value, dict):
-            for key in value:
-                _check_text(key)
-            value = value.values()
-        pending.extend((item, depth + 1) for item in value)
+            if check_text:
+                for key in value:
+                    _check_text(key, member)
+            # Members of the top-level object are named in the error: they are the fields.
+            pending.extend((item, depth + 1, key if depth == 1 else member)
+                           for key, item in value.items())
+        else:
+            pending.extend((item, depth + 1, member) for item in value)
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, member: str | None) -> None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise JSONLimitError("a string holds a lone surrogate (\\ud800 to \\udfff): "
-                             "not valid Unicode text") from None
+                             "not valid Unicode text", member) from None
 
 
-def load_bounded_json(text: str | bytes) -> Any:
+def load_bounded_json(text: str | bytes, *, check_text: bool = True) -> Any:
     """Parse a JSON document a client sent, within the limits of the API.
 
     Raises json.JSONDecodeError (or UnicodeDecodeError for bytes) when it is not JSON, and
     JSONLimitError when it is nested deeper than MAX_JSON_DEPTH, holds an integer of more than
-    MAX_JSON_INTEGER_DIGITS digits or a string that is not valid Unicode.
+    MAX_JSON_INTEGER_DIGITS digits or (unless `check_text` is false: the caller checks its
+    strings itself) a string that is not valid Unicode.
     """
     if isinstance(text, bytes | bytearray):
         text = bytes(text).decode("utf-8")
@@ -107,6 +121,6 @@ def load_bounded_json(text: str | bytes) -> Any:
     # Walking the document costs a pass over it: only documents that could break a limit get
     # one (more opening brackets than the depth limit, or a surrogate escape).
     brackets = text.count("[") + text.count("{")
-    if brackets > MAX_JSON_DEPTH or _SURROGATE_ESCAPE.search(text):
-        _check_structure(document)
+    if brackets > MAX_JSON_DEPTH or (check_text and _SURROGATE_ESCAPE.search(text)):
+        _check_structure(document, check_text)
     return document

@@ -56,8 +56,9 @@ class QueryParser(FlaskParser):
         try:
             return load_bounded_json(req.get_data(cache=True))
         except JSONLimitError as exc:
-            message = f"invalid JSON body: {exc}"
-            flask_smorest.abort(400, message=message, errors={"json": [message]})
+            name = exc.field or "json"
+            message = f"invalid JSON body: {name}: {exc}"
+            flask_smorest.abort(400, message=message, errors={name: [str(exc)]})
 
 
 @functools.cache
