@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Dataset, Image, PreprocessTaskFile
-from app.storage import ObjectInfo, ObjectNotFound, Storage
+from app.storage import InvalidKey, ObjectInfo, ObjectNotFound, Storage
 
 if TYPE_CHECKING:  # the imaging libraries are imported only when a preview is drawn
     import numpy as np
@@ -216,7 +216,7 @@ def make_missing_previews(session: Session, storage: Storage, designation: str) 
             continue
         try:
             _, made = current_preview(storage, source_key, preview_key)
-        except ObjectNotFound:
+        except (ObjectNotFound, InvalidKey):
             log.warning("no preview of %s: the file is missing from storage", source_key)
             report.failed.append(f"{source_key}: the file is missing from storage")
             continue

@@ -69,6 +69,18 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: no database stores it, and JSON cannot write it
+        raise JSONLimitError(f"the number {text[:20]} is too large")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    # Python's parser accepts NaN and Infinity, which are not JSON.
+    raise JSONLimitError(f"{name} is not a JSON number")
+
+
 def _check_structure(document: Any, check_text: bool) -> None:
     """Refuse a document nested deeper than MAX_JSON_DEPTH or (with `check_text`) holding text
     that is not valid Unicode (a lone surrogate, which no database driver can encode)."""
@@ -108,13 +120,15 @@ def load_bounded_json(text: str | bytes, *, check_text: bool = True) -> Any:
 
     Raises json.JSONDecodeError (or UnicodeDecodeError for bytes) when it is not JSON, and
     JSONLimitError when it is nested deeper than MAX_JSON_DEPTH, holds an integer of more than
-    MAX_JSON_INTEGER_DIGITS digits or (unless `check_text` is false: the caller checks its
-    strings itself) a string that is not valid Unicode.
+    MAX_JSON_INTEGER_DIGITS digits, a number too large for a float, NaN or Infinity, or
+    (unless `check_text` is false: the caller checks its strings itself) a string that is not
+    valid Unicode.
     """
     if isinstance(text, bytes | bytearray):
         text = bytes(text).decode("utf-8")
     try:
-        document = json.loads(text, parse_int=_bounded_int)
+        document = json.loads(text, parse_int=_bounded_int, parse_float=_finite_float,
+                              parse_constant=_no_constant)
     except RecursionError:
         raise JSONLimitError(
             f"the document is nested deeper than {MAX_JSON_DEPTH} levels") from None

@@ -49,8 +49,9 @@ class QueryParser(FlaskParser):
         return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Any) -> Any:
-        """Parse a JSON body within the API's limits (depth, integer size, valid Unicode): a
-        body past them is a 400 naming `json`, where the plain parser would crash."""
+        """Parse a JSON body within the API's limits (depth, number size, valid Unicode): a
+        body past them is a 400 naming the field at fault (else `json`), where the plain
+        parser would crash or hand the database what it cannot store."""
         if not is_json_request(req):
             return core.missing
         try:
