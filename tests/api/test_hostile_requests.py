@@ -1,6 +1,9 @@
 """Hostile requests, table-driven: surrogates, NUL, undecodable bytes, 100 KB values, repeated
-parameters, tampered cursors, odd ids, every method on every route. The application answers
-each with a status below 500, and every error with the one JSON error shape."""
+parameters, tampered cursors, odd ids, every method on every route; JSON bodies nested deep or
+holding huge numbers or lone surrogates, bodies past MAX_CONTENT_LENGTH, a Host header aimed
+at redirects, CSV formulas after a separator. The application answers each with a status below
+500, and every error with the one JSON error shape. (Previews of unreadable files:
+tests/api/test_previews_api.py; oversized claim outputs: tests/api/test_claim_uploads.py.)"""
 from __future__ import annotations
 
 import base64
