@@ -4,11 +4,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_smorest import Api
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 
 from app.extensions import db
 
@@ -70,6 +75,9 @@ def _message_of(exc: HTTPException, errors: dict[str, list[str]]) -> str:
     data = getattr(exc, "data", None) or {}
     if data.get("message"):
         return str(data["message"])
+    if isinstance(exc, RequestEntityTooLarge) and request and request.max_content_length:
+        return (f"the request body is larger than the limit of {request.max_content_length} "
+                "bytes")
     if errors:
         return "invalid parameter " + ", ".join(
             f"{name}: {'; '.join(problems)}" for name, problems in errors.items())

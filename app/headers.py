@@ -1,6 +1,8 @@
 """Security headers on every response: no sniffing, a strict CSP, no caching of data."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from flask import Flask, Response, request
 
 from app.auth import PUBLIC_PATHS, PUBLIC_PREFIXES
@@ -29,6 +31,25 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def location_without_host(response: Response) -> Response:
+    """Make a redirect to this server relative (an after_request hook).
+
+    Werkzeug builds the Location of its own redirects (e.g. /dashboard to /dashboard/) from the
+    request's Host header, which the client chooses: `Host: evil.example` would send the
+    browser to evil.example. A root-relative Location reaches the same page on the host the
+    client really used. Redirects to elsewhere (presigned storage URLs) are kept.
+    """
+    location = response.headers.get("Location")
+    if location:
+        parts = urlsplit(location)
+        if parts.netloc and parts.netloc.lower() == request.host.lower():
+            response.headers["Location"] = urlunsplit(("", "", parts.path or "/", parts.query,
+                                                       parts.fragment))
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Add the security headers to every response of `app`."""
+    """Add the security headers to every response of `app`, and keep the Host header out of
+    its redirects."""
     app.after_request(add_security_headers)
+    app.after_request(location_without_host)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Dataset, Image, PreprocessTaskFile
-from app.storage import ObjectNotFound, Storage
+from app.storage import InvalidKey, ObjectInfo, ObjectNotFound, Storage
 
 if TYPE_CHECKING:  # the imaging libraries are imported only when a preview is drawn
     import numpy as np
@@ -30,6 +30,10 @@ SLICE_FRACTIONS = (0.3, 0.5, 0.7)
 TILE_SIZE = 128
 PERCENTILE = 99.9
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+# A .nii.gz that decompresses to more is refused rather than read into memory (a gzip bomb).
+MAX_NIFTI_BYTES = 2 * 1024 * 1024 * 1024
+# The PNG text entry that records which version of the file a preview shows.
+SOURCE_TEXT_KEY = "mbid-source"
 
 
 class PreviewError(ValueError):
@@ -42,11 +46,22 @@ def is_nifti(key: str) -> bool:
 
 
 def image_preview_key(image_id: int) -> str:
+    """Return the storage key of an image's preview."""
     return f"previews/image/{image_id}.png"
 
 
 def derived_preview_key(derived_id: int) -> str:
+    """Return the storage key of a derived file's preview."""
     return f"previews/derived/{derived_id}.png"
+
+
+def _gunzip(content: bytes) -> bytes:
+    """Decompress a .nii.gz, refusing one that grows past MAX_NIFTI_BYTES (a gzip bomb)."""
+    with gzip.GzipFile(fileobj=io.BytesIO(content)) as stream:
+        data = stream.read(MAX_NIFTI_BYTES + 1)
+    if len(data) > MAX_NIFTI_BYTES:
+        raise PreviewError(f"it decompresses to more than {MAX_NIFTI_BYTES} bytes")
+    return data
 
 
 def _volume(content: bytes) -> np.ndarray:
@@ -54,17 +69,27 @@ def _volume(content: bytes) -> np.ndarray:
     import nibabel as nib
     import numpy as np
 
-    if content[:2] == b"\x1f\x8b":
-        content = gzip.decompress(content)
     try:
+        if content[:2] == b"\x1f\x8b":
+            content = _gunzip(content)
         image = nib.Nifti1Image.from_bytes(content)
-    except Exception as exc:  # nibabel raises many kinds on bad input
+        proxy = image.dataobj
+        if len(proxy.shape) < 3 or 0 in proxy.shape:
+            raise PreviewError(f"a preview needs a 3D or 4D image, not shape {proxy.shape}")
+        # Reading a slice of a short file would not notice the missing voxels: check first.
+        needed = (int(proxy.offset) + int(np.prod(proxy.shape, dtype=np.int64))
+                  * image.header.get_data_dtype().itemsize)
+        if len(content) < needed:
+            raise PreviewError(f"truncated: its header describes {needed} bytes, "
+                               f"the file holds {len(content)}")
+        # Only the first volume is read: a 4D image's other volumes are not shown.
+        first = (slice(None),) * 3 + (0,) * (len(proxy.shape) - 3)
+        data = np.asarray(proxy[first], dtype=np.float32)
+    except PreviewError:
+        raise
+    except Exception as exc:  # nibabel, gzip and numpy raise many kinds on bad input
+        # A header-only or truncated file fails here (OSError: Expected N bytes, got 0).
         raise PreviewError(f"not a readable NIfTI image: {exc}") from exc
-    data = np.asarray(image.dataobj, dtype=np.float32)
-    while data.ndim > 3:
-        data = data[..., 0]
-    if data.ndim != 3 or 0 in data.shape:
-        raise PreviewError(f"a preview needs a 3D or 4D image, not shape {data.shape}")
     return np.nan_to_num(data)
 
 
@@ -78,10 +103,15 @@ def _tile(plane: np.ndarray, ceiling: float) -> PilImage.Image:
     return picture.resize((TILE_SIZE, TILE_SIZE), PilImage.Resampling.BILINEAR)
 
 
-def render_preview(content: bytes) -> bytes:
-    """Return the PNG preview of a NIfTI file's bytes; raises PreviewError."""
+def render_preview(content: bytes, source: str | None = None) -> bytes:
+    """Return the PNG preview of a NIfTI file's bytes; raises PreviewError.
+
+    `source` (see source_fingerprint) is written into the PNG, so that a stored preview says
+    which version of the file it shows.
+    """
     import numpy as np
     from PIL import Image as PilImage
+    from PIL.PngImagePlugin import PngInfo
 
     volume = _volume(content)
     ceiling = float(np.percentile(volume, PERCENTILE))
@@ -92,27 +122,73 @@ def render_preview(content: bytes) -> bytes:
             index = min(int(round(fraction * (extent - 1))), extent - 1)
             plane = np.take(volume, index, axis=axis)
             sheet.paste(_tile(plane, ceiling), (column * TILE_SIZE, row * TILE_SIZE))
+    info = PngInfo()
+    if source is not None:
+        info.add_text(SOURCE_TEXT_KEY, source)
     out = io.BytesIO()
-    sheet.save(out, format="PNG")
+    sheet.save(out, format="PNG", pnginfo=info)
     return out.getvalue()
 
 
-def ensure_preview(storage: Storage, source_key: str, preview_key: str) -> bytes:
-    """Return the stored preview, making and storing it first when missing."""
+def source_fingerprint(info: ObjectInfo) -> str:
+    """Return what identifies one version of a stored file: its size and SHA-256 (or ETag)."""
+    return f"{info.size}:{info.sha256 or info.etag or ''}"
+
+
+def preview_source(png: bytes) -> str | None:
+    """Return the source fingerprint a stored preview records (None if it records none)."""
+    from PIL import Image as PilImage
+
     try:
-        return storage.read(preview_key)
-    except ObjectNotFound:
-        pass
+        with PilImage.open(io.BytesIO(png)) as picture:
+            return picture.text.get(SOURCE_TEXT_KEY)
+    except Exception:  # noqa: BLE001  (an unreadable cached preview is simply made again)
+        return None
+
+
+def ensure_preview(storage: Storage, source_key: str, preview_key: str) -> bytes:
+    """Return the current preview of `source_key`, made and stored first when missing or out of
+    date (see current_preview)."""
+    return current_preview(storage, source_key, preview_key)[0]
+
+
+def current_preview(storage: Storage, source_key: str, preview_key: str) -> tuple[bytes, bool]:
+    """Return the preview of `source_key` and whether it was made now.
+
+    The stored preview is served only while the file is the version it was drawn from (same
+    size and SHA-256 or ETag); otherwise it is made again and stored. Raises PreviewError for
+    a file that cannot be previewed, and ObjectNotFound when the file is gone from storage (its
+    stored preview is then removed: it shows a file that no longer exists).
+    """
     if not is_nifti(source_key):
         raise PreviewError(f"{source_key} is not a NIfTI file")
-    png = render_preview(storage.read(source_key))
+    try:
+        # On S3 a HEAD gives the ETag and the recorded SHA-256; the local backend hashes the
+        # file (it keeps no metadata).
+        fingerprint = source_fingerprint(storage.stat(source_key))
+    except ObjectNotFound:
+        storage.delete(preview_key)
+        raise
+    try:
+        cached = storage.read(preview_key)
+    except ObjectNotFound:
+        cached = None
+    if cached is not None and preview_source(cached) == fingerprint:
+        return cached, False
+    try:
+        png = render_preview(storage.read(source_key), source=fingerprint)
+    except PreviewError:
+        if cached is not None:  # drawn from an earlier version of the file
+            storage.delete(preview_key)
+        raise
     storage.put(preview_key, png, content_type="image/png")
-    return png
+    return png, True
 
 
 @dataclass
 class PreviewReport:
-    """What `make_missing_previews` did: previews made, already there, failed (with why)."""
+    """What `make_missing_previews` did: previews made (or remade for a changed file), already
+    there and current, failed (one line each, naming the file and why)."""
 
     made: int = 0
     present: int = 0
@@ -120,7 +196,8 @@ class PreviewReport:
 
 
 def make_missing_previews(session: Session, storage: Storage, designation: str) -> PreviewReport:
-    """Make the previews missing for a dataset's NIfTI images and their NIfTI derived files."""
+    """Make the previews missing (or out of date) for a dataset's NIfTI images and their NIfTI
+    derived files. A file that cannot be previewed is reported and skipped."""
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
     if dataset_id is None:
         raise LookupError(f"unknown dataset {designation}")
@@ -137,13 +214,18 @@ def make_missing_previews(session: Session, storage: Storage, designation: str) 
     for source_key, preview_key in wanted:
         if not is_nifti(source_key):
             continue
-        if storage.exists(preview_key):
-            report.present += 1
-            continue
         try:
-            ensure_preview(storage, source_key, preview_key)
-            report.made += 1
-        except (PreviewError, ObjectNotFound) as exc:
+            _, made = current_preview(storage, source_key, preview_key)
+        except (ObjectNotFound, InvalidKey):
+            log.warning("no preview of %s: the file is missing from storage", source_key)
+            report.failed.append(f"{source_key}: the file is missing from storage")
+            continue
+        except PreviewError as exc:
             log.warning("no preview of %s: %s", source_key, exc)
             report.failed.append(f"{source_key}: {exc}")
+            continue
+        if made:
+            report.made += 1
+        else:
+            report.present += 1
     return report

@@ -18,6 +18,11 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 # Where clients reach the API: absolute links (download URLs) are built from it, never from the
 # request's Host header. `make run` serves here.
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+# Largest request body accepted, in bytes (a larger one is a 413): every JSON body of the API
+# is far smaller. Uploads of claim outputs have their own limit, MAX_OUTPUT_UPLOAD_BYTES, and
+# are streamed to storage through a temporary file, never held whole in memory.
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+MAX_OUTPUT_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024
 # Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
 RATE_LIMIT_PER_MINUTE = 0
 

@@ -20,6 +20,11 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 # Where clients reach the API (e.g. https://mbid.example.org): absolute links are built from it,
 # never from the request's Host header. Empty: SERVER_NAME if set, else root-relative links.
 PUBLIC_BASE_URL = ""
+# Largest request body accepted, in bytes (a larger one is a 413): every JSON body of the API
+# is far smaller. Uploads of claim outputs have their own limit, MAX_OUTPUT_UPLOAD_BYTES, and
+# are streamed to storage through a temporary file, never held whole in memory.
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+MAX_OUTPUT_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024
 # Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
 RATE_LIMIT_PER_MINUTE = 0
 

@@ -17,6 +17,9 @@ MULTIPART_THRESHOLD = 64 * 1024 * 1024
 
 # The test client's address, so that links read like the ones a client sees.
 PUBLIC_BASE_URL = "http://localhost"
+# Largest request body and largest claim output (see config/development.py).
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+MAX_OUTPUT_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024
 RATE_LIMIT_PER_MINUTE = 0
 
 # Origins (e.g. "https://lab.example.org") whose browser pages may call the API (CORS); none

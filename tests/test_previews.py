@@ -55,3 +55,21 @@ def test_the_first_volume_of_a_4d_image_is_shown():
 def test_other_bytes_are_refused(content):
     with pytest.raises(PreviewError):
         render_preview(content)
+
+
+def _cube() -> bytes:
+    return nifti_bytes(np.ones((20, 24, 16), dtype=np.float32), compress=False)
+
+
+@pytest.mark.parametrize("content, message", [
+    (_cube()[:352], "truncated: its header describes 31072 bytes, the file holds 352"),
+    (_cube()[:20_000], "truncated: its header describes 31072 bytes, the file holds 20000"),
+    (gzip.compress(_cube())[:40], "not a readable NIfTI image: Compressed file ended before "
+                                  "the end-of-stream marker was reached"),
+    (nifti_bytes(np.ones((4, 4), dtype=np.float32)), "a preview needs a 3D or 4D image, not "
+                                                      "shape (4, 4)"),
+])
+def test_header_only_truncated_and_flat_files_are_refused_with_why(content, message):
+    with pytest.raises(PreviewError) as refused:
+        render_preview(content)
+    assert str(refused.value) == message

@@ -21,7 +21,7 @@ from app.api import (
     visits,
 )
 from app.api.json import FiniteJSONProvider
-from app.api.query.params import refuse_undeclared_parameters
+from app.api.query.params import refuse_undeclared_parameters, refuse_undecodable_request
 
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
@@ -41,5 +41,6 @@ def init_app(app: Flask, api: Api) -> None:
     parameters by the routes that declare none (e.g. downloads, health, the OpenAPI document),
     whichever blueprint they belong to."""
     app.json = FiniteJSONProvider(app)
+    app.before_request(refuse_undecodable_request)
     app.before_request(refuse_undeclared_parameters)
     register_blueprints(api)

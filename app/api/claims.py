@@ -32,9 +32,9 @@ from app.extensions import db
 from app.models import Claim, ClaimState, Image, PreprocessTaskFile, Scope
 from app.processing import LeaseLost, claim, complete, fail, renew
 from app.processing.leases import MAX_CLAIMS_PER_CALL, MAX_LEASE_SECONDS, Lease
-from app.processing.outputs import output_key, register_outputs
+from app.processing.outputs import OutputTooLarge, output_key, register_outputs, spooled_output
 from app.provenance import ProvenanceError
-from app.storage import get_storage, sha256_of
+from app.storage import get_storage
 
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims",
                 description="Processing claims with leases (worker scope)")
@@ -245,10 +245,14 @@ class ClaimFile(MethodView):
             key = output_key(row, name)
         except ProvenanceError as exc:
             abort(400, message=str(exc), errors={"name": [str(exc)]})
-        content = request.get_data()
-        checksum = sha256_of(content)
-        get_storage().put(key, content, sha256=checksum)
-        return {"key": key, "size": len(content), "sha256": checksum}, 201
+        limit = int(current_app.config["MAX_OUTPUT_UPLOAD_BYTES"])
+        request.max_content_length = limit  # an output may be far larger than a JSON body
+        try:
+            with spooled_output(request.stream, limit) as upload:
+                get_storage().put(key, upload.file, sha256=upload.sha256)
+        except OutputTooLarge as exc:
+            abort(413, message=str(exc), errors={"body": [str(exc)]})
+        return {"key": key, "size": upload.size, "sha256": upload.sha256}, 201
 
 
 @blp.route("/<int(max=2147483647):claim_id>/complete")

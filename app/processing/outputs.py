@@ -7,9 +7,13 @@ its id) on every derived-file row and written as a `.prov` object beside each ou
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +21,44 @@ from sqlalchemy.orm import Session
 from app.models import Claim, FileType, Image, PreprocessTask, PreprocessTaskFile
 from app.provenance import ProvenanceError, check_record, write_prov_objects
 from app.storage import ObjectNotFound, Storage, check_key
+
+# An uploaded output stays in memory up to this size, and goes to a temporary file beyond: a
+# worker's outputs (whole processed volumes) can be gigabytes.
+UPLOAD_SPOOL_BYTES = 1024 * 1024
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+
+
+class OutputTooLarge(ValueError):
+    """An uploaded output larger than the configured limit (MAX_OUTPUT_UPLOAD_BYTES)."""
+
+
+@dataclass(frozen=True)
+class SpooledOutput:
+    """An uploaded output held in a spooled temporary file (rewound), with its size and hash."""
+
+    file: IO[bytes]
+    size: int
+    sha256: str
+
+
+@contextmanager
+def spooled_output(stream: IO[bytes], limit: int) -> Iterator[SpooledOutput]:
+    """Copy an upload from `stream` a chunk at a time, hashing it, and hand it out spooled.
+
+    Raises OutputTooLarge as soon as more than `limit` bytes arrive; the temporary file is
+    removed when the block ends.
+    """
+    digest, size = hashlib.sha256(), 0
+    with tempfile.SpooledTemporaryFile(max_size=UPLOAD_SPOOL_BYTES) as spool:
+        for chunk in iter(lambda: stream.read(UPLOAD_CHUNK_BYTES), b""):
+            size += len(chunk)
+            if size > limit:
+                raise OutputTooLarge(f"the output is larger than the limit of {limit} bytes "
+                                     "(MAX_OUTPUT_UPLOAD_BYTES)")
+            digest.update(chunk)
+            spool.write(chunk)
+        spool.seek(0)
+        yield SpooledOutput(file=spool, size=size, sha256=digest.hexdigest())
 
 
 def derived_prefix(claim: Claim) -> str:

@@ -1,13 +1,21 @@
 """Hostile requests, table-driven: surrogates, NUL, undecodable bytes, 100 KB values, repeated
-parameters, tampered cursors, odd ids, every method on every route. The application answers
-each with a status below 500, and every error with the one JSON error shape."""
+parameters, tampered cursors, odd ids, every method on every route; JSON bodies nested deep or
+holding huge numbers or lone surrogates, bodies past MAX_CONTENT_LENGTH, a Host header aimed
+at redirects, CSV formulas after a separator. The application answers each with a status below
+500, and every error with the one JSON error shape. (Previews of unreadable files:
+tests/api/test_previews_api.py; oversized claim outputs: tests/api/test_claim_uploads.py.)"""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import json
 import re
 
 import pytest
+
+from app.models import Scope
+from tests.support.factories import bearer, make_api_key, make_dataset, make_subject
 
 API = "/api/v1"
 HUGE = "x" * 100_000
@@ -145,3 +153,123 @@ def test_hostile_tokens_are_401s(world, client, authorization):
     response = client.get(f"{API}/images", headers={"Authorization": authorization})
     assert response.status_code == 401
     assert response.get_json()["status"] == 401
+
+
+# The JSON write routes, each with a body it would accept, and the hostile bodies that once
+# made them a 500 (RecursionError, Python's 4,300-digit integer limit, a lone surrogate).
+WRITE_ROUTES = [("POST", "/claims"), ("POST", "/claims/1/renew"), ("POST", "/claims/1/complete"),
+                ("POST", "/claims/1/fail"), ("POST", "/cohorts"), ("PUT", "/images/1/qc")]
+HOSTILE_BODIES = {  # body, what the message says, the parameter the error names
+    "nested 1,000 deep": ('{"a":' * 1000 + "1" + "}" * 1000, "nested deeper than 64 levels",
+                          "json"),
+    "nested 100,000 deep": ("[" * 100_000 + "]" * 100_000, "nested deeper than 64 levels",
+                            "json"),
+    "nested 65 deep": ('{"name": "c", "query": ' + "[" * 64 + "]" * 64 + "}",
+                       "nested deeper than 64 levels", "json"),
+    "integer of 4,300 digits": ('{"task": "t", "worker": "w", "limit": ' + "1" * 4300 + "}",
+                                "more than 64 digits", "json"),
+    "integer of 5,000 digits in a list": ("[-" + "9" * 5000 + "]", "more than 64 digits",
+                                          "json"),
+    "a float too large": ('{"name": "c", "query": {"age_min": 1e400}}', "1e400 is too large",
+                          "json"),
+    "NaN": ('{"lease_token": "t", "lease_seconds": NaN}', "NaN is not a JSON number", "json"),
+    "-Infinity": ('{"lease_token": "t", "error": -Infinity}', "-Infinity is not a JSON number",
+                  "json"),
+    "lone surrogate": ('{"name": "c", "query": {"meta.Manufacturer": "\\ud800"}}',
+                       "query: a string holds a lone surrogate", "query"),
+    "lone low surrogate in a key": ('{"\\udfff": 1}', "json: a string holds a lone surrogate",
+                                    "json"),
+}
+
+
+@pytest.fixture
+def all_scopes_headers(session) -> dict[str, str]:
+    """A key with every scope, so that each write route reads its body."""
+    _, token = make_api_key(session, scopes=list(Scope))
+    session.commit()
+    return {**bearer(token), "X-Lease-Token": "not-a-token"}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE_BODIES), ids=list(HOSTILE_BODIES))
+def test_hostile_json_bodies_are_400s_naming_the_problem(world, client, all_scopes_headers, body):
+    text, problem, name = HOSTILE_BODIES[body]
+    for method, path in WRITE_ROUTES:
+        response = client.open(API + path, method=method, data=text, headers=all_scopes_headers,
+                               content_type="application/json")
+        assert response.status_code == 400, (method, path, response.get_data(as_text=True))
+        document = response.get_json()
+        assert document["status"] == 400
+        assert problem in document["message"]
+        assert list(document["errors"]) == [name]
+
+
+def test_a_body_past_the_limit_is_a_413_before_it_is_read(app, world, client,
+                                                          all_scopes_headers):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit == 10 * 1024 * 1024
+    body = b'{"name": "' + b"x" * limit + b'"}'
+    for method, path in WRITE_ROUTES:
+        response = client.open(API + path, method=method, data=body, headers=all_scopes_headers,
+                               content_type="application/json")
+        assert response.status_code == 413, (method, path)
+        assert response.get_json() == {
+            "status": 413, "error": "Request Entity Too Large",
+            "message": f"the request body is larger than the limit of {limit} bytes"}
+
+
+@pytest.mark.parametrize("value", [10**20, 10**400, -(10**400), 2**63, 1e308])
+def test_a_cursor_with_a_huge_number_for_a_float_sort_field(world, client, auth_headers, value):
+    cursor = encoded_cursor({"r": "scanners", "s": "field_strength", "k": [value, 1]})
+    response = client.get(f"{API}/scanners?sort=field_strength&cursor={cursor}",
+                          headers=auth_headers)
+    if value == 10**400 or value == -(10**400):
+        assert response.status_code == 400
+        assert list(response.get_json()["errors"]) == ["cursor"]
+    else:  # a big float is a valid position: past every row
+        assert response.status_code == 200
+        assert response.get_json()["items"] == []
+
+
+def test_a_cursor_nested_deep_or_holding_a_huge_integer_is_a_400(world, client, auth_headers):
+    for raw in (b"[" * 5000 + b"]" * 5000, b'{"r":"images","s":"id","k":[1,' + b"9" * 5000 + b"]}"):
+        response = client.get(f"{API}/images?cursor={raw_cursor(raw)}", headers=auth_headers)
+        assert response.status_code == 400
+        assert list(response.get_json()["errors"]) == ["cursor"]
+
+
+@pytest.mark.parametrize("target, name", [
+    ("/images?manufacturer=%ED%A0%80", "manufacturer"),
+    ("/images?dataset=a%FFb", "dataset"),
+    ("/images?%ED%A0%80=1", "\ufffd\ufffd\ufffd"),
+    ("/images/%ED%A0%80", "path"),
+    ("/subjects/1%ED%B0%80", "path"),
+])
+def test_surrogates_and_stray_bytes_in_query_or_path_are_400s(world, client, auth_headers,
+                                                              target, name):
+    response = client.get(API + target, headers=auth_headers)
+    assert response.status_code == 400
+    assert list(response.get_json()["errors"]) == [name]
+
+
+def test_a_surrogate_in_a_dashboard_path_is_a_400(client):
+    assert client.get("/dashboard/%ED%A0%80").status_code == 400
+
+
+@pytest.mark.parametrize("path, status, location", [
+    ("/dashboard", 308, "/dashboard/"),  # Werkzeug's slash redirect
+    ("/dashboard/", 302, "/dashboard/login"),  # the dashboard's own, to its sign-in page
+])
+def test_redirects_never_point_at_the_host_header(client, path, status, location):
+    response = client.get(path, headers={"Host": "evil.example"})
+    assert (response.status_code, response.headers["Location"]) == (status, location)
+
+
+def test_csv_formulas_after_a_separator_are_neutralised(session, client, auth_headers):
+    dataset = make_dataset(session, designation="CSVSEP")
+    for external_id in ("a;=1+1", "b,+2", "c|@SUM(A1)", "d\t-3", "e; =1", "=x;=y"):
+        make_subject(session, dataset=dataset, external_id=external_id)
+    session.commit()
+    response = client.get(f"{API}/subjects?format=csv&sort=id", headers=auth_headers)
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True), newline="")))
+    assert [row["external_id"] for row in rows] == [
+        "a;'=1+1", "b,'+2", "c|'@SUM(A1)", "d\t'-3", "e;' =1", "'=x;'=y"]

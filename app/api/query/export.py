@@ -9,6 +9,7 @@ import csv
 import enum
 import io
 import math
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -26,11 +27,24 @@ CSV_BATCH_ROWS = 2000
 # A text cell starting with one of these is run as a formula by spreadsheets (OWASP CSV
 # injection): such cells get a leading single quote, which makes them plain text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters a spreadsheet may split a line on when it guesses the separator (`;` in locales
+# whose decimal mark is a comma, tab, `|`) or a line break: each piece they cut a cell into
+# becomes a cell of its own, so a formula start after one of them is neutralised too.
+CELL_SPLITTERS = (";", ",", "\t", "|", "\r", "\n")
+# Every place a cell could start: the start of the text, or just after a splitter, followed
+# (after spaces, which spreadsheets skip) by a formula start. A quote goes there.
+_FORMULA_POSITION = re.compile(
+    "(?:^|(?<=[" + re.escape("".join(CELL_SPLITTERS)) + "]))(?=[ ]*["
+    + re.escape("".join(FORMULA_STARTS)) + "])")
 
 
 def neutralise(text: str) -> str:
-    """Return `text` made safe to open in a spreadsheet (quoted if it could be a formula)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Return `text` made safe to open in a spreadsheet: a single quote before every formula
+    start that begins the cell or follows a character a spreadsheet may split the cell on
+    (`;=1+1` becomes `;'=1+1`)."""
+    if not text:
+        return text
+    return _FORMULA_POSITION.sub("'", text)
 
 
 # Separates the items of a list field (e.g. a subject's conditions) within one CSV cell.

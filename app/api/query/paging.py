@@ -14,6 +14,7 @@ import marshmallow as ma
 from flask_smorest import abort
 from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
 
+from app.api.json import load_bounded_json
 from app.api.query.columns import RowList
 from app.api.query.params import text_problem
 from app.extensions import db
@@ -118,8 +119,14 @@ def _checked_value(value: Any, column: ColumnElement[Any]) -> Any:
         except ValueError:
             _bad_cursor("wrong sort value")
     if python_type is float and isinstance(value, int | float) and not isinstance(value, bool):
-        if math.isfinite(value):
-            return value
+        # An integer is compared as the float it stands for: sent as an integer, 10**20 would
+        # overflow PostgreSQL's bigint, and 10**400 overflows even a double.
+        try:
+            number = float(value)
+        except OverflowError:
+            _bad_cursor("wrong sort value")
+        if math.isfinite(number):
+            return number
     if python_type is int and isinstance(value, int) and not isinstance(value, bool):
         limit = MAX_BIG_INTEGER if isinstance(column.type, BigInteger) else MAX_INTEGER
         if -limit <= value <= limit:
@@ -133,8 +140,10 @@ def decode_cursor(cursor: str, resource: str, sort: str, statement: Select) -> l
     """Return the (sort value, id) key a cursor holds, or abort with a 400 naming `cursor`."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
+        # Its strings are checked where they are used (_checked_value names the problem).
+        document = load_bounded_json(base64.urlsafe_b64decode(padded.encode("ascii")),
+                                     check_text=False)
+    except (ValueError, binascii.Error, UnicodeError):  # JSONLimitError is a ValueError
         _bad_cursor("not a cursor of this API")
     if not (isinstance(document, dict) and document.get("r") == resource
             and isinstance(document.get("k"), list) and len(document["k"]) == 2):

@@ -4,14 +4,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import flask_smorest
 import marshmallow as ma
 from flask import current_app, request
 from marshmallow import fields, pre_load, validate, validates_schema
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
 
+from app.api.json import JSONLimitError, load_bounded_json
 from app.api.query import metadata
 from app.models import ImageType, LoadStatus, QcState, Sex
 
@@ -44,6 +47,19 @@ class QueryParser(FlaskParser):
         if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
             return _schema_instance(argmap)
         return super()._get_schema(argmap, req)
+
+    def _raw_load_json(self, req: Any) -> Any:
+        """Parse a JSON body within the API's limits (depth, number size, valid Unicode): a
+        body past them is a 400 naming the field at fault (else `json`), where the plain
+        parser would crash or hand the database what it cannot store."""
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return load_bounded_json(req.get_data(cache=True))
+        except JSONLimitError as exc:
+            name = exc.field or "json"
+            message = f"invalid JSON body: {name}: {exc}"
+            flask_smorest.abort(400, message=message, errors={name: [str(exc)]})
 
 
 @functools.cache
@@ -242,6 +258,44 @@ def refuse_undeclared_parameters() -> None:
     flask_smorest.abort(
         400, message="invalid parameter " + ", ".join(f"{name}: Unknown field." for name in names),
         errors={name: ["Unknown field."] for name in names})
+
+
+def _undecodable(raw: bytes, *, plus: bool = True) -> bool:
+    """Whether percent-encoded `raw` (a query part; `plus`: where + stands for a space) is not
+    UTF-8 text once decoded."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ") if plus else raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+def refuse_undecodable_request() -> None:
+    """Refuse with a 400 a path or query parameter that is not UTF-8 text once percent-decoded.
+
+    Werkzeug would replace such bytes (an encoded lone surrogate like %ED%A0%80, a stray %FF)
+    with U+FFFD, so that a request would run with a value the client never sent.
+    """
+    # WSGI hands the decoded path over as latin-1 text (encoding it gives the bytes back); but
+    # Werkzeug's own servers have already replaced bad bytes there, so the raw URI they keep
+    # (REQUEST_URI, or gunicorn's RAW_URI) is checked too.
+    environ = request.environ
+    paths = [environ.get("PATH_INFO", "")]
+    paths += [environ[name].partition("?")[0] for name in ("REQUEST_URI", "RAW_URI")
+              if name in environ]
+    if any(_undecodable(path.encode("latin-1", "replace"), plus=False) for path in paths):
+        message = "invalid path: not UTF-8 text (a lone surrogate or a stray byte)"
+        flask_smorest.abort(400, message=message, errors={"path": [message]})
+    bad = []
+    for part in request.query_string.split(b"&"):
+        name, _, value = part.partition(b"=")
+        if _undecodable(name) or _undecodable(value):
+            bad.append(unquote_to_bytes(name).decode("utf-8", "replace"))
+    if bad:
+        problem = "not UTF-8 text (a lone surrogate or a stray byte)"
+        flask_smorest.abort(
+            400, message="invalid parameter " + ", ".join(f"{name}: {problem}" for name in bad),
+            errors={name: [problem] for name in bad})
 
 
 def collection_args(
