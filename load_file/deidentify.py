@@ -69,6 +69,7 @@ FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT"})
 NUMBER_VRS = frozenset({"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV", "AT"})
 DUMMY_TEXT = "ANONYMIZED"
 DUMMY_TIME = "000000.00"
+DUMMY_AGE = "000Y"  # what consoles write for an unknown age
 MAX_DATE_SHIFT_DAYS = 3650
 # DeidentificationMethod is an LO (64 characters at most); the code sequence says it in full.
 METHOD = "PS3.15 Basic Profile; Retain Patient Chars; Modified Dates"
@@ -127,7 +128,10 @@ def date_shift(patient_id: str, secret: bytes) -> timedelta:
 def _shift_date(text: str, shift: timedelta) -> str:
     """A DA or DT value moved back by `shift`, as a date (a DT's time of day is dropped)."""
     moved = parse_date(text.strip()[:8])
-    return (moved - shift).strftime("%Y%m%d") if moved and moved > date.min + shift else ""
+    if moved is None or moved <= date.min + shift:
+        return ""
+    moved -= shift
+    return f"{moved.year:04d}{moved.month:02d}{moved.day:02d}"  # strftime drops year zeros
 
 
 def _standard(uid: str) -> bool:
@@ -169,6 +173,8 @@ def _dummy(element: DataElement, context: _Context) -> None:
         element.value = ""
     elif element.VR == "TM":
         element.value = DUMMY_TIME
+    elif element.VR == "AS":
+        element.value = DUMMY_AGE
     elif element.VR == "UI":
         _set(element, [new_uid(str(value), context.secret) for value in _values(element)])
     elif element.VR in TEXT_VRS:
@@ -198,6 +204,9 @@ def _apply(dataset: Dataset, element: DataElement, context: _Context, top: bool)
     if keyword == "PatientBirthDate":
         element.value = ""
         return
+    if keyword in CLEANED:
+        element.value = context.who.redact(str(element.value or ""))[0]
+        return
     if vr in ("DA", "DT") and element.value and action != "X":
         _set(element, [_shift_date(str(value), context.shift) for value in _values(element)])
         return
@@ -223,7 +232,7 @@ def _apply(dataset: Dataset, element: DataElement, context: _Context, top: bool)
         _empty(element)
     elif vr == "PN" and element.value:
         element.value = ""  # every person name, wherever it is
-    elif (keyword in CLEANED or vr in FREE_TEXT_VRS) and isinstance(element.value, str):
+    elif vr in FREE_TEXT_VRS and isinstance(element.value, str):
         element.value = context.who.redact(element.value)[0]
 
 
