@@ -106,6 +106,13 @@ class SubjectRule:
             return self.research_id.fullmatch(subject) is not None
         return self.pattern is not None
 
+    def _is_id(self, patient_name: str) -> bool:
+        """Whether a PatientName is an id of the study's convention rather than a name."""
+        if not patient_name or "^" in patient_name:
+            return False
+        return any(pattern is not None and pattern.fullmatch(patient_name) is not None
+                   for pattern in (self.pattern, self.phantom_pattern, self.research_id))
+
     def ids(self, patient_id: str, patient_name: str, folder: str) -> SubjectIds:
         """The subject id (as it is, or a keyed pseudonym) and visit id (or None) of a series.
 
@@ -125,8 +132,9 @@ class SubjectRule:
             value, visit = match.group("subject"), match.groupdict().get("visit")
         if not value:
             raise ValueError(f"empty {self.source}")
-        # A study that declares PatientName the carrier of its research ids put them there.
-        name = "" if self.source == "PatientName" else patient_name
+        # A PatientName holding an id of the study (DATMAN sites write the session name in
+        # both fields) names no person.
+        name = "" if self.source == "PatientName" or self._is_id(patient_name) else patient_name
         if visit and carries_name(visit, name):
             visit = f"visit-{pseudonym(visit, self.secret)[:12]}"
         if self.always_pseudonym:

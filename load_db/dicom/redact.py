@@ -32,7 +32,9 @@ def name_parts(patient_name: str) -> list[str]:
     for group in patient_name.split("="):
         for component in group.split("^")[:3]:
             parts |= {word.lower() for word in re.split(r"[\W_]+", component)}
-    return sorted((part for part in parts if len(part) >= MIN_PART), key=lambda p: (-len(p), p))
+    # Numbers (a session's "01") are no part of a person's name.
+    return sorted((part for part in parts if len(part) >= MIN_PART and not part.isdigit()),
+                  key=lambda p: (-len(p), p))
 
 
 def date_spellings(born: date) -> list[str]:

@@ -27,6 +27,9 @@ from load_db.dicom.secret import deployment_secret
 @pytest.mark.parametrize(("settings", "patient_id", "patient_name", "folder", "ids"), [
     ({"research_id": "crlab|crl[0-9]+"}, "crlab", "phantom", "a/b", ("crlab", None, None)),
     ({"convention": "datman"}, "SPINS_CMH_0001_01_02", "", "x", ("SPINS_CMH_0001", "01", None)),
+    # DATMAN sites write the session name in PatientName too: an id, not a person's name.
+    ({"convention": "datman"}, "SPINS_CMH_0001_01_02", "SPINS_CMH_0001_01_02", "x",
+     ("SPINS_CMH_0001", "01", None)),
     ({"source": "PatientName", "convention": "datman"}, "123", "SPINS_CMH_0042_02_01", "x",
      ("SPINS_CMH_0042", "02", None)),
     ({"source": "path", "pattern": r"^sites/\w+/(?P<subject>sub\d+)/(?P<visit>ses\d+)/"},
@@ -50,14 +53,17 @@ def _keyed(value: str) -> str:
     ({"research_id": r"[a-z ]+"}, "Jane Doephi", "DOEPHI^JANE", NAME_AS_ID),
     ({"research_id": "[a-z]+"}, "JANEDOEPHI", "DOEPHI^JANE", NAME_AS_ID),
     ({"research_id": "crl[0-9]+"}, "crlab", "phantom", NOT_RESEARCH_ID),
+    ({"convention": "datman"}, "SPINS_CMH_DOEPHI_01_02", "DOEPHI^JANE", NAME_AS_ID),
 ])
 def test_an_id_not_declared_a_research_id_or_holding_the_name_becomes_a_keyed_pseudonym(
         settings, patient_id, patient_name, note):
-    subject, visit, why = subject_rule(settings).ids(patient_id, patient_name, "a/b")
+    rule = subject_rule(settings)
+    subject, _, why = rule.ids(patient_id, patient_name, "a/b")
     if note is None:
         assert (subject, why) == (patient_id, None)
     else:
-        assert (subject, visit, why) == (_keyed(patient_id), None, note)
+        assert (subject, why) == (_keyed(rule.pattern.search(patient_id)["subject"])
+                                  if rule.pattern else _keyed(patient_id), note)
 
 
 def test_a_visit_holding_the_name_becomes_a_pseudonym_too():
