@@ -107,11 +107,13 @@ class SubjectRule:
         return self.pattern is not None
 
     def _is_id(self, patient_name: str) -> bool:
-        """Whether a PatientName is an id of the study's convention rather than a name."""
+        """Whether a PatientName is a session name of the study's naming convention (or
+        pattern) rather than a person's name. A bare `research_id` regex does not say so: it
+        may match a one-word name as well."""
         if not patient_name or "^" in patient_name:
             return False
         return any(pattern is not None and pattern.fullmatch(patient_name) is not None
-                   for pattern in (self.pattern, self.phantom_pattern, self.research_id))
+                   for pattern in (self.pattern, self.phantom_pattern))
 
     def ids(self, patient_id: str, patient_name: str, folder: str) -> SubjectIds:
         """The subject id (as it is, or a keyed pseudonym) and visit id (or None) of a series.
