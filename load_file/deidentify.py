@@ -48,7 +48,7 @@ from app.storage import Storage, StorageError
 from load_db.dicom.headers import NOT_DICOM, HeaderProblem, read_whole
 from load_db.dicom.identity import parse_date, pseudonym
 from load_db.dicom.redact import Redactor, redactor
-from load_db.dicom.secret import deployment_secret
+from load_db.dicom.secret import SecretError, deployment_secret
 from load_file.upload import upload_tree
 
 # The edition of PS3.15 Table E.1-1 that dicom-anonymizer carries, and its categories.
@@ -349,6 +349,10 @@ def upload_deidentified(storage: Storage, source_dir: Path, prefix: str, *, work
     Prints both reports; exits 1 when a DICOM file could not be de-identified (nothing of it is
     uploaded) or a file failed to upload.
     """
+    try:
+        deployment_secret()  # a secret that cannot be read stops before any copy is made
+    except SecretError as exc:
+        raise click.ClickException(str(exc)) from exc
     with deidentified_copies(source_dir) as (copies, deidentified):
         try:
             report = upload_tree(storage, copies, prefix, workers=workers, dry_run=dry_run)

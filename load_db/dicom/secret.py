@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 from globals import INSTANCE_DIR
+from load_db.engine.errors import LoadError
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,9 @@ SECRET_FILE = "pseudonym-secret"
 SECRET_BYTES = 32
 
 
-class SecretError(Exception):
-    """The secret cannot be read or created (named variable unset, unreadable file)."""
+class SecretError(LoadError):
+    """The secret cannot be read or created (named variable unset, unreadable file): a load
+    stops (exit 2) naming the variable or file."""
 
 
 def deployment_secret(variable: str | None = None, folder: Path = INSTANCE_DIR) -> bytes:
@@ -67,7 +69,7 @@ def _kept_secret(path: Path) -> bytes:
     try:
         text = path.read_text().strip()
     except OSError as exc:
-        raise SecretError(f"cannot read the pseudonym secret {path}: {exc}") from exc
+        raise SecretError(f"cannot read the pseudonym secret: {exc}", file=path) from exc
     if not text:
-        raise SecretError(f"the pseudonym secret {path} is empty")
+        raise SecretError("the pseudonym secret is empty", file=path)
     return text.encode()

@@ -51,5 +51,6 @@ def test_a_named_variable_left_unset_is_an_error_not_a_new_key(monkeypatch, tmp_
 def test_an_empty_kept_secret_is_an_error(no_secret_in_environment, tmp_path):
     (tmp_path / SECRET_FILE).write_text("\n")
     (tmp_path / SECRET_FILE).chmod(0o600)
-    with pytest.raises(SecretError, match="is empty"):
+    with pytest.raises(SecretError) as error:
         deployment_secret(folder=tmp_path)
+    assert str(error.value) == f"{tmp_path / SECRET_FILE}: the pseudonym secret is empty"
