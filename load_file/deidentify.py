@@ -1,19 +1,23 @@
 """De-identified copies of DICOM files for upload (DICOM PS3.15 Annex E, Basic Profile).
 
-What a copy keeps and loses:
+The attribute table is the standard's own, as the `dicom-anonymizer` package carries it
+(edition 2026c: 655 attributes with their actions D, Z, X, U and the combined ones), not a
+hand-typed list. Every dataset and every item of every sequence is cleaned the same way:
 
-- patient identity: PatientID and PatientName become the subject's pseudonym (the one
-  `flask load-dicom` would store), birth date and every other identifying patient attribute go;
-  age, sex, size and weight stay (Retain Patient Characteristics Option);
-- every person name (physicians, operators, ...) is emptied wherever it occurs, sequences too;
-  institutions, addresses, stations, device serial numbers, accession numbers and study ids go;
-- UIDs of instances, series, studies and frames of reference are replaced by `2.25.` UIDs
-  derived from the originals, so the same UID gets the same replacement in every file and
-  series still group;
-- dates move by a fixed number of days per patient (Retain Longitudinal Temporal Information
-  with Modified Dates Option): intervals between visits survive, calendar dates do not;
-- private attributes and descriptions that may name the patient (StudyDescription, comments)
-  go; SeriesDescription and ProtocolName stay, since they name the acquisition;
+- X removes, Z empties, D puts a dummy value, U replaces a UID; a combined action removes
+  when it may (X/Z, X/D, X/Z/D), else empties (Z/D), and keeps a sequence of references
+  (X/Z/U*) with its UIDs replaced;
+- the options applied, as DeidentificationMethodCodeSequence records them: Retain Patient
+  Characteristics (K: age, sex, size and weight stay), Retain Longitudinal Temporal Information
+  with Modified Dates (C: every date kept moves back by a fixed number of days per patient, so
+  intervals survive; times follow the table) and, for SeriesDescription and ProtocolName only,
+  Clean Descriptors (C: kept, since rules type series by them, with the patient's name parts and
+  birth date redacted);
+- PatientID and PatientName become the keyed pseudonym of the PatientID (the one `flask
+  load-dicom` stores for an id not declared a research id); any other person name is emptied;
+- every UID that is not a standard one (classes, syntaxes) becomes a `2.25.` UID derived from
+  it with the deployment secret, so the same UID gets the same replacement in every file;
+- private attributes go; the text kept (not in the table) is checked for the patient's name;
 - PatientIdentityRemoved is YES and DeidentificationMethod (with its code sequence) says how.
 
 Pixel data are copied as they are: text burned into the pixels is not removed. File and folder
@@ -34,123 +38,224 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import click
+from dicomanonymizer.dicomfields_selector import dicom_anonymization_database_selector
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
+from pydicom.uid import UID
 
 from app.storage import Storage, StorageError
 from load_db.dicom.headers import NOT_DICOM, HeaderProblem, read_whole
-from load_db.dicom.identity import DEFAULT_SECRET_ENV, pseudonym
+from load_db.dicom.identity import parse_date, pseudonym
+from load_db.dicom.redact import Redactor, redactor
+from load_db.dicom.secret import SecretError, deployment_secret
 from load_file.upload import upload_tree
 
-# Identifying attributes removed outright (PS3.15 Table E.1-1, those of MR headers).
-REMOVED = (
-    "PatientBirthTime", "OtherPatientIDs", "OtherPatientIDsSequence", "OtherPatientNames",
-    "PatientBirthName", "PatientMotherBirthName", "PatientAddress", "PatientTelephoneNumbers",
-    "MilitaryRank", "BranchOfService", "MedicalRecordLocator", "EthnicGroup", "Occupation",
-    "AdditionalPatientHistory", "PatientComments", "PatientReligiousPreference",
-    "ResponsiblePerson", "ResponsibleOrganization", "PatientInsurancePlanCodeSequence",
-    "CountryOfResidence", "RegionOfResidence", "ReferringPhysicianAddress",
-    "ReferringPhysicianTelephoneNumbers", "ReferringPhysicianIdentificationSequence",
-    "PerformingPhysicianIdentificationSequence", "PhysiciansOfRecord",
-    "PhysiciansOfRecordIdentificationSequence", "NameOfPhysiciansReadingStudy",
-    "PhysiciansReadingStudyIdentificationSequence", "RequestingPhysician",
-    "RequestingService", "ScheduledPerformingPhysicianName", "OperatorsName",
-    "OperatorIdentificationSequence", "PerformingPhysicianName", "InstitutionName",
-    "InstitutionAddress", "InstitutionalDepartmentName", "InstitutionCodeSequence",
-    "StationName", "DeviceSerialNumber", "DeviceUID", "RequestAttributesSequence",
-    "StudyDescription", "ImageComments", "RequestedProcedureDescription",
-    "PerformedProcedureStepDescription", "PerformedProcedureStepID",
-    "ScheduledProcedureStepDescription", "AdmittingDiagnosesDescription",
-    "DerivationDescription", "PerformedLocation", "ScheduledStudyLocation",
-    "CurrentPatientLocation", "ProtocolContextSequence", "ContentCreatorName",
-    "ReferencedPatientSequence", "ReferencedStudySequence", "IssuerOfPatientID",
-    "PersonName", "VerifyingObserverName", "VerifyingObserverSequence", "AuthorObserverSequence",
-    "ParticipantSequence", "CustodialOrganizationSequence", "InstanceCreatorUID",
-    "PerformedStationName", "PerformedStationAETitle", "PerformedStationNameCodeSequence",
-    "ScheduledStationName", "ScheduledStationAETitle", "ScheduledStationNameCodeSequence",
-    "RequestedProcedureID", "ScheduledProcedureStepID", "MedicalAlerts", "Allergies",
-    "PlacerOrderNumberImagingServiceRequest", "FillerOrderNumberImagingServiceRequest",
-    "PatientTransportArrangements", "SpecialNeeds", "VisitComments", "AdmissionID",
-    # Structured report content may say anything: removed, as the Basic Profile asks.
-    "ContentSequence",
-)
-# Type 2 attributes: kept, but empty.
-EMPTIED = ("PatientBirthDate", "AccessionNumber", "StudyID", "ReferringPhysicianName")
-# UIDs that name a standard class or syntax, not an instance: kept.
-KEPT_UID_SUFFIXES = ("ClassUID", "TransferSyntaxUID", "CodingSchemeUID", "MappingResourceUID",
-                     "ContextGroupExtensionCreatorUID", "PrivateInformationCreatorUID")
+# The edition of PS3.15 Table E.1-1 that dicom-anonymizer carries, and its categories.
+TABLE_EDITION = "dicomfields_2026c"
+CATEGORIES = {"D_TAGS": "D", "Z_TAGS": "Z", "X_TAGS": "X", "U_TAGS": "U", "Z_D_TAGS": "Z/D",
+              "X_Z_TAGS": "X/Z", "X_D_TAGS": "X/D", "X_Z_D_TAGS": "X/Z/D",
+              "X_Z_U_STAR_TAGS": "X/Z/U*"}
+# What a combined action does here (the standard lets the IOD's attribute type decide):
+# remove when allowed, else empty; a date that may be kept is shifted instead (option C).
+COMBINED = {"Z/D": "Z", "X/Z": "X", "X/D": "X", "X/Z/D": "X", "X/Z/U*": "U*"}
+# Retain Patient Characteristics Option (K).
+RETAINED = frozenset({"PatientAge", "PatientSex", "PatientSize", "PatientWeight"})
+# Clean Descriptors Option (C), for the descriptors the loader types series by.
+CLEANED = frozenset({"SeriesDescription", "ProtocolName"})
+TEXT_VRS = frozenset({"AE", "AS", "CS", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT"})
+# Kept text checked for the patient's name (codes, CS, are left as they are).
+FREE_TEXT_VRS = frozenset({"LO", "LT", "SH", "ST", "UC", "UT"})
+NUMBER_VRS = frozenset({"DS", "IS", "FL", "FD", "SL", "SS", "UL", "US", "SV", "UV", "AT"})
+DUMMY_TEXT = "ANONYMIZED"
+DUMMY_TIME = "000000.00"
+DUMMY_AGE = "000Y"  # what consoles write for an unknown age
 MAX_DATE_SHIFT_DAYS = 3650
 # DeidentificationMethod is an LO (64 characters at most); the code sequence says it in full.
 METHOD = "PS3.15 Basic Profile; Retain Patient Chars; Modified Dates"
 # DCM codes of the profile and options applied (PS3.16 CID 7050).
 METHOD_CODES = (("113100", "Basic Application Confidentiality Profile"),
+                ("113105", "Clean Descriptors Option"),
                 ("113107", "Retain Longitudinal Temporal Information Modified Dates Option"),
                 ("113108", "Retain Patient Characteristics Option"))
 
 
-def new_uid(uid: str, secret: bytes | None) -> str:
-    """The replacement of `uid`: a `2.25.` UID from a (keyed) hash, the same every time."""
-    key = secret or b"mbid-db uid"
-    digest = hmac.new(key, uid.strip().encode(), hashlib.sha256).digest()
-    return f"2.25.{int.from_bytes(digest[:16], 'big')}"
+def _profile() -> tuple[dict[int, str], list[tuple[int, int, int, int, str]]]:
+    """The table as {tag: action}, and the repeating groups (50xx, 60xx) with their masks."""
+    table = dicom_anonymization_database_selector(TABLE_EDITION)
+    exact, masked = {}, []
+    for category, action in CATEGORIES.items():
+        for entry in table[category]:
+            if len(entry) == 2:
+                exact[(entry[0] << 16) | entry[1]] = action
+            else:
+                group, element, group_mask, element_mask = entry
+                masked.append((group, element, group_mask, element_mask, action))
+    return exact, masked
 
 
-def date_shift(patient_id: str, secret: bytes | None) -> timedelta:
+PROFILE, REPEATING = _profile()
+
+
+def profile_action(tag: int) -> str | None:
+    """The Basic Profile's action for `tag` (e.g. "X", "Z/D"), or None when not in the table."""
+    if tag in PROFILE:
+        return PROFILE[tag]
+    group, element = tag >> 16, tag & 0xFFFF
+    for base_group, base_element, group_mask, element_mask, action in REPEATING:
+        if group & group_mask == base_group & group_mask and \
+                element & element_mask == base_element & element_mask:
+            return action
+    return None
+
+
+def _digest(secret: bytes, purpose: bytes, value: str) -> bytes:
+    # One key, separate purposes: a UID's or date shift's HMAC never equals a pseudonym's.
+    return hmac.new(secret, purpose + b"\0" + value.strip().encode(), hashlib.sha256).digest()
+
+
+def new_uid(uid: str, secret: bytes) -> str:
+    """The replacement of `uid`: a `2.25.` UID from a keyed hash, the same every time."""
+    return f"2.25.{int.from_bytes(_digest(secret, b'uid', uid)[:16], 'big')}"
+
+
+def date_shift(patient_id: str, secret: bytes) -> timedelta:
     """How far back a patient's dates move: 1 to 3650 days, fixed per patient."""
-    key = secret or b"mbid-db dates"
-    digest = hmac.new(key, patient_id.strip().encode(), hashlib.sha256).digest()
+    digest = _digest(secret, b"date-shift", patient_id)
     return timedelta(days=1 + int.from_bytes(digest[:4], "big") % MAX_DATE_SHIFT_DAYS)
 
 
 def _shift_date(text: str, shift: timedelta) -> str:
-    text = text.strip()
-    if len(text) < 8 or not text[:8].isdigit():
+    """A DA or DT value moved back by `shift`, as a date (a DT's time of day is dropped)."""
+    moved = parse_date(text.strip()[:8])
+    if moved is None or moved <= date.min + shift:
         return ""
-    try:
-        moved = date(int(text[:4]), int(text[4:6]), int(text[6:8])) - shift
-    except ValueError:
-        return ""
-    return moved.strftime("%Y%m%d") + text[8:]
+    moved -= shift
+    return f"{moved.year:04d}{moved.month:02d}{moved.day:02d}"  # strftime drops year zeros
 
 
-def _clean(dataset: Dataset, shift: timedelta, secret: bytes | None) -> None:
-    """Apply the profile to one dataset and, recursively, to its sequences' items."""
-    for keyword in REMOVED:
-        if keyword in dataset:
-            del dataset[keyword]
-    for keyword in EMPTIED:
-        if keyword in dataset:
-            dataset[keyword].value = ""
-    for element in list(dataset):
-        if element.VR == "SQ":
-            for item in element.value:
-                _clean(item, shift, secret)
-        elif element.VR == "PN" and element.keyword != "PatientName":
+def _standard(uid: str) -> bool:
+    """A UID of the standard (a SOP class, a transfer syntax), not of an instance."""
+    return UID(uid).name != uid
+
+
+@dataclass
+class _Context:
+    """What cleaning one file needs: the secret, the patient's shift, pseudonym, redactor."""
+
+    secret: bytes
+    shift: timedelta
+    subject: str
+    who: Redactor
+
+
+def _values(element: DataElement) -> list:
+    return list(element.value) if element.VM > 1 else [element.value]
+
+
+def _set(element: DataElement, values: list) -> None:
+    element.value = values if len(values) > 1 else values[0]
+
+
+def _empty(element: DataElement) -> None:
+    if element.VR == "SQ":
+        element.value = Sequence([])
+    elif element.VR in TEXT_VRS or element.VR in ("DA", "DT", "TM", "UI", "PN"):
+        element.value = ""
+    elif element.VR in NUMBER_VRS:
+        element.value = None
+    else:
+        element.value = b""
+
+
+def _dummy(element: DataElement, context: _Context) -> None:
+    if element.VR in ("DA", "DT"):  # only reached for an empty date
+        element.value = ""
+    elif element.VR == "TM":
+        element.value = DUMMY_TIME
+    elif element.VR == "AS":
+        element.value = DUMMY_AGE
+    elif element.VR == "UI":
+        _set(element, [new_uid(str(value), context.secret) for value in _values(element)])
+    elif element.VR in TEXT_VRS:
+        element.value = DUMMY_TEXT
+    elif element.VR in NUMBER_VRS:
+        element.value = 0
+    else:
+        _empty(element)
+
+
+def _apply(dataset: Dataset, element: DataElement, context: _Context, top: bool) -> None:
+    """Apply the profile (with the options) to one element of `dataset`."""
+    keyword, vr = element.keyword, element.VR
+    action = profile_action(element.tag)
+    if keyword in ("PatientID", "PatientName"):
+        # Top level: the subject's pseudonym; in a sequence (another patient, a reference),
+        # a pseudonym of that id and no name.
+        if top:
+            element.value = context.subject
+        elif keyword == "PatientID" and element.value:
+            element.value = pseudonym(str(element.value), context.secret)
+        else:
             element.value = ""
-        elif element.VR == "UI" and element.value and not element.keyword.endswith(
-                KEPT_UID_SUFFIXES):
-            values = element.value if element.VM > 1 else [element.value]
-            replaced = [new_uid(str(value), secret) for value in values]
-            element.value = replaced if element.VM > 1 else replaced[0]
-        elif element.VR in ("DA", "DT") and element.value and element.keyword != \
-                "PatientBirthDate":
-            values = element.value if element.VM > 1 else [element.value]
-            moved = [_shift_date(str(value), shift) for value in values]
-            element.value = moved if element.VM > 1 else moved[0]
+        return
+    if keyword in RETAINED:
+        return
+    if keyword == "PatientBirthDate":
+        element.value = ""
+        return
+    if keyword in CLEANED:
+        element.value = context.who.redact(str(element.value or ""))[0]
+        return
+    if vr in ("DA", "DT") and element.value and action != "X":
+        _set(element, [_shift_date(str(value), context.shift) for value in _values(element)])
+        return
+    action = COMBINED.get(action, action)
+    if action == "X":
+        del dataset[element.tag]
+        return
+    if vr == "SQ":
+        if action in ("Z", "D"):
+            element.value = Sequence([])
+        else:  # not in the table, or U* (references): clean the items
+            for item in element.value:
+                _clean(item, context, top=False)
+        return
+    if action == "Z":
+        _empty(element)
+    elif action == "D":
+        _dummy(element, context)
+    elif vr == "UI" and element.value:
+        _set(element, [value if _standard(str(value)) else new_uid(str(value), context.secret)
+                       for value in _values(element)])
+    elif action == "U*":
+        _empty(element)
+    elif vr == "PN" and element.value:
+        element.value = ""  # every person name, wherever it is
+    elif vr in FREE_TEXT_VRS and isinstance(element.value, str):
+        element.value = context.who.redact(element.value)[0]
+
+
+def _clean(dataset: Dataset, context: _Context, top: bool) -> None:
+    """Apply the profile to one dataset and, recursively, to its sequences' items."""
+    for element in list(dataset):
+        _apply(dataset, element, context, top)
 
 
 def deidentify(dataset: Dataset, secret: bytes | None = None) -> None:
-    """De-identify `dataset` in place (see the module's description)."""
+    """De-identify `dataset` in place (see the module's description); `secret` defaults to
+    the deployment's."""
+    secret = secret or deployment_secret()
     patient = str(dataset.get("PatientID", "") or "")
-    shift = date_shift(patient, secret)
+    context = _Context(secret, date_shift(patient, secret),
+                       pseudonym(patient, secret) if patient else "",
+                       redactor(str(dataset.get("PatientName", "") or ""),
+                                parse_date(dataset.get("PatientBirthDate"))))
     dataset.remove_private_tags()
-    _clean(dataset, shift, secret)
+    _clean(dataset, context, top=True)
     meta = getattr(dataset, "file_meta", None)
     if meta is not None and meta.get("MediaStorageSOPInstanceUID"):
         meta.MediaStorageSOPInstanceUID = new_uid(str(meta.MediaStorageSOPInstanceUID), secret)
-    subject = pseudonym(patient, secret) if patient else ""
-    dataset.PatientID = subject
-    dataset.PatientName = subject
     dataset.PatientIdentityRemoved = "YES"
     dataset.DeidentificationMethod = METHOD
     codes = []
@@ -228,19 +333,13 @@ def deidentify_tree(source_dir: Path, target_dir: Path,
     return report
 
 
-def secret_from_environment(variable: str = DEFAULT_SECRET_ENV) -> bytes | None:
-    """The pseudonym secret, when the environment holds one."""
-    value = os.environ.get(variable)
-    return value.encode() if value else None
-
-
 @contextmanager
 def deidentified_copies(source_dir: Path, workdir: str | Path | None = None
                         ) -> Iterator[tuple[Path, DeidentifyReport]]:
     """Yield a temporary folder holding de-identified copies of `source_dir`, then delete it."""
     with TemporaryDirectory(prefix="mbid-deid-", dir=workdir) as folder:
         copies = Path(folder)
-        yield copies, deidentify_tree(Path(source_dir), copies, secret_from_environment())
+        yield copies, deidentify_tree(Path(source_dir), copies, deployment_secret())
 
 
 def upload_deidentified(storage: Storage, source_dir: Path, prefix: str, *, workers: int,
@@ -250,6 +349,10 @@ def upload_deidentified(storage: Storage, source_dir: Path, prefix: str, *, work
     Prints both reports; exits 1 when a DICOM file could not be de-identified (nothing of it is
     uploaded) or a file failed to upload.
     """
+    try:
+        deployment_secret()  # a secret that cannot be read stops before any copy is made
+    except SecretError as exc:
+        raise click.ClickException(str(exc)) from exc
     with deidentified_copies(source_dir) as (copies, deidentified):
         try:
             report = upload_tree(storage, copies, prefix, workers=workers, dry_run=dry_run)

@@ -35,6 +35,7 @@ from load_db.dicom.identity import (
     study_visit,
     to_sex,
 )
+from load_db.dicom.secret import deployment_secret
 from load_db.engine import DatasetFrames, LoadError, LoadReport
 
 DESIGNATION = "OMI-DB"
@@ -108,7 +109,7 @@ def opinions_by_side(episode: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 def visit_of(study_uid: str) -> str:
     """A study's visit id, as `flask load-dicom` names it (a hash of the StudyInstanceUID)."""
-    return study_visit(study_uid, None)
+    return study_visit(study_uid, deployment_secret())
 
 
 @dataclass
@@ -308,7 +309,7 @@ class _Reader:
             "file_size": file.stat().st_size,
             "manufacturer": manufacturer(identity["Manufacturer"]),
             "model": model_name(identity["ManufacturerModelName"]),
-            "serial": serial_number(identity["DeviceSerialNumber"], None),
+            "serial": serial_number(identity["DeviceSerialNumber"], deployment_secret()),
             "field_strength": None,
             "metadata": {key: value for key, value in facts.items() if value is not None},
             "source_file": str(file), "study": study,

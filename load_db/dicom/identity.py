@@ -1,8 +1,10 @@
 """Who and where a series was acquired: subject and visit ids, sex and age, the scanner.
 
-The subject is the PatientID by default, or a capture of a naming convention (DATMAN's
-STUDY_SITE_SUBJECT_TIMEPOINT_SESSION) from PatientID, PatientName or the series folder path,
-optionally replaced by a keyed pseudonym (HMAC-SHA256 with a secret from the environment).
+The subject comes from PatientID by default, or from a capture of a naming convention (DATMAN's
+STUDY_SITE_SUBJECT_TIMEPOINT_SESSION) in PatientID, PatientName or the series folder path. It is
+stored as it is only when the study configuration declares it a research id (a convention, a
+pattern or a `research_id` regex); anything else (an MRN, a name) becomes a keyed pseudonym:
+HMAC-SHA256 with the deployment's secret (load_db/dicom/secret.py), never a plain hash.
 """
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from load_db.dicom.redact import redactor
 from load_db.dicom.rules import RulesError
+from load_db.dicom.secret import deployment_secret
 
-SUBJECT_KEYS = {"source", "pattern", "convention", "pseudonym", "secret_env"}
+SUBJECT_KEYS = {"source", "pattern", "convention", "research_id", "pseudonym", "secret_env"}
 SOURCES = ("PatientID", "PatientName", "path")
-DEFAULT_SECRET_ENV = "MBID_PSEUDONYM_SECRET"
 # DATMAN: STUDY_SITE_SUBJECT is the participant, TIMEPOINT the visit, SESSION a scan session of
 # it (a visit split over two studies keeps one timepoint).
 CONVENTIONS = {
@@ -31,6 +35,9 @@ CONVENTIONS = {
 PHANTOMS = {
     "datman": r"^[a-z0-9]+_(?P<site>[a-z0-9]+)_PHA_[a-z]{3}[0-9]+$",
 }
+NOT_RESEARCH_ID = ("subject id not declared a research id by the study configuration "
+                   "(subject.research_id, pattern or convention): stored as a keyed pseudonym")
+NAME_AS_ID = "subject id is the patient's name: stored as a keyed pseudonym"
 SEX = {"M": "male", "F": "female", "O": "other"}
 AGE_UNITS = {"Y": 1.0, "M": 12.0, "W": 365.25 / 7, "D": 365.25}
 # Vendor names as the scanners write them -> one spelling.
@@ -50,14 +57,30 @@ class Session:
     phantom: bool
 
 
+class SubjectIds(NamedTuple):
+    """The ids of one series' subject and visit, and why the subject is a pseudonym (if so)."""
+
+    subject: str
+    visit: str | None
+    note: str | None = None
+
+
 @dataclass(frozen=True)
 class SubjectRule:
-    """Where the subject (and perhaps visit) id of a series comes from."""
+    """Where the subject (and perhaps visit) id of a series comes from, and whether it may be
+    stored as it is."""
 
     source: str = "PatientID"
     pattern: re.Pattern[str] | None = None
-    pseudonym_secret: bytes | None = None
+    research_id: re.Pattern[str] | None = None
+    always_pseudonym: bool = False
+    secret_env: str | None = None
     phantom_pattern: re.Pattern[str] | None = None
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The deployment's pseudonym key (created in instance/ on first use if none)."""
+        return deployment_secret(self.secret_env)
 
     def session(self, patient_id: str, patient_name: str, folder: str) -> Session:
         """The session a series belongs to: its name, site and whether it is a phantom's.
@@ -77,8 +100,25 @@ class SubjectRule:
         return {"PatientID": patient_id, "PatientName": patient_name,
                 "path": folder}[self.source]
 
-    def ids(self, patient_id: str, patient_name: str, folder: str) -> tuple[str, str | None]:
-        """Return (subject id, visit id or None) for one series.
+    def _declared(self, subject: str) -> bool:
+        """Whether the study configuration declares `subject` a research id."""
+        if self.research_id is not None:
+            return self.research_id.fullmatch(subject) is not None
+        return self.pattern is not None
+
+    def _is_id(self, patient_name: str) -> bool:
+        """Whether a PatientName is a session name of the study's naming convention (or
+        pattern) rather than a person's name. A bare `research_id` regex does not say so: it
+        may match a one-word name as well."""
+        if not patient_name or "^" in patient_name:
+            return False
+        return any(pattern is not None and pattern.fullmatch(patient_name) is not None
+                   for pattern in (self.pattern, self.phantom_pattern))
+
+    def ids(self, patient_id: str, patient_name: str, folder: str) -> SubjectIds:
+        """The subject id (as it is, or a keyed pseudonym) and visit id (or None) of a series.
+
+        A visit captured by the pattern becomes a pseudonym when it carries the patient's name.
 
         Raises
         ------
@@ -94,7 +134,16 @@ class SubjectRule:
             value, visit = match.group("subject"), match.groupdict().get("visit")
         if not value:
             raise ValueError(f"empty {self.source}")
-        return pseudonym(value, self.pseudonym_secret) if self.pseudonym_secret else value, visit
+        # A PatientName holding an id of the study (DATMAN sites write the session name in
+        # both fields) names no person.
+        name = "" if self.source == "PatientName" or self._is_id(patient_name) else patient_name
+        if visit and carries_name(visit, name):
+            visit = f"visit-{pseudonym(visit, self.secret)[:12]}"
+        if self.always_pseudonym:
+            return SubjectIds(pseudonym(value, self.secret), visit)
+        note = (NOT_RESEARCH_ID if not self._declared(value)
+                else NAME_AS_ID if carries_name(value, name) else None)
+        return SubjectIds(value if note is None else pseudonym(value, self.secret), visit, note)
 
 
 def subject_rule(settings: dict[str, Any], file: Path | str = "subject settings") -> SubjectRule:
@@ -115,42 +164,50 @@ def subject_rule(settings: dict[str, Any], file: Path | str = "subject settings"
         pattern_text = CONVENTIONS[settings["convention"]]
         if settings["convention"] in PHANTOMS:
             phantom = re.compile(PHANTOMS[settings["convention"]], re.IGNORECASE)
-    pattern = None
-    if pattern_text is not None:
-        try:
-            pattern = re.compile(str(pattern_text), re.IGNORECASE)
-        except re.error as exc:
-            raise RulesError(f"bad regular expression: {exc}", file=file,
-                             key="subject.pattern") from exc
-        if "subject" not in pattern.groupindex:
-            raise RulesError("the pattern needs a (?P<subject>...) group", file=file,
-                             key="subject.pattern")
-    secret = None
-    if settings.get("pseudonym"):
-        variable = settings.get("secret_env", DEFAULT_SECRET_ENV)
-        if not os.environ.get(variable):
-            raise RulesError(f"pseudonyms need a secret in the environment variable {variable}",
-                             file=file, key="subject.pseudonym")
-        secret = os.environ[variable].encode()
-    return SubjectRule(source, pattern, secret, phantom)
+    pattern = _regex(pattern_text, file, "subject.pattern")
+    if pattern is not None and "subject" not in pattern.groupindex:
+        raise RulesError("the pattern needs a (?P<subject>...) group", file=file,
+                         key="subject.pattern")
+    research_id = _regex(settings.get("research_id"), file, "subject.research_id")
+    variable = settings.get("secret_env")
+    if variable is not None and not os.environ.get(str(variable)):
+        raise RulesError(f"pseudonyms need a secret in the environment variable {variable}",
+                         file=file, key="subject.secret_env")
+    return SubjectRule(source, pattern, research_id, bool(settings.get("pseudonym")),
+                       None if variable is None else str(variable), phantom)
 
 
-def pseudonym(value: str, secret: bytes | None) -> str:
-    """A stable pseudonym of `value`: HMAC-SHA256 with `secret` (a plain hash without one)."""
-    digest = (hmac.new(secret, value.encode(), hashlib.sha256) if secret
-              else hashlib.sha256(value.encode()))
-    return digest.hexdigest()[:16]
+def _regex(text: Any, file: Path | str, key: str) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    try:
+        return re.compile(str(text), re.IGNORECASE)
+    except re.error as exc:
+        raise RulesError(f"bad regular expression: {exc}", file=file, key=key) from exc
 
 
-def study_visit(study_uid: str, secret: bytes | None) -> str:
-    """The visit id of a study: `study-` and a pseudonym of its StudyInstanceUID."""
+def pseudonym(value: str, secret: bytes) -> str:
+    """A stable pseudonym of `value`: HMAC-SHA256 keyed with `secret` (16 hex digits).
+
+    Raises
+    ------
+    ValueError
+        Without a secret: a plain hash of an identifier can be re-identified by guessing.
+    """
+    if not secret:
+        raise ValueError("a pseudonym needs the deployment secret")
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def study_visit(study_uid: str, secret: bytes) -> str:
+    """The visit id of a study: `study-` and a keyed pseudonym of its StudyInstanceUID."""
     return f"study-{pseudonym(study_uid, secret)[:12]}"
 
 
-def carries_name(subject: str, patient_name: str) -> bool:
-    """True when a subject id is the patient's name or one of its parts (A^B^C)."""
-    parts = {part.strip().upper() for part in [patient_name, *patient_name.split("^")]}
-    return subject.strip().upper() in parts - {""}
+def carries_name(value: str, patient_name: str) -> bool:
+    """True when an id holds the patient's name or one of its parts (A^B^C), in any order or
+    case, apart or run together ("Jane Doe" and "JANEDOE" for DOE^JANE)."""
+    return redactor(patient_name, None).found_in(value)
 
 
 def to_sex(value: Any) -> str:
@@ -210,7 +267,8 @@ def field_strength(value: Any) -> float | None:
     return nearest if abs(nearest - tesla) <= 0.05 * nearest else round(tesla, 2)
 
 
-def serial_number(value: Any, secret: bytes | None) -> str:
-    """DeviceSerialNumber is an identifier under PS3.15: stored as a pseudonym ('' if none)."""
+def serial_number(value: Any, secret: bytes) -> str:
+    """DeviceSerialNumber is an identifier under PS3.15: stored as a keyed pseudonym ('' if
+    none)."""
     text = str(value or "").strip()
     return f"sn-{pseudonym(text, secret)[:12]}" if text else ""

@@ -27,19 +27,19 @@ from load_db.dicom.headers import (
 )
 from load_db.dicom.identity import (
     Session,
+    SubjectIds,
     SubjectRule,
-    carries_name,
     field_strength,
     manufacturer,
     model_name,
     parse_age,
     parse_date,
-    pseudonym,
     serial_number,
     study_visit,
     subject_rule,
     to_sex,
 )
+from load_db.dicom.redact import redact_values, redactor
 from load_db.dicom.rules import Decision, RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import DatasetFrames, LoadError, LoadReport
@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 
 NON_DICOM = "non-DICOM file skipped"
 PATIENT_MISMATCH = "series whose files disagree on the patient"
-NAME_AS_ID = ("subject id is the patient's name: stored as a pseudonym (set a secret and "
-              "subject.pseudonym for keyed pseudonyms)")
+REDACTED = "free text naming the patient or their birth date redacted ({})"
+# Header values that are free text and reach the database (the scanner's names too).
+FREE_TEXT_IDENTITY = ("Manufacturer", "ManufacturerModelName")
 NO_SUBJECT = "series without a subject id"
 PHANTOM = "phantom session, kept apart from participants"
 SERIES_COLUMNS = ("subject", "visit", "session", "site", "phantom", "path", "series_number",
@@ -205,6 +206,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
             _problem(report, result[0], result[1], strict)
             continue
         part.facts, part.identity = result["facts"], result["identity"]
+        _redact(part, report)
         part.facts.update(_derived(part))
         kept.append(part)
     return _frames(kept, rules, who, report, strict)
@@ -224,13 +226,25 @@ def _one_patient(files: list[FileHeader], report: LoadReport, strict: bool) -> b
     return True
 
 
-def _ids(part: Part, who: SubjectRule, report: LoadReport) -> tuple[str, str | None]:
+def _redact(part: Part, report: LoadReport) -> None:
+    """Redact the patient's name parts and birth date from the part's free text (before the
+    rules quote it), counting each attribute changed; the values themselves are not logged."""
     header = part.files[0]
-    subject, visit = who.ids(header.patient_id, header.patient_name, part.folder)
-    if who.pseudonym_secret is None and carries_name(subject, header.patient_name):
-        report.note(NAME_AS_ID, [part.key])
-        subject = pseudonym(subject, None)
-    return subject, visit
+    who = redactor(header.patient_name, parse_date(part.identity.get("PatientBirthDate")))
+    part.facts, changed = redact_values(part.facts, who)
+    texts = {key: part.identity.get(key, "") for key in FREE_TEXT_IDENTITY}
+    texts, changed_identity = redact_values(texts, who)
+    part.identity = {**part.identity, **texts}
+    for keyword in changed + changed_identity:
+        report.note(REDACTED.format(keyword), [part.key])
+
+
+def _ids(part: Part, who: SubjectRule, report: LoadReport) -> SubjectIds:
+    header = part.files[0]
+    ids = who.ids(header.patient_id, header.patient_name, part.folder)
+    if ids.note is not None:
+        report.note(ids.note, [part.key])
+    return ids
 
 
 def _series_row(part: Part, rules: RuleSet, session: Session, decision: Decision | None,
@@ -262,20 +276,20 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             series.append(_series_row(part, rules, session, None))
             continue
         try:
-            subject, visit = _ids(part, who, report)
+            subject, visit, note = _ids(part, who, report)
         except ValueError as exc:
             if strict:
                 raise LoadError(f"{NO_SUBJECT}: {exc}", file=header.path) from exc
             report.ignore(f"{NO_SUBJECT} ({exc})", part.key)
             continue
-        visit = visit or study_visit(header.study_uid, who.pseudonym_secret)
+        visit = visit or study_visit(header.study_uid, who.secret)
         study = studies.setdefault((subject, visit), {
             "date": parse_date(part.identity["StudyDate"]), "sex": part.identity["PatientSex"],
             "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],
             "source_file": header.path})
         decision = rules.decide(part.facts, session.site)
         series.append(_series_row(part, rules, session, decision, subject, visit,
-                                  pseudonymous=who.pseudonym_secret is not None))
+                                  pseudonymous=who.always_pseudonym or note is not None))
         if decision.type is None:
             # The report keeps a few examples per reason; the log names every series.
             log.info("not stored: %s: %s", part.key, decision.reason or decision.rule)
@@ -289,7 +303,7 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             "file_size": sum(h.size for h in part.files),
             "manufacturer": manufacturer(identity["Manufacturer"]),
             "model": model_name(identity["ManufacturerModelName"]),
-            "serial": serial_number(identity["DeviceSerialNumber"], who.pseudonym_secret),
+            "serial": serial_number(identity["DeviceSerialNumber"], who.secret),
             "field_strength": field_strength(identity["MagneticFieldStrength"]),
             "metadata": metadata, "study": study, "source_file": header.path})
     subjects, visits = _subjects_and_visits(studies)
