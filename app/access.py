@@ -19,6 +19,12 @@ class Access:
     # None: every dataset; else the ids of the datasets granted to the key.
     visible_dataset_ids: frozenset[int] | None
 
+    @property
+    def counts_only(self) -> bool:
+        """Whether the key sees counts only (the aggregate scope without read): small counts
+        are then suppressed (app/api/stats.py, suppressed)."""
+        return "aggregate" in self.scopes and "read" not in self.scopes
+
 
 def current_access() -> Access | None:
     """Return the access of the current request's key; None outside an authenticated request."""
@@ -39,6 +45,12 @@ def dataset_visible(dataset_id: int) -> bool:
     """Return whether the request's key may see the dataset `dataset_id`."""
     visible = visible_dataset_ids()
     return visible is None or dataset_id in visible
+
+
+def counts_only() -> bool:
+    """Return whether the current request's key sees counts only (see Access.counts_only)."""
+    access = current_access()
+    return access is not None and access.counts_only
 
 
 def current_key_name() -> str:

@@ -23,6 +23,8 @@ class Scope(enum.StrEnum):
     WRITE = "write"  # writes through the API (QC reviews, cohorts)
     WORKER = "worker"  # processing claims
     ADMIN = "admin"  # the audit log (keys and grants are managed with `flask apikey`)
+    # Counts only: /stats and the dashboard's counts, small counts shown as "<5"; no rows.
+    AGGREGATE = "aggregate"
 
 
 # What a key gets when nothing else is asked for, and what keys made before scopes existed keep.
