@@ -7,6 +7,8 @@ from typing import TypeVar
 
 from flask import g, has_app_context
 
+from app.models.api_key import Scope
+
 T = TypeVar("T")
 
 
@@ -23,7 +25,7 @@ class Access:
     def counts_only(self) -> bool:
         """Whether the key sees counts only (the aggregate scope without read): small counts
         are then suppressed (app/api/stats.py, suppressed)."""
-        return "aggregate" in self.scopes and "read" not in self.scopes
+        return Scope.AGGREGATE.value in self.scopes and Scope.READ.value not in self.scopes
 
 
 def current_access() -> Access | None:

@@ -22,13 +22,16 @@ def _frame(title: str, body: str, legend: str = "") -> Markup:
 
 
 def _bar_label(values: Sequence[int | str]) -> str:
-    """The label over a bar: its total; with a suppressed segment ("<5") the known part as
-    "≥N", or the suppressed value itself when nothing else is known."""
+    """The label over a bar: its total. With suppressed segments ("<5", each at least 1): the
+    suppressed value itself when it is the only one and nothing else is known, else the lower
+    bound "≥N"."""
     known = sum(value for value in values if isinstance(value, int))
     hidden = [value for value in values if isinstance(value, str)]
     if not hidden:
         return str(known)
-    return f"≥{known}" if known else hidden[0]
+    if len(hidden) == 1 and not known:
+        return hidden[0]
+    return f"≥{known + len(hidden)}"
 
 
 def bar_chart(title: str, labels: Sequence[str],

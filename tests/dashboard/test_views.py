@@ -9,6 +9,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
+from app.dashboard.plots import bar_chart
 from app.dashboard.views import age_histogram
 from app.models import AuditEvent, Cohort, Scope
 from tests.support.factories import make_api_key
@@ -167,3 +168,11 @@ def test_the_age_histogram_shows_empty_bins_between_known_ones():
             {"age_min": None, "age_max": None, "images": 7}]
     assert age_histogram(bins) == (["50-59", "60-69", "70-79", "80-89", "90+"], [1, 0, 0, 0, 2])
     assert age_histogram([]) == ([], [])
+
+
+def test_a_bar_with_suppressed_counts_is_labelled_with_what_is_known():
+    svg = str(bar_chart("t", ["a", "b", "c"], {"x": [3, "<5", "<5"], "y": [0, 0, "<5"]}))
+    totals = re.findall(r'font-family="sans-serif">([^<]*)</text>', svg)[3:9]
+    # after the title and the axis marks: per bar its name, then its total (then the legend)
+    assert totals == ["a", "3", "b", "&lt;5", "c", "≥2"]
+    assert svg.count("<rect") == 1 + 2  # the one known, non-zero segment; two legend marks

@@ -129,6 +129,8 @@ def test_a_dated_visit_gives_the_session_basis(app, session, client, auth_header
     ("synthetic", 20, None),
     # no sessions: one visit per subject, at participants.tsv's age
     ("ds001", 0, "participant"),
+    # test and retest sessions without dates, and no age in participants.tsv
+    ("ds114", 40, None),
 ])
 def test_real_datasets_without_session_dates(app, session, client, auth_headers, shared_data,
                                              name, without_age, basis):
