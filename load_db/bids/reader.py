@@ -397,13 +397,15 @@ def _visits_frame(sessions: list[dict[str, Any]], with_files: set[tuple[str, str
 
 def _with_lone_visits_at_day_zero(visits: pd.DataFrame, days: pd.Series | None) -> pd.DataFrame:
     """`visits` with their `days` (None: no session has a date) and `days_assumed`: a subject's
-    only visit without a day gets day 0, assumed. Pure.
+    only visit that gives no date at all gets day 0, assumed (an acq_time that is not a date
+    leaves the day unknown, as reported). Pure.
 
     The days column stays out of the frame when no visit has a day, given or assumed (days set
     by someone else are then left alone).
     """
     lone = visits.groupby("subject")["subject"].transform("size").to_numpy() == 1
-    undated = np.ones(len(visits), dtype=bool) if days is None else days.isna().to_numpy()
+    no_date = visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME) is None).to_numpy()
+    undated = no_date if days is None else no_date & days.isna().to_numpy()
     assumed = lone & undated
     if assumed.any():
         given = [None] * len(visits) if days is None else days.tolist()

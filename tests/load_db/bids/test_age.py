@@ -57,6 +57,15 @@ def test_a_dated_session_keeps_its_day_and_a_lone_undated_one_gets_zero(tmp_path
         ["01", "1", 0, False], ["01", "2", 73, False], ["02", "a", 0, True]]
 
 
+def test_an_acq_time_that_is_not_a_date_leaves_a_lone_session_undated(tmp_path):
+    root = write_tree(tmp_path, {
+        "sub-01/sub-01_sessions.tsv": [["session_id", "acq_time"], ["ses-1", "soon"]],
+        "sub-01/ses-1/anat/sub-01_ses-1_T1w.nii.gz": NII})
+    visits = read_bids(root).visits
+    assert "days_since_baseline" not in visits.columns
+    assert visits["days_assumed"].tolist() == [False]
+
+
 def test_without_sessions_the_one_visit_per_subject_is_assumed_at_day_zero(tmp_path):
     root = write_tree(tmp_path, {"participants.tsv": [["participant_id", "age"], ["sub-01", "30"]],
                                  "sub-01/anat/sub-01_T1w.nii.gz": NII})
