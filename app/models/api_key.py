@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 
 class Scope(enum.StrEnum):
-    """What a key may do; each route needs exactly one of these (none implies another)."""
+    """What a key may do; each route needs exactly one of these (none implies another), and
+    the routes of counts alone (/stats) also open to AGGREGATE."""
 
     READ = "read"  # metadata: collections, single rows, stats, CSV exports
     DOWNLOAD = "download"  # image bytes and download URLs
