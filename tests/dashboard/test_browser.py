@@ -119,7 +119,10 @@ def test_a_counts_only_key_sees_plots_and_counts_with_small_ones_hidden(browser,
     assert [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td[data-count]")][:3] == \
         ["<5", "<5", "<5"]
     plots = browser.find_elements(By.CSS_SELECTOR, "svg.plot")
-    assert len(plots) == 5 and "<5" in plots[0].text
+    # Images per dataset: ALPHA's T1 and DWI, BETA's three types are each under 5: each bar
+    # says at least how many it holds.
+    assert len(plots) == 5 and "ALPHA\n≥2\nBETA\n≥3" in plots[0].text
+    assert all("<5" in plot.text for plot in plots[1:])
     assert not browser.find_elements(By.CSS_SELECTOR, 'a[href*="cohorts"]')
 
     browser.get(f"{live_server.url}/dashboard/explore?type=T1")
