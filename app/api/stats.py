@@ -79,7 +79,12 @@ class AgeCountSchema(Schema):
 
 
 class StatsSchema(Schema):
-    """Counts over the images matching the filters."""
+    """Counts over the images matching the filters.
+
+    Every count is an integer, except for a key with the counts-only 'aggregate' scope (and
+    not 'read'): there a count from 1 to AGGREGATE_MIN_COUNT - 1 (default 5) is the string
+    "<5"; 0 stays 0.
+    """
 
     subjects = Count()
     images = Count()
