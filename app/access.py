@@ -7,6 +7,8 @@ from typing import TypeVar
 
 from flask import g, has_app_context
 
+from app.models.api_key import Scope
+
 T = TypeVar("T")
 
 
@@ -18,6 +20,12 @@ class Access:
     scopes: frozenset[str]
     # None: every dataset; else the ids of the datasets granted to the key.
     visible_dataset_ids: frozenset[int] | None
+
+    @property
+    def counts_only(self) -> bool:
+        """Whether the key sees counts only (the aggregate scope without read): small counts
+        are then suppressed (app/api/stats.py, suppressed)."""
+        return Scope.AGGREGATE.value in self.scopes and Scope.READ.value not in self.scopes
 
 
 def current_access() -> Access | None:
@@ -39,6 +47,12 @@ def dataset_visible(dataset_id: int) -> bool:
     """Return whether the request's key may see the dataset `dataset_id`."""
     visible = visible_dataset_ids()
     return visible is None or dataset_id in visible
+
+
+def counts_only() -> bool:
+    """Return whether the current request's key sees counts only (see Access.counts_only)."""
+    access = current_access()
+    return access is not None and access.counts_only
 
 
 def current_key_name() -> str:

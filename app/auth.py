@@ -2,7 +2,9 @@
 
 Every request to a protected path must carry `Authorization: Bearer <token>` of a key that is
 neither revoked nor expired (else 401, with `WWW-Authenticate: Bearer`). Each route needs one
-scope (`requires`; GET routes need `read` unless they say otherwise), else 403 naming it. A key
+scope (`requires`; GET routes need `read` unless they say otherwise), else 403 naming it; the
+few routes that serve counts alone (`requires(..., counts=True)`) also open to the counts-only
+`aggregate` scope, whose counts are then suppressed below a threshold. A key
 sees the datasets it was granted, or all of them: `visible_dataset_ids` says which, and the
 query layer (app/api/query/visibility.py) applies it to every query of the request.
 """
@@ -35,6 +37,8 @@ PUBLIC_PREFIXES = ("/api/v1/docs",)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The OpenAPI extension naming the scope an operation needs (absent: read for GET, else write).
 SCOPE_EXTENSION = "x-required-scope"
+# The OpenAPI extension naming the other scope that opens an operation of counts: aggregate.
+COUNTS_SCOPE_EXTENSION = "x-counts-scope"
 _RATE_LIMITER = "mbid_rate_limiter"
 
 
@@ -142,22 +146,38 @@ def _access_of_request(token: str) -> tuple[ApiKey, Access] | None:
     return key, access_of(key, granted_ids=[dataset_id for (dataset_id,) in granted])
 
 
-def requires(scope: Scope) -> Callable[[Any], Any]:
-    """Decorate a MethodView method: a key needs `scope` to call it (documented in OpenAPI)."""
+def requires(scope: Scope, *, counts: bool = False) -> Callable[[Any], Any]:
+    """Decorate a MethodView method: a key needs `scope` to call it (documented in OpenAPI).
+
+    `counts`: the method returns counts alone, so a key with the aggregate scope may call it
+    too; it must then suppress small counts (app/api/stats.py, suppressed).
+    """
 
     def decorate(method: Any) -> Any:
-        documented = flask_smorest.Blueprint.doc(**{SCOPE_EXTENSION: scope.value})(method)
+        extensions = {SCOPE_EXTENSION: scope.value}
+        if counts:
+            extensions[COUNTS_SCOPE_EXTENSION] = Scope.AGGREGATE.value
+        documented = flask_smorest.Blueprint.doc(**extensions)(method)
         documented.required_scope = scope
+        documented.serves_counts = counts
         return documented
 
     return decorate
 
 
-def require_scope(scope: Scope) -> None:
-    """Abort with a 403 naming `scope` unless the request's key carries it."""
+def require_scope(scope: Scope, *, counts: bool = False) -> None:
+    """Abort with a 403 naming `scope` unless the request's key carries it (or, when the
+    route serves counts alone, the aggregate scope)."""
     access = current_access()
-    if access is None or scope.value not in access.scopes:
-        flask_smorest.abort(403, message=f"this API key lacks the '{scope.value}' scope")
+    if access is not None and (scope.value in access.scopes
+                               or (counts and Scope.AGGREGATE.value in access.scopes)):
+        return
+    message = f"this API key lacks the '{scope.value}' scope"
+    if access is not None and access.counts_only:
+        # Say why a counts-only key is refused, and where its counts are.
+        message += (f" (its '{Scope.AGGREGATE.value}' scope opens only /api/v1/stats, the "
+                    "counts of the images matching the /images filters)")
+    flask_smorest.abort(403, message=message)
 
 
 def access_of(key: ApiKey, granted_ids: Iterable[int] | None = None) -> Access:
@@ -174,8 +194,9 @@ def _is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or not path.startswith("/api/")
 
 
-def _scope_of_request() -> Scope | None:
-    """The scope the matched route declares; by default read for GET and HEAD, else write."""
+def _scope_of_request() -> tuple[Scope, bool] | None:
+    """The scope the matched route declares (by default read for GET and HEAD, else write),
+    and whether it serves counts alone (then the aggregate scope opens it too)."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None:
         return None  # no such route: the 404 follows
@@ -183,7 +204,8 @@ def _scope_of_request() -> Scope | None:
     method_name = "get" if request.method == "HEAD" else request.method.lower()
     handler = getattr(view_class, method_name, view) if view_class else view
     default = Scope.READ if request.method in ("GET", "HEAD") else Scope.WRITE
-    return getattr(handler, "required_scope", default)
+    return (getattr(handler, "required_scope", default),
+            getattr(handler, "serves_counts", False))
 
 
 def _note_use(key: ApiKey) -> None:
@@ -232,9 +254,10 @@ def authenticate() -> None:
     g.access = access
     _note_use(key)
     _check_rate(key.name)
-    scope = _scope_of_request()
-    if scope is not None:
-        require_scope(scope)
+    needed = _scope_of_request()
+    if needed is not None:
+        scope, counts = needed
+        require_scope(scope, counts=counts)
 
 
 def init_app(app: Flask) -> None:

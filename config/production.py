@@ -27,6 +27,9 @@ MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 MAX_OUTPUT_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024
 # Requests per minute allowed to each API key (per worker process); 0 turns the limit off.
 RATE_LIMIT_PER_MINUTE = 0
+# A key with the counts-only 'aggregate' scope sees every count from 1 to this minus 1 as
+# "<N" (small-cell suppression); 0 is shown as 0.
+AGGREGATE_MIN_COUNT = 5
 
 # Origins (e.g. "https://lab.example.org") whose browser pages may call the API (CORS); none
 # by default.

@@ -10,7 +10,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
@@ -65,6 +65,15 @@ VIEW = Image.metadata_json["ViewPosition"].as_string()
 LATERALITY = Image.metadata_json["ImageLaterality"].as_string()
 HAS_MARKS = Image.metadata_json["has_marks"].as_boolean()
 
+# What an image's age at scan rests on: a scan day the data give (the image's own or its
+# visit's: "session"), or participants' age alone, the visit's day 0 being assumed
+# ("participant", see Visit.days_assumed); null when the age is unknown.
+AGE_BASES = ("session", "participant")
+AGE_BASIS = case(
+    (AGE_AT_SCAN.is_(None), None),
+    (and_(Image.days_since_baseline.is_(None), Visit.days_assumed.is_(True)), AGE_BASES[1]),
+    else_=AGE_BASES[0])
+
 # An image row, field by field: the JSON fields, the CSV header and the selected columns.
 IMAGE_COLUMNS: dict[str, Column] = {
     "id": Column(Image.id, fields.Integer(required=True)),
@@ -84,6 +93,11 @@ IMAGE_COLUMNS: dict[str, Column] = {
         "description": "Days from the subject's baseline to the scan: the image's own, else "
                        "its visit's; null if unknown."})),
     **dated_columns("age_at_scan", AGE_AT_SCAN, ImageCondition.c, sex=IMAGE_SEX),
+    "age_basis": Column(AGE_BASIS, fields.String(allow_none=True, validate=validate.OneOf(
+        AGE_BASES), metadata={"description": (
+            "What age_at_scan rests on: session (a scan day the data give) or participant "
+            "(the participant's age, e.g. participants.tsv, for a subject's only visit that "
+            "no date places); null when the age is unknown.")})),
     "scanner_id": Column(Image.scanner_id, fields.Integer(allow_none=True)),
     "manufacturer": Column(Scanner.manufacturer, fields.String(allow_none=True)),
     "field_strength": Column(Scanner.field_strength, fields.Float(allow_none=True, metadata={

@@ -1,17 +1,26 @@
-"""GET /stats: counts of the images matching the /images filters, by group, sex and age."""
+"""GET /stats: counts of the images matching the /images filters, by group, sex and age.
+
+A key with the counts-only `aggregate` scope (and not `read`) gets the same counts with every
+one from 1 to AGGREGATE_MIN_COUNT - 1 replaced by the string "<AGGREGATE_MIN_COUNT" (small-cell
+suppression; 0 stays 0: it names no one). Each cell is suppressed on its own: no complementary
+suppression, so a total minus the other cells may bound a suppressed one.
+"""
 from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields
 from sqlalchemy import ColumnElement, Subquery, case, func, select
 
+from app.access import counts_only
 from app.api.images import IMAGE_FILTERS, image_filters, matching_images
 from app.api.query import Blueprint, filter_args
 from app.api.rows import AGE_AT_SCAN, IMAGE_CONDITION_ID, IMAGE_SEX
+from app.auth import requires
 from app.extensions import db
-from app.models import Condition, Dataset, Image
+from app.models import Condition, Dataset, Image, Scope
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",
                 description="Counts of subjects and images")
@@ -21,6 +30,22 @@ AGE_BIN_YEARS = 10
 OLDEST_BIN = 100
 
 StatsArgs = filter_args("StatsArgs", IMAGE_FILTERS)
+# Where the smallest count shown to a counts-only key is set, and its default.
+MIN_COUNT_SETTING = "AGGREGATE_MIN_COUNT"
+DEFAULT_MIN_COUNT = 5
+# The count fields of /stats: at the top and in each row of these lists.
+COUNT_FIELDS = ("subjects", "images")
+COUNTED_LISTS = ("groups", "sex", "age")
+
+
+class Count(fields.Field):
+    """A count: an integer, or for a counts-only key a string such as "<5" when it is small."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=True, metadata={
+            "oneOf": [{"type": "integer", "minimum": 0},
+                      {"type": "string", "pattern": "^<[0-9]+$", "example": "<5"}],
+            **kwargs.pop("metadata", {})}, **kwargs)
 
 
 class GroupCountSchema(Schema):
@@ -29,16 +54,16 @@ class GroupCountSchema(Schema):
     dataset = fields.String(required=True)
     type = fields.String(required=True)
     condition = fields.String(allow_none=True)
-    subjects = fields.Integer(required=True)
-    images = fields.Integer(required=True)
+    subjects = Count()
+    images = Count()
 
 
 class SexCountSchema(Schema):
     """Subjects and images of one sex."""
 
     sex = fields.String(required=True)
-    subjects = fields.Integer(required=True)
-    images = fields.Integer(required=True)
+    subjects = Count()
+    images = Count()
 
 
 class AgeCountSchema(Schema):
@@ -48,16 +73,21 @@ class AgeCountSchema(Schema):
         "description": "Inclusive lower bound of the age at scan; null for unknown ages."})
     age_max = fields.Integer(allow_none=True, metadata={
         "description": "Exclusive upper bound; null for the open last bin and unknown ages."})
-    subjects = fields.Integer(required=True, metadata={
+    subjects = Count(metadata={
         "description": "Subjects with an image in the bin (one may count in several bins)."})
-    images = fields.Integer(required=True)
+    images = Count()
 
 
 class StatsSchema(Schema):
-    """Counts over the images matching the filters."""
+    """Counts over the images matching the filters.
 
-    subjects = fields.Integer(required=True)
-    images = fields.Integer(required=True)
+    Every count is an integer, except for a key with the counts-only 'aggregate' scope (and
+    not 'read'): there a count from 1 to AGGREGATE_MIN_COUNT - 1 (default 5) is the string
+    "<5"; 0 stays 0.
+    """
+
+    subjects = Count()
+    images = Count()
     groups = fields.List(fields.Nested(GroupCountSchema), required=True, metadata={
         "description": "By dataset x image type x condition (visit's, else subject's)."})
     sex = fields.List(fields.Nested(SexCountSchema), required=True)
@@ -86,14 +116,39 @@ def _counts(images: Subquery, *groups: ColumnElement[Any]) -> list[Any]:
 
 @blp.route("")
 class Stats(MethodView):
+    @requires(Scope.READ, counts=True)
     @blp.arguments(StatsArgs, location="query", as_kwargs=False)
     @blp.response(200, StatsSchema)
     def get(self, args: dict[str, Any]):
         """Count subjects and images by dataset x type x condition, sex, and age at scan.
 
-        Takes the same filters as /images and counts only the images they match.
+        Takes the same filters as /images and counts only the images they match. Open to the
+        counts-only 'aggregate' scope too: such a key sees each count from 1 to 4 as "<5"
+        (the threshold is the AGGREGATE_MIN_COUNT setting).
         """
-        return stats_of(args)
+        stats = stats_of(args)
+        return suppressed(stats, min_count()) if counts_only() else stats
+
+
+def min_count() -> int:
+    """Return the smallest count a counts-only key is shown as a number (AGGREGATE_MIN_COUNT)."""
+    return int(current_app.config.get(MIN_COUNT_SETTING, DEFAULT_MIN_COUNT))
+
+
+def suppressed_count(count: int, threshold: int) -> int | str:
+    """Return `count`, or "<threshold" when it is from 1 to threshold - 1. Pure."""
+    return f"<{threshold}" if 0 < count < threshold else count
+
+
+def suppressed(stats: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """Return the counts of stats_of with each small one replaced (suppressed_count). Pure."""
+
+    def row(values: Any) -> dict[str, Any]:
+        return {**values, **{name: suppressed_count(values[name], threshold)
+                             for name in COUNT_FIELDS}}
+
+    return {**row(stats), **{name: [row(values) for values in stats[name]]
+                             for name in COUNTED_LISTS}}
 
 
 def stats_of(args: dict[str, Any]) -> dict[str, Any]:

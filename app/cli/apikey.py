@@ -68,7 +68,9 @@ def apikey_group() -> None:
 @apikey_group.command("create")
 @click.argument("name")
 @click.option("--scope", "scopes", multiple=True, type=click.Choice([s.value for s in Scope]),
-              help="A scope of the key; repeat for several (default: read and download).")
+              help="A scope of the key; repeat for several (default: read and download). "
+                   "aggregate alone: counts only (/stats and the dashboard's counts, small "
+                   "counts shown as <5).")
 @click.option("--datasets", help="Comma-separated designations: the only datasets it may see.")
 @click.option("--all-datasets", is_flag=True,
               help="It may see every dataset, present and future (the default).")

@@ -21,11 +21,30 @@ def _frame(title: str, body: str, legend: str = "") -> Markup:
         f'font-family="sans-serif">{escape(title)}</text>{body}{legend}</svg>')
 
 
-def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int]]) -> Markup:
-    """Return a stacked bar chart: one bar per label, one stacked segment per series."""
+def _bar_label(values: Sequence[int | str]) -> str:
+    """The label over a bar: its total. With suppressed segments ("<5", each at least 1): the
+    suppressed value itself when it is the only one and nothing else is known, else the lower
+    bound "≥N"."""
+    known = sum(value for value in values if isinstance(value, int))
+    hidden = [value for value in values if isinstance(value, str)]
+    if not hidden:
+        return str(known)
+    if len(hidden) == 1 and not known:
+        return hidden[0]
+    return f"≥{known + len(hidden)}"
+
+
+def bar_chart(title: str, labels: Sequence[str],
+              series: dict[str, Sequence[int | str]]) -> Markup:
+    """Return a stacked bar chart: one bar per label, one stacked segment per series.
+
+    A value may be a suppressed count (a string such as "<5", for a counts-only key): its
+    segment is not drawn, and the bar's label says what is known.
+    """
     plot_width = WIDTH - MARGIN_LEFT - 10
     plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
+    bars = [[values[i] for values in series.values()] for i in range(len(labels))]
+    totals = [sum(value for value in bar if isinstance(value, int)) for bar in bars]
     top = max(totals, default=0) or 1
     slot = plot_width / max(len(labels), 1)
     bar_width = slot * 0.7
@@ -39,7 +58,7 @@ def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int]
         x = MARGIN_LEFT + index * slot + (slot - bar_width) / 2
         base = HEIGHT - MARGIN_BOTTOM
         for colour, (name, values) in zip(PALETTE, series.items(), strict=False):
-            height = plot_height * values[index] / top
+            height = plot_height * values[index] / top if isinstance(values[index], int) else 0
             if height > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{base - height:.1f}" width="{bar_width:.1f}" '
@@ -52,7 +71,7 @@ def bar_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[int]
             f'{escape(label)}</text>')
         parts.append(
             f'<text x="{x + bar_width / 2:.1f}" y="{base - 3:.1f}" text-anchor="middle" '
-            f'font-size="10" font-family="sans-serif">{totals[index]}</text>')
+            f'font-size="10" font-family="sans-serif">{escape(_bar_label(bars[index]))}</text>')
     legend = "" if len(series) < 2 else "".join(
         f'<rect x="{MARGIN_LEFT + i * 80}" y="{HEIGHT - 14}" width="10" height="10" '
         f'fill="{colour}"/><text x="{MARGIN_LEFT + i * 80 + 14}" y="{HEIGHT - 5}" '

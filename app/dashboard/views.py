@@ -1,4 +1,8 @@
-"""The dashboard's pages: sign in and out, overview, filter form, exports, cohorts."""
+"""The dashboard's pages: sign in and out, overview, filter form, exports, cohorts.
+
+A key with the counts-only `aggregate` scope (and not `read`) opens the overview and the filter
+form only, with its small counts suppressed as /stats does ("<5"), and no export or cohort.
+"""
 from __future__ import annotations
 
 import hmac
@@ -33,7 +37,7 @@ from app.api.datasets import select_datasets, with_counts
 from app.api.images import ImageSchema, filtered_images
 from app.api.query import csv_response, sorted_by
 from app.api.query.parquet import parquet_response
-from app.api.stats import AGE_BIN_YEARS, stats_of
+from app.api.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed, suppressed_count
 from app.auth import access_of, as_utc, hash_token
 from app.dashboard.plots import bar_chart
 from app.extensions import db
@@ -51,6 +55,8 @@ FORM_FILTERS = ("dataset", "condition", "type", "sex", "age_min", "age_max", "fi
                 "manufacturer")
 MANIFEST_ROWS_SHOWN = 200
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
+# The pages a counts-only (aggregate) key may open: counts, never rows.
+COUNTS_ENDPOINTS = ("dashboard.overview", "dashboard.explore", "dashboard.logout")
 
 
 def _signed_in_key() -> ApiKey | None:
@@ -73,9 +79,13 @@ def require_sign_in() -> Response | None:
     if key is None:
         session.pop("token_hash", None)
         return redirect(url_for("dashboard.login"))
-    if Scope.READ.value not in key.scopes:
+    if Scope.READ.value not in key.scopes and Scope.AGGREGATE.value not in key.scopes:
         return _page("message.html", 403, message="This API key lacks the 'read' scope.")
     g.access = access_of(key)
+    if g.access.counts_only and request.endpoint not in COUNTS_ENDPOINTS:
+        return _page("message.html", 403, message=(
+            "This API key has the counts-only 'aggregate' scope: it opens the overview and "
+            "the filter counts, not rows, exports or cohorts (they need the 'read' scope)."))
     return None
 
 
@@ -103,7 +113,8 @@ def _csrf_ok() -> bool:
 @blueprint.context_processor
 def _template_values() -> dict[str, Any]:
     access = current_access()
-    return {"csrf_token": csrf_token, "key_name": access.key_name if access else None}
+    return {"csrf_token": csrf_token, "key_name": access.key_name if access else None,
+            "counts_only": bool(access and access.counts_only), "min_count": min_count()}
 
 
 def _page(template: str, status: int = 200, **values: Any) -> Response:
@@ -142,7 +153,9 @@ def overview():
     """Datasets with their counts, counts by dataset x type x condition, ages and sexes."""
     datasets = with_counts(db.session.execute(
         sorted_by(select_datasets(), "id")).mappings().all())
-    stats = stats_of({})
+    stats = _shown_stats({})
+    if current_access().counts_only:
+        datasets = [_suppressed_dataset_counts(row, min_count()) for row in datasets]
     designations = [row["designation"] for row in datasets]
     types = [image_type.value for image_type in ImageType]
     images_plot = bar_chart("Images per dataset and type", designations, {
@@ -150,7 +163,7 @@ def overview():
         for image_type in types})
     per_dataset = []
     for designation in designations:
-        counts = stats_of({"dataset": [designation]})
+        counts = _shown_stats({"dataset": [designation]})
         labels, images = age_histogram(counts["age"])
         per_dataset.append({
             "designation": designation,
@@ -164,7 +177,22 @@ def overview():
                  images_plot=images_plot, per_dataset=per_dataset)
 
 
-def age_histogram(bins: list[dict[str, Any]]) -> tuple[list[str], list[int]]:
+def _shown_stats(args: dict[str, Any]) -> dict[str, Any]:
+    """stats_of(args), its small counts suppressed for a counts-only key (as /stats does)."""
+    stats = stats_of(args)
+    return suppressed(stats, min_count()) if current_access().counts_only else stats
+
+
+def _suppressed_dataset_counts(row: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """A dataset row of with_counts with each small count suppressed (suppressed_count)."""
+    counts = {name: suppressed_count(row[name], threshold)
+              for name in ("subject_count", "visit_count", "image_count")}
+    by_type = {name: suppressed_count(count, threshold)
+               for name, count in row["image_counts_by_type"].items()}
+    return {**row, **counts, "image_counts_by_type": by_type}
+
+
+def age_histogram(bins: list[dict[str, Any]]) -> tuple[list[str], list[int | str]]:
     """Return the labels and image counts of /stats age bins, every bin from the youngest to
     the oldest shown (empty ones too, as a histogram needs); unknown ages are left out."""
     known = {row["age_min"]: row for row in bins if row["age_min"] is not None}
@@ -209,7 +237,7 @@ def explore():
     """The filter form with the counts of what it matches, links to exports and saving."""
     query = _form_query(request.args)
     args, error = _parsed(query)
-    stats = stats_of(args) if args is not None else None
+    stats = _shown_stats(args) if args is not None else None
     pairs = [(name, value) for name, values in query.items() for value in values]
     return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
                  choices=_choices(), query_string=urlencode(pairs),

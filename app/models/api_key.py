@@ -16,13 +16,16 @@ if TYPE_CHECKING:
 
 
 class Scope(enum.StrEnum):
-    """What a key may do; each route needs exactly one of these (none implies another)."""
+    """What a key may do; each route needs exactly one of these (none implies another), and
+    the routes of counts alone (/stats) also open to AGGREGATE."""
 
     READ = "read"  # metadata: collections, single rows, stats, CSV exports
     DOWNLOAD = "download"  # image bytes and download URLs
     WRITE = "write"  # writes through the API (QC reviews, cohorts)
     WORKER = "worker"  # processing claims
     ADMIN = "admin"  # the audit log (keys and grants are managed with `flask apikey`)
+    # Counts only: /stats and the dashboard's counts, small counts shown as "<5"; no rows.
+    AGGREGATE = "aggregate"
 
 
 # What a key gets when nothing else is asked for, and what keys made before scopes existed keep.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -26,6 +26,10 @@ class Visit(TimestampMixin, SoftDeleteMixin, db.Model):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     external_id: Mapped[str] = mapped_column(String(64))
     days_since_baseline: Mapped[int | None]
+    # True when no date says when the visit was and days_since_baseline is 0 by assumption: the
+    # subject's only visit of a BIDS dataset without session dates, so that the age at scan is
+    # the participant's age (an image's age_basis "participant", not "session").
+    days_assumed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A diagnosis known per visit wins over the subject's.
     condition_id: Mapped[int | None] = mapped_column(ForeignKey("condition.id"), index=True)
     symptoms: Mapped[dict[str, Any] | None]

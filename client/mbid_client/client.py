@@ -22,6 +22,22 @@ MAX_RETRY_AFTER = 30.0
 DTYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
 
 
+# OpenAPI type -> the Python values a column of that type holds (None aside).
+VALUE_TYPES = {"integer": int, "string": str}
+
+
+def _first_fitting(column: pd.Series, alternatives: list[dict[str, Any]]) -> pd.Series:
+    """Type a column whose field is one of several types (a count that a counts-only key gets
+    as "<5"): as the first alternative every value fits, else left as Python objects."""
+    for alternative in alternatives:
+        kind = alternative.get("type")
+        if kind in VALUE_TYPES and all(
+                value is None or (isinstance(value, VALUE_TYPES[kind])
+                                  and not isinstance(value, bool)) for value in column):
+            return column.astype(DTYPES[kind])
+    return column
+
+
 @dataclass(frozen=True)
 class Cohort:
     """A saved cohort, as the API describes it."""
@@ -166,6 +182,8 @@ class Client:
                 frame[name] = pd.to_datetime(frame[name], utc=True)
             elif field.get("type") in DTYPES:
                 frame[name] = frame[name].astype(DTYPES[field["type"]])
+            elif "oneOf" in field:
+                frame[name] = _first_fitting(frame[name], field["oneOf"])
         return frame
 
     # Collections -----------------------------------------------------------------------------

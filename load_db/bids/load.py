@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.models import Image
 from load_db.bids.entities import NIFTI_EXTENSIONS, SUBJECT_PREFIX, is_skipped, is_skipped_folder
 from load_db.bids.reader import PARTICIPANTS_JSON, PARTICIPANTS_TSV, read_bids, reads_file
 from load_db.bids.tree import FileTree, ListedTree, LocalTree
@@ -30,10 +32,12 @@ log = logging.getLogger(__name__)
 
 # Raise it whenever read_bids would make other rows from the same files: a manifest written by
 # another version of the reader is not trusted, and the next load reads everything.
-READER_VERSION = 1
+READER_VERSION = 2
 GONE_FILE = "file gone since the last load"
 IMAGE_SOFT_DELETED = "image soft-deleted: its file is gone since the last load"
 IMAGE_RESTORED = "image restored: its file is back since the last load"
+NO_AGE = ("image without an age at scan: no age in participants.tsv, or several sessions and "
+          "no session date (sessions.tsv acq_time) to place them")
 PARTICIPANTS_FILES = (PARTICIPANTS_TSV, PARTICIPANTS_JSON)
 
 
@@ -79,6 +83,7 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
         report.files.update(read=read, unchanged=len(versions) - read, gone=len(changes.gone))
         _mark_gone_and_back(session, dataset_id, dataset, changes,
                             previous.files if previous else {}, report)
+        _note_images_without_age(session, dataset_id, report)
         save_manifest(session, dataset_id, tree.source, reader, versions, per_subject)
     return report
 
@@ -162,6 +167,19 @@ def _read_and_write(session: Session, tree: ListedTree, name: str, dataset: str,
                             if label not in read[table])
             report.add(table, TableCounts(unchanged=unchanged))
     return report, {label: counts for label, counts in per_subject.items() if any(counts)}
+
+
+def _note_images_without_age(session: Session, dataset_id: int, report: LoadReport) -> None:
+    """Count the dataset's images (not soft-deleted) left without an age at scan (NO_AGE),
+    with a few examples; after a re-load too, since the rows not read again keep theirs."""
+    without_age = (select(Image.path).where(Image.dataset_id == dataset_id,
+                                            Image.deleted_at.is_(None),
+                                            Image.search_age_at_scan.is_(None))
+                   .order_by(Image.path))
+    count = session.scalar(select(func.count()).select_from(without_age.subquery()))
+    if count:
+        examples = session.scalars(without_age.limit(LoadReport.MAX_EXAMPLES)).all()
+        report.note(NO_AGE, list(examples), count=count)
 
 
 def _mark_gone_and_back(session: Session, dataset_id: int, dataset: str, changes: FileChanges,

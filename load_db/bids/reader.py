@@ -374,14 +374,17 @@ def _visits_frame(sessions: list[dict[str, Any]], with_files: set[tuple[str, str
     """Visits: sessions.tsv rows, plus every (subject, session) holding files in a datatype folder.
 
     Without sessions anywhere, every subject gets one visit, NO_SESSION_VISIT, at day 0.
-    With sessions, days_since_baseline comes from sessions.tsv acq_time when present.
+    With sessions, days_since_baseline comes from sessions.tsv acq_time when present. Either
+    way, a subject's only visit that no date places is taken to be at day 0 (`days_assumed`),
+    so that participants.tsv's age is its age at scan; a subject with several undated
+    sessions keeps them undated, as nothing says which came first.
     """
     if not has_sessions:
         return _frame([{"subject": subject, "external_id": NO_SESSION_VISIT,
-                        "days_since_baseline": 0, "symptoms": None, "source_file": None,
-                        "source_row": None} for subject in subjects],
-                      ["subject", "external_id", "days_since_baseline", "symptoms", "source_file",
-                       "source_row"])
+                        "days_since_baseline": 0, "days_assumed": True, "symptoms": None,
+                        "source_file": None, "source_row": None} for subject in subjects],
+                      ["subject", "external_id", "days_since_baseline", "days_assumed",
+                       "symptoms", "source_file", "source_row"])
     listed = {(row["subject"], row["external_id"]) for row in sessions}
     found = sorted(with_files - listed)
     rows = sessions + [{"subject": subject, "external_id": visit, "symptoms": None,
@@ -389,7 +392,26 @@ def _visits_frame(sessions: list[dict[str, Any]], with_files: set[tuple[str, str
     columns = ["subject", "external_id", "symptoms", "source_file", "source_row"]
     frame = _frame(rows, columns)
     frame = frame.sort_values(["subject", "external_id"], kind="stable", ignore_index=True)
-    days = _days_since_first_session(frame, report)
+    return _with_lone_visits_at_day_zero(frame, _days_since_first_session(frame, report))
+
+
+def _with_lone_visits_at_day_zero(visits: pd.DataFrame, days: pd.Series | None) -> pd.DataFrame:
+    """`visits` with their `days` (None: no session has a date) and `days_assumed`: a subject's
+    only visit that gives no date at all gets day 0, assumed (an acq_time that is not a date
+    leaves the day unknown, as reported). Pure.
+
+    The days column stays out of the frame when no visit has a day, given or assumed (days set
+    by someone else are then left alone).
+    """
+    lone = visits.groupby("subject")["subject"].transform("size").to_numpy() == 1
+    no_date = visits["symptoms"].map(lambda row: (row or {}).get(ACQ_TIME) is None).to_numpy()
+    undated = no_date if days is None else no_date & days.isna().to_numpy()
+    assumed = lone & undated
+    if assumed.any():
+        given = [None] * len(visits) if days is None else days.tolist()
+        days = pd.Series([0 if fill else day for fill, day in zip(assumed, given, strict=True)],
+                         index=visits.index, dtype=object)
+    frame = visits.assign(days_assumed=[bool(value) for value in assumed])
     return frame if days is None else frame.assign(days_since_baseline=days)
 
 

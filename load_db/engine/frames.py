@@ -51,6 +51,7 @@ VISITS = FrameSpec(
     key=("subject", "external_id"),  # subject = the subject's external_id
     optional=(
         "days_since_baseline",  # int
+        "days_assumed",         # bool: the day is 0 by assumption, no date gives it (BIDS)
         "condition",            # the dataset's own label for the diagnosis at this visit
         "symptoms",             # dict of scores (mmse, cdr, bdi_total, ...)
         "bmi",                  # float

@@ -35,6 +35,7 @@ def test_list_returns_every_live_image_with_its_fields(world, get):
         "age_at_scan": age(70.0, 730),
         "sex": "female",
         "condition": "AD",
+        "age_basis": "session",
         "scanner_id": world.id("scanners", "siemens3"),
         "manufacturer": "Siemens",
         "field_strength": 3.0,
@@ -44,7 +45,7 @@ def test_list_returns_every_live_image_with_its_fields(world, get):
     unknown = body["items"][6]
     assert (unknown["visit_id"], unknown["scanner_id"], unknown["manufacturer"],
             unknown["field_strength"], unknown["age_at_scan"], unknown["condition"],
-            unknown["days_since_baseline"]) == (None, None, None, None, None, None, None)
+            unknown["days_since_baseline"], unknown["age_basis"]) == (None,) * 8
 
 
 @pytest.mark.parametrize(("params", "expected"), [
@@ -106,15 +107,16 @@ def test_csv_streams_every_matching_row_with_the_json_field_names(world, get):
     siemens, ge = world.id("scanners", "siemens3"), world.id("scanners", "ge15")
     assert response.get_data(as_text=True) == (
         "id,dataset,subject_id,subject_external_id,visit_id,type,path,file_size,checksum,"
-        "days_since_baseline,age_at_scan,sex,condition,scanner_id,manufacturer,field_strength,"
-        "preprocessed,qc_state\n"
+        "days_since_baseline,age_at_scan,sex,condition,age_basis,scanner_id,manufacturer,"
+        "field_strength,preprocessed,qc_state\n"
         f"{ids['i3']},ALPHA,{ann},ann,{a1},T1,ann/i3.nii.gz,1003,,730,{age(70.0, 730)},female,"
-        f"AD,{siemens},Siemens,3.0,none,new\n"
-        f"{ids['i1']},ALPHA,{ann},ann,{a0},T1,ann/i1.nii.gz,1001,c1,0,70.0,female,HC,{siemens},"
-        "Siemens,3.0,none,new\n"
-        f"{ids['i2']},ALPHA,{ann},ann,{a0},DWI,ann/i2.nii.gz,1002,,0,70.0,female,HC,{ge},GE,1.5,"
-        "none,new\n"
-        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,bob/i4.nii.gz,1004,,0,55.0,male,,{ge},GE,1.5,none,new\n"
+        f"AD,session,{siemens},Siemens,3.0,none,new\n"
+        f"{ids['i1']},ALPHA,{ann},ann,{a0},T1,ann/i1.nii.gz,1001,c1,0,70.0,female,HC,session,"
+        f"{siemens},Siemens,3.0,none,new\n"
+        f"{ids['i2']},ALPHA,{ann},ann,{a0},DWI,ann/i2.nii.gz,1002,,0,70.0,female,HC,session,"
+        f"{ge},GE,1.5,none,new\n"
+        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,bob/i4.nii.gz,1004,,0,55.0,male,,session,{ge},GE,"
+        "1.5,none,new\n"
     )
 
 

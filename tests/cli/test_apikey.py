@@ -63,6 +63,15 @@ def test_create_with_scopes_datasets_and_expiry(invoke, session, datasets):
     assert "read, admin on datasets ALPHA, BETA, expires " in result.output
 
 
+def test_create_a_counts_only_key(invoke, session, datasets):
+    result = invoke("create", "census", "--scope", "aggregate", "--datasets", "ALPHA")
+    assert result.exit_code == 0, result.output
+    assert "API key 'census' created: aggregate on datasets ALPHA, expires never." in \
+        result.output
+    key = key_named(session, "census")
+    assert (key.scopes, granted(key)) == (["aggregate"], ["ALPHA"])
+
+
 @pytest.mark.parametrize(("arguments", "message"), [
     (["--datasets", "ALPHA,NOPE"], "--datasets: unknown dataset NOPE"),
     (["--datasets", " , "], "--datasets: give at least one dataset designation"),

@@ -10,6 +10,9 @@ import requests
 from mbid_client import BadRequest, ChecksumMismatch, Client, Forbidden, NotFound, Unauthorized
 from mbid_client import client as client_module
 
+from app.models import Scope
+from tests.support.factories import make_api_key
+
 
 @pytest.fixture
 def mbid(live_server, token) -> Client:
@@ -168,3 +171,16 @@ def test_download_draws_its_progress_on_stderr(mbid, world, stored_files, tmp_pa
     size = sum(len(stored_files[key]) for key in stored_files if key.startswith(("ann", "bob")))
     last = capsys.readouterr().err.split("\r")[-1]
     assert last == f"[{'#' * 30}] 4/4 files, {size / 1e6:.1f}/{size / 1e6:.1f} MB\n"
+
+
+def test_a_counts_only_key_gets_stats_with_small_counts_as_text(live_server, session, world):
+    _, counts_token = make_api_key(session, scopes=[Scope.AGGREGATE])
+    session.commit()
+    counts = Client(live_server.url, counts_token, retries=1, backoff=0.01)
+    stats = counts.stats()
+    assert (stats["images"], stats["subjects"]) == (8, 5)
+    by_sex = stats["sex"].set_index("sex")
+    assert by_sex["images"].tolist() == [6, "<5", "<5"]
+    assert str(by_sex["subjects"].dtype) == "string"
+    with pytest.raises(Forbidden, match="lacks the 'read' scope"):
+        counts.images()

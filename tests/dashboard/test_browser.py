@@ -103,6 +103,36 @@ def test_sign_in_numbers_plots_and_saving_a_cohort(browser, live_server, session
     browser.save_screenshot(str(screenshot.with_name("dashboard-cohort.png")))
 
 
+def test_a_counts_only_key_sees_plots_and_counts_with_small_ones_hidden(browser, live_server,
+                                                                       session):
+    build_world(session)
+    _, token = make_api_key(session, name="counter", scopes=[Scope.AGGREGATE])
+    session.commit()
+    browser.delete_all_cookies()
+    browser.get(f"{live_server.url}/dashboard/login")
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.ID, "sign-in").click()
+    assert text_of(browser, "key-name") == "counter"
+    stats = api(live_server, token, "/stats")
+    assert int(text_of(browser, "total-images")) == stats["images"] == 8
+    row = browser.find_element(By.CSS_SELECTOR, 'tr[data-dataset="ALPHA"]')
+    assert [cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td[data-count]")][:3] == \
+        ["<5", "<5", "<5"]
+    plots = browser.find_elements(By.CSS_SELECTOR, "svg.plot")
+    # Images per dataset: ALPHA's T1 and DWI, BETA's three types are each under 5: each bar
+    # says at least how many it holds.
+    assert len(plots) == 5 and "ALPHA\n≥2\nBETA\n≥3" in plots[0].text
+    assert all("<5" in plot.text for plot in plots[1:])
+    assert not browser.find_elements(By.CSS_SELECTOR, 'a[href*="cohorts"]')
+
+    browser.get(f"{live_server.url}/dashboard/explore?type=T1")
+    Select(browser.find_element(By.ID, "sex")).select_by_visible_text("female")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "sex=female" in page.current_url)
+    assert text_of(browser, "match-images") == "<5"
+    assert not browser.find_elements(By.ID, "export-csv")
+    assert not browser.find_elements(By.ID, "save")
+
+
 def test_the_docs_page_renders_from_the_apps_own_files(browser, live_server):
     browser.get(f"{live_server.url}/api/v1/docs")
     title = WebDriverWait(browser, WAIT_SECONDS).until(

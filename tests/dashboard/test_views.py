@@ -9,6 +9,7 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
+from app.dashboard.plots import bar_chart
 from app.dashboard.views import age_histogram
 from app.models import AuditEvent, Cohort, Scope
 from tests.support.factories import make_api_key
@@ -104,6 +105,40 @@ def test_the_form_counts_exports_and_saves_a_cohort(researcher, session, world):
     assert session.query(AuditEvent).filter_by(action="export").count() == 2
 
 
+@pytest.fixture
+def counter(client, session, world):
+    """A test client signed in with a counts-only (aggregate) key."""
+    _, token = make_api_key(session, name="counter", scopes=[Scope.AGGREGATE])
+    session.commit()
+    assert sign_in(client, token).status_code == 302
+    return client
+
+
+def test_a_counts_only_key_sees_counts_with_small_ones_as_less_than_five(counter, world):
+    page = counter.get("/dashboard/").get_data(as_text=True)
+    assert '<span id="total-images">8</span>' in page
+    assert '<span id="total-subjects">5</span>' in page
+    assert re.search(r'data-dataset="ALPHA">\s*<td>ALPHA</td>\s*<td data-count="subjects">&lt;5'
+                     r'</td>\s*<td data-count="visits">&lt;5</td>\s*<td data-count="images">'
+                     r'&lt;5</td>', page)
+    assert '<td class="group-images">&lt;5</td>' in page
+    assert page.count("<svg") == 1 + 2 * 2
+    assert "/dashboard/cohorts" not in page
+    explore = counter.get("/dashboard/explore?type=T1&sex=female&age_min=60")
+    text = explore.get_data(as_text=True)
+    assert explore.status_code == 200 and '<span id="match-images">&lt;5</span>' in text
+    assert 'id="counts-only"' in text
+    assert "export.csv" not in text and "save-cohort" not in text
+
+
+@pytest.mark.parametrize("path", ["/dashboard/export.csv", "/dashboard/export.parquet",
+                                  "/dashboard/cohorts", "/dashboard/cohorts/1"])
+def test_a_counts_only_key_opens_no_rows(counter, path):
+    answer = counter.get(path)
+    assert answer.status_code == 403
+    assert "counts-only &#39;aggregate&#39; scope" in answer.get_data(as_text=True)
+
+
 def test_a_bad_filter_is_shown_not_crashed(researcher, world):
     page = researcher.get("/dashboard/explore?age_min=90&age_max=10")
     assert page.status_code == 400 and "must not exceed age_max" in page.get_data(as_text=True)
@@ -133,3 +168,11 @@ def test_the_age_histogram_shows_empty_bins_between_known_ones():
             {"age_min": None, "age_max": None, "images": 7}]
     assert age_histogram(bins) == (["50-59", "60-69", "70-79", "80-89", "90+"], [1, 0, 0, 0, 2])
     assert age_histogram([]) == ([], [])
+
+
+def test_a_bar_with_suppressed_counts_is_labelled_with_what_is_known():
+    svg = str(bar_chart("t", ["a", "b", "c"], {"x": [3, "<5", "<5"], "y": [0, 0, "<5"]}))
+    totals = re.findall(r'font-family="sans-serif">([^<]*)</text>', svg)[3:9]
+    # after the title and the axis marks: per bar its name, then its total (then the legend)
+    assert totals == ["a", "3", "b", "&lt;5", "c", "≥2"]
+    assert svg.count("<rect") == 1 + 2  # the one known, non-zero segment; two legend marks

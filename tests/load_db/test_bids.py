@@ -236,9 +236,13 @@ def test_sessions_tsv_acq_time_gives_days_since_the_first_session(tmp_path):
         ["01", "1", 0], ["01", "2", 73], ["01", "3", None], ["02", "a", 0], ["02", "b", None]]
 
 
-def test_without_acq_time_visits_carry_no_days_column(tmp_path):
+def test_without_acq_time_only_a_subjects_lone_session_gets_a_day(tmp_path):
     frames = read_bids(small_dataset(tmp_path), storage_prefix="SMALL")
-    assert "days_since_baseline" not in frames.visits.columns
+    # sub-01's three sessions stay undated; sub-02 and sub-03 have one each: day 0, assumed
+    assert frames.visits[["subject", "external_id", "days_since_baseline",
+                          "days_assumed"]].values.tolist() == [
+        ["01", "1", None, False], ["01", "2", None, False], ["01", "3", None, False],
+        ["02", "1", 0, True], ["03", "a", 0, True]]
 
 
 def test_images_get_type_path_size_visit_and_scanner(tmp_path):
