@@ -90,10 +90,11 @@ class AuditEventSchema(Schema):
     datasets = fields.List(fields.String(), required=True, metadata={
         "description": "Designations of the datasets it touched."})
     image_ids = fields.List(fields.Integer(), allow_none=True, metadata={
-        "description": "The images downloaded or whose URLs were issued."})
+        "description": "The images concerned (downloaded, URLs issued, previewed, "
+                       "reviewed, claimed)."})
     row_count = fields.Integer(allow_none=True, metadata={"description": "Rows exported."})
     details = fields.Dict(allow_none=True, metadata={
-        "description": "An export's path and query; what a key change set."})
+        "description": "An export's path and query; what a write or key change did."})
 
 
 def select_audit_events() -> Select:
@@ -124,7 +125,8 @@ class AuditLog(MethodView):
     @blp.arguments(AuditArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(AuditEventSchema, "AuditEvent"))
     def get(self, args: dict[str, Any]):
-        """List audit entries: every download, issued download URL, export and key change.
+        """List audit entries: downloads, issued download URLs, exports, previews, writes
+        (cohorts, QC reviews, claims), dataset registrations and deletions, key changes.
 
         Filter by key, dataset, action, and time (since, until). The log is append-only: no
         route changes it. A key restricted to some datasets reads only the entries that touched
