@@ -12,6 +12,7 @@ Path ids of BSECRET must answer exactly as a missing id does, and so must query 
 BSECRET's rows as names that do not exist. An
 operation the table below cannot call (an unknown path parameter, a write without a body, a
 query parameter not classified) fails the test: a new route is covered, or the test says so.
+On both databases and both storage backends (local files streamed; S3 presigned URLs).
 """
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ MISSING_ID = 2_000_000_000
 # Anything of BSECRET: its text, or one of its ids standing alone (not inside a hex digest).
 LEAK = re.compile(r"bsecret|(?<![0-9A-Za-z])73\d{5}(?![0-9A-Za-z])", re.IGNORECASE)
 
+# The query string of a presigned S3 URL (signature, date, expiry), up to a quote or space.
+PRESIGNED = re.compile(r"\?X-Amz-[^\"'\s<]*")
 # Query parameters that name rows: called with BSECRET's name, then with a name nothing has;
 # the two answers must be the same (the name replaced).
 NAMING = {"dataset": ("BSECRET", "NOSUCHSET"), "key": ("bsecret-key", "nosuch-key"),
@@ -65,8 +68,8 @@ FILTERS = {"action", "age_max", "age_min", "complete", "condition", "cursor", "d
 
 
 @pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+def app(storage_app):
+    return storage_app
 
 
 @dataclass
@@ -173,14 +176,14 @@ def add_bsecret(session, client, scene: Scene) -> None:
     session.commit()
     claim_id = session.scalar(select(Claim.id).where(Claim.worker == "bsecret-worker"))
     root, image_id = bearer(root_token), rows["image"].id
-    ok(client.get(f"{API}/images/{image_id}/download", headers=bearer(b_token)), 200)
+    ok(client.get(f"{API}/images/{image_id}/download", headers=bearer(b_token)), 200, 302)
     ok(client.get(f"{API}/subjects", headers=root, query_string={
         "format": "csv", "dataset": ["ALPHA", "BSECRET"]}), 200).get_data()
     ok(client.put(f"{API}/images/{image_id}/qc", headers=root,
                   json={"action": "flag", "comment": "bsecret-comment"}), 200)
     cohort = ok(client.post(f"{API}/cohorts", headers=root, json={
         "name": "bsecret-cohort", "query": {"dataset": "BSECRET"}}), 201).get_json()["id"]
-    ok(client.get(f"{API}/cohorts/{cohort}/download", headers=root), 200).get_data()
+    ok(client.get(f"{API}/cohorts/{cohort}/download", headers=root), 200).get_data()  # zip, URLs
     ok(client.get(f"{API}/images/{image_id}/preview.png", headers=root), 422)
     scene.beta = side_of(rows, cohort, claim_id, "b" * 32)
 
@@ -217,8 +220,9 @@ def readable_text(response) -> str:
 
 
 def content_of(response) -> str:
-    """A response's body as text: zip entries and Parquet rows decoded; a PNG as its digest."""
-    parts = []
+    """A response's body as text: zip entries and Parquet rows decoded; a PNG as its digest;
+    presigned URLs without their signature and time (new at every request)."""
+    parts = [PRESIGNED.sub("?<signed>", response.headers.get("Location", ""))]
     data = response.get_data()
     if response.mimetype == "application/zip":
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -229,7 +233,7 @@ def content_of(response) -> str:
     elif response.mimetype == "image/png":
         parts.append(sha256_of(data))
     else:
-        parts.append(data.decode("utf-8", "replace"))
+        parts.append(PRESIGNED.sub("?<signed>", data.decode("utf-8", "replace")))
     return "\n".join(parts)
 
 
