@@ -1,14 +1,19 @@
 """Write entries of the append-only audit log (read back by GET /api/v1/audit, `flask audit`).
 
-Entries are only ever added: nothing in MBID-db updates or deletes one.
+Entries are only ever added: nothing in MBID-db updates or deletes one (a purged dataset's
+links are dropped, its entries kept: they name it in their details). Each entry says who acted
+(a key's name, or `cli:<user>` for a command), what it did and which datasets it touched: the
+datasets of the rows and files concerned, and those its query names.
 """
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.access import current_key_name
 from app.extensions import db
@@ -23,21 +28,63 @@ def record(
     image_ids: Sequence[int] | None = None,
     row_count: int | None = None,
     details: dict[str, Any] | None = None,
+    session: Session | None = None,
 ) -> AuditEvent:
-    """Add an entry to the session (the caller commits, with the change it logs)."""
-    event = AuditEvent(key_name=key_name, action=action, datasets=list(datasets),
+    """Add an entry to the session (the caller commits, with the change it logs).
+
+    `session` is the app's unless given (the load engine hands its own).
+    """
+    event = AuditEvent(key_name=key_name, action=action,
+                       datasets=list(dict.fromkeys(datasets)),
                        image_ids=list(image_ids) if image_ids is not None else None,
                        row_count=row_count, details=details)
-    db.session.add(event)
+    (session or db.session).add(event)
     return event
 
 
+def cli_actor() -> str:
+    """Return who acts in a command (`cli:<login name>`), as the audit log names them."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (e.g. a container's anonymous uid)
+        user = "unknown"
+    return f"cli:{user}"
+
+
 def datasets_named(designations: Iterable[str]) -> list[Dataset]:
-    """Return the datasets with these designations (for the datasets of an audit entry)."""
-    wanted = set(designations)
+    """Return the datasets with these designations, any case (the datasets of an entry)."""
+    wanted = {designation.lower() for designation in designations}
     if not wanted:
         return []
-    return list(db.session.scalars(select(Dataset).where(Dataset.designation.in_(wanted))))
+    return list(db.session.scalars(select(Dataset).where(
+        func.lower(Dataset.designation).in_(sorted(wanted)))))
+
+
+def named_in_query() -> list[str]:
+    """Return the dataset designations the request's `dataset` parameter names.
+
+    An entry touches them too: its query text names them, so a key that may not see one of
+    them must not read the entry (app/api/audit.py), even when no row of it was sent.
+    """
+    return [part.strip() for value in request.args.getlist("dataset")
+            for part in value.split(",") if part.strip()]
+
+
+def record_request(action: AuditAction, *, datasets: Iterable[Dataset] = (),
+                   image_ids: Sequence[int] | None = None, row_count: int | None = None,
+                   details: dict[str, Any] | None = None) -> AuditEvent:
+    """Add an entry for what the request's key does (the caller commits, with the change)."""
+    return record(action, current_key_name(), datasets=datasets, image_ids=image_ids,
+                  row_count=row_count, details=details)
+
+
+def images_datasets(image_ids: Iterable[int]) -> list[Dataset]:
+    """Return the datasets of these images (for an entry naming them)."""
+    ids = sorted(set(image_ids))
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Dataset).where(Dataset.id.in_(
+        select(Image.dataset_id).where(Image.id.in_(ids))))))
 
 
 def record_download(image: Image) -> None:
@@ -65,9 +112,11 @@ def export_recorder() -> Callable[[int, Iterable[str]], None]:
     """
     key_name = current_key_name()
     details = {"path": request.path, "query": request.args.to_dict(flat=False)}
+    named = named_in_query()
 
     def record_export(row_count: int, designations: Iterable[str]) -> None:
-        record(AuditAction.EXPORT, key_name, datasets=datasets_named(designations),
+        record(AuditAction.EXPORT, key_name,
+               datasets=datasets_named([*designations, *named]),
                row_count=row_count, details=details)
         db.session.commit()
 

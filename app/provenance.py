@@ -7,15 +7,26 @@ is the SHA-256 of its canonical content (the record without its id, as JSON with
 no spaces), so anyone can check that a record is unchanged; and a `.prov` object beside each
 output in storage carries the record, so the file's origin travels with it. Verifying a record
 re-hashes every input and output object and compares.
+
+A record may only name objects of datasets its key may write (`check_inputs`): a valid key
+(app/storage/keys.py) that is an image's file or folder, a derived file, lies under a claim's
+output prefix or under a dataset's storage prefix, and whose every such dataset is the key's.
+Verifying re-hashes only the objects the reading key may see (`readable_keys`); the others are
+reported unchecked, the same whether they exist or not.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from app.storage import ObjectNotFound, Storage
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Dataset, Image, PreprocessTaskFile, Subject
+from app.storage import ObjectNotFound, Storage, check_key
 from app.storage.base import CHUNK_SIZE
 
 PROV_SUFFIX = ".prov"
@@ -77,6 +88,65 @@ def check_record(record: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": computed, **body_of(record)}
 
 
+# The output prefix of a claim (app/processing/outputs.py derived_prefix): whose files they are.
+_DERIVED = re.compile(r"derived/[^/]+/(image|subject)-(\d+)/")
+
+
+def owning_datasets(session: Session, key: str) -> set[int]:
+    """Return the ids of the datasets whose object `key` is (none: it is no dataset's).
+
+    A key is a dataset's when it is the file (or lies in the folder) of one of its images or
+    derived files, lies under the output prefix of a claim on one of its images or subjects,
+    or under its storage prefix. Read on the connection, past the visibility hook: the point
+    is to find the datasets the request's key may not see.
+    """
+    if check_key(key) is not None:
+        return set()
+    parts = key.split("/")
+    paths = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    images, derived, subjects = Image.__table__, PreprocessTaskFile.__table__, Subject.__table__
+    connection = session.connection()
+    owners = set(connection.scalars(select(images.c.dataset_id).where(images.c.path.in_(paths))))
+    owners |= set(connection.scalars(
+        select(images.c.dataset_id).join(derived, derived.c.image_id == images.c.id)
+        .where(derived.c.path.in_(paths))))
+    claimed = _DERIVED.match(key)
+    if claimed:
+        table = images if claimed[1] == "image" else subjects
+        owners |= set(connection.scalars(select(table.c.dataset_id)
+                                         .where(table.c.id == int(claimed[2]))))
+    datasets = Dataset.__table__
+    for dataset_id, designation, storage_prefix in connection.execute(
+            select(datasets.c.id, datasets.c.designation, datasets.c.storage_prefix)):
+        prefix = (storage_prefix or designation).strip("/")
+        if prefix and (key == prefix or key.startswith(prefix + "/")):
+            owners.add(dataset_id)
+    return owners
+
+
+def readable_keys(session: Session,
+                  visible: Collection[int] | None) -> Callable[[str], bool]:
+    """Return a test of whether a key (seeing the datasets `visible`, None: all) may name or
+    read the object `key`: it is some dataset's, and only of datasets it sees."""
+    def readable(key: str) -> bool:
+        owners = owning_datasets(session, key) if isinstance(key, str) else set()
+        return bool(owners) and (visible is None or owners <= set(visible))
+
+    return readable
+
+
+def check_inputs(session: Session, record: Mapping[str, Any],
+                 writable: Collection[int] | None) -> None:
+    """Refuse (ProvenanceError) a record whose inputs name an object that is not of a dataset
+    of `writable` (None: every dataset). One message for an object of another dataset and for
+    no object at all, so the answer tells nothing of other datasets."""
+    readable = readable_keys(session, writable)
+    for item in record["inputs"]:
+        if not readable(item["key"]):
+            raise ProvenanceError(f"provenance record: input {str(item['key'])[:200]!r} is not "
+                                  "an object of a dataset this key may write")
+
+
 def prov_key(output_key: str) -> str:
     """Return the key of the `.prov` object beside an output."""
     return output_key + PROV_SUFFIX
@@ -106,25 +176,30 @@ def rehash(storage: Storage, key: str) -> str | None:
     return digest.hexdigest()
 
 
-def verify(storage: Storage, record: Mapping[str, Any]) -> dict[str, Any]:
+def verify(storage: Storage, record: Mapping[str, Any],
+           readable: Callable[[str], bool] = lambda _key: True) -> dict[str, Any]:
     """Re-hash the record's objects and say whether everything still matches.
 
-    Returns {"valid", "id", "id_matches", "files": [{role, key, expected, actual, matches}],
-    "prov_objects": [{key, matches}]}: the id must re-compute from the content, every input and
-    output must hash to what the record says, and every `.prov` object must hold this record.
+    Returns {"valid", "id", "id_matches", "files": [{role, key, expected, actual, matches,
+    checked}], "prov_objects": [{key, matches}]}: the id must re-compute from the content, every
+    input and output must hash to what the record says, and every `.prov` object must hold this
+    record. Objects that `readable` refuses (not the reader's, or not valid keys) are not read:
+    unchecked, with a null `actual`, and the record is not valid.
     """
     files = []
     for role in ("inputs", "outputs"):
         for item in record.get(role, []):
-            actual = rehash(storage, item["key"])
+            checked = readable(item["key"])
+            actual = rehash(storage, item["key"]) if checked else None
             files.append({"role": role[:-1], "key": item["key"], "expected": item["sha256"],
-                          "actual": actual, "matches": actual == item["sha256"]})
+                          "actual": actual, "matches": checked and actual == item["sha256"],
+                          "checked": checked})
     expected_prov = canonical_bytes(with_id(record))
     prov_objects = []
     for item in record.get("outputs", []):
         key = prov_key(item["key"])
         try:
-            matches = storage.read(key) == expected_prov
+            matches = readable(item["key"]) and storage.read(key) == expected_prov
         except ObjectNotFound:
             matches = False
         prov_objects.append({"key": key, "matches": matches})

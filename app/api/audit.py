@@ -1,4 +1,10 @@
-"""GET /api/v1/audit: the append-only audit log (admin scope); it has no route that writes."""
+"""GET /api/v1/audit: the append-only audit log (admin scope); it has no route that writes.
+
+A key restricted to some datasets reads only the entries that touched at least one dataset and
+no other dataset than its own: an entry touching none (a key revoked, a key of every dataset
+created) or one it may not see (an export whose query names it, a key granted it) stays hidden,
+and with it the key names, image ids, counts and query texts it holds.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -7,8 +13,9 @@ from typing import Any
 
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 
+from app.access import visible_dataset_ids
 from app.api.query import (
     Blueprint,
     any_of,
@@ -28,12 +35,24 @@ from app.extensions import db
 from app.models import AuditAction, AuditEvent, AuditEventDataset, Dataset, Scope
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
-                description="Audit log of downloads, exports and key changes (admin scope)")
+                description="Audit log of reads of files, exports and every write (admin scope)")
 
 
 def _touched_datasets(dataset_ids: list[int]) -> ColumnElement[bool]:
     return AuditEvent.id.in_(select(AuditEventDataset.audit_event_id)
                              .where(AuditEventDataset.dataset_id.in_(dataset_ids)))
+
+
+def readable_by(visible: frozenset[int]) -> ColumnElement[bool]:
+    """The entries a key seeing only the datasets `visible` may read: touching some dataset,
+    and only datasets among `visible`."""
+    # The links' Core table, not the mapped class: the visibility hook would add "dataset is
+    # visible" to the class's every use and so empty the NOT EXISTS that finds other datasets.
+    links = AuditEventDataset.__table__
+    touched = exists().where(links.c.audit_event_id == AuditEvent.id)
+    elsewhere = exists().where(links.c.audit_event_id == AuditEvent.id,
+                               links.c.dataset_id.not_in(sorted(visible)))
+    return and_(touched, ~elsewhere)
 
 
 AUDIT_FILTERS = {
@@ -71,10 +90,11 @@ class AuditEventSchema(Schema):
     datasets = fields.List(fields.String(), required=True, metadata={
         "description": "Designations of the datasets it touched."})
     image_ids = fields.List(fields.Integer(), allow_none=True, metadata={
-        "description": "The images downloaded or whose URLs were issued."})
+        "description": "The images concerned (downloaded, URLs issued, previewed, "
+                       "reviewed, claimed)."})
     row_count = fields.Integer(allow_none=True, metadata={"description": "Rows exported."})
     details = fields.Dict(allow_none=True, metadata={
-        "description": "An export's path and query; what a key change set."})
+        "description": "An export's path and query; what a write or key change did."})
 
 
 def select_audit_events() -> Select:
@@ -105,10 +125,16 @@ class AuditLog(MethodView):
     @blp.arguments(AuditArgs, location="query", as_kwargs=False)
     @blp.response(200, envelope_schema(AuditEventSchema, "AuditEvent"))
     def get(self, args: dict[str, Any]):
-        """List audit entries: every download, issued download URL, export and key change.
+        """List audit entries: downloads, issued download URLs, exports, previews, writes
+        (cohorts, QC reviews, claims), dataset registrations and deletions, key changes.
 
         Filter by key, dataset, action, and time (since, until). The log is append-only: no
-        route changes it.
+        route changes it. A key restricted to some datasets reads only the entries that touched
+        some of its datasets and no other.
         """
-        page = paginate(apply_filters(select_audit_events(), args, AUDIT_FILTERS), args, "audit")
+        statement = select_audit_events()
+        visible = visible_dataset_ids()
+        if visible is not None:
+            statement = statement.where(readable_by(visible))
+        page = paginate(apply_filters(statement, args, AUDIT_FILTERS), args, "audit")
         return {**page, "items": with_datasets(page["items"])}

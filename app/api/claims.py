@@ -9,7 +9,8 @@ complete with provenance, or fail.
     POST /claims/{id}/fail            give the claim back with an error (retried, then failed)
 
 Every call after the claim carries the lease token it returned; a claim that was taken again
-after its lease expired answers 409 to the late worker.
+after its lease expired answers 409 to the late worker. A claim of a dataset the key does not
+see is a 404, as a missing one. Every call that changes a claim is in the audit log.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from app import audit
 from app.access import visible_dataset_ids
 from app.api.images import IMAGE_FILTERS, filtered_images
 from app.api.query import Blueprint, filter_args
@@ -29,11 +31,20 @@ from app.api.query.columns import UtcDateTime
 from app.api.query.params import Text
 from app.auth import requires
 from app.extensions import db
-from app.models import Claim, ClaimState, Image, PreprocessTaskFile, Scope
+from app.models import (
+    AuditAction,
+    Claim,
+    ClaimState,
+    Dataset,
+    Image,
+    PreprocessTaskFile,
+    Scope,
+    Subject,
+)
 from app.processing import LeaseLost, claim, complete, fail, renew
 from app.processing.leases import MAX_CLAIMS_PER_CALL, MAX_LEASE_SECONDS, Lease
 from app.processing.outputs import OutputTooLarge, output_key, register_outputs, spooled_output
-from app.provenance import ProvenanceError
+from app.provenance import ProvenanceError, check_inputs
 from app.storage import get_storage
 
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims",
@@ -149,13 +160,31 @@ def _default_lease() -> float:
 
 def _held_claim(claim_id: int, lease_token: str) -> Claim:
     """The claim, if it exists, is visible and is held with this token; else 404 or 409."""
-    row = db.session.get(Claim, claim_id)
-    visible = visible_dataset_ids()
-    if row is None or (visible is not None and row.subject.dataset_id not in visible):
+    # Through its subject, which the visibility hook filters: another dataset's claim is
+    # missing here, exactly as a claim that does not exist.
+    row = db.session.scalar(select(Claim).join(Subject, Subject.id == Claim.subject_id)
+                            .where(Claim.id == claim_id))
+    if row is None:
         abort(404, message=f"claim {claim_id} not found")
     if row.state != ClaimState.LEASED or row.lease_token != lease_token:
         abort(409, message=f"claim {claim_id} is not held with this lease token")
     return row
+
+
+def _audit(action: AuditAction, leases: list[Lease], **details: Any) -> None:
+    """Log what the request's key did to these claims (the caller commits)."""
+    subject_ids = sorted({lease.subject_id for lease in leases})
+    datasets = db.session.scalars(select(Dataset).where(Dataset.id.in_(
+        select(Subject.dataset_id).where(Subject.id.in_(subject_ids))))).all() if leases else []
+    image_ids = [lease.image_id for lease in leases if lease.image_id is not None]
+    audit.record_request(action, datasets=datasets, image_ids=image_ids or None, details={
+        "claim_ids": [lease.claim_id for lease in leases],
+        "task": leases[0].task if leases else None, **details})
+
+
+def _lease_of(row: Claim) -> Lease:
+    return Lease(row.id, row.task, row.subject_id, row.image_id, row.lease_token or "",
+                 row.lease_expires_at, row.attempts, row.state)
 
 
 def _lease_lost(exc: LeaseLost):
@@ -163,14 +192,15 @@ def _lease_lost(exc: LeaseLost):
     abort(409, message=str(exc))
 
 
-def _changing_held_claim(claim_id: int, lease_token: str,
+def _changing_held_claim(claim_id: int, lease_token: str, action: AuditAction,
                          change: Callable[[], Lease]) -> dict[str, Any]:
-    """Run `change` on a claim held with `lease_token`, commit, and return the claim."""
+    """Run `change` on a claim held with `lease_token`, log it, commit, and return the claim."""
     _held_claim(claim_id, lease_token)
     try:
         lease = change()
     except LeaseLost as exc:
         _lease_lost(exc)
+    _audit(action, [lease])
     db.session.commit()
     return _as_dict(lease)
 
@@ -212,6 +242,8 @@ class Claims(MethodView):
         leases = claim(db.session, body["task"], body["worker"], limit=body["limit"],
                        lease_seconds=body.get("lease_seconds") or _default_lease(),
                        candidates=image_ids, per_subject=body["per_subject"])
+        if leases:
+            _audit(AuditAction.CLAIM, leases, worker=body["worker"])
         db.session.commit()
         return {"items": [_as_dict(lease) for lease in leases]}
 
@@ -221,7 +253,8 @@ class ClaimRenewal(MethodView):
     @lease_operation(RenewSchema, LeaseSchema)
     def post(self, body: dict[str, Any], claim_id: int):
         """Extend a claim's lease (a heartbeat)."""
-        return _changing_held_claim(claim_id, body["lease_token"], lambda: renew(
+        return _changing_held_claim(claim_id, body["lease_token"], AuditAction.CLAIM_RENEW,
+                                    lambda: renew(
             db.session, claim_id, body["lease_token"],
             body.get("lease_seconds") or _default_lease()))
 
@@ -252,6 +285,9 @@ class ClaimFile(MethodView):
                 get_storage().put(key, upload.file, sha256=upload.sha256)
         except OutputTooLarge as exc:
             abort(413, message=str(exc), errors={"body": [str(exc)]})
+        _audit(AuditAction.CLAIM_UPLOAD, [_lease_of(row)], key=key, size=upload.size,
+               sha256=upload.sha256)
+        db.session.commit()
         return {"key": key, "size": upload.size, "sha256": upload.sha256}, 201
 
 
@@ -266,6 +302,7 @@ class ClaimCompletion(MethodView):
         """
         row = _held_claim(claim_id, body["lease_token"])
         try:
+            check_inputs(db.session, body["provenance"], visible_dataset_ids())
             derived: list[PreprocessTaskFile] = register_outputs(
                 db.session, get_storage(), row, body["provenance"], body["outputs"])
             lease = complete(db.session, claim_id, body["lease_token"])
@@ -274,6 +311,9 @@ class ClaimCompletion(MethodView):
             abort(400, message=str(exc), errors={"provenance": [str(exc)]})
         except LeaseLost as exc:
             _lease_lost(exc)
+        _audit(AuditAction.CLAIM_COMPLETE, [lease],
+               derived_ids=[file.id for file in derived],
+               provenance_id=derived[0].provenance_id if derived else None)
         db.session.commit()
         return {"claim": _as_dict(lease), "derived_ids": [file.id for file in derived],
                 "provenance_id": derived[0].provenance_id if derived else None}
@@ -285,6 +325,7 @@ class ClaimFailure(MethodView):
     def post(self, body: dict[str, Any], claim_id: int):
         """Give a claim back after an error: it is retried until it has failed
         PROCESSING_MAX_FAILURES times, then failed for good (state `failed`)."""
-        return _changing_held_claim(claim_id, body["lease_token"], lambda: fail(
+        return _changing_held_claim(claim_id, body["lease_token"], AuditAction.CLAIM_FAIL,
+                                    lambda: fail(
             db.session, claim_id, body["lease_token"], body["error"],
             int(current_app.config.get("PROCESSING_MAX_FAILURES", 3))))

@@ -24,7 +24,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import ColumnElement, Select, and_, delete, insert, select
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
@@ -36,10 +36,15 @@ from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
 from app.api.query.params import filter_args
 from app.api.query.parquet import export_responses, parquet_response
-from app.audit import export_recorder, record_download_urls
+from app.audit import (
+    datasets_named,
+    export_recorder,
+    record_download_urls,
+    record_request,
+)
 from app.auth import require_scope, requires
 from app.extensions import db
-from app.models import Cohort, CohortImage, Scope
+from app.models import ApiKey, AuditAction, Cohort, CohortImage, Dataset, Scope
 from app.storage import get_storage
 
 blp = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts",
@@ -138,10 +143,21 @@ def manifest_with_urls(cohort: Cohort) -> dict[str, Any]:
     return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256, "items": items}
 
 
+def owned_by_key() -> ColumnElement[bool]:
+    """The cohorts of the request's key: made under its name since the key was created.
+
+    A key replaced with `flask apikey create NAME --replace` keeps the name but is a new key:
+    the cohorts of the old one stay in the database under the name, and no key sees them.
+    """
+    name = current_key_name()
+    created = select(ApiKey.created_at).where(ApiKey.name == name).scalar_subquery()
+    return and_(Cohort.key_name == name, Cohort.created_at >= created)
+
+
 def owned_cohort(cohort_id: int) -> Cohort:
     """Return the cohort if the request's key made it, else abort with a 404."""
-    cohort = db.session.get(Cohort, cohort_id)
-    if cohort is None or cohort.key_name != current_key_name():
+    cohort = db.session.scalar(select(Cohort).where(Cohort.id == cohort_id, owned_by_key()))
+    if cohort is None:
         abort(404, message=f"no cohort with id {cohort_id}")
     return cohort
 
@@ -168,6 +184,10 @@ def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
         db.session.execute(insert(CohortImage.__table__), [
             {**row, "dataset_id": dataset_ids[row["dataset"]], "cohort_id": cohort.id,
              "position": position} for position, row in enumerate(rows)])
+    named = [part for value in query.get("dataset", []) for part in value.split(",")]
+    record_request(AuditAction.COHORT_CREATE,
+                   datasets=datasets_named([*dataset_ids, *named]), row_count=len(rows),
+                   details={"cohort_id": cohort.id, "name": name, "query": query})
     db.session.commit()
     return cohort
 
@@ -270,7 +290,7 @@ class Cohorts(MethodView):
             *(getattr(Cohort, name).label(name) for name in
               ("id", "name", "key_name", "query", "created_at", "image_count",
                "manifest_sha256"))
-        ).where(Cohort.key_name == current_key_name())
+        ).where(owned_by_key())
         return paginate(statement, args, "cohorts")
 
     @requires(Scope.WRITE)
@@ -299,6 +319,11 @@ class CohortById(MethodView):
     def delete(self, _args: dict[str, Any], cohort_id: int):
         """Delete a cohort of the request's key (the images stay)."""
         cohort = owned_cohort(cohort_id)
+        datasets = db.session.scalars(select(Dataset).where(Dataset.id.in_(
+            select(CohortImage.dataset_id).where(CohortImage.cohort_id == cohort.id)))).all()
+        record_request(AuditAction.COHORT_DELETE, datasets=datasets,
+                       row_count=cohort.image_count,
+                       details={"cohort_id": cohort.id, "name": cohort.name})
         # The manifest rows of every dataset go, also those the key can no longer see.
         db.session.execute(delete(CohortImage).where(CohortImage.cohort_id == cohort.id))
         db.session.delete(cohort)
@@ -352,6 +377,11 @@ class CohortDiff(MethodView):
                        if frozen[image_id][field] != now[image_id][field]}
             if changes:
                 changed.append({"image_id": image_id, "changes": changes})
+        # The datasets and counts, not the image ids: a cohort may hold a million images.
+        record_request(AuditAction.COHORT_DIFF, datasets=datasets_named(
+            {row["dataset"] for row in (*frozen.values(), *now_rows)}),
+            row_count=len(now_rows), details={"cohort_id": cohort.id})
+        db.session.commit()
         return {
             "cohort_id": cohort.id, "frozen_sha256": cohort.manifest_sha256,
             "current_sha256": manifest_sha256(now_rows),

@@ -15,14 +15,16 @@ from flask_smorest import abort
 from marshmallow import Schema, fields
 from sqlalchemy import Select, select
 
+from app import audit
+from app.access import visible_dataset_ids
 from app.api.downloads import storage_errors_as_http
 from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import Column, Columns, UtcDateTime, labelled, row_schema
 from app.auth import requires
 from app.extensions import db
-from app.models import FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
+from app.models import AuditAction, FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
 from app.previews import PreviewError, derived_preview_key, ensure_preview, image_preview_key
-from app.provenance import verify
+from app.provenance import readable_keys, verify
 from app.storage import get_storage
 
 blp = Blueprint("derived", __name__, url_prefix="/api/v1",
@@ -75,6 +77,9 @@ class CheckedFileSchema(Schema):
     expected = fields.String(required=True)
     actual = fields.String(allow_none=True, metadata={"description": "null: missing"})
     matches = fields.Boolean(required=True)
+    checked = fields.Boolean(required=True, metadata={
+        "description": "False: not read, as the key names no object of a dataset this API "
+                       "key sees (or is not a valid key); the same whether it exists or not."})
 
 
 class CheckedProvSchema(Schema):
@@ -135,7 +140,8 @@ class DerivedVerification(MethodView):
         if not row["provenance"]:
             abort(404, message=f"derived file {derived_id} has no provenance record")
         with storage_errors_as_http(f"derived file {derived_id}"):
-            return verify(get_storage(), row["provenance"])
+            return verify(get_storage(), row["provenance"],
+                          readable_keys(db.session, visible_dataset_ids()))
 
 
 def preview_operation(method: Any) -> Any:
@@ -150,13 +156,18 @@ def preview_operation(method: Any) -> Any:
     return requires(Scope.DOWNLOAD)(method)
 
 
-def _png(storage_key: str, preview_key: str, what: str) -> Response:
+def _png(storage_key: str, preview_key: str, what: str, image_id: int,
+         details: dict[str, Any]) -> Response:
+    """The preview PNG, logged in the audit log (it shows the file's content)."""
     storage = get_storage()
     with storage_errors_as_http(what):
         try:
             png = ensure_preview(storage, storage_key, preview_key)
         except PreviewError as exc:
             abort(422, message=f"no preview of {what}: {exc}")
+    audit.record_request(AuditAction.PREVIEW, datasets=audit.images_datasets([image_id]),
+                         image_ids=[image_id], details=details)
+    db.session.commit()
     return Response(png, mimetype="image/png")
 
 
@@ -172,7 +183,8 @@ class ImagePreview(MethodView):
                                                           Image.deleted_at.is_(None)))
         if path is None:
             abort(404, message=f"no image with id {image_id}")
-        return _png(path, image_preview_key(image_id), f"image {image_id}")
+        return _png(path, image_preview_key(image_id), f"image {image_id}", image_id,
+                    {"image_id": image_id})
 
 
 @blp.route("/derived/<int(max=2147483647):derived_id>/preview.png")
@@ -184,4 +196,5 @@ class DerivedPreview(MethodView):
         Needs the download scope: it shows the file's content.
         """
         row = derived_row(derived_id)
-        return _png(row["path"], derived_preview_key(derived_id), f"derived file {derived_id}")
+        return _png(row["path"], derived_preview_key(derived_id), f"derived file {derived_id}",
+                    row["image_id"], {"derived_id": derived_id})

@@ -1,4 +1,8 @@
-"""GET /load_runs: the runs of the loaders, newest first, with how they ended and their counts."""
+"""GET /load_runs: the runs of the loaders, newest first, with how they ended and their counts.
+
+A run is recorded as `running` when it starts; one whose process is gone without saying how it
+ended (killed) is shown as `interrupted` (app/models/load_run.py).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -18,6 +22,7 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, UtcDateTime, labelled, row_schema
 from app.models import Dataset, LoadRun
+from app.models.load_run import shown_status
 
 blp = Blueprint("load_runs", __name__, url_prefix="/api/v1/load_runs",
                 description="Runs of the loaders, successful or failed")
@@ -33,12 +38,15 @@ LOAD_RUN_COLUMNS: dict[str, Column] = {
     "finished_at": Column(LoadRun.finished_at, UtcDateTime(allow_none=True, metadata={
         "description": "Null while the run is going on."})),
     "status": Column(LoadRun.status, fields.String(required=True, metadata={
+        "description": "running, succeeded, failed, or interrupted: recorded as running, but "
+                       "its process is gone (killed before it could finish).",
         "example": "failed"})),
     "dry_run": Column(LoadRun.dry_run, fields.Boolean(required=True)),
     "error": Column(LoadRun.error, fields.String(allow_none=True, metadata={
         "description": "Why the run failed (naming the file, row and column)."})),
 }
 REPORT = LoadRun.report.label("report")
+PROCESS = (LoadRun.pid.label("pid"), LoadRun.host.label("host"))
 
 LOAD_RUN_FILTERS = {
     "dataset": designated(Dataset, LoadRun.dataset_id),
@@ -66,9 +74,12 @@ LoadRunSchema = row_schema(
 
 
 def with_report_counts(row: Any) -> dict[str, Any]:
-    """Return a run's row with the counts of its report (none when it wrote nothing)."""
+    """Return a run's row with the counts of its report (none when it wrote nothing) and its
+    status as shown (`interrupted` when its process is gone)."""
     report = row["report"] or {}
-    return {**row, "tables": report.get("tables") or {},
+    shown = {name: value for name, value in row.items() if name not in ("pid", "host")}
+    return {**shown, "status": shown_status(row["status"], row["pid"], row["host"]),
+            "tables": report.get("tables") or {},
             "ignored": sum((report.get("ignored") or {}).values())}
 
 
@@ -79,7 +90,7 @@ class LoadRuns(MethodView):
     def get(self, args: dict[str, Any]):
         """List the loader runs, newest first (sort=-started_at), filtered by dataset and
         status."""
-        statement = (select(*labelled(LOAD_RUN_COLUMNS), REPORT)
+        statement = (select(*labelled(LOAD_RUN_COLUMNS), REPORT, *PROCESS)
                      .select_from(LoadRun)
                      .outerjoin(Dataset, Dataset.id == LoadRun.dataset_id))
         envelope = paginate(apply_filters(statement, args, LOAD_RUN_FILTERS), args, "load_runs")

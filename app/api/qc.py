@@ -19,9 +19,10 @@ from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import UtcDateTime
 from app.api.query.params import QueryArgs, Text
 from app.api.query.qc_state import include_blacklisted
+from app.audit import record_request
 from app.auth import requires
 from app.extensions import db
-from app.models import Dataset, Image, Scope, Subject
+from app.models import AuditAction, Dataset, Image, Scope, Subject
 from app.qc import (
     REVIEW_ACTIONS,
     ReviewError,
@@ -198,6 +199,8 @@ class ImageQc(MethodView):
                          body.get("comment"))
         except ReviewError as exc:
             abort(400, message=str(exc), errors={"comment": [str(exc)]})
+        record_request(AuditAction.QC_REVIEW, datasets=[image.dataset], image_ids=[image.id],
+                       details={"action": body["action"], "qc_state": image.qc_state.value})
         db.session.commit()
         return _state(image)
 

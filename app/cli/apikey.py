@@ -8,12 +8,12 @@ import re
 from datetime import datetime, timedelta
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth import as_utc, create_api_key, grant_dataset, revoke_api_key, revoke_grant
 from app.cli.errors import BadInput
 from app.extensions import db
-from app.models import DEFAULT_SCOPES, ApiKey, Dataset, Scope
+from app.models import DEFAULT_SCOPES, ApiKey, Cohort, Dataset, Scope
 from app.models.base import utcnow
 
 DURATION = re.compile(r"(\d+)([hdw])")
@@ -75,12 +75,16 @@ def apikey_group() -> None:
 @click.option("--all-datasets", is_flag=True,
               help="It may see every dataset, present and future (the default).")
 @click.option("--expires", help="Expiry: a duration (90d, 12h, 2w) or a date (default: never).")
-@click.option("--replace", is_flag=True, help="Revoke and replace an existing key of that name.")
+@click.option("--replace", is_flag=True,
+              help="Revoke and replace an existing key of that name (a new key: the old one's "
+                   "cohorts are not handed over).")
 def create(name: str, scopes: tuple[str, ...], datasets: str | None, all_datasets: bool,
            expires: str | None, replace: bool) -> None:
     """Create a key NAME and print its token once, as the last line.
 
-    With no option, the key reads and downloads every dataset, and never expires.
+    With no option, the key reads and downloads every dataset, and never expires. With
+    --replace, the old key's cohorts stay in the database under the name, but the new key (a
+    new holder, maybe) does not see them.
     """
     if datasets is not None and all_datasets:
         raise BadInput("--datasets and --all-datasets exclude each other")
@@ -90,11 +94,18 @@ def create(name: str, scopes: tuple[str, ...], datasets: str | None, all_dataset
         if not designations:
             raise BadInput("--datasets: give at least one dataset designation")
         granted = _datasets_named(designations, "--datasets")
-    expires_at = parse_expiry(expires, utcnow()) if expires else None
+    now = utcnow()
+    expires_at = parse_expiry(expires, now) if expires else None
+    if expires_at is not None and expires_at <= now:
+        raise BadInput(f"--expires {expires!r}: {expires_at:%Y-%m-%d %H:%M} UTC is not in the "
+                       "future (a key that has already expired would not work)")
     existing = db.session.scalar(select(ApiKey).where(ApiKey.name == name))
+    kept_cohorts = 0
     if existing is not None:
         if not replace:
             raise BadInput(f"an API key named {name!r} exists (use --replace)")
+        kept_cohorts = db.session.scalar(
+            select(func.count()).select_from(Cohort).where(Cohort.key_name == name)) or 0
         revoke_api_key(existing)
         db.session.delete(existing)
         db.session.flush()
@@ -104,6 +115,9 @@ def create(name: str, scopes: tuple[str, ...], datasets: str | None, all_dataset
     defaults = " (the default: no --scope or dataset option)" if not (
         scopes or datasets or all_datasets) else ""
     click.echo(f"API key {name!r} created: {describe_access(key)}{defaults}.")
+    if kept_cohorts:
+        click.echo(f"The replaced key's {kept_cohorts} cohort(s) are kept but not handed over: "
+                   "the new key does not see them.")
     click.echo("Keep the token: it is not stored and is shown once.")
     click.echo(token)
 

@@ -1,4 +1,5 @@
-"""`flask audit`: print the audit log, oldest entry first, one tab-separated line per entry."""
+"""`flask audit`: print the whole audit log (every dataset: a command is not restricted by a
+key's grants), oldest entry first, one tab-separated line per entry."""
 from __future__ import annotations
 
 import json
@@ -46,7 +47,8 @@ def format_event(event: AuditEvent) -> str:
 @click.option("--until", help="Only entries at or before this ISO 8601 time (UTC by default).")
 def audit_command(key: str | None, dataset: str | None, actions: tuple[str, ...],
                   since: str | None, until: str | None) -> None:
-    """Print the audit log: downloads, issued download URLs, exports and key changes."""
+    """Print the audit log: downloads, issued download URLs, exports, previews, writes (cohorts,
+    QC reviews, claims), dataset registrations and deletions, and key changes."""
     statement = select(AuditEvent).order_by(AuditEvent.occurred_at, AuditEvent.id)
     if key is not None:
         statement = statement.where(AuditEvent.key_name == key)

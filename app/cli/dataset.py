@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 from sqlalchemy import delete, func, select, update
 
+from app import audit
 from app.cli.reporting import when
 from app.extensions import db
 from app.models import (
+    AuditAction,
+    AuditEventDataset,
     Dataset,
     DatasetCondition,
     GoldStandard,
@@ -92,6 +95,8 @@ def delete_dataset(name: str, purge: bool, yes: bool) -> None:
     designation = dataset.designation
     if not purge:
         dataset.deleted_at = dataset.deleted_at or utcnow()
+        audit.record(AuditAction.DATASET_DELETE, audit.cli_actor(), datasets=[dataset],
+                     details={"dataset": designation, "purge": False})
         db.session.commit()
         click.echo(f"dataset {designation!r} marked deleted (its rows are kept; --purge removes "
                    "them)")
@@ -100,6 +105,9 @@ def delete_dataset(name: str, purge: bool, yes: bool) -> None:
         click.confirm(f"Remove dataset {designation!r} and all its subjects, visits and images?",
                       abort=True)
     removed = _purge(dataset.id)
+    # The entry names the dataset in its details only: its row (and its links) are gone.
+    audit.record(AuditAction.DATASET_DELETE, audit.cli_actor(),
+                 details={"dataset": designation, "purge": True, "removed": removed})
     db.session.commit()
     click.echo(f"dataset {designation!r} removed: "
                + ", ".join(f"{count} {table}" for table, count in removed.items()))
@@ -128,5 +136,8 @@ def _purge(dataset_id: int) -> dict[str, int]:
                for table, statement in statements.items()}
     db.session.execute(update(LoadRun).where(LoadRun.dataset_id == dataset_id)
                        .values(dataset_id=None))
+    # Audit entries are kept, unlinked (each names what it did in its details).
+    db.session.execute(delete(AuditEventDataset)
+                       .where(AuditEventDataset.dataset_id == dataset_id))
     db.session.execute(delete(Dataset).where(Dataset.id == dataset_id))
     return removed

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.cli.reporting import when
 from app.extensions import db
 from app.models import Dataset, LoadRun
+from app.models.load_run import shown_status
 
 DEFAULT_LIMIT = 20
 
@@ -19,14 +20,17 @@ DEFAULT_LIMIT = 20
               help="How many runs to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 def load_runs_command(dataset: str | None, limit: int, as_json: bool) -> None:
-    """List the recent loads (of DATASET, any case): when, loader, status, and the error."""
+    """List the recent loads (of DATASET, any case): when, loader, status, and the error.
+
+    A load still recorded as running whose process is gone (killed) shows as interrupted.
+    """
     query = (select(LoadRun, Dataset.designation)
              .outerjoin(Dataset, LoadRun.dataset_id == Dataset.id)
              .order_by(LoadRun.started_at.desc(), LoadRun.id.desc()).limit(limit))
     if dataset is not None:
         query = query.where(func.lower(Dataset.designation) == dataset.lower())
     runs = [{"id": run.id, "dataset": designation, "loader": run.loader,
-             "status": str(run.status), "dry_run": run.dry_run,
+             "status": shown_status(run.status, run.pid, run.host), "dry_run": run.dry_run,
              "started_at": when(run.started_at), "finished_at": when(run.finished_at),
              "error": run.error, "report": run.report}
             for run, designation in db.session.execute(query).all()]

@@ -27,7 +27,17 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
+from app import audit
+from app.models import (
+    AuditAction,
+    Condition,
+    Dataset,
+    DatasetCondition,
+    Image,
+    Scanner,
+    Subject,
+    Visit,
+)
 from app.models.search import refresh_image_search
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
@@ -148,6 +158,9 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
                         "(or pass --register)")
     dataset = Dataset(designation=designation, storage_prefix=designation)
     session.add(dataset)
+    # In the load's transaction: the entry exists exactly when the dataset does.
+    audit.record(AuditAction.DATASET_REGISTER, audit.cli_actor(), datasets=[dataset],
+                 details={"dataset": designation}, session=session)
     session.flush()
     return dataset.id
 

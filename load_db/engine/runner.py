@@ -1,14 +1,20 @@
 """Run a loader inside one transaction of a plain SQLAlchemy session, and record the run.
 
 The engine never builds a Flask app: the command layer (`flask ...` commands and the script
-entry points) hands it a session. A successful run commits its rows and one `load_run` row; a
-failed run rolls back, then records a failed `load_run` in a transaction of its own.
+entry points) hands it a session. A load first records a `running` load_run (with its process
+id and host) and commits it, before its own transaction begins: a load killed outright (kill
+-9, a lost machine) leaves that row, shown as `interrupted` once its process is gone
+(app/models/load_run.py). A successful run commits its rows and finishes the row as `succeeded` in
+the same transaction; a failed run rolls back, then finishes it as `failed` in a transaction of
+its own. A dry run writes no load_run unless it fails.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import logging
+import os
+import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -41,6 +47,7 @@ def run_load(session: Session, name: str, load: Loader, source: Any, *,
     transaction) and the error propagates.
     """
     started = utcnow()
+    run_id = None if dry_run else _record_start(session, name, dataset, started)
     try:
         try:
             _lock_dataset(session, dataset)
@@ -52,20 +59,40 @@ def run_load(session: Session, name: str, load: Loader, source: Any, *,
         if dry_run:
             session.rollback()
         else:
-            session.add(LoadRun(loader=name, dataset_id=_dataset_id(session, dataset),
-                                started_at=started, finished_at=utcnow(),
-                                status=LoadStatus.SUCCEEDED, dry_run=False,
-                                report=report.to_dict()))
+            _finish(session, run_id, name, dataset, started, status=LoadStatus.SUCCEEDED,
+                    report=report.to_dict())
             session.commit()
     except BaseException as exc:
         session.rollback()
         if isinstance(exc, Exception):
-            _record_failure(session, name, dataset, started, exc, dry_run)
+            _record_failure(session, run_id, name, dataset, started, exc, dry_run)
         raise
     if not dry_run:
         _analyze(session, report)
     log.info("%s finished: %s", name, report.one_line())
     return report
+
+
+def _record_start(session: Session, name: str, dataset: str | None, started: Any) -> int:
+    """Commit a `running` load_run for this process, before the load's transaction; its id."""
+    run = LoadRun(loader=name, dataset_id=_dataset_id(session, dataset), started_at=started,
+                  status=LoadStatus.RUNNING, dry_run=False, pid=os.getpid(),
+                  host=socket.gethostname()[:255])
+    session.add(run)
+    session.commit()
+    return run.id
+
+
+def _finish(session: Session, run_id: int | None, name: str, dataset: str | None,
+            started: Any, **values: Any) -> None:
+    """Set how the run ended on its load_run row (a new row for a dry run, which has none)."""
+    values = {"finished_at": utcnow(), "dataset_id": _dataset_id(session, dataset), **values}
+    run = session.get(LoadRun, run_id) if run_id is not None else None
+    if run is None:
+        session.add(LoadRun(loader=name, started_at=started, **values))
+        return
+    for field, value in values.items():
+        setattr(run, field, value)
 
 
 def _lock_dataset(session: Session, dataset: str | None) -> None:
@@ -119,13 +146,12 @@ def _dataset_id(session: Session, designation: str | None) -> int | None:
         func.lower(Dataset.designation) == designation.lower()))
 
 
-def _record_failure(session: Session, name: str, dataset: str | None, started: Any,
-                    error: Exception, dry_run: bool) -> None:
-    """Write one failed load_run row in a transaction of its own (after the rollback)."""
+def _record_failure(session: Session, run_id: int | None, name: str, dataset: str | None,
+                    started: Any, error: Exception, dry_run: bool) -> None:
+    """Finish the run as failed in a transaction of its own (after the rollback)."""
     try:
-        session.add(LoadRun(loader=name, dataset_id=_dataset_id(session, dataset),
-                            started_at=started, finished_at=utcnow(), status=LoadStatus.FAILED,
-                            dry_run=dry_run, error=str(error)))
+        _finish(session, run_id, name, dataset, started, status=LoadStatus.FAILED,
+                dry_run=dry_run, error=str(error))
         session.commit()
     except Exception:  # the database itself may be what failed: keep the original error
         session.rollback()

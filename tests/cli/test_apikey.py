@@ -77,6 +77,9 @@ def test_create_a_counts_only_key(invoke, session, datasets):
     (["--datasets", " , "], "--datasets: give at least one dataset designation"),
     (["--datasets", "ALPHA", "--all-datasets"], "--datasets and --all-datasets exclude each"),
     (["--expires", "soon"], "--expires 'soon': give a duration such as 90d"),
+    (["--expires", "2020-01-01"], "--expires '2020-01-01': 2020-01-01 00:00 UTC is not in the "
+                                  "future"),
+    (["--expires", "0h"], "is not in the future"),
     (["--scope", "superuser"], "'superuser' is not one of"),
 ])
 def test_bad_create_options_are_exit_2_and_write_nothing(invoke, session, datasets, arguments,
@@ -98,10 +101,37 @@ def test_an_existing_name_needs_replace(invoke, session, datasets):
     assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
 
 
+def test_replace_does_not_hand_the_old_keys_cohorts_to_the_new_key(invoke, session, datasets,
+                                                                   app):
+    old_token = invoke("create", "hana", "--scope", "read", "--scope", "write").output.strip(
+        ).splitlines()[-1]
+    client = app.test_client()
+    made = client.post("/api/v1/cohorts", json={"name": "mine", "query": {}},
+                       headers={"Authorization": f"Bearer {old_token}"})
+    assert made.status_code == 201, made.get_json()
+    cohort_id = made.get_json()["id"]
+
+    result = invoke("create", "hana", "--replace", "--scope", "read", "--scope", "write")
+    assert result.exit_code == 0, result.output
+    assert ("The replaced key's 1 cohort(s) are kept but not handed over: the new key does not "
+            "see them.") in result.output
+    new = {"Authorization": f"Bearer {result.output.strip().splitlines()[-1]}"}
+    assert client.get("/api/v1/cohorts", headers=new).get_json()["items"] == []
+    for method, path in (("get", ""), ("get", "/manifest"), ("get", "/diff"), ("delete", "")):
+        answer = getattr(client, method)(f"/api/v1/cohorts/{cohort_id}{path}", headers=new)
+        assert answer.status_code == 404, (method, path)
+    # The new key's own cohorts are its own.
+    second = client.post("/api/v1/cohorts", json={"name": "new", "query": {}}, headers=new)
+    assert [item["id"] for item in client.get("/api/v1/cohorts", headers=new)
+            .get_json()["items"]] == [second.get_json()["id"]]
+
+
 def test_list_shows_scopes_grants_expiry_last_use_and_state(invoke, session, datasets, app):
     invoke("create", "erin", "--scope", "read", "--datasets", "ALPHA", "--expires", "2099-01-02")
     token = invoke("create", "fred").output.strip().splitlines()[-1]
-    invoke("create", "gina", "--expires", "2020-01-01")
+    invoke("create", "gina", "--expires", "1h")
+    key_named(session, "gina").expires_at = datetime(2020, 1, 1, tzinfo=UTC)  # time passed
+    session.commit()
     app.test_client().get("/api/v1/datasets", headers={"Authorization": f"Bearer {token}"})
     lines = {line.split("\t")[0]: line.split("\t") for line in
              invoke("list").output.strip().splitlines()}
