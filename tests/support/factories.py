@@ -74,7 +74,10 @@ def make_image(session: Session, **overrides: Any) -> Image:
     if "dataset" not in overrides and "dataset_id" not in overrides and subject is not None:
         overrides["dataset"] = subject.dataset
     n = next(_sequence)
-    values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
+    # Under its dataset's prefix, where the download route looks for it.
+    dataset = overrides.get("dataset")
+    folder = (dataset.storage_prefix or dataset.designation) if dataset is not None else "images"
+    values = {"type": ImageType.T1, "path": f"{folder}/sub-{n}_T1w.nii.gz", "file_size": 1024}
     return _add(session, Image(**{**values, **overrides}))
 
 
