@@ -46,9 +46,12 @@ class ServedObject:
     size: int | None
 
 
-def dataset_prefix(dataset: Dataset) -> str:
-    """The key prefix of a dataset's objects, without slashes around it."""
-    return (dataset.storage_prefix or dataset.designation).strip("/")
+@dataclass(frozen=True)
+class ImageObjects:
+    """What an image is served from: a set of files (`is_set`), or its one object."""
+
+    objects: list[ServedObject]
+    is_set: bool
 
 
 def entry_names(keys: Sequence[str]) -> dict[str, str]:
@@ -76,51 +79,62 @@ def set_checksum_of(rows: Iterable[tuple[str, str | None]]) -> str | None:
     return file_set_checksum({names[key]: sha256 for key, sha256 in rows})
 
 
-def served_objects(session: Session, image: Image) -> list[ServedObject]:
+def served_objects(session: Session, image: Image) -> ImageObjects:
     """The objects to serve for `image`: its recorded files, or its one object at `path`.
 
-    Raises OutsideDataset (logged) when any of them is not under the dataset's prefix.
+    Raises OutsideDataset when any of them is not under the dataset's prefix.
     """
-    prefix = dataset_prefix(image.dataset)
-    files = session.execute(select(ImageFile.key, ImageFile.size)
-                            .where(ImageFile.image_id == image.id)
-                            .order_by(ImageFile.key)).all()
-    if files:
-        names = entry_names([key for key, _ in files])
-        objects = [ServedObject(key, names[key], size) for key, size in files]
-    else:
-        objects = [ServedObject(image.path, posixpath.basename(image.path), image.file_size)]
-    outside = [item.key for item in objects if not is_under(item.key, prefix)]
-    if outside:
-        log.error("image %s names %d object(s) outside its dataset's prefix %r, e.g. %r: "
-                  "not served", image.id, len(outside), prefix, outside[0])
+    objects = objects_by_image(session, [image.id])
+    if image.id not in objects:
         raise OutsideDataset(f"image {image.id} names an object outside its dataset")
-    return objects
+    return objects[image.id]
 
 
-def has_files(session: Session, image_id: int) -> bool:
-    """Whether the image is a set of files (its download is a zip or a manifest of URLs)."""
-    return session.scalar(select(ImageFile.id).where(ImageFile.image_id == image_id)
-                          .limit(1)) is not None
+def objects_by_image(session: Session, image_ids: Iterable[int]) -> dict[int, ImageObjects]:
+    """{image id: the objects to serve} for a batch of images (two queries).
+
+    An image any of whose objects lies outside its dataset's prefix is left out (and logged):
+    none of its objects is served. Unknown ids are left out too.
+    """
+    image_ids = list(image_ids)
+    if not image_ids:
+        return {}
+    files: dict[int, list[tuple[str, int | None]]] = {}
+    for start in range(0, len(image_ids), BATCH):
+        for row in session.execute(select(ImageFile.image_id, ImageFile.key, ImageFile.size)
+                                   .where(ImageFile.image_id.in_(image_ids[start:start + BATCH]))
+                                   .order_by(ImageFile.image_id, ImageFile.key)):
+            files.setdefault(row.image_id, []).append((row.key, row.size))
+    served = {}
+    for start in range(0, len(image_ids), BATCH):
+        for row in session.execute(select(Image.id, Image.path, Image.file_size,
+                                          Dataset.storage_prefix, Dataset.designation)
+                                   .join(Dataset, Dataset.id == Image.dataset_id)
+                                   .where(Image.id.in_(image_ids[start:start + BATCH]))):
+            if row.id in files:
+                names = entry_names([key for key, _ in files[row.id]])
+                objects = [ServedObject(key, names[key], size) for key, size in files[row.id]]
+            else:
+                objects = [ServedObject(row.path, posixpath.basename(row.path), row.file_size)]
+            prefix = (row.storage_prefix or row.designation).strip("/")
+            outside = [item.key for item in objects if not is_under(item.key, prefix)]
+            if outside:
+                log.error("image %s names %d object(s) outside its dataset's prefix %r, e.g. "
+                          "%r: not served", row.id, len(outside), prefix, outside[0])
+                continue
+            served[row.id] = ImageObjects(objects, row.id in files)
+    return served
 
 
 def single_object_keys(session: Session, image_ids: Iterable[int]) -> dict[int, str]:
     """{image id: key} of the images stored as one object under their dataset's prefix.
 
     The others (sets of files, or a path outside the dataset) are served by the API's
-    download route only. One query for a page of images.
+    download route only.
     """
-    image_ids = list(image_ids)
-    if not image_ids:
-        return {}
-    with_files = set(session.scalars(select(ImageFile.image_id).distinct()
-                                     .where(ImageFile.image_id.in_(image_ids))))
-    rows = session.execute(select(Image.id, Image.path, Dataset.storage_prefix,
-                                  Dataset.designation)
-                           .join(Dataset, Dataset.id == Image.dataset_id)
-                           .where(Image.id.in_(image_ids)))
-    return {row.id: row.path for row in rows if row.id not in with_files
-            and is_under(row.path, (row.storage_prefix or row.designation).strip("/"))}
+    return {image_id: served.objects[0].key
+            for image_id, served in objects_by_image(session, image_ids).items()
+            if not served.is_set}
 
 
 def record_image_files(session: Session, dataset_id: int,

@@ -18,7 +18,7 @@ from app.api.dicom_zip import is_dicom_series, series_download
 from app.audit import record_download
 from app.auth import requires
 from app.extensions import db
-from app.image_files import OutsideDataset, has_files, served_objects
+from app.image_files import OutsideDataset, served_objects
 from app.models import Image, Scope
 from app.storage import (
     CHUNK_SIZE,
@@ -102,14 +102,15 @@ class ImageDownload(MethodView):
             abort(404, message=f"image {image_id} not found")
         try:
             # The objects come from the image's rows, checked here to lie in its dataset.
-            objects = served_objects(db.session, image)
+            served = served_objects(db.session, image)
         except OutsideDataset:
             abort(404, message=f"the file of image {image_id} is missing from storage")
         storage = get_storage()
-        if has_files(db.session, image.id):  # a set of files: a zip, or a manifest of URLs
+        if served.is_set:  # a set of files: a zip, or a manifest of URLs
             with storage_errors_as_http(f"image {image_id}"):
                 try:
-                    response = series_download(storage, image, objects, URL_EXPIRY_SECONDS)
+                    response = series_download(storage, image, served.objects,
+                                               URL_EXPIRY_SECONDS)
                 except ObjectNotFound:
                     abort(404, message=f"the files of image {image_id} are missing from storage")
             record_download(image)
@@ -117,7 +118,7 @@ class ImageDownload(MethodView):
         if is_dicom_series(image):  # loaded before file lists were recorded: nothing to serve
             abort(404, message=f"the files of image {image_id} are not recorded: load its "
                                "dataset again")
-        key = objects[0].key
+        key = served.objects[0].key
         with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(key, checksum=False)
@@ -128,5 +129,5 @@ class ImageDownload(MethodView):
         response = Response(stream_with_context(_chunks(stream)),
                             mimetype="application/octet-stream", direct_passthrough=True)
         response.headers["Content-Length"] = str(info.size)
-        response.headers["Content-Disposition"] = content_disposition(objects[0].name)
+        response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
         return response

@@ -97,15 +97,15 @@ def test_cohort_create_manifest_and_diff(mbid, session, world, stored_files):
     cohort = mbid.create_cohort("women", sex="female", type=["T1"])
     assert cohort.image_count == 4 and [c.id for c in mbid.cohorts()] == [cohort.id]
     manifest = mbid.manifest(cohort)
-    assert manifest["path"].tolist() == ["ann/i1.nii.gz", "ann/i3.nii.gz", "cat/i6.nii.gz",
-                                         "eve/i8.nii.gz"]
+    assert manifest["path"].tolist() == ["ALPHA/ann/i1.nii.gz", "ALPHA/ann/i3.nii.gz",
+                                         "BETA/cat/i6.nii.gz", "BETA/eve/i8.nii.gz"]
     assert str(manifest["file_size"].dtype) == "Int64" and "url" not in manifest
     assert mbid.diff(cohort).same
 
     world.images["i8"].deleted_at = world.images["i9"].deleted_at
     session.commit()
     diff = mbid.diff(cohort.id)
-    assert not diff.same and diff.removed["path"].tolist() == ["eve/i8.nii.gz"]
+    assert not diff.same and diff.removed["path"].tolist() == ["BETA/eve/i8.nii.gz"]
     assert diff.added.empty and diff.unchanged == 3
     mbid.delete_cohort(cohort)
     assert mbid.cohorts() == []
@@ -131,9 +131,9 @@ def test_download_writes_identical_files_and_resumes_after_an_interruption(
         mbid.download(cohort, dest, progress=False, on_file=interrupt_after_three)
     assert len(read_tree(dest)) == 3
     # A partial file left by a cut connection: resumed or fetched again, and verified.
-    partial = dest / "cat" / "i5.nii.gz.part"
+    partial = dest / "BETA" / "cat" / "i5.nii.gz.part"
     partial.parent.mkdir(parents=True, exist_ok=True)
-    partial.write_bytes(stored_files["cat/i5.nii.gz"][:4])
+    partial.write_bytes(stored_files["BETA/cat/i5.nii.gz"][:4])
 
     report = mbid.download(cohort, dest, progress=False)
     assert sorted(report.skipped) == sorted(done)
@@ -143,18 +143,18 @@ def test_download_writes_identical_files_and_resumes_after_an_interruption(
 
 def test_download_of_a_query_and_a_bad_checksum(mbid, session, world, stored_files, tmp_path):
     report = mbid.download({"dataset": "BETA", "type": "T1"}, tmp_path, progress=False)
-    assert sorted(report.downloaded) == ["cat/i6.nii.gz", "eve/i8.nii.gz"]
+    assert sorted(report.downloaded) == ["BETA/cat/i6.nii.gz", "BETA/eve/i8.nii.gz"]
     assert read_tree(tmp_path) == {key: stored_files[key]
-                                   for key in ("cat/i6.nii.gz", "eve/i8.nii.gz")}
+                                   for key in ("BETA/cat/i6.nii.gz", "BETA/eve/i8.nii.gz")}
 
     world.images["i4"].checksum = hashlib.sha256(b"something else").hexdigest()
     session.commit()
     with pytest.raises(ChecksumMismatch) as mismatch:
         mbid.download({"dataset": "ALPHA", "type": "T1"}, tmp_path / "alpha", progress=False)
-    assert mismatch.value.paths == ["bob/i4.nii.gz"]
-    assert not (tmp_path / "alpha" / "bob" / "i4.nii.gz").exists()
-    assert (tmp_path / "alpha" / "ann" / "i1.nii.gz").read_bytes() == stored_files[
-        "ann/i1.nii.gz"]
+    assert mismatch.value.paths == ["ALPHA/bob/i4.nii.gz"]
+    assert not (tmp_path / "alpha" / "ALPHA" / "bob" / "i4.nii.gz").exists()
+    assert (tmp_path / "alpha" / "ALPHA" / "ann" / "i1.nii.gz").read_bytes() == stored_files[
+        "ALPHA/ann/i1.nii.gz"]
 
 
 def test_frames_keep_their_columns_when_nothing_matches(mbid, world):
