@@ -70,11 +70,13 @@ def validate_prefix(prefix: str) -> str:
 
 # A designation is one path segment: no character that splits or escapes a key or a URL.
 _DESIGNATION_SEPARATORS = re.compile(r"[/\\#?%\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-MAX_DESIGNATION_LENGTH = 64  # dataset.designation's column
 
 
 def check_designation(designation: object) -> str | None:
-    """Return why `designation` cannot name a dataset (and be its key prefix), or None."""
+    """Return why `designation` cannot name a dataset (and be its key prefix), or None.
+
+    Its length is the database column's to check (the loaders' text_problem).
+    """
     if not isinstance(designation, str) or not designation.strip():
         return "it is blank"
     if designation != designation.strip():
@@ -87,8 +89,6 @@ def check_designation(designation: object) -> str | None:
         return _character_problem(char)
     if designation in (".", ".."):
         return f"{designation!r} is not a folder name"
-    if len(designation) > MAX_DESIGNATION_LENGTH:
-        return f"it is longer than {MAX_DESIGNATION_LENGTH} characters"
     return check_key(designation)
 
 
