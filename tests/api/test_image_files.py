@@ -132,6 +132,29 @@ def test_a_changed_file_is_a_difference_of_its_image_set(app, session, tmp_path)
            "files give " in checked.output
 
 
+def test_a_reload_records_the_files_as_they_are_now(app, client, auth_headers, session,
+                                                    tmp_path):
+    root = tmp_path / "src"
+    write_folders(root)
+    runner = app.test_cli_runner()
+    load = ["load-dicom", str(root), "--dataset", "FS", "--register", "--workers", "1"]
+    for args in (load, ["upload", "FS", str(root)]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    (root / "fmap" / "e2_0002.dcm").unlink()
+    get_storage().delete("FS/fmap/e2_0002.dcm")
+    result = runner.invoke(args=load)
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    image = session.scalar(select(Image).where(Image.path == "FS/fmap#echo-2"))
+    assert [file.key for file in image.files] == ["FS/fmap/e2_0001.dcm"]
+    # The set is known from storage again at once: its checksum is that of the file left.
+    content = downloaded(client, auth_headers, image.id)
+    assert content == {"e2_0001.dcm": (root / "fmap" / "e2_0001.dcm").read_bytes()}
+    assert image.checksum == file_set_checksum(
+        {name: hashlib.sha256(data).hexdigest() for name, data in content.items()})
+
+
 def test_a_dataset_named_with_a_separator_is_refused(app, session, tmp_path):
     root = tmp_path / "src"
     write_series(root / "t1", "SUBJ01", "T1w MPRAGE", 3, study_uid=generate_uid())
