@@ -9,6 +9,9 @@ import pytest
 import requests
 from mbid_client import BadRequest, ChecksumMismatch, Client, Forbidden, NotFound, Unauthorized
 from mbid_client import client as client_module
+from pydicom.uid import generate_uid
+
+from tests.support.dicom import write_series
 
 
 @pytest.fixture
@@ -168,3 +171,27 @@ def test_download_draws_its_progress_on_stderr(mbid, world, stored_files, tmp_pa
     size = sum(len(stored_files[key]) for key in stored_files if key.startswith(("ann", "bob")))
     last = capsys.readouterr().err.split("\r")[-1]
     assert last == f"[{'#' * 30}] 4/4 files, {size / 1e6:.1f}/{size / 1e6:.1f} MB\n"
+
+
+def test_a_dicom_series_downloads_as_a_folder_of_exactly_its_files(app, mbid, tmp_path):
+    root = tmp_path / "src"
+    series, study = generate_uid(), generate_uid()
+    for echo in (1, 2):
+        write_series(root / "fmap", "SUBJ01", "gre_field_mapping", 8, study_uid=study,
+                     series_uid=series, echo=echo, echo_time=2.46 * (echo + 1), name=f"e{echo}_")
+    runner = app.test_cli_runner()
+    for args in (["load-dicom", str(root), "--dataset", "FS", "--register", "--workers", "1"],
+                 ["upload", "FS", str(root)]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    dest = tmp_path / "dest"
+
+    report = mbid.download({"dataset": "FS"}, dest, progress=False)
+    assert sorted(report.downloaded) == ["FS/fmap#echo-1", "FS/fmap#echo-2"]
+    assert report.unverified == []
+    for echo in (1, 2):
+        folder = dest / "FS" / f"fmap#echo-{echo}"
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == {
+            path.name: path.read_bytes() for path in (root / "fmap").glob(f"e{echo}_*")}
+    again = mbid.download({"dataset": "FS"}, dest, progress=False)
+    assert sorted(again.skipped) == ["FS/fmap#echo-1", "FS/fmap#echo-2"]
