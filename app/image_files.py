@@ -11,7 +11,8 @@ listed for serving), so a crafted or stale row never hands out another dataset's
 
 The checksum of a file set (`file_set_checksum`) is the SHA-256 of its `sha256sum` listing:
 one line `<file sha256>  <name>` per file, sorted by name, where the name is the file's path
-in the image's zip. It can be checked from a download with `sha256sum * | sort -k2`.
+in the image's zip (code-point order, as `LC_ALL=C sort`), so an unpacked download checks with
+`find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum`.
 """
 from __future__ import annotations
 
