@@ -151,23 +151,26 @@ def record_image_files(session: Session, dataset_id: int,
     ids = _image_ids(session, dataset_id, files)
     wanted = {ids[path]: dict(entries) for path, entries in files.items() if path in ids}
     existing: dict[int, dict[str, tuple[int, int | None]]] = {}
-    for start in range(0, len(wanted), BATCH):
-        chunk = list(wanted)[start:start + BATCH]
+    image_ids = list(wanted)
+    for start in range(0, len(image_ids), BATCH):
         for row in session.execute(select(ImageFile.id, ImageFile.image_id, ImageFile.key,
                                           ImageFile.size)
-                                   .where(ImageFile.image_id.in_(chunk))):
+                                   .where(ImageFile.image_id.in_(image_ids[start:start + BATCH]))):
             existing.setdefault(row.image_id, {})[row.key] = (row.id, row.size)
     gone, new, resized, changed = [], [], [], set()
     for image_id, entries in wanted.items():
         have = existing.get(image_id, {})
-        gone += [row_id for key, (row_id, _) in have.items() if key not in entries]
-        new += [{"image_id": image_id, "key": key, "size": size}
-                for key, size in entries.items() if key not in have]
-        resized += [{"id": have[key][0], "size": size, "sha256": None}
-                    for key, size in entries.items() if key in have and have[key][1] != size]
-        if set(have) != set(entries) or any(key in have and have[key][1] != size
-                                             for key, size in entries.items()):
+        image_gone = [row_id for key, (row_id, _) in have.items() if key not in entries]
+        image_new = [{"image_id": image_id, "key": key, "size": size}
+                     for key, size in entries.items() if key not in have]
+        image_resized = [{"id": have[key][0], "size": size, "sha256": None}
+                         for key, size in entries.items()
+                         if key in have and have[key][1] != size]
+        if image_gone or image_new or image_resized:
             changed.add(image_id)
+        gone += image_gone
+        new += image_new
+        resized += image_resized
     for start in range(0, len(gone), BATCH):
         session.execute(delete(ImageFile).where(ImageFile.id.in_(gone[start:start + BATCH])))
     for start in range(0, len(new), BATCH):
