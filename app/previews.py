@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Dataset, Image, PreprocessTaskFile
-from app.storage import InvalidKey, ObjectInfo, ObjectNotFound, Storage
+from app.storage import InvalidKey, ObjectInfo, ObjectNotFound, Storage, is_under
 
 if TYPE_CHECKING:  # the imaging libraries are imported only when a preview is drawn
     import numpy as np
@@ -201,8 +201,11 @@ def make_missing_previews(session: Session, storage: Storage, designation: str) 
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
     if dataset_id is None:
         raise LookupError(f"unknown dataset {designation}")
-    images = session.execute(select(Image.id, Image.path).where(
-        Image.dataset_id == dataset_id, Image.deleted_at.is_(None)).order_by(Image.id)).all()
+    prefix = Dataset.prefix_for(session, designation).strip("/")
+    # Only objects of the dataset's own folder are read (a crafted path is left out).
+    images = [(id_, path) for id_, path in session.execute(select(Image.id, Image.path).where(
+        Image.dataset_id == dataset_id, Image.deleted_at.is_(None)).order_by(Image.id))
+        if is_under(path, prefix)]
     derived = session.execute(
         select(PreprocessTaskFile.id, PreprocessTaskFile.path)
         .join(Image, Image.id == PreprocessTaskFile.image_id)

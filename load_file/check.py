@@ -59,8 +59,8 @@ def compare_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: in
                  progress: bool | None = None) -> list[Difference]:
     """Return every difference between `source_dir` and the objects under `prefix`, by key.
 
-    Files that upload leaves out (hidden files, archives) are not expected in storage; `.nii`
-    files are expected gzipped, as `.nii.gz`.
+    Files that upload leaves out (hidden files, archives) are not expected in storage; every
+    other file is expected as it is on disk, under its own relative path.
     """
     items = plan_tree(source_dir, prefix).files
     listing_prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""

@@ -1,17 +1,16 @@
 """A dataset tree on disk as the objects it becomes: which files, under which keys, with what bytes.
 
 Upload and check-storage share these rules, so a tree uploaded once checks clean afterwards:
-hidden files and archives are left out, `.nii` files are stored gzipped as `.nii.gz`, and
-nothing from outside the folder is stored (app.storage.sources).
+hidden files and archives are left out, and nothing from outside the folder is stored
+(app.storage.sources). Every file is stored as the user gave it, under its own relative path
+(a `.nii` stays `.nii`): the key of a file is the one the loaders give its image, so a load and an
+upload of the same folder meet, whichever runs first.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,26 +29,22 @@ from app.storage.sources import (
 # _physio.tsv.gz) are, so a bare .gz is not an archive.
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz",
                     ".7z", ".rar")
-GZIP_SUFFIX = ".nii"
-# Fixed, so that gzipping the same .nii twice gives the same bytes (and checksum) on a re-run.
-GZIP_LEVEL = 6
 BROKEN_SYMLINK = "broken symlink (its target is absent)"
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file to store: where it is on disk, its object key, and whether it is gzipped first."""
+    """One file to store: where it is on disk, its path in the dataset and its object key."""
 
     path: Path
     relative: str
     key: str
-    gzip: bool
     size_on_disk: int
 
 
 @dataclass(frozen=True)
 class Content:
-    """The bytes an object must hold: a file (the source or its gzip) with size and digests."""
+    """The bytes an object must hold: the source file, with its size and digests."""
 
     path: Path
     size: int
@@ -129,8 +124,7 @@ def plan_tree(source_dir: Path, prefix: str, *, strict: bool = False) -> TreePla
                 size, reason = source.examine(str(path))
                 if reason is None and size is None:
                     reason = BROKEN_SYMLINK
-            compress = name.endswith(GZIP_SUFFIX)
-            key_path = relative.as_posix() + (".gz" if compress else "")
+            key_path = relative.as_posix()
             reason = reason or name_problem(key_path)
             if reason is None:
                 try:
@@ -141,7 +135,7 @@ def plan_tree(source_dir: Path, prefix: str, *, strict: bool = False) -> TreePla
                 refuse(relative.as_posix(), reason)
                 continue
             plan.files.append(SourceFile(path=path, relative=relative.as_posix(), key=key,
-                                         gzip=compress, size_on_disk=size or 0))
+                                         size_on_disk=size or 0))
     plan.files.sort(key=lambda item: item.key)
     plan.ignored = dict(sorted(plan.ignored.items()))
     plan.refused = dict(sorted(plan.refused.items()))
@@ -158,21 +152,7 @@ def _digests(path: Path) -> tuple[int, str, str]:
     return size, sha256.hexdigest(), md5.hexdigest()
 
 
-def gzip_file(source: Path, target: Path) -> None:
-    """Gzip `source` into `target` deterministically: no file name and mtime 0 in the header."""
-    with source.open("rb") as raw, target.open("wb") as out, \
-            gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=out,
-                          mtime=0) as packed:
-        shutil.copyfileobj(raw, packed, CHUNK_SIZE)
-
-
 @contextmanager
-def prepared(item: SourceFile, workdir: str | Path | None = None) -> Iterator[Content]:
-    """Yield the content to store for `item`; a gzip made for it is deleted afterwards."""
-    if not item.gzip:
-        yield Content(item.path, *_digests(item.path))
-        return
-    with tempfile.TemporaryDirectory(prefix="mbid-gz-", dir=workdir) as folder:
-        target = Path(folder) / (item.path.name + ".gz")
-        gzip_file(item.path, target)
-        yield Content(target, *_digests(target))
+def prepared(item: SourceFile) -> Iterator[Content]:
+    """Yield the content to store for `item`: the file itself, with its size and digests."""
+    yield Content(item.path, *_digests(item.path))

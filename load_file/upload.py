@@ -90,9 +90,9 @@ def with_retries(action: Callable[[], T], *, attempts: int, backoff: float, what
 
 
 def _upload_one(storage: Storage, item: SourceFile, remote_size: int | None, *, dry_run: bool,
-                attempts: int, backoff: float, workdir: Path | None) -> tuple[str, int, str]:
+                attempts: int, backoff: float) -> tuple[str, int, str]:
     """Store one file unless it is already there: ("uploaded" or "skipped", size, sha256)."""
-    with prepared(item, workdir) as content:
+    with prepared(item) as content:
         if remote_size == content.size:
             # Same size: only the recorded checksum can tell an identical object from another.
             try:
@@ -110,8 +110,7 @@ def _upload_one(storage: Storage, item: SourceFile, remote_size: int | None, *, 
 
 def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int = DEFAULT_WORKERS,
                 dry_run: bool = False, strict: bool = False, attempts: int = DEFAULT_ATTEMPTS,
-                backoff: float = 1.0, progress: bool | None = None,
-                workdir: Path | None = None) -> UploadReport:
+                backoff: float = 1.0, progress: bool | None = None) -> UploadReport:
     """Upload every file of `source_dir` under `prefix`, skipping those already present.
 
     Parameters
@@ -125,7 +124,6 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
         file of the dataset (a symlink out of it, a FIFO, ...); by default they are reported.
     attempts, backoff : tries per request on transient errors, and the first pause (doubling).
     progress : show a progress bar (None: only on a terminal).
-    workdir : where .nii files are gzipped before upload (default: the system temp folder).
 
     Returns
     -------
@@ -145,8 +143,8 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         futures = {pool.submit(_upload_one, storage, item, existing.get(item.key),
-                               dry_run=dry_run, attempts=attempts, backoff=backoff,
-                               workdir=workdir): item for item in items}
+                               dry_run=dry_run, attempts=attempts,
+                               backoff=backoff): item for item in items}
         for future in as_completed(futures):
             item = futures[future]
             try:

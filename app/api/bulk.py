@@ -16,6 +16,7 @@ from app.access import current_key_name, keeping_access
 from app.api.query.parquet import ChunkSink
 from app.audit import datasets_named, record
 from app.extensions import db
+from app.image_files import objects_by_image
 from app.models import AuditAction
 from app.storage import CHUNK_SIZE, ObjectNotFound, get_storage
 
@@ -24,6 +25,8 @@ URL_BATCH_ROWS = 1000
 URLS_CONTENT = {"text/uri-list": {"schema": {"type": "string"}}}
 # Listed in the zip when some files could not be read from storage.
 MISSING_LIST = "MISSING.txt"
+# Images whose objects are looked up at once while a zip streams.
+ZIP_BATCH_ROWS = 200
 
 
 def _audit_after(action: AuditAction, key_name: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -60,10 +63,12 @@ def url_list_response(
 
 def zip_chunks(files: Iterable[Mapping[str, Any]], on_end: Callable[[list], None]) -> Iterator[
         bytes]:
-    """Yield a zip (stored, not recompressed: images are gzipped already) of the storage
-    objects `files` ({"id", "dataset", "path"}) named by their keys.
+    """Yield a zip (stored, not recompressed: images are gzipped already) of the images
+    `files` ({"id", "dataset", "path"}): a one-object image named by its key, the files of a
+    multi-file image (a DICOM series) under its path.
 
-    A file missing from storage is left out and named in MISSING.txt at the end of the zip;
+    A file missing from storage (or outside its image's dataset) is left out and named in
+    MISSING.txt at the end of the zip;
     `on_end(rows sent)` is called when the zip ends or the client stops reading.
     """
     storage = get_storage()
@@ -72,23 +77,46 @@ def zip_chunks(files: Iterable[Mapping[str, Any]], on_end: Callable[[list], None
     missing: list[str] = []
     try:
         with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
-            for row in files:
-                try:
-                    source = storage.open(row["path"])
-                except ObjectNotFound:
-                    missing.append(row["path"])
-                    continue
-                with source, archive.open(row["path"], mode="w", force_zip64=True) as target:
-                    while chunk := source.read(CHUNK_SIZE):
-                        target.write(chunk)
+            for batch in _batches(files, ZIP_BATCH_ROWS):
+                # Each image's own objects, checked to lie in its dataset (app/image_files.py).
+                served = objects_by_image(db.session, [row["id"] for row in batch])
+                for row in batch:
+                    image = served.get(row["id"])
+                    if image is None:
+                        missing.append(row["path"])
+                        continue
+                    wrote = False
+                    for item in image.objects:
+                        name = f"{row['path']}/{item.name}" if image.is_set else row["path"]
+                        try:
+                            source = storage.open(item.key)
+                        except ObjectNotFound:
+                            missing.append(name)
+                            continue
+                        with source, archive.open(name, mode="w", force_zip64=True) as target:
+                            while chunk := source.read(CHUNK_SIZE):
+                                target.write(chunk)
+                                yield sink.take()
+                        wrote = True
                         yield sink.take()
-                sent.append(row)
-                yield sink.take()
+                    if wrote:
+                        sent.append(row)
             if missing:
                 archive.writestr(MISSING_LIST, "".join(f"{path}\n" for path in missing))
         yield sink.take()
     finally:
         on_end(sent)
+
+
+def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    batch: list[Mapping[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def zip_response(files: Sequence[Mapping[str, Any]], filename: str) -> Response:

@@ -22,6 +22,7 @@ from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import Column, Columns, UtcDateTime, labelled, row_schema
 from app.auth import requires
 from app.extensions import db
+from app.image_files import OutsideDataset, served_objects
 from app.models import AuditAction, FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
 from app.previews import PreviewError, derived_preview_key, ensure_preview, image_preview_key
 from app.provenance import readable_keys, verify
@@ -179,11 +180,17 @@ class ImagePreview(MethodView):
 
         Needs the download scope: it shows the image's content.
         """
-        path = db.session.scalar(select(Image.path).where(Image.id == image_id,
-                                                          Image.deleted_at.is_(None)))
-        if path is None:
+        image = db.session.scalar(select(Image).where(Image.id == image_id,
+                                                      Image.deleted_at.is_(None)))
+        if image is None:
             abort(404, message=f"no image with id {image_id}")
-        return _png(path, image_preview_key(image_id), f"image {image_id}", image_id,
+        try:  # only an object of the image's own dataset is ever read
+            served = served_objects(db.session, image)
+        except OutsideDataset:
+            abort(404, message=f"no image with id {image_id}")
+        # A set of files (a DICOM series) is no NIfTI file: its path makes the clean 422.
+        key = image.path if served.is_set else served.objects[0].key
+        return _png(key, image_preview_key(image_id), f"image {image_id}", image_id,
                     {"image_id": image_id})
 
 

@@ -1,40 +1,31 @@
-"""Downloads of DICOM series: a zip of the series folder's files, or a manifest of URLs.
+"""Downloads of an image made of several files (a DICOM series or part): a zip, or URLs.
 
-A DICOM series is stored as one image whose path is its folder's key (with `#...` naming a
-series or part of a folder that holds several); the files are the objects under that folder.
+The files are the image's recorded ones (app/image_files.py: exactly those it was built from,
+checked to lie in its dataset's folder), never the listing of a folder: a folder may hold other
+series, other parts of the same series, or the same series in another form.
 """
 from __future__ import annotations
 
 import io
+import posixpath
 import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, jsonify, stream_with_context
 
+from app.image_files import ServedObject
 from app.models import Image
-from app.storage import CHUNK_SIZE, ObjectInfo, Storage
+from app.storage import CHUNK_SIZE, ObjectNotFound, Storage
 
 # Metadata keys only the DICOM adapter writes: what tells a series from a single file.
 SERIES_MARKERS = ("SOPClassName", "NumberOfFiles")
 
 
 def is_dicom_series(image: Image) -> bool:
-    """True when the image is a DICOM series (a folder of files), not one object."""
+    """True when the image is a DICOM series (a set of files), not one object."""
     metadata = image.metadata_json or {}
     return all(key in metadata for key in SERIES_MARKERS)
-
-
-def series_folder(image: Image) -> str:
-    """The storage key of the folder holding the series' files."""
-    return image.path.split("#", 1)[0].rstrip("/")
-
-
-def series_files(storage: Storage, image: Image) -> list[ObjectInfo]:
-    """The objects of the series folder (not of its subfolders), by key."""
-    prefix = f"{series_folder(image)}/"
-    return sorted((info for info in storage.list(prefix) if "/" not in info.key[len(prefix):]),
-                  key=lambda info: info.key)
 
 
 class _Sink(io.RawIOBase):
@@ -56,14 +47,13 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def _zip_chunks(storage: Storage, files: list[ObjectInfo], folder: str) -> Iterator[bytes]:
+def _zip_chunks(storage: Storage, files: list[ServedObject]) -> Iterator[bytes]:
     sink = _Sink()
     # Stored, not deflated: DICOM pixels compress little and the client gets bytes at once.
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        for info in files:
-            name = info.key[len(folder) + 1:]
-            with storage.open(info.key) as source, \
-                    archive.open(zipfile.ZipInfo(name), "w", force_zip64=True) as target:
+        for item in files:
+            with storage.open(item.key) as source, \
+                    archive.open(zipfile.ZipInfo(item.name), "w", force_zip64=True) as target:
                 for chunk in iter(lambda source=source: source.read(CHUNK_SIZE), b""):
                     target.write(chunk)
                     yield sink.take()
@@ -71,23 +61,36 @@ def _zip_chunks(storage: Storage, files: list[ObjectInfo], folder: str) -> Itera
     yield sink.take()
 
 
-def series_download(storage: Storage, image: Image, url_expiry: int) -> Response | None:
-    """The response for a DICOM series: a zip stream, or a JSON manifest of presigned URLs.
+def series_download(storage: Storage, image: Image, files: list[ServedObject],
+                    url_expiry: int) -> Response:
+    """The response for an image's `files`: a zip stream, or a JSON manifest of presigned URLs.
 
-    None when the folder holds no file (the caller answers 404).
+    Every file is checked to exist first (one listing per folder), so that a missing one is a
+    clean ObjectNotFound rather than a zip cut short.
     """
-    files = series_files(storage, image)
-    if not files:
-        return None
-    folder = series_folder(image)
+    _check_present(storage, files)
     if storage.shareable_urls:
         manifest: dict[str, Any] = {
             "image": image.id, "expires_in": url_expiry,
-            "files": [{"name": info.key[len(folder) + 1:], "size": info.size,
-                       "url": storage.presigned_url(info.key, url_expiry)} for info in files]}
+            "files": [{"name": item.name, "size": item.size,
+                       "url": storage.presigned_url(item.key, url_expiry)} for item in files]}
         return jsonify(manifest)
-    name = folder.rsplit("/", 1)[-1] or f"image-{image.id}"
-    response = Response(stream_with_context(_zip_chunks(storage, files, folder)),
+    folders = {posixpath.dirname(item.key) for item in files}
+    common = posixpath.commonpath(folders) if all(folders) else ""
+    name = posixpath.basename(common) or f"image-{image.id}"
+    response = Response(stream_with_context(_zip_chunks(storage, files)),
                         mimetype="application/zip", direct_passthrough=True)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
     return response
+
+
+def _check_present(storage: Storage, files: list[ServedObject]) -> None:
+    """Raise ObjectNotFound naming the first of `files` that storage does not hold."""
+    folders: dict[str, set[str]] = {}
+    for item in files:
+        folders.setdefault(item.key.rpartition("/")[0], set())
+    for folder in folders:
+        folders[folder] = {info.key for info in storage.list(f"{folder}/" if folder else "")}
+    for item in files:
+        if item.key not in folders[item.key.rpartition("/")[0]]:
+            raise ObjectNotFound(f"no object {item.key!r}")

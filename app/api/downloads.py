@@ -18,6 +18,7 @@ from app.api.dicom_zip import is_dicom_series, series_download
 from app.audit import record_download
 from app.auth import requires
 from app.extensions import db
+from app.image_files import OutsideDataset, served_objects
 from app.models import Image, Scope
 from app.storage import (
     CHUNK_SIZE,
@@ -99,24 +100,34 @@ class ImageDownload(MethodView):
         image = db.session.get(Image, image_id)
         if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
             abort(404, message=f"image {image_id} not found")
+        try:
+            # The objects come from the image's rows, checked here to lie in its dataset.
+            served = served_objects(db.session, image)
+        except OutsideDataset:
+            abort(404, message=f"the file of image {image_id} is missing from storage")
         storage = get_storage()
-        if is_dicom_series(image):  # a folder of files: a zip, or a manifest of URLs
+        if served.is_set:  # a set of files: a zip, or a manifest of URLs
             with storage_errors_as_http(f"image {image_id}"):
-                response = series_download(storage, image, URL_EXPIRY_SECONDS)
-            if response is None:
-                abort(404, message=f"the files of image {image_id} are missing from storage")
+                try:
+                    response = series_download(storage, image, served.objects,
+                                               URL_EXPIRY_SECONDS)
+                except ObjectNotFound:
+                    abort(404, message=f"the files of image {image_id} are missing from storage")
             record_download(image)
             return response
+        if is_dicom_series(image):  # loaded before file lists were recorded: nothing to serve
+            abort(404, message=f"the files of image {image_id} are not recorded: load its "
+                               "dataset again")
+        key = served.objects[0].key
         with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
-            info = storage.stat(image.path, checksum=False)
+            info = storage.stat(key, checksum=False)
             record_download(image)
             if storage.shareable_urls:
-                return redirect(storage.presigned_url(image.path, URL_EXPIRY_SECONDS), code=302)
-            stream = storage.open(image.path)
+                return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
+            stream = storage.open(key)
         response = Response(stream_with_context(_chunks(stream)),
                             mimetype="application/octet-stream", direct_passthrough=True)
         response.headers["Content-Length"] = str(info.size)
-        response.headers["Content-Disposition"] = content_disposition(
-            image.path.rsplit("/", 1)[-1])
+        response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
         return response

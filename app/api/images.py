@@ -51,6 +51,7 @@ from app.api.rows import (
 from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
+from app.image_files import single_object_keys
 from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Scope, Subject, Visit
 from app.names import EFFECTIVE_NAME, NameFilterError, name_matches, parse_name_filter
 from app.storage import get_storage, presigned_urls
@@ -232,10 +233,15 @@ def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
     """Return the page's rows with a `url` each: presigned when the storage can share URLs
     (signing is local: no request per row), else the API's own download route."""
     storage = get_storage()
-    if storage.shareable_urls:
-        urls = presigned_urls([item["path"] for item in items], URL_EXPIRY_SECONDS, storage)
-        return [{**item, "url": urls[item["path"]]} for item in items]
-    return [{**item, "url": public_url_for("downloads.ImageDownload", image_id=item["id"])}
+    route = {item["id"]: public_url_for("downloads.ImageDownload", image_id=item["id"])
+             for item in items}
+    if not storage.shareable_urls:
+        return [{**item, "url": route[item["id"]]} for item in items]
+    # Presigned only for one-object images under their dataset's prefix; a set of files (a
+    # DICOM series) is a zip or manifest of the download route.
+    keys = single_object_keys(db.session, route)
+    urls = presigned_urls(keys.values(), URL_EXPIRY_SECONDS, storage)
+    return [{**item, "url": urls[keys[item["id"]]] if item["id"] in keys else route[item["id"]]}
             for item in items]
 
 

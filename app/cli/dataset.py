@@ -18,6 +18,7 @@ from app.models import (
     GoldStandard,
     HeaderDrift,
     Image,
+    ImageFile,
     LoadRun,
     PreprocessTaskFile,
     QcReview,
@@ -125,6 +126,7 @@ def _purge(dataset_id: int) -> dict[str, int]:
         "study_tag": delete(StudyTag).where(StudyTag.dataset_id == dataset_id),
         "preprocess_task_file": delete(PreprocessTaskFile)
         .where(PreprocessTaskFile.image_id.in_(images)),
+        "image_file": delete(ImageFile).where(ImageFile.image_id.in_(images)),
         "image": delete(Image).where(Image.dataset_id == dataset_id),
         "visit": delete(Visit).where(Visit.subject_id.in_(subjects)),
         "subject": delete(Subject).where(Subject.dataset_id == dataset_id),

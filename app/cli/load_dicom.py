@@ -17,7 +17,8 @@ from app.cli.sources import (
     root_or_storage,
 )
 from app.extensions import db
-from app.storage import Storage, join_key, validate_prefix
+from app.storage import Storage, get_storage, join_key, validate_prefix
+from load_file.checksums import record_image_checksums
 
 
 class StoredFiles:
@@ -88,4 +89,6 @@ def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: s
                           partial(load_dicom, dataset=dataset, register=register,
                                   rules_file=rules_file, workers=workers, strict=strict),
                           source, dataset=dataset, dry_run=dry_run)
+    if not dry_run:  # series whose files were uploaded before the load get their checksums
+        record_image_checksums(db.session, get_storage(), dataset)
     echo_report(report, as_json)

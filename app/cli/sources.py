@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import click
 
-from app.storage import Storage, StorageError, check_key, get_storage
+from app.storage import Storage, StorageError, check_designation, get_storage
 
 Tree = TypeVar("Tree")
 
@@ -29,10 +29,10 @@ def root_or_storage(root: Path | None, storage_prefix: str | None,
 
 
 def check_registrable(dataset: str, register: bool) -> None:
-    """With --register, refuse a designation that cannot be a storage prefix (exit code 2)."""
-    reason = check_key(dataset) if register else None
+    """With --register, refuse a designation that cannot name a dataset (exit code 2)."""
+    reason = check_designation(dataset) if register else None
     if reason:  # a registered dataset's designation becomes its storage prefix
-        raise click.BadParameter(f"{dataset!r} cannot be a dataset's storage prefix: {reason}",
+        raise click.BadParameter(f"{dataset!r} cannot name a dataset: {reason}",
                                  param_hint="--dataset")
 
 

@@ -63,7 +63,7 @@ def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: 
                    deidentify: bool) -> None:
     """Upload the files of SOURCE_DIR as dataset DATASET; re-run to resume.
 
-    Hidden files and archives are left out and .nii files are stored as .nii.gz. Files already
+    Hidden files and archives are left out; every file is stored as it is. Files already
     stored with the same size and checksum are skipped. The checksums of the dataset's images
     already loaded are recorded in the database (unless --prefix is given: the database is then
     not read). Exits 1 if any file failed.

@@ -22,6 +22,7 @@ from app.models.file_type import FileType
 from app.models.gold_standard import GoldStandard
 from app.models.header_drift import HeaderDrift
 from app.models.image import Image
+from app.models.image_file import ImageFile
 from app.models.load_manifest import LoadManifest
 from app.models.load_run import LoadRun
 from app.models.preprocess_task import PreprocessTask
@@ -39,7 +40,7 @@ keep_image_search_right()
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
     "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset", "DatasetCondition",
-    "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image",
+    "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image", "ImageFile",
     "ImageType", "LoadManifest", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
     "PreprocessTaskFile", "QcReview", "QcState", "Race", "Scanner", "Scope", "SeriesTag", "Sex",
     "StudyTag", "Subject", "UNTAGGED", "Visit",

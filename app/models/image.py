@@ -12,6 +12,7 @@ from app.models.enums import ImageType, PreprocessState, QcState, Sex
 
 if TYPE_CHECKING:
     from app.models.dataset import Dataset
+    from app.models.image_file import ImageFile
     from app.models.scanner import Scanner
     from app.models.subject import Subject
     from app.models.visit import Visit
@@ -75,3 +76,7 @@ class Image(TimestampMixin, SoftDeleteMixin, db.Model):
     subject: Mapped[Subject] = relationship(back_populates="images")
     visit: Mapped[Visit | None] = relationship(back_populates="images")
     scanner: Mapped[Scanner | None] = relationship()
+    # The files of a multi-file image (a DICOM series), by key; empty for a one-object image.
+    files: Mapped[list[ImageFile]] = relationship(
+        back_populates="image", order_by="ImageFile.key", cascade="all, delete-orphan",
+        passive_deletes=True)

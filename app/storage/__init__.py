@@ -30,13 +30,22 @@ from app.storage.errors import (
     StorageError,
     TransientStorageError,
 )
-from app.storage.keys import MAX_KEY_LENGTH, check_key, join_key, validate_key, validate_prefix
+from app.storage.keys import (
+    MAX_KEY_LENGTH,
+    check_designation,
+    check_key,
+    is_under,
+    join_key,
+    validate_key,
+    validate_prefix,
+)
 from app.storage.local import LocalStorage
 
 __all__ = [
     "BACKENDS", "CHUNK_SIZE", "DEFAULT_MULTIPART_THRESHOLD", "DEFAULT_URL_EXPIRY",
     "MAX_KEY_LENGTH", "CosStorage", "InvalidKey", "LocalStorage", "ObjectInfo", "ObjectNotFound",
     "PresignNotSupported", "Storage", "StorageConfigError", "StorageError",
-    "TransientStorageError", "check_key", "get_storage", "join_key", "presigned_urls",
-    "set_storage", "sha256_of", "storage_from_config", "validate_key", "validate_prefix",
+    "TransientStorageError", "check_designation", "check_key", "get_storage", "is_under",
+    "join_key", "presigned_urls", "set_storage", "sha256_of", "storage_from_config",
+    "validate_key", "validate_prefix",
 ]

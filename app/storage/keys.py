@@ -6,6 +6,10 @@ rules keep a key inside its prefix on the local backend and make it mean the sam
 backend. Datasets are checked against it when they are seeded or registered (their designation
 becomes their key prefix) and loaders can check the image paths they form, so nothing is written
 to the database that storage would later refuse.
+
+A dataset designation follows a stricter rule (`check_designation`): it names one folder, so it
+holds no separator of any kind (`/`, `\\`, `#`, `?`, `%`, control characters) and is not blank
+or padded with spaces. A served object must lie under its dataset's prefix (`is_under`).
 """
 from __future__ import annotations
 
@@ -62,6 +66,41 @@ def validate_prefix(prefix: str) -> str:
         return prefix
     validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
     return prefix
+
+
+# A designation is one path segment: no character that splits or escapes a key or a URL.
+_DESIGNATION_SEPARATORS = re.compile(r"[/\\#?%\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def check_designation(designation: object) -> str | None:
+    """Return why `designation` cannot name a dataset (and be its key prefix), or None.
+
+    Its length is the database column's to check (the loaders' text_problem).
+    """
+    if not isinstance(designation, str) or not designation.strip():
+        return "it is blank"
+    if designation != designation.strip():
+        return "it starts or ends with a space"
+    bad = _DESIGNATION_SEPARATORS.search(designation)
+    if bad:
+        char = bad.group()
+        if char in "/\\#?%":
+            return f"it contains {char!r}, a separator in storage keys or URLs"
+        return _character_problem(char)
+    if designation in (".", ".."):
+        return f"{designation!r} is not a folder name"
+    return check_key(designation)
+
+
+def is_under(key: str, prefix: str) -> bool:
+    """Whether `key` is a valid key of an object inside the folder `prefix` ("" is the root).
+
+    The comparison is on whole path segments: `OASIS#x/a` is not under `OASIS`.
+    """
+    if check_key(key) is not None:
+        return False
+    prefix = prefix.strip("/")
+    return not prefix or key.startswith(f"{prefix}/")
 
 
 def join_key(prefix: str, relative: str) -> str:

@@ -1,8 +1,15 @@
-"""Download many files with resume and SHA-256 verification, drawing progress on stderr."""
+"""Download many files with resume and SHA-256 verification, drawing progress on stderr.
+
+An image made of several files (a DICOM series) comes from the API as a zip or, with presigned
+URLs, as a JSON manifest of its files: it is written as a folder named by its path, holding
+exactly its files, and verified against the checksum of the set (`file_set_checksum`).
+"""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +22,8 @@ if TYPE_CHECKING:
 
 CHUNK_SIZE = 1024 * 1024
 PARTIAL_SUFFIX = ".part"
+# The answers of an image made of several files: a zip of them, or a manifest of their URLs.
+FILE_SET_TYPES = ("application/zip", "application/json")
 
 
 @dataclass
@@ -37,6 +46,26 @@ def sha256_of_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_set_checksum(folder: Path) -> str:
+    """The checksum the API records for an image made of several files: the SHA-256 of the
+    `sha256sum` listing of the files under `folder` (`<sha256>  <name>` lines, by name)."""
+    names = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                   if path.is_file())
+    listing = "".join(f"{sha256_of_file(folder / name)}  {name}\n" for name in names)
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest()
+
+
+def _checksum_of(target: Path) -> str:
+    return file_set_checksum(target) if target.is_dir() else sha256_of_file(target)
+
+
+def _remove(target: Path) -> None:
+    if target.is_dir():
+        shutil.rmtree(target)
+    else:
+        target.unlink(missing_ok=True)
+
+
 def target_of(dest: Path, key: str) -> Path:
     """Return where the object `key` goes under `dest`, refusing a key that would leave it."""
     target = (dest / key).resolve()
@@ -46,6 +75,8 @@ def target_of(dest: Path, key: str) -> Path:
 
 
 def _complete(path: Path, row: dict[str, Any]) -> bool:
+    if path.is_dir():  # the files of a multi-file image
+        return row.get("checksum") is None or file_set_checksum(path) == row["checksum"]
     if not path.is_file():
         return False
     if row.get("file_size") is not None and path.stat().st_size != row["file_size"]:
@@ -80,6 +111,11 @@ def _fetch(client: Client, row: dict[str, Any], target: Path, progress: _Progres
     offset = partial.stat().st_size if partial.is_file() else 0
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     response = client.request("GET", row["url"], stream=True, headers=headers)
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if kind in FILE_SET_TYPES:
+        with response:
+            _fetch_set(client, response, kind, target, progress)
+        return False
     resumed = offset > 0 and response.status_code == 206
     with response, partial.open("ab" if resumed else "wb") as out:
         for chunk in response.iter_content(CHUNK_SIZE):
@@ -87,6 +123,41 @@ def _fetch(client: Client, row: dict[str, Any], target: Path, progress: _Progres
             progress.advance(size=len(chunk))
     partial.replace(target)
     return resumed
+
+
+def _fetch_set(client: Client, response: Any, kind: str, target: Path,
+               progress: _Progress) -> None:
+    """Write the files of a multi-file image into the folder `target`, through a partial
+    folder: from the zip streamed in `response`, or from the URLs of its JSON manifest."""
+    staging = target.with_name(target.name + PARTIAL_SUFFIX)
+    if staging.exists():
+        _remove(staging)
+    staging.mkdir(parents=True)
+    if kind == "application/zip":
+        archive_path = target.with_name(target.name + ".zip" + PARTIAL_SUFFIX)
+        with archive_path.open("wb") as out:
+            for chunk in response.iter_content(CHUNK_SIZE):
+                out.write(chunk)
+                progress.advance(size=len(chunk))
+        with zipfile.ZipFile(archive_path) as archive:
+            for member in archive.infolist():
+                file_target = target_of(staging, member.filename)
+                file_target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(member) as source, file_target.open("wb") as out:
+                    shutil.copyfileobj(source, out, CHUNK_SIZE)
+        archive_path.unlink()
+    else:
+        for entry in response.json()["files"]:
+            file_target = target_of(staging, entry["name"])
+            file_target.parent.mkdir(parents=True, exist_ok=True)
+            with client.request("GET", entry["url"], stream=True) as fetched, \
+                    file_target.open("wb") as out:
+                for chunk in fetched.iter_content(CHUNK_SIZE):
+                    out.write(chunk)
+                    progress.advance(size=len(chunk))
+    if target.exists():
+        _remove(target)
+    staging.replace(target)
 
 
 def download_files(client: Client, rows: Sequence[dict[str, Any]], dest: Path, *,
@@ -110,8 +181,8 @@ def download_files(client: Client, rows: Sequence[dict[str, Any]], dest: Path, *
             resumed = _fetch(client, row, target, bar)
             report.bytes_received += bar.bytes - before
             outcome = "resumed" if resumed else "downloaded"
-            if row.get("checksum") is not None and sha256_of_file(target) != row["checksum"]:
-                target.unlink()
+            if row.get("checksum") is not None and _checksum_of(target) != row["checksum"]:
+                _remove(target)
                 mismatched.append(key)
                 outcome = "mismatched"
         {"skipped": report.skipped, "resumed": report.resumed,

@@ -5,11 +5,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.image_files import record_image_files
 from load_db.dicom.headers import DicomFiles
 from load_db.dicom.reader import read_dicom
 from load_db.dicom.rules import load_rules
 from load_db.engine import LoadReport, load_dataset_frames
-from load_db.engine.orchestration import dataset_id_for
+from load_db.engine.orchestration import dataset_id_for, storage_prefix_for
 from load_db.qc import record_inventory
 
 
@@ -25,6 +26,11 @@ def load_dicom(session: Session, root: Path | DicomFiles, dataset: str, *, regis
     dataset_id_for(session, dataset, register=register)
     frames = read_dicom(root, rules=rules, workers=workers, strict=strict)
     report = load_dataset_frames(session, dataset, frames, register=register)
+    # Each image serves exactly the files it was built from: keys as the engine forms paths.
+    prefix = storage_prefix_for(session, dataset)
+    record_image_files(session, dataset_id_for(session, dataset), {
+        f"{prefix}/{path}": [(f"{prefix}/{file}", size) for file, size in files]
+        for path, files in frames.image_files.items()})
     # Every series seen, stored or not, is kept with its study tag for quality control.
     record_inventory(session, dataset, frames.series, rules)
     return report

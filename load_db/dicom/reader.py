@@ -1,9 +1,10 @@
 """Turn a folder of DICOM files into the engine's canonical frames: series, types, subjects.
 
 Files are grouped by SeriesInstanceUID; a series mixing image types, echoes or magnitude and
-phase is split into one part per combination. Each part is typed by the rules; a stored part
-becomes one image row whose path is its series folder's storage key (plus `#...` when a folder
-holds several series or parts). Subjects and visits come from the subject rule and the studies.
+phase, or classic and enhanced files, is split into one part per combination. Each part is typed
+by the rules; a stored part becomes one image row whose path names it (its folder, plus `#...`
+when a folder holds several series or parts) and whose files are exactly the part's own
+(`DicomFrames.image_files`). Subjects and visits come from the subject rule and the studies.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
+from pydicom.uid import UID
 
 from load_db.dicom.headers import (
     NOT_DICOM,
@@ -63,15 +65,20 @@ class DicomFrames(DatasetFrames):
     study tag (or None and why), session and site: the inventory quality control judges."""
 
     series: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SERIES_COLUMNS))
+    #: {image path: [(file path, size)]}: the files each stored image was built from, relative
+    #: to the folder read, like the image paths (the loader adds the dataset's prefix).
+    image_files: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 # The parts of a series, in the order they name a part.
-PART_KEYS = (("type", "image_type"), ("echo", "echo"), ("part", "component"))
+# The form (classic files or one enhanced file) splits too: the same series may be stored both ways.
+PART_KEYS = (("type", "image_type"), ("echo", "echo"), ("part", "component"),
+             ("form", "sop_class"))
 
 
 @dataclass
 class Part:
     """One image candidate: the files of one series (or of one part of it)."""
 
-    key: str                    # storage key of the folder, with a '#...' suffix when needed
+    key: str                    # the image's path: its folder, with a '#...' suffix when needed
     files: list[FileHeader]
     folder: str
     facts: dict[str, Any] = field(default_factory=dict)
@@ -92,29 +99,41 @@ def _label(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", ".", value).strip(".") or "none"
 
 
+def _part_label(attribute: str, value: str) -> str:
+    if attribute == "sop_class":  # classic or enhanced files: named by the SOP class's name
+        value = UID(value).name if value else value
+    return _label(value)
+
+
 def _parts(series: dict[str, list[FileHeader]], prefix: str) -> list[Part]:
-    """Split every series into parts and give each its storage key."""
-    by_folder: dict[str, set[str]] = defaultdict(set)
-    folders = {}
+    """Split every series into parts and give each its storage key.
+
+    A part's key is the folder of its own first file (a series may sit in several folders,
+    e.g. as classic files in one and as enhanced files in another), with `#...` naming the
+    series when that folder holds several, and the part when the series has several. The key
+    only names the image: the files it serves are the part's own (`Part.files`).
+    """
+    candidates: list[tuple[str, str, list[str], list[FileHeader]]] = []
     for uid, files in series.items():
-        parent = str(PurePosixPath(files[0].path).parent)
-        folders[uid] = "" if parent == "." else parent
-        by_folder[folders[uid]].add(uid)
-    parts = []
-    for uid, files in series.items():
-        folder = folders[uid]
-        key = "/".join(piece for piece in (prefix.rstrip("/"), folder) if piece)
-        suffixes = []
-        if len(by_folder[folder]) > 1:
-            suffixes.append(f"series-{hashlib.sha256(uid.encode()).hexdigest()[:8]}")
         groups: dict[tuple[str, ...], list[FileHeader]] = defaultdict(list)
         for header in files:
             groups[tuple(getattr(header, attribute) for _, attribute in PART_KEYS)].append(header)
         varying = [i for i in range(len(PART_KEYS)) if len({k[i] for k in groups}) > 1]
         for combination, members in sorted(groups.items()):
-            names = suffixes + [f"{PART_KEYS[i][0]}-{_label(combination[i])}" for i in varying]
-            parts.append(Part(f"{key}#{'_'.join(names)}" if names else key,
-                              sorted(members, key=lambda h: h.path), folder))
+            members = sorted(members, key=lambda h: h.path)
+            parent = str(PurePosixPath(members[0].path).parent)
+            names = [f"{PART_KEYS[i][0]}-{_part_label(PART_KEYS[i][1], combination[i])}"
+                     for i in varying]
+            candidates.append((uid, "" if parent == "." else parent, names, members))
+    by_folder: dict[str, set[str]] = defaultdict(set)
+    for uid, folder, _, _ in candidates:
+        by_folder[folder].add(uid)
+    parts = []
+    for uid, folder, names, members in candidates:
+        key = "/".join(piece for piece in (prefix.rstrip("/"), folder) if piece)
+        if len(by_folder[folder]) > 1:
+            names = [f"series-{hashlib.sha256(uid.encode()).hexdigest()[:8]}", *names]
+        parts.append(Part(f"{key}#{'_'.join(names)}" if names else key, members, folder))
     return sorted(parts, key=lambda part: part.key)
 
 
@@ -268,6 +287,7 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             strict: bool) -> DicomFrames:
     studies: dict[tuple[str, str], dict[str, Any]] = {}
     images, series = [], []
+    image_files: dict[str, list[tuple[str, int]]] = {}
     for part in parts:
         header = part.files[0]
         session = who.session(header.patient_id, header.patient_name, part.folder)
@@ -306,6 +326,7 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             "serial": serial_number(identity["DeviceSerialNumber"], who.secret),
             "field_strength": field_strength(identity["MagneticFieldStrength"]),
             "metadata": metadata, "study": study, "source_file": header.path})
+        image_files[part.key] = [(h.path, h.size) for h in part.files]
     subjects, visits = _subjects_and_visits(studies)
     image_frame = pd.DataFrame(images, columns=[
         "subject", "path", "visit", "type", "file_size", "manufacturer", "model", "serial",
@@ -314,7 +335,8 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
     image_frame["days_since_baseline"] = image_frame["days_since_baseline"].astype("Int64")
     return DicomFrames(subjects=subjects, visits=visits,
                        images=image_frame.drop(columns="study"), report=report,
-                       series=pd.DataFrame(series, columns=SERIES_COLUMNS))
+                       series=pd.DataFrame(series, columns=SERIES_COLUMNS),
+                       image_files=image_files)
 
 
 def _subjects_and_visits(studies: dict[tuple[str, str], dict[str, Any]]

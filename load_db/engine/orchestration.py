@@ -39,6 +39,7 @@ from app.models import (
     Visit,
 )
 from app.models.search import refresh_image_search
+from app.storage.keys import check_designation
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
@@ -151,6 +152,9 @@ def dataset_id_for(session: Session, designation: str, *, register: bool = False
         return dataset_id
     problem = text_problem(designation, Dataset.__table__.c.designation.type.length)
     if problem is not None:
+        raise LoadError(f"dataset name {designation[:70]!r}: {problem}")
+    problem = check_designation(designation)
+    if problem is not None:  # the designation becomes the dataset's storage prefix
         raise LoadError(f"dataset name {designation[:70]!r}: {problem}")
     if not register:
         raise LoadError(f"unknown dataset {designation!r}: add it to "

@@ -52,7 +52,7 @@ def test_claim_takes_filtered_images_once(client, world, worker):
     items = first.get_json()["items"]
     assert world.names("images", [item["image_id"] for item in items]) == ["i1", "i3", "i4"]
     assert items[0]["images"] == [{"id": world.id("images", "i1"), "type": "T1",
-                                   "path": "ann/i1.nii.gz", "checksum": "c1",
+                                   "path": "ALPHA/ann/i1.nii.gz", "checksum": "c1",
                                    "file_size": 1001}]
     assert {item["state"] for item in items} == {"leased"}
     again = call(client, worker, "post", "/claims", json=claim_body(limit=10),
@@ -113,7 +113,7 @@ def test_upload_complete_and_the_lease_token(client, session, world, worker):
                                  "sha256": hashlib.sha256(b"mask").hexdigest()}
     record = {"module": {"name": "mask", "version": "1"}, "container": None, "user": "u@h",
               "start_time": "2026-12-01T12:00:00+00:00", "duration": 1.5,
-              "inputs": [{"key": "ann/i2.nii.gz", "sha256": "0" * 64}],
+              "inputs": [{"key": "ALPHA/ann/i2.nii.gz", "sha256": "0" * 64}],
               "outputs": [{"key": key, "sha256": "f" * 64}], "parameters": {}, "command": "x"}
     outputs = [{"key": key, "file_type": "brain_mask", "qc_value": 0.5}]
     before = table_counts()

@@ -51,7 +51,7 @@ def test_a_cohort_freezes_the_query_in_canonical_order_with_its_sha256(client, w
     assert manifest["items"][0] == {
         "image_id": world.id("images", "i1"), "dataset": "ALPHA",
         "subject_id": world.id("subjects", "ann"), "subject_external_id": "ann",
-        "visit_id": world.id("visits", "a0"), "type": "T1", "path": "ann/i1.nii.gz",
+        "visit_id": world.id("visits", "a0"), "type": "T1", "path": "ALPHA/ann/i1.nii.gz",
         "file_size": 1001, "checksum": "c1"}
     assert manifest["manifest_sha256"] == cohort["manifest_sha256"] == manifest_sha256(
         manifest["items"])
@@ -191,6 +191,6 @@ def test_a_file_missing_from_storage_is_listed_in_the_zip(client, world, owner):
     cohort = create(client, owner, {"dataset": "BETA"}).get_json()
     archive = zipfile.ZipFile(io.BytesIO(client.get(
         f"{API}/cohorts/{cohort['id']}/download", headers=owner).get_data()))
-    assert archive.read("MISSING.txt") == b"cat/i6.nii.gz\n"
-    assert sorted(archive.namelist()) == ["MISSING.txt", "cat/i5.nii.gz", "dan/i7.nii.gz",
-                                          "eve/i8.nii.gz"]
+    assert archive.read("MISSING.txt") == b"BETA/cat/i6.nii.gz\n"
+    assert sorted(archive.namelist()) == ["BETA/cat/i5.nii.gz", "BETA/dan/i7.nii.gz",
+                                          "BETA/eve/i8.nii.gz", "MISSING.txt"]

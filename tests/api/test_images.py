@@ -28,7 +28,7 @@ def test_list_returns_every_live_image_with_its_fields(world, get):
         "subject_external_id": "ann",
         "visit_id": world.id("visits", "a1"),
         "type": "T1",
-        "path": "ann/i3.nii.gz",
+        "path": "ALPHA/ann/i3.nii.gz",
         "file_size": 1003,
         "checksum": None,
         "days_since_baseline": 730,
@@ -109,14 +109,14 @@ def test_csv_streams_every_matching_row_with_the_json_field_names(world, get):
         "id,dataset,subject_id,subject_external_id,visit_id,type,path,file_size,checksum,"
         "days_since_baseline,age_at_scan,sex,condition,age_basis,scanner_id,manufacturer,"
         "field_strength,preprocessed,qc_state\n"
-        f"{ids['i3']},ALPHA,{ann},ann,{a1},T1,ann/i3.nii.gz,1003,,730,{age(70.0, 730)},female,"
-        f"AD,session,{siemens},Siemens,3.0,none,new\n"
-        f"{ids['i1']},ALPHA,{ann},ann,{a0},T1,ann/i1.nii.gz,1001,c1,0,70.0,female,HC,session,"
-        f"{siemens},Siemens,3.0,none,new\n"
-        f"{ids['i2']},ALPHA,{ann},ann,{a0},DWI,ann/i2.nii.gz,1002,,0,70.0,female,HC,session,"
+        f"{ids['i3']},ALPHA,{ann},ann,{a1},T1,ALPHA/ann/i3.nii.gz,1003,,730,{age(70.0, 730)},"
+        f"female,AD,session,{siemens},Siemens,3.0,none,new\n"
+        f"{ids['i1']},ALPHA,{ann},ann,{a0},T1,ALPHA/ann/i1.nii.gz,1001,c1,0,70.0,female,HC,"
+        f"session,{siemens},Siemens,3.0,none,new\n"
+        f"{ids['i2']},ALPHA,{ann},ann,{a0},DWI,ALPHA/ann/i2.nii.gz,1002,,0,70.0,female,HC,"
+        f"session,{ge},GE,1.5,none,new\n"
+        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,ALPHA/bob/i4.nii.gz,1004,,0,55.0,male,,session,"
         f"{ge},GE,1.5,none,new\n"
-        f"{ids['i4']},ALPHA,{bob},bob,{b0},T1,bob/i4.nii.gz,1004,,0,55.0,male,,session,{ge},GE,"
-        "1.5,none,new\n"
     )
 
 
@@ -139,7 +139,7 @@ def test_detail_adds_metadata_and_scanner(world, get):
     body = response.get_json()
     assert (body["path"], body["metadata_json"], body["scanner_model"], body["scanner_serial"],
             body["condition"], body["age_at_scan"]) == (
-        "ann/i1.nii.gz", {"RepetitionTime": 2.3}, "Prisma", "S1", "HC", 70.0)
+        "ALPHA/ann/i1.nii.gz", {"RepetitionTime": 2.3}, "Prisma", "S1", "HC", 70.0)
 
 
 def test_detail_of_a_missing_or_deleted_image_is_404(world, get):

@@ -70,13 +70,13 @@ def test_unreadable_nifti_files_are_422s(client, world, token, shared_data):
 
 def test_a_mammogram_is_a_422(client, session, world, token):
     image = world.images["i2"]
-    image.path = "ann/mammogram.dcm"
+    image.path = "ALPHA/ann/mammogram.dcm"
     session.commit()
     get_storage().put(image.path, MAMMOGRAM.read_bytes())
     response = preview_of(client, token, image.id)
     assert response.status_code == 422
     assert response.get_json()["message"] == (
-        f"no preview of image {image.id}: ann/mammogram.dcm is not a NIfTI file")
+        f"no preview of image {image.id}: ALPHA/ann/mammogram.dcm is not a NIfTI file")
 
 
 def test_a_stored_preview_of_a_file_gone_from_storage_is_not_served(client, world, token):

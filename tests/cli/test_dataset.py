@@ -58,8 +58,8 @@ def test_purge_asks_then_removes_every_row_of_the_dataset_only(app, seeded):
     assert result.exit_code == 0, result.output
     assert result.output == ("dataset 'HCP' removed: 0 qc_review, 0 header_drift, "
                              "0 gold_standard, 0 series_tag, 0 study_tag, "
-                             "0 preprocess_task_file, 11 image, 12 visit, 12 subject, "
-                             "1 scanner, 1 dataset_condition\n")
+                             "0 preprocess_task_file, 0 image_file, 11 image, 12 visit, "
+                             "12 subject, 1 scanner, 1 dataset_condition\n")
     seeded.expire_all()
     assert seeded.scalar(select(Dataset).where(Dataset.designation == "HCP")) is None
     assert (count(seeded, Subject), count(seeded, Visit), count(seeded, Image)) == (12, 24, 46)

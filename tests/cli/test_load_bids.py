@@ -11,9 +11,12 @@ from tests.support.files import write_tree
 
 
 @pytest.mark.parametrize(("name", "problem"), [
-    ("../../etc", "it has an '..' path segment"),
+    ("../../etc", "it contains '/', a separator in storage keys or URLs"),
     ("a\nb", "it contains a control character"),
-    ("/etc", "it is an absolute path"),
+    ("/etc", "it contains '/', a separator in storage keys or URLs"),
+    ("OASIS#x", "it contains '#', a separator in storage keys or URLs"),
+    (" ", "it is blank"),
+    (" OASIS", "it starts or ends with a space"),
 ])
 def test_register_refuses_a_name_storage_would_refuse(app, session, tmp_path, name, problem):
     root = write_tree(tmp_path / "ds", {"participants.tsv": [["participant_id"], ["sub-01"]],
@@ -22,7 +25,7 @@ def test_register_refuses_a_name_storage_would_refuse(app, session, tmp_path, na
     result = app.test_cli_runner().invoke(
         args=["load-bids", str(root), "--dataset", name, "--register"])
     assert result.exit_code == 2
-    assert f"{name!r} cannot be a dataset's storage prefix: {problem}" in result.output
+    assert f"{name!r} cannot name a dataset: {problem}" in result.output
     assert table_counts() == before
 
 

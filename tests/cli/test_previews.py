@@ -21,7 +21,8 @@ def app(local_storage_app):
 
 
 def test_previews_are_made_once_and_failures_reported(app, session, shared_data):
-    subject = make_subject(session, dataset=make_dataset(session, designation="PREV"))
+    subject = make_subject(session, dataset=make_dataset(session, designation="PREV",
+                                                         storage_prefix="PREV"))
     stored = make_image(session, subject=subject, path="PREV/a_T1w.nii.gz")
     absent = make_image(session, subject=subject, path="PREV/b_T1w.nii.gz")
     header_only = make_image(session, subject=subject, path="PREV/c_T1w.nii")

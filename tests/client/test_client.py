@@ -9,8 +9,10 @@ import pytest
 import requests
 from mbid_client import BadRequest, ChecksumMismatch, Client, Forbidden, NotFound, Unauthorized
 from mbid_client import client as client_module
+from pydicom.uid import generate_uid
 
 from app.models import Scope
+from tests.support.dicom import write_series
 from tests.support.factories import make_api_key
 
 
@@ -100,15 +102,15 @@ def test_cohort_create_manifest_and_diff(mbid, session, world, stored_files):
     cohort = mbid.create_cohort("women", sex="female", type=["T1"])
     assert cohort.image_count == 4 and [c.id for c in mbid.cohorts()] == [cohort.id]
     manifest = mbid.manifest(cohort)
-    assert manifest["path"].tolist() == ["ann/i1.nii.gz", "ann/i3.nii.gz", "cat/i6.nii.gz",
-                                         "eve/i8.nii.gz"]
+    assert manifest["path"].tolist() == ["ALPHA/ann/i1.nii.gz", "ALPHA/ann/i3.nii.gz",
+                                         "BETA/cat/i6.nii.gz", "BETA/eve/i8.nii.gz"]
     assert str(manifest["file_size"].dtype) == "Int64" and "url" not in manifest
     assert mbid.diff(cohort).same
 
     world.images["i8"].deleted_at = world.images["i9"].deleted_at
     session.commit()
     diff = mbid.diff(cohort.id)
-    assert not diff.same and diff.removed["path"].tolist() == ["eve/i8.nii.gz"]
+    assert not diff.same and diff.removed["path"].tolist() == ["BETA/eve/i8.nii.gz"]
     assert diff.added.empty and diff.unchanged == 3
     mbid.delete_cohort(cohort)
     assert mbid.cohorts() == []
@@ -134,9 +136,9 @@ def test_download_writes_identical_files_and_resumes_after_an_interruption(
         mbid.download(cohort, dest, progress=False, on_file=interrupt_after_three)
     assert len(read_tree(dest)) == 3
     # A partial file left by a cut connection: resumed or fetched again, and verified.
-    partial = dest / "cat" / "i5.nii.gz.part"
+    partial = dest / "BETA" / "cat" / "i5.nii.gz.part"
     partial.parent.mkdir(parents=True, exist_ok=True)
-    partial.write_bytes(stored_files["cat/i5.nii.gz"][:4])
+    partial.write_bytes(stored_files["BETA/cat/i5.nii.gz"][:4])
 
     report = mbid.download(cohort, dest, progress=False)
     assert sorted(report.skipped) == sorted(done)
@@ -146,18 +148,18 @@ def test_download_writes_identical_files_and_resumes_after_an_interruption(
 
 def test_download_of_a_query_and_a_bad_checksum(mbid, session, world, stored_files, tmp_path):
     report = mbid.download({"dataset": "BETA", "type": "T1"}, tmp_path, progress=False)
-    assert sorted(report.downloaded) == ["cat/i6.nii.gz", "eve/i8.nii.gz"]
+    assert sorted(report.downloaded) == ["BETA/cat/i6.nii.gz", "BETA/eve/i8.nii.gz"]
     assert read_tree(tmp_path) == {key: stored_files[key]
-                                   for key in ("cat/i6.nii.gz", "eve/i8.nii.gz")}
+                                   for key in ("BETA/cat/i6.nii.gz", "BETA/eve/i8.nii.gz")}
 
     world.images["i4"].checksum = hashlib.sha256(b"something else").hexdigest()
     session.commit()
     with pytest.raises(ChecksumMismatch) as mismatch:
         mbid.download({"dataset": "ALPHA", "type": "T1"}, tmp_path / "alpha", progress=False)
-    assert mismatch.value.paths == ["bob/i4.nii.gz"]
-    assert not (tmp_path / "alpha" / "bob" / "i4.nii.gz").exists()
-    assert (tmp_path / "alpha" / "ann" / "i1.nii.gz").read_bytes() == stored_files[
-        "ann/i1.nii.gz"]
+    assert mismatch.value.paths == ["ALPHA/bob/i4.nii.gz"]
+    assert not (tmp_path / "alpha" / "ALPHA" / "bob" / "i4.nii.gz").exists()
+    assert (tmp_path / "alpha" / "ALPHA" / "ann" / "i1.nii.gz").read_bytes() == stored_files[
+        "ALPHA/ann/i1.nii.gz"]
 
 
 def test_frames_keep_their_columns_when_nothing_matches(mbid, world):
@@ -184,3 +186,27 @@ def test_a_counts_only_key_gets_stats_with_small_counts_as_text(live_server, ses
     assert str(by_sex["subjects"].dtype) == "string"
     with pytest.raises(Forbidden, match="lacks the 'read' scope"):
         counts.images()
+
+
+def test_a_dicom_series_downloads_as_a_folder_of_exactly_its_files(app, mbid, tmp_path):
+    root = tmp_path / "src"
+    series, study = generate_uid(), generate_uid()
+    for echo in (1, 2):
+        write_series(root / "fmap", "SUBJ01", "gre_field_mapping", 8, study_uid=study,
+                     series_uid=series, echo=echo, echo_time=2.46 * (echo + 1), name=f"e{echo}_")
+    runner = app.test_cli_runner()
+    for args in (["load-dicom", str(root), "--dataset", "FS", "--register", "--workers", "1"],
+                 ["upload", "FS", str(root)]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+    dest = tmp_path / "dest"
+
+    report = mbid.download({"dataset": "FS"}, dest, progress=False)
+    assert sorted(report.downloaded) == ["FS/fmap#echo-1", "FS/fmap#echo-2"]
+    assert report.unverified == []
+    for echo in (1, 2):
+        folder = dest / "FS" / f"fmap#echo-{echo}"
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == {
+            path.name: path.read_bytes() for path in (root / "fmap").glob(f"e{echo}_*")}
+    again = mbid.download({"dataset": "FS"}, dest, progress=False)
+    assert sorted(again.skipped) == ["FS/fmap#echo-1", "FS/fmap#echo-2"]

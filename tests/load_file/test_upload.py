@@ -1,7 +1,6 @@
-"""load_file/upload.py: upload a tree to both backends; gzip, skips, resume after a kill."""
+"""load_file/upload.py: upload a tree to both backends as it is; skips, resume after a kill."""
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -16,14 +15,14 @@ from app.extensions import db
 from app.storage import LocalStorage, TransientStorageError, storage_from_config
 from globals import ROOT
 from load_file.check import compare_tree
-from load_file.tree import gzip_file, plan_tree
+from load_file.tree import plan_tree
 from load_file.upload import UploadReport, upload_tree, with_retries
 from tests.support.apps import make_app, new_bucket
 from tests.support.dataset_tree import IGNORED, KEYS, T1_NII, TREE, write_tree
 from tests.support.factories import make_dataset
 
 
-def test_upload_stores_the_tree_gzips_nii_and_leaves_out_hidden_files_and_archives(
+def test_upload_stores_the_tree_as_it_is_and_leaves_out_hidden_files_and_archives(
         storage, tmp_path):
     source = write_tree(tmp_path / "src")
     report = upload_tree(storage, source, "DS", progress=False)
@@ -31,10 +30,11 @@ def test_upload_stores_the_tree_gzips_nii_and_leaves_out_hidden_files_and_archiv
     assert (report.uploaded, report.skipped, report.failed) == (KEYS, [], {})
     assert report.ignored == IGNORED
     assert [info.key for info in storage.list("DS/")] == KEYS
-    assert gzip.decompress(storage.read("DS/sub-01/anat/sub-01_T1w.nii.gz")) == T1_NII
-    # Everything else is stored byte for byte, with its SHA-256 recorded.
-    for relative in ("participants.tsv", "sub-02/dwi/sub-02_dwi.nii.gz",
-                     "sub-01/func/sub-01_task-rest_physio.tsv.gz"):
+    # Every file is stored byte for byte under its own name (a .nii stays .nii), with its
+    # SHA-256 recorded.
+    assert storage.read("DS/sub-01/anat/sub-01_T1w.nii") == T1_NII
+    for relative in ("participants.tsv", "sub-01/anat/sub-01_T1w.nii",
+                     "sub-02/dwi/sub-02_dwi.nii.gz", "sub-01/func/sub-01_task-rest_physio.tsv.gz"):
         assert storage.read(f"DS/{relative}") == TREE[relative]
         assert storage.stat(f"DS/{relative}").sha256 == hashlib.sha256(TREE[relative]).hexdigest()
 
@@ -43,7 +43,6 @@ def test_second_upload_skips_every_file(storage, tmp_path):
     source = write_tree(tmp_path / "src")
     upload_tree(storage, source, "DS", progress=False)
     again = upload_tree(storage, source, "DS", progress=False)
-    # The .nii is gzipped again, to the same bytes: the gzip is deterministic.
     assert (again.uploaded, again.skipped, again.failed) == ([], KEYS, {})
 
 
@@ -67,20 +66,10 @@ def test_dry_run_uploads_nothing(storage, tmp_path):
     assert report.summary().startswith("to upload: 5, skipped (already present): 1")
 
 
-def test_gzip_is_deterministic(tmp_path):
-    (tmp_path / "a.nii").write_bytes(T1_NII)
-    gzip_file(tmp_path / "a.nii", tmp_path / "one.gz")
-    os.utime(tmp_path / "a.nii", (1, 1))  # a different mtime must not change the bytes
-    gzip_file(tmp_path / "a.nii", tmp_path / "two.gz")
-    assert (tmp_path / "one.gz").read_bytes() == (tmp_path / "two.gz").read_bytes()
-    assert gzip.decompress((tmp_path / "one.gz").read_bytes()) == T1_NII
-
-
 def test_plan_puts_the_tree_under_the_prefix(tmp_path):
     source = write_tree(tmp_path / "src")
     plan = plan_tree(source, "")
     assert [item.key for item in plan.files] == [key.removeprefix("DS/") for key in KEYS]
-    assert [item.gzip for item in plan.files] == [False, False, False, True, False, False]
     assert (plan.ignored, plan.refused) == (IGNORED, {})
 
 
@@ -173,7 +162,7 @@ def test_upload_killed_midway_resumes_without_resending(s3_server, tmp_path):
 
     before = [info.key for info in storage.list("kill/prefix/")]
     assert 5 <= len(before) < 60, log_path.read_text()
-    every_key = sorted(f"kill/prefix/{relative}.gz" for relative in files)
+    every_key = sorted(f"kill/prefix/{relative}" for relative in files)
 
     puts = _count_puts(storage)
     report = upload_tree(storage, source, "kill/prefix", workers=2, progress=False)

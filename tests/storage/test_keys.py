@@ -5,7 +5,9 @@ import pytest
 
 from app.storage import (
     InvalidKey,
+    check_designation,
     check_key,
+    is_under,
     join_key,
     validate_key,
 )
@@ -58,3 +60,44 @@ def test_check_key_says_why(key, problem):
 def test_check_key_accepts_valid_keys(key):
     assert check_key(key) is None
     assert validate_key(key) == key
+
+
+@pytest.mark.parametrize(("designation", "problem"), [
+    ("OASIS#x", "it contains '#', a separator in storage keys or URLs"),
+    ("a/b", "it contains '/', a separator in storage keys or URLs"),
+    ("a\\b", "it contains '\\\\', a separator in storage keys or URLs"),
+    ("a?b", "it contains '?', a separator in storage keys or URLs"),
+    ("100%", "it contains '%', a separator in storage keys or URLs"),
+    ("a\tb", "it contains a control character"),
+    ("a\x85b", "it contains a control character"),
+    ("\ud800", "it is not valid Unicode text"),
+    ("", "it is blank"),
+    (" ", "it is blank"),
+    ("\u3000", "it is blank"),  # an ideographic space: whitespace too
+    (" OASIS", "it starts or ends with a space"),
+    ("OASIS ", "it starts or ends with a space"),
+    ("..", "'..' is not a folder name"),
+    (".", "'.' is not a folder name"),
+    (None, "it is blank"),
+])
+def test_check_designation_says_why(designation, problem):
+    assert check_designation(designation) == problem
+
+
+@pytest.mark.parametrize("designation", ["OASIS", "OMI-DB", "ds-001_v2.1", "Étude 3", "a b"])
+def test_check_designation_accepts_names(designation):
+    assert check_designation(designation) is None
+
+
+@pytest.mark.parametrize(("key", "prefix", "under"), [
+    ("OASIS/a.csv", "OASIS", True),
+    ("OASIS/a.csv", "OASIS/", True),
+    ("OASIS/sub/a.dcm", "OASIS", True),
+    ("OASIS#x/a.dcm", "OASIS", False),  # a longer name is another folder
+    ("OASISx/a.dcm", "OASIS", False),
+    ("OASIS", "OASIS", False),  # the folder itself is no object in it
+    ("OASIS/../OTHER/a", "OASIS", False),  # not a valid key at all
+    ("a.csv", "", True),
+])
+def test_is_under_compares_whole_segments(key, prefix, under):
+    assert is_under(key, prefix) is under

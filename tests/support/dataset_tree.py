@@ -30,7 +30,7 @@ KEYS = [  # the objects the tree becomes under prefix DS, in key order
     "DS/dataset_description.json",
     "DS/participants.tsv",
     "DS/sub-01/anat/sub-01_T1w.json",
-    "DS/sub-01/anat/sub-01_T1w.nii.gz",
+    "DS/sub-01/anat/sub-01_T1w.nii",
     "DS/sub-01/func/sub-01_task-rest_physio.tsv.gz",
     "DS/sub-02/dwi/sub-02_dwi.nii.gz",
 ]

@@ -8,23 +8,32 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
+ENHANCED_MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4.1"
 
 
 def write_series(folder: Path, session: str, description: str, number: int, *,
                  files: int = 2, study_uid: str, image_type: str = "ORIGINAL\\PRIMARY\\M",
-                 echo_time: float = 3.0, repetition_time: float = 2300.0) -> Path:
+                 echo_time: float = 3.0, repetition_time: float = 2300.0,
+                 series_uid: str | None = None, echo: int | None = None, name: str = "",
+                 enhanced: bool = False) -> Path:
     """Write `files` slices of one MR series named `session` (PatientID and PatientName) into
-    `folder`; returns the folder."""
+    `folder` as `<name>0001.dcm`, ...; returns the folder.
+
+    `series_uid` makes it part of a series written before (e.g. another echo, with `echo`);
+    `enhanced` writes the series as one enhanced MR file holding the `files` slices as frames.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    series_uid = generate_uid()
+    series_uid = series_uid or generate_uid()
+    sop_class = ENHANCED_MR_IMAGE_STORAGE if enhanced else MR_IMAGE_STORAGE
+    frames, files = (files, 1) if enhanced else (1, files)
     for index in range(files):
         meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = MR_IMAGE_STORAGE
+        meta.MediaStorageSOPClassUID = sop_class
         meta.MediaStorageSOPInstanceUID = generate_uid()
         meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds = Dataset()
         ds.file_meta = meta
-        ds.SOPClassUID = MR_IMAGE_STORAGE
+        ds.SOPClassUID = sop_class
         ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
         ds.Modality = "MR"
         ds.PatientID = session
@@ -46,6 +55,8 @@ def write_series(folder: Path, session: str, description: str, number: int, *,
         ds.SequenceVariant = "MP"
         ds.MRAcquisitionType = "3D"
         ds.EchoTime = echo_time
+        if echo is not None:
+            ds.EchoNumbers = echo
         ds.RepetitionTime = repetition_time
         ds.ImagePositionPatient = [0, 0, float(index)]
         ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
@@ -57,8 +68,10 @@ def write_series(folder: Path, session: str, description: str, number: int, *,
         ds.BitsAllocated = ds.BitsStored = 16
         ds.HighBit = 15
         ds.PixelRepresentation = 0
-        ds.PixelData = bytes(8)
-        ds.save_as(folder / f"{index + 1:04d}.dcm", enforce_file_format=True)
+        if enhanced:
+            ds.NumberOfFrames = frames
+        ds.PixelData = bytes(8 * frames)
+        ds.save_as(folder / f"{name}{index + 1:04d}.dcm", enforce_file_format=True)
     return folder
 
 

@@ -34,7 +34,10 @@ def _add(session: Session, row: Any) -> Any:
 
 def make_dataset(session: Session, **overrides: Any) -> Dataset:
     n = next(_sequence)
-    values = {"designation": f"DS{n}", "description": f"dataset {n}", "storage_prefix": f"DS{n}"}
+    designation = overrides.get("designation", f"DS{n}")
+    # Its files lie under its own name, as a dataset without a prefix of its own keeps them.
+    values = {"designation": designation, "description": f"dataset {n}",
+              "storage_prefix": designation}
     return _add(session, Dataset(**{**values, **overrides}))
 
 
@@ -74,7 +77,10 @@ def make_image(session: Session, **overrides: Any) -> Image:
     if "dataset" not in overrides and "dataset_id" not in overrides and subject is not None:
         overrides["dataset"] = subject.dataset
     n = next(_sequence)
-    values = {"type": ImageType.T1, "path": f"images/sub-{n}_T1w.nii.gz", "file_size": 1024}
+    # Under its dataset's prefix, where the download route looks for it.
+    dataset = overrides.get("dataset")
+    folder = (dataset.storage_prefix or dataset.designation) if dataset is not None else "images"
+    values = {"type": ImageType.T1, "path": f"{folder}/sub-{n}_T1w.nii.gz", "file_size": 1024}
     return _add(session, Image(**{**values, **overrides}))
 
 

@@ -10,7 +10,7 @@ cat      BETA     female   62.5  HC   c0: 0, -; c1: 365, -          i5 rsfMRI 36
                                                                     i6 T1 0 c0 philips3
 dan      BETA     unknown  -     -    d0: 0, -                      i7 FieldMap, nothing known
 eve      BETA     female   80    HC   e0: 100, AD (visit wins)      i8 T1 100 e0 philips3
-Dataset GONE is soft-deleted, with subject zed.
+Dataset GONE is soft-deleted, with subject zed. An image's path is DATASET/subject/name.nii.gz.
 """
 from __future__ import annotations
 
@@ -61,9 +61,13 @@ class World:
 def build_world(session: Session) -> World:
     """Write the world table above and commit it."""
     w = World()
-    w.datasets = {"ALPHA": make_dataset(session, designation="ALPHA", description="first"),
-                  "BETA": make_dataset(session, designation="BETA", description="second"),
-                  "GONE": make_dataset(session, designation="GONE", deleted_at=DELETED_AT)}
+    # Each dataset keeps its files under its designation: image paths start with it.
+    w.datasets = {"ALPHA": make_dataset(session, designation="ALPHA", description="first",
+                                        storage_prefix="ALPHA"),
+                  "BETA": make_dataset(session, designation="BETA", description="second",
+                                       storage_prefix="BETA"),
+                  "GONE": make_dataset(session, designation="GONE", deleted_at=DELETED_AT,
+                                       storage_prefix="GONE")}
     alpha, beta = w.datasets["ALPHA"], w.datasets["BETA"]
     w.conditions = {"AD": make_condition(session, designation="AD", description="Alzheimer's"),
                     "HC": make_condition(session, designation="HC", description="healthy")}
@@ -112,7 +116,8 @@ def build_world(session: Session) -> World:
         w.images[name] = make_image(
             session, subject=sub[subject], type=image_type, days_since_baseline=day,
             visit=v[visit] if visit else None, scanner=s[scanner] if scanner else None,
-            path=f"{subject}/{name}.nii.gz", file_size=1000 + int(name[1:]), **extra)
+            path=f"{sub[subject].dataset.designation}/{subject}/{name}.nii.gz",
+            file_size=1000 + int(name[1:]), **extra)
 
     image("i1", "ann", ImageType.T1, 0, "a0", "siemens3", checksum="c1",
           metadata_json={"RepetitionTime": 2.3})

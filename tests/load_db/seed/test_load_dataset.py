@@ -12,9 +12,11 @@ from tests.support.apps import data_counts
 
 
 @pytest.mark.parametrize(("designation", "problem"), [
-    ("../../etc", "it has an '..' path segment"),
-    ("/etc", "it is an absolute path"),
-    ("DS\\X", "it contains a backslash"),
+    ("../../etc", "it contains '/', a separator in storage keys or URLs"),
+    ("/etc", "it contains '/', a separator in storage keys or URLs"),
+    ("DS\\X", "it contains '\\\\', a separator in storage keys or URLs"),
+    ("OASIS#x", "it contains '#', a separator in storage keys or URLs"),
+    ("..", "'..' is not a folder name"),
 ])
 def test_a_designation_that_cannot_be_a_key_prefix_is_refused(app, session, tmp_path,
                                                                designation, problem):
@@ -27,7 +29,7 @@ def test_a_designation_that_cannot_be_a_key_prefix_is_refused(app, session, tmp_
 
     result = app.test_cli_runner().invoke(args=["seed", "--seed-dir", str(seed_dir)])
     assert result.exit_code == 2
-    assert (f"datasets_list.csv, row 3, column 'designation': {designation!r} cannot be a "
-            f"dataset's storage prefix: {problem} (nothing was written)") in result.output
+    assert (f"datasets_list.csv, row 3, column 'designation': {designation!r} cannot name a "
+            f"dataset: {problem} (nothing was written)") in result.output
     assert data_counts() == before
     assert session.scalar(select(Dataset).where(Dataset.designation == "GOOD")) is None
