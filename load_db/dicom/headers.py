@@ -13,10 +13,11 @@ import gzip
 import io
 import os
 import re
+import struct
 import sys
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,14 +36,18 @@ from load_db.dicom.walk import (
     BINARY,
     LAST_SCANNED_TAG,
     MAGIC,
+    NO_FILE_META,
     PREAMBLE_LENGTH,
+    SCAN_LIMIT,
     SCANNED,
+    Broken,
     NotDicom,
     Unsupported,
     walk_header,
 )
 
 PER_FRAME_GROUPS = Tag(0x5200, 0x9230)
+FIRST_PIXEL_TAG = Tag(0x7FE0, 0x0008)  # float pixel data, then double, then PixelData
 # The tag's bytes in a file, by endianness (True: little endian).
 PER_FRAME_GROUPS_BYTES = {True: bytes.fromhex("00523092"), False: bytes.fromhex("52009230")}
 
@@ -58,9 +63,15 @@ NOT_DICOM = "not a DICOM file"
 TRUNCATED = "truncated DICOM file"
 BROKEN_HEADER = "DICOM preamble but a broken header"
 BAD_GZIP = "bad gzip file"
-# pydicom warns, rather than fails, when a file ends inside an element.
-ENDS_EARLY = re.compile(r"ended before|end of file|expected .* bytes|bytes? (left|remaining)",
-                        re.IGNORECASE)
+TOO_LONG = "DICOM header too long"
+FILE_META_GROUP = b"\x02\x00"  # group 0x0002, little endian: a DICM file starts with it
+# pydicom warns, rather than fails, when a file ends inside an element (and raises OSError
+# "No tag to read" when it ends inside a tag).
+ENDS_EARLY = re.compile(r"ended before|end of file|expected .* bytes|bytes? (left|remaining)"
+                        r"|no tag to read", re.IGNORECASE)
+# The most a full header read (everything but the pixels) may take: the per-frame groups of
+# an enhanced file of thousands of frames fit many times over; a gzip bomb does not.
+FULL_READ_LIMIT = 256 * 1024 * 1024
 
 
 class HeaderProblem(Exception):
@@ -136,6 +147,45 @@ class LocalFiles:
         return open(f"{self.root}/{path}", "rb")
 
 
+class _Capped:
+    """A stream that refuses to be read beyond `limit` bytes from its start (HeaderProblem),
+    so that no header read, of a gzip bomb say, runs on for minutes."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream, self._limit = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        """Read as the stream does, within the limit."""
+        room = self._limit - self._stream.tell()
+        data = self._stream.read(room + 1 if size is None or size < 0 else min(size, room + 1))
+        if len(data) > room:
+            raise HeaderProblem(TOO_LONG, f"more than {self._limit} bytes read before its "
+                                          "end (is it a decompression bomb?)")
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _InOrder:
+    """A pydicom `stop_when` that also refuses top-level elements out of tag order.
+
+    Elements ascend (PS3.5 7.1); garbage such as a run of zero bytes reads as the same tag
+    again and again, which pydicom would parse for minutes. pydicom may ask twice about the
+    first element of a dataset, so one repeat is let through.
+    """
+
+    def __init__(self, stop: Callable[[BaseTag, str | None, int], bool]) -> None:
+        self.stop, self.previous, self.repeats = stop, -1, 0
+
+    def __call__(self, tag: BaseTag, vr: str | None, length: int) -> bool:
+        self.repeats = self.repeats + 1 if tag == self.previous else 0
+        if tag < self.previous or self.repeats > 1:
+            raise HeaderProblem(BROKEN_HEADER, f"element {tag} out of order")
+        self.previous = tag
+        return self.stop(tag, vr, length)
+
+
 @contextmanager
 def _open(files: DicomFiles, path: str) -> Iterator[IO[bytes]]:
     """A seekable stream of the file, through gzip when its name ends .gz; closed after."""
@@ -162,17 +212,21 @@ def _text(dataset: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def _read(files: DicomFiles, path: str, reader) -> Dataset:
-    """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`."""
+def _read(files: DicomFiles, path: str, reader, limit: int | None = None) -> Dataset:
+    """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`
+    (reading at most `limit` bytes of the file, decompressed)."""
     try:
         with _open(files, path) as handle:
-            head = handle.read(PREAMBLE_LENGTH + len(MAGIC))
-            if head[PREAMBLE_LENGTH:] != MAGIC:
+            head = handle.read(PREAMBLE_LENGTH + len(MAGIC) + 2)
+            if head[PREAMBLE_LENGTH:PREAMBLE_LENGTH + len(MAGIC)] != MAGIC:
                 raise HeaderProblem(NOT_DICOM)
+            if head[PREAMBLE_LENGTH + len(MAGIC):] != FILE_META_GROUP:
+                # pydicom would read on, for minutes through a run of zero bytes
+                raise HeaderProblem(BROKEN_HEADER, NO_FILE_META)
             handle.seek(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                dataset = reader(handle)
+                dataset = reader(handle if limit is None else _Capped(handle, limit))
     except HeaderProblem:
         raise
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -181,8 +235,11 @@ def _read(files: DicomFiles, path: str, reader) -> Dataset:
         kind = BAD_GZIP if path.endswith(".gz") else TRUNCATED
         raise HeaderProblem(kind, str(exc) or "the file ends early") from exc
     except (InvalidDicomError, ValueError, TypeError, KeyError, IndexError, OverflowError,
-            NotImplementedError, AttributeError) as exc:
+            NotImplementedError, AttributeError, struct.error, RecursionError) as exc:
         raise HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:  # pydicom: "No tag to read"; or the file could not be read
+        kind = TRUNCATED if ENDS_EARLY.search(str(exc)) else BROKEN_HEADER
+        raise HeaderProblem(kind, str(exc)) from exc
     for warning in caught:
         if ENDS_EARLY.search(str(warning.message)):
             kind = BAD_GZIP if path.endswith(".gz") else TRUNCATED
@@ -212,11 +269,11 @@ def _scanned_by_pydicom(files: DicomFiles, path: str
 
     def read(handle: IO[bytes]) -> Dataset:
         nonlocal position
-        dataset = read_partial(handle, stop_when=_stop_after_scanned)
+        dataset = read_partial(handle, stop_when=_InOrder(_stop_after_scanned))
         position = handle.tell()
         return dataset
 
-    dataset = _read(files, path, read)
+    dataset = _read(files, path, read, SCAN_LIMIT)
     values: dict[str, str | float] = {}
     for tag, keyword in SCANNED.items():
         if tag not in dataset:
@@ -255,12 +312,18 @@ def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHead
         truncated file.
     """
     try:
-        if path.endswith(".gz"):
-            raise Unsupported
         with closing(files.open(path)) as handle:
-            values, position, syntax = walk_header(handle)
+            if path.endswith(".gz"):  # decompressed as far as the walk reads, no further
+                with gzip.GzipFile(fileobj=handle, mode="rb") as unpacked:
+                    values, position, syntax = walk_header(unpacked)
+            else:
+                values, position, syntax = walk_header(handle)
     except NotDicom as exc:
         raise HeaderProblem(NOT_DICOM) from exc
+    except Broken as exc:
+        raise HeaderProblem(BROKEN_HEADER, str(exc)) from exc
+    except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
+        raise HeaderProblem(BAD_GZIP, str(exc) or "the file ends early") from exc
     except Unsupported:
         values, position, syntax = _scanned_by_pydicom(files, path)
     except OSError as exc:
@@ -325,6 +388,10 @@ def _stop_before_frames(tag: BaseTag, vr: str | None, length: int) -> bool:
     return tag >= PER_FRAME_GROUPS  # the pixel data come later still
 
 
+def _stop_before_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
+    return tag >= FIRST_PIXEL_TAG
+
+
 def _with_first_frame(handle: IO[bytes]) -> Dataset:
     """Every element but the per-frame groups, of which only the first frame's item is read.
 
@@ -332,7 +399,7 @@ def _with_first_frame(handle: IO[bytes]) -> Dataset:
     sequences) costs far more than the rest of its header; the first frame says what the rules
     need, and `read_full(..., all_frames=True)` reads them all when a rule needs more.
     """
-    dataset = read_partial(handle, stop_when=_stop_before_frames)
+    dataset = read_partial(handle, stop_when=_InOrder(_stop_before_frames))
     implicit, little = dataset.original_encoding
     head = handle.read(8)
     if len(head) < 8 or head[:4] != PER_FRAME_GROUPS_BYTES[little]:
@@ -351,8 +418,9 @@ def read_full(files: DicomFiles, path: str, *, all_frames: bool = False) -> Data
     `all_frames` is set.
     """
     if all_frames:
-        return _read(files, path, lambda handle: dcmread(handle, stop_before_pixels=True))
-    return _read(files, path, _with_first_frame)
+        return _read(files, path, lambda handle: read_partial(
+            handle, stop_when=_InOrder(_stop_before_pixels)), FULL_READ_LIMIT)
+    return _read(files, path, _with_first_frame, FULL_READ_LIMIT)
 
 
 def read_whole(path: str | Path) -> Dataset:
