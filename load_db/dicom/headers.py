@@ -41,6 +41,7 @@ from load_db.dicom.walk import (
     SCAN_LIMIT,
     SCANNED,
     Broken,
+    EndsEarly,
     NotDicom,
     Unsupported,
     walk_header,
@@ -181,7 +182,7 @@ class _InOrder:
     def __call__(self, tag: BaseTag, vr: str | None, length: int) -> bool:
         self.repeats = self.repeats + 1 if tag == self.previous else 0
         if tag < self.previous or self.repeats > 1:
-            raise HeaderProblem(BROKEN_HEADER, f"element {tag} out of order")
+            raise HeaderProblem(BROKEN_HEADER, f"element {tag} out of place")
         self.previous = tag
         return self.stop(tag, vr, length)
 
@@ -324,8 +325,10 @@ def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHead
         raise HeaderProblem(BROKEN_HEADER, str(exc)) from exc
     except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
         raise HeaderProblem(BAD_GZIP, str(exc) or "the file ends early") from exc
-    except Unsupported:
+    except Unsupported as exc:
         values, position, syntax = _scanned_by_pydicom(files, path)
+        if isinstance(exc, EndsEarly) and not values.get("SeriesInstanceUID"):
+            raise HeaderProblem(TRUNCATED, "the file ends inside its header") from None
     except OSError as exc:
         raise HeaderProblem(BROKEN_HEADER, str(exc)) from exc
     if not values.get("SeriesInstanceUID"):

@@ -43,6 +43,7 @@ from load_db.dicom.identity import (
 from load_db.dicom.rules import Decision, RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import DatasetFrames, LoadError, LoadReport
+from load_db.engine.validation import row_text_problem, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ NAME_AS_ID = ("subject id is the patient's name: stored as a pseudonym (set a se
               "subject.pseudonym for keyed pseudonyms)")
 NO_SUBJECT = "series without a subject id"
 PHANTOM = "phantom session, kept apart from participants"
+UNSTORABLE = "series whose {column} the database cannot hold"
+NUL_IN_HEADER = "NUL characters removed from the text values of a DICOM header"
 SERIES_COLUMNS = ("subject", "visit", "session", "site", "phantom", "path", "series_number",
                   "description", "tag", "reason", "stored")
 
@@ -205,6 +208,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
             _problem(report, result[0], result[1], strict)
             continue
         part.facts, part.identity = result["facts"], result["identity"]
+        _drop_nul(part, report)
         part.facts.update(_derived(part))
         kept.append(part)
     return _frames(kept, rules, who, report, strict)
@@ -231,6 +235,38 @@ def _ids(part: Part, who: SubjectRule, report: LoadReport) -> tuple[str, str | N
         report.note(NAME_AS_ID, [part.key])
         subject = pseudonym(subject, None)
     return subject, visit
+
+
+def _drop_nul(part: Part, report: LoadReport) -> None:
+    """Remove NUL characters from the text values of a part's header (the engine's rule, so
+    that SQLite and PostgreSQL store the same text), with a report line."""
+    changed = False
+    for values in (part.facts, part.identity):
+        for key, value in values.items():
+            values[key], removed = without_nul(value)
+            changed |= removed
+    if changed:
+        report.note(NUL_IN_HEADER, [part.key])
+
+
+def _storable(part: Part, subject: str, visit: str, who: SubjectRule, report: LoadReport,
+              strict: bool) -> bool:
+    """True when the part's ids and scanner fit their columns; else report the series, left
+    out (or, with `strict`, stop): one bad series does not refuse the whole load."""
+    identity = part.identity
+    problem = row_text_problem("images", {
+        "subject": subject, "visit": visit, "path": part.key,
+        "manufacturer": manufacturer(identity["Manufacturer"]),
+        "model": model_name(identity["ManufacturerModelName"]),
+        "serial": serial_number(identity["DeviceSerialNumber"], who.pseudonym_secret)})
+    if problem is None:
+        return True
+    column, why = problem
+    if strict:
+        raise LoadError(why, file=part.files[0].path, column=column)
+    log.warning("left out: series %s: %s: %s", part.key, column, why)
+    report.ignore(UNSTORABLE.format(column=column), f"{part.key} ({why})")
+    return False
 
 
 def _series_row(part: Part, rules: RuleSet, session: Session, decision: Decision | None,
@@ -269,6 +305,8 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             report.ignore(f"{NO_SUBJECT} ({exc})", part.key)
             continue
         visit = visit or study_visit(header.study_uid, who.pseudonym_secret)
+        if not _storable(part, subject, visit, who, report, strict):
+            continue
         study = studies.setdefault((subject, visit), {
             "date": parse_date(part.identity["StudyDate"]), "sex": part.identity["PatientSex"],
             "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],

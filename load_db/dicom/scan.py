@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from load_db.dicom.facts import file_bvalues, may_be_diffusion, series_facts
 from load_db.dicom.headers import (
+    BROKEN_HEADER,
     DicomFiles,
     FileHeader,
     HeaderProblem,
@@ -86,6 +87,11 @@ def describe_part(root: DicomFiles, paths: Sequence[str],
                 del facts["BValues"]
     except HeaderProblem as problem:
         return paths[0], problem
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError) as exc:
+        # pydicom converts values when they are first used: a malformed one (a DS that is not
+        # a number, say) surfaces here, and leaves out its series only.
+        return paths[0], HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}")
     return {"facts": facts, "identity": identity}
 
 

@@ -54,6 +54,10 @@ class Unsupported(Exception):
 NO_FILE_META = "no file meta information after the DICM marker"
 
 
+class EndsEarly(Unsupported):
+    """The file ends inside the header: pydicom says how, or that it is truncated."""
+
+
 class Broken(Exception):
     """A header no reader could use (no file meta group, elements out of order, no end):
     refused at once, without handing it to pydicom."""
@@ -170,7 +174,7 @@ def walk_header(handle: IO[bytes], limit: int = SCAN_LIMIT
             return walk(buffer)
         except NeedMore:
             if not more:  # the file ends inside its header: pydicom says how
-                raise Unsupported from None
+                raise EndsEarly from None
             size *= 4
         except (struct.error, UnicodeDecodeError) as exc:
             raise Unsupported from exc

@@ -1,0 +1,124 @@
+"""`flask load-dicom` over bad input (issue 21): a truncated file, a gzip bomb, an id too long
+for its column, a NUL in a description. Each is reported and left out (the rest is loaded),
+or with --strict stops the load (exit 2, naming the file, nothing written); never a traceback.
+On SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.uid import generate_uid
+from sqlalchemy import select
+
+from app.models import Image, SeriesTag, Subject
+from tests.support.apps import data_counts
+from tests.support.dicom import write_series
+
+LONG_ID = "P" * 69  # a DICOM LO holds 64 characters; so does subject.external_id
+
+
+def _edit(folder: Path, **values: str) -> None:
+    """Set header `values` in every file of `folder` (pydicom writes what it is given)."""
+    for file in sorted(folder.iterdir()):
+        dataset = pydicom.dcmread(file)
+        for keyword, value in values.items():
+            setattr(dataset, keyword, value)
+        dataset.save_as(file)
+
+
+def _tree(root: Path) -> Path:
+    """Four series of one study: two good, one whose PatientID is too long, one whose
+    description holds a NUL; and a truncated copy of a good file beside the good ones."""
+    study = generate_uid()
+    write_series(root / "t1", "SUBJ01", "T1w MPRAGE", 1, study_uid=study)
+    write_series(root / "t1b", "SUBJ01", "T1w MPRAGE", 2, study_uid=study)
+    _edit(write_series(root / "long", "SUBJ01", "T1w MPRAGE", 3, study_uid=generate_uid()),
+          PatientID=LONG_ID)
+    _edit(write_series(root / "nul", "SUBJ01", "T1w MPRAGE", 4, study_uid=study),
+          SeriesDescription="T1w\0MPRAGE")
+    whole = (root / "t1" / "0001.dcm").read_bytes()
+    (root / "t1" / "truncated.dcm").write_bytes(whole[:len(whole) // 2])
+    return root
+
+
+def _load(app, root: Path, *options: str):
+    return app.test_cli_runner().invoke(args=[
+        "load-dicom", str(root), "--dataset", "BAD", "--register", "--workers", "1", "--json",
+        *options])
+
+
+def test_bad_series_and_files_are_reported_and_the_rest_is_loaded(app, seeded, tmp_path):
+    result = _load(app, _tree(tmp_path / "dicom"))
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    report = json.loads(result.output)
+    assert report["ignored"]["unreadable DICOM file (truncated DICOM file)"] == 1
+    assert report["ignored"]["series whose subject the database cannot hold"] == 1
+    assert report["examples"]["series whose subject the database cannot hold"] == [
+        "long (69 characters, more than the 64 the column holds)"]
+    assert report["notes"]["NUL characters removed from the text values of a DICOM header"] == 1
+    paths = sorted(seeded.scalars(select(Image.path)))
+    assert paths == ["BAD/nul", "BAD/t1", "BAD/t1b"]
+    t1 = seeded.scalar(select(Image).where(Image.path == "BAD/t1"))
+    assert t1.metadata_json["NumberOfFiles"] == 2  # the truncated file is left out
+    nul = seeded.scalar(select(Image).where(Image.path == "BAD/nul"))
+    assert nul.metadata_json["SeriesDescription"] == "T1wMPRAGE"
+    assert seeded.scalar(select(SeriesTag.description).where(
+        SeriesTag.path == "BAD/nul")) == "T1wMPRAGE"
+    assert [len(s.external_id) <= 64 for s in seeded.scalars(select(Subject))] == [True]
+
+
+@pytest.mark.parametrize(("remove", "message"), [
+    ((), "t1/truncated.dcm: truncated DICOM file"),
+    (("t1/truncated.dcm",), "long/0001.dcm, column 'subject': 69 characters, more than the 64 "
+                            "the column holds"),
+])
+def test_strict_stops_at_the_first_bad_input_naming_it(app, seeded, tmp_path, remove, message):
+    root = _tree(tmp_path / "dicom")
+    for path in remove:
+        (root / path).unlink()
+    before = data_counts()
+    result = _load(app, root, "--strict")
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "(nothing was written)" in result.output
+    assert "Traceback" not in result.output
+    assert data_counts() == before
+
+
+def _bombs(root: Path) -> dict[str, bytes]:
+    """Gzipped files of about 50 KB that decompress to 50 MB: zeros after the DICM marker,
+    after the file meta group, and after a whole header."""
+    write_series(root / "real", "SUBJ01", "T1w", 1, files=1, study_uid=generate_uid())
+    real = (root / "real" / "0001.dcm").read_bytes()
+    meta_end = 144 + int.from_bytes(real[140:144], "little")  # (0002,0000) UL: group length
+    zeros = bytes(50 * 1024 * 1024)
+    return {"after-marker": real[:132] + zeros, "after-meta": real[:meta_end] + zeros,
+            "before-pixels": real[:real.index(bytes.fromhex("e07f1000"))] + zeros}
+
+
+def test_a_gzip_bomb_is_refused_in_seconds_naming_the_file(app, seeded, tmp_path):
+    root = tmp_path / "dicom"
+    bombs = _bombs(tmp_path / "made")
+    for name, data in bombs.items():
+        (root / "bombs").mkdir(parents=True, exist_ok=True)
+        (root / "bombs" / f"{name}.dcm.gz").write_bytes(gzip.compress(data, 9))
+    write_series(root / "t1", "SUBJ01", "T1w MPRAGE", 1, study_uid=generate_uid())
+    started = time.monotonic()
+    result = _load(app, root)
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 0, result.output
+    broken = "unreadable DICOM file (DICOM preamble but a broken header)"
+    report = json.loads(result.output)
+    assert report["ignored"][broken] == 3  # the third bomb's series is read up to its zeros
+    assert sorted(report["examples"][broken]) == [
+        "bombs/after-marker.dcm.gz", "bombs/after-meta.dcm.gz", "bombs/before-pixels.dcm.gz"]
+    assert sorted(seeded.scalars(select(Image.path))) == ["BAD/t1"]
+
+    strict = _load(app, root / "bombs", "--strict")
+    assert strict.exit_code == 2
+    assert ("Error: after-marker.dcm.gz: DICOM preamble but a broken header: no file meta "
+            "information after the DICM marker (nothing was written)") in strict.output
