@@ -139,9 +139,11 @@ class LocalFiles:
     def __repr__(self) -> str:
         return f"LocalFiles({self.root!r})"
 
-    def files(self) -> Iterable[tuple[str, int | None]]:
-        """Every file under the root (see LocalTree)."""
-        return LocalTree(self.root).files()
+    def files(self) -> Iterator[tuple[str, int | None]]:
+        """Every file under the root (see LocalTree); what it left out is then in `skipped`."""
+        tree = LocalTree(self.root)
+        yield from tree.files()
+        self.skipped = tree.skipped
 
     def open(self, path: str) -> IO[bytes]:
         """Open the file at relative `path`."""

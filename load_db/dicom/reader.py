@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from load_db.bids.tree import skipped_entries
 from load_db.dicom.headers import (
     NOT_DICOM,
     DicomFiles,
@@ -43,6 +44,7 @@ from load_db.dicom.identity import (
 from load_db.dicom.rules import Decision, RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import DatasetFrames, LoadError, LoadReport
+from load_db.engine.cells import printable
 from load_db.engine.validation import row_text_problem, without_nul
 
 log = logging.getLogger(__name__)
@@ -190,6 +192,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
     files = LocalFiles(root) if isinstance(root, str | Path) else root
     paths = sorted((path, size) for path, size in files.files()
                    if not any(piece.startswith(".") for piece in path.split("/")))
+    _skipped(files, report, strict)
     series: dict[str, list[FileHeader]] = defaultdict(list)
     for result in scan_files(files, paths, workers):
         if isinstance(result, FileHeader):
@@ -212,6 +215,16 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
         part.facts.update(_derived(part))
         kept.append(part)
     return _frames(kept, rules, who, report, strict)
+
+
+def _skipped(files: DicomFiles, report: LoadReport, strict: bool) -> None:
+    """Report what the listing left out (a name storage refuses, a symlink out of the root):
+    with `strict`, stop at the first."""
+    for path, reason in sorted(skipped_entries(files).items()):
+        if strict:
+            raise LoadError(f"not a file of the dataset: {reason}", file=printable(path))
+        log.warning("left out: %r: %s", path, reason)
+        report.ignore(reason, path)
 
 
 def _one_patient(files: list[FileHeader], report: LoadReport, strict: bool) -> bool:

@@ -30,6 +30,24 @@ _INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d*)")
 _NUMBER = re.compile(r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+# What a report, a message or a database cannot take as it is: control characters (NUL and
+# newline included) and lone surrogates (the bytes of a file name that is not UTF-8).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by Python's surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and undecodable bytes written as escapes (\\x0a,
+    \\xe9): safe to print, and stored alike by SQLite and PostgreSQL. Pure."""
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
+
 def is_missing(text: str | None) -> bool:
     """Whether a cell holds no value: None, blank, or one of MISSING_TEXT."""
     return text is None or text.strip() in MISSING_TEXT
