@@ -66,6 +66,10 @@ REJECTED = [
      "participants.tsv, row 2, column 'age_at_baseline': -5.0 is outside 0..150"),
     ("age 300", {"participants.tsv": participants("sub-01", "300", "ok")}, "HOSTILE",
      "participants.tsv, row 2, column 'age_at_baseline': 300.0 is outside 0..150"),
+    ("sidecar nested 100,000 deep", {T1_JSON: '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"},
+     "HOSTILE", f"{T1_JSON}: unusable JSON: nested deeper than 100 levels"),
+    ("5,000-digit number in a sidecar", {T1_JSON: '{"EchoTime": ' + "9" * 5_000 + "}"},
+     "HOSTILE", f"{T1_JSON}: unusable JSON: an integer of 5000 digits (more than 100)"),
     ("days beyond a century", {"sub-01/sub-01_sessions.tsv": [
         ["session_id", "acq_time"], ["ses-0", "1900-01-01"], ["ses-1", "2020-01-02"]]},
      "HOSTILE", "column 'days_since_baseline': 43830 is outside -36525..36525"),
