@@ -45,7 +45,7 @@ from load_db.dicom.rules import Decision, RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import DatasetFrames, LoadError, LoadReport
 from load_db.engine.cells import printable
-from load_db.engine.validation import row_text_problem, without_nul
+from load_db.engine.validation import RANGES, row_text_problem, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ NO_SUBJECT = "series without a subject id"
 PHANTOM = "phantom session, kept apart from participants"
 UNSTORABLE = "series whose {column} the database cannot hold"
 NUL_IN_HEADER = "NUL characters removed from the text values of a DICOM header"
+IMPLAUSIBLE_AGE = "patient's age outside {low}..{high} years in the header: left unknown"
 SERIES_COLUMNS = ("subject", "visit", "session", "site", "phantom", "path", "series_number",
                   "description", "tag", "reason", "stored")
 
@@ -212,6 +213,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
             continue
         part.facts, part.identity = result["facts"], result["identity"]
         _drop_nul(part, report)
+        _plausible_age(part, report)
         part.facts.update(_derived(part))
         kept.append(part)
     return _frames(kept, rules, who, report, strict)
@@ -260,6 +262,17 @@ def _drop_nul(part: Part, report: LoadReport) -> None:
             changed |= removed
     if changed:
         report.note(NUL_IN_HEADER, [part.key])
+
+
+def _plausible_age(part: Part, report: LoadReport) -> None:
+    """Leave a header's age unknown when it is outside the range the engine accepts (a
+    '999Y', a birth date in 1800), with a report line, rather than refuse the whole load."""
+    identity = part.identity
+    age = parse_age(identity["PatientAge"], identity["PatientBirthDate"], identity["StudyDate"])
+    low, high = RANGES["age_at_baseline"]
+    if age is not None and not low <= age <= high:
+        identity["PatientAge"] = identity["PatientBirthDate"] = ""
+        report.note(IMPLAUSIBLE_AGE.format(low=low, high=high), [part.key])
 
 
 def _storable(part: Part, subject: str, visit: str, who: SubjectRule, report: LoadReport,

@@ -32,7 +32,8 @@ def _edit(folder: Path, **values: str) -> None:
 
 def _tree(root: Path) -> Path:
     """Four series of one study: two good, one whose PatientID is too long, one whose
-    description holds a NUL; and a truncated copy of a good file beside the good ones."""
+    description holds a NUL; a truncated copy of a good file beside the good ones; and another
+    patient's series whose age is 999 years."""
     study = generate_uid()
     write_series(root / "t1", "SUBJ01", "T1w MPRAGE", 1, study_uid=study)
     write_series(root / "t1b", "SUBJ01", "T1w MPRAGE", 2, study_uid=study)
@@ -40,6 +41,8 @@ def _tree(root: Path) -> Path:
           PatientID=LONG_ID)
     _edit(write_series(root / "nul", "SUBJ01", "T1w MPRAGE", 4, study_uid=study),
           SeriesDescription="T1w\0MPRAGE")
+    _edit(write_series(root / "old", "SUBJ02", "T1w MPRAGE", 1, study_uid=generate_uid()),
+          PatientAge="999Y")
     whole = (root / "t1" / "0001.dcm").read_bytes()
     (root / "t1" / "truncated.dcm").write_bytes(whole[:len(whole) // 2])
     return root
@@ -62,14 +65,15 @@ def test_bad_series_and_files_are_reported_and_the_rest_is_loaded(app, seeded, t
         "long (69 characters, more than the 64 the column holds)"]
     assert report["notes"]["NUL characters removed from the text values of a DICOM header"] == 1
     paths = sorted(seeded.scalars(select(Image.path)))
-    assert paths == ["BAD/nul", "BAD/t1", "BAD/t1b"]
+    assert paths == ["BAD/nul", "BAD/old", "BAD/t1", "BAD/t1b"]
     t1 = seeded.scalar(select(Image).where(Image.path == "BAD/t1"))
     assert t1.metadata_json["NumberOfFiles"] == 2  # the truncated file is left out
     nul = seeded.scalar(select(Image).where(Image.path == "BAD/nul"))
     assert nul.metadata_json["SeriesDescription"] == "T1wMPRAGE"
     assert seeded.scalar(select(SeriesTag.description).where(
         SeriesTag.path == "BAD/nul")) == "T1wMPRAGE"
-    assert [len(s.external_id) <= 64 for s in seeded.scalars(select(Subject))] == [True]
+    assert report["notes"]["patient's age outside 0..150 years in the header: left unknown"] == 1
+    assert sorted((s.age_at_baseline or 0) for s in seeded.scalars(select(Subject))) == [0, 30]
 
 
 @pytest.mark.parametrize(("remove", "message"), [
