@@ -38,6 +38,10 @@ IDENTITY_KEYWORDS = ("StudyDate", "PatientSex", "PatientAge", "PatientBirthDate"
                      "ManufacturerModelName", "DeviceSerialNumber", "MagneticFieldStrength")
 
 Problem = tuple[str, HeaderProblem]
+# What a malformed value raises when it is converted (pydicom converts on first use): it
+# leaves out its file or series, not the whole load.
+UNEXPECTED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+              RecursionError)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -55,6 +59,8 @@ def _scan_chunk(root: DicomFiles, paths: Sequence[tuple[str, int | None]]
             results.append(scan_file(root, path, size))
         except HeaderProblem as problem:
             results.append((path, problem))
+        except UNEXPECTED as exc:  # a value no header has (NumberOfFrames "1e999", say)
+            results.append((path, HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}")))
     return results
 
 
@@ -87,10 +93,7 @@ def describe_part(root: DicomFiles, paths: Sequence[str],
                 del facts["BValues"]
     except HeaderProblem as problem:
         return paths[0], problem
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
-            RecursionError) as exc:
-        # pydicom converts values when they are first used: a malformed one (a DS that is not
-        # a number, say) surfaces here, and leaves out its series only.
+    except UNEXPECTED as exc:
         return paths[0], HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}")
     return {"facts": facts, "identity": identity}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -126,3 +127,32 @@ def test_a_gzip_bomb_is_refused_in_seconds_naming_the_file(app, seeded, tmp_path
     assert strict.exit_code == 2
     assert ("Error: after-marker.dcm.gz: DICOM preamble but a broken header: no file meta "
             "information after the DICM marker (nothing was written)") in strict.output
+
+
+def _with_frames(folder: Path, frames: bytes) -> None:
+    """Insert a raw NumberOfFrames (0028,0008) IS value before Rows in every file of
+    `folder`: pydicom would refuse to write one that is not a whole number."""
+    for file in folder.iterdir():
+        data = file.read_bytes()
+        rows = data.index(bytes.fromhex("28001000"))
+        element = bytes.fromhex("28000800") + b"IS" + len(frames).to_bytes(2, "little") + frames
+        file.write_bytes(data[:rows] + element + data[rows:])
+
+
+def test_a_real_file_cut_short_and_a_frame_count_of_1e999_are_left_out(app, seeded,
+                                                                       shared_data, tmp_path):
+    root = tmp_path / "dicom"
+    dwi = shutil.copytree(shared_data / "dicom" / "dcm_qa_ge" / "01_Ax_DWI_TENSOR_R2",
+                           root / "dwi")
+    cut = sorted(dwi.iterdir())[0]
+    cut.write_bytes(cut.read_bytes()[:1200])  # `head -c 1200`
+    _with_frames(write_series(root / "inf", "SUBJ01", "T1w", 1, study_uid=generate_uid()),
+                 b"1e999 ")
+    result = _load(app, root)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ignored"]["unreadable DICOM file (truncated DICOM file)"] == 1
+    assert report["examples"]["unreadable DICOM file (truncated DICOM file)"] == [
+        f"dwi/{cut.name}"]
+    assert report["ignored"]["unreadable DICOM file (DICOM preamble but a broken header)"] == 2
+    assert sorted(seeded.scalars(select(Image.path))) == ["BAD/dwi"]
