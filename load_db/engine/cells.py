@@ -106,7 +106,8 @@ def is_missing(text: str | None) -> bool:
 def to_value(text: str | None) -> Any:
     """A cell as None, int, float or the stripped string (lenient; for kept columns). Pure.
 
-    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero.
+    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero;
+    so do integers of more than MAX_JSON_INTEGER_DIGITS digits.
     Numbers become numbers so that JSON columns (symptoms, metadata) compare and query as
     numbers; a non-finite one ("inf") stays text.
     """
@@ -114,7 +115,8 @@ def to_value(text: str | None) -> Any:
         return None
     text = text.strip()
     if _INTEGER.fullmatch(text):
-        return int(text)
+        # A longer integer is no count or measure: kept as text (int() refuses 4,300 digits).
+        return int(text) if len(text.lstrip("+-")) <= MAX_JSON_INTEGER_DIGITS else text
     if _NUMBER.fullmatch(text):
         number = float(text)
         return number if math.isfinite(number) else text

@@ -137,6 +137,13 @@ def test_the_report_keeps_the_small_fields_of_a_capped_sidecar(app, seeded, tmp_
         "Manufacturer": "Siemens", "MagneticFieldStrength": 3, "RepetitionTime": 2.0}
 
 
+def test_a_5000_digit_number_in_a_tsv_cell_is_kept_as_text(app, seeded, tmp_path):
+    changes = {"participants.tsv": participants("sub-01", "30", "9" * 5_000)}
+    result = load_bids(app, write_tree(tmp_path / "ds", tree(**changes)))
+    assert result.exit_code == 0, result.output
+    assert seeded.scalar(select(Subject)).metadata_json["note"] == "9" * 5_000
+
+
 def test_a_bad_acq_time_leaves_the_day_unknown(app, seeded, tmp_path):
     changes = {"sub-01/sub-01_sessions.tsv": [["session_id", "acq_time"], ["ses-1", "soon"]]}
     assert load_bids(app, write_tree(tmp_path / "ds", tree(**changes))).exit_code == 0
