@@ -190,11 +190,17 @@ class _InOrder:
 
 
 @contextmanager
-def _open(files: DicomFiles, path: str) -> Iterator[IO[bytes]]:
-    """A seekable stream of the file, through gzip when its name ends .gz; closed after."""
+def _open(files: DicomFiles, path: str, limit: int | None = None) -> Iterator[IO[bytes]]:
+    """A seekable stream of the file, through gzip when its name ends .gz; closed after.
+
+    With a `limit` (of bytes read, decompressed) an object in storage is copied only as far as
+    a read within it can go: deflate grows data by a fraction of a percent at most, so twice
+    the limit and a margin always suffice.
+    """
     with closing(files.open(path)) as stream:
         if not getattr(files, "seekable", False):  # object storage: pydicom needs to seek
-            stream = io.BytesIO(stream.read())
+            stream = io.BytesIO(stream.read() if limit is None
+                                else stream.read(2 * limit + 1024 * 1024))
         if not path.endswith(".gz"):
             yield stream
             return
@@ -219,7 +225,7 @@ def _read(files: DicomFiles, path: str, reader, limit: int | None = None) -> Dat
     """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`
     (reading at most `limit` bytes of the file, decompressed)."""
     try:
-        with _open(files, path) as handle:
+        with _open(files, path, limit) as handle:
             head = handle.read(PREAMBLE_LENGTH + len(MAGIC) + 2)
             if head[PREAMBLE_LENGTH:PREAMBLE_LENGTH + len(MAGIC)] != MAGIC:
                 raise HeaderProblem(NOT_DICOM)
