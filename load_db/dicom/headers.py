@@ -34,6 +34,7 @@ from pydicom.uid import UID
 from load_db.bids.tree import LocalTree
 from load_db.dicom.walk import (
     BINARY,
+    FIRST_READ,
     LAST_SCANNED_TAG,
     MAGIC,
     NO_FILE_META,
@@ -42,12 +43,15 @@ from load_db.dicom.walk import (
     SCANNED,
     Broken,
     EndsEarly,
+    NeedMore,
     NotDicom,
     Unsupported,
+    file_meta,
     walk_header,
 )
 
 PER_FRAME_GROUPS = Tag(0x5200, 0x9230)
+DEFLATED = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
 FIRST_PIXEL_TAG = Tag(0x7FE0, 0x0008)  # float pixel data, then double, then PixelData
 # The tag's bytes in a file, by endianness (True: little endian).
 PER_FRAME_GROUPS_BYTES = {True: bytes.fromhex("00523092"), False: bytes.fromhex("52009230")}
@@ -233,9 +237,14 @@ def _read(files: DicomFiles, path: str, reader, limit: int | None = None) -> Dat
                 # pydicom would read on, for minutes through a run of zero bytes
                 raise HeaderProblem(BROKEN_HEADER, NO_FILE_META)
             handle.seek(0)
+            # pydicom inflates a deflated dataset whole, from all its bytes: checked first,
+            # then not capped by `limit` (its parse runs in memory, not on this stream).
+            deflated = _inflates_within_limit(handle)
+            handle.seek(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                dataset = reader(handle if limit is None else _Capped(handle, limit))
+                dataset = reader(handle if limit is None or deflated
+                                 else _Capped(handle, limit))
     except HeaderProblem:
         raise
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -254,6 +263,30 @@ def _read(files: DicomFiles, path: str, reader, limit: int | None = None) -> Dat
             kind = BAD_GZIP if path.endswith(".gz") else TRUNCATED
             raise HeaderProblem(kind, "the file ends early")
     return dataset
+
+
+def _inflates_within_limit(handle: IO[bytes]) -> bool:
+    """True for a file whose dataset is deflated (and inflates to at most FULL_READ_LIMIT
+    bytes: HeaderProblem beyond, before pydicom holds it all in memory); False for others."""
+    try:
+        syntax, start = file_meta(handle.read(FIRST_READ))
+    except (NeedMore, Broken, struct.error, UnicodeDecodeError):
+        return False  # pydicom reads the meta group, and says what is wrong with it
+    if syntax != DEFLATED:
+        return False
+    handle.seek(start)
+    inflater, size = zlib.decompressobj(-zlib.MAX_WBITS), 0
+    try:
+        while chunk := handle.read(1024 * 1024):
+            while chunk and size <= FULL_READ_LIMIT:
+                size += len(inflater.decompress(chunk, FULL_READ_LIMIT + 1 - size))
+                chunk = inflater.unconsumed_tail
+            if size > FULL_READ_LIMIT:
+                raise HeaderProblem(TOO_LONG, f"its deflated dataset inflates to more than "
+                                              f"{FULL_READ_LIMIT} bytes")
+    except zlib.error as exc:
+        raise HeaderProblem(BROKEN_HEADER, f"deflated dataset: {exc}") from exc
+    return True
 
 
 def _pixel_bytes(dataset: Dataset) -> int | None:

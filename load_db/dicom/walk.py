@@ -100,11 +100,10 @@ def _skip_undefined(buffer: bytes, position: int, explicit: bool) -> int:
                         else position + length)
 
 
-def walk(buffer: bytes) -> tuple[dict[str, str | float], int, str]:
-    """Read the scanned values of a DICOM file's first bytes without pydicom.
+def file_meta(buffer: bytes) -> tuple[str, int]:
+    """(transfer syntax, offset where the dataset starts) of a file's first bytes.
 
-    Returns the values, the offset where the walk stopped (the first element after the
-    scanned ones) and the transfer syntax.
+    Raises NeedMore when the buffer ends inside the file meta group, Broken when there is none.
     """
     position, syntax = PREAMBLE_LENGTH + len(MAGIC), ""
     while True:  # the file meta group: always explicit VR little endian
@@ -114,13 +113,22 @@ def walk(buffer: bytes) -> tuple[dict[str, str | float], int, str]:
             if position == PREAMBLE_LENGTH + len(MAGIC):
                 # A file with the DICM marker starts with its file meta group (PS3.10 7.1).
                 raise Broken(NO_FILE_META)
-            break  # the dataset starts, in its own encoding
+            return syntax, position  # the dataset starts, in its own encoding
         tag, vr, length, start = _element(buffer, position, True)
         if start + length > len(buffer):
             raise NeedMore
         if tag == 0x00020010:
             syntax = buffer[start:start + length].decode("ascii").strip("\x00 ")
         position = start + length
+
+
+def walk(buffer: bytes) -> tuple[dict[str, str | float], int, str]:
+    """Read the scanned values of a DICOM file's first bytes without pydicom.
+
+    Returns the values, the offset where the walk stopped (the first element after the
+    scanned ones) and the transfer syntax.
+    """
+    syntax, position = file_meta(buffer)
     if syntax not in (IMPLICIT_LE, EXPLICIT_LE) and not (
             syntax.startswith("1.2.840.10008.1.2.4.") or syntax == "1.2.840.10008.1.2.5"):
         raise Unsupported  # big endian or deflated: pydicom knows how

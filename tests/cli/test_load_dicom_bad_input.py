@@ -5,14 +5,16 @@ On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import shutil
 import time
+import zlib
 from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.uid import generate_uid
+from pydicom.uid import DeflatedExplicitVRLittleEndian, generate_uid
 from sqlalchemy import select
 
 from app.models import Image, SeriesTag, Subject
@@ -156,3 +158,36 @@ def test_a_real_file_cut_short_and_a_frame_count_of_1e999_are_left_out(app, seed
         f"dwi/{cut.name}"]
     assert report["ignored"]["unreadable DICOM file (DICOM preamble but a broken header)"] == 2
     assert sorted(seeded.scalars(select(Image.path))) == ["BAD/dwi"]
+
+
+def _deflated_zeros(real: bytes, megabytes: int) -> bytes:
+    """`real`'s preamble and file meta group, declaring a deflated dataset, then `megabytes`
+    MiB of zeros deflated (about 1 KB per MiB)."""
+    dataset = pydicom.dcmread(io.BytesIO(real))
+    dataset.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    out = io.BytesIO()
+    dataset.save_as(out, enforce_file_format=True)
+    written = out.getvalue()
+    meta_end = 144 + int.from_bytes(written[140:144], "little")
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    chunk = bytes(1024 * 1024)
+    body = b"".join(deflater.compress(chunk) for _ in range(megabytes)) + deflater.flush()
+    return written[:meta_end] + body
+
+
+def test_a_deflated_dataset_bomb_is_refused_before_it_is_inflated(app, seeded, tmp_path):
+    write_series(tmp_path / "made", "SUBJ01", "T1w", 1, files=1, study_uid=generate_uid())
+    real = (tmp_path / "made" / "0001.dcm").read_bytes()
+    root = tmp_path / "dicom"
+    root.mkdir()
+    (root / "small.dcm").write_bytes(_deflated_zeros(real, 50))
+    (root / "huge.dcm").write_bytes(_deflated_zeros(real, 300))
+    started = time.monotonic()
+    result = _load(app, root)
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ignored"] == {
+        "unreadable DICOM file (DICOM header too long)": 1,
+        "unreadable DICOM file (DICOM preamble but a broken header)": 1}
+    assert report["examples"]["unreadable DICOM file (DICOM header too long)"] == ["huge.dcm"]
