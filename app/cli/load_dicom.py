@@ -17,24 +17,15 @@ from app.cli.sources import (
     root_or_storage,
 )
 from app.extensions import db
-from app.storage import Storage, get_storage, join_key, validate_prefix
+from app.storage import get_storage, join_key
+from load_db.bids.tree import StorageTree
 from load_file.checksums import record_image_checksums
 
 
-class StoredFiles:
+class StoredFiles(StorageTree):
     """The objects under a storage prefix as the DICOM adapter reads them: listed once, each
-    read as a stream (only its first bytes, for most files)."""
-
-    def __init__(self, storage: Storage, prefix: str) -> None:
-        self.storage, self.prefix = storage, prefix.strip("/")
-        if self.prefix:
-            validate_prefix(self.prefix)
-
-    def files(self) -> list[tuple[str, int]]:
-        """(relative path, size) of every object under the prefix."""
-        start = len(self.prefix) + 1 if self.prefix else 0
-        listing = self.storage.list(f"{self.prefix}/" if self.prefix else "")
-        return [(info.key[start:], info.size) for info in listing]
+    read as a stream (only its first bytes, for most files). An object whose name breaks the
+    key rule (a backslash, a newline, bytes that are not UTF-8) is left out, in `skipped`."""
 
     def open(self, path: str) -> IO[bytes]:
         """A binary stream of the object at `path` (relative to the prefix)."""

@@ -16,7 +16,6 @@ acquisition values named in IMAGE_FACTS are stored, never a name, date, institut
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,6 +36,7 @@ from load_db.dicom.identity import (
 )
 from load_db.dicom.secret import deployment_secret
 from load_db.engine import DatasetFrames, LoadError, LoadReport
+from load_db.engine.cells import json_value
 
 DESIGNATION = "OMI-DB"
 DATA_FOLDER = "OMI-DB"
@@ -149,8 +149,8 @@ class _Reader:
 
     def read_json(self, path: Path) -> dict[str, Any] | None:
         try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            content = json_value(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, corrupt, too deep
             self.problem(BAD_JSON, path, str(exc))
             return None
         if not isinstance(content, dict):

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from load_db.engine.cells import json_value
 from load_db.engine.errors import LoadError
 from load_db.engine.tables import FIRST_DATA_ROW, HEADER_ROW, check_key
 
@@ -58,12 +59,15 @@ def parse_tsv(text: str, file: str, *, required: Iterable[str] = (),
 
 
 def parse_json(text: str, file: str) -> dict[str, Any]:
-    """Parse a JSON object; LoadError naming the file, line and character when it is corrupt."""
+    """Parse a JSON object; LoadError naming the file (and the line and character when it is
+    corrupt), also when it nests too deep or holds too large an integer (engine.cells)."""
     try:
-        data = json.loads(text)
+        data = json_value(text)
     except json.JSONDecodeError as exc:
         raise LoadError(f"corrupt JSON: {exc.msg} (line {exc.lineno}, character {exc.colno})",
                         file=file, row=exc.lineno) from None
+    except ValueError as exc:  # too deep, or too large a number
+        raise LoadError(f"unusable JSON: {exc}", file=file) from None
     if not isinstance(data, dict):
         raise LoadError(f"a JSON object was expected, found {type(data).__name__}", file=file)
     return data

@@ -13,10 +13,11 @@ import gzip
 import io
 import os
 import re
+import struct
 import sys
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,16 +34,25 @@ from pydicom.uid import UID
 from load_db.bids.tree import LocalTree
 from load_db.dicom.walk import (
     BINARY,
+    FIRST_READ,
     LAST_SCANNED_TAG,
     MAGIC,
+    NO_FILE_META,
     PREAMBLE_LENGTH,
+    SCAN_LIMIT,
     SCANNED,
+    Broken,
+    EndsEarly,
+    NeedMore,
     NotDicom,
     Unsupported,
+    file_meta,
     walk_header,
 )
 
 PER_FRAME_GROUPS = Tag(0x5200, 0x9230)
+DEFLATED = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian
+FIRST_PIXEL_TAG = Tag(0x7FE0, 0x0008)  # float pixel data, then double, then PixelData
 # The tag's bytes in a file, by endianness (True: little endian).
 PER_FRAME_GROUPS_BYTES = {True: bytes.fromhex("00523092"), False: bytes.fromhex("52009230")}
 
@@ -58,9 +68,15 @@ NOT_DICOM = "not a DICOM file"
 TRUNCATED = "truncated DICOM file"
 BROKEN_HEADER = "DICOM preamble but a broken header"
 BAD_GZIP = "bad gzip file"
-# pydicom warns, rather than fails, when a file ends inside an element.
-ENDS_EARLY = re.compile(r"ended before|end of file|expected .* bytes|bytes? (left|remaining)",
-                        re.IGNORECASE)
+TOO_LONG = "DICOM header too long"
+FILE_META_GROUP = b"\x02\x00"  # group 0x0002, little endian: a DICM file starts with it
+# pydicom warns, rather than fails, when a file ends inside an element (and raises OSError
+# "No tag to read" when it ends inside a tag).
+ENDS_EARLY = re.compile(r"ended before|end of file|expected .* bytes|bytes? (left|remaining)"
+                        r"|no tag to read", re.IGNORECASE)
+# The most a full header read (everything but the pixels) may take: the per-frame groups of
+# an enhanced file of thousands of frames fit many times over; a gzip bomb does not.
+FULL_READ_LIMIT = 256 * 1024 * 1024
 
 
 class HeaderProblem(Exception):
@@ -127,21 +143,68 @@ class LocalFiles:
     def __repr__(self) -> str:
         return f"LocalFiles({self.root!r})"
 
-    def files(self) -> Iterable[tuple[str, int | None]]:
-        """Every file under the root (see LocalTree)."""
-        return LocalTree(self.root).files()
+    def files(self) -> Iterator[tuple[str, int | None]]:
+        """Every file under the root (see LocalTree); what it left out is then in `skipped`."""
+        tree = LocalTree(self.root)
+        yield from tree.files()
+        self.skipped = tree.skipped
 
     def open(self, path: str) -> IO[bytes]:
         """Open the file at relative `path`."""
         return open(f"{self.root}/{path}", "rb")
 
 
+class _Capped:
+    """A stream that refuses to be read beyond `limit` bytes from its start (HeaderProblem),
+    so that no header read, of a gzip bomb say, runs on for minutes."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream, self._limit = stream, limit
+
+    def read(self, size: int = -1) -> bytes:
+        """Read as the stream does, within the limit."""
+        room = self._limit - self._stream.tell()
+        data = self._stream.read(room + 1 if size is None or size < 0 else min(size, room + 1))
+        if len(data) > room:
+            raise HeaderProblem(TOO_LONG, f"more than {self._limit} bytes read before its "
+                                          "end (is it a decompression bomb?)")
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _InOrder:
+    """A pydicom `stop_when` that also refuses top-level elements out of tag order.
+
+    Elements ascend (PS3.5 7.1); garbage such as a run of zero bytes reads as the same tag
+    again and again, which pydicom would parse for minutes. pydicom may ask twice about the
+    first element of a dataset, so one repeat is let through.
+    """
+
+    def __init__(self, stop: Callable[[BaseTag, str | None, int], bool]) -> None:
+        self.stop, self.previous, self.repeats = stop, -1, 0
+
+    def __call__(self, tag: BaseTag, vr: str | None, length: int) -> bool:
+        self.repeats = self.repeats + 1 if tag == self.previous else 0
+        if tag < self.previous or self.repeats > 1:
+            raise HeaderProblem(BROKEN_HEADER, f"element {tag} out of place")
+        self.previous = tag
+        return self.stop(tag, vr, length)
+
+
 @contextmanager
-def _open(files: DicomFiles, path: str) -> Iterator[IO[bytes]]:
-    """A seekable stream of the file, through gzip when its name ends .gz; closed after."""
+def _open(files: DicomFiles, path: str, limit: int | None = None) -> Iterator[IO[bytes]]:
+    """A seekable stream of the file, through gzip when its name ends .gz; closed after.
+
+    With a `limit` (of bytes read, decompressed) an object in storage is copied only as far as
+    a read within it can go: deflate grows data by a fraction of a percent at most, so twice
+    the limit and a margin always suffice.
+    """
     with closing(files.open(path)) as stream:
         if not getattr(files, "seekable", False):  # object storage: pydicom needs to seek
-            stream = io.BytesIO(stream.read())
+            stream = io.BytesIO(stream.read() if limit is None
+                                else stream.read(2 * limit + 1024 * 1024))
         if not path.endswith(".gz"):
             yield stream
             return
@@ -162,17 +225,26 @@ def _text(dataset: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def _read(files: DicomFiles, path: str, reader) -> Dataset:
-    """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`."""
+def _read(files: DicomFiles, path: str, reader, limit: int | None = None) -> Dataset:
+    """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`
+    (reading at most `limit` bytes of the file, decompressed)."""
     try:
-        with _open(files, path) as handle:
-            head = handle.read(PREAMBLE_LENGTH + len(MAGIC))
-            if head[PREAMBLE_LENGTH:] != MAGIC:
+        with _open(files, path, limit) as handle:
+            head = handle.read(PREAMBLE_LENGTH + len(MAGIC) + 2)
+            if head[PREAMBLE_LENGTH:PREAMBLE_LENGTH + len(MAGIC)] != MAGIC:
                 raise HeaderProblem(NOT_DICOM)
+            if head[PREAMBLE_LENGTH + len(MAGIC):] != FILE_META_GROUP:
+                # pydicom would read on, for minutes through a run of zero bytes
+                raise HeaderProblem(BROKEN_HEADER, NO_FILE_META)
+            handle.seek(0)
+            # pydicom inflates a deflated dataset whole, from all its bytes: checked first,
+            # then not capped by `limit` (its parse runs in memory, not on this stream).
+            deflated = _inflates_within_limit(handle)
             handle.seek(0)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                dataset = reader(handle)
+                dataset = reader(handle if limit is None or deflated
+                                 else _Capped(handle, limit))
     except HeaderProblem:
         raise
     except (gzip.BadGzipFile, zlib.error) as exc:
@@ -181,13 +253,40 @@ def _read(files: DicomFiles, path: str, reader) -> Dataset:
         kind = BAD_GZIP if path.endswith(".gz") else TRUNCATED
         raise HeaderProblem(kind, str(exc) or "the file ends early") from exc
     except (InvalidDicomError, ValueError, TypeError, KeyError, IndexError, OverflowError,
-            NotImplementedError, AttributeError) as exc:
+            NotImplementedError, AttributeError, struct.error, RecursionError) as exc:
         raise HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:  # pydicom: "No tag to read"; or the file could not be read
+        kind = TRUNCATED if ENDS_EARLY.search(str(exc)) else BROKEN_HEADER
+        raise HeaderProblem(kind, str(exc)) from exc
     for warning in caught:
         if ENDS_EARLY.search(str(warning.message)):
             kind = BAD_GZIP if path.endswith(".gz") else TRUNCATED
             raise HeaderProblem(kind, "the file ends early")
     return dataset
+
+
+def _inflates_within_limit(handle: IO[bytes]) -> bool:
+    """True for a file whose dataset is deflated (and inflates to at most FULL_READ_LIMIT
+    bytes: HeaderProblem beyond, before pydicom holds it all in memory); False for others."""
+    try:
+        syntax, start = file_meta(handle.read(FIRST_READ))
+    except (NeedMore, Broken, struct.error, UnicodeDecodeError):
+        return False  # pydicom reads the meta group, and says what is wrong with it
+    if syntax != DEFLATED:
+        return False
+    handle.seek(start)
+    inflater, size = zlib.decompressobj(-zlib.MAX_WBITS), 0
+    try:
+        while chunk := handle.read(1024 * 1024):
+            while chunk and size <= FULL_READ_LIMIT:
+                size += len(inflater.decompress(chunk, FULL_READ_LIMIT + 1 - size))
+                chunk = inflater.unconsumed_tail
+            if size > FULL_READ_LIMIT:
+                raise HeaderProblem(TOO_LONG, f"its deflated dataset inflates to more than "
+                                              f"{FULL_READ_LIMIT} bytes")
+    except zlib.error as exc:
+        raise HeaderProblem(BROKEN_HEADER, f"deflated dataset: {exc}") from exc
+    return True
 
 
 def _pixel_bytes(dataset: Dataset) -> int | None:
@@ -212,11 +311,11 @@ def _scanned_by_pydicom(files: DicomFiles, path: str
 
     def read(handle: IO[bytes]) -> Dataset:
         nonlocal position
-        dataset = read_partial(handle, stop_when=_stop_after_scanned)
+        dataset = read_partial(handle, stop_when=_InOrder(_stop_after_scanned))
         position = handle.tell()
         return dataset
 
-    dataset = _read(files, path, read)
+    dataset = _read(files, path, read, SCAN_LIMIT)
     values: dict[str, str | float] = {}
     for tag, keyword in SCANNED.items():
         if tag not in dataset:
@@ -255,14 +354,22 @@ def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHead
         truncated file.
     """
     try:
-        if path.endswith(".gz"):
-            raise Unsupported
         with closing(files.open(path)) as handle:
-            values, position, syntax = walk_header(handle)
+            if path.endswith(".gz"):  # decompressed as far as the walk reads, no further
+                with gzip.GzipFile(fileobj=handle, mode="rb") as unpacked:
+                    values, position, syntax = walk_header(unpacked)
+            else:
+                values, position, syntax = walk_header(handle)
     except NotDicom as exc:
         raise HeaderProblem(NOT_DICOM) from exc
-    except Unsupported:
+    except Broken as exc:
+        raise HeaderProblem(BROKEN_HEADER, str(exc)) from exc
+    except (gzip.BadGzipFile, zlib.error, EOFError) as exc:
+        raise HeaderProblem(BAD_GZIP, str(exc) or "the file ends early") from exc
+    except Unsupported as exc:
         values, position, syntax = _scanned_by_pydicom(files, path)
+        if isinstance(exc, EndsEarly) and not values.get("SeriesInstanceUID"):
+            raise HeaderProblem(TRUNCATED, "the file ends inside its header") from None
     except OSError as exc:
         raise HeaderProblem(BROKEN_HEADER, str(exc)) from exc
     if not values.get("SeriesInstanceUID"):
@@ -325,6 +432,10 @@ def _stop_before_frames(tag: BaseTag, vr: str | None, length: int) -> bool:
     return tag >= PER_FRAME_GROUPS  # the pixel data come later still
 
 
+def _stop_before_pixels(tag: BaseTag, vr: str | None, length: int) -> bool:
+    return tag >= FIRST_PIXEL_TAG
+
+
 def _with_first_frame(handle: IO[bytes]) -> Dataset:
     """Every element but the per-frame groups, of which only the first frame's item is read.
 
@@ -332,7 +443,7 @@ def _with_first_frame(handle: IO[bytes]) -> Dataset:
     sequences) costs far more than the rest of its header; the first frame says what the rules
     need, and `read_full(..., all_frames=True)` reads them all when a rule needs more.
     """
-    dataset = read_partial(handle, stop_when=_stop_before_frames)
+    dataset = read_partial(handle, stop_when=_InOrder(_stop_before_frames))
     implicit, little = dataset.original_encoding
     head = handle.read(8)
     if len(head) < 8 or head[:4] != PER_FRAME_GROUPS_BYTES[little]:
@@ -351,8 +462,9 @@ def read_full(files: DicomFiles, path: str, *, all_frames: bool = False) -> Data
     `all_frames` is set.
     """
     if all_frames:
-        return _read(files, path, lambda handle: dcmread(handle, stop_before_pixels=True))
-    return _read(files, path, _with_first_frame)
+        return _read(files, path, lambda handle: read_partial(
+            handle, stop_when=_InOrder(_stop_before_pixels)), FULL_READ_LIMIT)
+    return _read(files, path, _with_first_frame, FULL_READ_LIMIT)
 
 
 def read_whole(path: str | Path) -> Dataset:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from pydicom.uid import UID
 
+from load_db.bids.tree import skipped_entries
 from load_db.dicom.headers import (
     NOT_DICOM,
     DicomFiles,
@@ -45,6 +46,8 @@ from load_db.dicom.redact import redact_values, redactor
 from load_db.dicom.rules import Decision, RuleSet, load_rules
 from load_db.dicom.scan import default_workers, describe_parts, scan_files
 from load_db.engine import DatasetFrames, LoadError, LoadReport
+from load_db.engine.cells import printable
+from load_db.engine.validation import RANGES, row_text_problem, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ REDACTED = "free text naming the patient or their birth date redacted ({})"
 FREE_TEXT_IDENTITY = ("Manufacturer", "ManufacturerModelName")
 NO_SUBJECT = "series without a subject id"
 PHANTOM = "phantom session, kept apart from participants"
+UNSTORABLE = "series whose {column} the database cannot hold"
+NUL_IN_HEADER = "NUL characters removed from the text values of a DICOM header"
+IMPLAUSIBLE_AGE = "patient's age outside {low}..{high} years in the header: left unknown"
 SERIES_COLUMNS = ("subject", "visit", "session", "site", "phantom", "path", "series_number",
                   "description", "tag", "reason", "stored")
 
@@ -207,6 +213,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
     files = LocalFiles(root) if isinstance(root, str | Path) else root
     paths = sorted((path, size) for path, size in files.files()
                    if not any(piece.startswith(".") for piece in path.split("/")))
+    _skipped(files, report, strict)
     series: dict[str, list[FileHeader]] = defaultdict(list)
     for result in scan_files(files, paths, workers):
         if isinstance(result, FileHeader):
@@ -225,10 +232,22 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
             _problem(report, result[0], result[1], strict)
             continue
         part.facts, part.identity = result["facts"], result["identity"]
+        _drop_nul(part, report)
         _redact(part, report)
+        _plausible_age(part, report)
         part.facts.update(_derived(part))
         kept.append(part)
     return _frames(kept, rules, who, report, strict)
+
+
+def _skipped(files: DicomFiles, report: LoadReport, strict: bool) -> None:
+    """Report what the listing left out (a name storage refuses, a symlink out of the root):
+    with `strict`, stop at the first."""
+    for path, reason in sorted(skipped_entries(files).items()):
+        if strict:
+            raise LoadError(f"not a file of the dataset: {reason}", file=printable(path))
+        log.warning("left out: %r: %s", path, reason)
+        report.ignore(reason, path)
 
 
 def _one_patient(files: list[FileHeader], report: LoadReport, strict: bool) -> bool:
@@ -264,6 +283,49 @@ def _ids(part: Part, who: SubjectRule, report: LoadReport) -> SubjectIds:
     if ids.note is not None:
         report.note(ids.note, [part.key])
     return ids
+
+
+def _drop_nul(part: Part, report: LoadReport) -> None:
+    """Remove NUL characters from the text values of a part's header (the engine's rule, so
+    that SQLite and PostgreSQL store the same text), with a report line."""
+    changed = False
+    for values in (part.facts, part.identity):
+        for key, value in values.items():
+            values[key], removed = without_nul(value)
+            changed |= removed
+    if changed:
+        report.note(NUL_IN_HEADER, [part.key])
+
+
+def _plausible_age(part: Part, report: LoadReport) -> None:
+    """Leave a header's age unknown when it is outside the range the engine accepts (a
+    '999Y', a birth date in 1800), with a report line, rather than refuse the whole load."""
+    identity = part.identity
+    age = parse_age(identity["PatientAge"], identity["PatientBirthDate"], identity["StudyDate"])
+    low, high = RANGES["age_at_baseline"]
+    if age is not None and not low <= age <= high:
+        identity["PatientAge"] = identity["PatientBirthDate"] = ""
+        report.note(IMPLAUSIBLE_AGE.format(low=low, high=high), [part.key])
+
+
+def _storable(part: Part, subject: str, visit: str, who: SubjectRule, report: LoadReport,
+              strict: bool) -> bool:
+    """True when the part's ids and scanner fit their columns; else report the series, left
+    out (or, with `strict`, stop): one bad series does not refuse the whole load."""
+    identity = part.identity
+    problem = row_text_problem("images", {
+        "subject": subject, "visit": visit, "path": part.key,
+        "manufacturer": manufacturer(identity["Manufacturer"]),
+        "model": model_name(identity["ManufacturerModelName"]),
+        "serial": serial_number(identity["DeviceSerialNumber"], who.secret)})
+    if problem is None:
+        return True
+    column, why = problem
+    if strict:
+        raise LoadError(why, file=part.files[0].path, column=column)
+    log.warning("left out: series %s: %s: %s", part.key, column, why)
+    report.ignore(UNSTORABLE.format(column=column), f"{part.key} ({why})")
+    return False
 
 
 def _series_row(part: Part, rules: RuleSet, session: Session, decision: Decision | None,
@@ -303,6 +365,8 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
             report.ignore(f"{NO_SUBJECT} ({exc})", part.key)
             continue
         visit = visit or study_visit(header.study_uid, who.secret)
+        if not _storable(part, subject, visit, who, report, strict):
+            continue
         study = studies.setdefault((subject, visit), {
             "date": parse_date(part.identity["StudyDate"]), "sex": part.identity["PatientSex"],
             "age": part.identity["PatientAge"], "born": part.identity["PatientBirthDate"],

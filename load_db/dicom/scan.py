@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from load_db.dicom.facts import file_bvalues, may_be_diffusion, series_facts
 from load_db.dicom.headers import (
+    BROKEN_HEADER,
     DicomFiles,
     FileHeader,
     HeaderProblem,
@@ -37,6 +38,10 @@ IDENTITY_KEYWORDS = ("StudyDate", "PatientSex", "PatientAge", "PatientBirthDate"
                      "ManufacturerModelName", "DeviceSerialNumber", "MagneticFieldStrength")
 
 Problem = tuple[str, HeaderProblem]
+# What a malformed value raises when it is converted (pydicom converts on first use): it
+# leaves out its file or series, not the whole load.
+UNEXPECTED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError,
+              RecursionError)
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -54,6 +59,8 @@ def _scan_chunk(root: DicomFiles, paths: Sequence[tuple[str, int | None]]
             results.append(scan_file(root, path, size))
         except HeaderProblem as problem:
             results.append((path, problem))
+        except UNEXPECTED as exc:  # a value no header has (NumberOfFrames "1e999", say)
+            results.append((path, HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}")))
     return results
 
 
@@ -86,6 +93,8 @@ def describe_part(root: DicomFiles, paths: Sequence[str],
                 del facts["BValues"]
     except HeaderProblem as problem:
         return paths[0], problem
+    except UNEXPECTED as exc:
+        return paths[0], HeaderProblem(BROKEN_HEADER, f"{type(exc).__name__}: {exc}")
     return {"facts": facts, "identity": identity}
 
 

@@ -35,6 +35,10 @@ LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN"
             b"UV"}
 IMPLICIT_LE, EXPLICIT_LE = "1.2.840.10008.1.2", "1.2.840.10008.1.2.1"
 FIRST_READ = 16384
+# The most of a file the fast pass reads to reach its image-size tags: every file of the test
+# corpus has them in its first 150 KB; a file going on further (a gzip bomb of zeros, say) is
+# refused instead of being parsed for minutes.
+SCAN_LIMIT = 2 * 1024 * 1024
 UNDEFINED = 0xFFFFFFFF
 ITEM, ITEM_END, SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
 
@@ -45,6 +49,18 @@ class NeedMore(Exception):
 
 class Unsupported(Exception):
     """Not a layout the byte walker reads (big endian, deflate, odd bytes): use pydicom."""
+
+
+NO_FILE_META = "no file meta information after the DICM marker"
+
+
+class EndsEarly(Unsupported):
+    """The file ends inside the header: pydicom says how, or that it is truncated."""
+
+
+class Broken(Exception):
+    """A header no reader could use (no file meta group, elements out of order, no end):
+    refused at once, without handing it to pydicom."""
 
 
 def _element(buffer: bytes, position: int, explicit: bool) -> tuple[int, bytes, int, int]:
@@ -84,31 +100,52 @@ def _skip_undefined(buffer: bytes, position: int, explicit: bool) -> int:
                         else position + length)
 
 
-def walk(buffer: bytes) -> tuple[dict[str, str | float], int, str]:
-    """Read the scanned values of a DICOM file's first bytes without pydicom.
+def file_meta(buffer: bytes) -> tuple[str, int]:
+    """(transfer syntax, offset where the dataset starts) of a file's first bytes.
 
-    Returns the values, the offset where the walk stopped (the first element after the
-    scanned ones) and the transfer syntax.
+    Raises NeedMore when the buffer ends inside the file meta group, Broken when there is none.
     """
     position, syntax = PREAMBLE_LENGTH + len(MAGIC), ""
     while True:  # the file meta group: always explicit VR little endian
         if position + 2 > len(buffer):
             raise NeedMore
         if struct.unpack_from("<H", buffer, position)[0] != 0x0002:
-            break  # the dataset starts, in its own encoding
+            if position == PREAMBLE_LENGTH + len(MAGIC):
+                # A file with the DICM marker starts with its file meta group (PS3.10 7.1).
+                raise Broken(NO_FILE_META)
+            return syntax, position  # the dataset starts, in its own encoding
         tag, vr, length, start = _element(buffer, position, True)
         if start + length > len(buffer):
             raise NeedMore
         if tag == 0x00020010:
             syntax = buffer[start:start + length].decode("ascii").strip("\x00 ")
         position = start + length
+
+
+def walk(buffer: bytes) -> tuple[dict[str, str | float], int, str]:
+    """Read the scanned values of a DICOM file's first bytes without pydicom.
+
+    Returns the values, the offset where the walk stopped (the first element after the
+    scanned ones) and the transfer syntax.
+    """
+    syntax, position = file_meta(buffer)
     if syntax not in (IMPLICIT_LE, EXPLICIT_LE) and not (
             syntax.startswith("1.2.840.10008.1.2.4.") or syntax == "1.2.840.10008.1.2.5"):
         raise Unsupported  # big endian or deflated: pydicom knows how
     explicit = syntax != IMPLICIT_LE
     values: dict[str, str | float] = {}
+    previous = -1
     while position < len(buffer):
+        if position + 4 > len(buffer):
+            raise NeedMore
+        group, number = struct.unpack_from("<HH", buffer, position)
+        if group == 0 or group << 16 | number <= previous:
+            # Elements come in ascending tag order (PS3.5 7.1), and a stored dataset holds no
+            # command elements (group 0000): this is garbage, such as a run of zero bytes, which
+            # pydicom would read as tag (0000,0000) again and again, for minutes.
+            raise Broken(f"element ({group:04X},{number:04X}) out of place at byte {position}")
         tag, vr, length, start = _element(buffer, position, explicit)
+        previous = tag
         if tag > LAST_SCANNED_TAG:
             return values, position, syntax
         if length == UNDEFINED:
@@ -128,11 +165,15 @@ def walk(buffer: bytes) -> tuple[dict[str, str | float], int, str]:
     raise NeedMore
 
 
-def walk_header(handle: IO[bytes]) -> tuple[dict[str, str | float], int, str]:
-    """Walk the start of a file, reading more of it while the header goes on."""
+def walk_header(handle: IO[bytes], limit: int = SCAN_LIMIT
+                ) -> tuple[dict[str, str | float], int, str]:
+    """Walk the start of a file, reading more of it while the header goes on (up to `limit`
+    bytes: Broken beyond)."""
     buffer, size = b"", FIRST_READ
     while True:
-        more = handle.read(size - len(buffer))
+        if len(buffer) >= limit:
+            raise Broken(f"no image-size tags in the first {limit} bytes")
+        more = handle.read(min(size, limit) - len(buffer))
         buffer += more
         if len(buffer) >= PREAMBLE_LENGTH + len(MAGIC) and \
                 buffer[PREAMBLE_LENGTH:PREAMBLE_LENGTH + len(MAGIC)] != MAGIC:
@@ -141,7 +182,7 @@ def walk_header(handle: IO[bytes]) -> tuple[dict[str, str | float], int, str]:
             return walk(buffer)
         except NeedMore:
             if not more:  # the file ends inside its header: pydicom says how
-                raise Unsupported from None
+                raise EndsEarly from None
             size *= 4
         except (struct.error, UnicodeDecodeError) as exc:
             raise Unsupported from exc

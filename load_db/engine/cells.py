@@ -10,6 +10,7 @@ Two kinds of converter:
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -30,6 +31,73 @@ _INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d*)")
 _NUMBER = re.compile(r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+# JSON documents read from files (sidecars, OMI-DB exports) are stored as JSON: deeper nesting
+# than this, or an integer of more digits, is bad input (Python's parser and SQLite's JSON
+# functions stop near 1,000 levels, Python's int() at 4,300 digits, with tracebacks).
+MAX_JSON_DEPTH = 100
+MAX_JSON_INTEGER_DIGITS = 100
+
+# What a report, a message or a database cannot take as it is: control characters (NUL and
+# newline included) and lone surrogates (the bytes of a file name that is not UTF-8).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, kept by Python's surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with control characters and undecodable bytes written as escapes (\\x0a,
+    \\xe9): safe to print, and stored alike by SQLite and PostgreSQL. Pure."""
+    return _UNPRINTABLE.sub(_escape, text) if _UNPRINTABLE.search(text) else text
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_JSON_INTEGER_DIGITS:
+        raise ValueError(f"an integer of {len(digits.lstrip('-'))} digits (more than "
+                         f"{MAX_JSON_INTEGER_DIGITS})")
+    return int(digits)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether `value` nests lists and objects more than `limit` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_value(text: str) -> Any:
+    """Parse JSON text into a value both databases store and every reader can walk. Pure.
+
+    Raises
+    ------
+    json.JSONDecodeError
+        Corrupt JSON (with its line and column).
+    ValueError
+        Nested deeper than MAX_JSON_DEPTH, or an integer of more than MAX_JSON_INTEGER_DIGITS
+        digits.
+    """
+    try:
+        value = json.loads(text, parse_int=_bounded_int)
+    except RecursionError:
+        value = None  # nested beyond what the parser can follow: deeper than any limit
+        deep = True
+    else:
+        deep = _deeper_than(value, MAX_JSON_DEPTH)
+    if deep:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
 def is_missing(text: str | None) -> bool:
     """Whether a cell holds no value: None, blank, or one of MISSING_TEXT."""
     return text is None or text.strip() in MISSING_TEXT
@@ -38,7 +106,8 @@ def is_missing(text: str | None) -> bool:
 def to_value(text: str | None) -> Any:
     """A cell as None, int, float or the stripped string (lenient; for kept columns). Pure.
 
-    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero.
+    Numbers with a leading zero ("007") stay text: they are codes, and ints would lose the zero;
+    so do integers of more than MAX_JSON_INTEGER_DIGITS digits.
     Numbers become numbers so that JSON columns (symptoms, metadata) compare and query as
     numbers; a non-finite one ("inf") stays text.
     """
@@ -46,7 +115,8 @@ def to_value(text: str | None) -> Any:
         return None
     text = text.strip()
     if _INTEGER.fullmatch(text):
-        return int(text)
+        # A longer integer is no count or measure: kept as text (int() refuses 4,300 digits).
+        return int(text) if len(text.lstrip("+-")) <= MAX_JSON_INTEGER_DIGITS else text
     if _NUMBER.fullmatch(text):
         number = float(text)
         return number if math.isfinite(number) else text

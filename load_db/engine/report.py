@@ -5,6 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from load_db.engine.cells import printable
+
 
 @dataclass
 class TableCounts:
@@ -49,15 +51,20 @@ class LoadReport:
 
     def _keep_examples(self, reason: str, new_examples: list[str]) -> None:
         examples = self.examples.setdefault(reason, [])
-        examples.extend(new_examples[: self.MAX_EXAMPLES - len(examples)])
+        # File names may hold anything (a newline, bytes that are not UTF-8): the report is
+        # printed and stored as JSON, so they are kept as escapes.
+        examples.extend(printable(example)
+                        for example in new_examples[: self.MAX_EXAMPLES - len(examples)])
 
     def ignore(self, reason: str, example: str | None = None, count: int = 1) -> None:
         """Count `count` input rows left out for `reason`, keeping a few examples."""
+        reason = printable(reason)
         self.ignored[reason] += count
         self._keep_examples(reason, [example] if example is not None else [])
 
     def note(self, reason: str, examples: list[str] | None = None, count: int = 1) -> None:
         """Count `count` stored rows that deserve a look for `reason`."""
+        reason = printable(reason)
         self.notes[reason] += count
         self._keep_examples(reason, examples or [])
 

@@ -1,6 +1,7 @@
 """Read CSV, TSV, XLS and XLSX files as tables of strings, and check their shape."""
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -15,17 +16,36 @@ HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is r
 FIRST_DATA_ROW = HEADER_ROW + 1
 
 
-def _read_raw(path: Path) -> pd.DataFrame:
-    suffix = path.suffix.lower()
-    options = {"dtype": str, "keep_default_na": False}
+def _read_spreadsheet(path: Path, suffix: str, options: dict[str, Any]) -> pd.DataFrame:
+    """Read an .xls (xlrd) or .xlsx (openpyxl) sheet; LoadError for any file they cannot read.
+
+    A damaged workbook makes these binary parsers fail in many ways (IndexError, AssertionError,
+    struct.error, BadZipFile, their own errors), none of them a program error here: each is
+    bad input, named with the file.
+    """
+    if not path.is_file():
+        raise LoadError("file not found", file=path)
     try:
         if suffix == ".xls":
             # pandas plans to drop xlrd for calamine; xlrd is the reader of record for .xls.
-            with warnings.catch_warnings():
+            # xlrd writes its warnings about a damaged file to stdout: sent to the void.
+            with warnings.catch_warnings(), open(os.devnull, "w") as void:
                 warnings.filterwarnings("ignore", message="The xlrd engine is deprecated")
-                return pd.read_excel(path, engine="xlrd", **options)
-        if suffix == ".xlsx":
-            return pd.read_excel(path, engine="openpyxl", **options)
+                return pd.read_excel(path, engine="xlrd", engine_kwargs={"logfile": void},
+                                     **options)
+        return pd.read_excel(path, engine="openpyxl", **options)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise LoadError(f"cannot be read as a {suffix[1:].upper()} table (damaged or not a "
+                        f"spreadsheet: {detail})", file=path) from exc
+
+
+def _read_raw(path: Path) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    options = {"dtype": str, "keep_default_na": False}
+    if suffix in {".xls", ".xlsx"}:
+        return _read_spreadsheet(path, suffix, options)
+    try:
         if suffix in {".tsv", ".txt"}:
             return pd.read_csv(path, sep="\t", **options)
         if suffix == ".csv":

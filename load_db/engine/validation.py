@@ -93,6 +93,34 @@ def text_problem(text: str, limit: int | None) -> str | None:
     return None
 
 
+def row_text_problem(frame_name: str, row: dict[str, Any]) -> tuple[str, str] | None:
+    """The first (column, problem) among the text values of one row of frame `frame_name`
+    (None: all storable). For readers that leave one bad record out (a DICOM series, say)
+    rather than let `checked` refuse the whole load for it."""
+    for column, value in row.items():
+        if column in TEXT_COLUMNS and isinstance(value, str):
+            problem = text_problem(value.strip(), text_limit(frame_name, column))
+            if problem is not None:
+                return column, problem
+    return None
+
+
+def without_nul(value: Any) -> tuple[Any, bool]:
+    """`value` (text, or lists and dicts of text) without NUL characters, and whether any was
+    removed: SQLite stores a NUL, PostgreSQL refuses it in text and JSON, so it goes before
+    either sees it."""
+    if isinstance(value, str):
+        return (value.replace("\0", ""), True) if "\0" in value else (value, False)
+    if isinstance(value, list | tuple):
+        items = [without_nul(item) for item in value]
+        return type(value)(item for item, _ in items), any(changed for _, changed in items)
+    if isinstance(value, dict):
+        pairs = {key: without_nul(item) for key, item in value.items()}
+        return ({key: item for key, (item, _) in pairs.items()},
+                any(changed for _, changed in pairs.values()))
+    return value, False
+
+
 def where(frame: pd.DataFrame, position: int, column: str, frame_name: str) -> dict[str, Any]:
     """The file, row and column to name for a problem in row `position` of `frame`."""
     row = frame.iloc[position]
@@ -246,9 +274,11 @@ def _clean_value(value: Any, problems: set[str]) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         problems.add(NAN_TO_NULL)
         return None
-    if isinstance(value, str) and "\0" in value:
-        problems.add(NUL_REMOVED)
-        return value.replace("\0", "")
+    if isinstance(value, str):
+        value, changed = without_nul(value)
+        if changed:
+            problems.add(NUL_REMOVED)
+        return value
     if isinstance(value, dict):
         return {_clean_value(str(key), problems): _clean_value(item, problems)
                 for key, item in value.items()}

@@ -1,13 +1,15 @@
 """`flask load`: the report once on stdout (text or JSON), logs on stderr, failures recorded."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 
 from app.models import Dataset, LoadRun, LoadStatus
-from globals import ROOT
+from globals import ROOT, SEED_DIR
 from tests.support.apps import data_counts
 from tests.support.examples import copy_example, flask_load, replace_in
 
@@ -96,3 +98,20 @@ def test_all_examples_strict_is_strict_where_a_dataset_has_a_strict_mode(app, se
     assert result.exit_code == 0, result.output
     assert "OMI-DB:\ndataset_condition: 4 inserted" in result.output
     assert "HCP:\ndataset_condition: 1 inserted" in result.output
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_a_damaged_seed_spreadsheet_exits_2_naming_it(app, seeded, tmp_path, damage):
+    seed_dir = shutil.copytree(SEED_DIR, tmp_path / "seed")
+    workbook = seed_dir / "datasets_list.xls"
+    whole = workbook.read_bytes()
+    workbook.write_bytes({"truncated": whole[:3000], "garbage": whole[:512] + bytes(
+        range(256)) * 8, "empty": b""}[damage])
+    before = data_counts()
+    result = app.test_cli_runner().invoke(args=["seed", "--seed-dir", str(seed_dir)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(
+        f"Error: {workbook}: cannot be read as a XLS table (damaged or not a spreadsheet: ")
+    assert result.output.endswith("(nothing was written)\n")
+    assert "Traceback" not in result.output and "WARNING" not in result.output
+    assert data_counts() == before

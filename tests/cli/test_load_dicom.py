@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 
 import pytest
+from ibm_botocore.exceptions import ClientError
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Image
 from app.storage import get_storage
 from load_file.upload import upload_tree
+from tests.support.apps import data_counts
 
 SERIES = ("dcm_qa_ge/01_Ax_DWI_TENSOR_R2", "dcm_qa_xa30/8_gre_field_mapping",
           "dcm_qa_xa30/99_Phoenix_Document")
@@ -68,3 +71,56 @@ def test_root_and_storage_prefix_are_exclusive(app, session, tmp_path):
     assert "give either ROOT or --storage-prefix" in neither.output
     bad = runner.invoke(args=["load-dicom", "--storage-prefix", "../up", "--dataset", "X"])
     assert bad.exit_code == 2 and "--storage-prefix" in bad.output
+
+
+def _plant(storage, key: bytes, body: bytes) -> bool:
+    """Write an object whose key breaks the key rule, as another tool could (storage.put
+    refuses it): a file in the local root, or a raw S3 put. False when the backend cannot
+    hold such a name at all (S3 keys are UTF-8 text; moto's server refuses a newline)."""
+    if hasattr(storage, "root"):
+        path = os.path.join(bytes(storage.root), key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(body)
+        return True
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    try:
+        storage.client.put_object(Bucket=storage.bucket, Key=text, Body=body)
+    except ClientError:
+        return False
+    return True
+
+
+BAD_NAMES = {b"BADKEYS/a\\b.dcm": "it contains a backslash",
+             b"BADKEYS/a\nb.dcm": "it contains a control character",
+             b"BADKEYS/caf\xe9.dcm": "it is not valid Unicode text"}
+
+
+def test_objects_whose_names_storage_refuses_are_reported_and_left_out(app, session,
+                                                                       shared_data, tmp_path):
+    storage = get_storage()
+    source = shutil.copytree(shared_data / "dicom" / SERIES[1], tmp_path / "src" / "fmap")
+    upload_tree(storage, tmp_path / "src", "BADKEYS", progress=False)
+    body = next(source.iterdir()).read_bytes()
+    planted = {key: why for key, why in BAD_NAMES.items() if _plant(storage, key, body)}
+    runner = app.test_cli_runner()
+    before = data_counts()
+
+    strict = runner.invoke(args=["load-dicom", "--storage-prefix", "BADKEYS", "--dataset",
+                                 "BADKEYS", "--register", "--strict"])
+    assert strict.exit_code == 2, strict.output
+    assert "Traceback" not in strict.output
+    assert ": not a file of the dataset: name not allowed in object storage: it " in strict.output
+    assert data_counts() == before
+
+    result = runner.invoke(args=["load-dicom", "--storage-prefix", "BADKEYS", "--dataset",
+                                 "BADKEYS", "--register", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {reason: count for reason, count in report["ignored"].items()
+            if "object storage" in reason} == {
+        f"name not allowed in object storage: {why}": 1 for why in planted.values()}
+    assert [path for path, *_ in _images()] == ["BADKEYS/fmap"]

@@ -66,6 +66,10 @@ REJECTED = [
      "participants.tsv, row 2, column 'age_at_baseline': -5.0 is outside 0..150"),
     ("age 300", {"participants.tsv": participants("sub-01", "300", "ok")}, "HOSTILE",
      "participants.tsv, row 2, column 'age_at_baseline': 300.0 is outside 0..150"),
+    ("sidecar nested 100,000 deep", {T1_JSON: '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"},
+     "HOSTILE", f"{T1_JSON}: unusable JSON: nested deeper than 100 levels"),
+    ("5,000-digit number in a sidecar", {T1_JSON: '{"EchoTime": ' + "9" * 5_000 + "}"},
+     "HOSTILE", f"{T1_JSON}: unusable JSON: an integer of 5000 digits (more than 100)"),
     ("days beyond a century", {"sub-01/sub-01_sessions.tsv": [
         ["session_id", "acq_time"], ["ses-0", "1900-01-01"], ["ses-1", "2020-01-02"]]},
      "HOSTILE", "column 'days_since_baseline': 43830 is outside -36525..36525"),
@@ -131,6 +135,13 @@ def test_the_report_keeps_the_small_fields_of_a_capped_sidecar(app, seeded, tmp_
     assert load_bids(app, write_tree(tmp_path / "ds", tree(**changes))).exit_code == 0
     assert seeded.scalar(select(Image)).metadata_json == {
         "Manufacturer": "Siemens", "MagneticFieldStrength": 3, "RepetitionTime": 2.0}
+
+
+def test_a_5000_digit_number_in_a_tsv_cell_is_kept_as_text(app, seeded, tmp_path):
+    changes = {"participants.tsv": participants("sub-01", "30", "9" * 5_000)}
+    result = load_bids(app, write_tree(tmp_path / "ds", tree(**changes)))
+    assert result.exit_code == 0, result.output
+    assert seeded.scalar(select(Subject)).metadata_json["note"] == "9" * 5_000
 
 
 def test_a_bad_acq_time_leaves_the_day_unknown(app, seeded, tmp_path):

@@ -10,6 +10,7 @@ from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.OMIDB import (
     AMBIGUOUS_EPISODE,
+    BAD_JSON,
     MISSING_JSON,
     STUDY_WITHOUT_DATA,
     STUDY_WITHOUT_IMAGES,
@@ -193,6 +194,24 @@ def test_a_client_folder_without_its_json_files(app, seeded, tmp_path):
     assert f"ignored 1: {MISSING_JSON} (e.g. data/optm2 (no nbss_optm2.json))" in result.output
     assert set(seeded.scalars(select(Subject.external_id))) == {"optm1", "demd3", "optm4"}
     _strict_load_writes_nothing(app, data_dir, f"{data_dir / 'data/optm2'}: {MISSING_JSON}")
+
+
+@pytest.mark.parametrize(("content", "detail"), [
+    ('{"STUDIES": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than 100 levels"),
+    ('{"STUDIES": {}, "N": ' + "7" * 5_000 + "}", "an integer of 5000 digits (more than 100)"),
+], ids=["nested 100,000 deep", "5,000-digit number"])
+def test_an_unusable_image_database_json_is_reported_and_its_client_left_out(
+        app, seeded, tmp_path, content, detail):
+    data_dir = copy_example(tmp_path, "OMI-DB")
+    (data_dir / "data/optm2/imagedb_optm2.json").write_text(content)
+    result = flask_load(app, "OMI-DB", data_dir)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert (f"ignored 1: {BAD_JSON} (e.g. data/optm2/imagedb_optm2.json ({detail}))"
+            in result.output)
+    assert set(seeded.scalars(select(Subject.external_id))) == {"optm1", "demd3", "optm4"}
+    _strict_load_writes_nothing(
+        app, data_dir, f"{data_dir / 'data/optm2/imagedb_optm2.json'}: {BAD_JSON} ({detail})")
 
 
 @pytest.mark.parametrize(("removed", "kept", "reason"), [

@@ -1,5 +1,7 @@
 """Cell conversion: one "missing", a strict and a lenient number parser, one key check."""
+import json
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -10,6 +12,8 @@ from load_db.engine.cells import (
     float_or_none,
     from_table,
     is_missing,
+    json_value,
+    printable,
     to_float,
     to_int,
     to_text,
@@ -61,3 +65,39 @@ def test_one_key_check_names_the_repeat_and_its_first_row(keys, message):
         check_key(keys, lambda position: {"file": "f.csv", "row": position + 2, "column": "id"},
                   what="visit" if isinstance(keys, pd.DataFrame) else "value")
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ('{"a": [1, {"b": null}]}', {"a": [1, {"b": None}]}),
+    ("[" * 100 + "]" * 100, json.loads("[" * 100 + "]" * 100)),
+    ('{"n": -' + "9" * 100 + "}", {"n": -int("9" * 100)}),
+    ('{"x": 1.5e300}', {"x": 1.5e300}),
+])
+def test_json_value_reads_documents_within_the_limits(text, value):
+    assert json_value(text) == value
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[" * 101 + "]" * 101, "nested deeper than 100 levels"),
+    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested deeper than 100 levels"),
+    ('{"n": ' + "9" * 101 + "}", "an integer of 101 digits (more than 100)"),
+    ('{"n": -' + "9" * 5_000 + "}", "an integer of 5000 digits (more than 100)"),
+])
+def test_json_value_refuses_what_readers_and_databases_cannot_take(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        json_value(text)
+
+
+def test_json_value_leaves_corrupt_json_to_the_callers_message():
+    with pytest.raises(json.JSONDecodeError):
+        json_value('{"a": ')
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("plain é text", "plain é text"),
+    ("a\nb\x00c", "a\\x0ab\\x00c"),
+    ("caf\udce9.dcm", "caf\\xe9.dcm"),  # a file name byte that is not UTF-8
+    ("\ud800", "\\ud800"),
+])
+def test_printable_escapes_what_a_report_or_database_cannot_take(text, shown):
+    assert printable(text) == shown
