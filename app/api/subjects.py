@@ -8,7 +8,7 @@ from flask_smorest import abort
 from marshmallow import fields
 from sqlalchemy import ColumnElement, Select, exists, select
 
-from app.api.images import ImageSchema, select_images
+from app.api.images import ImageSchema
 from app.api.query import (
     Blueprint,
     NoArgs,
@@ -26,11 +26,13 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
 from app.api.query.parquet import export_responses
-from app.api.query.visit_types import visit_has_type_of_subject
-from app.api.rows import DATASET_COLUMN, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
+from app.api.rows import DATASET_COLUMN
 from app.api.visits import VisitSchema, select_visits
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
+from app.query.images import select_images
+from app.query.rows import SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
+from app.query.visit_types import visit_has_type_of_subject
 
 blp = Blueprint("subjects", __name__, url_prefix="/api/v1/subjects",
                 description="Participants of the datasets")

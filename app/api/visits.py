@@ -8,7 +8,7 @@ from flask_smorest import abort
 from marshmallow import fields
 from sqlalchemy import Select, select
 
-from app.api.images import ImageSchema, select_images
+from app.api.images import ImageSchema
 from app.api.query import (
     Blueprint,
     NoArgs,
@@ -25,10 +25,12 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, Columns, labelled, row_schema
 from app.api.query.parquet import export_responses
-from app.api.query.visit_types import visit_has_type_of_visit
-from app.api.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID, DATASET_COLUMN, dated_columns
+from app.api.rows import DATASET_COLUMN, dated_columns
 from app.extensions import db
 from app.models import Condition, Dataset, Image, Subject, Visit
+from app.query.images import select_images
+from app.query.rows import AGE_AT_VISIT, CONDITION_FILTER, CONDITION_ID
+from app.query.visit_types import visit_has_type_of_visit
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits",
                 description="Dated encounters of subjects")

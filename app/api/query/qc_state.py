@@ -1,37 +1,4 @@
-"""Blacklisted images leave every query of an API request, in one place: a session hook adds
-"image is not blacklisted" to every SELECT that reaches the image table (FROM, joins, EXISTS,
-counts), so collections, single rows, totals, /stats, CSV exports, downloads and the counts of
-other resources all agree. A request asking for them (`qc=all` or `qc=blacklisted` on /images
-and /stats, or a QC review route) calls `include_blacklisted()` first.
-"""
-from __future__ import annotations
+"""Moved to app/query/qc_state.py; this name stays for app/__init__.py until it imports there."""
+from app.query.qc_state import init_qc_state
 
-from flask import has_request_context, request
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-
-from app.extensions import db
-from app.models import Image, QcState
-
-INCLUDE_ALL = "all"
-# Kept in the request's environ, not in `g`: an app context (and its g) may outlive a request.
-FLAG = "mbid.qc_include_blacklisted"
-
-
-def include_blacklisted() -> None:
-    """Let the rest of this request see blacklisted images too."""
-    request.environ[FLAG] = True
-
-
-def _hide_blacklisted(state: ORMExecuteState) -> None:
-    if (not state.is_select or not has_request_context()
-            or request.environ.get(FLAG)):
-        return
-    state.statement = state.statement.options(with_loader_criteria(
-        Image, Image.qc_state != QcState.BLACKLISTED, include_aliases=True))
-
-
-def init_qc_state() -> None:
-    """Install the hook on the app's session (once per process; it is idempotent)."""
-    if not event.contains(db.session, "do_orm_execute", _hide_blacklisted):
-        event.listen(db.session, "do_orm_execute", _hide_blacklisted)
+__all__ = ["init_qc_state"]
