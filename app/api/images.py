@@ -20,7 +20,7 @@ from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, p
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
-from app.api.rows import DATASET_COLUMN, dated_fields
+from app.api.rows import DATASET_FIELD, dated_fields
 from app.audit import record_download_urls
 from app.auth import require_scope
 from app.extensions import db
@@ -45,7 +45,7 @@ blp = Blueprint("images", __name__, url_prefix="/api/v1/images",
 # An image row's schema fields, by the names of app/query/images.py's IMAGE_ROW.
 IMAGE_FIELDS: dict[str, fields.Field] = {
     "id": fields.Integer(required=True),
-    "dataset": DATASET_COLUMN.field,
+    "dataset": DATASET_FIELD,
     "subject_id": fields.Integer(required=True),
     "subject_external_id": fields.String(required=True, metadata={
         "description": "The subject's id in its dataset."}),

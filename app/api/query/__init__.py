@@ -1,4 +1,7 @@
-"""Query parameters of the collections, in one place: filters, sorting, pages, cursors, CSV."""
+"""Query parameters of the collections, in one place: filters, sorting, pages, cursors, CSV.
+
+The parameters, schemas, pages and responses are this package's; what a filter or a sort does
+to a statement is the query layer's (app/query), re-exported here for the resource modules."""
 from app.api.query.export import csv_response, page_or_csv
 from app.api.query.paging import envelope_schema, paginate
 from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args

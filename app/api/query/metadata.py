@@ -3,9 +3,8 @@ DICOM header), e.g. meta.RepetitionTime_max=2.5 or meta.Manufacturer=Siemens.
 
 `meta.<Field>=v` matches a text or boolean value equal to v, or, when v is a number, a numeric
 value equal to it; `meta.<Field>_min=x` / `_max=x` match numeric values at least / at most x.
-A value of another JSON type, or a missing field, never matches. The SQL is written for each
-database (SQLite's json_type/json_extract, PostgreSQL's jsonb_typeof/->>) so that a text value
-is never cast to a number (PostgreSQL would fail on it).
+A value of another JSON type, or a missing field, never matches. This module parses and
+documents the parameters; the SQL they become is app/query/metadata.py's.
 """
 from __future__ import annotations
 
