@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from config import load_config
+from config import load_settings
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -33,7 +33,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)
-    app.config.from_mapping(load_config(config_name))
+    app.config.from_mapping(load_settings(config_name))
     if overrides:
         app.config.from_mapping(overrides)
     swagger_assets.init_app(app)  # before api.init_app, which reads the assets' URL
