@@ -51,9 +51,16 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[Flask]:
-    """A testing app whose database has every table (created from the models)."""
-    yield from _app_with_tables(database_url)
+def app(database_url: str, storage_backend: str | None, request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """A testing app whose database has every table (created from the models).
+
+    A module marked `pytestmark = pytest.mark.storage("each")` gets a fresh storage per
+    module on each backend (local folder, S3 bucket); `storage("local")` a local folder only.
+    """
+    settings = {} if storage_backend is None else storage_settings(
+        storage_backend, request, tmp_path_factory.mktemp("storage"))
+    yield from _app_with_tables(database_url, **settings)
 
 
 @pytest.fixture
@@ -159,26 +166,30 @@ def cos_storage(s3_server: MotoServer) -> Storage:
     return storage_from_config(s3_server.settings(new_bucket(s3_server)))
 
 
-@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
-def storage_app(request: pytest.FixtureRequest, database_url: str,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """Like `app`, on each storage backend too: a fresh folder or bucket per test module.
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "storage(kind): the module's app has its own storage: "
+                            "'each' (every test on local and S3 storage) or 'local'")
 
-    A module uses it with `@pytest.fixture(scope="module") def app(storage_app): ...`.
-    """
-    settings = storage_settings(request.param, request, tmp_path_factory.mktemp("storage"))
-    yield from _app_with_tables(database_url, **settings)
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test of a module marked storage("each") once per storage backend."""
+    marker = metafunc.definition.get_closest_marker("storage")
+    if (marker is not None and marker.args == ("each",)
+            and "storage_backend" in metafunc.fixturenames):
+        metafunc.parametrize("storage_backend", STORAGE_BACKENDS, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")
-def local_storage_app(database_url: str,
-                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """Like `app`, with a fresh local storage folder per test module (files served by the API).
-
-    A module uses it with `@pytest.fixture(scope="module") def app(local_storage_app): ...`.
-    """
-    settings = storage_settings("local", None, tmp_path_factory.mktemp("storage"))
-    yield from _app_with_tables(database_url, **settings)
+def storage_backend(request: pytest.FixtureRequest) -> str | None:
+    """The storage backend of the module's `app`: None (no storage of its own) unless the module
+    is marked storage("local") or storage("each") (then each backend in turn)."""
+    marker = request.node.get_closest_marker("storage")
+    if marker is None:
+        return None
+    if marker.args not in (("each",), ("local",)):
+        raise ValueError(f"{request.node.nodeid}: storage() takes 'each' or 'local', "
+                         f"not {marker.args}")
+    return getattr(request, "param", "local")
 
 
 def _app_with_tables(database_url: str, **settings) -> Iterator[Flask]:

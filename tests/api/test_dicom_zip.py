@@ -17,9 +17,7 @@ from load_file.upload import upload_tree
 SERIES = "dcm_qa_xa30/8_gre_field_mapping"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

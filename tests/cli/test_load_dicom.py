@@ -20,9 +20,7 @@ SERIES = ("dcm_qa_ge/01_Ax_DWI_TENSOR_R2", "dcm_qa_xa30/8_gre_field_mapping",
           "dcm_qa_xa30/99_Phoenix_Document")
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 def _images() -> list[tuple]:
