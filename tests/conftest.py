@@ -1,8 +1,9 @@
 """Fixtures: every database test runs once on SQLite and once on a real PostgreSQL server."""
 from __future__ import annotations
 
+import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent (CI always has it)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def copy_dicom(shared_data: Path, tmp_path: Path) -> Callable[[str, str], Path]:
+    """copy_dicom("dcm_qa_xa30/8_gre_field_mapping", "src/fmap"): copy one series of the DICOM
+    corpus to a folder under tmp_path and return the copy, for tests that change or upload
+    files (the corpus itself is read in place, never changed)."""
+
+    def copy(series: str, destination: str) -> Path:
+        return Path(shutil.copytree(shared_data / "dicom" / series, tmp_path / destination))
+
+    return copy
 
 
 def _backend_of_test(nodeid: str) -> str | None:
