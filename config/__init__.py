@@ -95,6 +95,8 @@ load_config = load_settings
 def _from_environ(chosen: type[Settings], environ: dict[str, str]) -> Settings:
     """Build `chosen` reading `environ` in place of os.environ (tests pass their own)."""
 
+    # pydantic-settings reads os.environ in this one method and offers no parameter for another
+    # mapping; tests/config covers the override, so a change in a later version shows there.
     class MappingSource(EnvSettingsSource):
         def _load_env_vars(self) -> Mapping[str, str | None]:
             return environ
