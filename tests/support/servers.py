@@ -1,4 +1,5 @@
-"""Throwaway servers the test suite (and the benchmarks) start and stop themselves."""
+"""Throwaway servers the test suite starts and stops itself (PostgreSQL and free_port come from
+bench/devservers.py, which the benchmarks use too)."""
 from __future__ import annotations
 
 import http.server
