@@ -22,17 +22,20 @@ def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     database_url = f"sqlite:///{folder / 'mbid.db'}"
     storage_root = folder / "storage"
     settings = {"STORAGE_BACKEND": "local", "LOCAL_STORAGE_ROOT": str(storage_root)}
-    for app in app_with_tables(database_url, **settings):
-        server = LiveApi(app)
-        app.config["PUBLIC_BASE_URL"] = server.base_url
-        _run_like_make_run(app)
-        _, server.token = create_api_key("docs", scopes=list(Scope))
-        db.session.commit()
-        db.session.remove()
-        server.database_url, server.storage_root = database_url, storage_root
-        server.start()
-        yield server
-        server.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        # The examples' pseudonyms use a key of their own, never instance/pseudonym-secret.
+        patch.setenv("MBID_PSEUDONYM_SECRET", "docs-examples-secret")
+        for app in app_with_tables(database_url, **settings):
+            server = LiveApi(app)
+            app.config["PUBLIC_BASE_URL"] = server.base_url
+            _run_like_make_run(app)
+            _, server.token = create_api_key("docs", scopes=list(Scope))
+            db.session.commit()
+            db.session.remove()
+            server.database_url, server.storage_root = database_url, storage_root
+            server.start()
+            yield server
+            server.stop()
 
 
 def _run_like_make_run(app) -> None:

@@ -114,8 +114,7 @@ def _environment(server, folder: Path) -> dict[str, str]:
             "TOKEN": server.token, "FLASK_APP": "app", "FLASK_CONFIG": "testing",
             "DATABASE_URL": server.database_url, "STORAGE_BACKEND": "local",
             "LOCAL_STORAGE_ROOT": str(server.storage_root), "PUBLIC_BASE_URL": server.base_url,
-            # Loads that make pseudonyms must not write instance/pseudonym-secret.
-            "MBID_PSEUDONYM_SECRET": "docs-examples-secret", "HOME": str(folder)}
+            "HOME": str(folder)}
 
 
 def _filled(code: str, server) -> str:
