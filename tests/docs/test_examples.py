@@ -164,3 +164,27 @@ def test_examples_of_the_page_run(page, docs_server, tmp_path):
         elif block.runs:
             printed = _run(block, docs_server, folder, environment)
     shutil.rmtree(folder)
+
+
+def test_blocks_are_read_with_their_markers_and_indentation(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("Text\n<!-- not run: needs a cluster -->\n```sh\nmake cluster\n```\n"
+                    "- item\n\n  <!-- file: rules.yaml -->\n  ```yaml\n  tags: {}\n  ```\n"
+                    "```\nbare\n```\n", encoding="utf-8")
+    assert read_blocks(page) == [
+        Block("page.md", 3, "sh", "make cluster\n", "not run", "needs a cluster"),
+        Block("page.md", 9, "yaml", "tags: {}\n", "file", "rules.yaml"),
+        Block("page.md", 12, "", "bare\n", None, None)]
+    page.write_text("```python\nprint(1)\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="page.md:1: fence never closed"):
+        read_blocks(page)
+
+
+@pytest.mark.parametrize(("expected", "printed", "found"), [
+    ("a  b", "x\na b\ny", True),
+    ("... missing: T2 x1\n  unexpected: -", "s1\tv1\tmissing: T2 x1\tunexpected: -\n", True),
+    ("... missing: T2 x1", "missing: RST x1", False),
+    ("first\nsecond", "second\nfirst", False),
+])
+def test_output_lines_are_matched_in_order_with_ellipses(expected, printed, found):
+    assert _printed(expected, printed) is found
