@@ -76,7 +76,7 @@ def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seede
     for designation, folder in (("OASIS", "OASIS"), ("OpenPain", "openpain"), ("HCP", "HCP"),
                                 ("OMI-DB", "OMI-DB")):
         assert flask_load(app, designation).exit_code == 0
-        report = upload_tree(storage, DATA_DIR / folder, dataset_prefix(designation),
+        report = upload_tree(storage, DATA_DIR / folder, dataset_prefix(seeded, designation),
                              progress=False)
         assert report.ok
     paths = set(seeded.scalars(select(Image.path)))
