@@ -76,8 +76,8 @@ def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seede
     storage = LocalStorage(tmp_path / "storage")
     for package in BUNDLED:
         assert flask_load(app, package.designation).exit_code == 0
-        report = upload_tree(storage, package.data_dir(), dataset_prefix(package.designation),
-                             progress=False)
+        prefix = dataset_prefix(seeded, package.designation)
+        report = upload_tree(storage, package.data_dir(), prefix, progress=False)
         assert report.ok
     paths = set(seeded.scalars(select(Image.path)))
     assert len(paths) == count(seeded, Image) > 0
