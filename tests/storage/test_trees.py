@@ -1,12 +1,14 @@
 """app/storage/trees.py: the local and the storage file trees: listing, reading, leaving out."""
 from __future__ import annotations
 
+import ast
 import pickle
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
-from app.storage import InvalidKey
+from app.storage import InvalidKey, sources, trees
 from app.storage.sources import UnsafeEntry
 from app.storage.trees import FileTree, ListedTree, LocalTree, StorageTree, skipped_entries
 from load_db.bids.reader import read_bids
@@ -154,3 +156,17 @@ def test_a_local_tree_is_sent_to_a_worker_without_its_listing(unsafe_tree):
     assert (copy.skipped, copy.versions, copy.source) == ({}, {}, tree.source)
     assert tree.skipped and tree.versions
     assert copy.read_text("sub-01/anat/sub-01_T1w.json") == '{"RepetitionTime": 2.3}'
+
+
+def test_the_tree_module_imports_only_the_standard_library_and_storage():
+    # Storage sits under the loaders and the API: it knows neither Flask nor the tables.
+    allowed = {"__future__", "collections", "errno", "os", "pathlib", "stat", "time", "typing",
+               "app.storage"}
+    for module in (trees, sources):
+        tree = ast.parse(Path(module.__file__).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        outside = {name for name in imported
+                   if not any(name == root or name.startswith(f"{root}.") for root in allowed)}
+        assert outside == set(), module.__name__
