@@ -9,7 +9,8 @@ from typing import Any
 
 import pandas as pd
 
-from load_db.dicom.headers import HeaderProblem, LocalFiles, read_full
+from app.storage.trees import LocalTree
+from load_db.dicom.headers import HeaderProblem, read_full
 from load_db.dicom.identity import (
     manufacturer,
     model_name,
@@ -73,7 +74,7 @@ class _Reader:
     def __init__(self, root: Path, strict: bool) -> None:
         self.root, self.strict = root, strict
         self.report = LoadReport()
-        self.files = LocalFiles(root)
+        self.files = LocalTree(root)
         self.subjects: list[dict[str, Any]] = []
         self.visits: list[dict[str, Any]] = []
         self.images: list[dict[str, Any]] = []

@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.image_files import record_image_files
-from load_db.dicom.headers import DicomFiles
+from app.storage.trees import FileTree
 from load_db.dicom.reader import read_dicom
 from load_db.dicom.rules import load_rules
 from load_db.engine import LoadReport, load_dataset_frames
@@ -14,7 +14,7 @@ from load_db.engine.orchestration import dataset_id_for, storage_prefix_for
 from load_db.qc import record_inventory
 
 
-def load_dicom(session: Session, root: Path | DicomFiles, dataset: str, *, register: bool = False,
+def load_dicom(session: Session, root: Path | FileTree, dataset: str, *, register: bool = False,
                rules_file: Path | None = None, workers: int | None = None,
                strict: bool = False) -> LoadReport:
     """Upsert the subjects, visits and images of the DICOM files `root` into `dataset`.
