@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.models import UNTAGGED, Image, SeriesTag, StudyTag, Subject, Visit
 from app.qc import dataset_completeness, visit_completeness
-from load_db.dicom.load import load_dicom
+from load_db.dicom_load import load_dicom
 from tests.support.dicom import write_datman_tree
 
 
