@@ -172,10 +172,8 @@ def _compile_test(kind: str, expected: Any, fact: str, where: str, file: Path) -
     return lambda facts: bool(facts.get(fact)) is expected
 
 
-def _compile_conditions(conditions: Any, where: str, file: Path) -> Test:
-    """All of a mapping's fact tests must hold."""
-    if not isinstance(conditions, dict) or not conditions:
-        raise RulesError("expected a mapping of fact -> test", file=file, key=where)
+def _compile_conditions(conditions: dict[str, Any], where: str, file: Path) -> Test:
+    """All of a mapping's fact tests must hold (the study model checked it is a mapping)."""
     tests: list[Test] = []
     for fact, spec in conditions.items():
         key = f"{where}.{fact}"
@@ -258,29 +256,32 @@ def _compile_rule(sourced: SourcedRule) -> Rule:
                 lambda facts: all(test(facts) for test in tests))
 
 
-def _compile_tags(tags: dict[str, Tag], file: Path) -> dict[str, SiteTag]:
-    """The study model's tags as tests (their patterns were checked by the model)."""
-    compiled = {}
-    for name, tag in tags.items():
-        description = _compile_test("regex", "|".join(f"(?:{d})" for d in tag.descriptions),
-                                    "SeriesDescription", f"tags.{name}.SeriesDescription", file)
-        image_type = (None if tag.ImageType is None else _compile_test(
-            "regex", tag.ImageType, "ImageType", f"tags.{name}.ImageType", file))
-        compiled[name] = SiteTag(name, tag.type, tag.reason, description, image_type,
-                                 tag.EchoNumber, tag.count, tag.qc_kind)
-    return compiled
+def _search(pattern: str, fact: str) -> Test:
+    """A case-insensitive search of a fact (a pattern the study model has checked)."""
+    compiled = re.compile(pattern, re.IGNORECASE)
+    return lambda facts: bool(compiled.search(_as_text(facts.get(fact))))
 
 
-def compile_study(study: Study, file: Path = DEFAULT_RULES) -> RuleSet:
+def _compile_tags(tags: dict[str, Tag]) -> dict[str, SiteTag]:
+    """The study model's tags as tests: any of the descriptions, perhaps an ImageType."""
+    return {name: SiteTag(name, tag.type, tag.reason,
+                          _search("|".join(f"(?:{d})" for d in tag.descriptions),
+                                  "SeriesDescription"),
+                          None if tag.ImageType is None else _search(tag.ImageType, "ImageType"),
+                          tag.EchoNumber, tag.count, tag.qc_kind)
+            for name, tag in tags.items()}
+
+
+def compile_study(study: Study) -> RuleSet:
     """The rule set of a study: its rules' conditions and its tags compiled into tests.
 
     Raises RulesError naming the file and key of a condition the rule language rejects.
     """
     return RuleSet(study, [_compile_rule(rule) for rule in study.rules],
-                   _compile_tags(study.tags, file),
-                   {site: _compile_tags(tags, file) for site, tags in study.site_tags.items()})
+                   _compile_tags(study.tags),
+                   {site: _compile_tags(tags) for site, tags in study.site_tags.items()})
 
 
 def load_rules(extra: Path | None = None, *, default: Path = DEFAULT_RULES) -> RuleSet:
     """Read the default rules and, tried first, a dataset's or site's study file."""
-    return compile_study(load_study(extra, default), extra or default)
+    return compile_study(load_study(extra, default))

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from load_db.dicom.identity import subject_rule
-from load_db.dicom.rules import NO_RULE, Decision, RulesError, load_rules
+from load_db.dicom.rules import NO_RULE, Decision, load_rules
+from load_db.study import RulesError
 
 MR = "1.2.840.10008.5.1.4.1.1.4"
 
