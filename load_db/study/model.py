@@ -402,6 +402,9 @@ def read_study_file(file: Path) -> StudyFile:
     return validate(StudyFile, content, file)
 
 
+Section = typing.TypeVar("Section", bound=BaseModel)
+
+
 def validate(model: type[Section], content: Any, file: Path | str,
              at: tuple[str, ...] = ()) -> Section:
     """`content` checked as `model`, or a RulesError naming `file` and the key at fault (`at`:
@@ -410,9 +413,6 @@ def validate(model: type[Section], content: Any, file: Path | str,
         return model.model_validate(content)
     except ValidationError as exc:
         raise _error(exc, file, model, at) from None
-
-
-Section = typing.TypeVar("Section", bound=BaseModel)
 
 
 def load_study(*files: Path | None) -> Study:
