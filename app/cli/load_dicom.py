@@ -58,7 +58,7 @@ def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: s
     Series are typed by the rules; every series not stored is reported with the reason. With
     --storage-prefix the files are read from the configured object storage instead.
     """
-    from load_db.dicom.load import load_dicom  # loaders are imported only when a command runs
+    from load_db.dicom_load import load_dicom  # loaders are imported only when a command runs
     from load_db.engine import run_load
 
     check_registrable(dataset, register)

@@ -1,4 +1,10 @@
-"""Load a folder of DICOM files into the database: read_dicom, then the engine's load_frames."""
+"""Load a folder of DICOM files into the database: the study file read (load_db/study), the
+DICOM adapter's frames (load_db/dicom) written by the engine, then the series inventory kept for
+quality control (load_db/qc).
+
+It lives above both adapters' packages so that neither imports the other: the DICOM adapter and
+QC share only the study model.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,5 +38,5 @@ def load_dicom(session: Session, root: Path | FileTree, dataset: str, *, registe
         f"{prefix}/{path}": [(f"{prefix}/{file}", size) for file, size in files]
         for path, files in frames.image_files.items()})
     # Every series seen, stored or not, is kept with its study tag for quality control.
-    record_inventory(session, dataset, frames.series, rules)
+    record_inventory(session, dataset, frames.series, rules.study)
     return report
