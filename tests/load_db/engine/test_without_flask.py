@@ -86,7 +86,7 @@ def test_the_libraries_and_the_models_load_no_flask(tmp_path):
     assert report["models"] == []
     assert report["all"] == []
     # The walk did reach the scripts, the adapters and the shared entry.
-    assert {"load_db.OASIS.load_subject", "load_db.dicom.load", "load_db.bids.load",
+    assert {"load_db.OASIS.load_subject", "load_db.dicom_load", "load_db.bids.load",
             "load_db.engine.session", "load_file.upload"} <= set(report["modules"])
 
 
