@@ -88,9 +88,6 @@ def load_settings(name: str | None = None,
     return settings
 
 
-# The name the app factory used before settings moved to pydantic-settings.
-load_config = load_settings
-
 
 def _from_environ(chosen: type[Settings], environ: dict[str, str]) -> Settings:
     """Build `chosen` reading `environ` in place of os.environ (tests pass their own)."""

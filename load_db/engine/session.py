@@ -5,7 +5,7 @@ open one with
     with configured() as resources:
         run_load(resources.session, ...)
 
-The settings are those create_app reads (config.load_config: config/<name>.py and the
+The settings are those create_app reads (config.load_settings: config/<name>.py and the
 environment), so a script and the `flask` commands use the same database and storage. The Flask
 commands keep using the app's own session (app.extensions.db).
 """
