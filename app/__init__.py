@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from config import load_config
+from config import load_settings
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -41,7 +41,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)
-    app.config.from_mapping(load_config(config_name))
+    app.config.from_mapping(load_settings(config_name))
     if overrides:
         app.config.from_mapping(overrides)
     swagger_assets.init_app(app)  # before api.init_app, which reads the assets' URL

@@ -5,7 +5,7 @@ open one with
     with configured() as resources:
         run_load(resources.session, ...)
 
-The settings are those create_app reads (config.load_config: config/<name>.py and the
+The settings are those create_app reads (config.load_settings: config/<name>.py and the
 environment), so a script and the `flask` commands use the same database and storage. The Flask
 commands keep using the app's own session (app.extensions.db).
 """
@@ -24,7 +24,7 @@ from sqlalchemy.pool import StaticPool
 
 from app import configure_logging, create_sqlite_folder
 from app.storage import Storage, storage_from_config
-from config import load_config
+from config import load_settings
 from globals import INSTANCE_DIR
 
 
@@ -70,7 +70,7 @@ def configured(config_name: str | None = None,
 
     The session never commits by itself: the caller (run_load, an upload) owns the transaction.
     """
-    settings = {**load_config(config_name), **(overrides or {})}
+    settings = {**load_settings(config_name), **(overrides or {})}
     configure_logging()
     engine = engine_from_settings(settings)
     try:

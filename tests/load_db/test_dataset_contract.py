@@ -24,9 +24,7 @@ WITH_WRITER = [name for name, package in PACKAGES.items() if package.write_examp
 BUNDLED = [package.designation for package in with_example_data()]
 
 
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = pytest.mark.storage("local")
 
 
 @pytest.fixture(scope="module")

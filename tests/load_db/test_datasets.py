@@ -30,9 +30,7 @@ SEED_LIST = "datasets_list"
 CONTRACT_TESTS = Path(__file__).with_name("test_dataset_contract.py")
 
 
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = pytest.mark.storage("local")
 
 
 def test_discovery_keeps_the_packages_that_declare_a_dataset():

@@ -1,18 +1,9 @@
 """The parallel passes give the same records in worker processes as in this one."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from app.storage.trees import LocalTree
 from load_db.dicom.headers import FileHeader
 from load_db.dicom.scan import describe_parts, scan_files
-
-
-@pytest.fixture
-def corpus(shared_data: Path) -> Path:
-    return shared_data / "dicom"
 
 
 def test_worker_processes_read_what_one_process_reads_in_the_same_order(corpus):
