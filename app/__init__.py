@@ -1,14 +1,20 @@
-"""MBID-db: the Flask application factory."""
+"""MBID-db: the Flask application factory.
+
+Importing `app` (or `app.models`) loads no Flask: create_app imports the web frameworks when it
+builds an app, so the engine, the adapters and the scripts can use the models without them.
+"""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from sqlalchemy.engine import make_url
 
-from config import load_config
+from config import load_settings
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -16,6 +22,8 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     `overrides` replaces settings after the environment has been applied (used by tests).
     """
+    from flask import Flask
+
     from app import (  # noqa: F401  (models: register every table)
         auth,
         cors,
@@ -33,14 +41,14 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)
-    app.config.from_mapping(load_config(config_name))
+    app.config.from_mapping(load_settings(config_name))
     if overrides:
         app.config.from_mapping(overrides)
     swagger_assets.init_app(app)  # before api.init_app, which reads the assets' URL
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         raise RuntimeError("no database configured: set DATABASE_URL or SQLALCHEMY_DATABASE_URI")
-    _create_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    create_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    configure_logging()
 
     db.init_app(app)
     init_migrations(app, MIGRATIONS_DIR)
@@ -57,7 +65,12 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     return app
 
 
-def _create_sqlite_folder(uri: str) -> None:
+def configure_logging() -> None:
+    """Log INFO and above to stderr, unless the process has configured logging already."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+def create_sqlite_folder(uri: str) -> None:
     """SQLite creates its file but not the folder: make instance/ on a fresh clone."""
     url = make_url(uri)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):

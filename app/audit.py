@@ -11,13 +11,13 @@ import getpass
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from flask import request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.access import current_key_name
-from app.extensions import db
 from app.models import AuditAction, AuditEvent, Dataset, Image
+
+# The load engine records entries in its own session, without Flask: what only a request (or
+# the app's session) needs is imported by the functions that use it.
 
 
 def record(
@@ -38,8 +38,22 @@ def record(
                        datasets=list(dict.fromkeys(datasets)),
                        image_ids=list(image_ids) if image_ids is not None else None,
                        row_count=row_count, details=details)
-    (session or db.session).add(event)
+    (session or _app_session()).add(event)
     return event
+
+
+def _app_session() -> Session:
+    """The app's session (the engine passes its own to `record` and needs no app)."""
+    from app.extensions import db
+
+    return db.session
+
+
+def current_key_name() -> str:
+    """The name of the current request's key (app.access, which reads Flask's request state)."""
+    from app.access import current_key_name as key_name_of_request
+
+    return key_name_of_request()
 
 
 def cli_actor() -> str:
@@ -56,7 +70,7 @@ def datasets_named(designations: Iterable[str]) -> list[Dataset]:
     wanted = {designation.lower() for designation in designations}
     if not wanted:
         return []
-    return list(db.session.scalars(select(Dataset).where(
+    return list(_app_session().scalars(select(Dataset).where(
         func.lower(Dataset.designation).in_(sorted(wanted)))))
 
 
@@ -66,6 +80,8 @@ def named_in_query() -> list[str]:
     An entry touches them too: its query text names them, so a key that may not see one of
     them must not read the entry (app/api/audit.py), even when no row of it was sent.
     """
+    from flask import request
+
     return [part.strip() for value in request.args.getlist("dataset")
             for part in value.split(",") if part.strip()]
 
@@ -83,7 +99,7 @@ def images_datasets(image_ids: Iterable[int]) -> list[Dataset]:
     ids = sorted(set(image_ids))
     if not ids:
         return []
-    return list(db.session.scalars(select(Dataset).where(Dataset.id.in_(
+    return list(_app_session().scalars(select(Dataset).where(Dataset.id.in_(
         select(Image.dataset_id).where(Image.id.in_(ids))))))
 
 
@@ -91,7 +107,7 @@ def record_download(image: Image) -> None:
     """Log (and commit) that the request's key is given the file of `image`."""
     record(AuditAction.DOWNLOAD, current_key_name(), datasets=[image.dataset],
            image_ids=[image.id])
-    db.session.commit()
+    _app_session().commit()
 
 
 def record_download_urls(rows: Sequence[Any]) -> None:
@@ -101,7 +117,7 @@ def record_download_urls(rows: Sequence[Any]) -> None:
     record(AuditAction.DOWNLOAD_URLS, current_key_name(),
            datasets=datasets_named(row["dataset"] for row in rows),
            image_ids=[row["id"] for row in rows])
-    db.session.commit()
+    _app_session().commit()
 
 
 def export_recorder() -> Callable[[int, Iterable[str]], None]:
@@ -110,6 +126,8 @@ def export_recorder() -> Callable[[int, Iterable[str]], None]:
     The key and the query (the request's path and parameters, enough to repeat it) are taken
     now; the function, called when the stream ends, adds the row count and the datasets.
     """
+    from flask import request
+
     key_name = current_key_name()
     details = {"path": request.path, "query": request.args.to_dict(flat=False)}
     named = named_in_query()
@@ -118,6 +136,6 @@ def export_recorder() -> Callable[[int, Iterable[str]], None]:
         record(AuditAction.EXPORT, key_name,
                datasets=datasets_named([*designations, *named]),
                row_count=row_count, details=details)
-        db.session.commit()
+        _app_session().commit()
 
     return record_export

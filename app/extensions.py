@@ -1,8 +1,10 @@
-"""Flask extensions, created once and bound to an app by create_app."""
+"""Flask extensions, created once and bound to an app by create_app.
+
+`db` adopts the models' own declarative base (app/models/base.py), which imports no Flask.
+"""
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,34 +12,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, MetaData
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy import MetaData
+
+from app.models.base import Base
 
 if TYPE_CHECKING:
     from flask_migrate import Migrate
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried. Python None
-# is SQL NULL ("no metadata"), not the JSON value null.
-JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
-
-
-class Base(DeclarativeBase):
-    """Declarative base: named constraints, aware datetimes, JSON dicts."""
-
-    registry = registry(
-        metadata=MetaData(naming_convention=NAMING_CONVENTION),
-        type_annotation_map={datetime: DateTime(timezone=True), dict[str, Any]: JSONType},
-    )
-
 
 class DeferredMigrateConfig:
     """What Flask-Migrate keeps in app.extensions["migrate"], with Alembic imported only when a

@@ -354,7 +354,7 @@ def _latency_row(label: str, result: dict[str, float], comparison: str) -> str:
 def api_section(context: Context) -> str:
     """The API over the synthetic database on PostgreSQL, served by gunicorn (2 workers)."""
     from bench.api import analyze, measure
-    from tests.support.servers import free_port
+    from bench.devservers import free_port
 
     sizes, plan = context.sizes, context.sizes.api
     url = context.database_url("postgresql")
@@ -581,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
-    from tests.support.servers import PostgresServer
+    from bench.devservers import PostgresServer
 
     server = PostgresServer().start()
     try:

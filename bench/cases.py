@@ -187,7 +187,7 @@ def bids_reload(database_url: str, subjects: int, added: int, dataset: str) -> d
 
 def _settle(root: str) -> None:
     """Date every file of the tree an hour back, as a dataset at rest: a file modified just
-    before a load is read again by the next one (load_db.bids.tree.UNSETTLED_NS)."""
+    before a load is read again by the next one (app.storage.trees.UNSETTLED_NS)."""
     import os
 
     when = time.time() - 3600

@@ -1,40 +1,14 @@
-"""Test settings: the test suite points SQLALCHEMY_DATABASE_URI at SQLite or PostgreSQL."""
+"""Testing: the test suite points SQLALCHEMY_DATABASE_URI at SQLite or PostgreSQL."""
+from config import base
 from globals import INSTANCE_DIR
 
-TESTING = True
-SQLALCHEMY_DATABASE_URI = "sqlite://"
-SQLALCHEMY_TRACK_MODIFICATIONS = False
 
-STORAGE_BACKEND = "local"
-LOCAL_STORAGE_ROOT = str(INSTANCE_DIR / "test-storage")
+class Settings(base.Settings):
+    """What the test suite starts from."""
 
-BUCKET = "mbid-test"
-COS_CREDENTIALS: dict = {}
-AUTH_ENDPOINT = "https://iam.cloud.ibm.com/identity/token"
-SERVICE_ENDPOINT = ""
-# Objects larger than this many bytes are uploaded in parts (S3 multipart upload).
-MULTIPART_THRESHOLD = 64 * 1024 * 1024
-
-# The test client's address, so that links read like the ones a client sees.
-PUBLIC_BASE_URL = "http://localhost"
-# Largest request body and largest claim output (see config/development.py).
-MAX_CONTENT_LENGTH = 10 * 1024 * 1024
-MAX_OUTPUT_UPLOAD_BYTES = 4 * 1024 * 1024 * 1024
-RATE_LIMIT_PER_MINUTE = 0
-# A key with the counts-only 'aggregate' scope sees every count from 1 to this minus 1 as
-# "<N" (small-cell suppression); 0 is shown as 0.
-AGGREGATE_MIN_COUNT = 5
-
-# Origins (e.g. "https://lab.example.org") whose browser pages may call the API (CORS); none
-# by default.
-CORS_ORIGINS: list = []
-# Signs the dashboard's session cookie; set it in the environment (never in the repository).
-# Empty: a random key per process, so sign-ins end when the server restarts.
-SECRET_KEY = ""
-# The dashboard's session cookie only over HTTPS.
-SESSION_COOKIE_SECURE = False
-
-# Processing claims: how long a lease lasts unless renewed (seconds, when a worker names no
-# length), and how many failures a claim is retried for before it is failed for good.
-PROCESSING_LEASE_SECONDS = 300
-PROCESSING_MAX_FAILURES = 3
+    TESTING: bool = True
+    SQLALCHEMY_DATABASE_URI: str = "sqlite://"
+    LOCAL_STORAGE_ROOT: str = str(INSTANCE_DIR / "test-storage")
+    BUCKET: str = "mbid-test"
+    # The test client's address, so that links read like the ones a client sees.
+    PUBLIC_BASE_URL: str = "http://localhost"

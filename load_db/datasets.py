@@ -1,24 +1,25 @@
-"""The dataset contract, and finding every dataset package of load_db/ by scanning for it.
+"""The dataset contract, and finding every dataset package of load_db/ by what it declares.
 
-A dataset package `load_db/<DATASET>/` declares in its __init__.py:
+A dataset is one folder, `load_db/<DATASET>/`. Its __init__.py declares the dataset, and only
+that: `DATASET = DatasetDeclaration(...)` naming
 
-- DESIGNATION: its name in the seed list (data/seed_files/datasets_list.xls), e.g. "OpenPain";
-- DATA_FOLDER: its default data folder under data/, e.g. "openpain";
+- designation: its name in the seed list (data/seed_files/datasets_list.xls), e.g. "OpenPain";
+- data_folder: its default data folder under data/, e.g. "openpain";
 - read(source) -> DatasetFrames: reads every input file under `source` once;
-- get_<dataset>_dx: its diagnosis mapping, which `read` applies to the labels it finds.
+- mapping: its diagnosis mapping (label -> master condition), which `read` applies;
+- write_example(out_dir) -> files written: writes its example data into out_dir (optional).
 
 `read` may also take a keyword `strict`: with strict=True (`flask load --strict`) bad input
 it would otherwise leave out and report stops the load instead.
 
-and optionally, in `load_db/<DATASET>/example.py`, write_example(out_dir): writes its example
-data into out_dir (the dataset's own folder). Packages are found by scanning load_db's path; no
-table lists them. A package without DESIGNATION (the engine, the adapters, the seed lists) is
-not a dataset.
+The package's modules hold the logic (read.py, example.py, ...), and a study.yaml beside them
+is its DICOM study configuration. Packages are found by scanning load_db's path: a package is a
+dataset when its __init__.py declares one, so no list names the datasets or the packages that
+are not (the engine, the adapters, QC, the seed lists).
 """
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import pkgutil
 from collections.abc import Callable, Sequence
@@ -33,53 +34,69 @@ from globals import DATA_DIR
 from load_db.engine import DatasetFrames, LoadError, LoadReport, load_dataset_frames
 from load_db.engine.runner import script_main
 
-# Packages of load_db/ that are shared machinery, never datasets.
-NOT_DATASETS = frozenset({"engine", "bids", "dicom", "seed"})
-EXAMPLE_MODULE = "example"
+DECLARATION = "DATASET"  # the name a dataset package's __init__.py binds its declaration to
 STUDY_FILE = "study.yaml"
 TABLES = ("subjects", "visits", "images")
 
 
 @dataclass(frozen=True)
+class DatasetDeclaration:
+    """What a dataset package's __init__.py declares (as DATASET): its name, data folder,
+    reader, diagnosis mapping and, optionally, its example-data writer."""
+
+    designation: str
+    data_folder: str
+    read: Callable[..., DatasetFrames]
+    mapping: Callable[..., str | None]
+    write_example: Callable[[Path], list[Path]] | None = None
+
+
+@dataclass(frozen=True)
 class DatasetPackage:
-    """One dataset package of load_db/, as its __init__.py declares it."""
+    """One dataset package of load_db/: its module and the declaration in its __init__.py."""
 
     module: ModuleType
 
     @property
+    def declaration(self) -> DatasetDeclaration:
+        return getattr(self.module, DECLARATION)
+
+    @property
     def designation(self) -> str:
-        return self.module.DESIGNATION
+        return self.declaration.designation
 
     @property
     def data_folder(self) -> str:
-        return self.module.DATA_FOLDER
+        return self.declaration.data_folder
+
+    @property
+    def mapping(self) -> Callable[..., str | None]:
+        """The dataset's diagnosis mapping (label -> master condition designation)."""
+        return self.declaration.mapping
 
     def data_dir(self, root: Path = DATA_DIR) -> Path:
-        """The dataset's default data folder: root/DATA_FOLDER."""
+        """The dataset's default data folder: root/<its data_folder>."""
         return Path(root) / self.data_folder
 
     @property
     def has_strict_mode(self) -> bool:
         """Whether the package's `read` takes `strict` (stop at bad input it would report)."""
-        return "strict" in inspect.signature(self.module.read).parameters
+        return "strict" in inspect.signature(self.declaration.read).parameters
 
     def read(self, source: Path, *, strict: bool = False) -> DatasetFrames:
         """Read every input file of the dataset under `source`, once; with `strict`, stop at
         the first bad input the dataset would otherwise leave out and report."""
         if not strict:
-            return self.module.read(source)
+            return self.declaration.read(source)
         if not self.has_strict_mode:
             raise LoadError(f"{self.designation} has no strict mode: its reader stops at "
                             "every bad input already")
-        return self.module.read(source, strict=True)
+        return self.declaration.read(source, strict=True)
 
     @property
     def write_example(self) -> Callable[[Path], list[Path]] | None:
-        """The package's example-data writer (example.py's write_example), None without one."""
-        name = f"{self.module.__name__}.{EXAMPLE_MODULE}"
-        if importlib.util.find_spec(name) is None:
-            return None
-        return importlib.import_module(name).write_example
+        """The package's example-data writer, None without one."""
+        return self.declaration.write_example
 
     @property
     def study_file(self) -> Path | None:
@@ -93,15 +110,31 @@ class DatasetPackage:
         return self.write_example is not None and self.data_dir(root).is_dir()
 
 
+def declares_dataset(module: ModuleType) -> bool:
+    """Whether a package declares a dataset (binds DATASET to a DatasetDeclaration)."""
+    return isinstance(getattr(module, DECLARATION, None), DatasetDeclaration)
+
+
 def discover() -> dict[str, DatasetPackage]:
-    """Every dataset package on load_db's path, by designation (sorted, case-insensitively)."""
-    found = {}
+    """Every dataset package on load_db's path, by designation (sorted, case-insensitively).
+
+    Each package of load_db is imported; those that declare a dataset are kept. Two packages
+    declaring one designation (in any case) raise LoadError naming both.
+    """
+    found: dict[str, DatasetPackage] = {}
     for info in pkgutil.iter_modules(load_db.__path__):
-        if not info.ispkg or info.name in NOT_DATASETS or info.name.startswith("_"):
+        if not info.ispkg:
             continue
         module = importlib.import_module(f"load_db.{info.name}")
-        if hasattr(module, "DESIGNATION"):
-            found[module.DESIGNATION] = DatasetPackage(module)
+        if not declares_dataset(module):
+            continue
+        package = DatasetPackage(module)
+        same = [other for other in found.values()
+                if other.designation.lower() == package.designation.lower()]
+        if same:
+            raise LoadError(f"dataset {package.designation!r} is declared twice: by "
+                            f"{same[0].module.__name__} and {module.__name__}")
+        found[package.designation] = package
     return dict(sorted(found.items(), key=lambda item: item[0].lower()))
 
 

@@ -1,9 +1,8 @@
 """Write the bundled example data, byte for byte, and the helpers every example writer uses.
 
 `python -m load_db.examples [--out DIR]` (default: globals.DATA_DIR) runs the `write_example`
-of every dataset package that has one (`load_db/<DATASET>/example.py`), into DIR/<its
-DATA_FOLDER>: today OASIS/ (OASIS-3 CSVs and MR sessions as BIDS), openpain/ (a BIDS dataset)
-and HCP/ (the HCP Young Adult release layout).
+of every dataset package that declares one (`load_db/<DATASET>/example.py` by convention), into
+DIR/<its data folder>.
 
 The writers spell their schedules out by hand because the tests check the loaded result against
 them (counts, image-to-visit links); only measurements (MMSE, height, weight, scores, voxels)
@@ -129,8 +128,8 @@ def scanner_sidecar(manufacturer: str, model: str, tesla: float, **extra: Any) -
 
 
 def write_examples(out: Path = DATA_DIR) -> list[Path]:
-    """Write the example data of every dataset package that has a writer (its example.py)
-    under out/<its DATA_FOLDER> (data/ by default); return the files written."""
+    """Write the example data of every dataset package that declares a writer under
+    out/<its data folder> (data/ by default); return the files written."""
     from load_db.datasets import discover  # the dataset packages import this module's helpers
 
     written = []

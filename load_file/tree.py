@@ -1,29 +1,22 @@
 """A dataset tree on disk as the objects it becomes: which files, under which keys, with what bytes.
 
 Upload and check-storage share these rules, so a tree uploaded once checks clean afterwards:
-hidden files and archives are left out, and nothing from outside the folder is stored
-(app.storage.sources). Every file is stored as the user gave it, under its own relative path
-(a `.nii` stays `.nii`): the key of a file is the one the loaders give its image, so a load and an
-upload of the same folder meet, whichever runs first.
+hidden files and archives are left out, and nothing from outside the folder is stored (the
+folder is read as a LocalTree of app.storage.trees). Every file is stored as the user gave it,
+under its own relative path (a `.nii` stays `.nii`): the key of a file is the one the loaders
+give its image, so a load and an upload of the same folder meet, whichever runs first.
 """
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from app.storage import CHUNK_SIZE, InvalidKey, join_key
-from app.storage.sources import (
-    SYMLINK_TO_FOLDER,
-    UNREADABLE_FOLDER,
-    SourceRoot,
-    UnsafeEntry,
-    name_problem,
-)
+from app.storage.sources import UnsafeEntry
+from app.storage.trees import LocalTree
 
 # Container archives are not dataset files. Compressed single files (.nii.gz, BIDS
 # _physio.tsv.gz) are, so a bare .gz is not an archive.
@@ -61,6 +54,13 @@ def ignore_reason(relative: PurePosixPath) -> str | None:
     return None
 
 
+def _left_out(relative: str, folder: bool) -> str | None:
+    """Why upload leaves an entry out by choice: a hidden folder, or see ignore_reason."""
+    if folder:
+        return "hidden file" if relative.rpartition("/")[2].startswith(".") else None
+    return ignore_reason(PurePosixPath(relative))
+
+
 @dataclass
 class TreePlan:
     """A dataset folder as objects: the files to store (by key), and the files left out.
@@ -78,67 +78,35 @@ class TreePlan:
 def plan_tree(source_dir: Path, prefix: str, *, strict: bool = False) -> TreePlan:
     """List the files of `source_dir` as objects under `prefix`, sorted by key.
 
-    Hidden folders are not descended into, symlinked folders are not followed, and a symlink
-    is stored only when it leads to a regular file inside `source_dir`. Raises
-    NotADirectoryError if there is no such folder, and with `strict` UnsafeEntry at the first
-    entry that is not a file of the dataset (a symlink out of the folder, a symlink loop, an
-    unreadable folder, a FIFO, ...).
+    The folder is read as a LocalTree (app.storage.trees): hidden folders are not descended
+    into, symlinked folders are not followed, and a symlink is stored only when it leads to a
+    regular file inside `source_dir`. Raises NotADirectoryError if there is no such folder,
+    and with `strict` UnsafeEntry at the first entry that is not a file of the dataset (a
+    symlink out of the folder, a symlink loop, an unreadable folder, a FIFO, ...).
     """
     source_dir = Path(source_dir)
     if not source_dir.is_dir():
         raise NotADirectoryError(f"{source_dir} is not a directory")
-    source = SourceRoot(source_dir)
+    tree = LocalTree(source_dir, ignore=_left_out, strict=strict)
     plan = TreePlan()
-
-    def refuse(relative: str, reason: str) -> None:
-        if strict:
-            raise UnsafeEntry(relative, reason)
-        plan.refused[relative] = reason
-
-    def unreadable(error: OSError) -> None:
-        folder = Path(error.filename).relative_to(source_dir).as_posix()
-        refuse("./" if folder == "." else f"{folder}/", f"{UNREADABLE_FOLDER} ({error.strerror})")
-
-    for directory, folders, names in os.walk(source_dir, onerror=unreadable):
-        base = PurePosixPath(Path(directory).relative_to(source_dir).as_posix())
-        for folder in list(folders):
-            relative = (base / folder).as_posix()
-            if folder.startswith("."):
-                plan.ignored[relative + "/"] = "hidden file"
-                folders.remove(folder)
-            elif os.path.islink(os.path.join(directory, folder)):
-                # os.walk lists a link to a folder among the folders, and does not follow it.
-                _, reason = source.examine(os.path.join(directory, folder))
-                refuse(relative, reason or SYMLINK_TO_FOLDER)
-        for name in names:
-            relative = base / name
-            reason = ignore_reason(relative)
-            if reason:
-                plan.ignored[relative.as_posix()] = reason
-                continue
-            path = Path(directory, name)
-            own = path.lstat()
-            if stat.S_ISREG(own.st_mode):
-                size, reason = own.st_size, None
-            else:
-                size, reason = source.examine(str(path))
-                if reason is None and size is None:
-                    reason = BROKEN_SYMLINK
-            key_path = relative.as_posix()
-            reason = reason or name_problem(key_path)
-            if reason is None:
-                try:
-                    key = join_key(prefix, key_path)
-                except InvalidKey as exc:  # the prefix made it too long
-                    reason = str(exc)
-            if reason:
-                refuse(relative.as_posix(), reason)
-                continue
-            plan.files.append(SourceFile(path=path, relative=relative.as_posix(), key=key,
-                                         size_on_disk=size or 0))
+    for relative, size in tree.files():
+        # A dangling link is a file the loaders know by name; upload has no bytes to store.
+        reason = BROKEN_SYMLINK if size is None else None
+        if reason is None:
+            try:
+                key = join_key(prefix, relative)
+            except InvalidKey as exc:  # the prefix made it too long
+                reason = str(exc)
+        if reason:
+            if strict:
+                raise UnsafeEntry(relative, reason)
+            plan.refused[relative] = reason
+            continue
+        plan.files.append(SourceFile(path=source_dir / relative, relative=relative, key=key,
+                                     size_on_disk=size))
     plan.files.sort(key=lambda item: item.key)
-    plan.ignored = dict(sorted(plan.ignored.items()))
-    plan.refused = dict(sorted(plan.refused.items()))
+    plan.ignored = dict(sorted(tree.ignored.items()))
+    plan.refused = dict(sorted({**tree.skipped, **plan.refused}.items()))
     return plan
 
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from app.models import Dataset
 from app.storage import ObjectNotFound, Storage, StorageError, TransientStorageError
 from app.storage.sources import UnsafeEntry
 from load_file.tree import SourceFile, plan_tree, prepared
@@ -166,15 +168,11 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
     return report
 
 
-def dataset_prefix(designation: str) -> str:
-    """Return the storage prefix of a dataset (its designation when none is set).
-
-    Needs an app context. Raises UnknownDataset.
+def dataset_prefix(session: Session, designation: str) -> str:
+    """Return the storage prefix of a dataset (its designation when none is set), read through
+    `session`. Raises UnknownDataset.
     """
-    from app.extensions import db
-    from app.models import Dataset
-
-    prefix = Dataset.prefix_for(db.session, designation)
+    prefix = Dataset.prefix_for(session, designation)
     if prefix is None:
         raise UnknownDataset(f"no dataset {designation!r}: add it to the seed list, run flask seed")
     return prefix
@@ -194,17 +192,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--config", help="configuration name (default: $FLASK_CONFIG or globals)")
     options = parser.parse_args(argv)
 
-    from app import create_app  # the script is the outermost layer: it builds the app
-    from app.extensions import db
-    from app.storage import get_storage
+    # The script is the outermost layer: it opens the configured session and storage (no app).
+    # Imported here: the engine's package (pandas) is not needed by upload_tree's users.
+    from load_db.engine.session import configured
     from load_file.checksums import record_image_checksums
 
-    app = create_app(options.config)
-    with app.app_context():
+    with configured(options.config) as resources:
         try:
             prefix = options.prefix if options.prefix is not None else dataset_prefix(
-                options.dataset)
-            report = upload_tree(get_storage(), options.source_dir, prefix,
+                resources.session, options.dataset)
+            report = upload_tree(resources.storage, options.source_dir, prefix,
                                  workers=options.workers, dry_run=options.dry_run,
                                  strict=options.strict)
         except (UnknownDataset, NotADirectoryError, StorageError, UnsafeEntry) as exc:
@@ -212,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         if not options.dry_run and options.prefix is None:
             report.checksums_recorded = record_image_checksums(
-                db.session, get_storage(), options.dataset, report.stored)
+                resources.session, resources.storage, options.dataset, report.stored)
     log.info("upload of %s finished:\n%s", options.source_dir, report.summary())
     return 0 if report.ok else EXIT_FAILED
 

@@ -1,8 +1,9 @@
 """Fixtures: every database test runs once on SQLite and once on a real PostgreSQL server."""
 from __future__ import annotations
 
+import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,16 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def app(database_url: str) -> Iterator[Flask]:
-    """A testing app whose database has every table (created from the models)."""
-    yield from _app_with_tables(database_url)
+def app(database_url: str, storage_backend: str | None, request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """A testing app whose database has every table (created from the models).
+
+    A module marked `pytestmark = pytest.mark.storage("each")` gets a fresh storage per
+    module on each backend (local folder, S3 bucket); `storage("local")` a local folder only.
+    """
+    settings = {} if storage_backend is None else storage_settings(
+        storage_backend, request, tmp_path_factory.mktemp("storage"))
+    yield from _app_with_tables(database_url, **settings)
 
 
 @pytest.fixture
@@ -101,6 +109,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent (CI always has it)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def copy_dicom(shared_data: Path, tmp_path: Path) -> Callable[[str, str], Path]:
+    """copy_dicom("dcm_qa_xa30/8_gre_field_mapping", "src/fmap"): copy one series of the DICOM
+    corpus to a folder under tmp_path and return the copy, for tests that change or upload
+    files (the corpus itself is read in place, never changed)."""
+
+    def copy(series: str, destination: str) -> Path:
+        return Path(shutil.copytree(shared_data / "dicom" / series, tmp_path / destination))
+
+    return copy
 
 
 def _backend_of_test(nodeid: str) -> str | None:
@@ -159,26 +179,30 @@ def cos_storage(s3_server: MotoServer) -> Storage:
     return storage_from_config(s3_server.settings(new_bucket(s3_server)))
 
 
-@pytest.fixture(scope="module", params=STORAGE_BACKENDS)
-def storage_app(request: pytest.FixtureRequest, database_url: str,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """Like `app`, on each storage backend too: a fresh folder or bucket per test module.
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "storage(kind): the module's app has its own storage: "
+                            "'each' (every test on local and S3 storage) or 'local'")
 
-    A module uses it with `@pytest.fixture(scope="module") def app(storage_app): ...`.
-    """
-    settings = storage_settings(request.param, request, tmp_path_factory.mktemp("storage"))
-    yield from _app_with_tables(database_url, **settings)
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test of a module marked storage("each") once per storage backend."""
+    marker = metafunc.definition.get_closest_marker("storage")
+    if (marker is not None and marker.args == ("each",)
+            and "storage_backend" in metafunc.fixturenames):
+        metafunc.parametrize("storage_backend", STORAGE_BACKENDS, indirect=True, scope="module")
 
 
 @pytest.fixture(scope="module")
-def local_storage_app(database_url: str,
-                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """Like `app`, with a fresh local storage folder per test module (files served by the API).
-
-    A module uses it with `@pytest.fixture(scope="module") def app(local_storage_app): ...`.
-    """
-    settings = storage_settings("local", None, tmp_path_factory.mktemp("storage"))
-    yield from _app_with_tables(database_url, **settings)
+def storage_backend(request: pytest.FixtureRequest) -> str | None:
+    """The storage backend of the module's `app`: None (no storage of its own) unless the module
+    is marked storage("local") or storage("each") (then each backend in turn)."""
+    marker = request.node.get_closest_marker("storage")
+    if marker is None:
+        return None
+    if marker.args not in (("each",), ("local",)):
+        raise ValueError(f"{request.node.nodeid}: storage() takes 'each' or 'local', "
+                         f"not {marker.args}")
+    return getattr(request, "param", "local")
 
 
 def _app_with_tables(database_url: str, **settings) -> Iterator[Flask]:

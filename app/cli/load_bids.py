@@ -17,8 +17,8 @@ from app.cli.sources import (
 )
 from app.extensions import db
 from app.storage import get_storage
+from app.storage.trees import FileTree, StorageTree
 from load_db.bids.load import load_bids
-from load_db.bids.tree import FileTree, StorageTree
 from load_db.engine import run_load
 from load_file.checksums import record_image_checksums
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import IO
 
 import click
 
@@ -17,19 +16,9 @@ from app.cli.sources import (
     root_or_storage,
 )
 from app.extensions import db
-from app.storage import get_storage, join_key
-from load_db.bids.tree import StorageTree
+from app.storage import get_storage
+from app.storage.trees import StorageTree
 from load_file.checksums import record_image_checksums
-
-
-class StoredFiles(StorageTree):
-    """The objects under a storage prefix as the DICOM adapter reads them: listed once, each
-    read as a stream (only its first bytes, for most files). An object whose name breaks the
-    key rule (a backslash, a newline, bytes that are not UTF-8) is left out, in `skipped`."""
-
-    def open(self, path: str) -> IO[bytes]:
-        """A binary stream of the object at `path` (relative to the prefix)."""
-        return self.storage.open(join_key(self.prefix, path))
 
 
 def _study_file(dataset: str) -> Path | None:
@@ -69,12 +58,12 @@ def load_dicom_command(root: Path | None, storage_prefix: str | None, dataset: s
     Series are typed by the rules; every series not stored is reported with the reason. With
     --storage-prefix the files are read from the configured object storage instead.
     """
-    from load_db.dicom.load import load_dicom  # loaders are imported only when a command runs
+    from load_db.dicom_load import load_dicom  # loaders are imported only when a command runs
     from load_db.engine import run_load
 
     check_registrable(dataset, register)
     rules_file = rules_file or _study_file(dataset)
-    source = root_or_storage(root, storage_prefix, StoredFiles)
+    source = root_or_storage(root, storage_prefix, StorageTree)
     with load_errors_as_exit_codes():
         report = run_load(db.session, "load-dicom",
                           partial(load_dicom, dataset=dataset, register=register,

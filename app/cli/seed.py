@@ -12,8 +12,11 @@ from load_db.seed import all as seed_all
 
 
 @click.command("seed")
+# SEED_DIR in the environment points a plain `flask seed` (as `make run` runs it) at another
+# folder, e.g. a copy of the lists with a new dataset's row.
 @click.option("--seed-dir", type=click.Path(file_okay=False, path_type=Path), default=SEED_DIR,
-              show_default=True, help="Folder holding the seed lists.")
+              envvar="SEED_DIR", show_default=True, show_envvar=True,
+              help="Folder holding the seed lists.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
 @json_option
 def seed_command(seed_dir: Path, dry_run: bool, as_json: bool) -> None:

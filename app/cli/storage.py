@@ -30,7 +30,7 @@ def _prefix_for(dataset: str, prefix: str | None) -> str:
                                      f"{check_key(prefix.strip('/'))}", param_hint="--prefix")
         return prefix
     try:
-        return dataset_prefix(dataset)
+        return dataset_prefix(db.session, dataset)
     except UnknownDataset as exc:
         raise click.BadParameter(str(exc), param_hint="DATASET") from exc
 

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import JSONType, db
-from app.models.base import TimestampMixin
+from app.models.base import Base, JSONType, TimestampMixin
 
 if TYPE_CHECKING:
     from app.models.api_key_grant import ApiKeyGrant
@@ -32,7 +31,7 @@ class Scope(enum.StrEnum):
 DEFAULT_SCOPES = (Scope.READ, Scope.DOWNLOAD)
 
 
-class ApiKey(TimestampMixin, db.Model):
+class ApiKey(TimestampMixin, Base):
     __tablename__ = "api_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,15 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import utcnow
+from app.models.base import Base, utcnow
 
 if TYPE_CHECKING:
     from app.models.api_key import ApiKey
     from app.models.dataset import Dataset
 
 
-class ApiKeyGrant(db.Model):
+class ApiKeyGrant(Base):
     __tablename__ = "api_key_grant"
     __table_args__ = (UniqueConstraint("api_key_id", "dataset_id"),)
 

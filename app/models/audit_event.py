@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import JSONType, db
-from app.models.base import str_enum, utcnow
+from app.models.base import Base, JSONType, str_enum, utcnow
 
 if TYPE_CHECKING:
     from app.models.dataset import Dataset
@@ -38,7 +37,7 @@ class AuditAction(enum.StrEnum):
     DATASET_DELETE = "dataset_delete"  # `flask dataset delete` (details: purge or not)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.models.base import Base
 
 
-class AuditEventDataset(db.Model):
+class AuditEventDataset(Base):
     __tablename__ = "audit_event_dataset"
 
     audit_event_id: Mapped[int] = mapped_column(ForeignKey("audit_event.id"), primary_key=True)

@@ -1,11 +1,40 @@
-"""Column helpers shared by the models: time defaults, string enums, mixins."""
+"""The declarative base of every model, and the column helpers they share: time defaults,
+string enums, mixins.
+
+Plain SQLAlchemy, no Flask: the engine, the adapters and the scripts import the models and use
+them with any Session. Flask-SQLAlchemy adopts this base (`SQLAlchemy(model_class=Base)` in
+app/extensions.py), so `db.session` and `db.metadata` serve the same tables.
+"""
 from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Enum, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, Enum, MetaData, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSON everywhere, stored as JSONB on PostgreSQL so it can be indexed and queried. Python None
+# is SQL NULL ("no metadata"), not the JSON value null.
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base: named constraints, aware datetimes, JSON dicts."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: DateTime(timezone=True), dict[str, Any]: JSONType},
+    )
 
 
 def utcnow() -> datetime:

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import TimestampMixin, str_enum
+from app.models.base import Base, TimestampMixin, str_enum
 
 if TYPE_CHECKING:
     from app.models.image import Image
@@ -28,7 +27,7 @@ class ClaimState(enum.StrEnum):
     FAILED = "failed"  # failed as many times as allowed: no worker takes it again
 
 
-class Claim(TimestampMixin, db.Model):
+class Claim(TimestampMixin, Base):
     __tablename__ = "claim"
     __table_args__ = (
         # One queue entry per task and image; NULL image ids (subject claims) never collide here.

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import JSONType, db
-from app.models.base import utcnow
+from app.models.base import Base, JSONType, utcnow
 
 if TYPE_CHECKING:
     from app.models.cohort_image import CohortImage
 
 
-class Cohort(db.Model):
+class Cohort(Base):
     __tablename__ = "cohort"
 
     id: Mapped[int] = mapped_column(primary_key=True)

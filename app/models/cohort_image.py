@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.models.base import Base
 
 if TYPE_CHECKING:
     from app.models.cohort import Cohort
 
 
-class CohortImage(db.Model):
+class CohortImage(Base):
     __tablename__ = "cohort_image"
     __table_args__ = (UniqueConstraint("cohort_id", "position"),)
 

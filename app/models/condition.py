@@ -4,11 +4,10 @@ from __future__ import annotations
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import Base, TimestampMixin
 
 
-class Condition(TimestampMixin, db.Model):
+class Condition(TimestampMixin, Base):
     __tablename__ = "condition"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import SoftDeleteMixin, TimestampMixin
+from app.models.base import Base, SoftDeleteMixin, TimestampMixin
 
 if TYPE_CHECKING:
     from app.models.dataset_condition import DatasetCondition
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from app.models.subject import Subject
 
 
-class Dataset(TimestampMixin, SoftDeleteMixin, db.Model):
+class Dataset(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "dataset"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,15 +6,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import Base, TimestampMixin
 
 if TYPE_CHECKING:
     from app.models.condition import Condition
     from app.models.dataset import Dataset
 
 
-class DatasetCondition(TimestampMixin, db.Model):
+class DatasetCondition(TimestampMixin, Base):
     __tablename__ = "dataset_condition"
     __table_args__ = (UniqueConstraint("dataset_id", "source_label"),)
 

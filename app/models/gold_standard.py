@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import JSONType, db
-from app.models.base import utcnow
+from app.models.base import Base, JSONType, utcnow
 
 
-class GoldStandard(db.Model):
+class GoldStandard(Base):
     __tablename__ = "gold_standard"
     __table_args__ = (UniqueConstraint("dataset_id", "site", "tag", "version"),)
 

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import JSONType, db
+from app.models.base import Base, JSONType
 
 
-class HeaderDrift(db.Model):
+class HeaderDrift(Base):
     __tablename__ = "header_drift"
 
     image_id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"),

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import SoftDeleteMixin, TimestampMixin, str_enum
+from app.models.base import Base, SoftDeleteMixin, TimestampMixin, str_enum
 from app.models.enums import ImageType, PreprocessState, QcState, Sex
 
 if TYPE_CHECKING:
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from app.models.visit import Visit
 
 
-class Image(TimestampMixin, SoftDeleteMixin, db.Model):
+class Image(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "image"
     __table_args__ = (
         UniqueConstraint("dataset_id", "path"),

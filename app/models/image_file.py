@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.models.base import Base
 
 if TYPE_CHECKING:
     from app.models.image import Image
 
 
-class ImageFile(db.Model):
+class ImageFile(Base):
     """A stored object of an image whose content is several files (a DICOM series or a part).
 
     `key` is the object's full storage key (the dataset's prefix included, like `image.path`),

@@ -6,11 +6,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import Base, TimestampMixin
 
 
-class LoadManifest(TimestampMixin, db.Model):
+class LoadManifest(TimestampMixin, Base):
     """One row per dataset and source, rewritten by each successful load in its transaction.
 
     `files` maps each file's path (relative to the source) to the version the load read: for a

@@ -10,12 +10,11 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import str_enum, utcnow
+from app.models.base import Base, str_enum, utcnow
 from app.models.enums import LoadStatus
 
 
-class LoadRun(db.Model):
+class LoadRun(Base):
     __tablename__ = "load_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,11 +7,10 @@ from typing import Any
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import Base, TimestampMixin
 
 
-class PreprocessTask(TimestampMixin, db.Model):
+class PreprocessTask(TimestampMixin, Base):
     __tablename__ = "preprocess_task"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import Base, TimestampMixin
 
 if TYPE_CHECKING:
     from app.models.file_type import FileType
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from app.models.preprocess_task import PreprocessTask
 
 
-class PreprocessTaskFile(TimestampMixin, db.Model):
+class PreprocessTaskFile(TimestampMixin, Base):
     __tablename__ = "preprocess_task_file"
     __table_args__ = (UniqueConstraint("image_id", "preprocess_task_id", "file_type_id"),)
 

@@ -10,12 +10,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
-from app.models.base import str_enum, utcnow
+from app.models.base import Base, str_enum, utcnow
 from app.models.enums import QcState
 
 
-class QcReview(db.Model):
+class QcReview(Base):
     __tablename__ = "qc_review"
 
     id: Mapped[int] = mapped_column(primary_key=True)

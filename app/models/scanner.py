@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import TimestampMixin
+from app.models.base import Base, TimestampMixin
 
 if TYPE_CHECKING:
     from app.models.dataset import Dataset
 
 
-class Scanner(TimestampMixin, db.Model):
+class Scanner(TimestampMixin, Base):
     __tablename__ = "scanner"
     # Unknown parts are '' rather than NULL: NULLs never collide in a unique constraint, so the
     # natural key would not hold.

@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.models.base import Base
 
 UNTAGGED = "untagged"
 
 
-class SeriesTag(db.Model):
+class SeriesTag(Base):
     __tablename__ = "series_tag"
     __table_args__ = (UniqueConstraint("dataset_id", "path"),)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.models.base import Base
 
 
-class StudyTag(db.Model):
+class StudyTag(Base):
     __tablename__ = "study_tag"
     __table_args__ = (UniqueConstraint("dataset_id", "site", "tag"),)
 

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import SoftDeleteMixin, TimestampMixin, str_enum
+from app.models.base import Base, SoftDeleteMixin, TimestampMixin, str_enum
 from app.models.enums import Handedness, Race, Sex
 
 if TYPE_CHECKING:
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from app.models.visit import Visit
 
 
-class Subject(TimestampMixin, SoftDeleteMixin, db.Model):
+class Subject(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "subject"
     __table_args__ = (
         UniqueConstraint("dataset_id", "external_id"),

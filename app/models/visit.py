@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
-from app.models.base import SoftDeleteMixin, TimestampMixin
+from app.models.base import Base, SoftDeleteMixin, TimestampMixin
 
 if TYPE_CHECKING:
     from app.models.condition import Condition
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from app.models.subject import Subject
 
 
-class Visit(TimestampMixin, SoftDeleteMixin, db.Model):
+class Visit(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "visit"
     __table_args__ = (
         UniqueConstraint("subject_id", "external_id"),

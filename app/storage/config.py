@@ -1,15 +1,20 @@
-"""The backend chosen by configuration, and the Flask glue that builds it once per app."""
+"""The backend chosen by configuration, and the Flask glue that builds it once per app.
+
+storage_from_config needs no Flask (the scripts build their storage with it); the glue imports
+Flask only when called, so that importing app.storage loads no web framework.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-from flask import Flask, current_app
+from typing import TYPE_CHECKING, Any
 
 from app.storage.base import DEFAULT_MULTIPART_THRESHOLD, DEFAULT_URL_EXPIRY, Storage
 from app.storage.cos import CosStorage
 from app.storage.errors import StorageConfigError
 from app.storage.local import LocalStorage
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 BACKENDS = ("local", "cos")
 _APP_EXTENSION = "mbid_storage"
@@ -33,6 +38,8 @@ def storage_from_config(config: Mapping[str, Any]) -> Storage:
 
 def get_storage() -> Storage:
     """Return the current app's storage, built from its configuration on first use."""
+    from flask import current_app
+
     extensions = current_app.extensions
     if _APP_EXTENSION not in extensions:
         extensions[_APP_EXTENSION] = storage_from_config(current_app.config)

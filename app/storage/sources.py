@@ -5,8 +5,8 @@ file inside the folder is read as that file; a link that leads out of the folder
 folder, a link loop, a FIFO, a socket or a device is not a file of the dataset, nor is a file
 whose name breaks the key rule (a newline in it, say): it is skipped with a reason for the
 report (or stops a strict run), so that nothing from elsewhere on the machine, and no key that
-storage would refuse, reaches object storage or the database. Both the loaders' tree reader and
-the upload apply this one rule.
+storage would refuse, reaches object storage or the database. The file trees of
+app.storage.trees apply this one rule for every reader: the loaders, upload and check-storage.
 """
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Client: the API's collections as typed pandas DataFrames, cohorts, and downloads."""
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from mbid_client.download import DownloadReport, download_files
 from mbid_client.errors import ApiError, error_for
@@ -16,7 +17,10 @@ from mbid_client.errors import ApiError, error_for
 API_PATH = "/api/v1"
 PER_PAGE = 1000
 # Answers worth asking again: throttled, or the server or its storage briefly unavailable.
-TRANSIENT_STATUSES = {429, 502, 503, 504}
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+# A request that may change something (POST, DELETE) is repeated only when the server said it
+# did nothing with it.
+NOTHING_DONE_STATUSES = frozenset({429, 503})
 MAX_RETRY_AFTER = 30.0
 # OpenAPI type -> pandas dtype (nullable dtypes: a missing value stays missing, ints stay ints).
 DTYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
@@ -36,6 +40,34 @@ def _first_fitting(column: pd.Series, alternatives: list[dict[str, Any]]) -> pd.
                                   and not isinstance(value, bool)) for value in column):
             return column.astype(DTYPES[kind])
     return column
+
+
+class RetryPolicy(Retry):
+    """urllib3's Retry with the statuses each method is repeated after, and Retry-After capped.
+
+    A GET is repeated after a connection error, a timeout or a transient status; any other
+    method only after a status that says nothing was done. The wait is Retry-After (at most
+    MAX_RETRY_AFTER seconds) when the server sends it, else an exponential backoff.
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """Whether an answer with `status_code` to `method` is asked again."""
+        statuses = TRANSIENT_STATUSES if method == "GET" else NOTHING_DONE_STATUSES
+        return bool(self.total) and status_code in statuses
+
+    def get_retry_after(self, response: Any) -> float | None:
+        """The server's Retry-After in seconds, capped at MAX_RETRY_AFTER."""
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+
+def retrying_adapter(retries: int, backoff: float) -> HTTPAdapter:
+    """Return a requests adapter that repeats transient failures up to `retries` times."""
+    # raise_on_status=False: once retries are spent the last answer comes back and is turned
+    # into the API's typed error like any other.
+    return HTTPAdapter(max_retries=RetryPolicy(
+        total=retries, backoff_factor=backoff, allowed_methods=frozenset({"GET"}),
+        status_forcelist=TRANSIENT_STATUSES, raise_on_status=False, redirect=False))
 
 
 @dataclass(frozen=True)
@@ -95,7 +127,8 @@ class Client:
         An API key's token (`flask apikey create`).
     retries
         How many times a request is repeated after a transient failure (connection error,
-        429, 502, 503, 504), waiting as Retry-After says or backing off exponentially.
+        429, 502, 503, 504), waiting as Retry-After says or backing off exponentially
+        (see RetryPolicy; the adapter is mounted on `session` too when one is given).
     """
 
     def __init__(self, url: str, token: str, *, timeout: float = 60.0, retries: int = 4,
@@ -106,6 +139,9 @@ class Client:
         self.retries = retries
         self.backoff = backoff
         self.http = session or requests.Session()
+        adapter = retrying_adapter(retries, backoff)
+        self.http.mount("http://", adapter)
+        self.http.mount("https://", adapter)
         self._auth = {"Authorization": f"Bearer {token}"}
         self._spec: dict[str, Any] | None = None
 
@@ -124,32 +160,11 @@ class Client:
         if not url.startswith(("http://", "https://")):
             url = self.api_url + url
         headers = {**kwargs.pop("headers", {}), **(self._auth if self.owns(url) else {})}
-        # A POST is repeated only when the server said it did nothing (429, 503).
-        repeatable = TRANSIENT_STATUSES if method == "GET" else {429, 503}
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                response = self.http.request(method, url, headers=headers, stream=stream,
-                                             timeout=self.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout):
-                if last or method != "GET":
-                    raise
-                time.sleep(self.backoff * 2**attempt)
-                continue
-            if response.status_code in repeatable and not last:
-                time.sleep(self._wait(response, attempt))
-                response.close()
-                continue
-            if response.status_code >= 400:
-                raise error_for(response.status_code, _json_or_none(response))
-            return response
-        raise AssertionError("unreachable")  # the last attempt returns or raises
-
-    def _wait(self, response: requests.Response, attempt: int) -> float:
-        retry_after = response.headers.get("Retry-After", "")
-        if retry_after.isdigit():
-            return min(float(retry_after), MAX_RETRY_AFTER)
-        return self.backoff * 2**attempt
+        response = self.http.request(method, url, headers=headers, stream=stream,
+                                     timeout=self.timeout, **kwargs)
+        if response.status_code >= 400:
+            raise error_for(response.status_code, _json_or_none(response))
+        return response
 
     def get_json(self, path: str, params: Any = None) -> Any:
         """GET an API path and return its JSON."""

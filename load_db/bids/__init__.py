@@ -4,9 +4,9 @@
 Dataset folders that need more (a condition from participants.tsv `group`, say) call
 `read_bids`, adjust the frames, and hand them to `load_db.engine.load_frames` themselves.
 """
+from app.storage.trees import FileTree, LocalTree, StorageTree
 from load_db.bids.load import load_bids
 from load_db.bids.reader import NO_SESSION_VISIT, BidsFrames, read_bids
-from load_db.bids.tree import FileTree, LocalTree, StorageTree
 
 __all__ = ["NO_SESSION_VISIT", "BidsFrames", "FileTree", "LocalTree", "StorageTree", "load_bids",
            "read_bids"]

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Image
+from app.storage.trees import FileTree, ListedTree, LocalTree
 from load_db.bids.entities import NIFTI_EXTENSIONS, SUBJECT_PREFIX, is_skipped, is_skipped_folder
 from load_db.bids.reader import PARTICIPANTS_JSON, PARTICIPANTS_TSV, read_bids, reads_file
-from load_db.bids.tree import FileTree, ListedTree, LocalTree
 from load_db.engine import LoadError, LoadReport, TableCounts, load_dataset_frames
 from load_db.engine.collector import without_cyclic_gc
 from load_db.engine.manifest import (
@@ -62,7 +62,7 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
     dataset_id = dataset_id_for(session, dataset, register=register)
     reader = f"bids {READER_VERSION}, prefix {storage_prefix_for(session, dataset)}"
     name = str(root)  # how errors name the dataset: as the caller gave it
-    if not isinstance(root, FileTree):
+    if isinstance(root, str | Path):  # any other object is a tree (files, read_text)
         if not Path(root).is_dir():
             raise LoadError("no such folder: the BIDS dataset root must be a directory", file=root)
         root = LocalTree(Path(root), prune=is_skipped_folder)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from app.storage.trees import FileTree, LocalTree, skipped_entries
 from load_db.bids.entities import (
     NIFTI_EXTENSIONS,
     SESSION_PREFIX,
@@ -34,7 +35,6 @@ from load_db.bids.mapping import (
     to_sex,
 )
 from load_db.bids.sidecars import SidecarIndex
-from load_db.bids.tree import FileTree, LocalTree, skipped_entries
 from load_db.bids.values import levels_of, parse_json, parse_tsv
 from load_db.engine.cells import float_or_none, to_value
 from load_db.engine.collector import without_cyclic_gc
@@ -127,7 +127,7 @@ def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
         participant_id or with a repeated id, an unparsable sessions.tsv, a corrupt sidecar,
         a session folder outside any subject folder.
     """
-    if not isinstance(tree, FileTree):
+    if isinstance(tree, str | Path):  # any other object is a tree (files, read_text)
         if not Path(tree).is_dir():
             raise LoadError("no such folder: the BIDS dataset root must be a directory", file=tree)
         tree = LocalTree(Path(tree), prune=is_skipped_folder)

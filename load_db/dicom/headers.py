@@ -17,11 +17,11 @@ import struct
 import sys
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -31,7 +31,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 from pydicom.uid import UID
 
-from load_db.bids.tree import LocalTree
+from app.storage.trees import FileTree, LocalTree
 from load_db.dicom.walk import (
     BINARY,
     FIRST_READ,
@@ -120,40 +120,6 @@ def compact(header: FileHeader) -> FileHeader:
                               for name in SHARED_FIELDS})
 
 
-class DicomFiles(Protocol):
-    """Where a load reads files: every file with its size, and a binary stream of any."""
-
-    def files(self) -> Iterable[tuple[str, int | None]]:
-        """Yield (relative POSIX path, size in bytes or None) of every file."""
-        ...
-
-    def open(self, path: str) -> IO[bytes]:
-        """Return a readable binary stream of the file at relative `path`."""
-        ...
-
-
-class LocalFiles:
-    """A folder on disk. Small and picklable, so that worker processes can read it too."""
-
-    seekable = True
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = str(root)
-
-    def __repr__(self) -> str:
-        return f"LocalFiles({self.root!r})"
-
-    def files(self) -> Iterator[tuple[str, int | None]]:
-        """Every file under the root (see LocalTree); what it left out is then in `skipped`."""
-        tree = LocalTree(self.root)
-        yield from tree.files()
-        self.skipped = tree.skipped
-
-    def open(self, path: str) -> IO[bytes]:
-        """Open the file at relative `path`."""
-        return open(f"{self.root}/{path}", "rb")
-
-
 class _Capped:
     """A stream that refuses to be read beyond `limit` bytes from its start (HeaderProblem),
     so that no header read, of a gzip bomb say, runs on for minutes."""
@@ -194,7 +160,7 @@ class _InOrder:
 
 
 @contextmanager
-def _open(files: DicomFiles, path: str, limit: int | None = None) -> Iterator[IO[bytes]]:
+def _open(files: FileTree, path: str, limit: int | None = None) -> Iterator[IO[bytes]]:
     """A seekable stream of the file, through gzip when its name ends .gz; closed after.
 
     With a `limit` (of bytes read, decompressed) an object in storage is copied only as far as
@@ -225,7 +191,7 @@ def _text(dataset: Dataset, keyword: str) -> str:
     return str(value).strip()
 
 
-def _read(files: DicomFiles, path: str, reader, limit: int | None = None) -> Dataset:
+def _read(files: FileTree, path: str, reader, limit: int | None = None) -> Dataset:
     """Open `path` (through gzip when it ends .gz), check the preamble, and run `reader`
     (reading at most `limit` bytes of the file, decompressed)."""
     try:
@@ -305,7 +271,7 @@ def _pixel_bytes(dataset: Dataset) -> int | None:
     return rows * columns * frames * samples * bits // 8
 
 
-def _scanned_by_pydicom(files: DicomFiles, path: str
+def _scanned_by_pydicom(files: FileTree, path: str
                         ) -> tuple[dict[str, str | float], int, str]:
     position = 0
 
@@ -340,7 +306,7 @@ def _position(text: str | float | None) -> str:
         return str(text or "")
 
 
-def scan_file(files: DicomFiles, path: str, size: int | None = None) -> FileHeader:
+def scan_file(files: FileTree, path: str, size: int | None = None) -> FileHeader:
     """Read `path` of `files` up to its image-size tags and return what groups it.
 
     Plain little-endian files are walked byte by byte (several times faster than pydicom's
@@ -455,7 +421,7 @@ def _with_first_frame(handle: IO[bytes]) -> Dataset:
     return dataset
 
 
-def read_full(files: DicomFiles, path: str, *, all_frames: bool = False) -> Dataset:
+def read_full(files: FileTree, path: str, *, all_frames: bool = False) -> Dataset:
     """Read the header of `path` of `files`, stopping before the pixels.
 
     In an enhanced multi-frame file only the first frame's per-frame groups are read, unless
@@ -476,7 +442,7 @@ def read_whole(path: str | Path) -> Dataset:
         As scan_file does; also when the pixel data are shorter than the header announces.
     """
     path = Path(path)
-    dataset = _read(LocalFiles(path.parent), path.name, dcmread)
+    dataset = _read(LocalTree(path.parent), path.name, dcmread)
     if not dataset.get("SeriesInstanceUID"):
         raise HeaderProblem(BROKEN_HEADER, "no SeriesInstanceUID")
     pixels = _pixel_bytes(dataset)

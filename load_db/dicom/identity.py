@@ -12,29 +12,19 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from load_db.dicom.redact import redactor
-from load_db.dicom.rules import RulesError
-from load_db.dicom.secret import deployment_secret
+from pydicom.valuerep import DA
 
-SUBJECT_KEYS = {"source", "pattern", "convention", "research_id", "pseudonym", "secret_env"}
-SOURCES = ("PatientID", "PatientName", "path")
-# DATMAN: STUDY_SITE_SUBJECT is the participant, TIMEPOINT the visit, SESSION a scan session of
-# it (a visit split over two studies keeps one timepoint).
-CONVENTIONS = {
-    "datman": (r"^(?P<subject>[a-z0-9]+_(?P<site>[a-z0-9]+)_[a-z0-9]+)_(?P<visit>[a-z0-9]+)"
-               r"_[a-z0-9]+$"),
-}
-# A convention's phantoms: scans of an object, not of a participant, kept apart (DATMAN:
-# STUDY_SITE_PHA_<3 letters><digits>, with no timepoint or session).
-PHANTOMS = {
-    "datman": r"^[a-z0-9]+_(?P<site>[a-z0-9]+)_PHA_[a-z]{3}[0-9]+$",
-}
+from load_db.dicom.redact import redactor
+from load_db.dicom.secret import deployment_secret
+from load_db.study import RulesError, Subject, validate
+
 NOT_RESEARCH_ID = ("subject id not declared a research id by the study configuration "
                    "(subject.research_id, pattern or convention): stored as a keyed pseudonym")
 NAME_AS_ID = "subject id is the patient's name: stored as a keyed pseudonym"
@@ -146,44 +136,24 @@ class SubjectRule:
         return SubjectIds(value if note is None else pseudonym(value, self.secret), visit, note)
 
 
-def subject_rule(settings: dict[str, Any], file: Path | str = "subject settings") -> SubjectRule:
-    """Build the subject rule from the `subject` mapping of a rules file."""
-    unknown = sorted(set(settings) - SUBJECT_KEYS)
-    if unknown:
-        raise RulesError(f"unknown key (allowed: {', '.join(sorted(SUBJECT_KEYS))})", file=file,
-                         key=f"subject.{unknown[0]}")
-    source = settings.get("source", "PatientID")
-    if source not in SOURCES:
-        raise RulesError(f"{source!r} is not one of {', '.join(SOURCES)}", file=file,
-                         key="subject.source")
-    pattern_text, phantom = settings.get("pattern"), None
-    if "convention" in settings:
-        if settings["convention"] not in CONVENTIONS:
-            raise RulesError(f"unknown convention (known: {', '.join(CONVENTIONS)})", file=file,
-                             key="subject.convention")
-        pattern_text = CONVENTIONS[settings["convention"]]
-        if settings["convention"] in PHANTOMS:
-            phantom = re.compile(PHANTOMS[settings["convention"]], re.IGNORECASE)
-    pattern = _regex(pattern_text, file, "subject.pattern")
-    if pattern is not None and "subject" not in pattern.groupindex:
-        raise RulesError("the pattern needs a (?P<subject>...) group", file=file,
-                         key="subject.pattern")
-    research_id = _regex(settings.get("research_id"), file, "subject.research_id")
-    variable = settings.get("secret_env")
-    if variable is not None and not os.environ.get(str(variable)):
+def subject_rule(settings: Subject | Mapping[str, Any],
+                 file: Path | str = "subject settings") -> SubjectRule:
+    """Build the subject rule from a study's subject settings (the model, or the `subject`
+    mapping of a study file, checked here and named `file` in an error)."""
+    if not isinstance(settings, Subject):
+        settings = validate(Subject, dict(settings), file, ("subject",))
+    variable = settings.secret_env
+    if variable is not None and not os.environ.get(variable):
+        # Checked when the rule is built, not when the file is read: the load's environment.
         raise RulesError(f"pseudonyms need a secret in the environment variable {variable}",
                          file=file, key="subject.secret_env")
-    return SubjectRule(source, pattern, research_id, bool(settings.get("pseudonym")),
-                       None if variable is None else str(variable), phantom)
+    return SubjectRule(settings.source, _compiled(settings.subject_pattern),
+                       _compiled(settings.research_id), settings.pseudonym, variable,
+                       _compiled(settings.phantom_pattern))
 
 
-def _regex(text: Any, file: Path | str, key: str) -> re.Pattern[str] | None:
-    if text is None:
-        return None
-    try:
-        return re.compile(str(text), re.IGNORECASE)
-    except re.error as exc:
-        raise RulesError(f"bad regular expression: {exc}", file=file, key=key) from exc
+def _compiled(text: str | None) -> re.Pattern[str] | None:
+    return None if text is None else re.compile(text, re.IGNORECASE)
 
 
 def pseudonym(value: str, secret: bytes) -> str:
@@ -230,14 +200,16 @@ def parse_age(age: Any, birth_date: Any = None, study_date: Any = None) -> float
 
 
 def parse_date(value: Any) -> date | None:
-    """A DICOM DA value (YYYYMMDD) as a date, or None."""
-    text = str(value or "").strip().replace("-", "").replace(".", "")
-    if not re.fullmatch(r"\d{8}", text):
-        return None
+    """A DICOM DA value (YYYYMMDD, or the retired YYYY.MM.DD; an ISO date is read too) as a
+    date, or None when empty or not a date."""
+    if isinstance(value, date):
+        return date(value.year, value.month, value.day)
     try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
+        parsed = DA(str(value or "").strip().replace("-", ""))
+    except ValueError:  # pydicom's message for anything that is not a calendar date
         return None
+    # A plain date: pydicom's DA keeps its original text, which callers have no use for.
+    return None if parsed is None else date(parsed.year, parsed.month, parsed.day)
 
 
 def manufacturer(value: Any) -> str:

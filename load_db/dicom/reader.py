@@ -19,13 +19,11 @@ from typing import Any
 import pandas as pd
 from pydicom.uid import UID
 
-from load_db.bids.tree import skipped_entries
+from app.storage.trees import FileTree, LocalTree, skipped_entries
 from load_db.dicom.headers import (
     NOT_DICOM,
-    DicomFiles,
     FileHeader,
     HeaderProblem,
-    LocalFiles,
     compact,
 )
 from load_db.dicom.identity import (
@@ -183,14 +181,14 @@ STORED_FACTS = ("Modality", "SOPClassName", "SeriesDescription", "ProtocolName",
                 "Slices", "Volumes", "BValues", "PhaseEncodingDirection", "NumberOfFiles")
 
 
-def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: RuleSet | None = None,
+def read_dicom(root: Path | FileTree, *, storage_prefix: str = "", rules: RuleSet | None = None,
                workers: int | None = None, strict: bool = False) -> DicomFrames:
     """Read every DICOM header under `root` (never pixels) into subjects, visits and images.
 
     Parameters
     ----------
     root
-        The folder to walk, or any DicomFiles (e.g. objects in storage); hidden files are left
+        The folder to walk, or any FileTree (e.g. objects in storage); hidden files are left
         out.
     storage_prefix
         The dataset's key prefix in object storage, put in front of every image path.
@@ -210,7 +208,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
     who = subject_rule(rules.subject, rules.subject_file)
     workers = workers or default_workers()
     report = LoadReport()
-    files = LocalFiles(root) if isinstance(root, str | Path) else root
+    files = LocalTree(root) if isinstance(root, str | Path) else root
     paths = sorted((path, size) for path, size in files.files()
                    if not any(piece.startswith(".") for piece in path.split("/")))
     _skipped(files, report, strict)
@@ -240,7 +238,7 @@ def read_dicom(root: Path | DicomFiles, *, storage_prefix: str = "", rules: Rule
     return _frames(kept, rules, who, report, strict)
 
 
-def _skipped(files: DicomFiles, report: LoadReport, strict: bool) -> None:
+def _skipped(files: FileTree, report: LoadReport, strict: bool) -> None:
     """Report what the listing left out (a name storage refuses, a symlink out of the root):
     with `strict`, stop at the first."""
     for path, reason in sorted(skipped_entries(files).items()):

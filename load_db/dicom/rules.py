@@ -1,25 +1,15 @@
-"""Series types from rules kept as data (YAML), tried in order; the first that matches decides.
+"""Series types from rules kept as data, tried in order; the first that matches decides.
 
-A rules file may hold three keys:
+The study file's `rules` and `tags` (checked by the study model, load_db/study/model.py, which
+describes the file) are compiled here into tests of a series' facts. A test is a mapping with
+one of `regex`, `not_regex` (case-insensitive search), `in`, `not_in`, `equals`, `above`,
+`at_most`, `is`; a bare value means `equals`, a bare list `in`. On a fact holding a list,
+`regex` searches the values joined by a backslash, `in` and `above` hold when any value does.
+A rule's `ignore` reason may quote facts, e.g. "not an image: {SOPClassName}".
 
-- `rules`: a list of rules. Each has a `name`, either a `type` (T1, DWI, rsfMRI, FieldMap) or an
-  `ignore` reason (which may quote facts, e.g. "not an image: {SOPClassName}"), and conditions:
-  `when` (a mapping of fact -> test, all must hold) and/or `any` (a list of such mappings, one
-  must hold). A test is a mapping with one of `regex`, `not_regex` (case-insensitive search),
-  `in`, `not_in`, `equals`, `above`, `at_most`, `is`; a bare value means `equals`, a bare list
-  `in`. On a fact holding a list, `regex` searches the values joined by a backslash, `in` and
-  `above` hold when any value does.
-- `tags`: DATMAN-style study tags, tried before every rule: tag name -> `type` or `ignore`,
-  `SeriesDescription` (a regex or a list of them), optional `ImageType` (a regex) and
-  `EchoNumber`, and for quality control `count` (series expected per visit, a whole number,
-  default 1) and `qc_kind` (how its images are reviewed, e.g. anat, dti, func). When several
-  tags match the description, ImageType then EchoNumber decide; a series still ambiguous is
-  left untagged (and to the rules).
-- `sites`: site name -> {tags: ...}: a site's own tags, replacing the file's tags of the same
-  name for the series of that site (the site comes from the naming convention).
-- `subject`: where subject ids come from (see load_db/dicom/identity.py).
-- `drift`: how headers are compared with a tag's gold standard: `ignore` (a list of fields)
-  and `tolerances` (field -> the absolute difference still accepted, e.g. EchoTime: 0.005).
+Study tags are tried before every rule: when several tags match the description, ImageType then
+EchoNumber decide; a series still ambiguous is left untagged (and to the rules). A site's tags
+replace the study's tags of the same name for the series of that site.
 
 A dataset's file is tried before the default one shipped in load_db/dicom/rules/default.yaml.
 """
@@ -31,36 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from app.models.enums import ImageType
-from load_db.engine import LoadError
+from load_db.study import RulesError, SourcedRule, Study, Subject, Tag, load_study
 
 DEFAULT_RULES = Path(__file__).parent / "rules" / "default.yaml"
-IMAGE_TYPES = {member.value for member in ImageType}
 NO_RULE = "no rule matched"
-FILE_KEYS = {"rules", "tags", "sites", "subject", "drift"}
-DRIFT_KEYS = {"ignore", "tolerances"}
-RULE_KEYS = {"name", "type", "ignore", "when", "any"}
-TAG_KEYS = {"type", "ignore", "SeriesDescription", "ImageType", "EchoNumber", "count", "qc_kind"}
-SITE_KEYS = {"tags"}
 NO_TAG = "no tag matched"
 SEVERAL_TAGS = "several tags matched"
 TESTS = {"regex", "not_regex", "in", "not_in", "equals", "above", "at_most", "is"}
 
 Facts = dict[str, Any]
 Test = Callable[[Facts], bool]
-
-
-class RulesError(LoadError):
-    """A rules file that cannot be used: names the file and the key at fault."""
-
-    def __init__(self, message: str, *, file: str | Path, key: str) -> None:
-        self.key = key
-        super().__init__(message, file=file, column=key)
-
-    def __str__(self) -> str:
-        return f"{self.file}, key {self.key!r}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -91,17 +61,24 @@ class Rule:
 
 @dataclass
 class RuleSet:
-    """Study tags (per site), rules in the order they are tried, and the subject settings."""
+    """A study's tags (per site) and rules compiled into tests, tried in order, and the study
+    they come from (its subject and drift settings, its expected counts)."""
 
+    study: Study = field(default_factory=Study)
     rules: list[Rule] = field(default_factory=list)
-    subject: dict[str, Any] = field(default_factory=dict)
-    # The file whose `subject` settings apply (to name it in an error).
-    subject_file: Path = DEFAULT_RULES
     # The study's tags, tried before every rule, and each site's own tags by name.
     tags: dict[str, SiteTag] = field(default_factory=dict)
     site_tags: dict[str, dict[str, SiteTag]] = field(default_factory=dict)
-    # Header drift settings: {"ignore": [field, ...], "tolerances": {field: number}}.
-    drift: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def subject(self) -> Subject:
+        """Where the study's subject ids come from."""
+        return self.study.subject
+
+    @property
+    def subject_file(self) -> Path:
+        """The file whose subject settings apply (to name it in an error)."""
+        return self.study.subject_file or DEFAULT_RULES
 
     def tags_for(self, site: str | None = None) -> SiteTags:
         """The tags that apply to a series of `site`: the study's, with the site's replacing."""
@@ -195,10 +172,8 @@ def _compile_test(kind: str, expected: Any, fact: str, where: str, file: Path) -
     return lambda facts: bool(facts.get(fact)) is expected
 
 
-def _compile_conditions(conditions: Any, where: str, file: Path) -> Test:
-    """All of a mapping's fact tests must hold."""
-    if not isinstance(conditions, dict) or not conditions:
-        raise RulesError("expected a mapping of fact -> test", file=file, key=where)
+def _compile_conditions(conditions: dict[str, Any], where: str, file: Path) -> Test:
+    """All of a mapping's fact tests must hold (the study model checked it is a mapping)."""
     tests: list[Test] = []
     for fact, spec in conditions.items():
         key = f"{where}.{fact}"
@@ -213,42 +188,6 @@ def _compile_conditions(conditions: Any, where: str, file: Path) -> Test:
         else:
             tests.append(_compile_test("equals", spec, fact, key, file))
     return lambda facts: all(test(facts) for test in tests)
-
-
-def _outcome(entry: dict[str, Any], where: str, file: Path) -> tuple[str | None, str | None]:
-    kind, reason = entry.get("type"), entry.get("ignore")
-    if (kind is None) == (reason is None):
-        raise RulesError("give exactly one of 'type' and 'ignore'", file=file, key=where)
-    if kind is not None and kind not in IMAGE_TYPES:
-        raise RulesError(f"{kind!r} is not one of {', '.join(sorted(IMAGE_TYPES))}", file=file,
-                         key=f"{where}.type")
-    if reason is True:
-        reason = "ignored by site tag"
-    return kind, (str(reason) if reason is not None else None)
-
-
-def _compile_rule(entry: Any, where: str, file: Path) -> Rule:
-    if not isinstance(entry, dict):
-        raise RulesError("a rule is a mapping", file=file, key=where)
-    unknown = sorted(set(entry) - RULE_KEYS)
-    if unknown:
-        raise RulesError(f"unknown key (allowed: {', '.join(sorted(RULE_KEYS))})", file=file,
-                         key=f"{where}.{unknown[0]}")
-    if not isinstance(entry.get("name"), str) or not entry["name"].strip():
-        raise RulesError("a rule needs a name", file=file, key=f"{where}.name")
-    kind, reason = _outcome(entry, where, file)
-    tests: list[Test] = []
-    if "when" in entry:
-        tests.append(_compile_conditions(entry["when"], f"{where}.when", file))
-    if "any" in entry:
-        options = entry["any"]
-        if not isinstance(options, list) or not options:
-            raise RulesError("'any' takes a list of mappings", file=file, key=f"{where}.any")
-        alternatives = [_compile_conditions(option, f"{where}.any[{i}]", file)
-                        for i, option in enumerate(options)]
-        tests.append(lambda facts: any(test(facts) for test in alternatives))
-    return Rule(entry["name"], kind, reason,
-                lambda facts: all(test(facts) for test in tests))
 
 
 @dataclass(frozen=True)
@@ -304,120 +243,45 @@ class SiteTags:
         return Decision(None, f"tag:{tag.name}", _fill(tag.ignore or tag.name, facts))
 
 
-def _compile_tags(tags: Any, file: Path, prefix: str = "") -> dict[str, SiteTag]:
-    """Check and compile the `tags` mapping of a rules file (`prefix`: where it is in the file)."""
-    if not isinstance(tags, dict):
-        raise RulesError("'tags' maps a tag name to its pattern", file=file,
-                         key=f"{prefix}tags")
-    compiled = {}
-    for name, spec in tags.items():
-        where = f"{prefix}tags.{name}"
-        _check_keys(spec, TAG_KEYS, "a tag is a mapping", file, where)
-        if "SeriesDescription" not in spec:
-            raise RulesError("a tag needs a SeriesDescription pattern", file=file,
-                             key=f"{where}.SeriesDescription")
-        kind, reason = _outcome(spec, where, file)
-        descriptions = _as_list(spec["SeriesDescription"])
-        description = _compile_test("regex", "|".join(f"(?:{d})" for d in descriptions),
-                                    "SeriesDescription", f"{where}.SeriesDescription", file)
-        image_type = (_compile_test("regex", spec["ImageType"], "ImageType",
-                                    f"{where}.ImageType", file) if "ImageType" in spec else None)
-        count = spec.get("count", 1)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise RulesError("'count' is a whole number (0 or more)", file=file,
-                             key=f"{where}.count")
-        qc_kind = spec.get("qc_kind")
-        if qc_kind is not None and (not isinstance(qc_kind, str) or not qc_kind.strip()):
-            raise RulesError("'qc_kind' is a word such as anat, dti or func", file=file,
-                             key=f"{where}.qc_kind")
-        compiled[str(name)] = SiteTag(str(name), kind, reason, description, image_type,
-                                      spec.get("EchoNumber"), count, qc_kind)
-    return compiled
+def _compile_rule(sourced: SourcedRule) -> Rule:
+    rule, file, where = sourced.rule, sourced.file, sourced.key
+    tests: list[Test] = []
+    if rule.when is not None:
+        tests.append(_compile_conditions(rule.when, f"{where}.when", file))
+    if rule.any is not None:
+        alternatives = [_compile_conditions(option, f"{where}.any[{i}]", file)
+                        for i, option in enumerate(rule.any)]
+        tests.append(lambda facts: any(test(facts) for test in alternatives))
+    return Rule(rule.name, rule.type, rule.reason,
+                lambda facts: all(test(facts) for test in tests))
 
 
-def _check_keys(spec: Any, allowed: set[str], not_mapping: str, file: Path, where: str) -> None:
-    """A mapping holding only `allowed` keys, else an error naming the first unknown one."""
-    if not isinstance(spec, dict):
-        raise RulesError(not_mapping, file=file, key=where)
-    unknown = sorted(set(spec) - allowed)
-    if unknown:
-        raise RulesError(f"unknown key (allowed: {', '.join(sorted(allowed))})", file=file,
-                         key=f"{where}.{unknown[0]}")
+def _search(pattern: str, fact: str) -> Test:
+    """A case-insensitive search of a fact (a pattern the study model has checked)."""
+    compiled = re.compile(pattern, re.IGNORECASE)
+    return lambda facts: bool(compiled.search(_as_text(facts.get(fact))))
 
 
-def _compile_sites(sites: Any, file: Path) -> dict[str, dict[str, SiteTag]]:
-    """Check and compile the `sites` mapping: each site's own tags."""
-    if not isinstance(sites, dict):
-        raise RulesError("'sites' maps a site name to its tags", file=file, key="sites")
-    compiled = {}
-    for site, spec in sites.items():
-        where = f"sites.{site}"
-        _check_keys(spec, SITE_KEYS, "a site is a mapping with tags", file, where)
-        compiled[str(site)] = _compile_tags(spec.get("tags", {}), file, f"{where}.")
-    return compiled
+def _compile_tags(tags: dict[str, Tag]) -> dict[str, SiteTag]:
+    """The study model's tags as tests: any of the descriptions, perhaps an ImageType."""
+    return {name: SiteTag(name, tag.type, tag.reason,
+                          _search("|".join(f"(?:{d})" for d in tag.descriptions),
+                                  "SeriesDescription"),
+                          None if tag.ImageType is None else _search(tag.ImageType, "ImageType"),
+                          tag.EchoNumber, tag.count, tag.qc_kind)
+            for name, tag in tags.items()}
 
 
-def _check_drift(drift: Any, file: Path) -> dict[str, Any]:
-    """Check the `drift` mapping: a list of fields to ignore, non-negative number tolerances."""
-    _check_keys(drift, DRIFT_KEYS, "'drift' is a mapping with ignore and tolerances", file,
-                "drift")
-    ignore = drift.get("ignore", [])
-    if not isinstance(ignore, list) or not all(isinstance(name, str) for name in ignore):
-        raise RulesError("'ignore' is a list of header fields", file=file, key="drift.ignore")
-    tolerances = drift.get("tolerances", {})
-    if not isinstance(tolerances, dict):
-        raise RulesError("'tolerances' maps a field to a number", file=file,
-                         key="drift.tolerances")
-    for name, value in tolerances.items():
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise RulesError("a tolerance is a number, 0 or more", file=file,
-                             key=f"drift.tolerances.{name}")
-    return {"ignore": sorted(ignore), "tolerances": {str(k): v for k, v in tolerances.items()}}
+def compile_study(study: Study) -> RuleSet:
+    """The rule set of a study: its rules' conditions and its tags compiled into tests.
 
-
-def _read_yaml(file: Path) -> dict[str, Any]:
-    try:
-        content = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RulesError(f"cannot read the rules file: {exc.strerror}", file=file,
-                         key="(file)") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(file)"
-        raise RulesError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
-                         key=where) from exc
-    content = content or {}
-    if not isinstance(content, dict):
-        raise RulesError("a rules file is a mapping with rules, tags or subject", file=file,
-                         key="(top)")
-    unknown = sorted(set(content) - FILE_KEYS)
-    if unknown:
-        raise RulesError(f"unknown key (allowed: {', '.join(sorted(FILE_KEYS))})", file=file,
-                         key=unknown[0])
-    return content
+    Raises RulesError naming the file and key of a condition the rule language rejects.
+    """
+    return RuleSet(study, [_compile_rule(rule) for rule in study.rules],
+                   _compile_tags(study.tags),
+                   {site: _compile_tags(tags) for site, tags in study.site_tags.items()})
 
 
 def load_rules(extra: Path | None = None, *, default: Path = DEFAULT_RULES) -> RuleSet:
-    """Read the default rules and, tried first, a dataset's or site's rules file."""
-    rule_set = RuleSet()
-    for file in (path for path in (extra, default) if path is not None):
-        content = _read_yaml(file)
-        # The first file's tags win over a later file's of the same name.
-        if "tags" in content:
-            rule_set.tags = {**_compile_tags(content["tags"], file), **rule_set.tags}
-        for site, tags in _compile_sites(content.get("sites", {}), file).items():
-            rule_set.site_tags[site] = {**tags, **rule_set.site_tags.get(site, {})}
-        entries = content.get("rules", [])
-        if not isinstance(entries, list):
-            raise RulesError("'rules' is a list", file=file, key="rules")
-        rule_set.rules.extend(_compile_rule(entry, f"rules[{i}]", file)
-                              for i, entry in enumerate(entries))
-        if "drift" in content and not rule_set.drift:
-            rule_set.drift = _check_drift(content["drift"], file)
-        subject = content.get("subject", {})
-        if not isinstance(subject, dict):
-            raise RulesError("'subject' is a mapping", file=file, key="subject")
-        if subject and not rule_set.subject:
-            rule_set.subject_file = file
-        rule_set.subject = {**subject, **rule_set.subject}  # the first file wins
-    return rule_set
+    """Read the default rules and, tried first, a dataset's or site's study file."""
+    return compile_study(load_study(extra, default))

@@ -13,13 +13,12 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
+from app.storage.trees import FileTree, LocalTree
 from load_db.dicom.facts import file_bvalues, may_be_diffusion, series_facts
 from load_db.dicom.headers import (
     BROKEN_HEADER,
-    DicomFiles,
     FileHeader,
     HeaderProblem,
-    LocalFiles,
     read_full,
     scan_file,
 )
@@ -51,7 +50,7 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _scan_chunk(root: DicomFiles, paths: Sequence[tuple[str, int | None]]
+def _scan_chunk(root: FileTree, paths: Sequence[tuple[str, int | None]]
                 ) -> list[FileHeader | Problem]:
     results: list[FileHeader | Problem] = []
     for path, size in paths:
@@ -64,7 +63,7 @@ def _scan_chunk(root: DicomFiles, paths: Sequence[tuple[str, int | None]]
     return results
 
 
-def describe_part(root: DicomFiles, paths: Sequence[str],
+def describe_part(root: FileTree, paths: Sequence[str],
                   scanned_bvalues: Sequence[float] = ()) -> dict[str, Any] | Problem:
     """Facts of one series part: its first file read in full, b-values of all when needed.
 
@@ -102,7 +101,7 @@ def _has_diffusion(bvalues: Iterable[float]) -> bool:
     return any(value > DIFFUSION_BVALUE for value in bvalues)
 
 
-def _describe_chunk(root: DicomFiles, parts: Sequence[tuple[Sequence[str], Sequence[float]]]
+def _describe_chunk(root: FileTree, parts: Sequence[tuple[Sequence[str], Sequence[float]]]
                     ) -> list[dict[str, Any] | Problem]:
     return [describe_part(root, paths, bvalues) for paths, bvalues in parts]
 
@@ -112,7 +111,7 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start:start + size]
 
 
-def _run(function: Callable[[str, Sequence[T]], list[R]], root: DicomFiles, items: Sequence[T],
+def _run(function: Callable[[str, Sequence[T]], list[R]], root: FileTree, items: Sequence[T],
          workers: int, chunk: int, what: str, per_worker: int) -> Iterable[R]:
     """Apply `function` to chunks of `items`, in up to `workers` processes, keeping their order.
 
@@ -120,7 +119,7 @@ def _run(function: Callable[[str, Sequence[T]], list[R]], root: DicomFiles, item
     work) costs more than reading a few thousand headers in this one.
     """
     workers = min(workers, len(items) // per_worker)
-    if not isinstance(root, LocalFiles):  # a storage client stays in this process
+    if not isinstance(root, LocalTree):  # a storage client stays in this process
         workers = 1
     progress = tqdm(total=len(items), desc=what, unit="", disable=not sys.stderr.isatty(),
                     leave=False)
@@ -140,13 +139,13 @@ def _run(function: Callable[[str, Sequence[T]], list[R]], root: DicomFiles, item
         progress.close()
 
 
-def scan_files(root: DicomFiles, paths: Sequence[tuple[str, int | None]], workers: int,
+def scan_files(root: FileTree, paths: Sequence[tuple[str, int | None]], workers: int,
                per_worker: int = FILES_PER_WORKER) -> Iterable[FileHeader | Problem]:
     """The fast pass over every (path, size): a FileHeader, or (path, problem)."""
     return _run(_scan_chunk, root, paths, workers, CHUNK, "DICOM files", per_worker)
 
 
-def describe_parts(root: DicomFiles, parts: Sequence[tuple[Sequence[str], Sequence[float]]],
+def describe_parts(root: FileTree, parts: Sequence[tuple[Sequence[str], Sequence[float]]],
                    workers: int, per_worker: int = PARTS_PER_WORKER
                    ) -> Iterable[dict[str, Any] | Problem]:
     """The full read of each series part: (its file paths, representative first; the

@@ -1,12 +1,12 @@
 """Run a loader inside one transaction of a plain SQLAlchemy session, and record the run.
 
-The engine never builds a Flask app: the command layer (`flask ...` commands and the script
-entry points) hands it a session. A load first records a `running` load_run (with its process
-id and host) and commits it, before its own transaction begins: a load killed outright (kill
--9, a lost machine) leaves that row, shown as `interrupted` once its process is gone
-(app/models/load_run.py). A successful run commits its rows and finishes the row as `succeeded` in
-the same transaction; a failed run rolls back, then finishes it as `failed` in a transaction of
-its own. A dry run writes no load_run unless it fails.
+The engine never builds a Flask app: the command layer hands it a session (the `flask ...`
+commands the app's, the script entry points one from load_db/engine/session.py). A load first
+records a `running` load_run (with its process id and host) and commits it, before its own
+transaction begins: a load killed outright (kill -9, a lost machine) leaves that row, shown as
+`interrupted` once its process is gone (app/models/load_run.py). A successful run commits its
+rows and finishes the row as `succeeded` in the same transaction; a failed run rolls back, then
+finishes it as `failed` in a transaction of its own. A dry run writes no load_run unless it fails.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from app.models import Dataset, LoadRun, LoadStatus
 from app.models.base import utcnow
 from load_db.engine.errors import EXIT_BAD_INPUT, LoadError
 from load_db.engine.report import LoadReport
+from load_db.engine.session import configured
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +169,10 @@ def script_main(name: str, load: Loader, default_directory: Path, *, dataset: st
     parser.add_argument("--config", help="configuration name (default: $FLASK_CONFIG or globals)")
     options = parser.parse_args(argv)
 
-    # The script is the outermost layer: it builds the app only to get a configured session.
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(options.config)
-    with app.app_context():
+    # The script is the outermost layer: it opens the configured session (no Flask app).
+    with configured(options.config) as resources:
         try:
-            report = run_load(db.session, name, load, options.data_dir, dataset=dataset,
+            report = run_load(resources.session, name, load, options.data_dir, dataset=dataset,
                               dry_run=options.dry_run)
         except LoadError as exc:
             log.error("load failed, nothing was written: %s", exc)

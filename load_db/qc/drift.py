@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import GoldStandard, HeaderDrift, Image, SeriesTag
+from load_db.study import Drift
 
 # Bookkeeping, not acquisition: never compared.
 NOT_COMPARED = ("rule", "SeriesNumber", "SeriesDescription", "ProtocolName")
@@ -111,9 +112,11 @@ def set_standard(session: Session, dataset_id: int, tag: str, *, site: str = "",
     return standard
 
 
-def apply_settings(session: Session, dataset_id: int, settings: dict[str, Any]) -> None:
-    """After a load: standards whose ignore list or tolerances differ from the configuration's
-    get a new version; every current standard judges its tag's images (new ones included)."""
+def apply_settings(session: Session, dataset_id: int, drift: Drift | None) -> None:
+    """After a load: standards whose ignore list or tolerances differ from the study's drift
+    settings (if it has any) get a new version; every current standard judges its tag's images
+    (new ones included)."""
+    settings = drift.settings if drift is not None else None
     for standard in current_standards(session, dataset_id).values():
         if settings and (standard.ignore != settings["ignore"]
                          or standard.tolerances != settings["tolerances"]):

@@ -1,6 +1,10 @@
 """Write what a DICOM load saw into the QC tables: every series with its tag (series_tag), and
 the tags the study configuration expects per visit (study_tag).
 
+Reads the study model (load_db/study), never the DICOM adapter: the series come as the
+adapter's `series` frame (one row per series: path, subject, visit, session, site, phantom,
+series_number, description, tag, reason).
+
 Runs in the load's transaction, after the engine wrote subjects, visits and images, so the
 series can point at their visit and (when stored) their image.
 """
@@ -13,31 +17,31 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import UNTAGGED, Image, SeriesTag, StudyTag, Subject, Visit
-from load_db.dicom.rules import RuleSet, SiteTag
 from load_db.engine.orchestration import dataset_id_for, storage_prefix_for
 from load_db.qc.drift import apply_settings
+from load_db.study import Study, Tag
 
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value))
 
 
-def _study_rows(dataset_id: int, site: str, tags: dict[str, SiteTag]) -> list[dict[str, Any]]:
-    return [{"dataset_id": dataset_id, "site": site, "tag": tag.name,
+def _study_rows(dataset_id: int, site: str, tags: dict[str, Tag]) -> list[dict[str, Any]]:
+    return [{"dataset_id": dataset_id, "site": site, "tag": name,
              "expected_count": tag.count, "image_type": tag.type, "qc_kind": tag.qc_kind}
-            for tag in tags.values()]
+            for name, tag in tags.items()]
 
 
-def record_study_tags(session: Session, dataset: str, rules: RuleSet) -> int:
-    """Replace the dataset's expected tags with those of `rules` (when it has any).
+def record_study_tags(session: Session, dataset: str, study: Study) -> int:
+    """Replace the dataset's expected tags with those of `study` (when it has any).
 
-    Returns how many were written; a rules file without tags leaves the last ones in place.
+    Returns how many were written; a study file without tags leaves the last ones in place.
     """
-    if not rules.tags and not rules.site_tags:
+    if not study.tags and not study.site_tags:
         return 0
     dataset_id = dataset_id_for(session, dataset)
-    rows = _study_rows(dataset_id, "", rules.tags)
-    for site, tags in sorted(rules.site_tags.items()):
+    rows = _study_rows(dataset_id, "", study.tags)
+    for site, tags in sorted(study.site_tags.items()):
         rows += _study_rows(dataset_id, site.upper(), tags)
     session.execute(delete(StudyTag).where(StudyTag.dataset_id == dataset_id))
     if rows:
@@ -46,10 +50,10 @@ def record_study_tags(session: Session, dataset: str, rules: RuleSet) -> int:
 
 
 def record_inventory(session: Session, dataset: str, series: pd.DataFrame,
-                     rules: RuleSet) -> int:
+                     study: Study) -> int:
     """Keep every series of `series` (DicomFrames.series) in series_tag, replacing the rows of
     the same paths, and the study's expected tags. Returns the number of series written."""
-    record_study_tags(session, dataset, rules)
+    record_study_tags(session, dataset, study)
     if series.empty:
         return 0
     dataset_id = dataset_id_for(session, dataset)
@@ -80,5 +84,5 @@ def record_inventory(session: Session, dataset: str, series: pd.DataFrame,
         session.execute(delete(SeriesTag).where(SeriesTag.dataset_id == dataset_id,
                                                 SeriesTag.path.in_(paths[start:start + 500])))
     session.execute(insert(SeriesTag), rows)
-    apply_settings(session, dataset_id, rules.drift)
+    apply_settings(session, dataset_id, study.drift)
     return len(rows)

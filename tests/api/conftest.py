@@ -21,7 +21,7 @@ def world(session) -> World:
 def image_files(world) -> dict[str, bytes]:
     """A small file in the app's storage for each image of the world: {"i1": b"bytes of i1"}.
 
-    For modules whose app has a storage of its own (`local_storage_app`, `storage_app`).
+    For modules whose app has a storage of its own (marked `pytest.mark.storage(...)`).
     """
     return store_image_files(world)
 

@@ -16,12 +16,7 @@ API = "/api/v1"
 DATA_ACTIONS = ("download", "download_urls", "export")
 
 
-pytestmark = pytest.mark.usefixtures("image_files")
-
-
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = [pytest.mark.storage("local"), pytest.mark.usefixtures("image_files")]
 
 
 @pytest.fixture

@@ -30,12 +30,7 @@ SINGLE_ROWS = {"datasets": ("ALPHA", "BETA"), "subjects": ("ann", "bob", "cat", 
 DATASET_OF_SUBJECT = {"ann": "ALPHA", "bob": "ALPHA", "cat": "BETA", "dan": "BETA", "eve": "BETA"}
 
 
-pytestmark = pytest.mark.usefixtures("image_files")
-
-
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = [pytest.mark.storage("local"), pytest.mark.usefixtures("image_files")]
 
 
 @pytest.fixture

@@ -18,12 +18,7 @@ from tests.support.factories import bearer, make_api_key, make_derived_file
 API = "/api/v1"
 HCP_T1 = DATA_DIR / "HCP" / "100206" / "unprocessed" / "3T" / "T1w_MPR1" / \
     "100206_3T_T1w_MPR1.nii.gz"
-pytestmark = pytest.mark.usefixtures("image_files")
-
-
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = [pytest.mark.storage("each"), pytest.mark.usefixtures("image_files")]
 
 
 @pytest.fixture

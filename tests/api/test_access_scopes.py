@@ -32,13 +32,7 @@ COUNTS_ONLY_HINT = (" (its 'aggregate' scope opens only /api/v1/stats, the count
                     "matching the /images filters)")
 
 
-
-pytestmark = pytest.mark.usefixtures("image_files")
-
-
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = [pytest.mark.storage("local"), pytest.mark.usefixtures("image_files")]
 
 
 def protected_operations(client, world: World) -> list[tuple[str, str, str]]:

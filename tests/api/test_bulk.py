@@ -11,12 +11,7 @@ from app.storage import get_storage
 from tests.support.apps import fetch_download_url
 from tests.support.factories import bearer, make_api_key
 
-pytestmark = pytest.mark.usefixtures("image_files")
-
-
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = [pytest.mark.storage("each"), pytest.mark.usefixtures("image_files")]
 
 
 def test_format_urls_lists_a_working_url_per_image_and_is_audited(

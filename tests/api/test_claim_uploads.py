@@ -17,9 +17,7 @@ from tests.support.factories import bearer, make_api_key
 OUTPUT_LIMIT = 3 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

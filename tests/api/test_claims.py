@@ -14,10 +14,7 @@ from tests.support.apps import table_counts
 from tests.support.factories import bearer, make_api_key, make_image, make_subject
 from tests.support.servers import LiveServer
 
-
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = pytest.mark.storage("local")
 
 
 @pytest.fixture

@@ -17,12 +17,7 @@ from tests.support.factories import bearer, make_api_key, make_image
 API = "/api/v1"
 EVERY_SCOPE = [Scope.READ, Scope.WRITE, Scope.DOWNLOAD]
 
-pytestmark = pytest.mark.usefixtures("image_files")
-
-
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = [pytest.mark.storage("local"), pytest.mark.usefixtures("image_files")]
 
 
 @pytest.fixture

@@ -67,9 +67,7 @@ FILTERS = {"action", "age_max", "age_min", "complete", "condition", "cursor", "d
            "until", "view", "visit_has_type"}
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @dataclass

@@ -18,9 +18,7 @@ HCP_T1 = DATA_DIR / "HCP" / "100206" / "unprocessed" / "3T" / "T1w_MPR1" / \
     "100206_3T_T1w_MPR1.nii.gz"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import urllib.request
 import zipfile
 
@@ -17,16 +16,13 @@ from load_file.upload import upload_tree
 SERIES = "dcm_qa_xa30/8_gre_field_mapping"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture
-def series(app, session, shared_data, tmp_path):
+def series(app, session, copy_dicom, tmp_path):
     """The two-file field-map series, uploaded and loaded into dataset X; the folder on disk."""
-    source = tmp_path / "src" / "fmap"
-    shutil.copytree(shared_data / "dicom" / SERIES, source)
+    source = copy_dicom(SERIES, "src/fmap")
     result = app.test_cli_runner().invoke(args=["load-dicom", str(tmp_path / "src"),
                                                 "--dataset", "X", "--register", "--workers", "1"])
     assert result.exit_code == 0, result.output
@@ -58,8 +54,8 @@ def test_a_dicom_series_downloads_as_a_zip_or_a_manifest_of_its_files(client, au
 
 
 def test_a_series_whose_files_are_not_uploaded_is_404(client, auth_headers, app, session,
-                                                      shared_data, tmp_path):
-    shutil.copytree(shared_data / "dicom" / SERIES, tmp_path / "src" / "gone")
+                                                      copy_dicom, tmp_path):
+    copy_dicom(SERIES, "src/gone")
     result = app.test_cli_runner().invoke(args=["load-dicom", str(tmp_path / "src"),
                                                 "--dataset", "X", "--register", "--workers", "1"])
     assert result.exit_code == 0, result.output

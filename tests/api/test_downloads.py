@@ -18,10 +18,7 @@ from tests.support.factories import make_dataset, make_image, make_subject
 from tests.support.files import write_tree as write_files
 from tests.support.servers import S3ErrorServer
 
-
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

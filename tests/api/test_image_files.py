@@ -26,9 +26,7 @@ from tests.support.factories import bearer, make_api_key, make_dataset, make_ima
 DESCRIPTIONS = ("T1w MPRAGE", "T1w MPRAGE repeat", "T1w MPRAGE nav")
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 def write_folders(root: Path) -> dict[str, list[str]]:

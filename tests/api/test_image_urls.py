@@ -7,10 +7,7 @@ from app.storage import get_storage
 from tests.support.apps import fetch_download_url
 from tests.support.factories import make_dataset, make_image, make_subject
 
-
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

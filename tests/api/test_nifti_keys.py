@@ -18,9 +18,7 @@ from app.storage import get_storage
 T1 = "synthetic/sub-01/ses-01/anat/sub-01_ses-01_T1w.nii"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 def download(client, headers, image_id: int) -> bytes:

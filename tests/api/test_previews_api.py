@@ -19,9 +19,7 @@ MAMMOGRAM = next(iter(sorted((DATA_DIR / "OMI-DB" / "images").rglob("*.dcm"))))
 HEADER_ONLY = "bids/synthetic/sub-02/ses-01/anat/sub-02_ses-01_T1w.nii"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

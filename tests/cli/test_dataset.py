@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.models import Dataset, Image, LoadRun, Subject, Visit
 from globals import DATA_DIR
+from load_db.datasets import discover
 from tests.support.examples import count, flask_load
 
 
@@ -30,9 +31,13 @@ def test_examples_lists_what_make_run_loads():
 
     runner = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"}).test_cli_runner()
     result = runner.invoke(args=["dataset", "examples"])
-    assert result.output.splitlines() == [
-        f"HCP\t{DATA_DIR / 'HCP'}", f"OASIS\t{DATA_DIR / 'OASIS'}",
-        f"OMI-DB\t{DATA_DIR / 'OMI-DB'}", f"OpenPain\t{DATA_DIR / 'openpain'}"]
+    # every package with an example writer and its data under data/, in discovery order
+    listed = [f"{package.designation}\t{DATA_DIR / package.data_folder}"
+              for package in discover().values()
+              if package.write_example and (DATA_DIR / package.data_folder).is_dir()]
+    assert result.output.splitlines() == listed
+    # make run's bundled examples are among them
+    assert {"HCP", "OASIS", "OMI-DB", "OpenPain"} <= {line.split("\t")[0] for line in listed}
 
 
 def test_delete_is_soft_by_default(app, seeded):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 
 import pytest
 from ibm_botocore.exceptions import ClientError
@@ -20,9 +19,7 @@ SERIES = ("dcm_qa_ge/01_Ax_DWI_TENSOR_R2", "dcm_qa_xa30/8_gre_field_mapping",
           "dcm_qa_xa30/99_Phoenix_Document")
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 def _images() -> list[tuple]:
@@ -31,11 +28,11 @@ def _images() -> list[tuple]:
                   for i in db.session.scalars(select(Image)))
 
 
-def test_loading_from_storage_gives_what_loading_from_disk_gives(app, session, shared_data,
+def test_loading_from_storage_gives_what_loading_from_disk_gives(app, session, copy_dicom,
                                                                  tmp_path):
     source = tmp_path / "src"
     for series in SERIES:
-        shutil.copytree(shared_data / "dicom" / series, source / series)
+        copy_dicom(series, f"src/{series}")
     # One file gzipped, one non-DICOM file: read through gzip, skipped and counted.
     first = next((source / SERIES[0]).iterdir())
     first.with_name(first.name + ".gz").write_bytes(gzip.compress(first.read_bytes()))
@@ -100,9 +97,9 @@ BAD_NAMES = {b"BADKEYS/a\\b.dcm": "it contains a backslash",
 
 
 def test_objects_whose_names_storage_refuses_are_reported_and_left_out(app, session,
-                                                                       shared_data, tmp_path):
+                                                                       copy_dicom, tmp_path):
     storage = get_storage()
-    source = shutil.copytree(shared_data / "dicom" / SERIES[1], tmp_path / "src" / "fmap")
+    source = copy_dicom(SERIES[1], "src/fmap")
     upload_tree(storage, tmp_path / "src", "BADKEYS", progress=False)
     body = next(source.iterdir()).read_bytes()
     planted = {key: why for key, why in BAD_NAMES.items() if _plant(storage, key, body)}

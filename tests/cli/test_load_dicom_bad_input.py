@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import shutil
 import time
 import zlib
 from pathlib import Path
@@ -146,10 +145,9 @@ def _with_frames(folder: Path, frames: bytes) -> None:
 
 
 def test_a_real_file_cut_short_and_a_frame_count_of_1e999_are_left_out(app, seeded,
-                                                                       shared_data, tmp_path):
+                                                                       copy_dicom, tmp_path):
     root = tmp_path / "dicom"
-    dwi = shutil.copytree(shared_data / "dicom" / "dcm_qa_ge" / "01_Ax_DWI_TENSOR_R2",
-                           root / "dwi")
+    dwi = copy_dicom("dcm_qa_ge/01_Ax_DWI_TENSOR_R2", "dicom/dwi")
     cut = sorted(dwi.iterdir())[0]
     cut.write_bytes(cut.read_bytes()[:1200])  # `head -c 1200`
     _with_frames(write_series(root / "inf", "SUBJ01", "T1w", 1, study_uid=generate_uid()),

@@ -15,9 +15,7 @@ HCP_T1 = DATA_DIR / "HCP" / "100206" / "unprocessed" / "3T" / "T1w_MPR1" / \
 HEADER_ONLY = "bids/synthetic/sub-02/ses-01/anat/sub-02_ses-01_T1w.nii"
 
 
-@pytest.fixture(scope="module")
-def app(local_storage_app):
-    return local_storage_app
+pytestmark = pytest.mark.storage("local")
 
 
 def test_previews_are_made_once_and_failures_reported(app, session, shared_data):

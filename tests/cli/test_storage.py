@@ -11,10 +11,7 @@ from tests.support.apps import make_app, new_bucket
 from tests.support.dataset_tree import KEYS, write_tree
 from tests.support.factories import make_dataset
 
-
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 def test_upload_defaults_to_the_dataset_storage_prefix(app, session, tmp_path):

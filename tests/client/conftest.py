@@ -12,9 +12,10 @@ from tests.support.servers import LiveServer
 from tests.support.world import World, build_world, store_image_files
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+@pytest.fixture(scope="module", params=("local", "cos"))
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    """Every client test runs against a server on each storage backend."""
+    return request.param
 
 
 @pytest.fixture(scope="module")

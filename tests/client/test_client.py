@@ -7,13 +7,22 @@ import hashlib
 import pandas as pd
 import pytest
 import requests
-from mbid_client import BadRequest, ChecksumMismatch, Client, Forbidden, NotFound, Unauthorized
+from mbid_client import (
+    BadRequest,
+    ChecksumMismatch,
+    Client,
+    Forbidden,
+    NotFound,
+    ServerError,
+    Unauthorized,
+)
 from mbid_client import client as client_module
 from pydicom.uid import generate_uid
 
 from app.models import Scope
 from tests.support.dicom import write_series
 from tests.support.factories import make_api_key
+from tests.support.servers import FlakyServer
 
 
 @pytest.fixture
@@ -78,24 +87,32 @@ def test_errors_are_typed_and_carry_the_apis_message(mbid, live_server, session,
         Client(live_server.url, reader).create_cohort("no", type="T1")
 
 
-def test_transient_errors_are_retried(live_server, token, world):
+def test_transient_errors_are_retried():
     """A server that fails twice with 503 (Retry-After: 0), then answers: one call succeeds."""
-    attempts = []
+    with FlakyServer([503, 503], {"images": 8}) as server:
+        assert Client(server.url, "t", retries=3).get_json("/stats") == {"images": 8}
+    assert server.requests == [("GET", "/api/v1/stats")] * 3
 
-    class Flaky(requests.Session):
-        def request(self, method, url, **kwargs):
-            attempts.append(url)
-            if len(attempts) <= 2:
-                response = requests.Response()
-                response.status_code, response.headers["Retry-After"] = 503, "0"
-                response._content = b'{"status": 503, "message": "busy"}'
-                response._content_consumed = True
-                return response
-            return super().request(method, url, **kwargs)
 
-    mbid = Client(live_server.url, token, retries=3, session=Flaky())
-    assert mbid.stats()["images"] == 8
-    assert [url.rsplit("/", 1)[-1] for url in attempts[:3]] == ["stats"] * 3
+def test_a_get_gives_up_after_its_retries_with_the_servers_error():
+    with FlakyServer([502, 504, 429], {"images": 8}) as server, \
+            pytest.raises(ServerError, match="504: busy"):
+        Client(server.url, "t", retries=1, backoff=0.01).get_json("/stats")
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize(("status", "calls"), [(503, 2), (429, 2)])
+def test_a_post_is_repeated_when_the_server_did_nothing(status, calls):
+    with FlakyServer([status], {"id": 1}) as server:
+        Client(server.url, "t", retries=2).request("POST", "/cohorts", json={"name": "x"})
+    assert server.requests == [("POST", "/api/v1/cohorts")] * calls
+
+
+def test_a_post_is_not_repeated_after_a_gateway_error():
+    """A 502 may come after the server acted: repeating the POST could do it twice."""
+    with FlakyServer([502], {"id": 1}) as server, pytest.raises(ServerError, match="502"):
+        Client(server.url, "t", retries=2).request("POST", "/cohorts", json={"name": "x"})
+    assert server.requests == [("POST", "/api/v1/cohorts")]
 
 
 def test_cohort_create_manifest_and_diff(mbid, session, world, stored_files):

@@ -11,10 +11,7 @@ from tests.support.apps import data_counts
 EXAMPLE = DATA_DIR / "openpain"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    """Every test here runs on SQLite and PostgreSQL, each with local and S3 storage."""
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 def snapshot(session):

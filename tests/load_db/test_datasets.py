@@ -1,36 +1,47 @@
-"""The dataset contract: packages are discovered, read once, and loaded by `flask load`."""
+"""Discovering dataset packages, finding one by name, and a new package end to end: seeded,
+loaded by `make run`'s commands and covered by the contract tests with no other file changed."""
+import csv
+import importlib
+import os
+import pkgutil
+import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-import load_db.OASIS
-import load_db.openpain
+import load_db
 from app.models import Dataset, LoadRun, SeriesTag, Subject
-from globals import DATA_DIR
+from globals import DATA_DIR, ROOT, SEED_DIR
 from load_db.bids import LocalTree
-from load_db.datasets import STUDY_FILE, discover, find_dataset, with_example_data
-from load_db.engine import DatasetFrames, LoadError
-from load_db.examples import write_examples
+from load_db.datasets import STUDY_FILE, declares_dataset, discover, find_dataset
+from load_db.engine import LoadError, read_table
+from load_db.OASIS import read as oasis_read
+from load_db.openpain import read as openpain_read
+from load_db.seed import find_seed_file
 from tests.support.dicom import write_datman_tree
 from tests.support.examples import TOY_DESIGNATION, TOY_FOLDER, count, flask_load
-from tests.support.factories import make_dataset
+from tests.support.extra_datasets import EXTRA_DATASETS
 
-EXAMPLE_DATASETS = ["HCP", "OASIS", "OMI-DB", "OpenPain"]
+SEED_LIST = "datasets_list"
+CONTRACT_TESTS = Path(__file__).with_name("test_dataset_contract.py")
 
 
-def test_every_dataset_package_is_discovered_with_its_contract():
-    packages = discover()
-    assert list(packages) == EXAMPLE_DATASETS
-    assert {name: p.data_folder for name, p in packages.items()} == {
-        "HCP": "HCP", "OASIS": "OASIS", "OMI-DB": "OMI-DB", "OpenPain": "openpain"}
-    for package in packages.values():
-        folder = package.module.__name__.rsplit(".", 1)[-1].lower()
-        assert callable(package.module.read) and package.write_example is not None
-        assert callable(getattr(package.module, f"get_{folder}_dx"))
-        assert package.has_example_data() and package.data_dir() == DATA_DIR / package.data_folder
-    assert [p.designation for p in with_example_data()] == EXAMPLE_DATASETS
+pytestmark = pytest.mark.storage("local")
+
+
+def test_discovery_keeps_the_packages_that_declare_a_dataset():
+    # load_db's other packages (engine, bids, dicom, qc, seed) declare none: no list names them.
+    packages = {info.name for info in pkgutil.iter_modules(load_db.__path__) if info.ispkg}
+    declaring = {name for name in packages
+                 if declares_dataset(importlib.import_module(f"load_db.{name}"))}
+    assert {"engine", "bids", "dicom", "qc", "seed"} <= packages - declaring
+    assert sorted(package.module.__name__ for package in discover().values()) == sorted(
+        f"load_db.{name}" for name in declaring)
+    assert list(discover()) == sorted(discover(), key=str.lower)
 
 
 @pytest.mark.parametrize("name", ["openpain", "OPENPAIN", "OpenPain"])
@@ -39,59 +50,110 @@ def test_a_designation_matches_in_any_case(name):
 
 
 def test_an_unknown_designation_lists_the_known_ones():
-    with pytest.raises(LoadError, match=r"no loader for dataset 'ADNI' \(known: HCP, OASIS, "
-                                        r"OMI-DB, OpenPain\)"):
+    known = ", ".join(discover())
+    with pytest.raises(LoadError, match=rf"no loader for dataset 'ADNI' \(known: {known}\)"):
         find_dataset("ADNI")
 
 
-@pytest.mark.parametrize("designation", EXAMPLE_DATASETS)
-def test_read_returns_the_one_shape_with_relative_image_paths(designation):
-    package = find_dataset(designation)
-    frames = package.read(package.data_dir())
-    assert isinstance(frames, DatasetFrames)
-    assert all(not path.startswith(f"{designation}/") and (package.data_dir() / path).is_file()
-               for path in frames.images["path"])
-    assert set(frames.conditions) == set(frames.subjects.get("condition", [])).union(
-        frames.visits.get("condition", [])) - {None}
+def test_two_packages_declaring_one_designation_are_refused(toy_package):
+    twin = toy_package / "toytwin"
+    shutil.copytree(toy_package / TOY_FOLDER, twin)
+    for path in twin.glob("*.py"):
+        path.write_text(path.read_text().replace(f"load_db.{TOY_FOLDER}.", "load_db.toytwin.")
+                        .replace(f'"{TOY_DESIGNATION}"', f'"{TOY_DESIGNATION.upper()}"'))
+    try:
+        with pytest.raises(LoadError, match=rf"dataset '{TOY_DESIGNATION.upper()}' is declared "
+                                            rf"twice: by load_db.{TOY_FOLDER} and load_db.toytwin"):
+            discover()
+    finally:
+        for name in [name for name in sys.modules if name.startswith("load_db.toytwin")]:
+            del sys.modules[name]
 
 
-def test_a_new_package_is_found_by_flask_load_and_by_make_run(app, seeded, toy_package,
-                                                              tmp_path):
-    session = seeded
-    assert find_dataset(TOY_DESIGNATION.lower()).data_folder == TOY_FOLDER
-    make_dataset(session, designation=TOY_DESIGNATION, storage_prefix=TOY_DESIGNATION)
-    session.commit()
+def seed_dir_with_row(tmp_path: Path, designation: str, description: str) -> Path:
+    """A copy of the bundled seed lists whose datasets list has one more row (as a CSV)."""
+    seed_dir = Path(shutil.copytree(SEED_DIR, tmp_path / "seed"))
+    listed = find_seed_file(seed_dir, SEED_LIST)
+    rows = read_table(listed, required=("designation", "description"), key="designation")
+    listed.unlink()
+    with (seed_dir / f"{SEED_LIST}.csv").open("w", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["designation", "description"])
+        writer.writerows(rows[["designation", "description"]].itertuples(index=False))
+        writer.writerow([designation, description])
+    return seed_dir
+
+
+def snapshot(*folders: Path) -> dict[str, int]:
+    """{file: modification time} of every file under folders (bytecode caches left out)."""
+    return {str(path): path.stat().st_mtime_ns for folder in folders
+            for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+
+
+def test_a_new_package_is_seeded_loaded_by_make_run_and_covered_by_the_contract_tests(
+        app, session, toy_package, tmp_path, monkeypatch):
+    """A throwaway dataset package in a temporary folder put on load_db's path (so nothing in
+    the repository is written, even when the test is interrupted), with its example writer and
+    one seed-list row, goes through `make run`'s commands and the parametrised contract tests."""
+    before = snapshot(ROOT / "load_db", SEED_DIR)
+    seed_dir = seed_dir_with_row(tmp_path, TOY_DESIGNATION, "a throwaway toy study")
+    monkeypatch.setenv("SEED_DIR", str(seed_dir))   # flask seed's setting, as make run runs it
     data_root = tmp_path / "data"
-    written = write_examples(data_root)   # python -m load_db.examples finds its writer too
-    assert data_root / TOY_FOLDER / "participants.csv" in written
+    package = find_dataset(TOY_DESIGNATION.lower())
+    assert package.write_example(package.data_dir(data_root)) == [
+        data_root / TOY_FOLDER / "participants.csv"]
 
-    result = flask_load(app, TOY_DESIGNATION.upper(), data_root / TOY_FOLDER)
-    assert result.exit_code == 0, result.output
-    assert result.output == ("dataset_condition: 1 inserted, 0 updated, 0 unchanged\n"
-                             "subject: 2 inserted, 0 updated, 0 unchanged\n")
-
-    # make run: `flask load --all-examples`, then `flask upload` of each `flask dataset examples`
     runner = app.test_cli_runner()
-    listed = runner.invoke(args=["dataset", "examples", "--data-root", str(data_root)])
-    assert listed.output.splitlines() == [
-        f"{name}\t{data_root / folder}" for name, folder in
-        (("HCP", "HCP"), ("OASIS", "OASIS"), ("OMI-DB", "OMI-DB"), ("OpenPain", "openpain"),
-         (TOY_DESIGNATION, TOY_FOLDER))]
+    seeded = runner.invoke(args=["seed"])
+    assert seeded.exit_code == 0, seeded.output
+    assert session.scalar(select(Dataset.storage_prefix)
+                          .where(Dataset.designation == TOY_DESIGNATION)) == TOY_DESIGNATION
     loaded = runner.invoke(args=["load", "--all-examples", "--data-root", str(data_root)])
     assert loaded.exit_code == 0, loaded.output
-    assert f"{TOY_DESIGNATION}:\ndataset_condition: 0 inserted, 0 updated, 1 unchanged\n" \
-           "subject: 0 inserted, 0 updated, 2 unchanged" in loaded.output
+    assert loaded.output == (f"{TOY_DESIGNATION}:\n"
+                             "dataset_condition: 1 inserted, 0 updated, 0 unchanged\n"
+                             "subject: 2 inserted, 0 updated, 0 unchanged\n")
+    listed = runner.invoke(args=["dataset", "examples", "--data-root", str(data_root)])
+    assert listed.output.splitlines() == [f"{TOY_DESIGNATION}\t{data_root / TOY_FOLDER}"]
+    for line in listed.output.splitlines():
+        uploaded = runner.invoke(args=["upload", *line.split("\t")])
+        assert uploaded.exit_code == 0, uploaded.output
+        assert uploaded.output.startswith("uploaded: 1, skipped (already present): 0")
     toy_id = session.scalar(select(Dataset.id).where(Dataset.designation == TOY_DESIGNATION))
     assert count(session, Subject, Subject.dataset_id == toy_id) == 2
-    assert [loader for (loader,) in session.execute(select(LoadRun.loader).order_by(LoadRun.id))
-            ][-6:] == [f"load {TOY_DESIGNATION}", "load HCP", "load OASIS", "load OMI-DB",
-                       "load OpenPain", f"load {TOY_DESIGNATION}"]
+    assert session.scalars(select(LoadRun.loader).order_by(LoadRun.id)).all()[-2:] == [
+        "seed", f"load {TOY_DESIGNATION}"]
+
+    assert snapshot(ROOT / "load_db", SEED_DIR) == before
+
+
+def test_the_contract_tests_cover_a_new_package(toy_package, tmp_path):
+    """The tests parametrised over the discovered packages run for the throwaway package too
+    (on SQLite: one run suffices; the test above runs on both databases)."""
+    before = snapshot(ROOT / "load_db", SEED_DIR)
+    seed_dir = seed_dir_with_row(tmp_path, TOY_DESIGNATION, "a throwaway toy study")
+    env = {**os.environ, EXTRA_DATASETS: str(toy_package), "SEED_DIR": str(seed_dir)}
+    contract = subprocess.run(
+        [sys.executable, "-m", "pytest", str(CONTRACT_TESTS), "-p", "tests.support.extra_datasets",
+         "-p", "no:cacheprovider", "-q", "-rA", "-k", f"{TOY_DESIGNATION} and not postgresql"],
+        cwd=ROOT, env=env, capture_output=True, text=True)
+    assert contract.returncode == 0, contract.stdout + contract.stderr
+    passed = sorted(line.split("::")[1] for line in contract.stdout.splitlines()
+                    if line.startswith("PASSED "))
+    assert passed == [
+        f"test_flask_seed_adds_the_dataset_from_its_seed_list_row[sqlite-{TOY_DESIGNATION}]",
+        f"test_make_run_loads_and_uploads_the_example[sqlite-{TOY_DESIGNATION}]",
+        f"test_read_returns_the_one_shape_with_a_condition_per_label[{TOY_DESIGNATION}]",
+        f"test_the_example_writer_is_reproducible_byte_for_byte[{TOY_DESIGNATION}]",
+        f"test_the_init_declares_the_dataset_and_its_modules_hold_the_logic[{TOY_DESIGNATION}]",
+    ]
+    assert snapshot(ROOT / "load_db", SEED_DIR) == before
 
 
 def test_flask_load_openpain_reads_the_bids_tree_once(app, seeded, monkeypatch):
     reads: Counter[str] = Counter()
     walks = []
-    read_bids, read_text, files = load_db.openpain.read_bids, LocalTree.read_text, LocalTree.files
+    read_bids, read_text, files = openpain_read.read_bids, LocalTree.read_text, LocalTree.files
 
     def counted_read_bids(*args, **kwargs):
         reads["read_bids"] += 1
@@ -105,7 +167,7 @@ def test_flask_load_openpain_reads_the_bids_tree_once(app, seeded, monkeypatch):
         walks.append(tree.root)
         return files(tree)
 
-    monkeypatch.setattr(load_db.openpain, "read_bids", counted_read_bids)
+    monkeypatch.setattr(openpain_read, "read_bids", counted_read_bids)
     monkeypatch.setattr(LocalTree, "read_text", counted_read_text)
     monkeypatch.setattr(LocalTree, "files", counted_files)
     result = flask_load(app, "OpenPain")
@@ -119,13 +181,13 @@ def test_flask_load_openpain_reads_the_bids_tree_once(app, seeded, monkeypatch):
 
 def test_flask_load_oasis_reads_its_clinical_csv_once(app, seeded, monkeypatch):
     reads: Counter[str] = Counter()
-    read_table = load_db.OASIS.read_table
+    original = oasis_read.read_table
 
     def counted(path, *args, **kwargs):
         reads[Path(path).name] += 1
-        return read_table(path, *args, **kwargs)
+        return original(path, *args, **kwargs)
 
-    monkeypatch.setattr(load_db.OASIS, "read_table", counted)
+    monkeypatch.setattr(oasis_read, "read_table", counted)
     result = flask_load(app, "OASIS")
     assert result.exit_code == 0, result.output
     assert reads == {"OASIS3_clinical_data.csv": 1, "OASIS3_subjects.csv": 1}

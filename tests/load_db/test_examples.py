@@ -8,23 +8,25 @@ from sqlalchemy import func, select
 from app.models import Dataset, Image, LoadRun, Subject, Visit
 from app.storage import LocalStorage
 from globals import DATA_DIR
+from load_db.datasets import discover, with_example_data
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, write_examples
 from load_file.upload import dataset_prefix, upload_tree
 from tests.support.apps import data_counts
 from tests.support.examples import count, flask_load
 
-EXAMPLES = ("OASIS", "openpain", "HCP", "OMI-DB")  # the data folders of the example datasets
+BUNDLED = with_example_data()  # the dataset packages whose example data is under data/
 
 
 def files_under(root):
-    return {path.relative_to(root).as_posix(): path for folder in EXAMPLES
-            for path in (root / folder).rglob("*") if path.is_file()}
+    return {path.relative_to(root).as_posix(): path for package in BUNDLED
+            for path in package.data_dir(root).rglob("*") if path.is_file()}
 
 
 def test_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):
+    """python -m load_db.examples runs every package's writer: together they rewrite data/."""
     written = write_examples(tmp_path)
     generated, committed = files_under(tmp_path), files_under(DATA_DIR)
-    assert len(written) == len(generated) == 134 + 72
+    assert len(written) == len(generated)
     assert sorted(generated) == sorted(committed)
     differing = [name for name, path in generated.items()
                  if path.read_bytes() != committed[name].read_bytes()]
@@ -54,33 +56,31 @@ def test_example_images_are_valid_nifti1(relative, dim):
 
 
 def test_make_run_loads_every_example(app, seeded):
+    """`flask load --all-examples` loads each package with example data, in one run each."""
     session = seeded
-    for designation in ("OASIS", "OpenPain", "HCP", "OMI-DB"):
-        result = flask_load(app, designation)
-        assert result.exit_code == 0, result.output
+    result = app.test_cli_runner().invoke(args=["load", "--all-examples"])
+    assert result.exit_code == 0, result.output
     per_dataset = dict(session.execute(
         select(Dataset.designation, func.count(Subject.id)).join(Subject)
         .group_by(Dataset.designation)).all())
-    assert per_dataset == {"OASIS": 14, "OpenPain": 12, "HCP": 12, "OMI-DB": 4}
-    assert (count(session, Visit), count(session, Image)) == (24 + 24 + 12 + 8,
-                                                              23 + 46 + 11 + 32)
-    runs = session.execute(select(LoadRun.loader, LoadRun.report).order_by(LoadRun.id)).all()
-    assert [loader for loader, _ in runs] == ["seed", "load OASIS", "load OpenPain", "load HCP",
-                                           "load OMI-DB"]
-    assert runs[1].report["tables"]["image"]["inserted"] == 23
+    read = {package.designation: package.read(package.data_dir()) for package in BUNDLED}
+    assert per_dataset == {name: len(frames.subjects) for name, frames in read.items()}
+    assert count(session, Image) == sum(len(frames.images) for frames in read.values())
+    assert count(session, Visit) == sum(len(frames.visits) for frames in read.values())
+    loaders = session.scalars(select(LoadRun.loader).order_by(LoadRun.id)).all()
+    assert loaders == ["seed"] + [f"load {package.designation}" for package in BUNDLED]
 
 
 def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seeded, tmp_path):
     """make run uploads data/<folder> under each dataset prefix: image paths are those keys."""
     storage = LocalStorage(tmp_path / "storage")
-    for designation, folder in (("OASIS", "OASIS"), ("OpenPain", "openpain"), ("HCP", "HCP"),
-                                ("OMI-DB", "OMI-DB")):
-        assert flask_load(app, designation).exit_code == 0
-        report = upload_tree(storage, DATA_DIR / folder, dataset_prefix(designation),
-                             progress=False)
+    for package in BUNDLED:
+        assert flask_load(app, package.designation).exit_code == 0
+        prefix = dataset_prefix(seeded, package.designation)
+        report = upload_tree(storage, package.data_dir(), prefix, progress=False)
         assert report.ok
     paths = set(seeded.scalars(select(Image.path)))
-    assert len(paths) == 80 + 32
+    assert len(paths) == count(seeded, Image) > 0
     assert {path for path in paths if not storage.exists(path)} == set()
 
 
@@ -94,4 +94,4 @@ def test_dry_run_writes_nothing(app, seeded):
 def test_unknown_dataset_is_refused(app, seeded):
     result = flask_load(app, "ADNI")
     assert result.exit_code == 2
-    assert "no loader for dataset 'ADNI' (known: HCP, OASIS, OMI-DB, OpenPain)" in result.output
+    assert f"no loader for dataset 'ADNI' (known: {', '.join(discover())})" in result.output

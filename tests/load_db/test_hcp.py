@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.models import Dataset, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.engine.cells import from_table
-from load_db.HCP import AGE_BANDS, SEX, get_hcp_dx, images_of, visit_of
+from load_db.HCP.read import AGE_BANDS, SEX, get_hcp_dx, images_of, visit_of
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,

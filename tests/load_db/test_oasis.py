@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.engine.cells import from_table, to_float
-from load_db.OASIS import (
+from load_db.OASIS.read import (
     HAND,
     SEX,
     bmi,

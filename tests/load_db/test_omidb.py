@@ -8,20 +8,17 @@ from sqlalchemy import select
 
 from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.OMIDB import (
+from load_db.OMIDB.example import CLIENTS, VIEWS, mark_json, sop_uid, study_uid
+from load_db.OMIDB.outcome import episode_outcome, get_omidb_dx, opinions_by_side, worst_outcome
+from load_db.OMIDB.read import (
     AMBIGUOUS_EPISODE,
     BAD_JSON,
     MISSING_JSON,
     STUDY_WITHOUT_DATA,
     STUDY_WITHOUT_IMAGES,
     UNKNOWN_LESION,
-    episode_outcome,
-    get_omidb_dx,
-    opinions_by_side,
     visit_of,
-    worst_outcome,
 )
-from load_db.OMIDB.example import CLIENTS, VIEWS, mark_json, sop_uid, study_uid
 from tests.support.apps import data_counts
 from tests.support.examples import (
     IDENTIFYING_KEYWORDS,

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.models import Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.openpain import get_openpain_dx, read
+from load_db.openpain.read import get_openpain_dx, read_openpain
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
@@ -31,7 +31,7 @@ def test_get_openpain_dx_rejects_other_groups(group):
 
 
 def test_sessions_become_visits_with_days_and_scores():
-    visits = read(DATA_DIR / "openpain").visits.set_index(["subject", "external_id"])
+    visits = read_openpain(DATA_DIR / "openpain").visits.set_index(["subject", "external_id"])
     assert len(visits) == 24
     assert visits.loc[("06", "visit4"), ["days_since_baseline", "symptoms"]].tolist() \
         == [363, {"mpq_vas": 15, "bdi_total": 23}]
@@ -40,7 +40,7 @@ def test_sessions_become_visits_with_days_and_scores():
 
 
 def test_participants_get_their_group_as_condition_label():
-    subjects = read(DATA_DIR / "openpain").subjects.set_index("external_id")
+    subjects = read_openpain(DATA_DIR / "openpain").subjects.set_index("external_id")
     assert subjects["condition"].to_dict() == {
         "01": "healthy", "02": "healthy", "03": "healthy", "04": "healthy",
         "05": "subacute", "06": "subacute", "07": "subacute", "08": "subacute",

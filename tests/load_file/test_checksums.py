@@ -19,9 +19,7 @@ from tests.support.factories import make_dataset, make_image
 HCP_IMAGES = 11
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture

@@ -29,9 +29,7 @@ DATASET = "PLANTED"
 SECRET = "planted-corpus-secret"
 
 
-@pytest.fixture(scope="module")
-def app(storage_app):
-    return storage_app
+pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture(scope="module")

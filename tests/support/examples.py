@@ -181,32 +181,39 @@ def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Se
 
 
 # A dataset package as a newcomer would add one, written by tests outside load_db/ and put on
-# its path: nothing else names it.
+# its path: nothing else names it. Its __init__.py declares, its modules hold the logic.
 TOY_DESIGNATION, TOY_FOLDER = "ToyStudy", "toystudy"
 TOY_PACKAGE = {
     "toystudy/__init__.py": f'''"""A toy study: one CSV of participants with a group."""
+from load_db.datasets import DatasetDeclaration
+from load_db.toystudy.example import write_example
+from load_db.toystudy.read import get_toystudy_dx, read_toystudy
+
+DATASET = DatasetDeclaration(designation="{TOY_DESIGNATION}", data_folder="{TOY_FOLDER}",
+                             read=read_toystudy, mapping=get_toystudy_dx,
+                             write_example=write_example)
+''',
+    "toystudy/read.py": '''"""The toy study's reader and its group mapping."""
 from pathlib import Path
 
 import pandas as pd
 
 from load_db.engine import DatasetFrames, read_table
 
-DESIGNATION = "{TOY_DESIGNATION}"
-DATA_FOLDER = "{TOY_FOLDER}"
-GROUPS = {{"hc": "Healthy Control"}}
+GROUPS = {"hc": "Healthy Control"}
 
 
 def get_toystudy_dx(group):
     return GROUPS[group]
 
 
-def read(source):
+def read_toystudy(source):
     path = Path(source) / "participants.csv"
     table = read_table(path, required=("id", "group"), key="id")
-    subjects = pd.DataFrame({{"external_id": table["id"], "condition": table["group"],
-                             "source_file": str(path), "source_row": range(2, 2 + len(table))}})
+    subjects = pd.DataFrame({"external_id": table["id"], "condition": table["group"],
+                             "source_file": str(path), "source_row": range(2, 2 + len(table))})
     return DatasetFrames(subjects=subjects,
-                         conditions={{group: get_toystudy_dx(group) for group in table["group"]}})
+                         conditions={group: get_toystudy_dx(group) for group in table["group"]})
 ''',
     "toystudy/example.py": '''from pathlib import Path
 

@@ -1,12 +1,9 @@
-"""Throwaway servers the test suite (and the benchmarks) start and stop themselves."""
+"""Throwaway servers the test suite starts and stops itself (PostgreSQL and free_port come from
+bench/devservers.py, which the benchmarks use too)."""
 from __future__ import annotations
 
-import glob
 import http.server
-import itertools
 import json
-import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -17,79 +14,10 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import psycopg
+from bench.devservers import POSTGRES_USER, PostgresServer, free_port
 
-POSTGRES_USER = "postgres"
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _postgres_tool(name: str) -> str:
-    debian_builds = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    found = shutil.which(name) or next(iter(debian_builds), None)
-    if found is None:
-        raise RuntimeError(f"{name} not found: install PostgreSQL (apt-get install postgresql)")
-    return found
-
-
-class PostgresServer:
-    """A PostgreSQL cluster in a temporary directory, listening on 127.0.0.1 only.
-
-    PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
-    Durability is switched off: the data is thrown away anyway, and tests run faster.
-    """
-
-    def __init__(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="mbid-pg-"))
-        self.data_dir = self.base / "data"
-        self.port = free_port()
-        self._names = itertools.count(1)
-        self._as_root = os.geteuid() == 0
-
-    def _run(self, *command: str) -> None:
-        prefix = ["runuser", "-u", POSTGRES_USER, "--"] if self._as_root else []
-        result = subprocess.run(prefix + list(command), capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
-
-    def start(self) -> PostgresServer:
-        """Create the cluster and start the server; return self."""
-        if self._as_root:
-            user = pwd.getpwnam(POSTGRES_USER)
-            os.chown(self.base, user.pw_uid, user.pw_gid)
-        self._run(_postgres_tool("initdb"), "-D", str(self.data_dir), "-U", POSTGRES_USER,
-                  "--auth=trust", "-E", "UTF8", "--no-sync")
-        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run(_postgres_tool("pg_ctl"), "-D", str(self.data_dir), "-l",
-                  str(self.base / "server.log"), "-w", "-t", "60", "-o", options, "start")
-        return self
-
-    def url(self, database: str = "postgres") -> str:
-        """SQLAlchemy URL of `database` on this server."""
-        return f"postgresql+psycopg://{POSTGRES_USER}@127.0.0.1:{self.port}/{database}"
-
-    def create_database(self, prefix: str = "mbid_test") -> str:
-        """Create a new empty database and return its SQLAlchemy URL."""
-        name = f"{prefix}_{next(self._names)}"
-        dsn = f"host=127.0.0.1 port={self.port} user={POSTGRES_USER} dbname=postgres"
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-    def stop(self) -> None:
-        """Stop the server and delete its files."""
-        try:
-            if (self.data_dir / "postmaster.pid").exists():
-                self._run(_postgres_tool("pg_ctl"), "-D", str(self.data_dir), "-m", "immediate",
-                          "-w", "stop")
-        finally:
-            shutil.rmtree(self.base, ignore_errors=True)
+__all__ = ["POSTGRES_USER", "FlakyServer", "IamTokenServer", "LiveServer", "MotoServer",
+           "PostgresServer", "S3ErrorServer", "free_port"]
 
 
 class MotoServer:
@@ -238,6 +166,40 @@ class S3ErrorServer(_StubServer):
 
         super().__init__(Handler)
         self.endpoint_url = self.base_url
+
+
+class FlakyServer(_StubServer):
+    """An API that answers its first requests with a transient error, then with `body`.
+
+    `failures` lists the statuses of the first answers (each with Retry-After: 0); `requests`
+    records (method, path) of every request received, for tests of the client's retries.
+    """
+
+    def __init__(self, failures: list[int], body: dict) -> None:
+        self.requests: list[tuple[str, str]] = []
+        pending = list(failures)
+        server = self
+
+        class Handler(_QuietHandler):
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                server.requests.append((self.command, self.path))
+                if pending:
+                    status = pending.pop(0)
+                    message = json.dumps({"status": status, "message": "busy"}).encode()
+                    self.send_response(status)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(message)))
+                    self.end_headers()
+                    self.wfile.write(message)
+                    return
+                self.reply(200, "application/json", json.dumps(body).encode())
+
+            do_GET = do_POST = do_DELETE = answer  # noqa: N815
+
+        super().__init__(Handler)
+        self.url = self.base_url
 
 
 class LiveServer:

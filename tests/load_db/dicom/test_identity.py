@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import date, datetime
 
 import pytest
 
@@ -14,14 +15,15 @@ from load_db.dicom.identity import (
     manufacturer,
     model_name,
     parse_age,
+    parse_date,
     pseudonym,
     serial_number,
     study_visit,
     subject_rule,
     to_sex,
 )
-from load_db.dicom.rules import RulesError
 from load_db.dicom.secret import deployment_secret
+from load_db.study import RulesError
 
 
 @pytest.mark.parametrize(("settings", "patient_id", "patient_name", "folder", "ids"), [
@@ -131,6 +133,17 @@ def test_sex(value, sex):
 ])
 def test_age_from_patient_age_else_from_the_dates(age, born, seen, years):
     assert parse_age(age, born, seen) == years
+
+
+@pytest.mark.parametrize(("value", "parsed"), [
+    ("20220711", date(2022, 7, 11)), (" 19910101 ", date(1991, 1, 1)),
+    ("2022.07.11", date(2022, 7, 11)), ("2022-07-11", date(2022, 7, 11)),
+    (datetime(2022, 7, 11, 10, 30), date(2022, 7, 11)), ("20221345", None), ("00000000", None),
+    ("2022071", None), ("abc", None), ("", None), (None, None),
+])
+def test_a_dicom_date_is_read_by_pydicom_s_da(value, parsed):
+    result = parse_date(value)
+    assert (result, type(result)) == (parsed, type(parsed))
 
 
 @pytest.mark.parametrize(("raw", "vendor"), [

@@ -3,19 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from pathlib import Path
 
 import pydicom
-import pytest
 
 from load_db.dicom import read_dicom
 
 FMAP = "dcm_qa_fmap/Siemens/3_gre_field_magph"
-
-
-@pytest.fixture
-def corpus(shared_data: Path) -> Path:
-    return shared_data / "dicom"
 
 
 def test_a_series_mixing_magnitude_and_phase_is_split_into_parts(corpus, tmp_path):

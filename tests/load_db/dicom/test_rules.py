@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from load_db.dicom.identity import subject_rule
-from load_db.dicom.rules import NO_RULE, Decision, RulesError, load_rules
+from load_db.dicom.rules import NO_RULE, Decision, load_rules
+from load_db.study import RulesError
 
 MR = "1.2.840.10008.5.1.4.1.1.4"
 
@@ -178,10 +179,25 @@ def test_the_default_rules_file_is_valid_and_ordered():
 def test_bad_subject_settings_in_a_rules_file_name_that_file(tmp_path):
     file = tmp_path / "site.yaml"
     file.write_text("subject:\n  source: AccessionNumber\n")
+    with pytest.raises(RulesError) as error:
+        load_rules(file)
+    assert str(error.value) == (f"{file}, key 'subject.source': 'AccessionNumber' is not one of "
+                                "PatientID, PatientName, path")
+
+
+def test_subject_settings_merge_key_by_key_and_name_the_study_s_file(tmp_path, monkeypatch):
+    file = tmp_path / "site.yaml"
+    file.write_text("subject:\n  convention: datman\n  secret_env: MBID_TEST_UNSET_SECRET\n")
     rules = load_rules(file)
+    assert (rules.subject.source, rules.subject.convention, rules.subject_file) == (
+        "PatientID", "datman", file)
     with pytest.raises(RulesError) as error:
         subject_rule(rules.subject, rules.subject_file)
-    assert str(error.value).startswith(f"{file}, key 'subject.source': 'AccessionNumber' is not")
+    assert str(error.value) == (f"{file}, key 'subject.secret_env': pseudonyms need a secret in "
+                                "the environment variable MBID_TEST_UNSET_SECRET")
+    monkeypatch.setenv("MBID_TEST_UNSET_SECRET", "s3cret")
+    assert subject_rule(rules.subject, rules.subject_file).ids(
+        "SPINS_CMH_0001_01_02", "", "") == ("SPINS_CMH_0001", "01", None)
 
 
 STUDY = """\

@@ -1,21 +1,13 @@
 """The parallel passes give the same records in worker processes as in this one."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from load_db.dicom.headers import FileHeader, LocalFiles
+from app.storage.trees import LocalTree
+from load_db.dicom.headers import FileHeader
 from load_db.dicom.scan import describe_parts, scan_files
 
 
-@pytest.fixture
-def corpus(shared_data: Path) -> Path:
-    return shared_data / "dicom"
-
-
 def test_worker_processes_read_what_one_process_reads_in_the_same_order(corpus):
-    files = LocalFiles(corpus)
+    files = LocalTree(corpus)
     paths = sorted(files.files())
     alone = list(scan_files(files, paths, workers=1))
     pooled = list(scan_files(files, paths, workers=2, per_worker=1))

@@ -14,11 +14,6 @@ from load_db.dicom.headers import first_number
 from load_db.dicom.walk import BINARY, SCANNED, NotDicom, Unsupported, walk_header
 
 
-@pytest.fixture
-def corpus(shared_data: Path) -> Path:
-    return shared_data / "dicom"
-
-
 def _pydicom_values(dataset: pydicom.Dataset) -> dict:
     """The SCANNED values as pydicom reads them, in the walk's types."""
     values = {}

@@ -9,7 +9,7 @@ from pydicom.uid import generate_uid
 from sqlalchemy import select
 
 from app.models import GoldStandard, HeaderDrift, Image, StudyTag
-from load_db.dicom.load import load_dicom
+from load_db.dicom_load import load_dicom
 from load_db.qc.drift import differences, header_of, set_standard
 from tests.support.dicom import DATMAN_STUDY, write_datman_tree, write_series
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models import UNTAGGED, Image, SeriesTag, StudyTag, Subject, Visit
 from app.qc import dataset_completeness, visit_completeness
-from load_db.dicom.load import load_dicom
+from load_db.dicom_load import load_dicom
+from load_db.engine.orchestration import dataset_id_for
+from load_db.qc.inventory import record_study_tags
+from load_db.study import load_study
 from tests.support.dicom import write_datman_tree
 
 
@@ -134,3 +137,23 @@ def test_the_shared_series_are_tagged_and_the_xa30_study_judged(plain_session, s
         False, {"RST": 1, "T2": 1}, {})
     assert [(u["tag"], u["series_number"], u["description"]) for u in visit["unexpected"]] == [
         (UNTAGGED, 11, "DWI_dir80_PA_ADC"), (UNTAGGED, 99, "PhoenixZIPReport")]
+
+
+def test_the_expected_tags_come_from_the_study_model_alone(plain_session, tmp_path):
+    # QC reads the study model (load_db/study), not the DICOM adapter: no series needed.
+    study = tmp_path / "study.yaml"
+    study.write_text("tags:\n  T1: {type: T1, SeriesDescription: t1, count: 2, qc_kind: anat}\n"
+                     "sites:\n  cmh:\n    tags:\n      T1: {type: T1, SeriesDescription: mpr}\n"
+                     "      RST: {type: rsfMRI, SeriesDescription: rest, qc_kind: func}\n")
+    dataset_id_for(plain_session, "STUDYONLY", register=True)
+    assert record_study_tags(plain_session, "STUDYONLY", load_study(study)) == 3
+    rows = plain_session.execute(select(StudyTag.site, StudyTag.tag, StudyTag.expected_count,
+                                        StudyTag.image_type, StudyTag.qc_kind)
+                                 .order_by(StudyTag.site, StudyTag.tag)).all()
+    assert [tuple(row) for row in rows] == [
+        ("", "T1", 2, "T1", "anat"), ("CMH", "RST", 1, "rsfMRI", "func"),
+        ("CMH", "T1", 1, "T1", None)]
+    # A study file without tags leaves the expected tags in place.
+    (tmp_path / "none.yaml").write_text("drift: {ignore: [SeriesTime]}\n")
+    assert record_study_tags(plain_session, "STUDYONLY", load_study(tmp_path / "none.yaml")) == 0
+    assert plain_session.scalar(select(func.count()).select_from(StudyTag)) == 3

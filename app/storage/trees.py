@@ -1,7 +1,10 @@
-"""A dataset's file tree, local or remote: the two operations the BIDS adapter needs.
+"""A dataset's file tree, a folder on disk or a prefix in object storage: list, read, open.
 
-Both trees keep what they left out in `skipped` ({relative path: reason}), for the load report;
-with `strict=True` the first such entry stops the load instead (a LoadError naming it).
+One interface (`FileTree`) serves every reader of a dataset's files: the BIDS and DICOM
+adapters, upload and check-storage. Both trees apply the rules of app.storage.sources (nothing
+from outside the folder, no name that breaks the key rule) and keep what they left out in
+`skipped` ({relative path: reason}); with `strict=True` the first such entry raises UnsafeEntry
+instead. This module knows neither Flask nor the database's tables.
 """
 from __future__ import annotations
 
@@ -9,19 +12,25 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
-from app.storage import Storage, join_key, validate_prefix
-from app.storage.sources import UNREADABLE_FOLDER, SourceRoot, name_problem
-from load_db.engine.errors import LoadError
+from app.storage.base import Storage
+from app.storage.keys import join_key, validate_prefix
+from app.storage.sources import UNREADABLE_FOLDER, SourceRoot, UnsafeEntry, name_problem
+
+# A file modified this close to its listing may change again within the same timestamp tick
+# (or be written right now): its version is not trusted, and the next load reads it again.
+UNSETTLED_NS = 2_000_000_000
 
 
 @runtime_checkable
 class FileTree(Protocol):
-    """Every file under a root, by relative POSIX path, and the text of any of them.
+    """Every file under a root, by relative POSIX path: its size, its text, a stream of it.
 
     Implemented by `LocalTree` (a folder) and `StorageTree` (a prefix in object storage), so
-    that the same adapter reads a dataset on disk or already uploaded.
+    that the same adapter reads a dataset on disk or already uploaded. A tree may also keep
+    `skipped`, `versions` and `source` (see the functions below); `seekable` says whether the
+    streams `open` returns can seek.
     """
 
     def files(self) -> Iterable[tuple[str, int | None]]:
@@ -35,10 +44,9 @@ class FileTree(Protocol):
         """Return the text (UTF-8) of the file at relative POSIX `path`."""
         ...
 
-
-# A file modified this close to its listing may change again within the same timestamp tick
-# (or be written right now): its version is not trusted, and the next load reads it again.
-UNSETTLED_NS = 2_000_000_000
+    def open(self, path: str) -> IO[bytes]:
+        """Return a readable binary stream of the file at relative POSIX `path`."""
+        ...
 
 
 def skipped_entries(tree: FileTree) -> dict[str, str]:
@@ -74,6 +82,7 @@ class ListedTree:
         self.versions = file_versions(tree)
         self.source = source_of(tree)
         self.root = getattr(tree, "root", None)
+        self.seekable = getattr(tree, "seekable", False)
 
     def __repr__(self) -> str:
         return repr(self.tree)
@@ -86,6 +95,10 @@ class ListedTree:
         """Return the text of `path`, read from the tree."""
         return self.tree.read_text(path)
 
+    def open(self, path: str) -> IO[bytes]:
+        """Return a binary stream of `path`, opened by the tree."""
+        return self.tree.open(path)
+
 
 class _Skips:
     """The entries a tree left out, or the error a strict tree raises at the first one."""
@@ -95,8 +108,9 @@ class _Skips:
         self.skipped: dict[str, str] = {}
 
     def skip(self, relative: str, reason: str) -> None:
+        """Leave `relative` out for `reason` (or, in a strict tree, raise UnsafeEntry)."""
         if self.strict:
-            raise LoadError(f"not a file of the dataset: {reason}", file=relative)
+            raise UnsafeEntry(relative, reason)
         self.skipped[relative] = reason
 
 
@@ -104,17 +118,28 @@ class LocalTree(_Skips):
     """A directory on disk, walked once with os.scandir.
 
     `prune(relative_dir)` returning True skips a directory and everything under it, so that a
-    large derivatives/ folder costs nothing. Symlinked directories are not followed (no cycles);
-    a symlink to a file inside the root is read as that file (datalad/git-annex trees are made
-    of them); anything else, and any file whose name breaks the key rule, is skipped with its
-    reason (see app.storage.sources).
+    large derivatives/ folder costs nothing. `ignore(relative, is_folder)` returning a reason
+    leaves an entry out by choice (a hidden file, an archive, ...), before it is examined: it
+    is kept in `ignored` (a folder's path ending with "/"), not in `skipped`. Symlinked
+    directories are not followed (no cycles); a symlink to a file inside the root is read as
+    that file (datalad/git-annex trees are made of them); anything else, and any file whose
+    name breaks the key rule, is skipped with its reason (see app.storage.sources).
+
+    Small and picklable (the listing's results are not sent), so that worker processes can
+    read it too.
     """
 
+    seekable = True
+
     def __init__(self, root: str | Path, prune: Callable[[str], bool] | None = None, *,
+                 ignore: Callable[[str, bool], str | None] | None = None,
                  strict: bool = False) -> None:
         super().__init__(strict)
         self.root = Path(root)
         self.prune = prune
+        self.ignore = ignore
+        self.ignored: dict[str, str] = {}
+        self.versions: dict[str, str | None] = {}
         self._source = SourceRoot(self.root)
         # Plain string joins, not pathlib: building a Path per read cost more than the read
         # itself on trees of tens of thousands of sidecars.
@@ -122,6 +147,9 @@ class LocalTree(_Skips):
 
     def __repr__(self) -> str:
         return f"LocalTree({str(self.root)!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "skipped": {}, "ignored": {}, "versions": {}}
 
     @property
     def source(self) -> str:
@@ -133,10 +161,10 @@ class LocalTree(_Skips):
 
         Each file's version (size and modification time) is kept in `versions`.
         """
-        self.skipped = {}
-        self.versions: dict[str, str | None] = {}
-        versions = self.versions
+        self.skipped, self.ignored = {}, {}
+        self.versions = versions = {}
         settled_before = time.time_ns() - UNSETTLED_NS
+        ignore = self.ignore
         stack = [("", str(self.root))]
         while stack:
             relative_dir, directory = stack.pop()
@@ -149,6 +177,14 @@ class LocalTree(_Skips):
             for entry in entries:
                 relative = prefix + entry.name
                 # Inline checks, not a helper: this runs once per file of the tree.
+                if ignore is not None:
+                    # A link to a folder is ignored as a folder; a link loop is not one.
+                    folder = entry.is_dir(follow_symlinks=False) or (
+                        entry.is_symlink() and os.path.isdir(entry.path))
+                    reason = ignore(relative, folder)
+                    if reason is not None:
+                        self.ignored[f"{relative}/" if folder else relative] = reason
+                        continue
                 if entry.is_dir(follow_symlinks=False):
                     if self.prune is None or not self.prune(relative):
                         stack.append((relative, entry.path))
@@ -175,6 +211,10 @@ class LocalTree(_Skips):
         with open(self._prefix + path, "rb") as handle:
             return handle.read().decode("utf-8-sig")
 
+    def open(self, path: str) -> IO[bytes]:
+        """Open the file at `path` (relative to the root) for reading bytes."""
+        return open(self._prefix + path, "rb")
+
 
 def _target_modified(path: str) -> int | None:
     """The modification time (ns) of the file a symlink leads to, None when it cannot be read."""
@@ -187,10 +227,13 @@ def _target_modified(path: str) -> int | None:
 class StorageTree(_Skips):
     """A read-only tree of the objects under a prefix in object storage.
 
-    The tree is listed once, on the first call to `files`; `read_text` reads only the files
-    asked for, so a loader can read a dataset's metadata without copying its images. An object
-    whose key breaks the key rule (app.storage.keys) is skipped with its reason.
+    The tree is listed once, on the first call to `files`; `read_text` and `open` read only
+    the files asked for (a stream: a loader may read only an object's first bytes), so a loader
+    can read a dataset's metadata without copying its images. An object whose key breaks the
+    key rule (app.storage.keys) is skipped with its reason.
     """
+
+    seekable = False
 
     def __init__(self, storage: Storage, prefix: str = "", *, strict: bool = False) -> None:
         super().__init__(strict)
@@ -231,3 +274,7 @@ class StorageTree(_Skips):
     def read_text(self, path: str) -> str:
         """Return the decoded content of the file at `path` (relative to the prefix)."""
         return self.storage.read_text(join_key(self.prefix, path))
+
+    def open(self, path: str) -> IO[bytes]:
+        """A binary stream of the object at `path` (relative to the prefix)."""
+        return self.storage.open(join_key(self.prefix, path))

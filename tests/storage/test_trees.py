@@ -1,13 +1,18 @@
-"""load_db/bids/tree.py: the local and the storage file trees, and what they leave out."""
+"""app/storage/trees.py: the local and the storage file trees: listing, reading, leaving out."""
 from __future__ import annotations
+
+import ast
+import pickle
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
-from app.storage import InvalidKey
+from app.storage import InvalidKey, sources, trees
+from app.storage.sources import UnsafeEntry
+from app.storage.trees import FileTree, ListedTree, LocalTree, StorageTree, skipped_entries
 from load_db.bids.reader import read_bids
-from load_db.bids.tree import ListedTree, LocalTree, StorageTree, skipped_entries
 from load_db.engine.cells import printable
-from load_db.engine.errors import LoadError
 from tests.support.dataset_tree import tree_with_unreadable_folder, write_unsafe_tree
 from tests.support.files import run_unprivileged, set_modified, write_tree
 
@@ -45,11 +50,10 @@ def test_local_tree_reads_only_files_inside_the_root(unsafe_tree):
 
 def test_a_strict_local_tree_stops_at_the_first_entry_outside(unsafe_tree):
     root, refused = unsafe_tree
-    with pytest.raises(LoadError) as raised:
+    with pytest.raises(UnsafeEntry) as raised:
         list(LocalTree(root, strict=True).files())
-    assert raised.value.file in refused
-    assert str(raised.value) == f"{raised.value.file}: not a file of the dataset: " \
-                                f"{refused[raised.value.file]}"
+    assert raised.value.reason == refused[raised.value.path]
+    assert str(raised.value) == f"{raised.value.path}: {refused[raised.value.path]}"
 
 
 def test_an_unreadable_folder_is_reported_by_name():
@@ -68,7 +72,7 @@ def test_a_storage_tree_skips_keys_that_break_the_key_rule(cos_storage):
     assert tree.files() == [("participants.tsv", 15)]
     assert skipped_entries(tree) == {
         "sub-01\\a.json": "name not allowed in object storage: it contains a backslash"}
-    with pytest.raises(LoadError, match=r"sub-01\\a.json: not a file of the dataset"):
+    with pytest.raises(UnsafeEntry, match=r"sub-01\\a.json: name not allowed"):
         StorageTree(cos_storage, "DS", strict=True).files()
 
 
@@ -110,3 +114,59 @@ def test_storage_tree_versions_are_size_and_etag(storage):
     assert tree.source == f"{storage!r}/DS"
     assert tree.files() == [("sub-01/anat/sub-01_T1w.json", 23)]
     assert tree.read_text("sub-01/anat/sub-01_T1w.json") == '{"RepetitionTime": 2.3}'
+
+
+def test_both_trees_open_a_binary_stream_and_are_file_trees(storage, tmp_path):
+    root = write_tree(tmp_path / "ds", {"sub-01/a.dcm": "DICM bytes"})
+    storage.put("DS/sub-01/a.dcm", b"DICM bytes")
+    local, stored = LocalTree(root), StorageTree(storage, "DS")
+    for tree in (local, stored, ListedTree(local), ListedTree(stored)):
+        assert isinstance(tree, FileTree)
+        with closing(tree.open("sub-01/a.dcm")) as stream:
+            assert stream.read(4) == b"DICM"
+    # only a local file can seek: the DICOM reader copies an object's first bytes before
+    assert (local.seekable, stored.seekable, ListedTree(local).seekable) == (True, False, True)
+
+
+def test_ignored_entries_are_kept_apart_before_they_are_examined(unsafe_tree):
+    root, refused = unsafe_tree
+    (root / ".git").mkdir()
+    (root / ".git" / "config").write_text("[core]")
+    (root / ".hidden-link").symlink_to("/etc/hostname")
+    (root / "sub-01" / "backup.zip").write_bytes(b"PK")
+
+    def hidden_or_zip(relative: str, folder: bool) -> str | None:
+        name = relative.rpartition("/")[2]
+        return "hidden" if name.startswith(".") else "zip" if name.endswith(".zip") else None
+
+    tree = LocalTree(root, ignore=hidden_or_zip)
+    assert sorted(tree.files()) == [("sub-01/anat/sub-01_T1w.json", 23),
+                                    ("sub-01/anat/sub-01_T1w.json.link", 23)]
+    # the link out of the folder is ignored by name, not refused; a folder keeps its slash
+    assert tree.ignored == {".git/": "hidden", ".hidden-link": "hidden",
+                            "sub-01/backup.zip": "zip"}
+    assert tree.skipped == refused
+
+
+def test_a_local_tree_is_sent_to_a_worker_without_its_listing(unsafe_tree):
+    root, _ = unsafe_tree
+    tree = LocalTree(root)
+    list(tree.files())
+    copy = pickle.loads(pickle.dumps(tree))
+    assert (copy.skipped, copy.versions, copy.source) == ({}, {}, tree.source)
+    assert tree.skipped and tree.versions
+    assert copy.read_text("sub-01/anat/sub-01_T1w.json") == '{"RepetitionTime": 2.3}'
+
+
+def test_the_tree_module_imports_only_the_standard_library_and_storage():
+    # Storage sits under the loaders and the API: it knows neither Flask nor the tables.
+    allowed = {"__future__", "collections", "errno", "os", "pathlib", "stat", "time", "typing",
+               "app.storage"}
+    for module in (trees, sources):
+        tree = ast.parse(Path(module.__file__).read_text())
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names}
+        outside = {name for name in imported
+                   if not any(name == root or name.startswith(f"{root}.") for root in allowed)}
+        assert outside == set(), module.__name__
