@@ -34,10 +34,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         swagger_assets,
     )
     from app.api import init_app as init_api
-    from app.api.query.qc_state import init_qc_state
-    from app.api.query.visibility import init_visibility
     from app.cli import register_commands
     from app.extensions import api, db, init_migrations
+    from app.query.qc_state import init_qc_state
+    from app.query.visibility import init_visibility
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)

@@ -24,7 +24,7 @@ class Access:
     @property
     def counts_only(self) -> bool:
         """Whether the key sees counts only (the aggregate scope without read): small counts
-        are then suppressed (app/api/stats.py, suppressed)."""
+        are then suppressed (app/query/stats.py, suppressed)."""
         return Scope.AGGREGATE.value in self.scopes and Scope.READ.value not in self.scopes
 
 
@@ -37,7 +37,7 @@ def visible_dataset_ids() -> frozenset[int] | None:
     """Return the ids of the datasets the request's key may see, or None for every dataset.
 
     Outside an authenticated request (commands, loaders, public routes) all are visible. The
-    query layer applies this to every query (app/api/query/visibility.py).
+    query layer applies this to every query (app/query/visibility.py).
     """
     access = current_access()
     return None if access is None else access.visible_dataset_ids

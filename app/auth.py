@@ -6,7 +6,7 @@ scope (`requires`; GET routes need `read` unless they say otherwise), else 403 n
 few routes that serve counts alone (`requires(..., counts=True)`) also open to the counts-only
 `aggregate` scope, whose counts are then suppressed below a threshold. A key
 sees the datasets it was granted, or all of them: `visible_dataset_ids` says which, and the
-query layer (app/api/query/visibility.py) applies it to every query of the request.
+query layer (app/query/visibility.py) applies it to every query of the request.
 """
 from __future__ import annotations
 
@@ -150,7 +150,7 @@ def requires(scope: Scope, *, counts: bool = False) -> Callable[[Any], Any]:
     """Decorate a MethodView method: a key needs `scope` to call it (documented in OpenAPI).
 
     `counts`: the method returns counts alone, so a key with the aggregate scope may call it
-    too; it must then suppress small counts (app/api/stats.py, suppressed).
+    too; it must then suppress small counts (app/query/stats.py, suppressed).
     """
 
     def decorate(method: Any) -> Any:

@@ -25,7 +25,6 @@ from sqlalchemy import select
 
 from app import audit
 from app.access import visible_dataset_ids
-from app.api.images import IMAGE_FILTERS, filtered_images
 from app.api.query import Blueprint, filter_args
 from app.api.query.columns import UtcDateTime
 from app.api.query.params import Text
@@ -45,6 +44,7 @@ from app.processing import LeaseLost, claim, complete, fail, renew
 from app.processing.leases import MAX_CLAIMS_PER_CALL, MAX_LEASE_SECONDS, Lease
 from app.processing.outputs import OutputTooLarge, output_key, register_outputs, spooled_output
 from app.provenance import ProvenanceError, check_inputs
+from app.query.images import IMAGE_FILTERS, filtered_images
 from app.storage import get_storage
 
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims",

@@ -3,34 +3,26 @@
 POST /cohorts freezes the images a query matches now; the manifest can be read back (JSON, CSV,
 Parquet, with download URLs), compared with the same query run today (diff), downloaded at once
 (a zip, or presigned URLs on S3/COS) and deleted. A cohort belongs to the key that made it (its
-name): other keys get a 404. Its rows carry their dataset, so the per-dataset grants of the
-request (app/api/query/visibility.py) hide the images of datasets the caller may not see.
-
-The manifest's SHA-256 is taken over a canonical text, the same on every database and run for
-the same images: one line per image, sorted by (dataset, storage key) compared as Unicode code
-points (in Python, not by a database collation), each line the compact JSON array
-[dataset, path, subject_external_id, type, file_size, checksum] (UTF-8, no spaces, non-ASCII
-kept) followed by "\n". Database ids are listed in the manifest but not hashed: they can differ
-between two databases holding the same data.
+name): other keys get a 404. The manifests, their SHA-256 (its canonical text is described in
+app/query/cohorts.py), the diff and the freezing are the query layer's; this module parses the
+requests and renders the answers.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import ColumnElement, Select, and_, delete, insert, select
+from sqlalchemy import delete, select
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
-from app.access import current_key_name
 from app.api.bulk import zip_response
-from app.api.images import IMAGE_FILTERS, filtered_images, with_download_urls
+from app.api.images import with_download_urls
 from app.api.query import Blueprint, NoArgs, collection_args, csv_response, envelope_schema
 from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
@@ -44,42 +36,29 @@ from app.audit import (
 )
 from app.auth import require_scope, requires
 from app.extensions import db
-from app.models import ApiKey, AuditAction, Cohort, CohortImage, Dataset, Scope
+from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
+from app.query import cohorts
+from app.query.cohorts import (
+    MANIFEST_FIELDS,
+    frozen_manifest,
+    manifest_diff,
+    manifest_of,
+    manifest_sha256,
+    manifest_statement,
+    owned_by_key,
+    owned_cohort,
+    query_strings,
+)
+from app.query.images import IMAGE_FILTERS
 from app.storage import get_storage
 
 blp = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts",
                 description="Saved cohorts: frozen image queries with a checksummed manifest")
 
-# The manifest's columns, in order (JSON fields, CSV header, Parquet columns).
-MANIFEST_FIELDS = ("image_id", "dataset", "subject_id", "subject_external_id", "visit_id",
-                   "type", "path", "file_size", "checksum")
-# What the SHA-256 covers: what identifies each file and its content, no database id.
-HASHED_FIELDS = ("dataset", "path", "subject_external_id", "type", "file_size", "checksum")
-# What a diff compares for an image present at the freeze and now.
-COMPARED_FIELDS = tuple(field for field in MANIFEST_FIELDS if field != "image_id")
 MANIFEST_FORMATS = ("json", "csv", "parquet")
 MAX_NAME_LENGTH = 128
 
 CohortQueryArgs = filter_args("CohortQueryArgs", IMAGE_FILTERS)
-
-
-def canonical_order(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """Return manifest rows in their canonical order: by dataset, then storage key."""
-    return sorted(rows, key=lambda row: (row["dataset"], row["path"]))
-
-
-def canonical_line(row: Mapping[str, Any]) -> str:
-    """Return the canonical text of one manifest row (see the module docstring)."""
-    values = [row[field] for field in HASHED_FIELDS]
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def manifest_sha256(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Return the SHA-256 (hex) of the canonical text of manifest `rows` (in any order)."""
-    digest = hashlib.sha256()
-    for row in canonical_order(rows):
-        digest.update(canonical_line(row).encode("utf-8"))
-    return digest.hexdigest()
 
 
 def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,35 +84,9 @@ def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def current_manifest(query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-    """Run the /images query now; return its manifest rows in canonical order."""
-    statement = filtered_images(parse_cohort_query(query))
-    rows = db.session.execute(statement).mappings()
-    return canonical_order([
-        {"image_id": row["id"], "dataset": row["dataset"], "subject_id": row["subject_id"],
-         "subject_external_id": row["subject_external_id"], "visit_id": row["visit_id"],
-         "type": str(getattr(row["type"], "value", row["type"])), "path": row["path"],
-         "file_size": row["file_size"], "checksum": row["checksum"]}
-        for row in rows])
-
-
-def _dataset_ids(designations: set[str]) -> dict[str, int]:
-    from app.models import Dataset
-
-    return dict(db.session.execute(
-        select(Dataset.designation, Dataset.id).where(Dataset.designation.in_(designations))
-    ).all())
-
-
-def manifest_statement(cohort_id: int) -> Select:
-    """Return the frozen manifest rows of a cohort, in order (only the visible datasets')."""
-    columns = [getattr(CohortImage, field).label(field) for field in MANIFEST_FIELDS]
-    return (select(*columns, CohortImage.image_id.label("id"))
-            .where(CohortImage.cohort_id == cohort_id).order_by(CohortImage.position))
-
-
-def frozen_manifest(cohort_id: int) -> list[dict[str, Any]]:
-    """Return the frozen manifest rows of a cohort as dicts (visible datasets only)."""
-    return [dict(row) for row in db.session.execute(manifest_statement(cohort_id)).mappings()]
+    """Run the /images query `query` (as a query string holds it) now; return its manifest
+    rows in canonical order. A bad parameter is a 400 naming it as query.<parameter>."""
+    return manifest_of(parse_cohort_query(query))
 
 
 def manifest_with_urls(cohort: Cohort) -> dict[str, Any]:
@@ -143,53 +96,19 @@ def manifest_with_urls(cohort: Cohort) -> dict[str, Any]:
     return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256, "items": items}
 
 
-def owned_by_key() -> ColumnElement[bool]:
-    """The cohorts of the request's key: made under its name since the key was created.
-
-    A key replaced with `flask apikey create NAME --replace` keeps the name but is a new key:
-    the cohorts of the old one stay in the database under the name, and no key sees them.
-    """
-    name = current_key_name()
-    created = select(ApiKey.created_at).where(ApiKey.name == name).scalar_subquery()
-    return and_(Cohort.key_name == name, Cohort.created_at >= created)
-
-
-def owned_cohort(cohort_id: int) -> Cohort:
+def owned_cohort_or_404(cohort_id: int) -> Cohort:
     """Return the cohort if the request's key made it, else abort with a 404."""
-    cohort = db.session.scalar(select(Cohort).where(Cohort.id == cohort_id, owned_by_key()))
+    cohort = owned_cohort(cohort_id)
     if cohort is None:
         abort(404, message=f"no cohort with id {cohort_id}")
     return cohort
 
 
-def query_strings(query: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Return /images filters as a query string holds them: {parameter: [text values]}."""
-    return {str(name): [value if isinstance(value, str) else json.dumps(value)
-                        for value in (values if isinstance(values, list) else [values])]
-            for name, values in query.items()}
-
-
 def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
-    """Freeze the images the /images filters `query` match now (for the request's key, among
-    the datasets it sees) into a cohort owned by the key, and commit it."""
-    query = query_strings(query)
-    rows = current_manifest(query)
-    cohort = Cohort(name=name, key_name=current_key_name(), query=query,
-                    image_count=len(rows), manifest_sha256=manifest_sha256(rows))
-    db.session.add(cohort)
-    db.session.flush()
-    dataset_ids = _dataset_ids({row["dataset"] for row in rows})
-    if rows:
-        # A Core executemany: no ORM bookkeeping per row (a cohort may hold a million images).
-        db.session.execute(insert(CohortImage.__table__), [
-            {**row, "dataset_id": dataset_ids[row["dataset"]], "cohort_id": cohort.id,
-             "position": position} for position, row in enumerate(rows)])
-    named = [part for value in query.get("dataset", []) for part in value.split(",")]
-    record_request(AuditAction.COHORT_CREATE,
-                   datasets=datasets_named([*dataset_ids, *named]), row_count=len(rows),
-                   details={"cohort_id": cohort.id, "name": name, "query": query})
-    db.session.commit()
-    return cohort
+    """Freeze the images the /images filters `query` ({parameter: value or [values]}) match
+    now into a cohort of the request's key (a bad parameter is a 400 naming it)."""
+    strings = query_strings(query)
+    return cohorts.save_cohort(name, strings, parse_cohort_query(strings))
 
 
 # Schemas --------------------------------------------------------------------------------------
@@ -310,7 +229,7 @@ class CohortById(MethodView):
     @blp.alt_response(404, description="No such cohort of this key.")
     def get(self, _args: dict[str, Any], cohort_id: int):
         """Return one cohort of the request's key."""
-        return owned_cohort(cohort_id)
+        return owned_cohort_or_404(cohort_id)
 
     @requires(Scope.WRITE)
     @blp.arguments(NoArgs, location="query", as_kwargs=False)
@@ -318,7 +237,7 @@ class CohortById(MethodView):
     @blp.alt_response(404, description="No such cohort of this key.")
     def delete(self, _args: dict[str, Any], cohort_id: int):
         """Delete a cohort of the request's key (the images stay)."""
-        cohort = owned_cohort(cohort_id)
+        cohort = owned_cohort_or_404(cohort_id)
         datasets = db.session.scalars(select(Dataset).where(Dataset.id.in_(
             select(CohortImage.dataset_id).where(CohortImage.cohort_id == cohort.id)))).all()
         record_request(AuditAction.COHORT_DELETE, datasets=datasets,
@@ -343,7 +262,7 @@ class CohortManifest(MethodView):
         Logged in the audit log as an export, or with with_urls=true (download scope) as
         download URLs handed out.
         """
-        cohort = owned_cohort(cohort_id)
+        cohort = owned_cohort_or_404(cohort_id)
         statement = manifest_statement(cohort.id)
         filename = f"cohort-{cohort.id}-manifest"
         if args["format"] == "csv":
@@ -366,30 +285,17 @@ class CohortDiff(MethodView):
     @blp.alt_response(404, description="No such cohort of this key.")
     def get(self, _args: dict[str, Any], cohort_id: int):
         """Run the cohort's query now and compare: images added, removed and changed."""
-        cohort = owned_cohort(cohort_id)
-        frozen = {row["image_id"]: row for row in frozen_manifest(cohort.id)}
+        cohort = owned_cohort_or_404(cohort_id)
+        frozen_rows = frozen_manifest(cohort.id)
         now_rows = current_manifest(cohort.query)
-        now = {row["image_id"]: row for row in now_rows}
-        changed = []
-        for image_id in sorted(frozen.keys() & now.keys()):
-            changes = {field: [frozen[image_id][field], now[image_id][field]]
-                       for field in COMPARED_FIELDS
-                       if frozen[image_id][field] != now[image_id][field]}
-            if changes:
-                changed.append({"image_id": image_id, "changes": changes})
         # The datasets and counts, not the image ids: a cohort may hold a million images.
         record_request(AuditAction.COHORT_DIFF, datasets=datasets_named(
-            {row["dataset"] for row in (*frozen.values(), *now_rows)}),
+            {row["dataset"] for row in (*frozen_rows, *now_rows)}),
             row_count=len(now_rows), details={"cohort_id": cohort.id})
         db.session.commit()
-        return {
-            "cohort_id": cohort.id, "frozen_sha256": cohort.manifest_sha256,
-            "current_sha256": manifest_sha256(now_rows),
-            "added": [now[i] for i in sorted(now.keys() - frozen.keys())],
-            "removed": [frozen[i] for i in sorted(frozen.keys() - now.keys())],
-            "changed": changed,
-            "unchanged": len(frozen.keys() & now.keys()) - len(changed),
-        }
+        return {"cohort_id": cohort.id, "frozen_sha256": cohort.manifest_sha256,
+                "current_sha256": manifest_sha256(now_rows),
+                **manifest_diff(frozen_rows, now_rows)}
 
 
 @blp.route("/<int(max=2147483647):cohort_id>/download")
@@ -404,7 +310,7 @@ class CohortDownload(MethodView):
     def get(self, _args: dict[str, Any], cohort_id: int):
         """Download every file of a cohort: a streamed zip named by storage keys (local
         storage), or the manifest with presigned URLs (S3/COS). Logged in the audit log."""
-        cohort = owned_cohort(cohort_id)
+        cohort = owned_cohort_or_404(cohort_id)
         if get_storage().shareable_urls:
             return manifest_with_urls(cohort)
         return zip_response(frozen_manifest(cohort.id), f"cohort-{cohort.id}.zip")

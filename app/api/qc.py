@@ -18,7 +18,6 @@ from app.access import current_key_name
 from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import UtcDateTime
 from app.api.query.params import QueryArgs, Text
-from app.api.query.qc_state import include_blacklisted
 from app.audit import record_request
 from app.auth import requires
 from app.extensions import db
@@ -31,6 +30,7 @@ from app.qc import (
     review_image,
     visit_completeness,
 )
+from app.query.qc_state import include_blacklisted
 
 blp = Blueprint("qc", __name__, url_prefix="/api/v1",
                 description="Quality control: completeness of visits, QC reviews of images")

@@ -6,87 +6,52 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import fields
-from sqlalchemy import ColumnElement, Select, exists, select
 
-from app.api.images import ImageSchema, select_images
+from app.api.images import ImageSchema
 from app.api.query import (
     Blueprint,
     NoArgs,
-    all_of,
     apply_filters,
-    at_least,
-    at_most,
     collection_args,
-    designated,
     envelope_schema,
-    equal_to,
-    not_deleted,
     page_or_csv,
-    sorted_by,
 )
-from app.api.query.columns import Column, Columns, labelled, row_schema
+from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.parquet import export_responses
-from app.api.query.visit_types import visit_has_type_of_subject
-from app.api.rows import DATASET_COLUMN, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS
-from app.api.visits import VisitSchema, select_visits
+from app.api.rows import DATASET_FIELD
+from app.api.visits import VisitSchema
 from app.extensions import db
-from app.models import Condition, Dataset, Image, Subject, Visit
+from app.models import Image, Subject, Visit
+from app.query.images import select_images
+from app.query.sorting import sorted_by
+from app.query.subjects import SUBJECT_DETAIL_ROW, SUBJECT_FILTERS, SUBJECT_ROW, select_subjects
+from app.query.visits import select_visits
 
 blp = Blueprint("subjects", __name__, url_prefix="/api/v1/subjects",
                 description="Participants of the datasets")
 
-# A table alias, not an ORM one: aliased() would configure every mapper at import time.
-SubjectCondition = Condition.__table__.alias("subject_condition")
-
-# A subject row, field by field: the JSON fields, the CSV header and the selected columns.
-SUBJECT_COLUMNS: dict[str, Column] = {
-    "id": Column(Subject.id, fields.Integer(required=True)),
-    "dataset": DATASET_COLUMN,
-    "external_id": Column(Subject.external_id, fields.String(required=True, metadata={
-        "description": "The subject's id in its dataset."})),
-    "sex": Column(Subject.sex, fields.String(required=True)),
-    "handedness": Column(Subject.handedness, fields.String(required=True)),
-    "race": Column(Subject.race, fields.String(required=True)),
-    "education_years": Column(Subject.education_years, fields.Float(allow_none=True)),
-    "age_at_baseline": Column(Subject.age_at_baseline, fields.Float(allow_none=True, metadata={
-        "description": "Age in years at the first visit; the age filters apply to it."})),
-    "condition": Column(SubjectCondition.c.designation, fields.String(allow_none=True, metadata={
-        "description": "Subject-level condition, set when the dataset has no per-visit one."})),
-    "conditions": Column(SUBJECT_CONDITIONS, fields.List(fields.String(), required=True, metadata={
+# A subject row's schema fields, by the names of app/query/subjects.py's SUBJECT_ROW.
+SUBJECT_COLUMNS: dict[str, Column] = columns_of(SUBJECT_ROW, {
+    "id": fields.Integer(required=True),
+    "dataset": DATASET_FIELD,
+    "external_id": fields.String(required=True, metadata={
+        "description": "The subject's id in its dataset."}),
+    "sex": fields.String(required=True),
+    "handedness": fields.String(required=True),
+    "race": fields.String(required=True),
+    "education_years": fields.Float(allow_none=True),
+    "age_at_baseline": fields.Float(allow_none=True, metadata={
+        "description": "Age in years at the first visit; the age filters apply to it."}),
+    "condition": fields.String(allow_none=True, metadata={
+        "description": "Subject-level condition, set when the dataset has no per-visit one."}),
+    "conditions": fields.List(fields.String(), required=True, metadata={
         "description": "Every condition the subject has, its own and its visits', in the "
                        "master list's order: the values the condition filter matches. In CSV, "
-                       "joined by '; '."})),
-}
-SUBJECT_DETAIL_COLUMNS: dict[str, Column] = {
-    "metadata_json": Column(Subject.metadata_json, fields.Dict(allow_none=True)),
-}
-
-
-def select_subjects(extra: Columns | None = None) -> Select:
-    """Return the subject rows (not soft-deleted) with their dataset and condition joined."""
-    return (
-        select(*labelled(SUBJECT_COLUMNS), *labelled(extra or {}))
-        .select_from(Subject)
-        .join(Dataset, Dataset.id == Subject.dataset_id)
-        .outerjoin(SubjectCondition, SubjectCondition.c.id == Subject.condition_id)
-        .where(not_deleted(Subject, Dataset))
-    )
-
-
-def _has_image_of_type(image_type: str) -> ColumnElement[bool]:
-    return exists().where(
-        Image.subject_id == Subject.id, Image.deleted_at.is_(None), Image.type == image_type)
-
-
-SUBJECT_FILTERS = {
-    "dataset": designated(Dataset, Subject.dataset_id),
-    "condition": SUBJECT_CONDITION_FILTER,
-    "sex": equal_to(Subject.sex),
-    "age_min": at_least(Subject.age_at_baseline),
-    "age_max": at_most(Subject.age_at_baseline),
-    "has_type": all_of(_has_image_of_type),
-    "visit_has_type": visit_has_type_of_subject,
-}
+                       "joined by '; '."}),
+})
+SUBJECT_DETAIL_COLUMNS: dict[str, Column] = columns_of(SUBJECT_DETAIL_ROW, {
+    "metadata_json": fields.Dict(allow_none=True),
+})
 SUBJECT_SORTS = ("id", "dataset", "external_id", "sex", "age_at_baseline")
 
 SubjectArgs = collection_args("SubjectArgs", sorts=SUBJECT_SORTS, filters=SUBJECT_FILTERS,
@@ -124,7 +89,7 @@ class SubjectById(MethodView):
     @blp.response(200, SubjectDetailSchema)
     def get(self, _args: dict[str, Any], subject_id: int):
         """Return one subject with its visits (by day) and images (by id)."""
-        statement = select_subjects(SUBJECT_DETAIL_COLUMNS).where(Subject.id == subject_id)
+        statement = select_subjects(SUBJECT_DETAIL_ROW).where(Subject.id == subject_id)
         row = db.session.execute(statement).mappings().first()
         if row is None:
             abort(404, message=f"no subject with id {subject_id}")

@@ -25,24 +25,26 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app.access import current_access, current_key_name
-from app.api.cohorts import (
-    current_manifest,
-    frozen_manifest,
-    manifest_sha256,
-    owned_cohort,
-    parse_cohort_query,
-    save_cohort,
-)
-from app.api.datasets import select_datasets, with_counts
-from app.api.images import ImageSchema, filtered_images
-from app.api.query import csv_response, sorted_by
+from app.api.cohorts import parse_cohort_query
+from app.api.images import ImageSchema
+from app.api.query import csv_response
 from app.api.query.parquet import parquet_response
-from app.api.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed, suppressed_count
 from app.auth import access_of, as_utc, hash_token
 from app.dashboard.plots import bar_chart
 from app.extensions import db
 from app.models import ApiKey, Cohort, Condition, ImageType, Scope, Sex
 from app.models.base import utcnow
+from app.query.cohorts import (
+    frozen_manifest,
+    manifest_of,
+    manifest_sha256,
+    owned_cohort,
+    save_cohort,
+)
+from app.query.datasets import select_datasets, with_counts
+from app.query.images import filtered_images
+from app.query.sorting import sorted_by
+from app.query.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed, suppressed_count
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                       template_folder="templates", static_folder="static")
@@ -267,10 +269,10 @@ def cohorts():
                          message="Saving a cohort needs an API key with the 'write' scope.")
         name = request.form.get("name", "").strip()[:128] or "unnamed cohort"
         query = _form_query(request.form)
-        _, error = _parsed(query)
-        if error:
+        args, error = _parsed(query)
+        if args is None:
             return _page("message.html", 400, message=error)
-        cohort = save_cohort(name, query)
+        cohort = save_cohort(name, query, args)
         return redirect(url_for("dashboard.cohort", cohort_id=cohort.id))
     owned = db.session.scalars(
         select(Cohort)
@@ -281,13 +283,12 @@ def cohorts():
 @blueprint.route("/cohorts/<int(max=2147483647):cohort_id>")
 def cohort(cohort_id: int):
     """One cohort: its query, SHA-256, manifest and what changed since it was frozen."""
-    try:
-        found = owned_cohort(cohort_id)
-    except HTTPException:
+    found = owned_cohort(cohort_id)
+    if found is None:
         return _page("message.html", 404, message=f"No cohort with id {cohort_id}.")
     rows = frozen_manifest(found.id)
     frozen_ids = {row["image_id"] for row in rows}
-    now = current_manifest(found.query)
+    now = manifest_of(parse_cohort_query(found.query))
     now_ids = {row["image_id"] for row in now}
     return _page("cohort.html", cohort=found, rows=rows[:MANIFEST_ROWS_SHOWN],
                  row_count=len(rows), added=len(now_ids - frozen_ids),

@@ -33,9 +33,9 @@ def search_source(*scope: tuple[str, Any]) -> Subquery:
     scanner: one row per image (`image_id`, then SEARCH_COLUMNS). `scope` pairs of an image
     column's name and the values it may hold select the images (all without one).
 
-    The rules are the API's (app/api/rows.py): the condition is the visit's diagnosis when known,
-    else the subject's; the scan day is the image's own, else its visit's; the age at scan is
-    age_at_baseline + that day / 365.25.
+    The rules are the query layer's (app/query/rows.py): the condition is the visit's diagnosis
+    when known, else the subject's; the scan day is the image's own, else its visit's; the age
+    at scan is age_at_baseline + that day / 365.25.
     """
     source = aliased(Image, name="source_image")  # not the UPDATE's own image row
     scan_day = func.coalesce(source.days_since_baseline, Visit.days_since_baseline)

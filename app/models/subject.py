@@ -20,7 +20,7 @@ class Subject(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "subject"
     __table_args__ = (
         UniqueConstraint("dataset_id", "external_id"),
-        # The few withdrawn subjects, which every image count leaves out (app/api/rows.py
+        # The few withdrawn subjects, which every image count leaves out (app/query/rows.py
         # IMAGE_IS_LIVE): without it, each count would scan the whole subject table.
         Index("ix_subject_withdrawn", "id", postgresql_where=text("deleted_at IS NOT NULL"),
               sqlite_where=text("deleted_at IS NOT NULL")),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from app.api.stats import suppressed, suppressed_count
 from app.models import Scope
 from tests.support.factories import bearer, make_api_key
 
@@ -121,18 +120,3 @@ def test_the_document_says_a_count_may_be_a_string(client):
     assert images["oneOf"] == [
         {"type": "integer", "minimum": 0},
         {"type": "string", "pattern": "^<[0-9]+$", "example": "<5"}]
-
-
-@pytest.mark.parametrize(("count", "threshold", "shown"), [
-    (0, 5, 0), (1, 5, "<5"), (4, 5, "<5"), (5, 5, 5), (120, 5, 120), (1, 1, 1), (9, 10, "<10")])
-def test_suppressed_count(count, threshold, shown):
-    assert suppressed_count(count, threshold) == shown
-
-
-def test_suppressed_leaves_the_non_count_fields_alone():
-    stats = {"subjects": 3, "images": 7, "groups": [
-        {"dataset": "A", "type": "T1", "condition": None, "subjects": 3, "images": 7}],
-        "sex": [], "age": [{"age_min": 10, "age_max": 20, "subjects": 0, "images": 0}]}
-    assert suppressed(stats, 5) == {"subjects": "<5", "images": 7, "groups": [
-        {"dataset": "A", "type": "T1", "condition": None, "subjects": "<5", "images": 7}],
-        "sex": [], "age": [{"age_min": 10, "age_max": 20, "subjects": 0, "images": 0}]}

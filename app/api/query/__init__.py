@@ -1,6 +1,11 @@
-"""Query parameters of the collections, in one place: filters, sorting, pages, cursors, CSV."""
+"""Query parameters of the collections, in one place: filters, sorting, pages, cursors, CSV.
+
+The parameters, schemas, pages and responses are this package's; what a filter or a sort does
+to a statement is the query layer's (app/query), re-exported here for the resource modules."""
 from app.api.query.export import csv_response, page_or_csv
-from app.api.query.filters import (
+from app.api.query.paging import envelope_schema, paginate
+from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args
+from app.query.filters import (
     all_of,
     any_of,
     any_of_ignoring_case,
@@ -16,8 +21,7 @@ from app.api.query.filters import (
     qc_states,
     with_ids_of,
 )
-from app.api.query.paging import envelope_schema, paginate, sorted_by
-from app.api.query.params import Blueprint, NoArgs, collection_args, filter_args
+from app.query.sorting import sorted_by
 
 __all__ = [
     "Blueprint", "NoArgs", "all_of", "any_of", "any_of_ignoring_case", "apply_filters",

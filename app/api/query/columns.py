@@ -1,7 +1,8 @@
 """One list of a resource's row fields: each field's SQL expression beside its JSON field.
 
 The JSON schema, the CSV header and the selected columns are all derived from that list, so a
-field is added or renamed in one place.
+field is added or renamed in one place. A row the query layer defines (app/query: the image and
+dataset rows) is paired with its fields by `columns_of`, which refuses names that differ.
 """
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ class Column:
 
 
 Columns = Mapping[str, Column]
+
+
+def columns_of(row: Mapping[str, ColumnElement[Any]],
+               fields: Mapping[str, ma.fields.Field]) -> dict[str, Column]:
+    """Pair the expressions of a query-layer row with the schema fields of the same names, in
+    the row's order; a name in only one of them is an error (raised at import)."""
+    if list(row) != list(fields):
+        raise ValueError(f"the row's fields {list(row)} differ from its schema's {list(fields)}")
+    return {name: Column(expression, fields[name]) for name, expression in row.items()}
 
 
 def labelled(columns: Columns) -> list[Label[Any]]:

@@ -3,21 +3,18 @@ DICOM header), e.g. meta.RepetitionTime_max=2.5 or meta.Manufacturer=Siemens.
 
 `meta.<Field>=v` matches a text or boolean value equal to v, or, when v is a number, a numeric
 value equal to it; `meta.<Field>_min=x` / `_max=x` match numeric values at least / at most x.
-A value of another JSON type, or a missing field, never matches. The SQL is written for each
-database (SQLite's json_type/json_extract, PostgreSQL's jsonb_typeof/->>) so that a text value
-is never cast to a number (PostgreSQL would fail on it).
+A value of another JSON type, or a missing field, never matches. This module parses and
+documents the parameters; the SQL they become is app/query/metadata.py's.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import ColumnElement, Float, String, and_, bindparam, or_
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+
+from app.query.metadata import MetaFilter, finite_number
 
 PREFIX = "meta."
 PARAMETER = "meta.{Field}"
@@ -32,78 +29,6 @@ DESCRIPTION = (
     "key of letters, digits and underscores, e.g. meta.RepetitionTime_max=2.5 or "
     "meta.Manufacturer=Siemens. Images without the field never match. Not repeatable."
 )
-
-# One parsed filter: (metadata field, "=", ">=" or "<=", value).
-MetaFilter = tuple[str, str, Any]
-
-
-class _JsonValue(FunctionElement):
-    """A scalar of a JSON column's top-level field, or NULL when it has another JSON type."""
-
-    inherit_cache = True
-
-    def __init__(self, column: ColumnElement[Any], field: str) -> None:
-        super().__init__(column, bindparam(None, field, type_=String))
-
-
-class json_number(_JsonValue):  # noqa: N801  (SQL function style)
-    """The field's value when it is a JSON number, else NULL."""
-
-    type = Float()
-    name = "json_number"
-    inherit_cache = True
-
-
-class json_text(_JsonValue):  # noqa: N801
-    """The field's value as text when it is a JSON string or boolean, else NULL."""
-
-    type = String()
-    name = "json_text"
-    inherit_cache = True
-
-
-def _arguments(element: _JsonValue, compiler: Any, **kw: Any) -> tuple[str, str]:
-    column, field = list(element.clauses)
-    return compiler.process(column, **kw), compiler.process(field, **kw)
-
-
-@compiles(json_number, "sqlite")
-def _number_sqlite(element: json_number, compiler: Any, **kw: Any) -> str:
-    column, field = _arguments(element, compiler, **kw)
-    path = f"'$.\"' || {field} || '\"'"
-    return (f"CASE WHEN json_type({column}, {path}) IN ('integer', 'real') "
-            f"THEN json_extract({column}, {path}) END")
-
-
-@compiles(json_text, "sqlite")
-def _text_sqlite(element: json_text, compiler: Any, **kw: Any) -> str:
-    column, field = _arguments(element, compiler, **kw)
-    path = f"'$.\"' || {field} || '\"'"
-    return (f"CASE json_type({column}, {path}) WHEN 'text' THEN json_extract({column}, {path}) "
-            "WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' END")
-
-
-@compiles(json_number, "postgresql")
-def _number_postgresql(element: json_number, compiler: Any, **kw: Any) -> str:
-    column, field = _arguments(element, compiler, **kw)
-    return (f"CASE WHEN jsonb_typeof({column} -> {field}) = 'number' "
-            f"THEN CAST({column} ->> {field} AS DOUBLE PRECISION) END")
-
-
-@compiles(json_text, "postgresql")
-def _text_postgresql(element: json_text, compiler: Any, **kw: Any) -> str:
-    column, field = _arguments(element, compiler, **kw)
-    return (f"CASE WHEN jsonb_typeof({column} -> {field}) IN ('string', 'boolean') "
-            f"THEN {column} ->> {field} END")
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
 
 def parse_meta_parameters(values: Mapping[str, list[str]]) -> list[MetaFilter]:
     """Turn {"meta.<Field>[_min|_max]": [values]} into filters, or raise a ValidationError
@@ -123,7 +48,7 @@ def parse_meta_parameters(values: Mapping[str, list[str]]) -> list[MetaFilter]:
         for suffix, bound in BOUNDS.items():
             if name.endswith(suffix) and len(name) > len(suffix):
                 name, operator = name.removesuffix(suffix), bound
-                number = _number(value)
+                number = finite_number(value)
                 if number is None:
                     raise ma.ValidationError("must be a number", field_name=parameter)
                 value = number
@@ -133,22 +58,6 @@ def parse_meta_parameters(values: Mapping[str, list[str]]) -> list[MetaFilter]:
                 "letter (at most 64)", field_name=parameter)
         filters.append((name, operator, value))
     return filters
-
-
-def meta_clause(column: ColumnElement[Any], filters: list[MetaFilter]) -> ColumnElement[bool]:
-    """Return the WHERE clause matching every one of `filters` on the JSON `column`."""
-    clauses = []
-    for name, operator, value in filters:
-        if operator == ">=":
-            clauses.append(json_number(column, name) >= value)
-        elif operator == "<=":
-            clauses.append(json_number(column, name) <= value)
-        else:
-            text_match = json_text(column, name) == value
-            number = _number(value)
-            clauses.append(text_match if number is None
-                           else or_(text_match, json_number(column, name) == number))
-    return and_(*clauses)
 
 
 def collect_meta(data: Mapping[str, Any]) -> dict[str, Any]:

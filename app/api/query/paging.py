@@ -12,12 +12,13 @@ from typing import Any
 
 import marshmallow as ma
 from flask_smorest import abort
-from sqlalchemy import BigInteger, ColumnElement, Label, Select, and_, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, func, or_, select
 
 from app.api.json import load_bounded_json
 from app.api.query.columns import RowList
 from app.api.query.params import text_problem
 from app.extensions import db
+from app.query.sorting import order_and_key, sorted_by, where_expression
 
 # Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
 MAX_INTEGER = 2**31 - 1
@@ -44,33 +45,11 @@ def envelope_schema(item_schema: type[ma.Schema], resource: str | None = None) -
     return type(name, (ma.Schema,), attributes)
 
 
-def _where_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    # A labelled column renders as its label in ORDER BY but must be its expression in WHERE.
-    return column.element if isinstance(column, Label) else column
-
-
-def _order_and_key(statement: Select, sort: str) -> tuple[str, bool, ColumnElement, ColumnElement]:
-    field = sort.removeprefix("-")
-    return (field, sort.startswith("-"), statement.selected_columns[field],
-            statement.selected_columns["id"])
-
-
-def sorted_by(statement: Select, sort: str) -> Select:
-    """Order `statement` by the row field `sort` ('-field' descending), NULLs last, then by id.
-
-    NULLs are placed explicitly because SQLite and PostgreSQL disagree on where they go.
-    """
-    field, descending, column, id_column = _order_and_key(statement, sort)
-    ordered = column.desc() if descending else column.asc()
-    statement = statement.order_by(ordered.nulls_last())
-    return statement if field == "id" else statement.order_by(id_column.asc())
-
-
 def after_key(statement: Select, sort: str, key: list[Any]) -> Select:
     """Keep only the rows that come after the row whose (sort value, id) is `key`."""
-    field, descending, column, id_column = _order_and_key(statement, sort)
+    field, descending, column, id_column = order_and_key(statement, sort)
     value, last_id = key
-    column, id_column = _where_expression(column), _where_expression(id_column)
+    column, id_column = where_expression(column), where_expression(id_column)
     if field == "id":
         return statement.where(id_column < last_id if descending else id_column > last_id)
     if value is None:  # NULLs come last: only later NULL rows remain
@@ -150,7 +129,7 @@ def decode_cursor(cursor: str, resource: str, sort: str, statement: Select) -> l
         _bad_cursor("not a cursor of this collection")
     if document.get("s") != sort:
         _bad_cursor(f"it was made for sort={document.get('s')}, not sort={sort}")
-    _, _, column, id_column = _order_and_key(statement, sort)
+    _, _, column, id_column = order_and_key(statement, sort)
     value, last_id = document["k"]
     if last_id is None:
         _bad_cursor("wrong id")

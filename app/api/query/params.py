@@ -123,7 +123,7 @@ def _described(description: str) -> dict[str, Any]:
 
 
 # Every filter a collection may offer, by its one public name. A resource picks the names it
-# supports (app/api/query/filters.py says what each one does to its rows).
+# supports (app/query/filters.py says what each one does to its rows).
 FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
     "dataset": lambda: fields.List(Text(), **_described(
         "Dataset designation, in any case; repeat the parameter to accept any of several. "

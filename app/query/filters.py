@@ -4,15 +4,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask_smorest import abort
 from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true
 from sqlalchemy.sql.expression import ColumnClause, Exists, ScalarSelect, SelectBase, TableClause
 
-from app.api.query.qc_state import INCLUDE_ALL, include_blacklisted
-from app.api.query.visibility import visible_dataset_rows
 from app.designations import prefetched_ids
 from app.extensions import db
 from app.models import Dataset
+from app.query.errors import InvalidParameter
+from app.query.qc_state import INCLUDE_ALL, include_blacklisted
+from app.query.visibility import visible_dataset_rows
 
 # A filter turns the parameter's name and parsed value into a WHERE clause.
 Filter = Callable[[str, Any], ColumnElement[bool]]
@@ -105,7 +105,7 @@ def all_of(build: Callable[[Any], ColumnElement[bool]]) -> Filter:
 
 def qc_states(column: ColumnElement[Any]) -> Filter:
     """Match rows whose QC state is one of the values ('all': any state); asking for
-    blacklisted images (or all) lets the request see them (app/api/query/qc_state.py)."""
+    blacklisted images (or all) lets the request see them (app/query/qc_state.py)."""
     def build(_name: str, values: list[str]) -> ColumnElement[bool]:
         if INCLUDE_ALL in values or "blacklisted" in values:
             include_blacklisted()
@@ -114,15 +114,15 @@ def qc_states(column: ColumnElement[Any]) -> Filter:
 
 
 def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[int]:
-    """Return the ids of the `model` rows with these designations, in any case, or abort with
-    a 400 that names the unknown ones and lists the known ones."""
+    """Return the ids of the `model` rows with these designations, in any case, or raise
+    InvalidParameter (a 400) that names the unknown ones and lists the known ones."""
     wanted = {designation.lower(): designation for designation in designations}
     found = _ids_by_designation(model, list(wanted))
     unknown = sorted(wanted[lowered] for lowered in set(wanted) - set(found))
     if unknown:
         known = ", ".join(known_designations(model))
         message = f"unknown {name}: {', '.join(unknown)}" + (f" (known: {known})" if known else "")
-        abort(400, message=message, errors={name: [message]})
+        raise InvalidParameter(name, message)
     return [row_id for ids in found.values() for row_id in ids]
 
 
