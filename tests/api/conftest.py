@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from app.extensions import db
+from app.models import Scope
 from tests.support.examples import load_examples
+from tests.support.factories import make_api_key
 from tests.support.live_api import LiveApi
 from tests.support.world import World, build_world, store_image_files
 
@@ -15,6 +17,14 @@ from tests.support.world import World, build_world, store_image_files
 def world(session) -> World:
     """The world of tests/api/world.py, committed (deleted again after the test)."""
     return build_world(session)
+
+
+@pytest.fixture
+def download_token(session, world) -> str:
+    """The token of a key that may read and download every dataset of the world."""
+    _, token = make_api_key(session, scopes=[Scope.READ, Scope.DOWNLOAD])
+    session.commit()
+    return token
 
 
 @pytest.fixture

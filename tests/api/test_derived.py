@@ -22,13 +22,6 @@ pytestmark = pytest.mark.storage("each")
 
 
 @pytest.fixture
-def token(session, world) -> str:
-    _, token = make_api_key(session, scopes=[Scope.READ, Scope.DOWNLOAD])
-    session.commit()
-    return token
-
-
-@pytest.fixture
 def derived(session, world):
     """A NIfTI derived file of image i1, stored with its provenance (i1 holds the HCP T1)."""
     storage = get_storage()
@@ -49,8 +42,8 @@ def derived(session, world):
     return row
 
 
-def get(client, token, path):
-    return client.get(f"/api/v1{path}", headers=bearer(token))
+def get(client, download_token, path):
+    return client.get(f"/api/v1{path}", headers=bearer(download_token))
 
 
 def assert_preview(response) -> None:
@@ -62,43 +55,44 @@ def assert_preview(response) -> None:
     assert pixels.max() > 0 and pixels.std() > 10  # not blank: a head, not a flat field
 
 
-def test_previews_of_an_image_and_a_derived_file(client, world, derived, token):
+def test_previews_of_an_image_and_a_derived_file(client, world, derived, download_token):
     i1 = world.id("images", "i1")
-    assert_preview(get(client, token, f"/images/{i1}/preview.png"))
+    assert_preview(get(client, download_token, f"/images/{i1}/preview.png"))
     assert get_storage().exists(f"previews/image/{i1}.png")  # stored: made once
-    assert_preview(get(client, token, f"/images/{i1}/preview.png"))
-    assert_preview(get(client, token, f"/derived/{derived.id}/preview.png"))
+    assert_preview(get(client, download_token, f"/images/{i1}/preview.png"))
+    assert_preview(get(client, download_token, f"/derived/{derived.id}/preview.png"))
 
 
-def test_previews_need_the_download_scope_and_a_nifti(client, session, world, derived, token):
+def test_previews_need_the_download_scope_and_a_nifti(client, session, world, derived,
+                                                       download_token):
     _, reader = make_api_key(session, scopes=[Scope.READ])
     session.commit()
     i1 = world.id("images", "i1")
     assert get(client, reader, f"/images/{i1}/preview.png").status_code == 403
     get_storage().put(world.images["i4"].path, b"not a nifti")
-    response = get(client, token, f"/images/{world.id('images', 'i4')}/preview.png")
+    response = get(client, download_token, f"/images/{world.id('images', 'i4')}/preview.png")
     assert response.status_code == 422
     assert "not a readable NIfTI image" in response.get_json()["message"]
-    missing = get(client, token, f"/images/{world.id('images', 'i3')}/preview.png")
+    missing = get(client, download_token, f"/images/{world.id('images', 'i3')}/preview.png")
     assert missing.status_code == 404
 
 
-def test_derived_listing_detail_and_verification(client, world, derived, token):
+def test_derived_listing_detail_and_verification(client, world, derived, download_token):
     i1 = world.id("images", "i1")
-    listing = get(client, token, f"/images/{i1}/derived").get_json()
+    listing = get(client, download_token, f"/images/{i1}/derived").get_json()
     assert [item["id"] for item in listing["items"]] == [derived.id]
-    detail = get(client, token, f"/derived/{derived.id}").get_json()
+    detail = get(client, download_token, f"/derived/{derived.id}").get_json()
     assert detail["provenance"] == derived.provenance
     assert detail["provenance_id"] == derived.provenance["id"]
-    assert get(client, token, f"/derived/{derived.id}/verify").get_json()["valid"] is True
+    assert get(client, download_token, f"/derived/{derived.id}/verify").get_json()["valid"] is True
     get_storage().put(derived.path, b"changed")
-    checked = get(client, token, f"/derived/{derived.id}/verify").get_json()
+    checked = get(client, download_token, f"/derived/{derived.id}/verify").get_json()
     assert checked["valid"] is False
     assert [(item["role"], item["matches"]) for item in checked["files"]] == [
         ("input", True), ("output", False)]
-    assert get(client, token, f"/images/{world.id('images', 'i2')}/derived").get_json() == {
-        "items": []}
-    assert get(client, token, "/derived/999999").status_code == 404
+    i2 = world.id("images", "i2")
+    assert get(client, download_token, f"/images/{i2}/derived").get_json() == {"items": []}
+    assert get(client, download_token, "/derived/999999").status_code == 404
 
 
 def test_a_restricted_key_sees_no_derived_file_of_hidden_datasets(client, session, world,

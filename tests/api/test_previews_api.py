@@ -8,11 +8,10 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from app.models import Scope
 from app.previews import preview_source
 from app.storage import get_storage
 from globals import DATA_DIR
-from tests.support.factories import bearer, make_api_key
+from tests.support.factories import bearer
 
 MAMMOGRAM = next(iter(sorted((DATA_DIR / "OMI-DB" / "images").rglob("*.dcm"))))
 # A real NIfTI header (348 bytes and an extension flag) with none of its voxels after it.
@@ -22,15 +21,8 @@ HEADER_ONLY = "bids/synthetic/sub-02/ses-01/anat/sub-02_ses-01_T1w.nii"
 pytestmark = pytest.mark.storage("each")
 
 
-@pytest.fixture
-def token(session, world) -> str:
-    _, token = make_api_key(session, scopes=[Scope.READ, Scope.DOWNLOAD])
-    session.commit()
-    return token
-
-
-def preview_of(client, token, image_id: int):
-    return client.get(f"/api/v1/images/{image_id}/preview.png", headers=bearer(token))
+def preview_of(client, download_token, image_id: int):
+    return client.get(f"/api/v1/images/{image_id}/preview.png", headers=bearer(download_token))
 
 
 def nifti(brightness: float = 1.0) -> bytes:
@@ -53,12 +45,12 @@ def unreadable_files(shared_data) -> dict[str, bytes]:
     }
 
 
-def test_unreadable_nifti_files_are_422s(client, world, token, shared_data):
+def test_unreadable_nifti_files_are_422s(client, world, download_token, shared_data):
     storage = get_storage()
     image = world.images["i1"]
     for what, content in unreadable_files(shared_data).items():
         storage.put(image.path, content)
-        response = preview_of(client, token, image.id)
+        response = preview_of(client, download_token, image.id)
         assert response.status_code == 422, what
         document = response.get_json()
         assert document["status"] == 422
@@ -66,42 +58,42 @@ def test_unreadable_nifti_files_are_422s(client, world, token, shared_data):
         assert not storage.exists(f"previews/image/{image.id}.png"), what
 
 
-def test_a_mammogram_is_a_422(client, session, world, token):
+def test_a_mammogram_is_a_422(client, session, world, download_token):
     image = world.images["i2"]
     image.path = "ALPHA/ann/mammogram.dcm"
     session.commit()
     get_storage().put(image.path, MAMMOGRAM.read_bytes())
-    response = preview_of(client, token, image.id)
+    response = preview_of(client, download_token, image.id)
     assert response.status_code == 422
     assert response.get_json()["message"] == (
         f"no preview of image {image.id}: ALPHA/ann/mammogram.dcm is not a NIfTI file")
 
 
-def test_a_stored_preview_of_a_file_gone_from_storage_is_not_served(client, world, token):
+def test_a_stored_preview_of_a_file_gone_from_storage_is_not_served(client, world, download_token):
     storage = get_storage()
     image = world.images["i1"]
     storage.put(image.path, nifti())
-    assert preview_of(client, token, image.id).status_code == 200
+    assert preview_of(client, download_token, image.id).status_code == 200
     assert storage.exists(f"previews/image/{image.id}.png")
     storage.delete(image.path)
-    response = preview_of(client, token, image.id)
+    response = preview_of(client, download_token, image.id)
     assert response.status_code == 404
     assert response.get_json()["message"] == (
         f"the file of image {image.id} is missing from storage")
     assert not storage.exists(f"previews/image/{image.id}.png")  # removed with its file
 
 
-def test_a_stored_preview_is_made_again_when_its_file_changed(client, world, token):
+def test_a_stored_preview_is_made_again_when_its_file_changed(client, world, download_token):
     storage = get_storage()
     image = world.images["i1"]
     storage.put(image.path, nifti())
-    first = preview_of(client, token, image.id).get_data()
-    assert preview_of(client, token, image.id).get_data() == first  # served from storage
+    first = preview_of(client, download_token, image.id).get_data()
+    assert preview_of(client, download_token, image.id).get_data() == first  # served from storage
     stored = storage.read(f"previews/image/{image.id}.png")
     assert stored == first
     changed = nifti(brightness=0.5)  # the cube half as bright: another picture
     storage.put(image.path, changed)
-    second = preview_of(client, token, image.id)
+    second = preview_of(client, download_token, image.id)
     assert second.status_code == 200
     assert second.get_data() != first
     info = storage.stat(image.path)
