@@ -24,20 +24,14 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     """
     from flask import Flask
 
-    from app import (  # noqa: F401  (models: register every table)
-        auth,
-        cors,
-        dashboard,
-        errors,
-        headers,
-        models,
-        swagger_assets,
-    )
+    from app import dashboard, models  # noqa: F401  (models: register every table)
+    from app.access import auth
+    from app.access.visibility import init_visibility
     from app.api import init_app as init_api
     from app.cli import register_commands
     from app.extensions import api, db, init_migrations
-    from app.query.qc_state import init_qc_state
-    from app.query.visibility import init_visibility
+    from app.http import cors, errors, headers, swagger_assets
+    from app.qc.hidden import init_qc_state
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)

@@ -422,7 +422,7 @@ def python_load(url: str, token: str, seconds: float, connections: int) -> dict[
 def create_token(database_url: str) -> str:
     """Add an API key to the database and return its token."""
     from app import create_app
-    from app.auth import create_api_key
+    from app.access.auth import create_api_key
     from app.extensions import db
 
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})

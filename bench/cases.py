@@ -238,7 +238,7 @@ def datasets_after_load(database_url: str, subjects: int, analyze: bool) -> dict
     planner's statistics afterwards); without it, the same frames are written and committed
     directly, as loads were before, so the first queries are planned for empty tables.
     """
-    from app.auth import create_api_key
+    from app.access.auth import create_api_key
     from app.extensions import db
     from bench.synthetic import UKB_CONDITIONS, ukbiobank_frames
     from load_db.engine import load_frames, run_load

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.image_files import record_image_files
+from app.files.image_files import record_image_files
 from app.storage.trees import FileTree
 from load_db.dicom.reader import read_dicom
 from load_db.dicom.rules import load_rules

@@ -7,7 +7,7 @@ checksums with the objects'.
 
 An image stored as one object gets that object's SHA-256. An image made of several files (a
 DICOM series: `image_file` rows) gets each file's SHA-256 in its row, and the checksum of the
-set (app/image_files.py) once every file's is known; its size is the sum of its files'.
+set (app/files/image_files.py) once every file's is known; its size is the sum of its files'.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.image_files import set_checksum_of
+from app.files.image_files import set_checksum_of
 from app.models import Dataset, Image, ImageFile
 from app.storage import ObjectNotFound, Storage, StorageError, validate_prefix
 from load_file.check import Difference

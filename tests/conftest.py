@@ -91,7 +91,7 @@ def client(app: Flask, session: Session):
 @pytest.fixture
 def api_token(session: Session) -> str:
     """A valid API token."""
-    from app.auth import create_api_key
+    from app.access.auth import create_api_key
 
     _, token = create_api_key("tests")
     session.commit()

@@ -15,7 +15,8 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from sqlalchemy import ColumnElement, Select, and_, exists, select
 
-from app.access import visible_dataset_ids
+from app.access.auth import requires
+from app.access.current import visible_dataset_ids
 from app.api.query import (
     Blueprint,
     any_of,
@@ -30,7 +31,6 @@ from app.api.query import (
 )
 from app.api.query.columns import UtcDateTime
 from app.api.query.params import Text
-from app.auth import requires
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, AuditEventDataset, Dataset, Scope
 

@@ -12,11 +12,11 @@ from typing import Any
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
-from app.access import current_key_name, keeping_access
+from app.access.audit import datasets_named, record
+from app.access.current import current_key_name, keeping_access
 from app.api.query.parquet import ChunkSink
-from app.audit import datasets_named, record
 from app.extensions import db
-from app.image_files import objects_by_image
+from app.files.image_files import objects_by_image
 from app.models import AuditAction
 from app.storage import CHUNK_SIZE, ObjectNotFound, get_storage
 
@@ -78,7 +78,7 @@ def zip_chunks(files: Iterable[Mapping[str, Any]], on_end: Callable[[list], None
     try:
         with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
             for batch in _batches(files, ZIP_BATCH_ROWS):
-                # Each image's own objects, checked to lie in its dataset (app/image_files.py).
+                # Each image's own objects, checked to lie in its dataset (app/files).
                 served = objects_by_image(db.session, [row["id"] for row in batch])
                 for row in batch:
                     image = served.get(row["id"])

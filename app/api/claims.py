@@ -23,12 +23,12 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from app import audit
-from app.access import visible_dataset_ids
+from app.access import audit
+from app.access.auth import requires
+from app.access.current import visible_dataset_ids
 from app.api.query import Blueprint, filter_args
 from app.api.query.columns import UtcDateTime
 from app.api.query.params import Text
-from app.auth import requires
 from app.extensions import db
 from app.models import (
     AuditAction,
@@ -43,7 +43,7 @@ from app.models import (
 from app.processing import LeaseLost, claim, complete, fail, renew
 from app.processing.leases import MAX_CLAIMS_PER_CALL, MAX_LEASE_SECONDS, Lease
 from app.processing.outputs import OutputTooLarge, output_key, register_outputs, spooled_output
-from app.provenance import ProvenanceError, check_inputs
+from app.processing.provenance import ProvenanceError, check_inputs
 from app.query.images import IMAGE_FILTERS, filtered_images
 from app.storage import get_storage
 

@@ -21,6 +21,13 @@ from sqlalchemy import delete, select
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import MultiDict
 
+from app.access.audit import (
+    datasets_named,
+    export_recorder,
+    record_download_urls,
+    record_request,
+)
+from app.access.auth import require_scope, requires
 from app.api.bulk import zip_response
 from app.api.images import with_download_urls
 from app.api.query import Blueprint, NoArgs, collection_args, csv_response, envelope_schema
@@ -28,13 +35,6 @@ from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
 from app.api.query.params import filter_args
 from app.api.query.parquet import export_responses, parquet_response
-from app.audit import (
-    datasets_named,
-    export_recorder,
-    record_download_urls,
-    record_request,
-)
-from app.auth import require_scope, requires
 from app.extensions import db
 from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
 from app.query import cohorts

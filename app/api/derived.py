@@ -15,17 +15,17 @@ from flask_smorest import abort
 from marshmallow import Schema, fields
 from sqlalchemy import Select, select
 
-from app import audit
-from app.access import visible_dataset_ids
+from app.access import audit
+from app.access.auth import requires
+from app.access.current import visible_dataset_ids
 from app.api.downloads import storage_errors_as_http
 from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import Column, Columns, UtcDateTime, labelled, row_schema
-from app.auth import requires
 from app.extensions import db
-from app.image_files import OutsideDataset, served_objects
+from app.files.image_files import OutsideDataset, served_objects
+from app.files.previews import PreviewError, derived_preview_key, ensure_preview, image_preview_key
 from app.models import AuditAction, FileType, Image, PreprocessTask, PreprocessTaskFile, Scope
-from app.previews import PreviewError, derived_preview_key, ensure_preview, image_preview_key
-from app.provenance import readable_keys, verify
+from app.processing.provenance import readable_keys, verify
 from app.storage import get_storage
 
 blp = Blueprint("derived", __name__, url_prefix="/api/v1",

@@ -1,6 +1,6 @@
 """Downloads of an image made of several files (a DICOM series or part): a zip, or URLs.
 
-The files are the image's recorded ones (app/image_files.py: exactly those it was built from,
+The files are the image's recorded ones (app/files/image_files.py: exactly those it was built from,
 checked to lie in its dataset's folder), never the listing of a folder: a folder may hold other
 series, other parts of the same series, or the same series in another form.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Response, jsonify, stream_with_context
 
-from app.image_files import ServedObject
+from app.files.image_files import ServedObject
 from app.models import Image
 from app.storage import CHUNK_SIZE, ObjectNotFound, Storage
 

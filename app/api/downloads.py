@@ -13,12 +13,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from werkzeug.exceptions import ServiceUnavailable
 
-from app.access import dataset_visible
+from app.access.audit import record_download
+from app.access.auth import requires
+from app.access.current import dataset_visible
 from app.api.dicom_zip import is_dicom_series, series_download
-from app.audit import record_download
-from app.auth import requires
 from app.extensions import db
-from app.image_files import OutsideDataset, served_objects
+from app.files.image_files import OutsideDataset, served_objects
 from app.models import Image, Scope
 from app.storage import (
     CHUNK_SIZE,

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.query import Blueprint, NoArgs
-from app.errors import RETRY_AFTER_SECONDS
 from app.extensions import db
+from app.http.errors import RETRY_AFTER_SECONDS
 from app.storage import Storage, StorageError, get_storage
 
 log = logging.getLogger(__name__)

@@ -13,6 +13,8 @@ from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import func
 
+from app.access.audit import record_download_urls
+from app.access.auth import require_scope
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
 from app.api.links import public_url_for
@@ -21,10 +23,8 @@ from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
 from app.api.rows import DATASET_FIELD, dated_fields
-from app.audit import record_download_urls
-from app.auth import require_scope
 from app.extensions import db
-from app.image_files import single_object_keys
+from app.files.image_files import single_object_keys
 from app.models import HeaderDrift, Image, Scope
 from app.query.images import (
     AGE_BASES,

@@ -1,7 +1,7 @@
 """Quality control routes: a visit's completeness, a dataset's, and QC reviews of images.
 
 GET /visits/{id}/qc and /qc/completeness judge the series inventory a DICOM load kept against
-the study's expected tags (app/qc.py); PUT /images/{id}/qc records a review (write scope) and
+the study's expected tags (app/qc/); PUT /images/{id}/qc records a review (write scope) and
 GET /images/{id}/qc returns an image's state with its full history.
 """
 from __future__ import annotations
@@ -14,23 +14,17 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from app.access import current_key_name
+from app.access.audit import record_request
+from app.access.auth import requires
+from app.access.current import current_key_name
 from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import UtcDateTime
 from app.api.query.params import QueryArgs, Text
-from app.audit import record_request
-from app.auth import requires
 from app.extensions import db
 from app.models import AuditAction, Dataset, Image, Scope, Subject
-from app.qc import (
-    REVIEW_ACTIONS,
-    ReviewError,
-    dataset_completeness,
-    review_history,
-    review_image,
-    visit_completeness,
-)
-from app.query.qc_state import include_blacklisted
+from app.qc.completeness import dataset_completeness, visit_completeness
+from app.qc.hidden import include_blacklisted
+from app.qc.reviews import REVIEW_ACTIONS, ReviewError, review_history, review_image
 
 blp = Blueprint("qc", __name__, url_prefix="/api/v1",
                 description="Quality control: completeness of visits, QC reviews of images")

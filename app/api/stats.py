@@ -13,9 +13,9 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from app.access import counts_only
+from app.access.auth import requires
+from app.access.current import counts_only
 from app.api.query import Blueprint, filter_args
-from app.auth import requires
 from app.models import Scope
 from app.query.images import IMAGE_FILTERS
 from app.query.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed

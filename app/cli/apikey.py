@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import click
 from sqlalchemy import func, select
 
-from app.auth import as_utc, create_api_key, grant_dataset, revoke_api_key, revoke_grant
+from app.access.auth import as_utc, create_api_key, grant_dataset, revoke_api_key, revoke_grant
 from app.cli.errors import BadInput
 from app.extensions import db
 from app.models import DEFAULT_SCOPES, ApiKey, Cohort, Dataset, Scope

@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 from sqlalchemy import select
 
-from app.auth import as_utc
+from app.access.auth import as_utc
 from app.cli.errors import BadInput
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, AuditEventDataset, Dataset

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import delete, func, select, update
 
-from app import audit
+from app.access import audit
 from app.cli.reporting import when
 from app.extensions import db
 from app.models import (

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from app.auth import as_utc, create_api_key, key_for_token, revoke_api_key
+from app.access.auth import as_utc, create_api_key, key_for_token, revoke_api_key
 from app.extensions import db
 from app.models import ApiKey, Scope
 from app.models.base import utcnow

@@ -25,7 +25,8 @@ def names_command(designation: str, manual_file: Path | None) -> None:
 
     from app.extensions import db
     from app.models import Dataset
-    from app.names import NameFilterError, apply_manual_names, predict_names, read_manual_names
+    from app.names import NameFilterError
+    from app.names.store import apply_manual_names, predict_names, read_manual_names
 
     if db.session.scalar(select(Dataset.id).where(Dataset.designation == designation)) is None:
         raise BadNames(f"unknown dataset {designation}")

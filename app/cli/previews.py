@@ -22,7 +22,7 @@ def previews_command(designation: str) -> None:
     or the whole dataset rather than a few bad files.
     """
     from app.extensions import db
-    from app.previews import make_missing_previews
+    from app.files.previews import make_missing_previews
     from app.storage import StorageError, get_storage
 
     try:

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from app.cli.errors import BadInput
 from app.extensions import db
 from app.models import Dataset, GoldStandard, HeaderDrift, Image, SeriesTag
-from app.qc import REVIEW_ACTIONS, ReviewError, dataset_completeness, review_history, review_image
+from app.qc.completeness import dataset_completeness
+from app.qc.reviews import REVIEW_ACTIONS, ReviewError, review_history, review_image
 
 
 @click.group("qc")

@@ -24,12 +24,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from app.access import current_access, current_key_name
+from app.access.auth import access_of, as_utc, hash_token
+from app.access.current import current_access, current_key_name
 from app.api.cohorts import parse_cohort_query
 from app.api.images import ImageSchema
 from app.api.query import csv_response
 from app.api.query.parquet import parquet_response
-from app.auth import access_of, as_utc, hash_token
 from app.dashboard.plots import bar_chart
 from app.extensions import db
 from app.models import ApiKey, Cohort, Condition, ImageType, Scope, Sex

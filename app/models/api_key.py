@@ -45,7 +45,7 @@ class ApiKey(TimestampMixin, Base):
     all_datasets: Mapped[bool] = mapped_column(default=False, server_default=false())
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
-    # Updated at most once a minute per key (see app.auth), not on every request.
+    # Updated at most once a minute per key (see app.access.auth), not on every request.
     last_used_at: Mapped[datetime | None]
 
     grants: Mapped[list[ApiKeyGrant]] = relationship(

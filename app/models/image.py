@@ -55,7 +55,7 @@ class Image(TimestampMixin, SoftDeleteMixin, Base):
         index=True,
     )
     # RADIFOX-style type names (bodypart-modality-technique-acqdim-orientation-excontrast):
-    # predicted from the header or sidecar, and given by hand; the manual one wins (app/names.py).
+    # predicted from the header or sidecar, and given by hand; the manual one wins (app/names/).
     predicted_name: Mapped[str | None] = mapped_column(String(255))
     manual_name: Mapped[str | None] = mapped_column(String(255))
 

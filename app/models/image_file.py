@@ -18,7 +18,7 @@ class ImageFile(Base):
     `key` is the object's full storage key (the dataset's prefix included, like `image.path`),
     wherever in the dataset the file sits; `sha256` is known once the file is uploaded. The
     image's download serves exactly these objects, and `image.checksum` is the checksum of
-    the set (app/image_files.py). Images stored as one object (NIfTI) have no rows here.
+    the set (app/files/image_files.py). Images stored as one object (NIfTI) have no rows here.
     """
 
     __tablename__ = "image_file"

@@ -31,7 +31,7 @@ class PreprocessTaskFile(TimestampMixin, Base):
     qa_metrics: Mapped[dict[str, Any] | None]
     # Inputs (keys and checksums), software versions and command that produced the file.
     provenance: Mapped[dict[str, Any] | None]
-    # SHA-256 of the provenance record's canonical content (app/provenance.py): its id.
+    # SHA-256 of the provenance record's canonical content (app/processing/provenance.py): its id.
     provenance_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
     image: Mapped[Image] = relationship()

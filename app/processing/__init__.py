@@ -1,4 +1,5 @@
-"""Processing: claims on images with leases (leases.py) and what a finished claim records."""
+"""Processing: claims on images with leases (leases.py), what a finished claim records (outputs.py)
+and the provenance records of derived files (provenance.py)."""
 from app.processing.leases import (
     DEFAULT_LEASE_SECONDS,
     DEFAULT_MAX_FAILURES,

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Claim, FileType, Image, PreprocessTask, PreprocessTaskFile
-from app.provenance import ProvenanceError, check_record, write_prov_objects
+from app.processing.provenance import ProvenanceError, check_record, write_prov_objects
 from app.storage import ObjectNotFound, Storage, check_key
 
 # An uploaded output stays in memory up to this size, and goes to a temporary file beyond: a

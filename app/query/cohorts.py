@@ -2,7 +2,7 @@
 the frozen manifest read back, the same query's manifest today, and what changed between them.
 
 A cohort belongs to the key that made it (its name): other keys never find it. Its rows carry
-their dataset, so the per-dataset grants of the request (app/query/visibility.py) hide the
+their dataset, so the per-dataset grants of the request (app/access/visibility.py) hide the
 images of datasets the caller may not see.
 
 The manifest's SHA-256 is taken over a canonical text, the same on every database and run for
@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, insert, select
 
-from app.access import current_key_name
-from app.audit import datasets_named, record_request
+from app.access.audit import datasets_named, record_request
+from app.access.current import current_key_name
 from app.extensions import db
 from app.models import ApiKey, AuditAction, Cohort, CohortImage, Dataset
 from app.query.images import filtered_images

@@ -1,6 +1,6 @@
 """The one error the query layer raises: a parameter that names nothing (an unknown dataset,
 a bad name filter). It is a 400 that carries its parameter, in the shape of flask-smorest's
-abort, so the API and the dashboard answer it as any other bad parameter (app/errors.py)."""
+abort, so the API and the dashboard answer it as any other bad parameter (app/http/errors.py)."""
 from __future__ import annotations
 
 from werkzeug.exceptions import BadRequest

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true
 from sqlalchemy.sql.expression import ColumnClause, Exists, ScalarSelect, SelectBase, TableClause
 
-from app.designations import prefetched_ids
+from app.access.designations import prefetched_ids
+from app.access.visibility import visible_dataset_rows
 from app.extensions import db
 from app.models import Dataset
+from app.qc.hidden import INCLUDE_ALL, include_blacklisted
 from app.query.errors import InvalidParameter
-from app.query.qc_state import INCLUDE_ALL, include_blacklisted
-from app.query.visibility import visible_dataset_rows
 
 # A filter turns the parameter's name and parsed value into a WHERE clause.
 Filter = Callable[[str, Any], ColumnElement[bool]]
@@ -105,7 +105,7 @@ def all_of(build: Callable[[Any], ColumnElement[bool]]) -> Filter:
 
 def qc_states(column: ColumnElement[Any]) -> Filter:
     """Match rows whose QC state is one of the values ('all': any state); asking for
-    blacklisted images (or all) lets the request see them (app/query/qc_state.py)."""
+    blacklisted images (or all) lets the request see them (app/qc/hidden.py)."""
     def build(_name: str, values: list[str]) -> ColumnElement[bool]:
         if INCLUDE_ALL in values or "blacklisted" in values:
             include_blacklisted()
@@ -128,7 +128,7 @@ def ids_of_designations(model: Any, name: str, designations: list[str]) -> list[
 
 def _ids_by_designation(model: Any, lowered: list[str]) -> dict[str, list[int]]:
     """{lower-cased designation: ids} of the visible `model` rows with these designations:
-    from the pairs fetched with the request's key when it has them (app/designations.py),
+    from the pairs fetched with the request's key when it has them (app/access/designations.py),
     else from a query (which the visibility hook filters)."""
     prefetched = prefetched_ids(model)
     if prefetched is None:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, select
 
 from app.models import Condition, Dataset, HeaderDrift, Image, Scanner, Subject, Visit
-from app.names import EFFECTIVE_NAME, NameFilterError, name_matches, parse_name_filter
+from app.names import EFFECTIVE_NAME, NameFilterError
 from app.query.errors import InvalidParameter
 from app.query.filters import (
     any_of,
@@ -28,6 +28,7 @@ from app.query.filters import (
     qc_states,
 )
 from app.query.metadata import meta_clause
+from app.query.names import name_matches, parse_name_filter
 from app.query.rows import (
     AGE_AT_SCAN,
     DATASET,

@@ -18,8 +18,8 @@ from sqlalchemy import ColumnElement, Float, Label, and_, cast, exists, func, or
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.json_arrays import JsonTextList
 from app.models import Condition, Dataset, Image, Subject, Visit
+from app.models.json_arrays import JsonTextList
 from app.models.search import DAYS_PER_YEAR
 from app.query.filters import designated, designated_first_known, with_ids_of
 

@@ -27,7 +27,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import audit
+from app.access import audit
 from app.models import (
     AuditAction,
     Condition,

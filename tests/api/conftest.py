@@ -50,7 +50,7 @@ def get(client, auth_headers) -> Callable:
 def live_api(app) -> Iterator[LiveApi]:
     """The API over the bundled example data, served over HTTP on 127.0.0.1 for the module;
     `live_api.token` is a valid API key with every scope."""
-    from app.auth import create_api_key
+    from app.access.auth import create_api_key
     from app.models import Scope
 
     load_examples(app)

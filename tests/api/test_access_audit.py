@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.auth import as_utc
+from app.access.auth import as_utc
 from app.models import Scope
 from app.models.base import utcnow
 from tests.support.factories import bearer, make_api_key

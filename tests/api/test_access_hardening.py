@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth import LAST_USED_RESOLUTION, as_utc
+from app.access.auth import LAST_USED_RESOLUTION, as_utc
 from app.models import ApiKey
 from app.models.base import utcnow
 from tests.support.apps import make_app

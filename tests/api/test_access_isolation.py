@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, Claim, Scope
-from app.provenance import with_id, write_prov_objects
+from app.processing.provenance import with_id, write_prov_objects
 from app.storage import get_storage, sha256_of
 from globals import DATA_DIR
 from tests.support.apps import table_counts

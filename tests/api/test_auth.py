@@ -1,7 +1,7 @@
 """Token authentication and the `flask apikey` commands."""
 from sqlalchemy import select
 
-from app.auth import hash_token
+from app.access.auth import hash_token
 from app.models import ApiKey
 
 

@@ -9,7 +9,7 @@ from mbid_client import Client
 from sqlalchemy import select
 
 from app.models import Claim, PreprocessTaskFile, Scope
-from app.provenance import with_id
+from app.processing.provenance import with_id
 from tests.support.apps import table_counts
 from tests.support.factories import bearer, make_api_key, make_image, make_subject
 from tests.support.servers import LiveServer

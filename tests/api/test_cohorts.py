@@ -8,7 +8,7 @@ import zipfile
 import pyarrow.parquet as pq
 import pytest
 
-from app.auth import grant_dataset, key_for_token
+from app.access.auth import grant_dataset, key_for_token
 from app.models import AuditEvent, Cohort, CohortImage, Scope
 from app.query.cohorts import manifest_sha256
 from app.storage import get_storage

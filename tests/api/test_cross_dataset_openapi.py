@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from app.models import Claim, ClaimState, FileType, Scope
 from app.models.base import utcnow
-from app.provenance import with_id, write_prov_objects
+from app.processing.provenance import with_id, write_prov_objects
 from app.storage import get_storage, sha256_of
 from tests.support.factories import (
     bearer,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image as PilImage
 
+from app.files.previews import TILE_SIZE
 from app.models import Scope
-from app.previews import TILE_SIZE
-from app.provenance import with_id, write_prov_objects
+from app.processing.provenance import with_id, write_prov_objects
 from app.storage import get_storage, sha256_of
 from globals import DATA_DIR
 from tests.support.factories import bearer, make_api_key, make_derived_file

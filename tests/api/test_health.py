@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from app.access.auth import create_api_key
 from app.api.health import STORAGE_PROBE_SECONDS
-from app.auth import create_api_key
 from app.extensions import db
 from tests.support.apps import make_app
 from tests.support.servers import PostgresServer, free_port

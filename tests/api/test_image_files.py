@@ -16,7 +16,7 @@ import pytest
 from pydicom.uid import generate_uid
 from sqlalchemy import select
 
-from app.image_files import file_set_checksum
+from app.files.image_files import file_set_checksum
 from app.models import Dataset, Image, ImageFile, Scope
 from app.storage import get_storage
 from tests.support.apps import table_counts

@@ -2,8 +2,8 @@
 import json
 import math
 
+from app.access.auth import create_api_key
 from app.api.json import without_non_finite
-from app.auth import create_api_key
 from app.extensions import db
 from tests.support.apps import make_app
 from tests.support.factories import make_image, make_subject, make_visit

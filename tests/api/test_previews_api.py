@@ -8,7 +8,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from app.previews import preview_source
+from app.files.previews import preview_source
 from app.storage import get_storage
 from globals import DATA_DIR
 from tests.support.factories import bearer

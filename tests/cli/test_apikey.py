@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.auth import as_utc
+from app.access.auth import as_utc
 from app.cli.apikey import parse_expiry
 from app.cli.errors import BadInput
 from app.models import ApiKey, AuditEvent

@@ -45,7 +45,7 @@ def worker_token(session) -> str:
 
 
 def canonical_sha256(record: Mapping[str, Any]) -> str:
-    """The record id, computed here independently of app.provenance."""
+    """The record id, computed here independently of app.processing.provenance."""
     body = {name: value for name, value in record.items() if name != "id"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

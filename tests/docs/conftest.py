@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.auth import create_api_key
+from app.access.auth import create_api_key
 from app.extensions import db
 from app.models import Scope
 from tests.support.apps import app_with_tables

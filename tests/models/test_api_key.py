@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, select, text
 
-from app.auth import create_api_key
+from app.access.auth import create_api_key
 from app.extensions import db
 from app.models import ApiKey, ApiKeyGrant
 from tests.support.apps import make_app
@@ -44,7 +44,7 @@ def test_a_downgrade_and_upgrade_never_widen_a_key(empty_database_url):
 
 def _old_key(app) -> tuple[str, str]:
     """Insert a key the way the schema before scopes stored it."""
-    from app.auth import hash_token, new_token
+    from app.access.auth import hash_token, new_token
 
     token = new_token()
     db.session.execute(text(

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.auth import create_api_key
+from app.access.auth import create_api_key
 from app.models import (
     ApiKey,
     Condition,

@@ -11,10 +11,10 @@ from typing import Any
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
-from app.access import keeping_access
+from app.access.audit import export_recorder
+from app.access.current import keeping_access
 from app.api.query.paging import paginate
 from app.api.query.parquet import parquet_response
-from app.audit import export_recorder
 from app.query.export import csv_rows
 from app.query.sorting import sorted_by
 

@@ -14,8 +14,8 @@ import marshmallow as ma
 from flask import Response, stream_with_context
 from sqlalchemy import Select
 
-from app.access import keeping_access
-from app.audit import export_recorder
+from app.access.audit import export_recorder
+from app.access.current import keeping_access
 from app.extensions import db
 
 if TYPE_CHECKING:  # pyarrow is imported by the functions that write Parquet: a large library

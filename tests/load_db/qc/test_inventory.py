@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import UNTAGGED, Image, SeriesTag, StudyTag, Subject, Visit
-from app.qc import dataset_completeness, visit_completeness
+from app.qc.completeness import dataset_completeness, visit_completeness
 from load_db.dicom_load import load_dicom
 from load_db.engine.orchestration import dataset_id_for
 from load_db.qc.inventory import record_study_tags

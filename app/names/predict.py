@@ -1,4 +1,4 @@
-"""RADIFOX-style type names: `bodypart-modality-technique-acqdim-orientation-excontrast[-extras]`.
+"""Predicting an image's type name from its header (RADIFOX-style names, see app/names).
 
 `predict_name` reads a plain dict of header values, so it serves both a BIDS sidecar (merged,
 as the BIDS loader stores it in image.metadata_json) and a DICOM header as the DICOM adapter
@@ -6,31 +6,14 @@ stores it (SeriesDescription, ProtocolName, ImageType, ScanningSequence, Sequenc
 SequenceName, MRAcquisitionType, ImageOrientationPatient, ContrastBolusAgent, b-values). A hint
 (the BIDS suffix, else the image type) fills what the header does not say. Components the
 evidence leaves open are UNK, as in RADIFOX.
-
-Each image keeps both names: `predicted_name` (from here) and `manual_name` (given by hand,
-from a CSV file: `flask names DATASET --manual FILE`); the manual one wins wherever a name is
-read or filtered (`name_of_image`).
-
-Filters (`/images?name=modality=T1;acqdim=3D`) follow RADIFOX: `key=value` conditions joined by
-`;`, all required, values compared exactly in upper case.
 """
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.orm import Session
-
-from app.models import Dataset, Image
-
-COMPONENTS = ("bodypart", "modality", "technique", "acqdim", "orientation", "excontrast")
-UNKNOWN = "UNK"
-# The name an image answers to: the manual one when given, else the predicted one.
-EFFECTIVE_NAME = func.coalesce(Image.manual_name, Image.predicted_name)
+from app.names import UNKNOWN
 
 BODYPARTS = {"HEAD": "BRAIN", "BRAIN": "BRAIN", "CSPINE": "CSPINE", "TSPINE": "TSPINE",
              "LSPINE": "LSPINE", "SPINE": "SPINE", "ORBIT": "ORBITS", "ORBITS": "ORBITS",
@@ -67,10 +50,6 @@ ORIENTATION_WORDS = ((r"\bAX(IAL)?\b", "AXIAL"), (r"\bSAG(ITTAL)?\b", "SAGITTAL"
 CONTRAST_WORDS = re.compile(r"POST|GAD|\+C\b|W/C\b|CONTRAST")
 B_VALUE_KEYS = ("DiffusionBValue", "bval", "BValue", "b_values")
 DIFFUSION_B_MIN = 50
-
-
-class NameFilterError(ValueError):
-    """A name filter that does not follow the `key=VALUE;key=VALUE` syntax."""
 
 
 def _words(header: Mapping[str, Any]) -> str:
@@ -207,85 +186,3 @@ def name_hint(key: str, image_type: str) -> str:
     suffix = bids_suffix(key)
     known = suffix in MODALITY_HINTS or suffix in FIELD_MAP_HINTS or suffix in EXTRAS_HINTS
     return suffix if known else image_type
-
-
-def parse_name_filter(text: str) -> dict[str, str]:
-    """Parse `modality=T1;acqdim=3D` into {component: VALUE}; raises NameFilterError."""
-    conditions: dict[str, str] = {}
-    for part in text.split(";"):
-        key, equals, value = part.partition("=")
-        key, value = key.strip().lower(), value.strip().upper()
-        if not equals or key not in COMPONENTS:
-            raise NameFilterError(f"{part!r} is not key=VALUE with key one of "
-                                  f"{', '.join(COMPONENTS)}")
-        if not re.fullmatch(r"[A-Z0-9]{1,32}", value):
-            raise NameFilterError(f"{key}: the value must be letters and digits, got {value!r}")
-        if key in conditions and conditions[key] != value:
-            raise NameFilterError(f"{key} is given twice with different values")
-        conditions[key] = value
-    return conditions
-
-
-def name_matches(conditions: Mapping[str, str]) -> ColumnElement[bool]:
-    """The SQL condition: the image's name (manual, else predicted) meets every condition."""
-    parts = [re.escape(conditions[key]) if key in conditions else "[^-]+"
-             for key in COMPONENTS]
-    return EFFECTIVE_NAME.regexp_match("^" + "-".join(parts) + "(-.*)?$")
-
-
-def predict_names(session: Session, designation: str) -> int:
-    """Store the predicted name of every image of a dataset; return how many changed."""
-    rows = session.execute(
-        select(Image.id, Image.path, Image.type, Image.metadata_json, Image.predicted_name)
-        .join(Dataset, Dataset.id == Image.dataset_id)
-        .where(Dataset.designation == designation, Image.deleted_at.is_(None))).all()
-    changes = []
-    for row in rows:
-        name = predict_name(row.metadata_json, name_hint(row.path, str(row.type)))
-        if name != row.predicted_name:
-            changes.append({"id": row.id, "predicted_name": name})
-    if changes:
-        session.execute(update(Image), changes)
-    return len(changes)
-
-
-def read_manual_names(path: Path) -> list[tuple[int, str, str]]:
-    """Read a CSV of manual names (columns `path`, `name`): [(row number, key, name)].
-
-    Raises NameFilterError naming the file, row and column of a bad value.
-    """
-    with path.open(newline="", encoding="utf-8") as stream:
-        reader = csv.DictReader(stream)
-        missing = {"path", "name"} - set(reader.fieldnames or [])
-        if missing:
-            raise NameFilterError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        rows = []
-        for number, row in enumerate(reader, start=2):
-            name = (row["name"] or "").strip().upper()
-            if len(name.split("-")) < len(COMPONENTS) or not re.fullmatch(
-                    r"[A-Z0-9]+(-[A-Z0-9]+)*", name):
-                raise NameFilterError(f"{path}, row {number}, column 'name': {name!r} is not "
-                                      "bodypart-modality-technique-acqdim-orientation-"
-                                      "excontrast[-extras]")
-            rows.append((number, (row["path"] or "").strip(), name))
-    return rows
-
-
-def apply_manual_names(session: Session, designation: str,
-                       names: Iterable[tuple[int, str, str]]) -> int:
-    """Set the manual names of a dataset's images by storage key; return how many were set.
-
-    Raises NameFilterError for a key that names no image of the dataset.
-    """
-    ids = dict(session.execute(
-        select(Image.path, Image.id).join(Dataset, Dataset.id == Image.dataset_id)
-        .where(Dataset.designation == designation, Image.deleted_at.is_(None))).all())
-    changes = []
-    for number, key, name in names:
-        if key not in ids:
-            raise NameFilterError(f"row {number}, column 'path': no image of {designation} "
-                                  f"has the key {key!r}")
-        changes.append({"id": ids[key], "manual_name": name})
-    if changes:
-        session.execute(update(Image), changes)
-    return len(changes)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.auth import grant_dataset
+from app.access.auth import grant_dataset
 from app.models import ApiKey, Dataset, Image
 from tests.support.dataset_tree import write_tree
 from tests.support.factories import bearer, make_api_key, make_dataset, make_image, make_subject

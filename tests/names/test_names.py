@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Dataset, Image
-from app.names import NameFilterError, bids_suffix, parse_name_filter, predict_name
+from app.names import NameFilterError
+from app.names.predict import bids_suffix, predict_name
+from app.query.names import parse_name_filter
 
 BIDS_DATASETS = ("ds001", "ds114", "synthetic", "7t_trt", "eyetracking_fmri")
 

@@ -16,8 +16,8 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import ScalarSelect, func, select
 
-from app.json_arrays import json_tuples
 from app.models import Condition, Dataset
+from app.models.json_arrays import json_tuples
 
 # The query parameters that name rows by designation, and the table whose rows each names.
 DESIGNATED_BY_PARAMETER: dict[str, Any] = {"dataset": Dataset, "condition": Condition}

@@ -1,7 +1,7 @@
 """The fixed-window per-key request limiter."""
 import pytest
 
-from app.rate_limit import FixedWindowLimiter
+from app.access.rate_limit import FixedWindowLimiter
 
 
 class Clock:

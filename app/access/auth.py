@@ -6,7 +6,7 @@ scope (`requires`; GET routes need `read` unless they say otherwise), else 403 n
 few routes that serve counts alone (`requires(..., counts=True)`) also open to the counts-only
 `aggregate` scope, whose counts are then suppressed below a threshold. A key
 sees the datasets it was granted, or all of them: `visible_dataset_ids` says which, and the
-query layer (app/query/visibility.py) applies it to every query of the request.
+query layer (app/access/visibility.py) applies it to every query of the request.
 """
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
-from app import audit, designations
-from app.access import Access, current_access
+from app.access import audit, designations
+from app.access.current import Access, current_access
+from app.access.rate_limit import FixedWindowLimiter
 from app.extensions import db
-from app.json_arrays import json_tuples
 from app.models import DEFAULT_SCOPES, ApiKey, ApiKeyGrant, AuditAction, Dataset, Scope
 from app.models.base import utcnow
-from app.rate_limit import FixedWindowLimiter
+from app.models.json_arrays import json_tuples
 
 TOKEN_PREFIX = "mbid_"
 # Paths anyone may read: the health check and the API's own documentation.
@@ -134,7 +134,7 @@ _GRANTED_IDS = (select(json_tuples(ApiKeyGrant.dataset_id))
 
 def _access_of_request(token: str) -> tuple[ApiKey, Access] | None:
     """key_for_token and the key's access, from one statement that also fetches the key's
-    grants and the designations the request's parameters name (app/designations.py), where
+    grants and the designations the request's parameters name (app/access/designations.py), where
     each would otherwise cost one more."""
     models, pairs = designations.prefetch(request.args)
     row = db.session.execute(

@@ -50,8 +50,8 @@ def _app_session() -> Session:
 
 
 def current_key_name() -> str:
-    """The name of the current request's key (app.access, which reads Flask's request state)."""
-    from app.access import current_key_name as key_name_of_request
+    """The name of the current request's key (app.access.current reads Flask's request)."""
+    from app.access.current import current_key_name as key_name_of_request
 
     return key_name_of_request()
 

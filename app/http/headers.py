@@ -5,7 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, request
 
-from app.auth import PUBLIC_PATHS, PUBLIC_PREFIXES
+from app.access.auth import PUBLIC_PATHS, PUBLIC_PREFIXES
 
 # The API answers JSON, CSV and files: nothing in it may run scripts, load resources or be framed.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image as PilImage
 
-from app.previews import TILE_SIZE, PreviewError, render_preview
+from app.files.previews import TILE_SIZE, PreviewError, render_preview
 
 
 def nifti_bytes(data: np.ndarray, compress: bool = True) -> bytes:

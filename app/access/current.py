@@ -1,4 +1,4 @@
-"""What the key of the current request may do and see: set by app.auth, read everywhere else."""
+"""What the key of the current request may do and see: set by app.access.auth, read elsewhere."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -37,7 +37,7 @@ def visible_dataset_ids() -> frozenset[int] | None:
     """Return the ids of the datasets the request's key may see, or None for every dataset.
 
     Outside an authenticated request (commands, loaders, public routes) all are visible. The
-    query layer applies this to every query (app/query/visibility.py).
+    query layer applies this to every query (app/access/visibility.py).
     """
     access = current_access()
     return None if access is None else access.visible_dataset_ids

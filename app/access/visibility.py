@@ -7,7 +7,7 @@ its id; any table with a `dataset_id` column by that column), wherever it appear
 subqueries, EXISTS, counts. So collections, single rows (404), totals, /stats, CSV exports and
 downloads all honour the grants without a line of their own. Tables without `dataset_id` (visit)
 are reached through one that has it (subject), which every route joins. The one exception: the
-dataset designations fetched with the key (app/designations.py), before the hook can apply,
+dataset designations fetched with the key (app/access/designations.py), before the hook can apply,
 pass through `visible_dataset_rows` (a hidden one is a 400 as for an unknown designation).
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
-from app.access import visible_dataset_ids
+from app.access.current import visible_dataset_ids
 from app.extensions import db
 from app.models import Dataset
 
@@ -30,7 +30,7 @@ def dataset_owned_models() -> list[Any]:
 
 def visible_dataset_rows(ids: list[int]) -> list[int]:
     """Return the dataset ids among `ids` that the request's key may see: the hook's rule for
-    the `dataset` table, for ids fetched before the hook could apply (app/designations.py)."""
+    the `dataset` table, for ids fetched before the hook could apply (designations.py)."""
     visible = visible_dataset_ids()
     return ids if visible is None else [row_id for row_id in ids if row_id in visible]
 

@@ -1,5 +1,5 @@
-"""Quality control over what was loaded: completeness of visits against the study's expected
-tags, and QC reviews of images. Shared by the API (app/api/qc.py) and `flask qc`.
+"""Completeness of what was loaded: visits against the study's expected tags. Shared by the API
+(app/api/qc.py) and `flask qc`.
 
 Completeness (DATMAN's rules: counts report, never reject): per visit, each expected tag with
 fewer series than its count is missing (with how many), one with more is repeated, and a series
@@ -18,9 +18,6 @@ from sqlalchemy.orm import Session
 from app.models import (
     UNTAGGED,
     Dataset,
-    Image,
-    QcReview,
-    QcState,
     SeriesTag,
     StudyTag,
     Subject,
@@ -129,41 +126,3 @@ def dataset_completeness(session: Session, dataset_id: int | None = None, *,
             "phantoms": [{"dataset": designation, "session": name, "site": rows[0].site,
                           "inventory": _inventory(rows)}
                          for (designation, name), rows in sorted(phantoms.items())]}
-
-
-# What each review action sets, and whether it needs a comment.
-REVIEW_ACTIONS = {
-    "sign_off": (QcState.SIGNED_OFF, False),
-    "flag": (QcState.FLAGGED, True),
-    "blacklist": (QcState.BLACKLISTED, True),
-    "reset": (QcState.NEW, False),
-}
-
-
-class ReviewError(ValueError):
-    """A review that cannot be recorded (e.g. a flag without a comment)."""
-
-
-def review_image(session: Session, image: Image, action: str, author: str,
-                 comment: str | None = None) -> QcReview:
-    """Record one review of `image` (kept in its history) and set its QC state. Never commits.
-
-    A flag needs a comment, a blacklisting a reason (the comment).
-    """
-    if action not in REVIEW_ACTIONS:
-        raise ReviewError(f"unknown action {action!r} (one of {', '.join(REVIEW_ACTIONS)})")
-    state, needs_comment = REVIEW_ACTIONS[action]
-    comment = (comment or "").strip() or None
-    if needs_comment and comment is None:
-        raise ReviewError(f"{action} needs a comment saying why")
-    review = QcReview(image_id=image.id, state=state, comment=comment, author=author)
-    session.add(review)
-    image.qc_state = state
-    session.flush()
-    return review
-
-
-def review_history(session: Session, image_id: int) -> list[QcReview]:
-    """Every review of an image, oldest first."""
-    return list(session.scalars(select(QcReview).where(QcReview.image_id == image_id)
-                                .order_by(QcReview.reviewed_at, QcReview.id)))
