@@ -1,6 +1,7 @@
 """Every table of MBID-db; importing this package registers them all with the metadata."""
 from app.models.api_key import DEFAULT_SCOPES, ApiKey, Scope
 from app.models.api_key_grant import ApiKeyGrant
+from app.models.assessment import Assessment
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.audit_event_dataset import AuditEventDataset
 from app.models.claim import Claim, ClaimState
@@ -13,6 +14,7 @@ from app.models.enums import (
     Handedness,
     ImageType,
     LoadStatus,
+    MeasureKind,
     PreprocessState,
     QcState,
     Race,
@@ -25,6 +27,7 @@ from app.models.image import Image
 from app.models.image_file import ImageFile
 from app.models.load_manifest import LoadManifest
 from app.models.load_run import LoadRun
+from app.models.measure import Measure
 from app.models.preprocess_task import PreprocessTask
 from app.models.preprocess_task_file import PreprocessTaskFile
 from app.models.qc_review import QcReview
@@ -38,10 +41,10 @@ from app.models.visit import Visit
 keep_image_search_right()
 
 __all__ = [
-    "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "AuditAction", "AuditEvent", "AuditEventDataset",
-    "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset", "DatasetCondition",
-    "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image", "ImageFile",
-    "ImageType", "LoadManifest", "LoadRun", "LoadStatus", "PreprocessState", "PreprocessTask",
-    "PreprocessTaskFile", "QcReview", "QcState", "Race", "Scanner", "Scope", "SeriesTag", "Sex",
-    "StudyTag", "Subject", "UNTAGGED", "Visit",
+    "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "Assessment", "AuditAction", "AuditEvent",
+    "AuditEventDataset", "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset",
+    "DatasetCondition", "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image",
+    "ImageFile", "ImageType", "LoadManifest", "LoadRun", "LoadStatus", "Measure", "MeasureKind",
+    "PreprocessState", "PreprocessTask", "PreprocessTaskFile", "QcReview", "QcState", "Race",
+    "Scanner", "Scope", "SeriesTag", "Sex", "StudyTag", "Subject", "UNTAGGED", "Visit",
 ]

@@ -1,4 +1,5 @@
-"""A dataset's own diagnosis label mapped onto a master condition."""
+"""A dataset's own diagnosis label mapped onto a master condition, by a version of the dataset's
+mapping (the content hash of its mapping file)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ class DatasetCondition(TimestampMixin, Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"), index=True)
     source_label: Mapped[str] = mapped_column(String(255))
     condition_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
+    mapping_version: Mapped[str | None] = mapped_column(String(64))
 
     dataset: Mapped[Dataset] = relationship(back_populates="condition_labels")
     condition: Mapped[Condition] = relationship()

@@ -66,3 +66,11 @@ class QcState(enum.StrEnum):
     SIGNED_OFF = "signed_off"
     FLAGGED = "flagged"          # usable, with a comment
     BLACKLISTED = "blacklisted"  # not usable: left out of every query unless asked for
+
+
+class MeasureKind(enum.StrEnum):
+    """How a measure's values are read: a quantity, a score on an ordered scale, or a level."""
+
+    NUMBER = "number"
+    ORDINAL = "ordinal"
+    CATEGORY = "category"

@@ -38,6 +38,9 @@ class Subject(TimestampMixin, SoftDeleteMixin, Base):
     age_at_baseline: Mapped[float | None] = mapped_column(index=True)
     # Set only when the dataset knows the diagnosis per subject, not per visit (e.g. HCP).
     condition_id: Mapped[int | None] = mapped_column(ForeignKey("condition.id"), index=True)
+    # The dataset's own label the condition was mapped from (dataset_condition.source_label),
+    # kept so that a changed mapping can be re-applied from what is stored.
+    condition_label: Mapped[str | None] = mapped_column(String(255))
     metadata_json: Mapped[dict[str, Any] | None]
 
     dataset: Mapped[Dataset] = relationship(back_populates="subjects")

@@ -31,6 +31,9 @@ class Visit(TimestampMixin, SoftDeleteMixin, Base):
     days_assumed: Mapped[bool] = mapped_column(default=False, server_default=false())
     # A diagnosis known per visit wins over the subject's.
     condition_id: Mapped[int | None] = mapped_column(ForeignKey("condition.id"), index=True)
+    # The dataset's own label the condition was mapped from (dataset_condition.source_label),
+    # kept so that a changed mapping can be re-applied from what is stored.
+    condition_label: Mapped[str | None] = mapped_column(String(255))
     symptoms: Mapped[dict[str, Any] | None]
     bmi: Mapped[float | None]
 
