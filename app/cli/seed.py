@@ -1,4 +1,4 @@
-"""`flask seed`: load the master lists (datasets, conditions, file types)."""
+"""`flask seed`: load the master lists (datasets, conditions, file types, measures)."""
 from pathlib import Path
 
 import click
@@ -20,7 +20,7 @@ from load_db.seed import all as seed_all
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
 @json_option
 def seed_command(seed_dir: Path, dry_run: bool, as_json: bool) -> None:
-    """Load the datasets, conditions and file types lists in one transaction."""
+    """Load the datasets, conditions, file types and measures lists in one transaction."""
     with load_errors_as_exit_codes():
         report = run_load(db.session, "seed", seed_all.load, seed_dir, dry_run=dry_run)
     echo_report(report, as_json)

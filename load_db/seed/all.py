@@ -1,4 +1,4 @@
-"""Load every seed list in order, as one load: datasets, conditions, file types."""
+"""Load every seed list in order, as one load: datasets, conditions, file types, measures."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 
 from globals import SEED_DIR
 from load_db.engine import LoadReport
-from load_db.seed import load_condition, load_dataset, load_file_type
+from load_db.seed import load_condition, load_dataset, load_file_type, load_measure
 
-SEED_LOADERS = (load_dataset.load, load_condition.load, load_file_type.load)
+SEED_LOADERS = (load_dataset.load, load_condition.load, load_file_type.load, load_measure.load)
 
 
 def load(session: Session, seed_dir: Path = SEED_DIR) -> LoadReport:

@@ -11,7 +11,7 @@ from globals import SEED_DIR
 from load_db.engine import LoadError, LoadReport, upsert
 from load_db.engine.runner import exit_with, script_main
 from load_db.engine.tables import FIRST_DATA_ROW
-from load_db.seed import find_seed_file, read_designations
+from load_db.seed import find_seed_file, read_master_list
 
 SEED_STEM = "datasets_list"
 
@@ -25,7 +25,7 @@ def load(session: Session, seed_dir: Path = SEED_DIR) -> LoadReport:
     """
     path = find_seed_file(seed_dir, SEED_STEM)
     rows = [{**row, "storage_prefix": row["designation"]}
-            for row in read_designations(path, Dataset)]
+            for row in read_master_list(path, Dataset)]
     for number, row in enumerate(rows, start=FIRST_DATA_ROW):
         problem = check_designation(row["designation"])
         if problem:

@@ -1,4 +1,4 @@
-"""Seed loaders: the three master lists, idempotent, and refusing broken files whole."""
+"""Seed loaders: the master lists, idempotent, and refusing broken files whole."""
 import os
 import shutil
 import subprocess
@@ -11,9 +11,9 @@ import xlwt
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Condition, Dataset, FileType
+from app.models import Condition, Dataset, FileType, Measure
 from globals import ROOT, SEED_DIR
-from load_db.seed import find_seed_file, read_designations
+from load_db.seed import find_seed_file, read_master_list
 from tests.support.apps import data_counts
 
 HEADER = ("designation", "description")
@@ -62,9 +62,10 @@ def test_seed_loads_the_master_lists_and_running_twice_adds_nothing(app, session
     runner = app.test_cli_runner()
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output
-    counts = (count(session, Dataset), count(session, Condition), count(session, FileType))
-    listed = read_designations(find_seed_file(SEED_DIR, "datasets_list"), Dataset)
-    assert counts == (len(listed), 12, 3)
+    counts = (count(session, Dataset), count(session, Condition), count(session, FileType),
+              count(session, Measure))
+    listed = read_master_list(find_seed_file(SEED_DIR, "datasets_list"), Dataset)
+    assert counts == (len(listed), 12, 3, 17)
     designations = set(session.scalars(select(Dataset.designation)))
     assert designations == {row["designation"] for row in listed}
     # every dataset package has its row (tests/load_db/test_dataset_contract.py per package),
@@ -75,7 +76,8 @@ def test_seed_loads_the_master_lists_and_running_twice_adds_nothing(app, session
 
     second = runner.invoke(args=["seed"])
     assert second.exit_code == 0, second.output
-    assert (count(session, Dataset), count(session, Condition), count(session, FileType)) == counts
+    assert (count(session, Dataset), count(session, Condition), count(session, FileType),
+            count(session, Measure)) == counts
 
 
 def test_the_seed_dir_setting_points_a_plain_flask_seed_elsewhere(app, session, tmp_path,
@@ -161,13 +163,14 @@ def test_dry_run_reports_and_writes_nothing(app, session):
 
 def test_seed_scripts_run_from_any_directory(database_url, app, session, tmp_path):
     env = {**os.environ, "FLASK_CONFIG": "testing", "DATABASE_URL": database_url}
-    for script in ("load_dataset.py", "load_condition.py", "load_file_type.py"):
+    for script in ("load_dataset.py", "load_condition.py", "load_file_type.py", "load_measure.py"):
         result = subprocess.run([sys.executable, str(ROOT / "load_db" / "seed" / script)],
                                 cwd=tmp_path, env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     session.expire_all()
-    counts = (count(session, Dataset), count(session, Condition), count(session, FileType))
-    assert counts == (13, 12, 3)
+    counts = (count(session, Dataset), count(session, Condition), count(session, FileType),
+              count(session, Measure))
+    assert counts == (13, 12, 3, 17)
 
     broken = write_seed(tmp_path / "bad" / "datasets_list.csv", [("X", "x"), ("X", "y")])
     result = subprocess.run([sys.executable, str(ROOT / "load_db" / "seed" / "load_dataset.py"),
