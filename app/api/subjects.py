@@ -17,12 +17,10 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.parquet import export_responses
-from app.api.rows import DATASET_FIELD, row_or_404
+from app.api.rows import DATASET_FIELD, row_or_404, sorted_rows
 from app.api.visits import VisitSchema
-from app.extensions import db
 from app.models import Image, Subject, Visit
 from app.query.images import select_images
-from app.query.sorting import sorted_by
 from app.query.subjects import SUBJECT_DETAIL_ROW, SUBJECT_FILTERS, SUBJECT_ROW, select_subjects
 from app.query.visits import select_visits
 
@@ -90,10 +88,7 @@ class SubjectById(MethodView):
         """Return one subject with its visits (by day) and images (by id)."""
         row = row_or_404(select_subjects(SUBJECT_DETAIL_ROW).where(Subject.id == subject_id),
                          f"no subject with id {subject_id}")
-        visits = db.session.execute(sorted_by(
-            select_visits().where(Visit.subject_id == subject_id), "days_since_baseline")
-        ).mappings().all()
-        images = db.session.execute(
-            sorted_by(select_images().where(Image.subject_id == subject_id), "id")
-        ).mappings().all()
+        visits = sorted_rows(select_visits().where(Visit.subject_id == subject_id),
+                             "days_since_baseline")
+        images = sorted_rows(select_images().where(Image.subject_id == subject_id), "id")
         return {**row, "visits": visits, "images": images}

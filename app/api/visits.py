@@ -17,11 +17,9 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.parquet import export_responses
-from app.api.rows import DATASET_FIELD, dated_fields, row_or_404
-from app.extensions import db
+from app.api.rows import DATASET_FIELD, dated_fields, row_or_404, sorted_rows
 from app.models import Image, Visit
 from app.query.images import select_images
-from app.query.sorting import sorted_by
 from app.query.visits import VISIT_DETAIL_ROW, VISIT_FILTERS, VISIT_ROW, select_visits
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits",
@@ -78,7 +76,5 @@ class VisitById(MethodView):
         """Return one visit with its images."""
         row = row_or_404(select_visits(VISIT_DETAIL_ROW).where(Visit.id == visit_id),
                          f"no visit with id {visit_id}")
-        images = db.session.execute(
-            sorted_by(select_images().where(Image.visit_id == visit_id), "id")
-        ).mappings().all()
+        images = sorted_rows(select_images().where(Image.visit_id == visit_id), "id")
         return {**row, "images": images}
