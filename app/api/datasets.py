@@ -4,12 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import fields
 
 from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, paginate
 from app.api.query.columns import Column, columns_of, row_schema
-from app.extensions import db
+from app.api.rows import row_or_404
 from app.models import Dataset
 from app.query.datasets import DATASET_ROW, select_datasets, with_counts
 
@@ -57,8 +56,6 @@ class DatasetById(MethodView):
     @blp.response(200, DatasetSchema)
     def get(self, _args: dict[str, Any], dataset_id: int):
         """Return one dataset with its counts."""
-        row = db.session.execute(
-            select_datasets().where(Dataset.id == dataset_id)).mappings().first()
-        if row is None:
-            abort(404, message=f"no dataset with id {dataset_id}")
+        row = row_or_404(select_datasets().where(Dataset.id == dataset_id),
+                         f"no dataset with id {dataset_id}")
         return with_counts([row])[0]

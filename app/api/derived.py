@@ -21,6 +21,7 @@ from app.access.current import visible_dataset_ids
 from app.api.downloads import storage_errors_as_http
 from app.api.query import Blueprint, NoArgs
 from app.api.query.columns import Column, Columns, UtcDateTime, labelled, row_schema
+from app.api.rows import row_or_404
 from app.extensions import db
 from app.files.image_files import OutsideDataset, served_objects
 from app.files.previews import PreviewError, derived_preview_key, ensure_preview, image_preview_key
@@ -98,11 +99,8 @@ class VerificationSchema(Schema):
 
 def derived_row(derived_id: int, extra: Columns | None = None) -> Any:
     """The derived file `derived_id` (404 when absent or not visible)."""
-    row = db.session.execute(select_derived(extra)
-                             .where(PreprocessTaskFile.id == derived_id)).mappings().first()
-    if row is None:
-        abort(404, message=f"no derived file with id {derived_id}")
-    return row
+    return row_or_404(select_derived(extra).where(PreprocessTaskFile.id == derived_id),
+                      f"no derived file with id {derived_id}")
 
 
 @blp.route("/images/<int(max=2147483647):image_id>/derived")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import ValidationError, fields, validate, validates_schema
 from sqlalchemy import func
 
@@ -22,7 +21,7 @@ from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, p
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.params import FORMATS
 from app.api.query.parquet import export_responses
-from app.api.rows import DATASET_FIELD, dated_fields
+from app.api.rows import DATASET_FIELD, dated_fields, row_or_404
 from app.extensions import db
 from app.files.image_files import single_object_keys
 from app.models import HeaderDrift, Image, Scope
@@ -182,10 +181,8 @@ class ImageById(MethodView):
     @blp.response(200, ImageDetailSchema)
     def get(self, _args: dict[str, Any], image_id: int):
         """Return one image with its metadata."""
-        statement = select_images(IMAGE_DETAIL_ROW).where(Image.id == image_id)
-        row = db.session.execute(statement).mappings().first()
-        if row is None:
-            abort(404, message=f"no image with id {image_id}")
+        row = row_or_404(select_images(IMAGE_DETAIL_ROW).where(Image.id == image_id),
+                         f"no image with id {image_id}")
         drift = db.session.get(HeaderDrift, image_id)
         return {**row, "header_drift": None if drift is None else {
             "standard_version": drift.standard_version, "drifted": drift.drifted,

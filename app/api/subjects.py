@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import fields
 
 from app.api.images import ImageSchema
@@ -18,12 +17,10 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.parquet import export_responses
-from app.api.rows import DATASET_FIELD
+from app.api.rows import DATASET_FIELD, row_or_404, sorted_rows
 from app.api.visits import VisitSchema
-from app.extensions import db
 from app.models import Image, Subject, Visit
 from app.query.images import select_images
-from app.query.sorting import sorted_by
 from app.query.subjects import SUBJECT_DETAIL_ROW, SUBJECT_FILTERS, SUBJECT_ROW, select_subjects
 from app.query.visits import select_visits
 
@@ -89,14 +86,9 @@ class SubjectById(MethodView):
     @blp.response(200, SubjectDetailSchema)
     def get(self, _args: dict[str, Any], subject_id: int):
         """Return one subject with its visits (by day) and images (by id)."""
-        statement = select_subjects(SUBJECT_DETAIL_ROW).where(Subject.id == subject_id)
-        row = db.session.execute(statement).mappings().first()
-        if row is None:
-            abort(404, message=f"no subject with id {subject_id}")
-        visits = db.session.execute(sorted_by(
-            select_visits().where(Visit.subject_id == subject_id), "days_since_baseline")
-        ).mappings().all()
-        images = db.session.execute(
-            sorted_by(select_images().where(Image.subject_id == subject_id), "id")
-        ).mappings().all()
+        row = row_or_404(select_subjects(SUBJECT_DETAIL_ROW).where(Subject.id == subject_id),
+                         f"no subject with id {subject_id}")
+        visits = sorted_rows(select_visits().where(Visit.subject_id == subject_id),
+                             "days_since_baseline")
+        images = sorted_rows(select_images().where(Image.subject_id == subject_id), "id")
         return {**row, "visits": visits, "images": images}

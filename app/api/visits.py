@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import abort
 from marshmallow import fields
 
 from app.api.images import ImageSchema
@@ -18,11 +17,9 @@ from app.api.query import (
 )
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.parquet import export_responses
-from app.api.rows import DATASET_FIELD, dated_fields
-from app.extensions import db
+from app.api.rows import DATASET_FIELD, dated_fields, row_or_404, sorted_rows
 from app.models import Image, Visit
 from app.query.images import select_images
-from app.query.sorting import sorted_by
 from app.query.visits import VISIT_DETAIL_ROW, VISIT_FILTERS, VISIT_ROW, select_visits
 
 blp = Blueprint("visits", __name__, url_prefix="/api/v1/visits",
@@ -77,11 +74,7 @@ class VisitById(MethodView):
     @blp.response(200, VisitDetailSchema)
     def get(self, _args: dict[str, Any], visit_id: int):
         """Return one visit with its images."""
-        statement = select_visits(VISIT_DETAIL_ROW).where(Visit.id == visit_id)
-        row = db.session.execute(statement).mappings().first()
-        if row is None:
-            abort(404, message=f"no visit with id {visit_id}")
-        images = db.session.execute(
-            sorted_by(select_images().where(Image.visit_id == visit_id), "id")
-        ).mappings().all()
+        row = row_or_404(select_visits(VISIT_DETAIL_ROW).where(Visit.id == visit_id),
+                         f"no visit with id {visit_id}")
+        images = sorted_rows(select_images().where(Image.visit_id == visit_id), "id")
         return {**row, "images": images}

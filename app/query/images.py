@@ -41,7 +41,7 @@ from app.query.rows import (
     SCAN_DAY,
     Row,
     dated_row,
-    labelled_row,
+    select_row,
 )
 
 # A table alias, not an ORM one: aliased() would configure every mapper at import time.
@@ -95,7 +95,7 @@ def select_images(extra: Row | None = None) -> Select:
     """Return the image rows (not soft-deleted) with every table they are filtered on joined;
     `extra` adds fields after the row's (e.g. IMAGE_DETAIL_ROW)."""
     return (
-        select(*labelled_row(IMAGE_ROW), *labelled_row(extra or {}))
+        select_row(IMAGE_ROW, extra)
         .select_from(Image)
         .join(Subject, Subject.id == Image.subject_id)
         .join(Dataset, Dataset.id == Image.dataset_id)

@@ -14,7 +14,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Label, and_, cast, exists, func, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Label,
+    Select,
+    and_,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -30,6 +42,12 @@ Row = Mapping[str, ColumnElement[Any]]
 def labelled_row(row: Row) -> list[Label[Any]]:
     """Return the expressions of `row`, each labelled with its field name."""
     return [expression.label(name) for name, expression in row.items()]
+
+
+def select_row(row: Row, extra: Row | None = None) -> Select:
+    """Return a SELECT of the fields of `row`, then of `extra` (e.g. a detail row's), each
+    labelled with its field name; the caller adds the FROM, joins and conditions."""
+    return select(*labelled_row(row), *labelled_row(extra or {}))
 
 
 def age_at(days: ColumnElement[int]) -> ColumnElement[float]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, select
+from sqlalchemy import ColumnElement, Select, exists
 
 from app.models import Condition, Dataset, Image, Subject
 from app.query.filters import all_of, at_least, at_most, designated, equal_to, not_deleted
-from app.query.rows import DATASET, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS, Row, labelled_row
+from app.query.rows import DATASET, SUBJECT_CONDITION_FILTER, SUBJECT_CONDITIONS, Row, select_row
 from app.query.visit_types import visit_has_type_of_subject
 
 # A table alias, not an ORM one: aliased() would configure every mapper at import time.
@@ -34,7 +34,7 @@ SUBJECT_DETAIL_ROW: dict[str, ColumnElement[Any]] = {"metadata_json": Subject.me
 def select_subjects(extra: Row | None = None) -> Select:
     """Return the subject rows (not soft-deleted) with their dataset and condition joined."""
     return (
-        select(*labelled_row(SUBJECT_ROW), *labelled_row(extra or {}))
+        select_row(SUBJECT_ROW, extra)
         .select_from(Subject)
         .join(Dataset, Dataset.id == Subject.dataset_id)
         .outerjoin(SubjectCondition, SubjectCondition.c.id == Subject.condition_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select
 
 from app.models import Condition, Dataset, Subject, Visit
 from app.query.filters import at_least, at_most, designated, equal_to, not_deleted
@@ -15,7 +15,7 @@ from app.query.rows import (
     DATASET,
     Row,
     dated_row,
-    labelled_row,
+    select_row,
 )
 from app.query.visit_types import visit_has_type_of_visit
 
@@ -40,7 +40,7 @@ VISIT_DETAIL_ROW: dict[str, ColumnElement[Any]] = {"symptoms": Visit.symptoms}
 def select_visits(extra: Row | None = None) -> Select:
     """Return the visit rows (not soft-deleted) with the tables they are filtered on joined."""
     return (
-        select(*labelled_row(VISIT_ROW), *labelled_row(extra or {}))
+        select_row(VISIT_ROW, extra)
         .select_from(Visit)
         .join(Subject, Subject.id == Visit.subject_id)
         .join(Dataset, Dataset.id == Subject.dataset_id)

@@ -12,11 +12,9 @@ import pandas as pd
 from app.storage.trees import LocalTree
 from load_db.dicom.headers import HeaderProblem, read_full
 from load_db.dicom.identity import (
-    manufacturer,
-    model_name,
     parse_age,
     parse_date,
-    serial_number,
+    scanner_values,
     study_visit,
     to_sex,
 )
@@ -250,9 +248,7 @@ class _Reader:
         return {
             "path": relative, "visit": visit_of(study.uid), "type": IMAGE_TYPE,
             "file_size": file.stat().st_size,
-            "manufacturer": manufacturer(identity["Manufacturer"]),
-            "model": model_name(identity["ManufacturerModelName"]),
-            "serial": serial_number(identity["DeviceSerialNumber"], deployment_secret()),
+            **scanner_values(identity, deployment_secret()),
             "field_strength": None,
             "metadata": {key: value for key, value in facts.items() if value is not None},
             "source_file": str(file), "study": study,

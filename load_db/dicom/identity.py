@@ -244,3 +244,11 @@ def serial_number(value: Any, secret: bytes) -> str:
     none)."""
     text = str(value or "").strip()
     return f"sn-{pseudonym(text, secret)[:12]}" if text else ""
+
+
+def scanner_values(identity: Mapping[str, Any], secret: bytes) -> dict[str, str]:
+    """An image's scanner columns from its header's Manufacturer, ManufacturerModelName and
+    DeviceSerialNumber: the vendor in one spelling, the model, the serial as a pseudonym."""
+    return {"manufacturer": manufacturer(identity["Manufacturer"]),
+            "model": model_name(identity["ManufacturerModelName"]),
+            "serial": serial_number(identity["DeviceSerialNumber"], secret)}

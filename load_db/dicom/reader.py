@@ -31,11 +31,9 @@ from load_db.dicom.identity import (
     SubjectIds,
     SubjectRule,
     field_strength,
-    manufacturer,
-    model_name,
     parse_age,
     parse_date,
-    serial_number,
+    scanner_values,
     study_visit,
     subject_rule,
     to_sex,
@@ -310,12 +308,9 @@ def _storable(part: Part, subject: str, visit: str, who: SubjectRule, report: Lo
               strict: bool) -> bool:
     """True when the part's ids and scanner fit their columns; else report the series, left
     out (or, with `strict`, stop): one bad series does not refuse the whole load."""
-    identity = part.identity
     problem = row_text_problem("images", {
         "subject": subject, "visit": visit, "path": part.key,
-        "manufacturer": manufacturer(identity["Manufacturer"]),
-        "model": model_name(identity["ManufacturerModelName"]),
-        "serial": serial_number(identity["DeviceSerialNumber"], who.secret)})
+        **scanner_values(part.identity, who.secret)})
     if problem is None:
         return True
     column, why = problem
@@ -383,9 +378,7 @@ def _frames(parts: list[Part], rules: RuleSet, who: SubjectRule, report: LoadRep
         images.append({
             "subject": subject, "path": part.key, "visit": visit, "type": decision.type,
             "file_size": sum(h.size for h in part.files),
-            "manufacturer": manufacturer(identity["Manufacturer"]),
-            "model": model_name(identity["ManufacturerModelName"]),
-            "serial": serial_number(identity["DeviceSerialNumber"], who.secret),
+            **scanner_values(identity, who.secret),
             "field_strength": field_strength(identity["MagneticFieldStrength"]),
             "metadata": metadata, "study": study, "source_file": header.path})
         image_files[part.key] = [(h.path, h.size) for h in part.files]

@@ -122,6 +122,15 @@ def _described(description: str) -> dict[str, Any]:
     return {"metadata": {"description": description}}
 
 
+def _repeatable_choice(choices: Iterable[str], description: str) -> fields.List:
+    # A parameter given once or repeated, each value one of `choices` (in any case).
+    return fields.List(Choice(choices), **_described(description))
+
+
+# The values the image-type parameters take.
+IMAGE_TYPES = [t.value for t in ImageType]
+
+
 # Every filter a collection may offer, by its one public name. A resource picks the names it
 # supports (app/query/filters.py says what each one does to its rows).
 FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
@@ -134,9 +143,8 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         "diagnosis if known, else the subject's; a subject matches any condition it has); "
         "repeat to accept any of several. Only existing designations are valid: an unknown "
         "one is a 400 that lists the known ones (GET /conditions).")),
-    "type": lambda: fields.List(
-        Choice([t.value for t in ImageType]),
-        **_described("Image type; repeat to accept any of several.")),
+    "type": lambda: _repeatable_choice(
+        IMAGE_TYPES, "Image type; repeat to accept any of several."),
     "sex": lambda: Choice([s.value for s in Sex], **_described("Subject sex.")),
     "age_min": lambda: fields.Float(
         validate=validate.Range(0, MAX_AGE),
@@ -163,11 +171,10 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         "accept any of several.")),
     "laterality": lambda: Choice(LATERALITIES, **_described(
         "Side of the body imaged (DICOM ImageLaterality): L, R or B (both), in any case.")),
-    "qc": lambda: fields.List(
-        Choice([*(s.value for s in QcState), "all"]),
-        **_described("QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for "
-                     "every state. Blacklisted images are left out unless qc=all or "
-                     "qc=blacklisted is asked for.")),
+    "qc": lambda: _repeatable_choice(
+        [*(s.value for s in QcState), "all"],
+        "QC state (new, signed_off, flagged, blacklisted), repeatable; 'all' for every state. "
+        "Blacklisted images are left out unless qc=all or qc=blacklisted is asked for."),
     "drift": lambda: fields.Boolean(**_described(
         "true: only images whose header differs from their tag's gold standard beyond its "
         "tolerances; false: only images compared and found within them.")),
@@ -176,19 +183,15 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
         "exact and upper case; keys bodypart, modality, technique, acqdim, orientation, "
         "excontrast (e.g. modality=T1;acqdim=3D). Matches the manual name when one is given, "
         "else the predicted one.")),
-    "has_type": lambda: fields.List(
-        Choice([t.value for t in ImageType]),
-        **_described("Only subjects with at least one image of this type; repeat to require "
-                     "every one of several types.")),
-    "status": lambda: fields.List(
-        Choice([s.value for s in LoadStatus]),
-        **_described("How the load ended (running while it runs); repeat to accept any of "
-                     "several.")),
-    "visit_has_type": lambda: fields.List(
-        Choice([t.value for t in ImageType]),
-        **_described("Only rows with a visit holding an image of this type; repeat to require "
-                     "one visit holding an image of each of several types (e.g. T1 and "
-                     "rsfMRI).")),
+    "has_type": lambda: _repeatable_choice(
+        IMAGE_TYPES, "Only subjects with at least one image of this type; repeat to require "
+        "every one of several types."),
+    "status": lambda: _repeatable_choice(
+        [s.value for s in LoadStatus],
+        "How the load ended (running while it runs); repeat to accept any of several."),
+    "visit_has_type": lambda: _repeatable_choice(
+        IMAGE_TYPES, "Only rows with a visit holding an image of this type; repeat to require "
+        "one visit holding an image of each of several types (e.g. T1 and rsfMRI)."),
     "meta": lambda: fields.Raw(data_key=metadata.PARAMETER,
                                **_described(metadata.DESCRIPTION)),
 }

@@ -17,6 +17,7 @@ from load_db.dicom.identity import (
     parse_age,
     parse_date,
     pseudonym,
+    scanner_values,
     serial_number,
     study_visit,
     subject_rule,
@@ -167,3 +168,11 @@ def test_models_lose_extra_spaces_and_serials_become_pseudonyms():
     assert serial_number("67093 ", b"k") == "sn-" + hmac.new(b"k", b"67093",
                                                              hashlib.sha256).hexdigest()[:12]
     assert serial_number("", b"k") == ""
+
+
+def test_an_image_s_scanner_columns_come_from_its_header_identity():
+    identity = {"Manufacturer": "SIEMENS ", "ManufacturerModelName": " TrioTim ",
+                "DeviceSerialNumber": "35177", "PatientSex": "F"}
+    assert scanner_values(identity, b"k") == {
+        "manufacturer": "Siemens", "model": "TrioTim",
+        "serial": "sn-" + hmac.new(b"k", b"35177", hashlib.sha256).hexdigest()[:12]}
