@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.storage import Storage, storage_from_config
 from tests.support.apps import SHARED_DATA, app_with_tables, new_bucket
+from tests.support.measures import add_missing_measures
 from tests.support.servers import MotoServer, PostgresServer
 
 BACKENDS = ("sqlite", "postgresql")
@@ -76,9 +77,11 @@ def session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def seeded(app: Flask, session: Session) -> Session:
-    """The session of a database holding the seed lists (`flask seed`)."""
+    """The session of a database holding the seed lists (`flask seed`) and the master
+    measures of the measures contract."""
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
+    add_missing_measures(session)
     return session
 
 
