@@ -11,6 +11,7 @@ from app.cli.errors import load_errors_as_exit_codes
 from app.cli.reporting import json_option
 from app.extensions import db
 from load_db.datasets import find_dataset
+from load_db.engine.errors import LoadError
 from load_db.engine.mapping import read_mapping
 from load_db.harmonise import HarmoniseResult, harmonise_dataset
 
@@ -30,8 +31,11 @@ def harmonise_command(dataset: str, mapping_file: Path | None, dry_run: bool,
     """Re-map DATASET's stored condition labels and assessment raw values with its current
     mapping file: list the changed rows (kind, subject, visit, measure or condition, old value,
     new value), then write them and the mapping's version (audited), unless --dry-run."""
-    with load_errors_as_exit_codes():
+    try:
         package = find_dataset(dataset)
+    except LoadError as exc:  # not bad input: a name the command does not know
+        raise click.ClickException(str(exc)) from None
+    with load_errors_as_exit_codes():
         mapping = read_mapping(mapping_file or package.mapping)
         try:
             result = harmonise_dataset(db.session, package.designation, mapping,

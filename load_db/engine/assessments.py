@@ -98,7 +98,7 @@ def harmonise_frame(frame: pd.DataFrame, mapping: MappingFile,
         try:
             value = harmonised(raw, mapping.source(measure, column), info, missing)
         except (KeyError, ValueError) as exc:
-            raise LoadError(str(exc).strip('"'),
+            raise LoadError(str(exc.args[0]),
                             **where(frame, position, column, ASSESSMENTS.name)) from None
         if value is not None:
             kept.append(position)

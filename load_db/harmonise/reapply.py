@@ -131,7 +131,7 @@ def _condition_id(mapping: MappingFile, label: str, master: dict[str, int]) -> i
     try:
         designation = mapping.condition_for(label)
     except KeyError as exc:
-        raise LoadError(f"stored label {label!r}: {str(exc).strip(chr(34))}",
+        raise LoadError(f"stored label {label!r}: {exc.args[0]}",
                         file=mapping.path, column="conditions") from None
     if designation not in master:
         raise LoadError(f"stored label {label!r} maps to {designation!r}, which is not in the "
@@ -249,5 +249,7 @@ def _write(session: Session, dataset: Dataset, mapping: MappingFile, labels: pd.
         **{name: assessments[name] for name in KEY},
         "value_number": pd.array(assessments["new_number"].tolist(), dtype="Float64"),
         "value_text": assessments["new_text"], "mapping_version": mapping.version,
+        # Unchanged, but an INSERT ... ON CONFLICT must give every NOT NULL column.
+        "source_column": assessments["source_column"],
     }), KEY, where=Assessment.subject_id.in_(dataset_subjects(dataset.id)))
     refresh_image_search(session, dataset.id)
