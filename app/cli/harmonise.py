@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from app.cli.errors import load_errors_as_exit_codes
 from app.cli.reporting import json_option
 from app.extensions import db
+from app.models import Dataset
 from load_db.datasets import find_dataset
 from load_db.engine.errors import LoadError
 from load_db.engine.mapping import read_mapping
@@ -22,7 +24,8 @@ COLUMNS = ("kind", "subject", "visit", "name", "old", "new")
 @click.argument("dataset")
 @click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="The mapping file to apply (default: the dataset package's "
-                                 "mapping.yaml).")
+                                 "mapping.yaml; a dataset loaded by `flask load-bids` has no "
+                                 "package: give its file).")
 @click.option("--dry-run", is_flag=True,
               help="List the rows the mapping would change; change nothing.")
 @json_option
@@ -31,15 +34,17 @@ def harmonise_command(dataset: str, mapping_file: Path | None, dry_run: bool,
     """Re-map DATASET's stored condition labels and assessment raw values with its current
     mapping file: list the changed rows (kind, subject, visit, measure or condition, old value,
     new value), then write them and the mapping's version (audited), unless --dry-run."""
-    try:
-        package = find_dataset(dataset)
-    except LoadError as exc:  # not bad input: a name the command does not know
-        raise click.ClickException(str(exc)) from None
+    designation = dataset
+    if mapping_file is None or not _stored(dataset):  # a dataset loaded by `flask load-bids`
+        try:                                            # has no package: --mapping names it
+            package = find_dataset(dataset)
+        except LoadError as exc:  # not bad input: a name the command does not know
+            raise click.ClickException(str(exc)) from None
+        designation, mapping_file = package.designation, mapping_file or package.mapping
     with load_errors_as_exit_codes():
-        mapping = read_mapping(mapping_file or package.mapping)
+        mapping = read_mapping(mapping_file)
         try:
-            result = harmonise_dataset(db.session, package.designation, mapping,
-                                       dry_run=dry_run)
+            result = harmonise_dataset(db.session, designation, mapping, dry_run=dry_run)
         except Exception:
             db.session.rollback()
             raise
@@ -48,6 +53,11 @@ def harmonise_command(dataset: str, mapping_file: Path | None, dry_run: bool,
         else:
             db.session.commit()
     _echo(result, as_json)
+
+
+def _stored(designation: str) -> bool:
+    return db.session.scalar(select(Dataset.id).where(Dataset.designation == designation)) \
+        is not None
 
 
 def _echo(result: HarmoniseResult, as_json: bool) -> None:

@@ -8,6 +8,8 @@ conditions
     (exact label -> designation), checked first, then ordered `rules` (the first whose `when`
     holds wins). A rule tests fields of the label: the named groups of the `fields` regular
     expression, matched against the whole label (without `fields`, the one field `label`).
+    `column` names the column of the labels where the reader does not know it (BIDS:
+    a participants.tsv column).
 measures
     Which column of which file gives which master measure: `measure` (designation), `file`,
     `column`, `level` (visit or subject), `values` (raw value -> level or number, applied
@@ -92,6 +94,8 @@ class Rule(_Strict):
 
 
 class ConditionMapping(_Strict):
+    # The column holding the labels, for adapters that read any dataset (BIDS participants.tsv).
+    column: str | None = None
     values: dict[str, str] = Field(default_factory=dict)
     fields: str | None = None
     rules: list[Rule] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import BidsFrames, read_bids
+from load_db.bids.measures import bids_assessments
 from load_db.engine import DatasetFrames, LoadError
 from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 
@@ -22,7 +23,9 @@ def read_openpain(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     bids = read_bids(Path(data_dir))
     dataset_mapping = read_mapping(mapping)
     return DatasetFrames(subjects=subjects_of(bids, dataset_mapping), visits=visits_of(bids),
-                         images=bids.images, report=bids.report, mapping=dataset_mapping)
+                         images=bids.images,
+                         assessments=bids_assessments(bids, dataset_mapping),
+                         report=bids.report, mapping=dataset_mapping)
 
 
 def subjects_of(bids: BidsFrames, mapping: MappingFile) -> pd.DataFrame:
