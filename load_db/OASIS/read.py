@@ -112,7 +112,11 @@ def subjects_of(table: pd.DataFrame, path: Path, clinical: pd.DataFrame,
     """The subjects of the subjects CSV read from `path`; each subject's age at entry comes from
     the clinical data, its handedness from the Hand codes of the mapping's HANDEDNESS."""
     age = clinical.dropna(subset=["age_at_entry"]).groupby("subject")["age_at_entry"].first()
-    hand = {code: str(level) for code, level in mapping.source("HANDEDNESS", "Hand").values.items()}
+    try:
+        codes = mapping.source("HANDEDNESS", "Hand").values
+    except KeyError as exc:  # the subject's handedness column is read with the same codes
+        raise LoadError(exc.args[0], file=mapping.path, column="measures") from None
+    hand = {code: str(level) for code, level in codes.items()}
     return pd.DataFrame({
         "external_id": table["Subject"].tolist(),
         "sex": convert_column(table, "M/F", from_table(SEX, empty="unknown"), path),

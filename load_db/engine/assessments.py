@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from load_db.engine.linking import dataset_subjects, visit_table
 from load_db.engine.mapping import MappingFile, MeasureInfo, harmonised
 from load_db.engine.report import LoadReport
 from load_db.engine.upsert import upsert
-from load_db.engine.validation import where
+from load_db.engine.validation import RANGES, where
 
 ASSESSMENTS = FrameSpec(
     "assessments",
@@ -36,6 +37,7 @@ ASSESSMENTS = FrameSpec(
     ),
 )
 KEY = ["subject_id", "measure_id", "days_since_baseline"]
+DAY_RANGE = RANGES["days_since_baseline"]
 NO_MASTER_MEASURES = ("no master list of measures in the database (`flask seed` loads it): "
                       "assessments left out")
 
@@ -154,6 +156,17 @@ def write_assessments(session: Session, dataset_id: int, frame: pd.DataFrame,
                                     where=Assessment.subject_id.in_(dataset_subjects(dataset_id))))
 
 
+def _day(value: Any) -> int | None:
+    """A day since baseline as an int within DAY_RANGE, else None."""
+    try:
+        day = float(value)
+    except (TypeError, ValueError):
+        return None
+    if day != day or not day.is_integer() or not DAY_RANGE[0] <= day <= DAY_RANGE[1]:
+        return None
+    return int(day)
+
+
 def _with_visits(frame: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
     """Give each row its visit_id and day: the named visit's (its day when the row has none),
     else the subject's visit of the row's day when there is one (the last by id)."""
@@ -172,11 +185,14 @@ def _with_visits(frame: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
     day = pd.Series(day, index=frame.index, dtype=object).where(
         lambda d: d.notna(), pd.Series(by_label["days_since_baseline"].astype(object).to_numpy(),
                                        index=frame.index))
-    if day.isna().any():
-        position = int(np.flatnonzero(day.isna())[0])
-        raise LoadError("an assessment needs a day since baseline (or a visit that has one)",
+    days = [_day(value) for value in day]
+    if None in days:
+        position = days.index(None)
+        raise LoadError(f"{day.iloc[position]!r} is not a day since baseline (a whole number "
+                        f"within {DAY_RANGE[1]} days of baseline; a row without one needs a "
+                        "visit that has one)",
                         **where(frame, position, "days_since_baseline", ASSESSMENTS.name))
-    frame = frame.assign(days_since_baseline=day.astype("int64"))
+    frame = frame.assign(days_since_baseline=pd.Series(days, index=frame.index, dtype="int64"))
     visit_id = pd.Series(by_label["visit_id"].to_numpy(), index=frame.index).astype("Int64")
     by_day = (visits.dropna(subset=["days_since_baseline"])
               .sort_values("visit_id").drop_duplicates(["subject_id", "days_since_baseline"],

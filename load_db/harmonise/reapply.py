@@ -90,8 +90,10 @@ def harmonise_dataset(session: Session, designation: str, mapping: MappingFile, 
     labels = _label_rows(session, dataset.id)
     master = dict(session.execute(select(Condition.designation, Condition.id)).all())
     names = {condition_id: name for name, condition_id in master.items()}
-    new_ids = {label: _condition_id(mapping, label, master) for label in labels["source_label"]}
     conditions = _condition_rows(session, dataset.id)
+    every_label = sorted(set(labels["source_label"]).union(
+        *(frame["condition_label"] for frame in conditions.values())))
+    new_ids = {label: _condition_id(mapping, label, master) for label in every_label}
     assessments = _assessment_rows(session, dataset.id)
     new_values, unmapped = _reharmonised(assessments, mapping, master_measures(session))
     previous = sorted(set(labels["mapping_version"].dropna())
@@ -117,7 +119,7 @@ def harmonise_dataset(session: Session, designation: str, mapping: MappingFile, 
                        for row in moved[differs].itertuples()]
     if dry_run:
         return result
-    _write(session, dataset, mapping, labels, new_ids, conditions, moved[new_values["mapped"]])
+    _write(session, dataset, mapping, new_ids, conditions, moved[new_values["mapped"]])
     audit.record(AuditAction.HARMONISE, actor or audit.cli_actor(), datasets=[dataset],
                  row_count=len(result.changes),
                  details={"dataset": designation, "mapping_version": mapping.version,
@@ -227,13 +229,13 @@ def _value(number: Any, text: Any) -> Any:
     return None if number is None or number != number else float(number)
 
 
-def _write(session: Session, dataset: Dataset, mapping: MappingFile, labels: pd.DataFrame,
-           new_ids: dict[str, int], conditions: dict[str, pd.DataFrame],
+def _write(session: Session, dataset: Dataset, mapping: MappingFile, new_ids: dict[str, int],
+           conditions: dict[str, pd.DataFrame],
            assessments: pd.DataFrame) -> None:
     """Write the re-mapped conditions and values, each row with the mapping's version."""
     upsert(session, DatasetCondition,
-           [{"dataset_id": dataset.id, "source_label": label, "condition_id": new_ids[label],
-             "mapping_version": mapping.version} for label in labels["source_label"]],
+           [{"dataset_id": dataset.id, "source_label": label, "condition_id": condition_id,
+             "mapping_version": mapping.version} for label, condition_id in new_ids.items()],
            ["dataset_id", "source_label"], where=DatasetCondition.dataset_id == dataset.id)
     subjects = conditions["subject"]
     upsert(session, Subject, pd.DataFrame({"dataset_id": dataset.id,
