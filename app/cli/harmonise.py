@@ -35,8 +35,9 @@ def harmonise_command(dataset: str, mapping_file: Path | None, dry_run: bool,
     mapping file: list the changed rows (kind, subject, visit, measure or condition, old value,
     new value), then write them and the mapping's version (audited), unless --dry-run."""
     designation = dataset
-    if mapping_file is None or not _stored(dataset):  # a dataset loaded by `flask load-bids`
-        try:                                            # has no package: --mapping names it
+    # A dataset loaded by `flask load-bids` has no package: --mapping names its file.
+    if mapping_file is None or not _stored(dataset):
+        try:
             package = find_dataset(dataset)
         except LoadError as exc:  # not bad input: a name the command does not know
             raise click.ClickException(str(exc)) from None
