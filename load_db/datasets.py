@@ -6,7 +6,9 @@ that: `DATASET = DatasetDeclaration(...)` naming
 - designation: its name in the seed list (data/seed_files/datasets_list.xls), e.g. "OpenPain";
 - data_folder: its default data folder under data/, e.g. "openpain";
 - read(source) -> DatasetFrames: reads every input file under `source` once;
-- mapping: its diagnosis mapping (label -> master condition), which `read` applies;
+- mapping: its mapping file (mapping.yaml beside its code: labels onto master conditions,
+  columns onto master measures; load_db/engine/mapping.py describes it), which `read` reads
+  and `flask harmonise` re-applies to what is stored;
 - write_example(out_dir) -> files written: writes its example data into out_dir (optional).
 
 `read` may also take a keyword `strict`: with strict=True (`flask load --strict`) bad input
@@ -36,18 +38,18 @@ from load_db.engine.runner import script_main
 
 DECLARATION = "DATASET"  # the name a dataset package's __init__.py binds its declaration to
 STUDY_FILE = "study.yaml"
-TABLES = ("subjects", "visits", "images")
+TABLES = ("subjects", "visits", "images", "assessments")
 
 
 @dataclass(frozen=True)
 class DatasetDeclaration:
     """What a dataset package's __init__.py declares (as DATASET): its name, data folder,
-    reader, diagnosis mapping and, optionally, its example-data writer."""
+    reader, mapping file and, optionally, its example-data writer."""
 
     designation: str
     data_folder: str
     read: Callable[..., DatasetFrames]
-    mapping: Callable[..., str | None]
+    mapping: Path
     write_example: Callable[[Path], list[Path]] | None = None
 
 
@@ -70,8 +72,8 @@ class DatasetPackage:
         return self.declaration.data_folder
 
     @property
-    def mapping(self) -> Callable[..., str | None]:
-        """The dataset's diagnosis mapping (label -> master condition designation)."""
+    def mapping(self) -> Path:
+        """The dataset's mapping file (labels -> conditions, columns -> measures)."""
         return self.declaration.mapping
 
     def data_dir(self, root: Path = DATA_DIR) -> Path:

@@ -76,7 +76,8 @@ def session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def seeded(app: Flask, session: Session) -> Session:
-    """The session of a database holding the seed lists (`flask seed`)."""
+    """The session of a database holding the seed lists (`flask seed`: datasets, conditions,
+    file types, measures)."""
     result = app.test_cli_runner().invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     return session

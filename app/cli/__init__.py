@@ -23,6 +23,8 @@ COMMANDS = {
                   "Load any BIDS dataset in one transaction."),
     "load-dicom": ("app.cli.load_dicom:load_dicom_command",
                    "Load a folder of DICOM series in one transaction."),
+    "harmonise": ("app.cli.harmonise:harmonise_command",
+                  "Re-apply a dataset's mapping file to its stored labels and raw values."),
     "load-runs": ("app.cli.load_runs:load_runs_command",
                   "List recent loads, successful or failed."),
     "dataset": ("app.cli.dataset:dataset_group", "List or delete datasets."),

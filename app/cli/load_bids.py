@@ -20,6 +20,7 @@ from app.storage import get_storage
 from app.storage.trees import FileTree, StorageTree
 from load_db.bids.load import load_bids
 from load_db.engine import run_load
+from load_db.engine.mapping import read_mapping
 from load_file.checksums import record_image_checksums
 
 
@@ -31,10 +32,15 @@ from load_file.checksums import record_image_checksums
 @register_option
 @click.option("--full", is_flag=True, help="Read every file again, even those unchanged since "
               "the last load of the dataset from the same source.")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="The dataset's mapping file (mapping.yaml): participants.tsv "
+                                 "labels onto conditions, participants.tsv and sessions.tsv "
+                                 "columns onto measures.")
 @dry_run_option
 @json_option
 def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: str,
-                      register: bool, full: bool, dry_run: bool, as_json: bool) -> None:
+                      register: bool, full: bool, mapping_file: Path | None, dry_run: bool,
+                      as_json: bool) -> None:
     """Load the subjects, visits and images of the BIDS dataset at ROOT into dataset NAME.
 
     The dataset is read from ROOT on disk, or with --storage-prefix from the configured object
@@ -45,9 +51,10 @@ def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: st
     check_registrable(dataset, register)
     tree: FileTree | Path = root_or_storage(root, storage_prefix, StorageTree)
     with load_errors_as_exit_codes():
+        mapping = read_mapping(mapping_file) if mapping_file is not None else None
         report = run_load(db.session, "load-bids",
-                          partial(load_bids, dataset=dataset, register=register, full=full), tree,
-                          dataset=dataset, dry_run=dry_run)
+                          partial(load_bids, dataset=dataset, register=register, full=full,
+                                  mapping=mapping), tree, dataset=dataset, dry_run=dry_run)
     if not dry_run:  # images whose files were uploaded before the load get their checksums
         record_image_checksums(db.session, get_storage(), dataset)
     echo_report(report, as_json)

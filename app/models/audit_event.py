@@ -35,6 +35,7 @@ class AuditAction(enum.StrEnum):
     CLAIM_FAIL = "claim_fail"
     DATASET_REGISTER = "dataset_register"  # a load's --register
     DATASET_DELETE = "dataset_delete"  # `flask dataset delete` (details: purge or not)
+    HARMONISE = "harmonise"  # `flask harmonise`: a dataset's mapping re-applied to stored rows
 
 
 class AuditEvent(Base):

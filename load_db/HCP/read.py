@@ -1,4 +1,4 @@
-"""HCP Young Adult: its readers into frames and its diagnosis mapping (get_hcp_dx).
+"""HCP Young Adult: its readers into frames; mapping.yaml maps its label and measures.
 
 The files read are described in the package's __init__.py.
 """
@@ -9,7 +9,9 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from load_db.engine import DatasetFrames, read_table
+from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows
+from load_db.engine.mapping import MAPPING_FILE, read_mapping
 
 BEHAVIOURAL_FILE = "unrestricted_behavioral.csv"
 T1_GLOB = "*/unprocessed/3T/T1w_MPR1/*_3T_T1w_MPR1.nii.gz"
@@ -19,17 +21,13 @@ SEX = {"F": "female", "M": "male"}
 # The unrestricted data gives age in bands only (exact ages are restricted): store the band's
 # middle; HCP-YA recruited ages 22-35, a few were 36-37 at scan time, hence "36+" -> 36.5.
 AGE_BANDS = {"22-25": 23.5, "26-30": 28.0, "31-35": 33.0, "36+": 36.5}
-# HCP-YA has no diagnosis column: every participant was recruited healthy.
+# HCP-YA has no diagnosis column: every participant was recruited healthy (the label
+# mapping.yaml maps to a master condition).
 HEALTHY = "healthy volunteer"
-CONDITIONS = {HEALTHY: "Healthy Control"}
+MAPPING = Path(__file__).with_name(MAPPING_FILE)
 # All HCP-YA 3T imaging was done on one customised Siemens Skyra at Washington University.
 SCANNER = {"manufacturer": "Siemens", "model": "Connectome Skyra", "serial": "",
            "field_strength": 3.0}
-
-
-def get_hcp_dx(label: str) -> str:
-    """Map HCP's one subject label to a master condition designation (KeyError when unknown)."""
-    return CONDITIONS[label]
 
 
 def visit_of(subject: str) -> str:
@@ -87,9 +85,16 @@ def images_of(data_dir: Path) -> pd.DataFrame:
         dtype=object)
 
 
-def read_hcp(data_dir: Path) -> DatasetFrames:
-    """Read HCP Young Adult (the behavioural CSV once, then the T1 files)."""
+def read_hcp(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
+    """Read HCP Young Adult (the behavioural CSV once, then the T1 files); the measures
+    `mapping` takes from the CSV are values of each subject's one visit."""
     path = Path(data_dir) / BEHAVIOURAL_FILE
     table = read_behavioural(data_dir)
+    dataset_mapping = read_mapping(mapping)
+    subjects = table["Subject"].tolist()
+    assessments = measure_rows(table, path, dataset_mapping, subjects=subjects,
+                               visits=[visit_of(subject) for subject in subjects],
+                               days=[0] * len(subjects), rows=source_rows(table))
     return DatasetFrames(subjects=subjects_of(table, path), visits=visits_of(table, path),
-                         images=images_of(data_dir), conditions={HEALTHY: get_hcp_dx(HEALTHY)})
+                         images=images_of(data_dir), assessments=assessments,
+                         mapping=dataset_mapping)

@@ -6,12 +6,15 @@ Files in the dataset folder (data/OASIS by default):
   (d = days since the subject's entry), ageAtEntry, mmse, cdr, dx1, height (in), weight (lb);
 - bids/: the MR sessions as BIDS, ``sub-OAS30001/ses-d0129/...`` (d = days since entry).
 
+mapping.yaml maps each visit's CDR and dx1 to a master condition, and the CSVs' columns to
+master measures (MMSE, CDR, height, weight, BMI, education, handedness).
+
 Diagnoses are known per clinical visit, so they are stored on visits. MR sessions are not
 visits: each image goes to the closest clinical visit on or before its day (the engine's rule).
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.OASIS.example import write_example
-from load_db.OASIS.read import get_oasis_dx, read_oasis
+from load_db.OASIS.read import MAPPING, read_oasis
 
 DATASET = DatasetDeclaration(designation="OASIS", data_folder="OASIS", read=read_oasis,
-                             mapping=get_oasis_dx, write_example=write_example)
+                             mapping=MAPPING, write_example=write_example)

@@ -1,4 +1,4 @@
-"""OASIS-3: its readers into frames and its diagnosis mapping (get_oasis_dx).
+"""OASIS-3: its readers into frames; its labels and measures are mapped by mapping.yaml.
 
 The files read are described in the package's __init__.py.
 """
@@ -11,7 +11,9 @@ import pandas as pd
 
 from load_db.bids import read_bids
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
+from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_int, to_text
+from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 
 SUBJECTS_FILE = "OASIS3_subjects.csv"
 CLINICAL_FILE = "OASIS3_clinical_data.csv"
@@ -19,39 +21,16 @@ BIDS_FOLDER = "bids"
 CLINICAL_ID_COLUMN = "ADRC_ADRCCLINICALDATA ID"
 
 SEX = {"F": "female", "M": "male"}
-HAND = {"R": "right", "L": "left", "B": "ambidextrous"}
 
 CLINICAL_ID = re.compile(r"(?P<subject>OAS3\d{4})_ClinicalData_d(?P<days>\d+)")
 MR_SESSION = re.compile(r"d(?P<days>\d+)")
 
 # The Clinical Dementia Rating global score takes these values only.
 CDR_SCALE = frozenset({0.0, 0.5, 1.0, 2.0, 3.0})
-CDR_CONDITION = {0.0: "Healthy Control", 0.5: "Mild Cognitive Impairment"}
-ALZHEIMER, DEMENTIA = "Alzheimer's Disease", "Dementia Unspecified"
-# dx1 names Alzheimer's disease as "AD" or "DAT" (dementia of the Alzheimer type) ...
-NAMES_AD = re.compile(r"\b(AD|DAT)\b")
-# ... unless it rules it out ("Non AD dem- Other primary", "uncertain- possible NON AD dem").
-RULES_OUT_AD = re.compile(r"\bno(n)?[\s-]+AD\b", re.IGNORECASE)
-# OASIS writes "." for a diagnosis left blank on a dementia visit; those visits are AD visits.
-DX1_BLANK = "."
 
 LB_IN_TO_BMI = 703  # BMI in kg/m2 from pounds and inches
-
-
-def get_oasis_dx(cdr: float | None, dx1: str | None) -> str | None:
-    """Map a visit's CDR and dx1 to a master condition designation; None when the CDR is unknown.
-
-    CDR 0 -> Healthy Control; 0.5 -> Mild Cognitive Impairment; 1 or more -> Alzheimer's
-    Disease when dx1 names AD (and does not rule it out) or is ".", else Dementia Unspecified.
-    """
-    if cdr is None:
-        return None
-    if cdr in CDR_CONDITION:
-        return CDR_CONDITION[cdr]
-    dx1 = (dx1 or "").strip()
-    names_ad = dx1 == DX1_BLANK or (NAMES_AD.search(dx1) is not None
-                                    and RULES_OUT_AD.search(dx1) is None)
-    return ALZHEIMER if names_ad else DEMENTIA
+BMI_COLUMN = "bmi"  # the column mapping.yaml reads BMI from: computed here, not in the file
+MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
 
 def condition_label(cdr: float | None, dx1: str | None) -> str | None:
@@ -97,8 +76,17 @@ def read_clinical(data_dir: Path) -> pd.DataFrame:
     weight, source_file, source_row. A blank cell is None, never a neighbouring row's value.
     """
     path = Path(data_dir) / CLINICAL_FILE
-    table = read_table(path, required=(CLINICAL_ID_COLUMN, "Subject", "ageAtEntry", "mmse", "cdr",
-                                       "dx1", "height", "weight"), key=CLINICAL_ID_COLUMN)
+    return clinical_of(clinical_table(path), path)
+
+
+def clinical_table(path: Path) -> pd.DataFrame:
+    """The clinical-data CSV as strings, its required columns checked."""
+    return read_table(path, required=(CLINICAL_ID_COLUMN, "Subject", "ageAtEntry", "mmse", "cdr",
+                                      "dx1", "height", "weight"), key=CLINICAL_ID_COLUMN)
+
+
+def clinical_of(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The typed clinical visits of the clinical-data table read from `path`."""
     ids = convert_column(table, CLINICAL_ID_COLUMN, parse_clinical_id, path)
     for row, ((id_subject, _), subject) in enumerate(zip(ids, table["Subject"], strict=True)):
         if id_subject != subject:
@@ -119,15 +107,20 @@ def read_clinical(data_dir: Path) -> pd.DataFrame:
     }, dtype=object)
 
 
-def subjects_of(data_dir: Path, clinical: pd.DataFrame) -> pd.DataFrame:
-    """Read the subjects CSV; each subject's age at entry comes from the clinical data."""
-    path = Path(data_dir) / SUBJECTS_FILE
-    table = read_table(path, required=("Subject", "M/F", "Hand", "Education"), key="Subject")
+def subjects_of(table: pd.DataFrame, path: Path, clinical: pd.DataFrame,
+                mapping: MappingFile) -> pd.DataFrame:
+    """The subjects of the subjects CSV read from `path`; each subject's age at entry comes from
+    the clinical data, its handedness from the Hand codes of the mapping's HANDEDNESS."""
     age = clinical.dropna(subset=["age_at_entry"]).groupby("subject")["age_at_entry"].first()
+    try:
+        codes = mapping.source("HANDEDNESS", "Hand").values
+    except KeyError as exc:  # the subject's handedness column is read with the same codes
+        raise LoadError(exc.args[0], file=mapping.path, column="measures") from None
+    hand = {code: str(level) for code, level in codes.items()}
     return pd.DataFrame({
         "external_id": table["Subject"].tolist(),
         "sex": convert_column(table, "M/F", from_table(SEX, empty="unknown"), path),
-        "handedness": convert_column(table, "Hand", from_table(HAND, empty="unknown"), path),
+        "handedness": convert_column(table, "Hand", from_table(hand, empty="unknown"), path),
         "education_years": convert_column(table, "Education", to_float, path),
         "age_at_baseline": [age.get(subject) for subject in table["Subject"]],
         "source_file": str(path),
@@ -135,24 +128,37 @@ def subjects_of(data_dir: Path, clinical: pd.DataFrame) -> pd.DataFrame:
     }, dtype=object)
 
 
-def visits_of(clinical: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The clinical visits; return (visits frame, {condition label: master designation})."""
+def visits_of(clinical: pd.DataFrame) -> pd.DataFrame:
+    """The clinical visits, each labelled with its CDR and dx1 (mapping.yaml maps the labels)."""
     cdr, dx1 = clinical["cdr"].tolist(), clinical["dx1"].tolist()
-    labels = [condition_label(c, d) for c, d in zip(cdr, dx1, strict=True)]
-    conditions = {label: get_oasis_dx(c, d)
-                  for label, c, d in zip(labels, cdr, dx1, strict=True) if label is not None}
-    visits = pd.DataFrame({
+    return pd.DataFrame({
         "subject": clinical["subject"],
         "external_id": clinical["external_id"],
         "days_since_baseline": clinical["days_since_baseline"],
-        "condition": labels,
+        "condition": [condition_label(c, d) for c, d in zip(cdr, dx1, strict=True)],
         "symptoms": [{"mmse": m, "cdr": c, "dx1": d}
                      for m, c, d in zip(clinical["mmse"], cdr, dx1, strict=True)],
         "bmi": [bmi(w, h) for w, h in zip(clinical["weight"], clinical["height"], strict=True)],
         "source_file": clinical["source_file"],
         "source_row": clinical["source_row"],
     }, dtype=object)
-    return visits, conditions
+
+
+def assessments_of(clinical_table: pd.DataFrame, visits: pd.DataFrame, subjects_table: pd.DataFrame,
+                   data_dir: Path, mapping: MappingFile) -> pd.DataFrame:
+    """The raw values of the measures mapping.yaml takes from the two CSVs (BMI as computed for
+    the visits)."""
+    computed = [None if pd.isna(value) else repr(float(value)) for value in visits["bmi"]]
+    per_visit = measure_rows(clinical_table.assign(**{BMI_COLUMN: computed}),
+                             Path(data_dir) / CLINICAL_FILE, mapping,
+                             subjects=visits["subject"].tolist(),
+                             visits=visits["external_id"].tolist(),
+                             days=visits["days_since_baseline"].tolist(),
+                             rows=visits["source_row"].tolist())
+    per_subject = measure_rows(subjects_table, Path(data_dir) / SUBJECTS_FILE, mapping,
+                               subjects=subjects_table["Subject"].tolist(),
+                               rows=source_rows(subjects_table))
+    return pd.concat([per_visit, per_subject], ignore_index=True)
 
 
 def images_of(data_dir: Path) -> tuple[pd.DataFrame, LoadReport]:
@@ -176,10 +182,20 @@ def images_of(data_dir: Path) -> tuple[pd.DataFrame, LoadReport]:
     return images, bids.report
 
 
-def read_oasis(data_dir: Path) -> DatasetFrames:
-    """Read OASIS-3 (each file once): subjects, clinical visits with their diagnoses, images."""
-    clinical = read_clinical(data_dir)
-    visits, conditions = visits_of(clinical)
+def read_oasis(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
+    """Read OASIS-3 (each file once): subjects, clinical visits with their diagnosis labels,
+    images, and the measures `mapping` takes from the CSVs."""
+    data_dir = Path(data_dir)
+    dataset_mapping = read_mapping(mapping)
+    clinical_path, subjects_path = data_dir / CLINICAL_FILE, data_dir / SUBJECTS_FILE
+    raw_clinical = clinical_table(clinical_path)
+    clinical = clinical_of(raw_clinical, clinical_path)
+    raw_subjects = read_table(subjects_path, required=("Subject", "M/F", "Hand", "Education"),
+                              key="Subject")
+    visits = visits_of(clinical)
     images, report = images_of(data_dir)
-    return DatasetFrames(subjects=subjects_of(data_dir, clinical), visits=visits, images=images,
-                         report=report, conditions=conditions)
+    return DatasetFrames(
+        subjects=subjects_of(raw_subjects, subjects_path, clinical, dataset_mapping),
+        visits=visits, images=images,
+        assessments=assessments_of(raw_clinical, visits, raw_subjects, data_dir, dataset_mapping),
+        report=report, mapping=dataset_mapping)

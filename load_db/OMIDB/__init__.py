@@ -16,8 +16,7 @@ acquisition values named in IMAGE_FACTS are stored, never a name, date, institut
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.OMIDB.example import write_example
-from load_db.OMIDB.outcome import get_omidb_dx
-from load_db.OMIDB.read import read_omidb
+from load_db.OMIDB.read import MAPPING, read_omidb
 
 DATASET = DatasetDeclaration(designation="OMI-DB", data_folder="OMI-DB", read=read_omidb,
-                             mapping=get_omidb_dx, write_example=write_example)
+                             mapping=MAPPING, write_example=write_example)

@@ -1,5 +1,5 @@
-"""OMI-DB episode outcomes: an NBSS episode's outcome from its opinions, a client's worst
-outcome, and the diagnosis mapping of outcomes to master conditions (get_omidb_dx)."""
+"""OMI-DB episode outcomes: an NBSS episode's outcome from its opinions, and a client's worst
+outcome (mapping.yaml maps outcomes to master conditions)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -7,19 +7,11 @@ from typing import Any
 
 # Episode outcomes, from the least to the most severe: a client's outcome is her worst.
 OUTCOMES = ("normal", "benign", "malignant", "interval cancer")
-CONDITIONS = {"normal": "Normal Breast Screening", "benign": "Benign Breast Lesion",
-              "malignant": "Breast Cancer", "interval cancer": "Interval Breast Cancer"}
 INTERVAL_CANCER_EPISODE = "CI"
 SECTIONS = ("SCREENING", "ASSESSMENT", "BIOPSYWIDE", "BIOPSYFINE", "CLINICAL", "SURGERY")
 # Only tissue says malignant or benign: the opinions of biopsies and surgery decide the outcome.
 PATHOLOGY_SECTIONS = ("BIOPSYWIDE", "BIOPSYFINE", "SURGERY")
 MALIGNANT, BENIGN = "OM", "OB"
-
-
-def get_omidb_dx(outcome: str) -> str:
-    """Map an episode outcome (normal, benign, malignant, interval cancer) to a master
-    condition designation (KeyError when unknown)."""
-    return CONDITIONS[outcome]
 
 
 def _sides(episode: dict[str, Any], section: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """OMI-DB: its reader of the client trees into frames (the layout is described in the
-package's __init__.py); outcomes and their mapping are in outcome.py."""
+package's __init__.py); outcomes are in outcome.py, their mapping to conditions in
+mapping.yaml."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,14 +22,11 @@ from load_db.dicom.identity import (
 from load_db.dicom.secret import deployment_secret
 from load_db.engine import DatasetFrames, LoadError, LoadReport
 from load_db.engine.cells import json_value
-from load_db.OMIDB.outcome import (
-    episode_outcome,
-    get_omidb_dx,
-    opinions_by_side,
-    worst_outcome,
-)
+from load_db.engine.mapping import MAPPING_FILE, read_mapping
+from load_db.OMIDB.outcome import episode_outcome, opinions_by_side, worst_outcome
 
 IMAGES_TREE, DATA_TREE = "images", "data"
+MAPPING = Path(__file__).with_name(MAPPING_FILE)
 IMAGE_TYPE = "Mammogram"
 
 STUDY_KEYS = ("StudyDate", "EpisodeID")
@@ -69,14 +67,13 @@ class _Study:
 class _Reader:
     """Reads one OMI-DB tree; every problem is reported, or with `strict` stops the read."""
 
-    def __init__(self, root: Path, strict: bool) -> None:
-        self.root, self.strict = root, strict
+    def __init__(self, root: Path, strict: bool, mapping: Path) -> None:
+        self.root, self.strict, self.mapping = root, strict, mapping
         self.report = LoadReport()
         self.files = LocalTree(root)
         self.subjects: list[dict[str, Any]] = []
         self.visits: list[dict[str, Any]] = []
         self.images: list[dict[str, Any]] = []
-        self.labels: set[str] = set()
 
     def problem(self, reason: str, path: Path | str, detail: str = "") -> None:
         """Bad input: with strict, stop naming the file; otherwise leave it out and report it."""
@@ -119,8 +116,7 @@ class _Reader:
                 "subject", "path", "visit", "days_since_baseline", "type", "file_size",
                 "manufacturer", "model", "serial", "field_strength", "metadata", "source_file"],
                 dtype=object),
-            report=self.report,
-            conditions={label: get_omidb_dx(label) for label in sorted(self.labels)})
+            report=self.report, mapping=read_mapping(self.mapping))
 
     def read_client(self, client: str) -> None:
         data = self.root / DATA_TREE / client
@@ -260,7 +256,6 @@ class _Reader:
         first = min(dated, key=lambda study: study.date) if dated else studies[0]
         outcome = worst_outcome(episode_outcome(episode) for episode in episodes.values()
                                 if isinstance(episode, dict))
-        self.labels |= {outcome} if outcome else set()
         self.subjects.append({
             "external_id": client, "sex": to_sex(first.identity["PatientSex"]),
             "age_at_baseline": parse_age(first.identity["PatientAge"],
@@ -273,7 +268,6 @@ class _Reader:
         for study in studies:
             if study.outcome is None:
                 self.report.note(NO_EPISODE, [f"{client}/{study.uid}"])
-            self.labels |= {study.outcome} if study.outcome else set()
             self.visits.append({
                 "subject": client, "external_id": visit_of(study.uid),
                 "days_since_baseline": days[study.uid], "condition": study.outcome,
@@ -295,11 +289,11 @@ def _plain(value: Any) -> Any:
     return str(value).strip() or None
 
 
-def read_omidb(source: Path, *, strict: bool = False) -> DatasetFrames:
+def read_omidb(source: Path, *, strict: bool = False, mapping: Path = MAPPING) -> DatasetFrames:
     """Read an OMI-DB tree: both JSON files of every client, then each image's header.
 
     With `strict`, the first problem (a client folder without its JSON files, a study in one
     tree only, a mark pointing at an unknown lesion, an unreadable file) raises LoadError naming
     the file; otherwise it is left out and reported.
     """
-    return _Reader(Path(source), strict).read()
+    return _Reader(Path(source), strict, mapping).read()

@@ -11,9 +11,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Image
+from app.models import Image, Measure
 from app.storage.trees import FileTree, ListedTree, LocalTree
 from load_db.bids.entities import NIFTI_EXTENSIONS, SUBJECT_PREFIX, is_skipped, is_skipped_folder
+from load_db.bids.measures import bids_assessments, with_conditions
 from load_db.bids.reader import PARTICIPANTS_JSON, PARTICIPANTS_TSV, read_bids, reads_file
 from load_db.engine import LoadError, LoadReport, TableCounts, load_dataset_frames
 from load_db.engine.collector import without_cyclic_gc
@@ -26,6 +27,7 @@ from load_db.engine.manifest import (
     previous_manifest,
     save_manifest,
 )
+from load_db.engine.mapping import MappingFile
 from load_db.engine.orchestration import dataset_id_for, storage_prefix_for
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ PARTICIPANTS_FILES = (PARTICIPANTS_TSV, PARTICIPANTS_JSON)
 
 
 def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
-              register: bool = False, full: bool = False) -> LoadReport:
+              register: bool = False, full: bool = False,
+              mapping: MappingFile | None = None) -> LoadReport:
     """Upsert the subjects, visits and images of the BIDS tree `root` into `dataset`.
 
     The dataset is looked up (or, with `register`, created) before the tree is read, so an
@@ -58,9 +61,15 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
     `full`. Either way the rows written are those a full read would write, and the rows not
     read again count as unchanged. An image whose file is gone is soft-deleted, and the report
     lists the gone files.
+
+    With a `mapping` (a mapping file, load_db/engine/mapping.py), participants.tsv labels are
+    mapped by it and the measures it names are read from participants.tsv and sessions.tsv
+    (load_db/bids/measures.py); another mapping version reads everything again.
     """
     dataset_id = dataset_id_for(session, dataset, register=register)
     reader = f"bids {READER_VERSION}, prefix {storage_prefix_for(session, dataset)}"
+    if mapping is not None:
+        reader += f", mapping {mapping.version[:12]}"
     name = str(root)  # how errors name the dataset: as the caller gave it
     if isinstance(root, str | Path):  # any other object is a tree (files, read_text)
         if not Path(root).is_dir():
@@ -78,7 +87,7 @@ def load_bids(session: Session, root: FileTree | Path, dataset: str, *,
                    and previous.totals == dataset_totals(session, dataset_id))
         plan = plan_read(changes) if trusted else FULL_READ
         report, per_subject = _read_and_write(session, tree, name, dataset, plan, register,
-                                              previous.per_subject if trusted else {})
+                                              previous.per_subject if trusted else {}, mapping)
         read = sum(map(plan.reads, versions))
         report.files.update(read=read, unchanged=len(versions) - read, gone=len(changes.gone))
         _mark_gone_and_back(session, dataset_id, dataset, changes,
@@ -131,6 +140,7 @@ def plan_read(changes: FileChanges) -> ReadPlan:
 
 def _read_and_write(session: Session, tree: ListedTree, name: str, dataset: str,
                     plan: ReadPlan, register: bool, previous: Mapping[str, list[int]],
+                    mapping: MappingFile | None = None,
                     ) -> tuple[LoadReport, dict[str, list[int]]]:
     """Read what `plan` says and hand the frames to the engine.
 
@@ -144,6 +154,11 @@ def _read_and_write(session: Session, tree: ListedTree, name: str, dataset: str,
         if frames.subjects.empty and plan.subjects is None:
             raise LoadError("no subject found (no participants.tsv row and no sub-* folder): "
                             "is this the root of a BIDS dataset?", file=name)
+        if mapping is not None:
+            units = dict(session.execute(select(Measure.designation, Measure.unit)).all())
+            frames.mapping = mapping
+            frames.subjects = with_conditions(frames, mapping)
+            frames.assessments = bids_assessments(frames, mapping, units)
     report = (LoadReport() if frames is None else frames.report if frames.subjects.empty
               else load_dataset_frames(session, dataset, frames, register=register))
     # Per table, the subjects whose rows were read (None: all); the others keep theirs.

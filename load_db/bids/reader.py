@@ -94,10 +94,17 @@ class BidsFrames(DatasetFrames):
         model, serial, field_strength, metadata (merged sidecars), source_file.
     ignored: one row per NIfTI file that is not an MBID image: subject, visit, path, reason.
     report: a LoadReport whose `ignored` counts those files by reason.
+    participant_rows, session_rows: the participants.tsv and sessions.tsv rows read, as the
+        files wrote them ({subject, visit (sessions), cells: {column: text}, source_file,
+        source_row}): where a mapping's measures come from (load_db/bids/measures.py).
+    columns: participants.json, by column (Description, Levels, Units, TermURL, ...).
     """
 
     ignored: pd.DataFrame
     has_sessions: bool = False
+    participant_rows: list[dict[str, Any]] = field(default_factory=list)
+    session_rows: list[dict[str, Any]] = field(default_factory=list)
+    columns: dict[str, Any] = field(default_factory=dict)
 
 
 def read_bids(tree: FileTree | Path | str, *, storage_prefix: str = "",
@@ -172,7 +179,15 @@ def _read(tree: FileTree, storage_prefix: str, only: Collection[str] | None,
     log.info("%s: %d subjects, %d visits, %d images, %d NIfTI files ignored", tree,
              len(subjects), len(visits), len(images), len(ignored))
     return BidsFrames(subjects=subjects, visits=visits, images=images, ignored=ignored,
-                      report=report, has_sessions=has_sessions)
+                      report=report, has_sessions=has_sessions,
+                      participant_rows=[{"subject": row["external_id"], "visit": None,
+                                         "cells": row["cells"], "source_file": row["source_file"],
+                                         "source_row": row["source_row"]}
+                                        for row in (participants.rows if participants else [])],
+                      session_rows=[{"subject": row["subject"], "visit": row["external_id"],
+                                     "cells": row["cells"], "source_file": row["source_file"],
+                                     "source_row": row["source_row"]} for row in sessions],
+                      columns=participants.json if participants else {})
 
 
 def reads_file(path: str, subjects: Collection[str]) -> bool:
@@ -288,6 +303,7 @@ class _Participants:
     file: str
     columns: dict[str, str | None]  # role (sex, handedness, age) -> column name
     rows: list[dict[str, Any]]
+    json: dict[str, Any]  # participants.json ({} without one)
 
 
 def _read_participants(tree: FileTree, files: dict, where,
@@ -299,9 +315,9 @@ def _read_participants(tree: FileTree, files: dict, where,
     file = where(PARTICIPANTS_TSV)
     columns, rows = parse_tsv(_text_of(tree, PARTICIPANTS_TSV, where), file,
                               required=[PARTICIPANT_ID], key=PARTICIPANT_ID)
-    levels = (levels_of(parse_json(_text_of(tree, PARTICIPANTS_JSON, where),
-                                   where(PARTICIPANTS_JSON)))
-              if PARTICIPANTS_JSON in files else {})
+    described = (parse_json(_text_of(tree, PARTICIPANTS_JSON, where), where(PARTICIPANTS_JSON))
+                 if PARTICIPANTS_JSON in files else {})
+    levels = levels_of(described)
     roles = {"sex": pick_column(columns, SEX_COLUMNS),
              "handedness": pick_column(columns, HANDEDNESS_COLUMNS),
              "age_at_baseline": pick_column(columns, AGE_COLUMNS, AGE_COLUMN_PATTERN)}
@@ -318,7 +334,7 @@ def _read_participants(tree: FileTree, files: dict, where,
         # help read the columns MBID-db interprets.
         subject = {"external_id": external_id, "source_file": file, "source_row": row_number,
                    "metadata": {column: to_value(row[column]) for column in columns
-                                if column not in used}}
+                                if column not in used}, "cells": row}
         if roles["sex"]:
             subject["sex"] = to_sex(row[roles["sex"]], decoded[roles["sex"]]).value
         if roles["handedness"]:
@@ -331,7 +347,7 @@ def _read_participants(tree: FileTree, files: dict, where,
                 report.ignore(f"{PARTICIPANTS_TSV}: age is not a number (column {column!r})",
                               example=f"row {row_number}: {row[column]!r}")
         subjects.append(subject)
-    return _Participants(file, roles, subjects)
+    return _Participants(file, roles, subjects, described)
 
 
 def _subjects_frame(participants: _Participants | None, folder_subjects: set[str]) -> pd.DataFrame:
@@ -365,7 +381,7 @@ def _read_sessions(tree: FileTree, paths: Iterable[BidsPath], where) -> list[dic
                 "external_id": row[SESSION_ID].removeprefix(SESSION_PREFIX),
                 "symptoms": {column: to_value(value) for column, value in row.items()
                              if column != SESSION_ID},
-                "source_file": file, "source_row": row_number})
+                "cells": row, "source_file": file, "source_row": row_number})
     return visits
 
 

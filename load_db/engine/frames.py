@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from load_db.engine.mapping import MappingFile
 from load_db.engine.report import LoadReport
 
 SOURCE_COLUMNS = ("source_file", "source_row")
@@ -41,7 +42,7 @@ SUBJECTS = FrameSpec(
         "race",             # a Race value
         "education_years",  # float
         "age_at_baseline",  # float, years
-        "condition",        # the dataset's own diagnosis label, mapped by the dataset's function
+        "condition",        # the dataset's own diagnosis label, mapped by the dataset's mapping
         "metadata",         # dict of any further fields, stored as subject.metadata_json
     ),
 )
@@ -83,13 +84,31 @@ class DatasetFrames:
         storage prefix, so that they are the keys `flask upload` gives the same files.
     report
         What the reader left out and why (LoadReport.ignore), and anything worth a look.
-    conditions
-        {the dataset's own diagnosis label: master condition designation}, made by the
-        dataset's `get_<dataset>_dx`; empty when the labels are master designations already.
+    assessments
+        The raw values of master measures (load_db/engine/assessments.py: ASSESSMENTS), which
+        the engine harmonises with the mapping.
+    mapping
+        The dataset's mapping file (load_db/engine/mapping.py): its diagnosis labels onto
+        master conditions, its columns onto measures. None when the labels are master
+        designations already and no measure is read.
     """
 
     subjects: pd.DataFrame | None = None
     visits: pd.DataFrame | None = None
     images: pd.DataFrame | None = None
+    assessments: pd.DataFrame | None = None
     report: LoadReport = field(default_factory=LoadReport)
-    conditions: dict[str, str] = field(default_factory=dict)
+    mapping: MappingFile | None = None
+
+    def labels(self) -> set[str]:
+        """Every diagnosis label of the subjects and visits."""
+        return {label for frame in (self.subjects, self.visits)
+                if frame is not None and "condition" in frame.columns
+                for label in frame["condition"].dropna()}
+
+    @property
+    def conditions(self) -> dict[str, str]:
+        """{diagnosis label: master condition designation} by the mapping, for every label."""
+        if self.mapping is None:
+            return {}
+        return {label: self.mapping.condition_for(label) for label in sorted(self.labels())}

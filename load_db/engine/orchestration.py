@@ -40,9 +40,11 @@ from app.models import (
 )
 from app.models.search import refresh_image_search
 from app.storage.keys import check_designation
+from load_db.engine.assessments import write_assessments
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
+from load_db.engine.mapping import MappingFile
 from load_db.engine.report import LoadReport
 from load_db.engine.search import with_search_values
 from load_db.engine.upsert import upsert
@@ -57,6 +59,7 @@ STORED_AS = {"metadata": "metadata_json", "condition": "condition_id"}
 
 def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None = None,
                 visits: pd.DataFrame | None = None, images: pd.DataFrame | None = None,
+                assessments: pd.DataFrame | None = None, mapping: MappingFile | None = None,
                 map_condition: ConditionMap | None = None, register: bool = False,
                 report: LoadReport | None = None) -> LoadReport:
     """Validate, map conditions, link images to visits and upsert one dataset's frames.
@@ -70,9 +73,14 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     subjects, visits, images
         Canonical frames (load_db/engine/frames.py); a frame left out is not touched, and a
         column left out of a frame is left as it is on existing rows.
+    assessments
+        Raw values of master measures (load_db/engine/assessments.py), harmonised by `mapping`.
+    mapping
+        The dataset's mapping file: maps the diagnosis labels (unless `map_condition` is given)
+        and the assessments; its version is stored on the rows they give.
     map_condition
-        The dataset's function from its own diagnosis label to a master condition designation;
-        without it, labels must already be master designations.
+        A function from the dataset's own diagnosis label to a master condition designation;
+        without it or a mapping, labels must already be master designations.
     register
         Create the dataset when it is not in the seed list instead of stopping.
     report
@@ -88,7 +96,10 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     dataset_id = dataset_id_for(session, dataset, register=register)
     frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
-    condition_ids = _map_conditions(session, dataset_id, frames, map_condition, report)
+    if map_condition is None and mapping is not None:
+        map_condition = mapping.condition_for
+    condition_ids = _map_conditions(session, dataset_id, frames, map_condition, report,
+                                    mapping.version if mapping is not None else None)
 
     if "subjects" in frames:
         rows = _records(frames["subjects"], condition_ids, dataset_id=dataset_id)
@@ -100,6 +111,8 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         rows = _records(visit_frame, condition_ids)
         report.add("visit", upsert(session, Visit, rows, ["subject_id", "external_id"],
                                    where=Visit.subject_id.in_(dataset_subjects(dataset_id))))
+    if assessments is not None:
+        write_assessments(session, dataset_id, assessments, subject_ids, mapping, report)
     if "images" in frames:
         image_frame = _with_subject_ids(frames["images"], subject_ids)
         image_frame = _with_scanner_ids(session, image_frame, dataset_id, report)
@@ -130,10 +143,11 @@ def _images_of(session: Session, dataset_id: int) -> int:
 
 def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,
                         register: bool = False,
-                        tables: tuple[str, ...] = ("subjects", "visits", "images")) -> LoadReport:
+                        tables: tuple[str, ...] = ("subjects", "visits", "images",
+                                                   "assessments")) -> LoadReport:
     """Write what a dataset's `read` returned: its image paths get the dataset's storage prefix,
-    its labels the dataset's diagnosis mapping, and every frame named in `tables` is upserted
-    (subjects first) by `load_frames`. Never commits."""
+    its labels and measures the dataset's mapping, and every frame named in `tables` is
+    upserted (subjects first) by `load_frames`. Never commits."""
     prefix = storage_prefix_for(session, dataset, register=register)
     images = frames.images if "images" in tables else None
     if images is not None:
@@ -141,8 +155,8 @@ def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *
     return load_frames(session, dataset,
                        subjects=frames.subjects if "subjects" in tables else None,
                        visits=frames.visits if "visits" in tables else None, images=images,
-                       map_condition=frames.conditions.__getitem__ if frames.conditions else None,
-                       register=register, report=frames.report)
+                       assessments=frames.assessments if "assessments" in tables else None,
+                       mapping=frames.mapping, register=register, report=frames.report)
 
 
 def dataset_id_for(session: Session, designation: str, *, register: bool = False) -> int:
@@ -179,8 +193,10 @@ def storage_prefix_for(session: Session, designation: str, *, register: bool = F
 # --- conditions ------------------------------------------------------------------------------
 
 def _map_conditions(session: Session, dataset_id: int, frames: dict[str, pd.DataFrame],
-                    map_condition: ConditionMap | None, report: LoadReport) -> dict[str, int]:
-    """Map every diagnosis label of the frames to a condition id; record dataset_condition."""
+                    map_condition: ConditionMap | None, report: LoadReport,
+                    mapping_version: str | None) -> dict[str, int]:
+    """Map every diagnosis label of the frames to a condition id; record dataset_condition
+    (with the version of the mapping that mapped it)."""
     labelled = [(name, frame) for name, frame in frames.items() if "condition" in frame.columns]
     labels = sorted({label for _, frame in labelled for label in frame["condition"].dropna()})
     if not labels:
@@ -200,8 +216,8 @@ def _map_conditions(session: Session, dataset_id: int, frames: dict[str, pd.Data
             raise LoadError(f"unknown diagnosis label {label!r}: {reason}",
                             **where(frame, position, "condition", name))
         label_ids[label] = master[designation]
-    rows = [{"dataset_id": dataset_id, "source_label": label, "condition_id": condition_id}
-            for label, condition_id in label_ids.items()]
+    rows = [{"dataset_id": dataset_id, "source_label": label, "condition_id": condition_id,
+             "mapping_version": mapping_version} for label, condition_id in label_ids.items()]
     report.add("dataset_condition", upsert(session, DatasetCondition, rows,
                                            ["dataset_id", "source_label"],
                                            where=DatasetCondition.dataset_id == dataset_id))
@@ -262,5 +278,7 @@ def _records(frame: pd.DataFrame, condition_ids: dict[str, int], **constants: An
     """Turn a checked frame into model rows: model column names, condition ids, constants."""
     frame = frame.drop(columns=[c for c in SOURCE_COLUMNS if c in frame.columns])
     if "condition" in frame.columns:
-        frame = frame.assign(condition=frame["condition"].map(condition_ids).astype("Int64"))
+        # The label is kept beside its condition: `flask harmonise` re-maps it from there.
+        frame = frame.assign(condition=frame["condition"].map(condition_ids).astype("Int64"),
+                             condition_label=frame["condition"])
     return frame.rename(columns=STORED_AS).assign(**constants)

@@ -1,4 +1,4 @@
-"""OpenPain (subacute back pain study): a BIDS dataset, its groups mapped in read.py.
+"""OpenPain (subacute back pain study): a BIDS dataset, its groups mapped by mapping.yaml.
 
 participants.tsv gives each participant's study arm (`group`: healthy, subacute, chronic), a
 per-subject diagnosis stored on the subject. Each sub-*/sub-*_sessions.tsv row is a visit:
@@ -7,7 +7,7 @@ symptoms.
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.openpain.example import write_example
-from load_db.openpain.read import get_openpain_dx, read_openpain
+from load_db.openpain.read import MAPPING, read_openpain
 
 DATASET = DatasetDeclaration(designation="OpenPain", data_folder="openpain", read=read_openpain,
-                             mapping=get_openpain_dx, write_example=write_example)
+                             mapping=MAPPING, write_example=write_example)

@@ -1,4 +1,4 @@
-"""OpenPain: its readers into frames and its diagnosis mapping (get_openpain_dx).
+"""OpenPain: its readers into frames; mapping.yaml maps its study arms to conditions.
 
 The files read are described in the package's __init__.py.
 """
@@ -9,37 +9,34 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import BidsFrames, read_bids
+from load_db.bids.measures import bids_assessments
 from load_db.engine import DatasetFrames, LoadError
+from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 
 GROUP_COLUMN = "group"
 DAYS_COLUMN = "days_since_interview"
-
-# participants.tsv `group` -> master condition designation
-GROUPS = {"healthy": "Healthy Control", "subacute": "Subacute Pain", "chronic": "Chronic Pain"}
+MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
 
-def get_openpain_dx(group: str) -> str:
-    """Map an OpenPain study arm to a master condition designation (KeyError when unknown)."""
-    return GROUPS[group]
-
-
-def read_openpain(data_dir: Path) -> DatasetFrames:
+def read_openpain(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     """Read the OpenPain BIDS tree once (the dataset folder is the BIDS root)."""
     bids = read_bids(Path(data_dir))
-    subjects = subjects_of(bids)
-    return DatasetFrames(subjects=subjects, visits=visits_of(bids), images=bids.images,
-                         report=bids.report,
-                         conditions={group: get_openpain_dx(group)
-                                     for group in set(subjects["condition"])})
+    dataset_mapping = read_mapping(mapping)
+    return DatasetFrames(subjects=subjects_of(bids, dataset_mapping), visits=visits_of(bids),
+                         images=bids.images,
+                         assessments=bids_assessments(bids, dataset_mapping),
+                         report=bids.report, mapping=dataset_mapping)
 
 
-def subjects_of(bids: BidsFrames) -> pd.DataFrame:
-    """The subjects frame, each subject's condition label taken from its `group` column."""
+def subjects_of(bids: BidsFrames, mapping: MappingFile) -> pd.DataFrame:
+    """The subjects frame, each subject's condition label taken from its `group` column (one
+    of the groups the mapping names)."""
     subjects = bids.subjects.copy()
+    known = mapping.content.conditions.values
     groups = [(metadata or {}).get(GROUP_COLUMN) for metadata in subjects["metadata"]]
     for position, group in enumerate(groups):
-        if group not in GROUPS:
-            raise LoadError(f"unknown group {group!r} (expected one of {', '.join(GROUPS)})",
+        if group not in known:
+            raise LoadError(f"unknown group {group!r} (expected one of {', '.join(known)})",
                             file=subjects["source_file"].iloc[position],
                             row=subjects["source_row"].iloc[position], column=GROUP_COLUMN)
     subjects["condition"] = groups

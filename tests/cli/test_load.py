@@ -16,6 +16,7 @@ from tests.support.examples import copy_example, flask_load, replace_in
 OASIS_REPORT = """dataset_condition: 15 inserted, 0 updated, 0 unchanged
 subject: 14 inserted, 0 updated, 0 unchanged
 visit: 24 inserted, 0 updated, 0 unchanged
+assessment: 139 inserted, 0 updated, 0 unchanged
 scanner: 3 inserted, 0 updated, 0 unchanged
 image: 23 inserted, 0 updated, 0 unchanged
 ignored 1: not an MBID image type: anat/FLAIR (e.g. sub-OAS30004/ses-d0000/anat/sub-OAS30004_ses-d0000_FLAIR.nii.gz)
@@ -37,7 +38,8 @@ def test_the_report_is_printed_once_on_stdout_and_the_log_agrees(seeded, databas
     assert result.returncode == 0, result.stderr
     assert result.stdout == OASIS_REPORT
     assert ("load OASIS finished: dataset_condition +15 ~0 =0; subject +14 ~0 =0; "
-            "visit +24 ~0 =0; scanner +3 ~0 =0; image +23 ~0 =0; ignored 2") in result.stderr
+            "visit +24 ~0 =0; assessment +139 ~0 =0; scanner +3 ~0 =0; image +23 ~0 =0; "
+            "ignored 2") in result.stderr
     again = flask(database_url, "load", "OASIS", "--json")
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)

@@ -17,6 +17,7 @@ from app.storage import get_storage
 from globals import DATA_DIR
 from load_db.datasets import DatasetDeclaration, discover, find_dataset, with_example_data
 from load_db.engine import DatasetFrames
+from load_db.engine.mapping import read_mapping
 from tests.support.examples import count, flask_load
 
 PACKAGES = discover()
@@ -51,14 +52,17 @@ def test_the_init_declares_the_dataset_and_its_modules_hold_the_logic(designatio
     package = PACKAGES[designation]
     declaration = package.declaration
     assert isinstance(declaration, DatasetDeclaration) and declaration.designation == designation
-    assert callable(declaration.read) and callable(declaration.mapping)
+    assert callable(declaration.read)
+    # The mapping is data: mapping.yaml beside the package's code, valid.
+    assert declaration.mapping == Path(package.module.__file__).with_name("mapping.yaml")
+    assert read_mapping(declaration.mapping).version
     assert declaration.data_folder and "/" not in declaration.data_folder
     assert find_dataset(designation.swapcase()) == package
     # __init__.py declares only: imports, constants and the declaration, no function or class.
     tree = ast.parse(Path(package.module.__file__).read_text())
     assert [type(node).__name__ for node in tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)] == []
-    for function in (declaration.read, declaration.mapping, declaration.write_example):
+    for function in (declaration.read, declaration.write_example):
         if function is not None:
             assert function.__module__.startswith(f"{package.module.__name__}.")
 

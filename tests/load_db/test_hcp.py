@@ -1,11 +1,13 @@
 """HCP Young Adult: age bands, sex, one visit per subject, and loading the bundled example."""
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from app.models import Dataset, Image, Scanner, Subject, Visit
+from app.models import Assessment, Dataset, Image, Measure, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.engine.cells import from_table
-from load_db.HCP.read import AGE_BANDS, SEX, get_hcp_dx, images_of, visit_of
+from load_db.engine.mapping import read_mapping
+from load_db.HCP.read import AGE_BANDS, HEALTHY, MAPPING, SEX, images_of, visit_of
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
@@ -37,7 +39,7 @@ def test_gender(gender, sex):
 
 
 def test_every_subject_is_a_healthy_control_and_has_one_3t_visit():
-    assert get_hcp_dx("healthy volunteer") == "Healthy Control"
+    assert read_mapping(MAPPING).condition_for(HEALTHY) == "Healthy Control"
     assert visit_of("100307") == "100307_3T"
 
 
@@ -78,8 +80,22 @@ def test_flask_load_hcp_gives_the_exact_rows(app, seeded):
 
 def test_loading_twice_changes_nothing(app, seeded):
     assert written(load_example("HCP")) == {"subject": 12, "visit": 12, "image": 11, "scanner": 1,
-                                   "dataset_condition": 1}
+                                            "dataset_condition": 1, "assessment": 24}
     assert written(load_example("HCP")) == {}
+
+
+def test_mmse_and_psqi_are_stored_at_the_3t_visit(app, seeded):
+    session = seeded
+    load_example("HCP")
+    stored = session.execute(
+        select(Visit.external_id, Measure.designation, Assessment.value_number,
+               Assessment.days_since_baseline)
+        .join(Visit, Assessment.visit_id == Visit.id)
+        .join(Measure, Assessment.measure_id == Measure.id)).all()
+    table = pd.read_csv(DATA_DIR / "HCP" / "unrestricted_behavioral.csv")
+    assert sorted(stored) == sorted(
+        [(f"{row.Subject}_3T", "MMSE", float(row.MMSE_Score), 0) for row in table.itertuples()]
+        + [(f"{row.Subject}_3T", "PSQI", float(row.PSQI_Score), 0) for row in table.itertuples()])
 
 
 @pytest.mark.parametrize(("old", "new", "where"), [

@@ -1,16 +1,30 @@
-"""OASIS-3: diagnosis, BMI and ID mappings, and loading the bundled example on both databases."""
+"""OASIS-3: diagnosis (mapping.yaml), BMI and ID mappings, and loading the bundled example on
+both databases."""
+import hashlib
+
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from app.models import Condition, Dataset, DatasetCondition, Image, Scanner, Subject, Visit
+from app.models import (
+    Assessment,
+    Condition,
+    Dataset,
+    DatasetCondition,
+    Image,
+    Measure,
+    Scanner,
+    Subject,
+    Visit,
+)
 from globals import DATA_DIR
 from load_db.engine.cells import from_table, to_float
+from load_db.engine.mapping import read_mapping
 from load_db.OASIS.read import (
-    HAND,
+    MAPPING,
     SEX,
     bmi,
     condition_label,
-    get_oasis_dx,
     parse_clinical_id,
     read_clinical,
     session_days,
@@ -31,6 +45,8 @@ from tests.support.examples import (
     written,
 )
 
+OASIS_MAPPING = read_mapping(MAPPING)
+HAND = OASIS_MAPPING.source("HANDEDNESS", "Hand").values
 HC, MCI, AD, DU = ("Healthy Control", "Mild Cognitive Impairment", "Alzheimer's Disease",
                    "Dementia Unspecified")
 
@@ -58,8 +74,9 @@ HC, MCI, AD, DU = ("Healthy Control", "Mild Cognitive Impairment", "Alzheimer's 
     (None, "AD Dementia", None),                   # no CDR: unknown
     (None, None, None),
 ])
-def test_get_oasis_dx(cdr, dx1, expected):
-    assert get_oasis_dx(cdr, dx1) == expected
+def test_the_mapping_maps_cdr_and_dx1_as_get_oasis_dx_did(cdr, dx1, expected):
+    label = condition_label(cdr, dx1)
+    assert (None if label is None else OASIS_MAPPING.condition_for(label)) == expected
 
 
 @pytest.mark.parametrize(("cdr", "dx1", "label"), [
@@ -278,10 +295,86 @@ def test_subjects_visits_and_images_carry_the_mapped_values(app, seeded):
 def test_loading_twice_changes_nothing(app, seeded):
     first = load_example("OASIS")
     assert written(first) == {"subject": 14, "visit": 24, "image": 23, "scanner": 3,
-                              "dataset_condition": 15}
+                              "dataset_condition": 15, "assessment": 139}
     second = load_example("OASIS")
     assert written(second) == {}
     assert second.counts("image").unchanged == 23
+
+
+def oasis_measures_by_pandas() -> dict[tuple[str, str, int], tuple[object, str | None, str]]:
+    """{(subject, measure, day): (value, visit, source column)} of the example's CSVs, read
+    with pandas here (not through the loader) and converted as the contract says."""
+    clinical = pd.read_csv(DATA_DIR / "OASIS" / "OASIS3_clinical_data.csv")
+    expected = {}
+    for row in clinical.itertuples():
+        visit = row._1  # the ID column
+        day = int(visit.rsplit("_d", 1)[1])
+        values = {"MMSE": (row.mmse, "mmse"), "CDR_GLOBAL": (row.cdr, "cdr"),
+                  "HEIGHT": (row.height * 2.54, "height"),
+                  "WEIGHT": (row.weight * 0.45359237, "weight"),
+                  "BMI": (703 * row.weight / row.height**2, "bmi")}
+        for measure, (value, column) in values.items():
+            if pd.notna(value):
+                expected[row.Subject, measure, day] = (float(value), visit, column)
+    subjects = pd.read_csv(DATA_DIR / "OASIS" / "OASIS3_subjects.csv", keep_default_na=False)
+    hands = {"R": "right", "L": "left", "B": "ambidextrous"}
+    for row in subjects.itertuples():
+        first_visit = clinical.loc[(clinical["Subject"] == row.Subject)
+                                   & clinical.iloc[:, 0].str.endswith("_d0000")].iloc[:, 0]
+        visit = first_visit.iloc[0] if len(first_visit) else None
+        if row.Education != "":
+            expected[row.Subject, "EDUCATION_YEARS", 0] = (float(row.Education), visit,
+                                                           "Education")
+        if row.Hand != "":
+            expected[row.Subject, "HANDEDNESS", 0] = (hands[row.Hand], visit, "Hand")
+    return expected
+
+
+def test_the_load_stores_every_measure_of_the_csvs_harmonised(app, seeded):
+    session = seeded
+    load_example("OASIS")
+    stored = session.execute(
+        select(Subject.external_id, Measure.designation, Assessment.days_since_baseline,
+               Assessment.value_number, Assessment.value_text, Visit.external_id,
+               Assessment.source_column, Assessment.mapping_version)
+        .join(Subject, Assessment.subject_id == Subject.id)
+        .join(Measure, Assessment.measure_id == Measure.id)
+        .outerjoin(Visit, Assessment.visit_id == Visit.id)).all()
+    version = hashlib.sha256(MAPPING.read_bytes()).hexdigest()
+    assert {version_ for *_, version_ in stored} == {version}
+    found = {(subject, measure, day): (number if text is None else text, visit, column)
+             for subject, measure, day, number, text, visit, column, _ in stored}
+    expected = oasis_measures_by_pandas()
+    assert found.keys() == expected.keys()
+    for key, (value, visit, column) in expected.items():
+        assert found[key] == (pytest.approx(value) if isinstance(value, float) else value,
+                              visit, column), key
+    # As the source wrote it: inches and pounds, the CDR as written.
+    raw = dict(session.execute(
+        select(Measure.designation, Assessment.raw_value)
+        .join(Measure, Assessment.measure_id == Measure.id)
+        .join(Visit, Assessment.visit_id == Visit.id)
+        .where(Visit.external_id == "OAS30001_ClinicalData_d0000")).all())
+    assert {measure: raw[measure] for measure in ("MMSE", "CDR_GLOBAL", "HEIGHT", "WEIGHT",
+                                                  "HANDEDNESS", "EDUCATION_YEARS")} \
+        == {"MMSE": "29", "CDR_GLOBAL": "0", "HEIGHT": "61.0", "WEIGHT": "214.0",
+            "HANDEDNESS": "R", "EDUCATION_YEARS": "12"}
+    # Visits and subjects keep the label their condition was mapped from, and
+    # dataset_condition the version of the mapping.
+    assert session.scalar(select(Visit.condition_label)
+                          .where(Visit.external_id == "OAS30001_ClinicalData_d1106")) \
+        == "cdr 0.5; dx1 uncertain dementia"
+    assert set(session.scalars(select(DatasetCondition.mapping_version))) == {version}
+
+
+def test_a_measure_out_of_its_range_stops_the_load_naming_the_cell(app, seeded, tmp_path):
+    data_dir = copy_example(tmp_path, "OASIS")
+    replace_in(data_dir / "OASIS3_clinical_data.csv", "OAS30001,65.2,65.2,29,",
+               "OAS30001,65.2,65.2,31,")
+    result = flask_load(app, "OASIS", data_dir)
+    assert result.exit_code == 2, result.output
+    assert "OASIS3_clinical_data.csv, row 2, column 'mmse': '31' gives 31, outside MMSE's " \
+           "range 0 to 30" in result.output
 
 
 def test_women_60_to_80_with_alzheimers_and_a_t1(app, seeded):

@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from app.models import Condition, Dataset, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
+from load_db.engine.mapping import read_mapping
 from load_db.OMIDB.example import CLIENTS, VIEWS, mark_json, sop_uid, study_uid
-from load_db.OMIDB.outcome import episode_outcome, get_omidb_dx, opinions_by_side, worst_outcome
+from load_db.OMIDB.outcome import episode_outcome, opinions_by_side, worst_outcome
 from load_db.OMIDB.read import (
     AMBIGUOUS_EPISODE,
     BAD_JSON,
+    MAPPING,
     MISSING_JSON,
     STUDY_WITHOUT_DATA,
     STUDY_WITHOUT_IMAGES,
@@ -53,7 +55,8 @@ def test_a_clients_outcome_is_her_worst_and_maps_onto_master_conditions():
     assert worst_outcome(["normal", "malignant", "benign"]) == "malignant"
     assert worst_outcome(["malignant", "interval cancer"]) == "interval cancer"
     assert worst_outcome([]) is None
-    assert [get_omidb_dx(o) for o in ("normal", "benign", "malignant", "interval cancer")] == [
+    outcomes = ("normal", "benign", "malignant", "interval cancer")
+    assert [read_mapping(MAPPING).condition_for(o) for o in outcomes] == [
         "Normal Breast Screening", "Benign Breast Lesion", "Breast Cancer",
         "Interval Breast Cancer"]
 

@@ -4,7 +4,8 @@ from sqlalchemy import select
 
 from app.models import Dataset, DatasetCondition, Image, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.openpain.read import get_openpain_dx, read_openpain
+from load_db.engine.mapping import read_mapping
+from load_db.openpain.read import MAPPING, read_openpain
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_scripts_run_from_anywhere,
@@ -20,14 +21,14 @@ from tests.support.examples import (
 
 @pytest.mark.parametrize(("group", "designation"), [
     ("healthy", "Healthy Control"), ("subacute", "Subacute Pain"), ("chronic", "Chronic Pain")])
-def test_get_openpain_dx(group, designation):
-    assert get_openpain_dx(group) == designation
+def test_the_mapping_maps_the_groups(group, designation):
+    assert read_mapping(MAPPING).condition_for(group) == designation
 
 
 @pytest.mark.parametrize("group", ["Healthy", "acute", "", "healthy control"])
-def test_get_openpain_dx_rejects_other_groups(group):
+def test_the_mapping_rejects_other_groups(group):
     with pytest.raises(KeyError):
-        get_openpain_dx(group)
+        read_mapping(MAPPING).condition_for(group)
 
 
 def test_sessions_become_visits_with_days_and_scores():

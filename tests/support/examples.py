@@ -187,24 +187,22 @@ TOY_PACKAGE = {
     "toystudy/__init__.py": f'''"""A toy study: one CSV of participants with a group."""
 from load_db.datasets import DatasetDeclaration
 from load_db.toystudy.example import write_example
-from load_db.toystudy.read import get_toystudy_dx, read_toystudy
+from load_db.toystudy.read import MAPPING, read_toystudy
 
 DATASET = DatasetDeclaration(designation="{TOY_DESIGNATION}", data_folder="{TOY_FOLDER}",
-                             read=read_toystudy, mapping=get_toystudy_dx,
+                             read=read_toystudy, mapping=MAPPING,
                              write_example=write_example)
 ''',
-    "toystudy/read.py": '''"""The toy study's reader and its group mapping."""
+    "toystudy/mapping.yaml": "conditions:\n  values: {hc: Healthy Control}\n",
+    "toystudy/read.py": '''"""The toy study's reader; mapping.yaml maps its groups."""
 from pathlib import Path
 
 import pandas as pd
 
 from load_db.engine import DatasetFrames, read_table
+from load_db.engine.mapping import read_mapping
 
-GROUPS = {"hc": "Healthy Control"}
-
-
-def get_toystudy_dx(group):
-    return GROUPS[group]
+MAPPING = Path(__file__).with_name("mapping.yaml")
 
 
 def read_toystudy(source):
@@ -212,8 +210,7 @@ def read_toystudy(source):
     table = read_table(path, required=("id", "group"), key="id")
     subjects = pd.DataFrame({"external_id": table["id"], "condition": table["group"],
                              "source_file": str(path), "source_row": range(2, 2 + len(table))})
-    return DatasetFrames(subjects=subjects,
-                         conditions={group: get_toystudy_dx(group) for group in table["group"]})
+    return DatasetFrames(subjects=subjects, mapping=read_mapping(MAPPING))
 ''',
     "toystudy/example.py": '''from pathlib import Path
 
