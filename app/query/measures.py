@@ -9,8 +9,9 @@ per-subject measure (a trait: education, handedness, APOE e4) the subject's late
 whatever the day. A subject matches a filter when any of its values does; its extra columns
 hold its latest value.
 
-Each value that counts is a correlated subquery over the subject's assessments of one measure,
-served by the unique index (subject_id, measure_id, days_since_baseline). A filter adds, beside
+Each value that counts is read by correlated subqueries over the subject's assessments of one
+measure: the one at the visit (index on visit_id), else the latest in the window (the unique
+index (subject_id, measure_id, days_since_baseline), read backwards). A filter adds, beside
 it, `subject_id IN (subjects with a value in range)`: a condition every match meets, which the
 index (measure_id, value_number) serves, so that PostgreSQL looks only at the images or visits
 of the few subjects that can match.
@@ -27,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
-from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Assessment, Image, Measure, MeasureKind, Subject, Visit
@@ -164,32 +164,28 @@ SUBJECT_VALUES = RowValues(Subject, Subject.id)
 def counting_value(row: RowValues, measure: KnownMeasure, window: int,
                    column: Any = None) -> ColumnElement[Any]:
     """The value of `measure` that counts for each `row` (or its `column` of the assessment
-    chosen, e.g. its day): see the module docstring. NULL when none counts."""
+    chosen, e.g. its day): see the module docstring; an assessment without a value (a blank
+    in the source) never counts. NULL when none counts."""
+    picked = measure.value_column if column is None else column
     if measure.per_subject or row.day is None:
-        return (select(measure.value_column if column is None else column)
-                .where(*_of_measure(row, measure))
-                .order_by(Assessment.days_since_baseline.desc())
-                .limit(1).correlate(row.table).scalar_subquery())
-    # The assessment at the row's visit, else the latest in the window. Chosen by id in two
-    # subqueries, not by one ORDER BY (at the visit first): SQLite refuses a reference to the
-    # outer row in a subquery's ORDER BY.
-    at_visit = _latest_id(row, measure, Assessment.visit_id == row.visit_id)
-    in_window = _latest_id(row, measure, Assessment.days_since_baseline <= row.day,
-                           Assessment.days_since_baseline >= row.day - window)
-    chosen = aliased(Assessment, name="chosen_assessment")
-    picked = getattr(chosen, (measure.value_column if column is None else column).key)
-    return (select(picked).where(chosen.id == func.coalesce(at_visit, in_window))
-            .correlate(row.table).scalar_subquery())
+        return _latest(row, measure, picked)
+    # At the row's visit, else the latest in the window: two subqueries rather than one
+    # ORDER BY (at the visit first), which SQLite refuses (a subquery's ORDER BY cannot name
+    # the outer row). Each ends on the same assessment whichever column it picks: the latest
+    # by day, unique per subject and measure.
+    return func.coalesce(
+        _latest(row, measure, picked, Assessment.visit_id == row.visit_id),
+        _latest(row, measure, picked, Assessment.days_since_baseline <= row.day,
+                Assessment.days_since_baseline >= row.day - window))
 
 
-def _of_measure(row: RowValues, measure: KnownMeasure) -> list[ColumnElement[bool]]:
-    return [Assessment.subject_id == row.subject_id, Assessment.measure_id == measure.id]
-
-
-def _latest_id(row: RowValues, measure: KnownMeasure,
-               *conditions: ColumnElement[bool]) -> ColumnElement[int]:
-    """The id of the row's latest assessment of `measure` meeting `conditions`."""
-    return (select(Assessment.id).where(*_of_measure(row, measure), *conditions)
+def _latest(row: RowValues, measure: KnownMeasure, column: Any,
+            *conditions: ColumnElement[bool]) -> ColumnElement[Any]:
+    """`column` of the row's latest assessment of `measure` with a value meeting
+    `conditions`."""
+    return (select(column)
+            .where(Assessment.subject_id == row.subject_id, Assessment.measure_id == measure.id,
+                   measure.value_column.is_not(None), *conditions)
             .order_by(Assessment.days_since_baseline.desc())
             .limit(1).correlate(row.table).scalar_subquery())
 

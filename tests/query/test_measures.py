@@ -27,6 +27,7 @@ from app.query.measures import (
 )
 from app.query.sorting import sorted_by
 from app.query.stats import quantile, stats_of, summary
+from tests.support.factories import make_assessment
 from tests.support.measure_world import add_measures
 from tests.support.world import build_world
 
@@ -250,3 +251,16 @@ def test_a_restricted_key_reads_only_its_datasets_assessments(app, world):
         assert db.session.execute(statement).one() == ("MMSE", 3)
         subjects = db.session.scalars(select(Assessment.subject_id).distinct()).all()
         assert world.names("subjects", sorted(subjects)) == ["ann", "bob"]
+
+
+def test_an_assessment_without_a_value_never_counts(session, world):
+    # A blank MMSE at eve's visit: her value of day 0 still counts for her scan of day 100.
+    make_assessment(session, measure=session.scalar(select(Measure).where(
+        Measure.designation == "MMSE")), visit=world.visits["e0"], value=None)
+    session.commit()
+    assert image_names(world, {"measure": ["MMSE<24"], "dataset": ["BETA"]}) == [
+        "i5", "i6", "i8"]
+    measures = returned_measures({"measures": ["MMSE"]})
+    statement = with_measure_columns(select(Image.id).where(
+        Image.id == world.id("images", "i8")), measures, IMAGE_VALUES, 365)
+    assert db.session.execute(statement).mappings().one()["MMSE_day"] == 0
