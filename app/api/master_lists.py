@@ -1,7 +1,9 @@
-"""One blueprint per master list (conditions, file types): GET /<list> pages through its rows.
+"""One blueprint per master list (conditions, file types, measures): GET /<list> pages through
+its rows.
 
-A master list is a table of designations (id, designation, description) that other rows point
-to, listed the same way; its module only names it (e.g. app/api/conditions.py).
+A master list is a table of designations (id, designation, description, and what else the list
+holds) that other rows point to, listed the same way; its module only names it and its extra
+columns (e.g. app/api/conditions.py).
 """
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from app.api.query import Blueprint, collection_args, envelope_schema, paginate
-from app.api.query.columns import labelled, master_list_columns, row_schema
+from app.api.query.columns import Column, labelled, master_list_columns, row_schema
 
 
 def master_list_blueprint(model: Any, name: str, import_name: str, *, description: str,
-                          example: str, doc: str) -> Blueprint:
+                          example: str, doc: str,
+                          extra_columns: dict[str, Column] | None = None) -> Blueprint:
     """Return the blueprint of GET /api/v1/`name`, a page of the rows of `model`.
 
     Parameters
@@ -29,12 +32,14 @@ def master_list_blueprint(model: Any, name: str, import_name: str, *, descriptio
     description, example, doc
         The OpenAPI text: the tag's description, an example designation, and the route's
         docstring.
+    extra_columns
+        The list's columns besides id, designation and description, by their names.
     """
     blp = Blueprint(name, import_name, url_prefix=f"/api/v1/{name}", description=description)
     # The schemas are named after the model (ConditionArgs, ConditionSchema, ConditionPage...),
     # as the OpenAPI document names them.
     args_schema = collection_args(f"{model.__name__}Args", sorts=("id", "designation"))
-    columns = master_list_columns(model, example=example)
+    columns = {**master_list_columns(model, example=example), **(extra_columns or {})}
     item_schema = row_schema(f"{model.__name__}Schema", columns)
 
     class MasterList(MethodView):

@@ -10,10 +10,11 @@ stay there); a bad parameter value found while building a statement is an Invali
 - qc_state.py    blacklisted images hidden from every SELECT (session hook)
 - filters.py     one clause builder per kind of filter; designations to ids
 - metadata.py    meta.<Field> filters as SQL
+- measures.py    measure filters, the value of a measure that counts for a row, measure columns
 - rows.py        the row expressions the resources share (scan day, ages, conditions)
 - images.py      the image row, its joins and filters: select_images, matching_images
 - datasets.py    the dataset row and its counts: select_datasets, with_counts
-- stats.py       stats_of and small-count suppression
+- stats.py       stats_of, a measure's distribution, and small-count suppression
 - cohorts.py     manifests, their SHA-256, frozen and current manifests, diffs, saving
 - sorting.py     sorted_by: the one order of every collection, page and export
 - export.py      CSV text of a statement (formula cells neutralised)

@@ -35,6 +35,9 @@ DELETED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 # The images of the world that are not soft-deleted, in id order.
 ALL_IMAGES = ["i1", "i2", "i3", "i4", "i5", "i6", "i7", "i8"]
 
+# The NCIt page of the Healthy Control concept, a term the world's HC condition carries.
+HEALTHY_CONTROL_URL = "https://evsexplore.semantics.cancer.gov/evsexplore/concept/ncit/C94342"
+
 
 @dataclass
 class World:
@@ -70,7 +73,9 @@ def build_world(session: Session) -> World:
                                        storage_prefix="GONE")}
     alpha, beta = w.datasets["ALPHA"], w.datasets["BETA"]
     w.conditions = {"AD": make_condition(session, designation="AD", description="Alzheimer's"),
-                    "HC": make_condition(session, designation="HC", description="healthy")}
+                    "HC": make_condition(session, designation="HC", description="healthy",
+                                          vocabulary="NCIT", term_code="C94342",
+                                          term_url=HEALTHY_CONTROL_URL)}
     ad, hc = w.conditions["AD"], w.conditions["HC"]
     w.file_types = {"mask": make_file_type(session, designation="brain_mask"),
                     "mni": make_file_type(session, designation="T1_mni", description="to MNI")}

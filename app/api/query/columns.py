@@ -74,6 +74,20 @@ def master_list_columns(model: Any, example: str) -> dict[str, Column]:
     }
 
 
+def term_columns(model: Any) -> dict[str, Column]:
+    """The controlled-vocabulary term of a master list's row (conditions, measures):
+    vocabulary, term_code and term_url, each null when no term was confirmed."""
+    def optional(expression: Any, description: str) -> Column:
+        return Column(expression, ma.fields.String(allow_none=True,
+                                                   metadata={"description": description}))
+    return {
+        "vocabulary": optional(model.vocabulary, "Controlled vocabulary of the term (LOINC, "
+                                                 "SNOMED CT, NCIT); null when none was confirmed."),
+        "term_code": optional(model.term_code, "The term's code in its vocabulary."),
+        "term_url": optional(model.term_url, "Where the term is described."),
+    }
+
+
 # Field classes whose serialisation leaves a value of this exact type as it is (String keeps a
 # str, Integer an int, ...): only such values may skip the field's own conversion.
 _UNCHANGED_TYPES: dict[type[ma.fields.Field], type] = {
