@@ -32,7 +32,7 @@ from app.api.query import csv_response
 from app.api.query.parquet import parquet_response
 from app.dashboard.plots import bar_chart
 from app.extensions import db
-from app.models import ApiKey, Cohort, Condition, ImageType, Scope, Sex
+from app.models import ApiKey, Cohort, Condition, ImageType, Measure, Scope, Sex
 from app.models.base import utcnow
 from app.query.cohorts import (
     frozen_manifest,
@@ -52,9 +52,16 @@ blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
 # The pages run only the dashboard's own script and style, and post only to themselves.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-# The /images filters the form offers, in its order.
+# The /images parameters the form offers, in its order: filters, then the measures shown as
+# columns of the rows listed (and exported).
 FORM_FILTERS = ("dataset", "condition", "type", "sex", "age_min", "age_max", "field_strength",
-                "manufacturer")
+                "manufacturer", "measure", "measure_window", "measures")
+# The form's row that adds a measure filter: a measure of the master list, an operator and a
+# value, folded into one `measure` parameter ("MMSE<24") as the API takes it.
+NEW_MEASURE_FIELDS = ("measure_name", "measure_op", "measure_value")
+MEASURE_OPERATORS = ("<", "<=", ">", ">=", "=")
+# How many of the matching images the filter page lists.
+ROWS_SHOWN = 50
 MANIFEST_ROWS_SHOWN = 200
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
 # The pages a counts-only (aggregate) key may open: counts, never rows.
@@ -217,6 +224,17 @@ def _form_query(values: MultiDict) -> dict[str, list[str]]:
     return {name: given for name, given in query.items() if given}
 
 
+def new_measure_filter(values: MultiDict) -> str | None:
+    """Return the `measure` filter the form's new-measure row spells ("MMSE<24"), or None
+    while one of its measure, operator and value is still empty."""
+    name, operator, value = (values.get(field, "").strip() for field in NEW_MEASURE_FIELDS)
+    return f"{name}{operator}{value}" if name and operator and value else None
+
+
+def _url_of(query: dict[str, list[str]]) -> str:
+    return urlencode([(name, value) for name, values in query.items() for value in values])
+
+
 def _parsed(query: dict[str, list[str]]) -> tuple[dict[str, Any] | None, str | None]:
     try:
         return parse_cohort_query(query), None
@@ -230,19 +248,35 @@ def _choices() -> dict[str, list[str]]:
         sorted_by(select_datasets(), "id")).mappings()]
     conditions = sorted(db.session.scalars(
         select(Condition.designation)).all())
+    measures = db.session.execute(
+        select(Measure.designation, Measure.kind, Measure.unit).order_by(
+            Measure.designation)).mappings().all()
     return {"dataset": datasets, "condition": conditions,
-            "type": [t.value for t in ImageType], "sex": [s.value for s in Sex]}
+            "type": [t.value for t in ImageType], "sex": [s.value for s in Sex],
+            "measure": measures, "operator": list(MEASURE_OPERATORS)}
 
 
 @blueprint.route("/explore")
 def explore():
-    """The filter form with the counts of what it matches, links to exports and saving."""
+    """The filter form with the counts of what it matches, the first images it matches with
+    the chosen measures as columns, links to exports and saving.
+
+    A filled new-measure row is folded into the `measure` filters and the page redirected to
+    the URL that holds them, so every filter lives in the URL (shareable, and the back button
+    returns to the filters before).
+    """
     query = _form_query(request.args)
+    added = new_measure_filter(request.args)
+    if added is not None:
+        query["measure"] = [*query.get("measure", []), added]
+        return redirect(url_for("dashboard.explore") + "?" + _url_of(query))
     args, error = _parsed(query)
     stats = _shown_stats(args) if args is not None else None
-    pairs = [(name, value) for name, values in query.items() for value in values]
+    rows, columns = ([], []) if args is None or current_access().counts_only else \
+        listed_images(args)
     return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
-                 choices=_choices(), query_string=urlencode(pairs),
+                 choices=_choices(), query_string=_url_of(query), rows=rows,
+                 measure_columns=columns, new_measure=request.args,
                  can_save=Scope.WRITE.value in current_access().scopes)
 
 

@@ -8,10 +8,12 @@ import re
 
 import pyarrow.parquet as pq
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app.dashboard.plots import bar_chart
-from app.dashboard.views import age_histogram
+from app.dashboard.views import age_histogram, new_measure_filter
 from app.models import AuditEvent, Cohort, Scope
+from tests.support.assessments import assess_world
 from tests.support.factories import make_api_key
 from tests.support.world import build_world
 
@@ -103,6 +105,41 @@ def test_the_form_counts_exports_and_saves_a_cohort(researcher, session, world):
     assert cohort.manifest_sha256 in page and "0 added, 0 removed" in page
     session.expire_all()
     assert session.query(AuditEvent).filter_by(action="export").count() == 2
+
+
+def test_a_new_measure_row_becomes_a_filter_in_the_url(researcher, session, world):
+    assess_world(session, world)
+    answer = researcher.get("/dashboard/explore?type=T1&measure=MMSE%3E%3D21&measure_name=MMSE"
+                            "&measure_op=%3C&measure_value=24")
+    assert answer.status_code == 302 and answer.headers["Location"] == (
+        "/dashboard/explore?type=T1&measure=MMSE%3E%3D21&measure=MMSE%3C24")
+    text = researcher.get(answer.headers["Location"]).get_data(as_text=True)
+    assert '<span id="match-images">1</span>' in text
+    assert 'name="measure" value="MMSE&gt;=21" checked' in text
+    assert '<input type="hidden" name="measure" value="MMSE&lt;24">' in text
+    assert re.findall(r'<tr data-image="(\d+)">', text) == [str(world.id("images", "i3"))]
+    assert '<td data-measure="MMSE" data-day="730">22 <small>(day 730)</small></td>' in text
+    rows = list(csv.DictReader(io.StringIO(researcher.get(
+        "/dashboard/export.csv?measure=MMSE%3C24&measures=HANDEDNESS").get_data(as_text=True))))
+    assert [(row["MMSE"], row["MMSE_day"], row["HANDEDNESS"]) for row in rows] == [
+        ("22.0", "730", "right"), ("23.0", "300", ""), ("20.0", "100", "")]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"measure_name": "MMSE", "measure_op": "<", "measure_value": " 24 "}, "MMSE<24"),
+    ({"measure_name": "CDR_GLOBAL", "measure_op": "=", "measure_value": "0.5,1"},
+     "CDR_GLOBAL=0.5,1"),
+    ({"measure_name": "MMSE", "measure_op": "<", "measure_value": ""}, None),
+    ({"measure_name": "", "measure_op": "<", "measure_value": "3"}, None),
+    ({}, None)])
+def test_the_new_measure_row_is_a_filter_once_complete(values, expected):
+    assert new_measure_filter(MultiDict(values)) == expected
+
+
+def test_a_bad_measure_filter_is_shown(researcher, session, world):
+    assess_world(session, world)
+    page = researcher.get("/dashboard/explore?measure=MMSE%3Cmany")
+    assert page.status_code == 400 and "measure" in page.get_data(as_text=True)
 
 
 @pytest.fixture
