@@ -28,8 +28,7 @@ from app.access.auth import access_of, as_utc, hash_token
 from app.access.current import current_access, current_key_name
 from app.api.cohorts import parse_cohort_query
 from app.api.images import ImageSchema
-from app.api.query import csv_response
-from app.api.query.parquet import parquet_response
+from app.api.query.measures import page_or_export
 from app.dashboard.plots import bar_chart
 from app.extensions import db
 from app.models import ApiKey, Cohort, Condition, ImageType, Measure, Scope, Sex
@@ -43,6 +42,15 @@ from app.query.cohorts import (
 )
 from app.query.datasets import select_datasets, with_counts
 from app.query.images import filtered_images
+from app.query.measures import (
+    COLUMNS_PARAMETER,
+    IMAGE_VALUES,
+    measure_window,
+    nested_measures,
+    parse_measure_list,
+    returned_measures,
+    with_measure_columns,
+)
 from app.query.sorting import sorted_by
 from app.query.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed, suppressed_count
 
@@ -236,11 +244,31 @@ def _url_of(query: dict[str, list[str]]) -> str:
 
 
 def _parsed(query: dict[str, list[str]]) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse the form's query as a saved cohort's, its measure columns (`measures`, not a
+    filter) apart; every measure it names is checked against the master list here, so that a
+    bad one is shown on the form as any bad filter is."""
+    filters = {name: values for name, values in query.items() if name != COLUMNS_PARAMETER}
     try:
-        return parse_cohort_query(query), None
+        args = parse_cohort_query(filters)
+        args[COLUMNS_PARAMETER] = [designation for text in query.get(COLUMNS_PARAMETER, [])
+                                   for designation in parse_measure_list(text)]
+        returned_measures(args)
     except HTTPException as error:
         return None, str((getattr(error, "data", None) or {}).get("message")
                          or error.description)
+    return args, None
+
+
+def listed_images(args: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the first ROWS_SHOWN images the parsed filters match (by id), each with the
+    `measures` the API's rows carry ({designation: {value, day}}), and those measures'
+    designations: the ones asked for as columns, then the ones filtered on."""
+    measures = returned_measures(args)
+    statement = with_measure_columns(sorted_by(filtered_images(args), "id").limit(ROWS_SHOWN),
+                                     measures, IMAGE_VALUES, measure_window(args))
+    rows = [{**row, "measures": nested_measures(row, measures)}
+            for row in db.session.execute(statement).mappings()]
+    return rows, [measure.designation for measure in measures]
 
 
 def _choices() -> dict[str, list[str]]:
@@ -286,10 +314,8 @@ def export(fmt: str):
     args, error = _parsed(_form_query(request.args))
     if args is None:
         return _page("message.html", 400, message=error)
-    statement = sorted_by(filtered_images(args), "id")
-    if fmt == "csv":
-        return csv_response(statement, list(ImageSchema().fields), "images.csv")
-    return parquet_response(statement, ImageSchema, "images.parquet")
+    return page_or_export(filtered_images(args), {**args, "format": fmt, "sort": "id"},
+                          IMAGE_VALUES, resource="images", item_schema=ImageSchema)
 
 
 @blueprint.route("/cohorts", methods=["GET", "POST"])
@@ -306,7 +332,9 @@ def cohorts():
         args, error = _parsed(query)
         if args is None:
             return _page("message.html", 400, message=error)
-        cohort = save_cohort(name, query, args)
+        # The measure columns are how the form shows rows, not a filter of the cohort's.
+        cohort = save_cohort(name, {parameter: values for parameter, values in query.items()
+                                    if parameter != COLUMNS_PARAMETER}, args)
         return redirect(url_for("dashboard.cohort", cohort_id=cohort.id))
     owned = db.session.scalars(
         select(Cohort)

@@ -207,10 +207,16 @@ class Client:
     def _schema(self, reference: str) -> dict[str, Any]:
         return self.spec["components"]["schemas"][reference.rsplit("/", 1)[-1]]
 
-    def _item_schema(self, path: str, list_property: str = "items") -> dict[str, Any]:
-        """The schema of the rows a route lists (in its `list_property`)."""
+    def _item_schema(self, path: str, list_property: str = "items",
+                     within: str | None = None) -> dict[str, Any]:
+        """The schema of the rows a route lists (in its `list_property`, of its object
+        `within` if given)."""
         answer = self.spec["paths"][API_PATH + path]["get"]["responses"]["200"]
         document = self._schema(answer["content"]["application/json"]["schema"]["$ref"])
+        if within is not None:
+            nested = document["properties"][within]
+            # A nested object is a $ref, or an allOf of one when the field has a description.
+            document = self._schema(nested.get("$ref") or nested["allOf"][0]["$ref"])
         return self._schema(document["properties"][list_property]["items"]["$ref"])
 
     def frame(self, rows: list[dict[str, Any]], schema: dict[str, Any]) -> pd.DataFrame:
@@ -247,8 +253,11 @@ class Client:
         if not names:
             return frame
         kinds = self.measure_kinds()
+        # The server names a measure as the master list spells it, in whatever case it was
+        # asked for.
+        spelled = {designation.upper(): designation for designation in kinds}
         columns: dict[str, pd.Series] = {}
-        for name in names:
+        for name in dict.fromkeys(spelled.get(name.upper(), name) for name in names):
             found = [(row.get("measures") or {}).get(name) or {} for row in rows]
             values = [assessed.get("value") for assessed in found]
             # A designation the master list lacks (the server refuses them in filters) is
@@ -309,11 +318,18 @@ class Client:
 
     def stats(self, **filters: Any) -> dict[str, Any]:
         """Counts over the images matching the filters: {"subjects": n, "images": n, "groups":
-        DataFrame by dataset x type x condition, "sex": DataFrame, "age": DataFrame}."""
+        DataFrame by dataset x type x condition, "sex": DataFrame, "age": DataFrame}; with
+        distribution="MMSE" also "distribution": a DataFrame of that measure per dataset
+        (dataset, count, min, q1, median, q3, max)."""
         body = self.get_json("/stats", query_params(filters))
-        return {"subjects": body["subjects"], "images": body["images"],
-                **{part: self.frame(body[part], self._item_schema("/stats", part))
-                   for part in ("groups", "sex", "age")}}
+        answer = {"subjects": body["subjects"], "images": body["images"],
+                  **{part: self.frame(body[part], self._item_schema("/stats", part))
+                     for part in ("groups", "sex", "age")}}
+        if body.get("distribution") is not None:
+            answer["distribution"] = self.frame(
+                body["distribution"]["datasets"],
+                self._item_schema("/stats", "datasets", within="distribution"))
+        return answer
 
     # Cohorts ---------------------------------------------------------------------------------
 

@@ -95,3 +95,21 @@ def test_a_cohort_keeps_its_measure_filters(mbid, assessed):
                                                         "type": ["T1"]}
     assert mbid.manifest(cohort)["path"].tolist() == ["ALPHA/ann/i3.nii.gz",
                                                       "BETA/eve/i8.nii.gz"]
+
+
+def test_a_measure_asked_in_any_case_is_one_column_spelled_as_the_master_list(mbid, assessed):
+    frame = mbid.images(type="T1", dataset="ALPHA", measures=["mmse"], measure="Mmse>25")
+    assert assessed.names("images", frame["id"].tolist()) == ["i1", "i4"]
+    assert list(frame.columns[-2:]) == ["MMSE", "MMSE_day"]
+    assert frame["MMSE"].tolist() == [29.0, 27.0]
+
+
+def test_stats_give_a_measures_quartiles_per_dataset(mbid, assessed):
+    stats = mbid.stats(distribution="MMSE")
+    # ALPHA holds MMSE 29, 22 (ann) and 27 (bob); BETA 23 (cat) and 20 (eve).
+    assert stats["distribution"].values.tolist() == [
+        ["ALPHA", 3, 22.0, 24.5, 27.0, 28.0, 29.0], ["BETA", 2, 20.0, 20.75, 21.5, 22.25, 23.0]]
+    assert list(stats["distribution"].columns) == ["dataset", "count", "min", "q1", "median",
+                                                   "q3", "max"]
+    assert str(stats["distribution"]["median"].dtype) == "Float64"
+    assert "distribution" not in mbid.stats(measure="MMSE<24")

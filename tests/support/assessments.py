@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.models import Assessment, Measure, MeasureKind
+from app.models import Measure, MeasureKind
+from tests.support.factories import make_assessment, make_measure
 from tests.support.world import World
 
 MEASURES: dict[str, dict[str, Any]] = {
@@ -32,15 +33,11 @@ ASSESSMENTS = [("ann", "MMSE", 0, "a0", 29), ("ann", "MMSE", 730, "a1", 22),
 
 def assess_world(session: Session, world: World) -> dict[str, Measure]:
     """Write the measures and assessments of the table above and commit them."""
-    measures = {name: Measure(designation=name, **values) for name, values in MEASURES.items()}
-    session.add_all(measures.values())
-    session.flush()
-    session.add_all(Assessment(
-        subject_id=world.id("subjects", subject), measure_id=measures[measure].id,
-        days_since_baseline=day, visit_id=world.id("visits", visit) if visit else None,
-        value_number=None if isinstance(value, str) else float(value),
-        value_text=value if isinstance(value, str) else None, raw_value=str(value),
-        source_column=measure.lower(), mapping_version="0" * 64)
-        for subject, measure, day, visit, value in ASSESSMENTS)
+    measures = {name: make_measure(session, designation=name, **values)
+                for name, values in MEASURES.items()}
+    for subject, measure, day, visit, value in ASSESSMENTS:
+        make_assessment(session, subject=world.subjects[subject], measure=measures[measure],
+                        days_since_baseline=day, visit=world.visits[visit] if visit else None,
+                        value=value)
     session.commit()
     return measures
