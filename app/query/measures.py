@@ -26,7 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Assessment, Image, Measure, MeasureKind, Subject, Visit
@@ -72,6 +73,8 @@ def parse_measure_filter(text: str) -> MeasureFilter:
     values = tuple(value.strip() for value in rest.split(","))
     if not all(values):
         raise _bad_filter(text, "a value is missing")
+    if any(character in value for value in values for character in "<>="):
+        raise _bad_filter(text, "one operator only: a value holds no <, > or =")
     if operator in ORDER_OPERATORS and len(values) > 1:
         raise _bad_filter(text, f"{operator} takes one value (= takes a comma-separated set)")
     return MeasureFilter(designation, operator, values)
@@ -162,17 +165,33 @@ def counting_value(row: RowValues, measure: KnownMeasure, window: int,
                    column: Any = None) -> ColumnElement[Any]:
     """The value of `measure` that counts for each `row` (or its `column` of the assessment
     chosen, e.g. its day): see the module docstring. NULL when none counts."""
-    chosen = select(measure.value_column if column is None else column).where(
-        Assessment.subject_id == row.subject_id, Assessment.measure_id == measure.id)
     if measure.per_subject or row.day is None:
-        ordered = chosen.order_by(Assessment.days_since_baseline.desc())
-    else:
-        at_visit = Assessment.visit_id == row.visit_id
-        in_window = and_(Assessment.days_since_baseline <= row.day,
-                         Assessment.days_since_baseline >= row.day - window)
-        ordered = chosen.where(or_(at_visit, in_window)).order_by(
-            case((at_visit, 0), else_=1), Assessment.days_since_baseline.desc())
-    return ordered.limit(1).correlate(row.table).scalar_subquery()
+        return (select(measure.value_column if column is None else column)
+                .where(*_of_measure(row, measure))
+                .order_by(Assessment.days_since_baseline.desc())
+                .limit(1).correlate(row.table).scalar_subquery())
+    # The assessment at the row's visit, else the latest in the window. Chosen by id in two
+    # subqueries, not by one ORDER BY (at the visit first): SQLite refuses a reference to the
+    # outer row in a subquery's ORDER BY.
+    at_visit = _latest_id(row, measure, Assessment.visit_id == row.visit_id)
+    in_window = _latest_id(row, measure, Assessment.days_since_baseline <= row.day,
+                           Assessment.days_since_baseline >= row.day - window)
+    chosen = aliased(Assessment, name="chosen_assessment")
+    picked = getattr(chosen, (measure.value_column if column is None else column).key)
+    return (select(picked).where(chosen.id == func.coalesce(at_visit, in_window))
+            .correlate(row.table).scalar_subquery())
+
+
+def _of_measure(row: RowValues, measure: KnownMeasure) -> list[ColumnElement[bool]]:
+    return [Assessment.subject_id == row.subject_id, Assessment.measure_id == measure.id]
+
+
+def _latest_id(row: RowValues, measure: KnownMeasure,
+               *conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    """The id of the row's latest assessment of `measure` meeting `conditions`."""
+    return (select(Assessment.id).where(*_of_measure(row, measure), *conditions)
+            .order_by(Assessment.days_since_baseline.desc())
+            .limit(1).correlate(row.table).scalar_subquery())
 
 
 def _typed(measure: KnownMeasure, spec: MeasureFilter, text: str) -> Any:
