@@ -305,6 +305,8 @@ def explore():
     return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
                  choices=_choices(), query_string=_url_of(query), rows=rows,
                  measure_columns=columns, new_measure=request.args,
+                 chosen_columns=args[COLUMNS_PARAMETER] if args else query.get(
+                     COLUMNS_PARAMETER, []),
                  can_save=Scope.WRITE.value in current_access().scopes)
 
 

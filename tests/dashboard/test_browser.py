@@ -16,8 +16,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from app.models import Scope
-from tests.support.assessments import assess_world
 from tests.support.factories import make_api_key
+from tests.support.measure_world import add_measures
 from tests.support.servers import LiveServer
 from tests.support.world import build_world
 
@@ -120,9 +120,9 @@ def shown_rows(browser) -> dict[str, list[str]]:
 
 
 def test_filtering_by_a_measure_lists_it_keeps_it_in_the_url_and_in_the_cohort(
-        browser, live_server, session):
+        browser, live_server, session, tmp_path_factory):
     world = build_world(session)
-    assess_world(session, world)
+    add_measures(session, world)
     _, token = make_api_key(session, name="measurer", scopes=[Scope.READ, Scope.WRITE])
     session.commit()
     sign_in(browser, live_server, token)
@@ -138,19 +138,20 @@ def test_filtering_by_a_measure_lists_it_keeps_it_in_the_url_and_in_the_cohort(
     filtered = browser.current_url
     expected = api(live_server, token, "/images", type="T1", measure="MMSE<24")["total"]
     assert int(text_of(browser, "match-images")) == expected == 2
-    i3, i8 = str(world.id("images", "i3")), str(world.id("images", "i8"))
-    assert shown_rows(browser) == {i3: ["22 (day 730)"], i8: ["20 (day 100)"]}
+    i6, i8 = str(world.id("images", "i6")), str(world.id("images", "i8"))
+    assert shown_rows(browser) == {i6: ["21 (day 0)"], i8: ["23 (day 0)"]}
 
     # A second filter, then a measure shown as a column: each is a URL of its own.
     Select(browser.find_element(By.ID, "measure-name")).select_by_value("MMSE")
     Select(browser.find_element(By.ID, "measure-op")).select_by_visible_text(">=")
-    browser.find_element(By.ID, "measure-value").send_keys("21\n")
-    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "MMSE%3E%3D21" in page.current_url)
-    assert int(text_of(browser, "match-images")) == 1 and list(shown_rows(browser)) == [i3]
+    browser.find_element(By.ID, "measure-value").send_keys("22\n")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "MMSE%3E%3D22" in page.current_url)
+    assert int(text_of(browser, "match-images")) == 1 and list(shown_rows(browser)) == [i8]
     Select(browser.find_element(By.ID, "measures")).select_by_value("CDR_GLOBAL")
     WebDriverWait(browser, WAIT_SECONDS).until(
         lambda page: "measures=CDR_GLOBAL" in page.current_url)
-    assert shown_rows(browser) == {i3: ["0.5 (day 730)", "22 (day 730)"]}
+    assert shown_rows(browser) == {i8: ["0.5 (day 100)", "23 (day 0)"]}
+    browser.save_screenshot(str(tmp_path_factory.getbasetemp() / "dashboard-measures.png"))
     browser.back()
     browser.back()
     WebDriverWait(browser, WAIT_SECONDS).until(lambda page: page.current_url == filtered)
@@ -158,9 +159,10 @@ def test_filtering_by_a_measure_lists_it_keeps_it_in_the_url_and_in_the_cohort(
 
     # Unticking a filter drops it; the cohort saved keeps the one left.
     browser.get(f"{live_server.url}/dashboard/explore?type=T1&measure=MMSE%3C24"
-                "&measure=MMSE%3E%3D21")
-    browser.find_element(By.CSS_SELECTOR, 'input[name="measure"][value="MMSE>=21"]').click()
-    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "21" not in page.current_url)
+                "&measure=MMSE%3E%3D22")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="measure"][value="MMSE>=22"]').click()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda page: "MMSE%3E%3D22" not in page.current_url)
     assert int(text_of(browser, "match-images")) == 2
     browser.find_element(By.ID, "cohort-name").send_keys("low MMSE")
     browser.find_element(By.ID, "save").click()

@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 from app.dashboard.plots import bar_chart
 from app.dashboard.views import age_histogram, new_measure_filter
 from app.models import AuditEvent, Cohort, Scope
-from tests.support.assessments import assess_world
 from tests.support.factories import make_api_key
+from tests.support.measure_world import add_measures
 from tests.support.world import build_world
 
 
@@ -108,21 +108,21 @@ def test_the_form_counts_exports_and_saves_a_cohort(researcher, session, world):
 
 
 def test_a_new_measure_row_becomes_a_filter_in_the_url(researcher, session, world):
-    assess_world(session, world)
-    answer = researcher.get("/dashboard/explore?type=T1&measure=MMSE%3E%3D21&measure_name=MMSE"
+    add_measures(session, world)
+    answer = researcher.get("/dashboard/explore?type=T1&measure=MMSE%3E%3D22&measure_name=MMSE"
                             "&measure_op=%3C&measure_value=24")
     assert answer.status_code == 302 and answer.headers["Location"] == (
-        "/dashboard/explore?type=T1&measure=MMSE%3E%3D21&measure=MMSE%3C24")
+        "/dashboard/explore?type=T1&measure=MMSE%3E%3D22&measure=MMSE%3C24")
     text = researcher.get(answer.headers["Location"]).get_data(as_text=True)
     assert '<span id="match-images">1</span>' in text
-    assert 'name="measure" value="MMSE&gt;=21" checked' in text
+    assert 'name="measure" value="MMSE&gt;=22" checked' in text
     assert '<input type="hidden" name="measure" value="MMSE&lt;24">' in text
-    assert re.findall(r'<tr data-image="(\d+)">', text) == [str(world.id("images", "i3"))]
-    assert '<td data-measure="MMSE" data-day="730">22 <small>(day 730)</small></td>' in text
+    assert re.findall(r'<tr data-image="(\d+)">', text) == [str(world.id("images", "i8"))]
+    assert '<td data-measure="MMSE" data-day="0">23 <small>(day 0)</small></td>' in text
     rows = list(csv.DictReader(io.StringIO(researcher.get(
         "/dashboard/export.csv?measure=MMSE%3C24&measures=HANDEDNESS").get_data(as_text=True))))
     assert [(row["MMSE"], row["MMSE_day"], row["HANDEDNESS"]) for row in rows] == [
-        ("22.0", "730", "right"), ("23.0", "300", ""), ("20.0", "100", "")]
+        ("21.0", "0", ""), ("21.0", "0", ""), ("23.0", "0", "left")]
 
 
 @pytest.mark.parametrize(("values", "expected"), [
@@ -137,7 +137,7 @@ def test_the_new_measure_row_is_a_filter_once_complete(values, expected):
 
 
 def test_a_bad_measure_filter_is_shown(researcher, session, world):
-    assess_world(session, world)
+    add_measures(session, world)
     page = researcher.get("/dashboard/explore?measure=MMSE%3Cmany")
     assert page.status_code == 400 and "measure" in page.get_data(as_text=True)
 
