@@ -168,6 +168,13 @@ def test_a_counts_only_key_sees_counts_with_small_ones_as_less_than_five(counter
     assert "export.csv" not in text and "save-cohort" not in text
 
 
+def test_a_counts_only_key_filters_by_a_measure_and_sees_no_rows(counter, session, world):
+    add_measures(session, world)
+    text = counter.get("/dashboard/explore?measure=MMSE%3C24&measures=HANDEDNESS").get_data(
+        as_text=True)
+    assert '<span id="match-images">&lt;5</span>' in text and 'id="rows"' not in text
+
+
 @pytest.mark.parametrize("path", ["/dashboard/export.csv", "/dashboard/export.parquet",
                                   "/dashboard/cohorts", "/dashboard/cohorts/1"])
 def test_a_counts_only_key_opens_no_rows(counter, path):
