@@ -6,7 +6,9 @@ criterion "dataset is visible" for every table that belongs to a dataset (the `d
 its id; any table with a `dataset_id` column by that column), wherever it appears: FROM, joins,
 subqueries, EXISTS, counts. So collections, single rows (404), totals, /stats, CSV exports and
 downloads all honour the grants without a line of their own. Tables without `dataset_id` (visit)
-are reached through one that has it (subject), which every route joins. The one exception: the
+are reached through one that has it (subject), which every route joins; an assessment, read in
+subqueries of its own (a measure's value, a distribution, and whatever counts them next), gets
+the criterion "its subject is visible" (SUBJECT_OWNED). The one exception: the
 dataset designations fetched with the key (app/access/designations.py), before the hook can apply,
 pass through `visible_dataset_rows` (a hidden one is a 400 as for an unknown designation).
 """
@@ -14,12 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
 from app.access.current import visible_dataset_ids
 from app.extensions import db
-from app.models import Dataset
+from app.models import Assessment, Dataset, Subject
+
+# Tables that belong to a dataset through their `subject_id` alone, filtered by it.
+SUBJECT_OWNED = (Assessment,)
 
 
 def dataset_owned_models() -> list[Any]:
@@ -43,6 +48,10 @@ def _only_visible_datasets(state: ORMExecuteState) -> None:
     options = [with_loader_criteria(Dataset, Dataset.id.in_(ids), include_aliases=True)]
     options += [with_loader_criteria(model, model.dataset_id.in_(ids), include_aliases=True)
                 for model in dataset_owned_models()]
+    visible_subjects = select(Subject.id).where(Subject.dataset_id.in_(ids))
+    options += [with_loader_criteria(model, model.subject_id.in_(visible_subjects),
+                                     include_aliases=True)
+                for model in SUBJECT_OWNED]
     state.statement = state.statement.options(*options)
 
 

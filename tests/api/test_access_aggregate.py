@@ -9,7 +9,7 @@ from tests.support.factories import bearer, make_api_key
 API_PREFIX = "/api/v1"
 # GET routes of rows, ids, paths, files and exports that a counts-only key must not open.
 REFUSED_PATHS = ["/images", "/images?format=csv", "/images?format=urls", "/datasets",
-                 "/subjects", "/visits", "/scanners", "/conditions", "/file_types",
+                 "/subjects", "/visits", "/scanners", "/conditions", "/measures", "/file_types",
                  "/load_runs", "/cohorts"]
 
 

@@ -24,12 +24,13 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 COLLECTIONS = {
     "/images": ["dataset", "condition", "type", "sex", "age_min", "days_max", "manufacturer",
                 "field_strength", "sort", "page", "per_page", "cursor", "total", "format",
-                "with_urls"],
-    "/subjects": ["dataset", "condition", "has_type", "sort", "cursor", "format"],
-    "/visits": ["dataset", "condition", "age_max", "sort", "cursor", "format"],
-    "/stats": ["dataset", "type", "age_min"],
+                "with_urls", "measure", "measure_window", "measures"],
+    "/subjects": ["dataset", "condition", "has_type", "sort", "cursor", "format", "measure"],
+    "/visits": ["dataset", "condition", "age_max", "sort", "cursor", "format", "measures"],
+    "/stats": ["dataset", "type", "age_min", "measure", "distribution"],
     "/datasets": ["sort", "cursor", "per_page"],
     "/conditions": ["sort", "cursor"],
+    "/measures": ["sort", "cursor"],
     "/file_types": ["sort", "cursor"],
     "/scanners": ["dataset", "manufacturer", "cursor"],
     "/load_runs": ["dataset", "status", "cursor"],
@@ -131,9 +132,9 @@ def allowed_methods(app) -> dict[str, set[str]]:
 def test_every_method_on_every_route_is_clean(app, world, client, auth_headers):
     routes = api_routes(app)
     allowed = allowed_methods(app)
-    # the 24 operations, 10 paths of claims, derived files and previews, the OpenAPI document,
+    # the 25 operations, 10 paths of claims, derived files and previews, the OpenAPI document,
     # the docs page and its assets
-    assert len(routes) == 37
+    assert len(routes) == 38
     problems = []
     for route in routes:
         for method in METHODS:

@@ -28,9 +28,9 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     spec_paths = spec_of(client)["paths"]
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
-    # health, the download, the audit log, 13 query routes (with load runs), 5 cohort routes,
-    # 3 QC routes, 5 claim routes, 3 derived-file routes and 2 previews
-    assert len(routes) == 34
+    # health, the download, the audit log, 14 query routes (with load runs and measures),
+    # 5 cohort routes, 3 QC routes, 5 claim routes, 3 derived-file routes and 2 previews
+    assert len(routes) == 35
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule
@@ -51,7 +51,8 @@ def test_collections_document_their_envelope_csv_and_errors(client):
     assert [p["name"] for p in images["parameters"]] == [
         "page", "per_page", "sort", "cursor", "total", "format", "dataset", "condition", "type",
         "sex", "age_min", "age_max", "days_min", "days_max", "field_strength", "manufacturer",
-        "has_marks", "view", "laterality", "meta.{Field}", "qc", "drift", "name", "with_urls"]
+        "has_marks", "view", "laterality", "meta.{Field}", "qc", "drift", "name", "measure",
+        "measure_window", "measures", "with_urls"]
 
 
 # Values that are wrong for some parameter, plausible for others, or hostile to a database.

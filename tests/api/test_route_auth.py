@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.models import ApiKey
 
-DATA_ROUTES = ["/datasets", "/datasets/1", "/conditions", "/file_types", "/scanners",
+DATA_ROUTES = ["/datasets", "/datasets/1", "/conditions", "/measures", "/file_types", "/scanners",
                "/subjects", "/subjects/1", "/visits", "/visits/1", "/images", "/images/1",
                "/images?format=csv", "/images/1/download", "/stats", "/load_runs"]
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from flask import g
+from sqlalchemy import func, select
 
+from app.access.current import Access
 from app.extensions import db
-from app.models import Image, Subject, Visit
+from app.models import Assessment, Image, Measure, Subject, Visit
 from app.query.errors import InvalidParameter
 from app.query.images import filtered_images, image_filters, matching_images
 from app.query.measures import (
@@ -232,3 +234,19 @@ def test_a_category_has_no_distribution(world):
         stats_of({"distribution": "HANDEDNESS"})
     assert raised.value.data["errors"] == {"distribution": [
         "HANDEDNESS is a category: a distribution takes a number or ordinal measure"]}
+
+
+def test_a_restricted_key_reads_only_its_datasets_assessments(app, world):
+    # Counted from the master list, which belongs to no dataset: only the hook on assessments
+    # keeps BETA's values out.
+    mmse_values = (select(func.count(Assessment.id)).where(Assessment.measure_id == Measure.id)
+                   .correlate(Measure).scalar_subquery())
+    statement = select(Measure.designation, mmse_values).where(Measure.designation == "MMSE")
+    assert db.session.execute(statement).one() == ("MMSE", 6)
+    alpha = frozenset({world.id("datasets", "ALPHA")})
+    with app.test_request_context():
+        g.access = Access(key_name="alpha-only", scopes=frozenset({"read"}),
+                          visible_dataset_ids=alpha)
+        assert db.session.execute(statement).one() == ("MMSE", 3)
+        subjects = db.session.scalars(select(Assessment.subject_id).distinct()).all()
+        assert world.names("subjects", sorted(subjects)) == ["ann", "bob"]
