@@ -45,6 +45,7 @@ from app.query.images import filtered_images
 from app.query.measures import (
     COLUMNS_PARAMETER,
     IMAGE_VALUES,
+    OPERATORS,
     measure_window,
     nested_measures,
     parse_measure_list,
@@ -67,7 +68,6 @@ FORM_FILTERS = ("dataset", "condition", "type", "sex", "age_min", "age_max", "fi
 # The form's row that adds a measure filter: a measure of the master list, an operator and a
 # value, folded into one `measure` parameter ("MMSE<24") as the API takes it.
 NEW_MEASURE_FIELDS = ("measure_name", "measure_op", "measure_value")
-MEASURE_OPERATORS = ("<", "<=", ">", ">=", "=")
 # How many of the matching images the filter page lists.
 ROWS_SHOWN = 50
 MANIFEST_ROWS_SHOWN = 200
@@ -277,11 +277,11 @@ def _choices() -> dict[str, list[str]]:
     conditions = sorted(db.session.scalars(
         select(Condition.designation)).all())
     measures = db.session.execute(
-        select(Measure.designation, Measure.kind, Measure.unit).order_by(
-            Measure.designation)).mappings().all()
+        select(Measure.designation, Measure.unit).order_by(Measure.designation)).mappings().all()
     return {"dataset": datasets, "condition": conditions,
             "type": [t.value for t in ImageType], "sex": [s.value for s in Sex],
-            "measure": measures, "operator": list(MEASURE_OPERATORS)}
+            # The one-character operators first: "<" is the operator offered first.
+            "measure": measures, "operator": sorted(OPERATORS, key=len)}
 
 
 @blueprint.route("/explore")
@@ -300,8 +300,8 @@ def explore():
         return redirect(url_for("dashboard.explore") + "?" + _url_of(query))
     args, error = _parsed(query)
     stats = _shown_stats(args) if args is not None else None
-    rows, columns = ([], []) if args is None or current_access().counts_only else \
-        listed_images(args)
+    rows, columns = (([], []) if args is None or current_access().counts_only
+                     else listed_images(args))
     return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
                  choices=_choices(), query_string=_url_of(query), rows=rows,
                  measure_columns=columns, new_measure=request.args,
