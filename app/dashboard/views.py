@@ -28,11 +28,10 @@ from app.access.auth import access_of, as_utc, hash_token
 from app.access.current import current_access, current_key_name
 from app.api.cohorts import parse_cohort_query
 from app.api.images import ImageSchema
-from app.api.query import csv_response
-from app.api.query.parquet import parquet_response
+from app.api.query.measures import page_or_export
 from app.dashboard.plots import bar_chart
 from app.extensions import db
-from app.models import ApiKey, Cohort, Condition, ImageType, Scope, Sex
+from app.models import ApiKey, Cohort, Condition, ImageType, Measure, Scope, Sex
 from app.models.base import utcnow
 from app.query.cohorts import (
     frozen_manifest,
@@ -43,6 +42,16 @@ from app.query.cohorts import (
 )
 from app.query.datasets import select_datasets, with_counts
 from app.query.images import filtered_images
+from app.query.measures import (
+    COLUMNS_PARAMETER,
+    IMAGE_VALUES,
+    OPERATORS,
+    measure_window,
+    nested_measures,
+    parse_measure_list,
+    returned_measures,
+    with_measure_columns,
+)
 from app.query.sorting import sorted_by
 from app.query.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed, suppressed_count
 
@@ -52,9 +61,15 @@ blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
 # The pages run only the dashboard's own script and style, and post only to themselves.
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-# The /images filters the form offers, in its order.
+# The /images parameters the form offers, in its order: filters, then the measures shown as
+# columns of the rows listed (and exported).
 FORM_FILTERS = ("dataset", "condition", "type", "sex", "age_min", "age_max", "field_strength",
-                "manufacturer")
+                "manufacturer", "measure", "measure_window", "measures")
+# The form's row that adds a measure filter: a measure of the master list, an operator and a
+# value, folded into one `measure` parameter ("MMSE<24") as the API takes it.
+NEW_MEASURE_FIELDS = ("measure_name", "measure_op", "measure_value")
+# How many of the matching images the filter page lists.
+ROWS_SHOWN = 50
 MANIFEST_ROWS_SHOWN = 200
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
 # The pages a counts-only (aggregate) key may open: counts, never rows.
@@ -217,12 +232,43 @@ def _form_query(values: MultiDict) -> dict[str, list[str]]:
     return {name: given for name, given in query.items() if given}
 
 
+def new_measure_filter(values: MultiDict) -> str | None:
+    """Return the `measure` filter the form's new-measure row spells ("MMSE<24"), or None
+    while one of its measure, operator and value is still empty."""
+    name, operator, value = (values.get(field, "").strip() for field in NEW_MEASURE_FIELDS)
+    return f"{name}{operator}{value}" if name and operator and value else None
+
+
+def _url_of(query: dict[str, list[str]]) -> str:
+    return urlencode([(name, value) for name, values in query.items() for value in values])
+
+
 def _parsed(query: dict[str, list[str]]) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse the form's query as a saved cohort's, its measure columns (`measures`, not a
+    filter) apart; every measure it names is checked against the master list here, so that a
+    bad one is shown on the form as any bad filter is."""
+    filters = {name: values for name, values in query.items() if name != COLUMNS_PARAMETER}
     try:
-        return parse_cohort_query(query), None
+        args = parse_cohort_query(filters)
+        args[COLUMNS_PARAMETER] = [designation for text in query.get(COLUMNS_PARAMETER, [])
+                                   for designation in parse_measure_list(text)]
+        returned_measures(args)
     except HTTPException as error:
         return None, str((getattr(error, "data", None) or {}).get("message")
                          or error.description)
+    return args, None
+
+
+def listed_images(args: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return the first ROWS_SHOWN images the parsed filters match (by id), each with the
+    `measures` the API's rows carry ({designation: {value, day}}), and those measures'
+    designations: the ones asked for as columns, then the ones filtered on."""
+    measures = returned_measures(args)
+    statement = with_measure_columns(sorted_by(filtered_images(args), "id").limit(ROWS_SHOWN),
+                                     measures, IMAGE_VALUES, measure_window(args))
+    rows = [{**row, "measures": nested_measures(row, measures)}
+            for row in db.session.execute(statement).mappings()]
+    return rows, [measure.designation for measure in measures]
 
 
 def _choices() -> dict[str, list[str]]:
@@ -230,19 +276,37 @@ def _choices() -> dict[str, list[str]]:
         sorted_by(select_datasets(), "id")).mappings()]
     conditions = sorted(db.session.scalars(
         select(Condition.designation)).all())
+    measures = db.session.execute(
+        select(Measure.designation, Measure.unit).order_by(Measure.designation)).mappings().all()
     return {"dataset": datasets, "condition": conditions,
-            "type": [t.value for t in ImageType], "sex": [s.value for s in Sex]}
+            "type": [t.value for t in ImageType], "sex": [s.value for s in Sex],
+            # The one-character operators first: "<" is the operator offered first.
+            "measure": measures, "operator": sorted(OPERATORS, key=len)}
 
 
 @blueprint.route("/explore")
 def explore():
-    """The filter form with the counts of what it matches, links to exports and saving."""
+    """The filter form with the counts of what it matches, the first images it matches with
+    the chosen measures as columns, links to exports and saving.
+
+    A filled new-measure row is folded into the `measure` filters and the page redirected to
+    the URL that holds them, so every filter lives in the URL (shareable, and the back button
+    returns to the filters before).
+    """
     query = _form_query(request.args)
+    added = new_measure_filter(request.args)
+    if added is not None:
+        query["measure"] = [*query.get("measure", []), added]
+        return redirect(url_for("dashboard.explore") + "?" + _url_of(query))
     args, error = _parsed(query)
     stats = _shown_stats(args) if args is not None else None
-    pairs = [(name, value) for name, values in query.items() for value in values]
+    rows, columns = (([], []) if args is None or current_access().counts_only
+                     else listed_images(args))
     return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
-                 choices=_choices(), query_string=urlencode(pairs),
+                 choices=_choices(), query_string=_url_of(query), rows=rows,
+                 measure_columns=columns, new_measure=request.args,
+                 chosen_columns=args[COLUMNS_PARAMETER] if args else query.get(
+                     COLUMNS_PARAMETER, []),
                  can_save=Scope.WRITE.value in current_access().scopes)
 
 
@@ -252,10 +316,8 @@ def export(fmt: str):
     args, error = _parsed(_form_query(request.args))
     if args is None:
         return _page("message.html", 400, message=error)
-    statement = sorted_by(filtered_images(args), "id")
-    if fmt == "csv":
-        return csv_response(statement, list(ImageSchema().fields), "images.csv")
-    return parquet_response(statement, ImageSchema, "images.parquet")
+    return page_or_export(filtered_images(args), {**args, "format": fmt, "sort": "id"},
+                          IMAGE_VALUES, resource="images", item_schema=ImageSchema)
 
 
 @blueprint.route("/cohorts", methods=["GET", "POST"])
@@ -272,7 +334,9 @@ def cohorts():
         args, error = _parsed(query)
         if args is None:
             return _page("message.html", 400, message=error)
-        cohort = save_cohort(name, query, args)
+        # The measure columns are how the form shows rows, not a filter of the cohort's.
+        cohort = save_cohort(name, {parameter: values for parameter, values in query.items()
+                                    if parameter != COLUMNS_PARAMETER}, args)
         return redirect(url_for("dashboard.cohort", cohort_id=cohort.id))
     owned = db.session.scalars(
         select(Cohort)

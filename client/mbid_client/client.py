@@ -1,6 +1,7 @@
 """Client: the API's collections as typed pandas DataFrames, cohorts, and downloads."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,13 @@ DTYPES = {"integer": "Int64", "number": "Float64", "string": "string", "boolean"
 
 # OpenAPI type -> the Python values a column of that type holds (None aside).
 VALUE_TYPES = {"integer": int, "string": str}
+# A measure's kind (the master list's `kind`) -> the dtype of its value column. Plain float64
+# (NaN when missing) for scores, as numpy and statistics code expect them; text for categories.
+MEASURE_DTYPES = {"number": "float64", "ordinal": "float64", "category": "string"}
+# The column beside a measure's value: the day since baseline the value was assessed on.
+DAY_SUFFIX = "_day"
+# A `measure` filter ("MMSE<24", "CDR_GLOBAL=0.5,1"): the designation before the operator.
+MEASURE_FILTER = re.compile(r"^\s*([^<>=\s]+)\s*(?:<=|>=|<|>|=)")
 
 
 def _first_fitting(column: pd.Series, alternatives: list[dict[str, Any]]) -> pd.Series:
@@ -40,6 +48,19 @@ def _first_fitting(column: pd.Series, alternatives: list[dict[str, Any]]) -> pd.
                                   and not isinstance(value, bool)) for value in column):
             return column.astype(DTYPES[kind])
     return column
+
+
+def measure_names(filters: Mapping[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """Return the measures a listing gets as columns, in order: those asked for with
+    `measures`, then those its `measure` filters name, then any other its rows carry."""
+    asked = filters.get("measures") or []
+    tests = filters.get("measure") or []
+    named = [found[1] for test in ([tests] if isinstance(tests, str) else tests)
+             if (found := MEASURE_FILTER.match(str(test)))]
+    carried = sorted({name for row in rows for name in row.get("measures") or {}})
+    given = asked.split(",") if isinstance(asked, str) else [str(name) for name in asked]
+    return list(dict.fromkeys(name.strip() for name in [*given, *named, *carried]
+                              if name.strip()))
 
 
 class RetryPolicy(Retry):
@@ -103,11 +124,14 @@ class CohortDiff:
 def query_params(filters: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return filters as query-string pairs: a list repeats its parameter, booleans are
     true/false, None leaves the filter out; `meta={"RepetitionTime_max": 2.5}` becomes
-    meta.RepetitionTime_max=2.5."""
+    meta.RepetitionTime_max=2.5 and `measures=["MMSE", "CDR_SB"]` one measures=MMSE,CDR_SB."""
     pairs: list[tuple[str, str]] = []
     for name, value in filters.items():
         if name == "meta" and isinstance(value, Mapping):
             pairs += query_params({f"meta.{field}": item for field, item in value.items()})
+            continue
+        if name == "measures" and not isinstance(value, str | None):
+            pairs.append((name, ",".join(str(item) for item in value)))
             continue
         for item in value if isinstance(value, list | tuple | set) else [value]:
             if item is None:
@@ -144,6 +168,7 @@ class Client:
         self.http.mount("https://", adapter)
         self._auth = {"Authorization": f"Bearer {token}"}
         self._spec: dict[str, Any] | None = None
+        self._measure_kinds: dict[str, str] | None = None
 
     # HTTP ------------------------------------------------------------------------------------
 
@@ -182,10 +207,16 @@ class Client:
     def _schema(self, reference: str) -> dict[str, Any]:
         return self.spec["components"]["schemas"][reference.rsplit("/", 1)[-1]]
 
-    def _item_schema(self, path: str, list_property: str = "items") -> dict[str, Any]:
-        """The schema of the rows a route lists (in its `list_property`)."""
+    def _item_schema(self, path: str, list_property: str = "items",
+                     within: str | None = None) -> dict[str, Any]:
+        """The schema of the rows a route lists (in its `list_property`, of its object
+        `within` if given)."""
         answer = self.spec["paths"][API_PATH + path]["get"]["responses"]["200"]
         document = self._schema(answer["content"]["application/json"]["schema"]["$ref"])
+        if within is not None:
+            nested = document["properties"][within]
+            # A nested object is a $ref, or an allOf of one when the field has a description.
+            document = self._schema(nested.get("$ref") or nested["allOf"][0]["$ref"])
         return self._schema(document["properties"][list_property]["items"]["$ref"])
 
     def frame(self, rows: list[dict[str, Any]], schema: dict[str, Any]) -> pd.DataFrame:
@@ -201,6 +232,43 @@ class Client:
                 frame[name] = _first_fitting(frame[name], field["oneOf"])
         return frame
 
+    def measure_kinds(self) -> dict[str, str]:
+        """The kind of every measure of the master list, by designation (read once)."""
+        if self._measure_kinds is None:
+            master = self.measures()
+            self._measure_kinds = dict(zip(master["designation"], master["kind"], strict=True))
+        return self._measure_kinds
+
+    def with_measures(self, frame: pd.DataFrame, rows: list[dict[str, Any]],
+                      filters: Mapping[str, Any]) -> pd.DataFrame:
+        """Return `frame` (built from `rows`) with each row's measures as columns.
+
+        Each measure of measure_names gets its value column (float64 for numbers and ordinal
+        scores, string for categories) and a `<designation>_day` column (Int64: the day since
+        baseline of the assessment the value comes from), typed so even when every value is
+        missing; the rows' nested `measures` object is left out.
+        """
+        frame = frame.drop(columns="measures", errors="ignore")
+        names = measure_names(filters, rows)
+        if not names:
+            return frame
+        kinds = self.measure_kinds()
+        # The server names a measure as the master list spells it, in whatever case it was
+        # asked for.
+        spelled = {designation.upper(): designation for designation in kinds}
+        columns: dict[str, pd.Series] = {}
+        for name in dict.fromkeys(spelled.get(name.upper(), name) for name in names):
+            found = [(row.get("measures") or {}).get(name) or {} for row in rows]
+            values = [assessed.get("value") for assessed in found]
+            # A designation the master list lacks (the server refuses them in filters) is
+            # typed by what it holds.
+            kind = kinds.get(name) or ("category" if any(isinstance(value, str)
+                                                         for value in values) else "number")
+            columns[name] = pd.Series(values, index=frame.index, dtype=MEASURE_DTYPES[kind])
+            columns[name + DAY_SUFFIX] = pd.Series(
+                [assessed.get("day") for assessed in found], index=frame.index, dtype="Int64")
+        return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+
     # Collections -----------------------------------------------------------------------------
 
     def pages(self, path: str, filters: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
@@ -215,30 +283,53 @@ class Client:
                 return
 
     def collection(self, path: str, filters: Mapping[str, Any]) -> pd.DataFrame:
-        """Return every row of a collection matching `filters` as a typed DataFrame."""
+        """Return every row of a collection matching `filters` as a typed DataFrame, with
+        the measures the rows carry as columns (see with_measures)."""
         rows = [row for page in self.pages(path, filters) for row in page]
-        return self.frame(rows, self._item_schema(path))
+        return self.with_measures(self.frame(rows, self._item_schema(path)), rows, filters)
 
     def images(self, **filters: Any) -> pd.DataFrame:
-        """Images matching the /images filters (type="T1", sex="female", age_min=60,
-        meta={"RepetitionTime_max": 2.5}, ...), one row per image."""
+        """Images matching the /images filters, one row per image.
+
+        Filters are the API's parameters: type="T1", sex="female", age_min=60,
+        meta={"RepetitionTime_max": 2.5}, measure=["MMSE>=10", "MMSE<24"] (every one must
+        hold; the value at the image's visit, else the latest within measure_window days
+        before the scan), measures=["CDR_GLOBAL", "HANDEDNESS"] (extra columns). Each measure
+        asked for or filtered on becomes two columns, e.g. `MMSE` (float64; string for a
+        category such as HANDEDNESS) and `MMSE_day` (Int64, the day the value was assessed).
+        """
         return self.collection("/images", filters)
 
     def subjects(self, **filters: Any) -> pd.DataFrame:
-        """Subjects matching the /subjects filters."""
+        """Subjects matching the /subjects filters (as images: measure=, measures=, ...)."""
         return self.collection("/subjects", filters)
 
     def visits(self, **filters: Any) -> pd.DataFrame:
-        """Visits matching the /visits filters."""
+        """Visits matching the /visits filters (as images: measure=, measures=, ...); a
+        visit's measures are those of its day."""
         return self.collection("/visits", filters)
+
+    def measures(self) -> pd.DataFrame:
+        """The master list of measures (MMSE, CDR_GLOBAL, HANDEDNESS...): designation,
+        description, unit, kind (number, ordinal or category), range or levels and
+        vocabulary term, one row per measure. Its designations name measures in the
+        `measure` filters and `measures` columns."""
+        return self.collection("/measures", {})
 
     def stats(self, **filters: Any) -> dict[str, Any]:
         """Counts over the images matching the filters: {"subjects": n, "images": n, "groups":
-        DataFrame by dataset x type x condition, "sex": DataFrame, "age": DataFrame}."""
+        DataFrame by dataset x type x condition, "sex": DataFrame, "age": DataFrame}; with
+        distribution="MMSE" also "distribution": a DataFrame of that measure per dataset
+        (dataset, count, min, q1, median, q3, max)."""
         body = self.get_json("/stats", query_params(filters))
-        return {"subjects": body["subjects"], "images": body["images"],
-                **{part: self.frame(body[part], self._item_schema("/stats", part))
-                   for part in ("groups", "sex", "age")}}
+        answer = {"subjects": body["subjects"], "images": body["images"],
+                  **{part: self.frame(body[part], self._item_schema("/stats", part))
+                     for part in ("groups", "sex", "age")}}
+        if body.get("distribution") is not None:
+            answer["distribution"] = self.frame(
+                body["distribution"]["datasets"],
+                self._item_schema("/stats", "datasets", within="distribution"))
+        return answer
 
     # Cohorts ---------------------------------------------------------------------------------
 

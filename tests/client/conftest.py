@@ -5,6 +5,7 @@ import hashlib
 from collections.abc import Iterator
 
 import pytest
+from mbid_client import Client
 
 from app.models import Scope
 from tests.support.factories import make_api_key
@@ -53,3 +54,9 @@ def token(session, world) -> str:
                             scopes=[Scope.READ, Scope.WRITE, Scope.DOWNLOAD])
     session.commit()
     return token
+
+
+@pytest.fixture
+def mbid(live_server, token) -> Client:
+    """The client, signed in with the researcher's token, retrying little."""
+    return Client(live_server.url, token, retries=1, backoff=0.01)

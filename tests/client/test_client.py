@@ -25,11 +25,6 @@ from tests.support.factories import make_api_key
 from tests.support.servers import FlakyServer
 
 
-@pytest.fixture
-def mbid(live_server, token) -> Client:
-    return Client(live_server.url, token, retries=1, backoff=0.01)
-
-
 def api_total(live_server, token, path, **params) -> int:
     answer = requests.get(f"{live_server.url}/api/v1{path}", params=params,
                           headers={"Authorization": f"Bearer {token}"}, timeout=30)

@@ -17,6 +17,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from app.models import Scope
 from tests.support.factories import make_api_key
+from tests.support.measure_world import add_measures
 from tests.support.servers import LiveServer
 from tests.support.world import build_world
 
@@ -101,6 +102,74 @@ def test_sign_in_numbers_plots_and_saving_a_cohort(browser, live_server, session
     assert [(c["name"], c["image_count"]) for c in cohorts] == [("T1 women", 4)]
     assert text_of(browser, "cohort-sha256") == cohorts[0]["manifest_sha256"]
     browser.save_screenshot(str(screenshot.with_name("dashboard-cohort.png")))
+
+
+def sign_in(browser, server: LiveServer, token: str) -> None:
+    browser.delete_all_cookies()
+    browser.get(f"{server.url}/dashboard/login")
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.ID, "sign-in").click()
+    text_of(browser, "key-name")
+
+
+def shown_rows(browser) -> dict[str, list[str]]:
+    """The filter page's listed images: {image id: [its measure cells' text]}."""
+    return {row.get_attribute("data-image"): [
+        cell.text for cell in row.find_elements(By.CSS_SELECTOR, "td[data-measure]")]
+        for row in browser.find_elements(By.CSS_SELECTOR, "#rows tbody tr")}
+
+
+def test_filtering_by_a_measure_lists_it_keeps_it_in_the_url_and_in_the_cohort(
+        browser, live_server, session, tmp_path_factory):
+    world = build_world(session)
+    add_measures(session, world)
+    _, token = make_api_key(session, name="measurer", scopes=[Scope.READ, Scope.WRITE])
+    session.commit()
+    sign_in(browser, live_server, token)
+
+    browser.get(f"{live_server.url}/dashboard/explore?type=T1")
+    Select(browser.find_element(By.ID, "measure-name")).select_by_value("MMSE")
+    Select(browser.find_element(By.ID, "measure-op")).select_by_visible_text("<")
+    browser.find_element(By.ID, "measure-value").send_keys("24")
+    assert "MMSE" not in browser.current_url  # the row waits for its Add button
+    browser.find_element(By.ID, "add-measure").click()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda page: "measure=MMSE%3C24" in page.current_url)
+    filtered = browser.current_url
+    expected = api(live_server, token, "/images", type="T1", measure="MMSE<24")["total"]
+    assert int(text_of(browser, "match-images")) == expected == 2
+    i6, i8 = str(world.id("images", "i6")), str(world.id("images", "i8"))
+    assert shown_rows(browser) == {i6: ["21 (day 0)"], i8: ["23 (day 0)"]}
+
+    # A second filter, then a measure shown as a column: each is a URL of its own.
+    Select(browser.find_element(By.ID, "measure-name")).select_by_value("MMSE")
+    Select(browser.find_element(By.ID, "measure-op")).select_by_visible_text(">=")
+    browser.find_element(By.ID, "measure-value").send_keys("22\n")
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "MMSE%3E%3D22" in page.current_url)
+    assert int(text_of(browser, "match-images")) == 1 and list(shown_rows(browser)) == [i8]
+    Select(browser.find_element(By.ID, "measures")).select_by_value("CDR_GLOBAL")
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda page: "measures=CDR_GLOBAL" in page.current_url)
+    assert shown_rows(browser) == {i8: ["0.5 (day 100)", "23 (day 0)"]}
+    browser.save_screenshot(str(tmp_path_factory.getbasetemp() / "dashboard-measures.png"))
+    browser.back()
+    browser.back()
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: page.current_url == filtered)
+    assert int(text_of(browser, "match-images")) == 2
+
+    # Unticking a filter drops it; the cohort saved keeps the one left.
+    browser.get(f"{live_server.url}/dashboard/explore?type=T1&measure=MMSE%3C24"
+                "&measure=MMSE%3E%3D22")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="measure"][value="MMSE>=22"]').click()
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda page: "MMSE%3E%3D22" not in page.current_url)
+    assert int(text_of(browser, "match-images")) == 2
+    browser.find_element(By.ID, "cohort-name").send_keys("low MMSE")
+    browser.find_element(By.ID, "save").click()
+    assert text_of(browser, "cohort-title") == "low MMSE"
+    cohorts = api(live_server, token, "/cohorts")["items"]
+    assert [(c["name"], c["image_count"], c["query"]) for c in cohorts] == [
+        ("low MMSE", 2, {"type": ["T1"], "measure": ["MMSE<24"]})]
 
 
 def test_a_counts_only_key_sees_plots_and_counts_with_small_ones_hidden(browser, live_server,

@@ -8,11 +8,13 @@ import re
 
 import pyarrow.parquet as pq
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app.dashboard.plots import bar_chart
-from app.dashboard.views import age_histogram
+from app.dashboard.views import age_histogram, new_measure_filter
 from app.models import AuditEvent, Cohort, Scope
 from tests.support.factories import make_api_key
+from tests.support.measure_world import add_measures
 from tests.support.world import build_world
 
 
@@ -105,6 +107,41 @@ def test_the_form_counts_exports_and_saves_a_cohort(researcher, session, world):
     assert session.query(AuditEvent).filter_by(action="export").count() == 2
 
 
+def test_a_new_measure_row_becomes_a_filter_in_the_url(researcher, session, world):
+    add_measures(session, world)
+    answer = researcher.get("/dashboard/explore?type=T1&measure=MMSE%3E%3D22&measure_name=MMSE"
+                            "&measure_op=%3C&measure_value=24")
+    assert answer.status_code == 302 and answer.headers["Location"] == (
+        "/dashboard/explore?type=T1&measure=MMSE%3E%3D22&measure=MMSE%3C24")
+    text = researcher.get(answer.headers["Location"]).get_data(as_text=True)
+    assert '<span id="match-images">1</span>' in text
+    assert 'name="measure" value="MMSE&gt;=22" checked' in text
+    assert '<input type="hidden" name="measure" value="MMSE&lt;24">' in text
+    assert re.findall(r'<tr data-image="(\d+)">', text) == [str(world.id("images", "i8"))]
+    assert '<td data-measure="MMSE" data-day="0">23 <small>(day 0)</small></td>' in text
+    rows = list(csv.DictReader(io.StringIO(researcher.get(
+        "/dashboard/export.csv?measure=MMSE%3C24&measures=HANDEDNESS").get_data(as_text=True))))
+    assert [(row["MMSE"], row["MMSE_day"], row["HANDEDNESS"]) for row in rows] == [
+        ("21.0", "0", ""), ("21.0", "0", ""), ("23.0", "0", "left")]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"measure_name": "MMSE", "measure_op": "<", "measure_value": " 24 "}, "MMSE<24"),
+    ({"measure_name": "CDR_GLOBAL", "measure_op": "=", "measure_value": "0.5,1"},
+     "CDR_GLOBAL=0.5,1"),
+    ({"measure_name": "MMSE", "measure_op": "<", "measure_value": ""}, None),
+    ({"measure_name": "", "measure_op": "<", "measure_value": "3"}, None),
+    ({}, None)])
+def test_the_new_measure_row_is_a_filter_once_complete(values, expected):
+    assert new_measure_filter(MultiDict(values)) == expected
+
+
+def test_a_bad_measure_filter_is_shown(researcher, session, world):
+    add_measures(session, world)
+    page = researcher.get("/dashboard/explore?measure=MMSE%3Cmany")
+    assert page.status_code == 400 and "measure" in page.get_data(as_text=True)
+
+
 @pytest.fixture
 def counter(client, session, world):
     """A test client signed in with a counts-only (aggregate) key."""
@@ -129,6 +166,13 @@ def test_a_counts_only_key_sees_counts_with_small_ones_as_less_than_five(counter
     assert explore.status_code == 200 and '<span id="match-images">&lt;5</span>' in text
     assert 'id="counts-only"' in text
     assert "export.csv" not in text and "save-cohort" not in text
+
+
+def test_a_counts_only_key_filters_by_a_measure_and_sees_no_rows(counter, session, world):
+    add_measures(session, world)
+    text = counter.get("/dashboard/explore?measure=MMSE%3C24&measures=HANDEDNESS").get_data(
+        as_text=True)
+    assert '<span id="match-images">&lt;5</span>' in text and 'id="rows"' not in text
 
 
 @pytest.mark.parametrize("path", ["/dashboard/export.csv", "/dashboard/export.parquet",
