@@ -14,6 +14,7 @@ from app.api import (
     health,
     images,
     load_runs,
+    participants,
     qc,
     scanners,
     stats,
@@ -26,7 +27,7 @@ from app.api.query.params import refuse_undeclared_parameters, refuse_undecodabl
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
     visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp, cohorts.blp,
-    qc.blp, claims.blp, derived.blp,
+    qc.blp, claims.blp, derived.blp, participants.blp,
 )
 
 
