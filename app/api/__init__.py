@@ -14,6 +14,7 @@ from app.api import (
     health,
     images,
     load_runs,
+    measures,
     participants,
     qc,
     scanners,
@@ -25,9 +26,9 @@ from app.api.json import FiniteJSONProvider
 from app.api.query.params import refuse_undeclared_parameters, refuse_undecodable_request
 
 BLUEPRINTS = (
-    health.blp, datasets.blp, conditions.blp, file_types.blp, scanners.blp, subjects.blp,
-    visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp, cohorts.blp,
-    qc.blp, claims.blp, derived.blp, participants.blp,
+    health.blp, datasets.blp, conditions.blp, measures.blp, file_types.blp, scanners.blp,
+    subjects.blp, visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp,
+    cohorts.blp, qc.blp, claims.blp, derived.blp, participants.blp,
 )
 
 

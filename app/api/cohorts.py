@@ -33,7 +33,7 @@ from app.api.images import with_download_urls
 from app.api.query import Blueprint, NoArgs, collection_args, csv_response, envelope_schema
 from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
-from app.api.query.params import filter_args
+from app.api.query.params import MEASURE_FILTERS, filter_args
 from app.api.query.parquet import export_responses, parquet_response
 from app.extensions import db
 from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
@@ -58,7 +58,7 @@ blp = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts",
 MANIFEST_FORMATS = ("json", "csv", "parquet")
 MAX_NAME_LENGTH = 128
 
-CohortQueryArgs = filter_args("CohortQueryArgs", IMAGE_FILTERS)
+CohortQueryArgs = filter_args("CohortQueryArgs", [*IMAGE_FILTERS, *MEASURE_FILTERS])
 
 
 def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:

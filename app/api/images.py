@@ -18,9 +18,10 @@ from app.access.auth import require_scope
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
 from app.api.links import public_url_for
-from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema, page_or_csv
+from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema
 from app.api.query.columns import Column, columns_of, row_schema
-from app.api.query.params import FORMATS
+from app.api.query.measures import measures_field, page_or_export
+from app.api.query.params import FORMATS, MEASURE_PARAMETERS
 from app.api.query.parquet import export_responses
 from app.api.rows import DATASET_FIELD, dated_fields
 from app.extensions import db
@@ -36,6 +37,7 @@ from app.query.images import (
     matching_images,
     select_images,
 )
+from app.query.measures import IMAGE_VALUES
 from app.query.sorting import sorted_by
 from app.storage import get_storage, presigned_urls
 
@@ -91,7 +93,7 @@ IMAGE_SORTS = ("id", "dataset", "subject_id", "type", "days_since_baseline", "ag
                "file_size")
 
 ImageCollectionArgs = collection_args("ImageCollectionArgs", sorts=IMAGE_SORTS,
-                                      filters=IMAGE_FILTERS, csv=True)
+                                      filters=[*IMAGE_FILTERS, *MEASURE_PARAMETERS], csv=True)
 
 
 class ImageArgs(ImageCollectionArgs):
@@ -120,10 +122,12 @@ ImageSchema = row_schema("ImageSchema", IMAGE_COLUMNS)
 
 
 class ImageListItemSchema(ImageSchema):
-    """An image row of a page, with its download URL when with_urls=true."""
+    """An image row of a page, with its download URL when with_urls=true and its measures when
+    asked for."""
 
     url = fields.String(metadata={"description": "Present with with_urls=true: where to GET "
                                                  "the file (presigned or the /download route)."})
+    measures = measures_field()
 
 
 def with_download_urls(items: list[Any]) -> list[dict[str, Any]]:
@@ -167,9 +171,9 @@ class Images(MethodView):
             return url_list_response(sorted_by(filtered_images(args), args["sort"]),
                                      with_download_urls)
         clauses = image_filters(args)
-        answer = page_or_csv(select_images().where(*clauses), args, resource="images",
-                             item_schema=ImageSchema,
-                             counted=matching_images(clauses, func.count()))
+        answer = page_or_export(select_images().where(*clauses), args, IMAGE_VALUES,
+                                resource="images", item_schema=ImageSchema,
+                                counted=matching_images(clauses, func.count()))
         if args["with_urls"]:
             answer["items"] = with_download_urls(answer["items"])
             record_download_urls(answer["items"])

@@ -16,14 +16,31 @@ from marshmallow import Schema, fields
 from app.access.auth import requires
 from app.access.current import counts_only
 from app.api.query import Blueprint, filter_args
+from app.api.query.params import MEASURE_FILTERS, Text
 from app.models import Scope
 from app.query.images import IMAGE_FILTERS
-from app.query.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed
+from app.query.stats import (
+    AGE_BIN_YEARS,
+    DISTRIBUTION_PARAMETER,
+    min_count,
+    stats_of,
+    suppressed,
+)
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats",
                 description="Counts of subjects and images")
 
-StatsArgs = filter_args("StatsArgs", IMAGE_FILTERS)
+
+class StatsArgs(filter_args("StatsFilterArgs", [*IMAGE_FILTERS, *MEASURE_FILTERS])):
+    """The /images filters, and the measure whose distribution to add."""
+
+    distribution = Text(data_key=DISTRIBUTION_PARAMETER, metadata={"description": (
+        "A number or ordinal measure's designation (GET /measures), e.g. MMSE: adds its "
+        "distribution per dataset over every value held by the subjects of the matching "
+        "images, whatever its day (count, min, quartiles by linear interpolation as pandas' "
+        "quantile, max).")})
+
+
 class Count(fields.Field):
     """A count: an integer, or for a counts-only key a string such as "<5" when it is small."""
 
@@ -64,6 +81,28 @@ class AgeCountSchema(Schema):
     images = Count()
 
 
+class DatasetDistributionSchema(Schema):
+    """A measure's values in one dataset: how many, and their quartiles."""
+
+    dataset = fields.String(required=True)
+    count = Count(metadata={"description": "Values (assessments) of the measure."})
+    min = fields.Float(allow_none=True, metadata={
+        "description": "Null for a counts-only key when the count is suppressed (as all four "
+                       "below)."})
+    q1 = fields.Float(allow_none=True)
+    median = fields.Float(allow_none=True)
+    q3 = fields.Float(allow_none=True)
+    max = fields.Float(allow_none=True)
+
+
+class DistributionSchema(Schema):
+    """The distribution of a measure per dataset (with distribution=DESIGNATION)."""
+
+    measure = fields.String(required=True, metadata={"example": "MMSE"})
+    datasets = fields.List(fields.Nested(DatasetDistributionSchema), required=True, metadata={
+        "description": "One row per dataset with values, by designation."})
+
+
 class StatsSchema(Schema):
     """Counts over the images matching the filters.
 
@@ -79,6 +118,8 @@ class StatsSchema(Schema):
     sex = fields.List(fields.Nested(SexCountSchema), required=True)
     age = fields.List(fields.Nested(AgeCountSchema), required=True, metadata={
         "description": f"By {AGE_BIN_YEARS}-year bin of age at scan."})
+    distribution = fields.Nested(DistributionSchema, metadata={
+        "description": "With distribution=DESIGNATION only."})
 
 
 @blp.route("")
@@ -89,7 +130,8 @@ class Stats(MethodView):
     def get(self, args: dict[str, Any]):
         """Count subjects and images by dataset x type x condition, sex, and age at scan.
 
-        Takes the same filters as /images and counts only the images they match. Open to the
+        Takes the same filters as /images and counts only the images they match; with
+        distribution=MMSE adds that measure's quartiles per dataset. Open to the
         counts-only 'aggregate' scope too: such a key sees each count from 1 to 4 as "<5"
         (the threshold is the AGGREGATE_MIN_COUNT setting).
         """

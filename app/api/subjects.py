@@ -14,15 +14,17 @@ from app.api.query import (
     apply_filters,
     collection_args,
     envelope_schema,
-    page_or_csv,
 )
 from app.api.query.columns import Column, columns_of, row_schema
+from app.api.query.measures import measures_field, page_or_export
+from app.api.query.params import MEASURE_PARAMETERS
 from app.api.query.parquet import export_responses
 from app.api.rows import DATASET_FIELD
 from app.api.visits import VisitSchema
 from app.extensions import db
 from app.models import Image, Subject, Visit
 from app.query.images import select_images
+from app.query.measures import SUBJECT_VALUES, measure_clauses
 from app.query.sorting import sorted_by
 from app.query.subjects import SUBJECT_DETAIL_ROW, SUBJECT_FILTERS, SUBJECT_ROW, select_subjects
 from app.query.visits import select_visits
@@ -54,12 +56,15 @@ SUBJECT_DETAIL_COLUMNS: dict[str, Column] = columns_of(SUBJECT_DETAIL_ROW, {
 })
 SUBJECT_SORTS = ("id", "dataset", "external_id", "sex", "age_at_baseline")
 
-SubjectArgs = collection_args("SubjectArgs", sorts=SUBJECT_SORTS, filters=SUBJECT_FILTERS,
-                              csv=True)
+SubjectArgs = collection_args("SubjectArgs", sorts=SUBJECT_SORTS,
+                              filters=[*SUBJECT_FILTERS, *MEASURE_PARAMETERS], csv=True)
 
 
 # A subject row: the same fields in JSON and (as the header) in CSV.
 SubjectSchema = row_schema("SubjectSchema", SUBJECT_COLUMNS)
+# A subject row of a page, with its measures when asked for.
+SubjectListItemSchema = row_schema("SubjectListItemSchema", {}, base=SubjectSchema,
+                                   measures=measures_field())
 # One subject with every visit and image.
 SubjectDetailSchema = row_schema(
     "SubjectDetailSchema", SUBJECT_DETAIL_COLUMNS, base=SubjectSchema,
@@ -70,7 +75,7 @@ SubjectDetailSchema = row_schema(
 @blp.route("")
 class Subjects(MethodView):
     @blp.arguments(SubjectArgs, location="query", as_kwargs=False)
-    @blp.response(200, envelope_schema(SubjectSchema))
+    @blp.response(200, envelope_schema(SubjectListItemSchema, "Subject"))
     @blp.doc(responses=export_responses())
     def get(self, args: dict[str, Any]):
         """List subjects matching the filters, a page at a time or (format=csv) all of them.
@@ -79,8 +84,10 @@ class Subjects(MethodView):
         row's `conditions`); age_min and age_max apply to the age at baseline; has_type keeps
         subjects with an image of each given type.
         """
-        statement = apply_filters(select_subjects(), args, SUBJECT_FILTERS)
-        return page_or_csv(statement, args, resource="subjects", item_schema=SubjectSchema)
+        statement = apply_filters(select_subjects(), args, SUBJECT_FILTERS).where(
+            *measure_clauses(args, SUBJECT_VALUES))
+        return page_or_export(statement, args, SUBJECT_VALUES, resource="subjects",
+                              item_schema=SubjectSchema)
 
 
 @blp.route("/<int(max=2147483647):subject_id>")

@@ -14,14 +14,16 @@ from app.api.query import (
     apply_filters,
     collection_args,
     envelope_schema,
-    page_or_csv,
 )
 from app.api.query.columns import Column, columns_of, row_schema
+from app.api.query.measures import measures_field, page_or_export
+from app.api.query.params import MEASURE_PARAMETERS
 from app.api.query.parquet import export_responses
 from app.api.rows import DATASET_FIELD, dated_fields
 from app.extensions import db
 from app.models import Image, Visit
 from app.query.images import select_images
+from app.query.measures import VISIT_VALUES, measure_clauses
 from app.query.sorting import sorted_by
 from app.query.visits import VISIT_DETAIL_ROW, VISIT_FILTERS, VISIT_ROW, select_visits
 
@@ -47,11 +49,15 @@ VISIT_DETAIL_COLUMNS: dict[str, Column] = columns_of(VISIT_DETAIL_ROW, {
 VISIT_SORTS = ("id", "dataset", "subject_id", "external_id", "days_since_baseline",
                "age_at_visit")
 
-VisitArgs = collection_args("VisitArgs", sorts=VISIT_SORTS, filters=VISIT_FILTERS, csv=True)
+VisitArgs = collection_args("VisitArgs", sorts=VISIT_SORTS,
+                            filters=[*VISIT_FILTERS, *MEASURE_PARAMETERS], csv=True)
 
 
 # A visit row: the same fields in JSON and (as the header) in CSV.
 VisitSchema = row_schema("VisitSchema", VISIT_COLUMNS)
+# A visit row of a page, with its measures when asked for.
+VisitListItemSchema = row_schema("VisitListItemSchema", {}, base=VisitSchema,
+                                 measures=measures_field())
 
 
 # One visit with its symptoms and scores, and its images.
@@ -63,12 +69,14 @@ VisitDetailSchema = row_schema(
 @blp.route("")
 class Visits(MethodView):
     @blp.arguments(VisitArgs, location="query", as_kwargs=False)
-    @blp.response(200, envelope_schema(VisitSchema))
+    @blp.response(200, envelope_schema(VisitListItemSchema, "Visit"))
     @blp.doc(responses=export_responses())
     def get(self, args: dict[str, Any]):
         """List visits matching the filters, a page at a time or (format=csv) all of them."""
-        statement = apply_filters(select_visits(), args, VISIT_FILTERS)
-        return page_or_csv(statement, args, resource="visits", item_schema=VisitSchema)
+        statement = apply_filters(select_visits(), args, VISIT_FILTERS).where(
+            *measure_clauses(args, VISIT_VALUES))
+        return page_or_export(statement, args, VISIT_VALUES, resource="visits",
+                              item_schema=VisitSchema)
 
 
 @blp.route("/<int(max=2147483647):visit_id>")

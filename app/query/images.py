@@ -27,6 +27,7 @@ from app.query.filters import (
     joined_as_needed,
     qc_states,
 )
+from app.query.measures import IMAGE_VALUES, measure_clauses
 from app.query.metadata import meta_clause
 from app.query.names import name_matches, parse_name_filter
 from app.query.rows import (
@@ -151,8 +152,9 @@ def filtered_images(args: dict[str, Any]) -> Select:
 
 
 def image_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
-    """The clauses of the image filters in `args`, to be shared by a page and its total."""
-    return filter_clauses(args, IMAGE_FILTERS)
+    """The clauses of the image filters in `args` (its measure filters included), to be shared
+    by a page and its total."""
+    return [*filter_clauses(args, IMAGE_FILTERS), *measure_clauses(args, IMAGE_VALUES)]
 
 
 def matching_images(clauses: list[ColumnElement[bool]], *columns: Any) -> Select:

@@ -1,20 +1,25 @@
 """Counts of the images matching the /images filters, by group, sex and age (what /stats and
-the dashboard show), and the small-cell suppression a counts-only key sees.
+the dashboard show), a measure's distribution over their subjects, and the small-cell
+suppression a counts-only key sees.
 
 A key with the counts-only `aggregate` scope (and not `read`) gets the same counts with every
 one from 1 to AGGREGATE_MIN_COUNT - 1 replaced by the string "<AGGREGATE_MIN_COUNT" (0 stays 0:
-it names no one). Each cell is suppressed on its own: no complementary suppression.
+it names no one). Each cell is suppressed on its own: no complementary suppression. A
+distribution's row of fewer values shows no value either (its minimum would be someone's).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Subquery, case, func, select
 
 from app.extensions import db
-from app.models import Condition, Dataset, Image
+from app.models import Assessment, Condition, Dataset, Image, MeasureKind, Subject
+from app.query.errors import InvalidParameter
 from app.query.images import image_filters, matching_images
+from app.query.measures import known_measures
 from app.query.rows import AGE_AT_SCAN, IMAGE_CONDITION_ID, IMAGE_SEX
 
 AGE_BIN_YEARS = 10
@@ -26,6 +31,9 @@ DEFAULT_MIN_COUNT = 5
 # The count fields of /stats: at the top and in each row of these lists.
 COUNT_FIELDS = ("subjects", "images")
 COUNTED_LISTS = ("groups", "sex", "age")
+# The parameter naming the measure whose distribution /stats adds, and what it gives per dataset.
+DISTRIBUTION_PARAMETER = "distribution"
+DISTRIBUTION_VALUES = ("min", "q1", "median", "q3", "max")
 
 
 def _age_bin(age: ColumnElement[float]) -> ColumnElement[int | None]:
@@ -64,18 +72,75 @@ def suppressed(stats: dict[str, Any], threshold: int) -> dict[str, Any]:
         return {**values, **{name: suppressed_count(values[name], threshold)
                              for name in COUNT_FIELDS}}
 
-    return {**row(stats), **{name: [row(values) for values in stats[name]]
-                             for name in COUNTED_LISTS}}
+    shown = {**row(stats), **{name: [row(values) for values in stats[name]]
+                              for name in COUNTED_LISTS}}
+    if DISTRIBUTION_PARAMETER in stats:
+        distribution = stats[DISTRIBUTION_PARAMETER]
+        shown[DISTRIBUTION_PARAMETER] = {**distribution, "datasets": [
+            {**values, "count": suppressed_count(values["count"], threshold),
+             **({name: None for name in DISTRIBUTION_VALUES}
+                if 0 < values["count"] < threshold else {})}
+            for values in distribution["datasets"]]}
+    return shown
+
+
+def quantile(ordered: Sequence[float], fraction: float) -> float:
+    """Return the `fraction` quantile of the sorted, non-empty `ordered`, by linear
+    interpolation between the closest ranks (pandas' default `quantile`). Pure."""
+    position = (len(ordered) - 1) * fraction
+    below = int(position)
+    if below + 1 >= len(ordered):
+        return float(ordered[-1])
+    return float(ordered[below] + (ordered[below + 1] - ordered[below]) * (position - below))
+
+
+def summary(values: Sequence[float]) -> dict[str, Any]:
+    """Return count, min, q1, median, q3 and max of non-empty `values`. Pure."""
+    ordered = sorted(values)
+    return {"count": len(ordered), "min": float(ordered[0]), "q1": quantile(ordered, 0.25),
+            "median": quantile(ordered, 0.5), "q3": quantile(ordered, 0.75),
+            "max": float(ordered[-1])}
+
+
+def distribution_of(clauses: list[ColumnElement[bool]], designation: str) -> dict[str, Any]:
+    """The distribution of a number or ordinal measure per dataset: every value of the measure
+    held by the subjects of the images matching the filter `clauses` (image_filters), whatever
+    its day, summarised by `summary`.
+
+    The values are read in one query and summarised here: SQLite has no percentile function,
+    and the same code gives the same quartiles on both databases.
+    """
+    measure = known_measures(DISTRIBUTION_PARAMETER, [designation])[designation]
+    if measure.kind is MeasureKind.CATEGORY:
+        problem = (f"{measure.designation} is a category: a distribution takes a number or "
+                   "ordinal measure")
+        raise InvalidParameter(DISTRIBUTION_PARAMETER, problem)
+    rows = db.session.execute(
+        select(Dataset.designation, Assessment.value_number)
+        .select_from(Assessment)
+        .join(Subject, Subject.id == Assessment.subject_id)
+        .join(Dataset, Dataset.id == Subject.dataset_id)
+        .where(Assessment.measure_id == measure.id, Assessment.value_number.is_not(None),
+               Assessment.subject_id.in_(matching_images(clauses, Image.subject_id)))).all()
+    by_dataset: dict[str, list[float]] = {}
+    for dataset, value in rows:
+        by_dataset.setdefault(dataset, []).append(value)
+    # Sorted here, not in SQL: string order depends on the database's collation.
+    return {"measure": measure.designation,
+            "datasets": [{"dataset": dataset, **summary(values)}
+                         for dataset, values in sorted(by_dataset.items())]}
 
 
 def stats_of(args: dict[str, Any]) -> dict[str, Any]:
-    """Return the counts of /stats over the images matching the parsed filters `args`.
+    """Return the counts of /stats over the images matching the parsed filters `args`, and
+    with `distribution` in them that measure's distribution (distribution_of).
 
     The counts group the image table's own columns (the search read model), so one index
     serves them; dataset and condition ids are named after the grouping.
     """
+    clauses = image_filters(args)
     images = matching_images(
-        image_filters(args), Image.subject_id, Image.dataset_id, Image.type,
+        clauses, Image.subject_id, Image.dataset_id, Image.type,
         IMAGE_CONDITION_ID.label("condition_id"), IMAGE_SEX.label("sex"),
         AGE_AT_SCAN.label("age_at_scan")).subquery()
     totals = _counts(images)[0]
@@ -89,6 +154,8 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
         for row in _counts(images, age_bin)
     ]
     groups = _named_groups(images)
+    distribution = ({DISTRIBUTION_PARAMETER: distribution_of(
+        clauses, args[DISTRIBUTION_PARAMETER])} if args.get(DISTRIBUTION_PARAMETER) else {})
     return {
         "subjects": totals["subjects"],
         "images": totals["images"],
@@ -98,6 +165,7 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
             group["condition"] or "")),
         "sex": _counts(images, images.c.sex),
         "age": ages,
+        **distribution,
     }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.access.auth import create_api_key
 from app.models import (
     ApiKey,
+    Assessment,
     Condition,
     Dataset,
     FileType,
@@ -16,6 +17,8 @@ from app.models import (
     ImageType,
     LoadRun,
     LoadStatus,
+    Measure,
+    MeasureKind,
     PreprocessTask,
     PreprocessTaskFile,
     Scanner,
@@ -47,6 +50,29 @@ def make_condition(session: Session, **overrides: Any) -> Condition:
 
 def make_file_type(session: Session, **overrides: Any) -> FileType:
     return _add(session, FileType(**{"designation": f"file_type_{next(_sequence)}", **overrides}))
+
+
+def make_measure(session: Session, **overrides: Any) -> Measure:
+    """A measure of the master list (a number unless `kind` says otherwise)."""
+    values = {"designation": f"MEASURE_{next(_sequence)}", "kind": MeasureKind.NUMBER}
+    return _add(session, Measure(**{**values, **overrides}))
+
+
+def make_assessment(session: Session, **overrides: Any) -> Assessment:
+    """A value of a measure: at `visit` (its subject and day) unless `subject` and
+    `days_since_baseline` are given; `value` sets value_number, or value_text for a str."""
+    visit = overrides.get("visit")
+    if "subject" not in overrides and "subject_id" not in overrides:
+        overrides["subject"] = visit.subject if visit is not None else make_subject(session)
+    if "measure" not in overrides and "measure_id" not in overrides:
+        overrides["measure"] = make_measure(session)
+    value = overrides.pop("value", None)
+    values = {"days_since_baseline": visit.days_since_baseline if visit is not None else 0,
+              "value_number": None if isinstance(value, str) else value,
+              "value_text": value if isinstance(value, str) else None,
+              "raw_value": None if value is None else str(value),
+              "source_column": "score", "mapping_version": "0" * 64}
+    return _add(session, Assessment(**{**values, **overrides}))
 
 
 def make_subject(session: Session, **overrides: Any) -> Subject:

@@ -17,6 +17,8 @@ from werkzeug.datastructures import MultiDict
 from app.api.json import JSONLimitError, load_bounded_json
 from app.api.query import metadata
 from app.models import ImageType, LoadStatus, QcState, Sex
+from app.query import measures
+from app.query.errors import InvalidParameter
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 1000
@@ -122,6 +124,39 @@ def _described(description: str) -> dict[str, Any]:
     return {"metadata": {"description": description}}
 
 
+def _valid_measure_filters(texts: list[str]) -> None:
+    """Check the syntax of `measure` filters (their designations and values are checked against
+    the master list where the query is built)."""
+    for text in texts:
+        try:
+            measures.parse_measure_filter(text)
+        except InvalidParameter as exc:
+            raise ma.ValidationError(exc.data["errors"][exc.parameter]) from exc
+
+
+class DesignationList(fields.List):
+    """Measure designations, comma-separated (`MMSE,CDR_GLOBAL`), the parameter given once or
+    repeated: loads as one list, each designation once, in order."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Text(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+        designations: list[str] = []
+        for text in super()._deserialize(value, attr, data, **kwargs):
+            try:
+                designations.extend(measures.parse_measure_list(text))
+            except InvalidParameter as exc:
+                raise ma.ValidationError(exc.data["errors"][exc.parameter]) from exc
+        return list(dict.fromkeys(designations))
+
+
+# The parameters of measures (app/query/measures.py): filters over every row collection and
+# /stats, their window, and the extra columns of a row collection.
+MEASURE_FILTERS = (measures.FILTER_PARAMETER, measures.WINDOW_PARAMETER)
+MEASURE_PARAMETERS = (*MEASURE_FILTERS, measures.COLUMNS_PARAMETER)
+
+
 # Every filter a collection may offer, by its one public name. A resource picks the names it
 # supports (app/query/filters.py says what each one does to its rows).
 FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
@@ -191,6 +226,30 @@ FILTER_FIELDS: dict[str, Callable[[], fields.Field]] = {
                      "rsfMRI).")),
     "meta": lambda: fields.Raw(data_key=metadata.PARAMETER,
                                **_described(metadata.DESCRIPTION)),
+    measures.FILTER_PARAMETER: lambda: fields.List(
+        Text(), validate=_valid_measure_filters, **_described(
+            "A clinical measure's value, as DESIGNATION OP VALUE with OP one of <, <=, >, >=, "
+            "= (= takes a comma-separated set): MMSE<24, CDR_GLOBAL=0.5,1, HANDEDNESS=left. "
+            "Repeat to require several (all must hold). For an image the value that counts is "
+            "the one at its visit, else the latest on or before the scan's day within "
+            "measure_window days; for a visit the same with its day; a per-subject measure "
+            "(education, handedness, APOE e4) counts whatever the day; a subject matches when "
+            "any of its values does. Designations from GET /measures, in any case; an unknown "
+            "one, a value that is not a number for a number or ordinal measure, or an order "
+            "comparison on a category is a 400. The measures filtered on are returned as "
+            "columns too (see measures).")),
+    measures.WINDOW_PARAMETER: lambda: fields.Integer(
+        validate=validate.Range(0, MAX_DAYS), **_described(
+            "How many days before a scan or visit a measure's value may lie and still count "
+            f"(default {measures.DEFAULT_WINDOW_DAYS}); a value at the row's visit always "
+            "counts.")),
+    measures.COLUMNS_PARAMETER: lambda: DesignationList(**_described(
+        "Measures returned with each row, comma-separated designations (MMSE,CDR_GLOBAL): in "
+        "JSON as measures: {DESIGNATION: {value, day}}; in CSV and Parquet as columns "
+        "DESIGNATION (the value: a float, or a string for a category) and DESIGNATION_day "
+        "(an integer: the assessment's days since baseline). The value is the one that "
+        "counts for the row as for the measure filter (for a subject, its latest); null "
+        "when none does.")),
 }
 
 # Pairs whose lower bound must not exceed the upper one.

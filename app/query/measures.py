@@ -1,0 +1,296 @@
+"""Clinical measures in queries: the `measure` filters (MMSE<24, CDR_GLOBAL=0.5,1), the value of
+a measure that counts for an image, a visit or a subject, and the measures a request returns as
+extra columns (`measures=`).
+
+Which value counts (docs/api.md, "Querying by measures"): for an image, the assessment at its
+visit, else the latest one on or before the scan's day (the image's own day, else its visit's)
+and at most `measure_window` days before it; for a visit the same with the visit's day; for a
+per-subject measure (a trait: education, handedness, APOE e4) the subject's latest value
+whatever the day. A subject matches a filter when any of its values does; its extra columns
+hold its latest value.
+
+Each value that counts is a correlated subquery over the subject's assessments of one measure,
+served by the unique index (subject_id, measure_id, days_since_baseline). A filter adds, beside
+it, `subject_id IN (subjects with a value in range)`: a condition every match meets, which the
+index (measure_id, value_number) serves, so that PostgreSQL looks only at the images or visits
+of the few subjects that can match.
+
+Parameters arrive as text (`measure` values, `measures` lists), as a query string and a saved
+cohort hold them; a bad one is an InvalidParameter (a 400) naming its parameter.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import Assessment, Image, Measure, MeasureKind, Subject, Visit
+from app.query.errors import InvalidParameter
+
+# The parameters, as the API names them.
+FILTER_PARAMETER = "measure"
+WINDOW_PARAMETER = "measure_window"
+COLUMNS_PARAMETER = "measures"
+# How far before a scan or visit a value may lie and still count, by default (days).
+DEFAULT_WINDOW_DAYS = 365
+# The operators of a filter, longest first (so `<=` is not read as `<` then `=1`).
+OPERATORS = ("<=", ">=", "<", ">", "=")
+ORDER_OPERATORS = frozenset({"<", "<=", ">", ">="})
+# A designation, an operator, then the value(s): `MMSE<24`, `CDR_GLOBAL=0.5,1`.
+_FILTER = re.compile(r"\s*([A-Za-z][A-Za-z0-9_]*)\s*(<=|>=|<|>|=)(.*)", re.DOTALL)
+_DESIGNATION = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# The suffix of the column holding the day of a measure's value (CSV, Parquet).
+DAY_SUFFIX = "_day"
+
+
+@dataclass(frozen=True)
+class MeasureFilter:
+    """One `measure` filter as written: `designation operator values` (values as text; a set
+    for `=`, one value for an order comparison)."""
+
+    designation: str
+    operator: str
+    values: tuple[str, ...]
+
+
+def parse_measure_filter(text: str) -> MeasureFilter:
+    """Read one `measure` filter (`MMSE<24`, `CDR_GLOBAL=0.5,1`, `HANDEDNESS=left`). Pure.
+
+    Raises InvalidParameter naming `measure` when the text is not DESIGNATION OP VALUE, OP one
+    of <, <=, >, >=, =, with one value for an order comparison and a comma-separated set for =.
+    """
+    match = _FILTER.fullmatch(text)
+    if match is None:
+        raise _bad_filter(text, "expected DESIGNATION OP VALUE, OP one of "
+                                + ", ".join(OPERATORS) + " (e.g. MMSE<24 or CDR_GLOBAL=0.5,1)")
+    designation, operator, rest = match.groups()
+    values = tuple(value.strip() for value in rest.split(","))
+    if not all(values):
+        raise _bad_filter(text, "a value is missing")
+    if any(character in value for value in values for character in "<>="):
+        raise _bad_filter(text, "one operator only: a value holds no <, > or =")
+    if operator in ORDER_OPERATORS and len(values) > 1:
+        raise _bad_filter(text, f"{operator} takes one value (= takes a comma-separated set)")
+    return MeasureFilter(designation, operator, values)
+
+
+def parse_measure_list(text: str) -> list[str]:
+    """Read a `measures` list (`MMSE,CDR_GLOBAL`): its designations, each once, in order. Pure.
+
+    Raises InvalidParameter naming `measures` when an item is empty or not a designation.
+    """
+    items = [item.strip() for item in text.split(",")]
+    bad = [item for item in items if not _DESIGNATION.fullmatch(item)]
+    if bad:
+        problem = (f"not a measure designation: {bad[0]!r}" if bad[0] else "an item is empty")
+        raise InvalidParameter(COLUMNS_PARAMETER, problem, f"{COLUMNS_PARAMETER}: {problem}")
+    return list(dict.fromkeys(items))
+
+
+def _bad_filter(text: str, problem: str) -> InvalidParameter:
+    return InvalidParameter(FILTER_PARAMETER, f"{text!r}: {problem}",
+                            f"invalid {FILTER_PARAMETER} {text!r}: {problem}")
+
+
+@dataclass(frozen=True)
+class KnownMeasure:
+    """What a query needs of a measure of the master list."""
+
+    id: int
+    designation: str
+    kind: MeasureKind
+    per_subject: bool
+
+    @property
+    def value_column(self) -> Any:
+        """The assessment column holding its values: a category's level, else a number."""
+        return (Assessment.value_text if self.kind is MeasureKind.CATEGORY
+                else Assessment.value_number)
+
+
+def known_measures(name: str, designations: Sequence[str]) -> dict[str, KnownMeasure]:
+    """Return the master-list measures of `designations` (any case), by designation as asked.
+
+    Raises InvalidParameter naming `name` for a designation the master list does not hold (the
+    message lists the known ones, as GET /measures does).
+    """
+    wanted = {designation.upper() for designation in designations}
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        select(Measure.id, Measure.designation, Measure.kind, Measure.per_subject)
+        .where(func.upper(Measure.designation).in_(sorted(wanted)))).all()
+    found = {row.designation.upper(): KnownMeasure(row.id, row.designation, MeasureKind(row.kind),
+                                                   bool(row.per_subject)) for row in rows}
+    unknown = [designation for designation in designations if designation.upper() not in found]
+    if unknown:
+        known = ", ".join(sorted(db.session.scalars(select(Measure.designation))))
+        problem = f"unknown measure: {', '.join(dict.fromkeys(unknown))}" + (
+            f" (known: {known})" if known else "")
+        raise InvalidParameter(name, problem)
+    return {designation: found[designation.upper()] for designation in designations}
+
+
+@dataclass(frozen=True)
+class RowValues:
+    """How a kind of row reaches its values: its subject, and for a dated row (an image, a
+    visit) its visit and day (None for a subject: any value counts)."""
+
+    table: Any
+    subject_id: ColumnElement[int]
+    visit_id: ColumnElement[int] | None = None
+    day: ColumnElement[int] | None = None
+
+
+# A table alias, not an ORM one: aliased() would configure every mapper at import time. The day
+# of an image's visit is read by the image's own subquery, so that a statement over `image`
+# alone (a count) needs no join to `visit` for it.
+_ScanVisit = Visit.__table__.alias("scan_visit")
+IMAGE_VALUES = RowValues(
+    Image, Image.subject_id, Image.visit_id,
+    func.coalesce(Image.days_since_baseline,
+                  select(_ScanVisit.c.days_since_baseline)
+                  .where(_ScanVisit.c.id == Image.visit_id).correlate(Image).scalar_subquery()))
+VISIT_VALUES = RowValues(Visit, Visit.subject_id, Visit.id, Visit.days_since_baseline)
+SUBJECT_VALUES = RowValues(Subject, Subject.id)
+
+
+def counting_value(row: RowValues, measure: KnownMeasure, window: int,
+                   column: Any = None) -> ColumnElement[Any]:
+    """The value of `measure` that counts for each `row` (or its `column` of the assessment
+    chosen, e.g. its day): see the module docstring. NULL when none counts."""
+    if measure.per_subject or row.day is None:
+        return (select(measure.value_column if column is None else column)
+                .where(*_of_measure(row, measure))
+                .order_by(Assessment.days_since_baseline.desc())
+                .limit(1).correlate(row.table).scalar_subquery())
+    # The assessment at the row's visit, else the latest in the window. Chosen by id in two
+    # subqueries, not by one ORDER BY (at the visit first): SQLite refuses a reference to the
+    # outer row in a subquery's ORDER BY.
+    at_visit = _latest_id(row, measure, Assessment.visit_id == row.visit_id)
+    in_window = _latest_id(row, measure, Assessment.days_since_baseline <= row.day,
+                           Assessment.days_since_baseline >= row.day - window)
+    chosen = aliased(Assessment, name="chosen_assessment")
+    picked = getattr(chosen, (measure.value_column if column is None else column).key)
+    return (select(picked).where(chosen.id == func.coalesce(at_visit, in_window))
+            .correlate(row.table).scalar_subquery())
+
+
+def _of_measure(row: RowValues, measure: KnownMeasure) -> list[ColumnElement[bool]]:
+    return [Assessment.subject_id == row.subject_id, Assessment.measure_id == measure.id]
+
+
+def _latest_id(row: RowValues, measure: KnownMeasure,
+               *conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    """The id of the row's latest assessment of `measure` meeting `conditions`."""
+    return (select(Assessment.id).where(*_of_measure(row, measure), *conditions)
+            .order_by(Assessment.days_since_baseline.desc())
+            .limit(1).correlate(row.table).scalar_subquery())
+
+
+def _typed(measure: KnownMeasure, spec: MeasureFilter, text: str) -> Any:
+    """The value `text` of a filter on `measure`, as stored: a number, or a category's level."""
+    if measure.kind is MeasureKind.CATEGORY:
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise _bad_filter(f"{spec.designation}{spec.operator}{','.join(spec.values)}",
+                          f"{measure.designation} takes numbers, not {text!r}")
+    return value
+
+
+def _compare(value: ColumnElement[Any], operator: str, values: list[Any]) -> Any:
+    if operator == "=":
+        return value.in_(values)
+    return {"<": value < values[0], "<=": value <= values[0],
+            ">": value > values[0], ">=": value >= values[0]}[operator]
+
+
+def measure_filters(args: Mapping[str, Any]) -> list[tuple[KnownMeasure, MeasureFilter, list[Any]]]:
+    """The `measure` filters of the parsed `args` with their measure and typed values.
+
+    Raises InvalidParameter naming `measure` for a bad filter, an unknown designation, a value
+    that is not a number for a number or ordinal measure, or an order comparison on a category.
+    """
+    specs = [parse_measure_filter(text) for text in args.get(FILTER_PARAMETER) or []]
+    measures = known_measures(FILTER_PARAMETER, [spec.designation for spec in specs])
+    resolved = []
+    for spec in specs:
+        measure = measures[spec.designation]
+        if measure.kind is MeasureKind.CATEGORY and spec.operator != "=":
+            raise _bad_filter(f"{spec.designation}{spec.operator}{','.join(spec.values)}",
+                              f"{measure.designation} is a category: it takes = and a set "
+                              "of levels, not an order comparison")
+        resolved.append((measure, spec, [_typed(measure, spec, text) for text in spec.values]))
+    return resolved
+
+
+def measure_window(args: Mapping[str, Any]) -> int:
+    """The `measure_window` of the parsed `args` (days), else its default."""
+    window = args.get(WINDOW_PARAMETER)
+    return DEFAULT_WINDOW_DAYS if window is None else window
+
+
+def measure_clauses(args: Mapping[str, Any], row: RowValues) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the `measure` filters in the parsed `args` over `row`: each must
+    hold (AND). See the module docstring for the value that counts and the index each uses."""
+    window = measure_window(args)
+    clauses = []
+    for measure, spec, values in measure_filters(args):
+        in_range = and_(Assessment.measure_id == measure.id,
+                        _compare(measure.value_column, spec.operator, values))
+        if row.day is None:
+            # A subject matches when any of its values does.
+            clauses.append(exists().where(Assessment.subject_id == row.subject_id, in_range)
+                           .correlate(row.table))
+            continue
+        candidates = select(Assessment.subject_id).where(in_range)
+        clauses.append(row.subject_id.in_(candidates))
+        clauses.append(_compare(counting_value(row, measure, window), spec.operator, values))
+    return clauses
+
+
+def returned_measures(args: Mapping[str, Any]) -> list[KnownMeasure]:
+    """The measures a request returns as extra columns: those of `measures` (its order), then
+    those its `measure` filters name; each once. Unknown designations are a 400 naming
+    `measures` (or `measure`)."""
+    listed = known_measures(COLUMNS_PARAMETER, args.get(COLUMNS_PARAMETER) or [])
+    chosen = {measure.id: measure for measure in listed.values()}
+    for measure, _spec, _values in measure_filters(args):
+        chosen.setdefault(measure.id, measure)
+    return list(chosen.values())
+
+
+def day_column(designation: str) -> str:
+    """The name of the column holding the day of the measure `designation`'s value."""
+    return designation + DAY_SUFFIX
+
+
+def with_measure_columns(statement: Select, measures: Sequence[KnownMeasure], row: RowValues,
+                         window: int) -> Select:
+    """Add to `statement` (rows of `row`'s kind) two columns per measure: its value that counts
+    (named as the designation) and that value's day (designation + `_day`)."""
+    columns = []
+    for measure in measures:
+        columns.append(counting_value(row, measure, window).label(measure.designation))
+        columns.append(counting_value(row, measure, window, Assessment.days_since_baseline)
+                       .label(day_column(measure.designation)))
+    return statement.add_columns(*columns)
+
+
+def nested_measures(row: Mapping[str, Any], measures: Sequence[KnownMeasure]
+                    ) -> dict[str, dict[str, Any]]:
+    """The `measures` field of a JSON row from the columns of with_measure_columns:
+    {designation: {"value", "day"}} (null value and day when none counts)."""
+    return {measure.designation: {"value": row[measure.designation],
+                                  "day": row[day_column(measure.designation)]}
+            for measure in measures}
