@@ -29,8 +29,9 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
     # health, the download, the audit log, 13 query routes (with load runs), 5 cohort routes,
-    # 3 QC routes, 5 claim routes, 3 derived-file routes, 2 previews and 4 participant tables
-    assert len(routes) == 38
+    # 3 QC routes, 5 claim routes, 3 derived-file routes, 2 previews, the measures and 4
+    # participant tables
+    assert len(routes) == 39
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule
