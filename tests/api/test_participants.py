@@ -6,42 +6,22 @@ import json
 import pytest
 from sqlalchemy import select
 
-from app.models import (
-    Assessment,
-    AuditAction,
-    AuditEvent,
-    Measure,
-    MeasureKind,
-    Scope,
-    Sex,
-)
+from app.models import AuditAction, AuditEvent, MeasureKind, Scope, Sex
 from app.query.participants import cell, participant_labels
 from tests.support.factories import (
     bearer,
     make_api_key,
+    make_assessment,
     make_condition,
     make_dataset,
     make_image,
+    make_measure,
     make_subject,
     make_visit,
 )
 
 API = "/api/v1"
 SNOMED = "http://purl.bioontology.org/ontology/SNOMEDCT/"
-
-
-def _measure(session, designation, kind, **values):
-    measure = Measure(designation=designation, kind=kind, **values)
-    session.add(measure)
-    session.flush()
-    return measure
-
-
-def _assess(session, subject, measure, day, number=None, text=None, visit=None):
-    session.add(Assessment(subject=subject, measure=measure, days_since_baseline=day,
-                           visit=visit, value_number=number, value_text=text,
-                           raw_value=str(number if text is None else text),
-                           source_column=measure.designation.lower(), mapping_version="0" * 64))
 
 
 @pytest.fixture
@@ -51,15 +31,15 @@ def study(session):
     healthy = make_condition(session, designation="Healthy Control",
                              description="Cognitively normal", term_url=f"{SNOMED}281414001")
     ad = make_condition(session, designation="Alzheimer's Disease", description=None)
-    mmse = _measure(session, "MMSE", MeasureKind.ORDINAL, unit="points",
-                    description="Mini-Mental State Examination total score",
-                    term_url="https://loinc.org/72107-6/")
-    hand = _measure(session, "HANDEDNESS", MeasureKind.CATEGORY, per_subject=True,
-                    description="Handedness", levels={"right": "Right-handed",
-                                                      "left": "Left-handed",
-                                                      "ambidextrous": "Ambidextrous"})
-    education = _measure(session, "EDUCATION_YEARS", MeasureKind.NUMBER, unit="years",
-                         per_subject=True, description="Years of education")
+    mmse = make_measure(session, designation="MMSE", kind=MeasureKind.ORDINAL, unit="points",
+                        description="Mini-Mental State Examination total score",
+                        term_url="https://loinc.org/72107-6/")
+    hand = make_measure(session, designation="HANDEDNESS", kind=MeasureKind.CATEGORY,
+                        per_subject=True, description="Handedness",
+                        levels={"right": "Right-handed", "left": "Left-handed",
+                                "ambidextrous": "Ambidextrous"})
+    education = make_measure(session, designation="EDUCATION_YEARS", kind=MeasureKind.NUMBER,
+                             unit="years", per_subject=True, description="Years of education")
     oasis = make_dataset(session, designation="OASIS", description="OASIS-3")
     hcp = make_dataset(session, designation="HCP", description="Human Connectome Project")
     ann = make_subject(session, dataset=oasis, external_id="OAS3_0001", sex=Sex.FEMALE,
@@ -76,19 +56,19 @@ def study(session):
     make_visit(session, subject=ann, external_id="d0900", days_since_baseline=900,
                condition=ad)
     make_visit(session, subject=bob, external_id="d0010", days_since_baseline=10, condition=ad)
-    _assess(session, ann, mmse, 400, 29.0, visit=ann_1)
-    _assess(session, ann, mmse, 0, 28.0, visit=ann_0)
-    _assess(session, ann, mmse, 900, 23.0)
-    _assess(session, ann, hand, 0, text="left")
-    _assess(session, ann, hand, 900, text="right")
-    _assess(session, ann, education, 0, 12.0)
-    _assess(session, ann, education, 300, 16.5)
-    _assess(session, gone, mmse, 0, 10.0)
+    for subject, measure, day, value, visit in (
+            (ann, mmse, 400, 29.0, ann_1), (ann, mmse, 0, 28.0, ann_0),
+            (ann, mmse, 900, 23.0, None),
+            (ann, hand, 0, "left", None), (ann, hand, 900, "right", None),
+            (ann, education, 0, 12.0, None), (ann, education, 300, 16.5, None),
+            (gone, mmse, 0, 10.0, None)):
+        make_assessment(session, subject=subject, measure=measure, days_since_baseline=day,
+                        value=value, visit=visit)
     paul = make_subject(session, dataset=hcp, external_id="100206", sex=Sex.MALE,
                         age_at_baseline=27.0, condition=healthy)
     make_subject(session, dataset=hcp, external_id="OAS3_0001", sex=Sex.OTHER,
                  age_at_baseline=30.25)
-    _assess(session, paul, education, 0, 16.0)
+    make_assessment(session, subject=paul, measure=education, days_since_baseline=0, value=16.0)
     for subject in (ann, bob, paul):
         make_image(session, subject=subject)
     session.commit()
