@@ -7,6 +7,7 @@ Each participants.tsv download is logged in the audit log as an export.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
@@ -72,11 +73,24 @@ def cohort_table(cohort_id: int) -> ParticipantTable:
                              with_dataset=True)
 
 
+def exported(responses: dict[int, Any], missing: str) -> Callable[[Callable], Callable]:
+    """The decorators of every route here: no query parameter, the file's documented
+    response, and a 404 when the dataset or cohort is not there for the key."""
+    def decorate(view: Callable) -> Callable:
+        view = blp.alt_response(404, description=missing)(view)
+        view = blp.doc(responses=responses)(view)
+        return blp.arguments(NoArgs, location="query", as_kwargs=False)(view)
+
+    return decorate
+
+
+NO_DATASET = "No such dataset visible to this key."
+NO_COHORT = "No such cohort of this key."
+
+
 @blp.route("/datasets/<designation>/participants.tsv")
 class DatasetParticipantsTsv(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.doc(responses=TSV_DOC)
-    @blp.alt_response(404, description="No such dataset visible to this key.")
+    @exported(TSV_DOC, NO_DATASET)
     def get(self, _args: dict[str, Any], designation: str):
         """A dataset's harmonised participants.tsv (sex, age, condition, every measure)."""
         return tsv_response(dataset_table(designation), "participants.tsv")
@@ -84,9 +98,7 @@ class DatasetParticipantsTsv(MethodView):
 
 @blp.route("/datasets/<designation>/participants.json")
 class DatasetParticipantsJson(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.doc(responses=JSON_DOC)
-    @blp.alt_response(404, description="No such dataset visible to this key.")
+    @exported(JSON_DOC, NO_DATASET)
     def get(self, _args: dict[str, Any], designation: str):
         """The participants.json data dictionary of a dataset's participants.tsv."""
         return json_response(dataset_table(designation))
@@ -94,9 +106,7 @@ class DatasetParticipantsJson(MethodView):
 
 @blp.route("/cohorts/<int(max=2147483647):cohort_id>/participants.tsv")
 class CohortParticipantsTsv(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.doc(responses=TSV_DOC)
-    @blp.alt_response(404, description="No such cohort of this key.")
+    @exported(TSV_DOC, NO_COHORT)
     def get(self, _args: dict[str, Any], cohort_id: int):
         """A cohort's harmonised participants.tsv: its images' subjects, with their dataset."""
         return tsv_response(cohort_table(cohort_id), f"cohort-{cohort_id}-participants.tsv")
@@ -104,9 +114,7 @@ class CohortParticipantsTsv(MethodView):
 
 @blp.route("/cohorts/<int(max=2147483647):cohort_id>/participants.json")
 class CohortParticipantsJson(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
-    @blp.doc(responses=JSON_DOC)
-    @blp.alt_response(404, description="No such cohort of this key.")
+    @exported(JSON_DOC, NO_COHORT)
     def get(self, _args: dict[str, Any], cohort_id: int):
         """The participants.json data dictionary of a cohort's participants.tsv."""
         return json_response(cohort_table(cohort_id))
