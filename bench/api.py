@@ -608,17 +608,27 @@ PLAN_NODE = re.compile(r"^(\s*)(?:->\s*)?((?:Parallel )?(?:Index Only Scan|Index
 
 def plan_summary(statement: str, lines: list[str]) -> dict[str, Any]:
     """The gist of an EXPLAIN ANALYZE: the statement's first line, its scan/join nodes with
-    their actual time and rows, and the execution time (ms). Pure."""
+    their actual time and rows (and the SubPlan/InitPlan above a subquery's nodes), indented
+    two spaces a level, and the execution time (ms). Pure."""
     nodes = []
+    open_indents: list[int] = []  # the indents of the nodes above the current line
     for line in lines:
         match = PLAN_NODE.match(line)
-        if match:
-            depth = (len(match.group(1)) + 4) // 6  # children are indented 6 more
-            nodes.append(f"{'  ' * depth}{match.group(2).strip()} ({match.group(3)} ms, "
-                         f"{match.group(4)} rows)")
+        # A subquery run per row (SubPlan) or once (InitPlan) heads the nodes below it.
+        sub = re.match(r"^(\s*)((?:SubPlan|InitPlan) \d+)", line)
+        if not (match or sub):
+            continue
+        indent = len((match or sub).group(1))
+        while open_indents and open_indents[-1] >= indent:
+            open_indents.pop()
+        prefix = "  " * len(open_indents)
+        open_indents.append(indent)
+        nodes.append(f"{prefix}{sub.group(2)}" if sub else
+                     f"{prefix}{match.group(2).strip()} ({match.group(3)} ms, "
+                     f"{match.group(4)} rows)")
     execution = next((float(line.split(":")[1].split()[0]) for line in lines
                       if line.startswith("Execution Time")), float("nan"))
-    return {"statement": statement.strip().splitlines()[0][:80], "nodes": nodes,
+    return {"statement": statement.strip().splitlines()[0][:80].strip(), "nodes": nodes,
             "execution_ms": execution}
 
 

@@ -3,7 +3,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.models import Assessment, Image, Measure, Subject, Visit
-from bench.api import Plan, parse_wrk, percentile, query_path, summary
+from bench.api import Plan, parse_wrk, percentile, plan_summary, query_path, summary
 from bench.assessments import write_assessments
 from bench.bids_tree import write_bids_tree
 from bench.cases import CASES
@@ -223,3 +223,26 @@ def test_startup_bench_times_every_command_on_a_migrated_database(tmp_path):
     medians = command_start_times(f"sqlite:///{tmp_path / 'startup.db'}", runs=1)
     assert list(medians) == list(COMMANDS)
     assert all(seconds > 0 for seconds in medians.values())
+
+
+COST = "(cost=1.00..2.00 rows=1 width=8)"
+EXPLAIN_OUTPUT = f"""Aggregate  {COST} (actual time=30.885..30.886 rows=1 loops=1)
+  ->  Nested Loop Semi Join  {COST} (actual time=0.1..30.862 rows=143 loops=1)
+        ->  Index Scan using ix_image_search on image  {COST} (actual time=0.05..30.643 rows=143 loops=1)
+              Filter: (chosen.value_number < 24)
+              SubPlan 2
+                ->  Limit  {COST} (actual time=0.004..0.005 rows=1 loops=600)
+        ->  Seq Scan on dataset  {COST} (actual time=0.001..0.002 rows=1 loops=1)
+Planning Time: 1.000 ms
+Execution Time: 31.100 ms"""  # noqa: E501 (as PostgreSQL prints it)
+
+
+def test_plans_are_summed_up_as_their_nodes_and_execution_time():
+    assert plan_summary("SELECT count(*) AS count_1 \nFROM image", EXPLAIN_OUTPUT.splitlines()) \
+        == {"statement": "SELECT count(*) AS count_1", "execution_ms": 31.1, "nodes": [
+            "Aggregate (30.886 ms, 1 rows)",
+            "  Nested Loop Semi Join (30.862 ms, 143 rows)",
+            "    Index Scan using ix_image_search on image (30.643 ms, 143 rows)",
+            "      SubPlan 2",
+            "        Limit (0.005 ms, 1 rows)",
+            "    Seq Scan on dataset (0.002 ms, 1 rows)"]}
