@@ -33,6 +33,10 @@ API = "/api/v1"
 # synthetic images match: a quarter are T1, half the subjects female, ...).
 PAGE_FILTERS = {"dataset": "UK Biobank", "condition": "Healthy Control", "type": "T1",
                 "sex": "female", "age_min": "55", "age_max": "70"}
+# Issue 23: the same page with a clinical measure filter: the MMSE (at the image's visit, or
+# the latest within a year before the scan) below 24.
+MEASURE_FILTER = "MMSE<24"
+MEASURE_PAGE_FILTERS = {**PAGE_FILTERS, "measure": MEASURE_FILTER}
 # The CSV export: an eighth of the images (125,000 rows of the full 1,000,000).
 CSV_FILTERS = {"type": "T1", "sex": "female"}
 WORKERS = 2
@@ -59,6 +63,10 @@ LEFT JOIN condition c ON c.id = coalesce(v.condition_id, s.condition_id)
 {RAW_WHERE}
 ORDER BY i.id LIMIT %(limit)s"""
 RAW_COUNT = f"SELECT count(*) {RAW_FROM} {RAW_WHERE}"
+# The measure filter by hand: every synthetic visit has an MMSE on its own day, so an image's
+# value is the one at its visit.
+RAW_MEASURE_COUNT = f"""{RAW_COUNT} AND EXISTS (SELECT 1 FROM assessment a
+WHERE a.visit_id = i.visit_id AND a.measure_id = %(mmse)s AND a.value_number < 24)"""
 # /stats' largest grouping (dataset x type x condition) over the same images, by the join.
 RAW_GROUPS = f"""SELECT i.dataset_id, i.type, coalesce(v.condition_id, s.condition_id),
 count(DISTINCT i.subject_id), count(*) {RAW_FROM} {RAW_WHERE}
@@ -248,9 +256,11 @@ class RawQueries:
                                           dbname=url.database, autocommit=True)
         designation = "SELECT id FROM {} WHERE designation = ANY(%s)"
         ids = {table: [row[0] for row in self.connection.execute(
-            designation.format(table), ([PAGE_FILTERS[table]],))]
-            for table in ("dataset", "condition")}
+            designation.format(table), ([name],))]
+            for table, name in (("dataset", PAGE_FILTERS["dataset"]),
+                                ("condition", PAGE_FILTERS["condition"]), ("measure", "MMSE"))}
         self.parameters = {"datasets": ids["dataset"], "conditions": ids["condition"],
+                           "mmse": (ids["measure"] or [None])[0],
                            "types": [PAGE_FILTERS["type"]], "sex": PAGE_FILTERS["sex"],
                            "age_min": float(PAGE_FILTERS["age_min"]),
                            "age_max": float(PAGE_FILTERS["age_max"]), "limit": per_page + 1}
@@ -264,6 +274,10 @@ class RawQueries:
     def count(self) -> int:
         """The number of matching rows."""
         return self.connection.execute(RAW_COUNT, self.parameters).fetchone()[0]
+
+    def measure_count(self) -> int:
+        """The number of matching rows with the measure filter too."""
+        return self.connection.execute(RAW_MEASURE_COUNT, self.parameters).fetchone()[0]
 
     def search_count(self) -> int:
         """The number of matching rows, counted over the image search read model."""
@@ -474,9 +488,14 @@ def measure(database_url: str, scratch: Path, plan: Plan, port: int) -> dict[str
         with serving(database_url, scratch, port) as server:
             client = Client(server.port, token)
             try:
-                return _measure(client, server, raw, plan, token)
+                result = _measure(client, server, raw, plan, token)
             finally:
                 client.close()
+        # The plans of the page + total, with and without the measure filter, once the
+        # timings are done (EXPLAIN ANALYZE runs each statement once more).
+        result["plans"] = {name: explain_api(database_url, token, path)
+                           for name, path in result["paths"].items()}
+        return result
     finally:
         raw.close()
 
@@ -502,8 +521,15 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     if client.json(deep_path)["items"] != client.json(deep_cursor_path)["items"]:
         raise RuntimeError("the deep page by number and by cursor differ")
     stats_path = query_path("/stats", PAGE_FILTERS)
+    measure_path = query_path("/images", {**MEASURE_PAGE_FILTERS, **per_page})
+    measured = client.json(measure_path)
+    if measured["total"] != raw.measure_count():
+        raise RuntimeError(f"the API's total with measure={MEASURE_FILTER} is "
+                           f"{measured['total']}, the raw SQL's {raw.measure_count()}")
     kinds = {
         "page_total": lambda: client.get(page_path),
+        "measure_page_total": lambda: client.get(measure_path),
+        "measure_count": raw.measure_count,
         "raw": raw.both,
         "cursor": lambda: client.get(cursor_path),
         "first_page": lambda: client.get(top_path),
@@ -533,7 +559,77 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     return {"latency": latency, "raw_page": summary(raw.page_seconds),
             "raw_count": summary(raw.count_seconds), "csv": exports, "load": load,
             "load_tool": load_tool(), "matched": first["total"], "stats_images": stats["images"],
-            "csv_rows_expected": csv_expected}
+            "csv_rows_expected": csv_expected, "measure_matched": measured["total"],
+            "paths": {"without": page_path, "with": measure_path}}
+
+
+def explain_api(database_url: str, token: str, path: str) -> list[dict[str, Any]]:
+    """EXPLAIN ANALYZE the SQL statements the API runs for `path` (its page and its total),
+    served in-process over `database_url`.
+
+    Returns, per statement over the image table: its first line, the plan's scan and join
+    nodes (one line each, indented as in the plan), and the execution time in ms.
+    """
+    from sqlalchemy import event
+
+    from app import create_app
+    from app.extensions import db
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    statements: list[tuple[str, Any]] = []
+    with app.app_context():
+        def collect(_connection, _cursor, statement, parameters, _context, _many):
+            if "FROM image" in statement and not statement.lstrip().startswith("EXPLAIN"):
+                statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", collect)
+        try:
+            response = app.test_client().get(path, headers={"Authorization": f"Bearer {token}"})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", collect)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path}: {response.status_code} {response.get_data()[:300]!r}")
+        plans = []
+        with db.engine.connect() as connection:
+            for statement, parameters in statements:
+                lines = [row[0] for row in connection.exec_driver_sql(
+                    f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)]
+                plans.append(plan_summary(statement, lines))
+        db.engine.dispose()
+    return plans
+
+
+PLAN_NODE = re.compile(r"^(\s*)(?:->\s*)?((?:Parallel )?(?:Index Only Scan|Index Scan|Bitmap Index "
+                       r"Scan|Bitmap Heap Scan|Seq Scan|Nested Loop|Hash Join|Merge Join|Hash "
+                       r"Semi Join|Hash Anti Join|Nested Loop Semi Join|Nested Loop Anti Join|"
+                       r"Limit|Aggregate|Sort|Gather)[^(]*)\(.*?actual time=[\d.]+\.\.([\d.]+) "
+                       r"rows=(\d+)")
+
+
+def plan_summary(statement: str, lines: list[str]) -> dict[str, Any]:
+    """The gist of an EXPLAIN ANALYZE: the statement's first line, its scan/join nodes with
+    their actual time and rows (and the SubPlan/InitPlan above a subquery's nodes), indented
+    two spaces a level, and the execution time (ms). Pure."""
+    nodes = []
+    open_indents: list[int] = []  # the indents of the nodes above the current line
+    for line in lines:
+        match = PLAN_NODE.match(line)
+        # A subquery run per row (SubPlan) or once (InitPlan) heads the nodes below it.
+        sub = re.match(r"^(\s*)((?:SubPlan|InitPlan) \d+)", line)
+        if not (match or sub):
+            continue
+        indent = len((match or sub).group(1))
+        while open_indents and open_indents[-1] >= indent:
+            open_indents.pop()
+        prefix = "  " * len(open_indents)
+        open_indents.append(indent)
+        nodes.append(f"{prefix}{sub.group(2)}" if sub else
+                     f"{prefix}{match.group(2).strip()} ({match.group(3)} ms, "
+                     f"{match.group(4)} rows)")
+    execution = next((float(line.split(":")[1].split()[0]) for line in lines
+                      if line.startswith("Execution Time")), float("nan"))
+    return {"statement": statement.strip().splitlines()[0][:80].strip(), "nodes": nodes,
+            "execution_ms": execution}
 
 
 def main(argv: list[str]) -> int:

@@ -56,10 +56,25 @@ def engine_ingest(database_url: str, subjects: int) -> dict[str, Any]:
 
 @case
 def api_database(database_url: str, subjects: int) -> dict[str, Any]:
-    """Fill a database for the API benchmark through the engine and keep it (no timing of
-    interest: the ingestion section measures this load)."""
+    """Fill a database for the API benchmark through the engine, add 20 assessments a subject
+    (10 measures at each of its 2 visits) and keep it (no timing of interest: the ingestion
+    section measures the load of the images)."""
+    from app import create_app
+    from app.extensions import db
+    from bench.assessments import write_assessments
+    from bench.synthetic import assessment_frame, ukbiobank_frames
+
     result = engine_ingest(database_url, subjects)
-    return {"seconds": result["seconds"], "rows": result["rows"]}
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        start = time.perf_counter()
+        written = write_assessments(db.session, "UK Biobank",
+                                    assessment_frame(ukbiobank_frames(subjects)[1]))
+        db.session.commit()
+        seconds = time.perf_counter() - start
+        db.engine.dispose()
+    return {"seconds": result["seconds"], "rows": result["rows"], "assessments": written,
+            "assessment_seconds": seconds}
 
 
 @case

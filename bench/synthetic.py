@@ -60,3 +60,42 @@ def ukbiobank_frames(subjects: int, visits_per_subject: int = 2, images_per_visi
 
 UKB_CONDITIONS = {"healthy": "Healthy Control", "MCI": "Mild Cognitive Impairment",
                   "AD": "Alzheimer's Disease"}
+
+
+# The per-visit measures of the synthetic assessments (designations of the master list) and
+# how their values are drawn: (kind, unit, minimum, maximum, mean, spread) of a normal draw
+# clipped to the range, rounded to `decimals`.
+VISIT_MEASURES = {
+    "MMSE": ("ordinal", "points", 0, 30, 26.0, 4.0, 0),
+    "MOCA": ("ordinal", "points", 0, 30, 24.0, 4.0, 0),
+    "CDR_GLOBAL": ("ordinal", None, 0, 3, 0.3, 0.5, 1),
+    "CDR_SB": ("ordinal", "points", 0, 18, 1.5, 2.0, 1),
+    "FAQ": ("ordinal", "points", 0, 30, 3.0, 5.0, 0),
+    "GDS": ("ordinal", "points", 0, 15, 2.0, 2.5, 0),
+    "HEIGHT": ("number", "cm", 50, 250, 170.0, 9.0, 1),
+    "WEIGHT": ("number", "kg", 20, 300, 78.0, 14.0, 1),
+    "BMI": ("number", "kg/m2", 10, 80, 27.0, 4.0, 1),
+    "PSQI": ("ordinal", "points", 0, 21, 5.0, 3.0, 0),
+}
+
+
+def assessment_frame(visit_frame: pd.DataFrame, seed: int = 11) -> pd.DataFrame:
+    """One value of every VISIT_MEASURES measure at every visit, on the visit's day.
+
+    Columns: subject, visit (external ids), measure (designation), days_since_baseline,
+    value_number. With 2 visits a subject, N subjects give 20N assessments: the full
+    benchmark's 100,000 subjects make 2,000,000. About a fifth of the MMSE scores are
+    below 24.
+    """
+    rng = np.random.default_rng(seed)
+    frames = []
+    for designation, (_, _, low, high, mean, spread, decimals) in VISIT_MEASURES.items():
+        values = np.clip(np.round(rng.normal(mean, spread, len(visit_frame)), decimals),
+                         low, high)
+        frames.append(pd.DataFrame({
+            "subject": visit_frame["subject"].to_numpy(),
+            "visit": visit_frame["external_id"].to_numpy(),
+            "measure": designation,
+            "days_since_baseline": visit_frame["days_since_baseline"].to_numpy(),
+            "value_number": values}))
+    return pd.concat(frames, ignore_index=True)

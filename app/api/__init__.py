@@ -15,6 +15,7 @@ from app.api import (
     images,
     load_runs,
     measures,
+    participants,
     qc,
     scanners,
     stats,
@@ -27,7 +28,7 @@ from app.api.query.params import refuse_undeclared_parameters, refuse_undecodabl
 BLUEPRINTS = (
     health.blp, datasets.blp, conditions.blp, measures.blp, file_types.blp, scanners.blp,
     subjects.blp, visits.blp, images.blp, downloads.blp, stats.blp, load_runs.blp, audit.blp,
-    cohorts.blp, qc.blp, claims.blp, derived.blp,
+    cohorts.blp, qc.blp, claims.blp, derived.blp, participants.blp,
 )
 
 

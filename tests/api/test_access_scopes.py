@@ -67,6 +67,8 @@ def fill_path(template: str, world: World) -> str:
             return "mask.nii.gz"
         if parameter == "cohort_id":
             return ANY_COHORT_ID
+        if parameter == "designation":  # a dataset by name (its participants.tsv)
+            return "ALPHA"
         assert parameter in ROW_FOR_PARAMETER, f"add a world row for {{{parameter}}}"
         return str(world.id(*ROW_FOR_PARAMETER[parameter]))
 

@@ -132,9 +132,10 @@ def allowed_methods(app) -> dict[str, set[str]]:
 def test_every_method_on_every_route_is_clean(app, world, client, auth_headers):
     routes = api_routes(app)
     allowed = allowed_methods(app)
-    # the 25 operations, 10 paths of claims, derived files and previews, the OpenAPI document,
-    # the docs page and its assets
-    assert len(routes) == 38
+    # the 24 operations, 10 paths of claims, derived files and previews, the OpenAPI document,
+    # the docs page and its assets, the measures and the 4 participant tables (dataset or
+    # cohort, tsv or json)
+    assert len(routes) == 42
     problems = []
     for route in routes:
         for method in METHODS:

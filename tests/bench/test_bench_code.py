@@ -2,12 +2,13 @@
 import pandas as pd
 from sqlalchemy import select
 
-from app.models import Image, Subject, Visit
-from bench.api import Plan, parse_wrk, percentile, query_path, summary
+from app.models import Assessment, Image, Measure, Subject, Visit
+from bench.api import Plan, parse_wrk, percentile, plan_summary, query_path, summary
+from bench.assessments import write_assessments
 from bench.bids_tree import write_bids_tree
 from bench.cases import CASES
 from bench.legacy import legacy_load
-from bench.synthetic import UKB_CONDITIONS, ukbiobank_frames
+from bench.synthetic import UKB_CONDITIONS, VISIT_MEASURES, assessment_frame, ukbiobank_frames
 from load_db.bids import read_bids
 from load_db.engine import load_frames
 from tests.support.factories import make_condition, make_dataset
@@ -20,6 +21,41 @@ def test_synthetic_input_is_deterministic_and_ukbiobank_shaped():
     pd.testing.assert_frame_equal(images, again[2])
     assert set(images["type"]) == {"T1", "DWI", "rsfMRI", "FieldMap"}
     assert set(CASES) >= {"engine_ingest", "legacy_ingest", "engine_reload"}
+
+
+def test_synthetic_assessments_give_every_visit_each_measure_on_its_day():
+    _, visits, _ = ukbiobank_frames(30)
+    frame = assessment_frame(visits)
+    pd.testing.assert_frame_equal(frame, assessment_frame(visits))
+    assert len(frame) == 20 * 30 == len(visits) * len(VISIT_MEASURES)
+    assert not frame.duplicated(["subject", "measure", "days_since_baseline"]).any()
+    mmse = frame[frame["measure"] == "MMSE"]
+    assert mmse["value_number"].between(0, 30).all()
+    assert 0.1 < (mmse["value_number"] < 24).mean() < 0.35
+
+
+def test_assessments_are_written_at_their_subjects_visits(session):
+    make_dataset(session, designation="UK Biobank")
+    for designation in UKB_CONDITIONS.values():
+        make_condition(session, designation=designation)
+    session.add(Measure(designation="MMSE", kind="ordinal", unit="points"))
+    subjects, visits, images = ukbiobank_frames(3)
+    load_frames(session, "UK Biobank", subjects=subjects, visits=visits, images=images,
+                map_condition=UKB_CONDITIONS.__getitem__)
+    frame = assessment_frame(visits)
+
+    assert write_assessments(session, "UK Biobank", frame) == 60
+    session.commit()
+    stored = session.execute(
+        select(Subject.external_id, Visit.external_id, Measure.designation,
+               Assessment.days_since_baseline, Assessment.value_number)
+        .join(Subject, Subject.id == Assessment.subject_id)
+        .join(Visit, Visit.id == Assessment.visit_id)
+        .join(Measure, Measure.id == Assessment.measure_id)).all()
+    assert sorted(stored) == sorted(frame.itertuples(index=False, name=None))
+    # The measures the database lacked were added; the seeded MMSE was used as it is.
+    assert session.scalar(select(Measure.unit).where(Measure.designation == "BMI")) == "kg/m2"
+    assert session.query(Measure).count() == len(VISIT_MEASURES)
 
 
 def _stored(session):
@@ -142,7 +178,14 @@ def _expected_matches(subjects: int) -> tuple[int, int]:
                         left_on="days_since_baseline", right_on="visit_day", by="subject")
     age = csv["age_at_baseline"] + csv["days_since_baseline"] / 365.25
     page = csv[(csv["condition"] == "healthy") & age.between(55, 70)]
-    return len(page), len(csv)
+    # With measure=MMSE<24: the MMSE of the image's visit (every visit has one, on its day).
+    assessments = assessment_frame(visit_frame)
+    mmse = assessments[assessments["measure"] == "MMSE"].rename(
+        columns={"visit": "external_id_y", "value_number": "mmse"})  # the visit's id
+    scored = page.merge(mmse[["subject", "external_id_y", "mmse"]],
+                        on=["subject", "external_id_y"])
+    assert len(scored) == len(page)
+    return len(page), len(csv), int((scored["mmse"] < 24).sum())
 
 
 def test_api_section_serves_a_tiny_database_with_gunicorn(postgres, tmp_path, monkeypatch):
@@ -158,9 +201,13 @@ def test_api_section_serves_a_tiny_database_with_gunicorn(postgres, tmp_path, mo
     context = Context(sizes, True, {"postgresql": postgres}, tmp_path)
     text = api_section(context)
 
-    matched, exported = _expected_matches(60)
-    assert (matched, exported) == (17, 65)
+    matched, exported, with_measure = _expected_matches(60)
+    assert (matched, exported, with_measure) == (17, 65, 5)
     assert f"(per_page 2; {matched} images match)" in text
+    assert f"below 24; {with_measure} images match)" in text
+    assert "| filtered page + total, measure=MMSE<24 | 3 |" in text
+    assert "with measure=MMSE<24: p50 at most 50 ms |" in text
+    assert "- with measure=MMSE<24: `SELECT" in text
     assert f"`/images?type=T1&sex=female&format=csv`, {exported} rows" in text
     assert "| cursor page, no total | 3 |" in text
     assert "| deep page (page=3) | 3 |" in text
@@ -176,3 +223,26 @@ def test_startup_bench_times_every_command_on_a_migrated_database(tmp_path):
     medians = command_start_times(f"sqlite:///{tmp_path / 'startup.db'}", runs=1)
     assert list(medians) == list(COMMANDS)
     assert all(seconds > 0 for seconds in medians.values())
+
+
+COST = "(cost=1.00..2.00 rows=1 width=8)"
+EXPLAIN_OUTPUT = f"""Aggregate  {COST} (actual time=30.885..30.886 rows=1 loops=1)
+  ->  Nested Loop Semi Join  {COST} (actual time=0.1..30.862 rows=143 loops=1)
+        ->  Index Scan using ix_image_search on image  {COST} (actual time=0.05..30.643 rows=143 loops=1)
+              Filter: (chosen.value_number < 24)
+              SubPlan 2
+                ->  Limit  {COST} (actual time=0.004..0.005 rows=1 loops=600)
+        ->  Seq Scan on dataset  {COST} (actual time=0.001..0.002 rows=1 loops=1)
+Planning Time: 1.000 ms
+Execution Time: 31.100 ms"""  # noqa: E501 (as PostgreSQL prints it)
+
+
+def test_plans_are_summed_up_as_their_nodes_and_execution_time():
+    assert plan_summary("SELECT count(*) AS count_1 \nFROM image", EXPLAIN_OUTPUT.splitlines()) \
+        == {"statement": "SELECT count(*) AS count_1", "execution_ms": 31.1, "nodes": [
+            "Aggregate (30.886 ms, 1 rows)",
+            "  Nested Loop Semi Join (30.862 ms, 143 rows)",
+            "    Index Scan using ix_image_search on image (30.643 ms, 143 rows)",
+            "      SubPlan 2",
+            "        Limit (0.005 ms, 1 rows)",
+            "    Seq Scan on dataset (0.002 ms, 1 rows)"]}
