@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 import load_db
 from app import models  # noqa: F401  (registers every table on the metadata)
 from app.extensions import db
+from tests.support.apps import delete_all_rows
 from tests.support.examples import TOY_FOLDER, TOY_PACKAGE
 from tests.support.files import write_tree
 
@@ -31,10 +32,7 @@ def plain_session(plain_engine) -> Iterator[Session]:
     """A plain SQLAlchemy session (no app); every row a test wrote is deleted afterwards."""
     with Session(plain_engine) as session:
         yield session
-        session.rollback()
-        for table in reversed(db.metadata.sorted_tables):
-            session.execute(table.delete())
-        session.commit()
+        delete_all_rows(session)
 
 
 @pytest.fixture

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import ImageType
+from app.models import Condition, Dataset, FileType, Image, ImageType, Scanner, Subject, Visit
+from tests.support.apps import table_counts
 from tests.support.factories import (
     make_condition,
     make_dataset,
@@ -61,8 +63,84 @@ class World:
         return getattr(self, kind)[name].id
 
 
+# The model of each kind of row of the world, parents first.
+KINDS = {"datasets": Dataset, "conditions": Condition, "file_types": FileType,
+         "scanners": Scanner, "subjects": Subject, "visits": Visit, "images": Image}
+# Filled in at insert time, as for any new row: never copied from a snapshot.
+FRESH_COLUMNS = ("created_at", "updated_at")
+
+
+@dataclass
+class _Snapshot:
+    """The rows a first world wrote into an empty database: {table: rows}, {kind: {name: id}}."""
+
+    rows: dict[Table, list[dict[str, Any]]]
+    ids: dict[str, dict[str, int]]
+
+
+# The first world written on each database (by URL). Each later world on that database, when
+# its tables are empty again, is a copy of those rows (a few INSERTs) rather than a rebuild row
+# by row: every ORM flush refreshes the images' search columns, which makes that slow.
+_SNAPSHOTS: dict[str, _Snapshot] = {}
+
+
 def build_world(session: Session) -> World:
-    """Write the world table above and commit it."""
+    """Write the world table above and commit it; return its rows, expired like any committed
+    row (read afresh when first used)."""
+    database = session.get_bind().url.render_as_string(hide_password=False)
+    before = table_counts(session)
+    empty = not any(before[model.__tablename__] for model in KINDS.values())
+    if empty and database in _SNAPSHOTS:
+        return _copy_world(session, _SNAPSHOTS[database])
+    world = _write_world(session)
+    if empty:
+        snapshot = _snapshot(session, world, before)
+        if snapshot is not None:
+            _SNAPSHOTS[database] = snapshot
+    return world
+
+
+def _snapshot(session: Session, world: World, before: dict[str, int]) -> _Snapshot | None:
+    """The rows `world` wrote; None if it wrote any outside the world's own tables (then every
+    world on that database is built row by row)."""
+    after = table_counts(session)
+    own = {model.__tablename__ for model in KINDS.values()}
+    if any(after[table] != before[table] for table in after if table not in own):
+        return None
+    ids = {kind: {name: row.id for name, row in getattr(world, kind).items()} for kind in KINDS}
+    rows = {}
+    for kind, model in KINDS.items():
+        table = model.__table__
+        columns = [column for column in table.columns if column.name not in FRESH_COLUMNS]
+        found = session.execute(select(*columns).where(table.c.id.in_(ids[kind].values())))
+        rows[table] = [dict(row) for row in found.mappings()]
+        if len(rows[table]) != after[table.name]:
+            return None
+    return _Snapshot(rows, ids)
+
+
+def _copy_world(session: Session, snapshot: _Snapshot) -> World:
+    """Insert the snapshot's rows (same ids and values, new timestamps) and commit."""
+    for table, rows in snapshot.rows.items():
+        session.execute(insert(table), rows)
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows given their ids leave the id sequences alone, and a sequence restarts when its
+        # table is created again: move each past the copied ids (never back).
+        session.execute(select(*(func.setval(sequence, func.greatest(
+            select(func.max(table.c.id)).scalar_subquery(), func.nextval(sequence)))
+            for table in snapshot.rows
+            for sequence in [func.pg_get_serial_sequence(table.name, "id")])))
+    world = World()
+    for kind, model in KINDS.items():
+        by_id = {row.id: row for row in session.scalars(
+            select(model).where(model.id.in_(snapshot.ids[kind].values())))}
+        setattr(world, kind, {name: by_id[id_] for name, id_ in snapshot.ids[kind].items()})
+    session.commit()
+    return world
+
+
+def _write_world(session: Session) -> World:
+    """Write the world table above row by row and commit it."""
     w = World()
     # Each dataset keeps its files under its designation: image paths start with it.
     w.datasets = {"ALPHA": make_dataset(session, designation="ALPHA", description="first",
