@@ -10,9 +10,10 @@ sources.
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Float, Subquery, cast, event, func, or_, select, update
+from sqlalchemy import Float, Subquery, bindparam, cast, event, func, or_, select, update
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from app.models.image import Image
@@ -28,10 +29,11 @@ SEARCH_COLUMNS = ("search_condition_id", "search_sex", "search_age_at_scan",
                   "search_field_strength", "search_manufacturer")
 
 
-def search_source(*scope: tuple[str, Any]) -> Subquery:
+def search_source(*scope: str) -> Subquery:
     """The search values of images, computed by joining them to their subject, visit and
-    scanner: one row per image (`image_id`, then SEARCH_COLUMNS). `scope` pairs of an image
-    column's name and the values it may hold select the images (all without one).
+    scanner: one row per image (`image_id`, then SEARCH_COLUMNS). `scope` names image columns
+    whose values select the images (any of them; all images without one): each takes its list
+    of values from the parameter `scope_<name>` (see scope_parameters).
 
     The rules are the query layer's (app/query/rows.py): the condition is the visit's diagnosis
     when known, else the subject's; the scan day is the image's own, else its visit's; the age
@@ -52,13 +54,22 @@ def search_source(*scope: tuple[str, Any]) -> Subquery:
         .outerjoin(Visit, Visit.id == source.visit_id)
         .outerjoin(Scanner, Scanner.id == source.scanner_id))
     if scope:
-        statement = statement.where(or_(*(getattr(source, name).in_(sorted(ids))
-                                          for name, ids in scope)))
+        statement = statement.where(or_(*(
+            getattr(source, name).in_(bindparam(f"scope_{name}", expanding=True))
+            for name in scope)))
     return statement.subquery("search_source")
 
 
-def _refresh_statement(*scope: tuple[str, Any]) -> Any:
-    """UPDATE image SET the search columns FROM their source, where any of them differs."""
+def scope_parameters(scope: list[tuple[str, set[int]]]) -> dict[str, list[int]]:
+    """The parameters of a statement scoped by (image column, values) pairs."""
+    return {f"scope_{name}": sorted(ids) for name, ids in scope}
+
+
+# Built once per scope (every ORM flush that writes a subject, visit, scanner or image runs one).
+@cache
+def _refresh_statement(*scope: str) -> Any:
+    """UPDATE image SET the search columns FROM their source, where any of them differs; the
+    images are those whose `scope` columns hold the values of the scope's parameters."""
     source = search_source(*scope)
     return (update(Image)
             # updated_at kept: it dates changes of the image's own data, not of these copies
@@ -66,7 +77,8 @@ def _refresh_statement(*scope: tuple[str, Any]) -> Any:
                      "updated_at": Image.updated_at})
             .where(Image.id == source.c.image_id)
             .where(or_(*(getattr(Image, name).is_distinct_from(source.c[name])
-                         for name in SEARCH_COLUMNS))))
+                         for name in SEARCH_COLUMNS)))
+            .execution_options(synchronize_session=False))
 
 
 def refresh_image_search(session: Session, dataset_id: int | None = None) -> int:
@@ -77,8 +89,8 @@ def refresh_image_search(session: Session, dataset_id: int | None = None) -> int
     writes nothing here either.
     """
     scope = [] if dataset_id is None else [("dataset_id", {dataset_id})]
-    statement = _refresh_statement(*scope).execution_options(synchronize_session=False)
-    return session.execute(statement).rowcount
+    statement = _refresh_statement(*(name for name, _ids in scope))
+    return session.execute(statement, scope_parameters(scope)).rowcount
 
 
 def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:
@@ -93,7 +105,8 @@ def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:
     touched = [(name, ids - {None}) for name, ids in scopes if ids - {None}]
     if touched:
         # Through the connection: the session is flushing and must not flush again.
-        session.connection().execute(_refresh_statement(*touched))
+        session.connection().execute(_refresh_statement(*(name for name, _ids in touched)),
+                                     scope_parameters(touched))
 
 
 def keep_image_search_right() -> None:
