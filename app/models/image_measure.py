@@ -105,26 +105,31 @@ def image_measure_source(*scope: tuple[str, Any]) -> Select:
     return select(*(ranked.c[name] for name in COLUMNS)).where(ranked.c.rank == 1)
 
 
-def _refresh(connection: Any, *scope: tuple[str, Any]) -> int:
-    """Replace the rows of the images in `scope` (all without one) by their source; return how
-    many rows were written."""
-    images = ImageMeasure.image_id
+def _refresh(connection: Any, *scope: tuple[str, Any]) -> None:
+    """Replace the rows of the images in `scope` (all without one) by their source."""
     clear = delete(ImageMeasure)
     if scope:
-        chosen = select(Image.id).where(or_(*(getattr(Image, name).in_(sorted(ids))
-                                              for name, ids in scope)))
-        clear = clear.where(images.in_(chosen))
+        clear = clear.where(ImageMeasure.image_id.in_(_images(*scope)))
     connection.execute(clear)
-    written = connection.execute(insert(ImageMeasure).from_select(
+    connection.execute(insert(ImageMeasure.__table__).from_select(
         list(COLUMNS), image_measure_source(*scope)))
-    return written.rowcount
+
+
+def _images(*scope: tuple[str, Any]) -> Select:
+    return select(Image.id).where(or_(*(getattr(Image, name).in_(sorted(ids))
+                                        for name, ids in scope)))
 
 
 def refresh_image_measures(session: Session, dataset_id: int | None = None) -> int:
     """Recompute image_measure for one dataset's images (every image without `dataset_id`) in
     the session's transaction; return how many rows it now holds for them."""
     scope = [] if dataset_id is None else [("dataset_id", {dataset_id})]
-    return _refresh(session.connection(), *scope)
+    _refresh(session.connection(), *scope)
+    # Counted: PostgreSQL's driver gives no row count for an INSERT ... SELECT.
+    held = select(func.count()).select_from(ImageMeasure)
+    if scope:
+        held = held.where(ImageMeasure.image_id.in_(_images(*scope)))
+    return session.scalar(held)
 
 
 def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:
@@ -134,6 +139,11 @@ def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:
     if any(isinstance(row, Measure) and row not in session.new for row in written):
         _refresh(session.connection())
         return
+    gone = {row.id for row in session.deleted if isinstance(row, Image)}
+    if gone:
+        # The foreign key's CASCADE, where SQLite does not enforce it.
+        session.connection().execute(delete(ImageMeasure).where(
+            ImageMeasure.image_id.in_(sorted(gone))))
     subject_ids = {row.subject_id for row in written
                    if isinstance(row, Image | Visit | Assessment)}
     subject_ids |= {row.id for row in written if isinstance(row, Subject)}
