@@ -1,5 +1,7 @@
 """The measure read model: image_measure, the value of each measure that counts for each image
-under the default window (app/models/image_measure.py), filled from the stored assessments.
+under the default window (app/models/image_measure.py), filled from the stored assessments; and
+the image id at the end of ix_image_search, so that a measure filter joins the search index's
+candidates to image_measure without reading the image table.
 
 Revision ID: c5d8e2a4b6f1
 Revises: a7c3e9f1d2b4
@@ -15,8 +17,13 @@ down_revision = 'a7c3e9f1d2b4'
 branch_labels = None
 depends_on = None
 
+SEARCH = ['dataset_id', 'type', 'search_condition_id', 'search_sex', 'search_age_at_scan',
+          'qc_state', 'deleted_at', 'subject_id']
+
 
 def upgrade():
+    op.drop_index('ix_image_search', table_name='image')
+    op.create_index('ix_image_search', 'image', [*SEARCH, 'id'], unique=False)
     op.create_table(
         'image_measure',
         sa.Column('image_id', sa.Integer(), nullable=False),
@@ -42,3 +49,5 @@ def downgrade():
     op.drop_index('ix_image_measure_text', table_name='image_measure')
     op.drop_index('ix_image_measure_number', table_name='image_measure')
     op.drop_table('image_measure')
+    op.drop_index('ix_image_search', table_name='image')
+    op.create_index('ix_image_search', 'image', SEARCH, unique=False)
