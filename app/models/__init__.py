@@ -25,6 +25,7 @@ from app.models.gold_standard import GoldStandard
 from app.models.header_drift import HeaderDrift
 from app.models.image import Image
 from app.models.image_file import ImageFile
+from app.models.image_measure import ImageMeasure, keep_image_measures_right
 from app.models.load_manifest import LoadManifest
 from app.models.load_run import LoadRun
 from app.models.measure import Measure
@@ -39,12 +40,14 @@ from app.models.subject import Subject
 from app.models.visit import Visit
 
 keep_image_search_right()
+keep_image_measures_right()
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "Assessment", "AuditAction", "AuditEvent",
     "AuditEventDataset", "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset",
     "DatasetCondition", "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image",
-    "ImageFile", "ImageType", "LoadManifest", "LoadRun", "LoadStatus", "Measure", "MeasureKind",
+    "ImageFile", "ImageMeasure", "ImageType", "LoadManifest", "LoadRun", "LoadStatus", "Measure",
+    "MeasureKind",
     "PreprocessState", "PreprocessTask", "PreprocessTaskFile", "QcReview", "QcState", "Race",
     "Scanner", "Scope", "SeriesTag", "Sex", "StudyTag", "Subject", "UNTAGGED", "Visit",
 ]

@@ -27,9 +27,11 @@ class Image(TimestampMixin, SoftDeleteMixin, Base):
         Index("ix_image_subject_id_type", "subject_id", "type"),
         # The search read model: a filtered count of a researcher's form (dataset, type,
         # condition, sex, age range) is a range scan of this one index, with no join; QC state,
-        # withdrawal and subject ride along so that the count and /stats read the index alone.
+        # withdrawal and subject ride along so that the count and /stats read the index alone;
+        # the id too, so that a measure filter (image.id IN image_measure's range) joins it
+        # without reading the table.
         Index("ix_image_search", "dataset_id", "type", "search_condition_id", "search_sex",
-              "search_age_at_scan", "qc_state", "deleted_at", "subject_id"),
+              "search_age_at_scan", "qc_state", "deleted_at", "subject_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,8 +9,15 @@ per-subject measure (a trait: education, handedness, APOE e4) the subject's late
 whatever the day. A subject matches a filter when any of its values does; its extra columns
 hold its latest value.
 
-Each value that counts is read by correlated subqueries over the subject's assessments of one
-measure: the one at the visit (index on visit_id), else the latest in the window (the unique
+Images under the default window read the measure read model (app/models/image_measure.py):
+table image_measure holds, for each image and measure, the value that counts and its day, kept
+right by loads, `flask harmonise` and ORM writes. A filter is then `image.id IN (the images
+whose value is in range)`, read from the index (measure_id, value_number, image_id), and a
+column one primary-key lookup per returned row. Images under another window, visits and
+subjects keep the path below (their rows are few, or the window is the request's own).
+
+Otherwise each value that counts is read by correlated subqueries over the subject's assessments
+of one measure: the one at the visit (index on visit_id), else the latest in the window (the unique
 index (subject_id, measure_id, days_since_baseline), read backwards). A filter adds, beside
 it, `subject_id IN (subjects with a value in range)`: a condition every match meets, which the
 index (measure_id, value_number) serves, so that PostgreSQL looks only at the images or visits
@@ -30,15 +37,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 
 from app.extensions import db
-from app.models import Assessment, Image, Measure, MeasureKind, Subject, Visit
+from app.models import Assessment, Image, ImageMeasure, Measure, MeasureKind, Subject, Visit
+from app.models.image_measure import DEFAULT_WINDOW_DAYS
 from app.query.errors import InvalidParameter
 
 # The parameters, as the API names them.
 FILTER_PARAMETER = "measure"
 WINDOW_PARAMETER = "measure_window"
 COLUMNS_PARAMETER = "measures"
-# How far before a scan or visit a value may lie and still count, by default (days).
-DEFAULT_WINDOW_DAYS = 365
 # The operators of a filter, longest first (so `<=` is not read as `<` then `=1`).
 OPERATORS = ("<=", ">=", "<", ">", "=")
 ORDER_OPERATORS = frozenset({"<", "<=", ">", ">="})
@@ -146,6 +152,8 @@ class RowValues:
     subject_id: ColumnElement[int]
     visit_id: ColumnElement[int] | None = None
     day: ColumnElement[int] | None = None
+    # Whether the read model image_measure holds its values under the default window.
+    read_model: bool = False
 
 
 # A table alias, not an ORM one: aliased() would configure every mapper at import time. The day
@@ -156,7 +164,8 @@ IMAGE_VALUES = RowValues(
     Image, Image.subject_id, Image.visit_id,
     func.coalesce(Image.days_since_baseline,
                   select(_ScanVisit.c.days_since_baseline)
-                  .where(_ScanVisit.c.id == Image.visit_id).correlate(Image).scalar_subquery()))
+                  .where(_ScanVisit.c.id == Image.visit_id).correlate(Image).scalar_subquery()),
+    read_model=True)
 VISIT_VALUES = RowValues(Visit, Visit.subject_id, Visit.id, Visit.days_since_baseline)
 SUBJECT_VALUES = RowValues(Subject, Subject.id)
 
@@ -166,6 +175,11 @@ def counting_value(row: RowValues, measure: KnownMeasure, window: int,
     """The value of `measure` that counts for each `row` (or its `column` of the assessment
     chosen, e.g. its day): see the module docstring; an assessment without a value (a blank
     in the source) never counts. NULL when none counts."""
+    if row.read_model and window == DEFAULT_WINDOW_DAYS:
+        stored = _stored_value(measure) if column is None else _STORED.get(column, column)
+        return (select(stored).where(ImageMeasure.image_id == Image.id,
+                                     ImageMeasure.measure_id == measure.id)
+                .correlate(Image).scalar_subquery())
     picked = measure.value_column if column is None else column
     if measure.per_subject or row.day is None:
         return _latest(row, measure, picked)
@@ -177,6 +191,18 @@ def counting_value(row: RowValues, measure: KnownMeasure, window: int,
         _latest(row, measure, picked, Assessment.visit_id == row.visit_id),
         _latest(row, measure, picked, Assessment.days_since_baseline <= row.day,
                 Assessment.days_since_baseline >= row.day - window))
+
+
+# The read model's copy of an assessment column a caller may pick.
+_STORED = {Assessment.days_since_baseline: ImageMeasure.day,
+           Assessment.value_number: ImageMeasure.value_number,
+           Assessment.value_text: ImageMeasure.value_text}
+
+
+def _stored_value(measure: KnownMeasure) -> Any:
+    """The image_measure column holding `measure`'s values: a category's level, else a number."""
+    return (ImageMeasure.value_text if measure.kind is MeasureKind.CATEGORY
+            else ImageMeasure.value_number)
 
 
 def _latest(row: RowValues, measure: KnownMeasure, column: Any,
@@ -248,6 +274,12 @@ def measure_clauses(args: Mapping[str, Any], row: RowValues) -> list[ColumnEleme
             # A subject matches when any of its values does.
             clauses.append(exists().where(Assessment.subject_id == row.subject_id, in_range)
                            .correlate(row.table))
+            continue
+        if row.read_model and window == DEFAULT_WINDOW_DAYS:
+            clauses.append(Image.id.in_(
+                select(ImageMeasure.image_id).where(
+                    ImageMeasure.measure_id == measure.id,
+                    _compare(_stored_value(measure), spec.operator, values))))
             continue
         candidates = select(Assessment.subject_id).where(in_range)
         clauses.append(row.subject_id.in_(candidates))

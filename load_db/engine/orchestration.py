@@ -38,6 +38,7 @@ from app.models import (
     Subject,
     Visit,
 )
+from app.models.image_measure import refresh_image_measures
 from app.models.search import refresh_image_search
 from app.storage.keys import check_designation
 from load_db.engine.assessments import write_assessments
@@ -93,6 +94,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     """
     report = report if report is not None else LoadReport()
     written_before = _search_sources_written(report)
+    measure_sources_before = _measure_sources_written(report)
     dataset_id = dataset_id_for(session, dataset, register=register)
     frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
@@ -128,12 +130,21 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     if _search_sources_written(report) > written_before and (
             "images" not in frames or _images_of(session, dataset_id) > len(frames["images"])):
         refresh_image_search(session, dataset_id)
+    # The values that count for the dataset's images (image_measure), recomputed in SQL when
+    # this load wrote any row they are computed from.
+    if _measure_sources_written(report) > measure_sources_before:
+        refresh_image_measures(session, dataset_id)
     return report
 
 
 def _search_sources_written(report: LoadReport) -> int:
     """Rows of the tables the image search columns are copied from that `report` wrote."""
     return sum(report.counts(table).written for table in ("subject", "visit", "scanner"))
+
+
+def _measure_sources_written(report: LoadReport) -> int:
+    """Rows of the tables image_measure is computed from that `report` wrote."""
+    return sum(report.counts(table).written for table in ("image", "visit", "assessment"))
 
 
 def _images_of(session: Session, dataset_id: int) -> int:

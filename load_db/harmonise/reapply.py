@@ -25,6 +25,7 @@ from app.models import (
     Subject,
     Visit,
 )
+from app.models.image_measure import refresh_image_measures
 from app.models.search import refresh_image_search
 from load_db.engine.assessments import KEY, master_measures
 from load_db.engine.errors import LoadError
@@ -255,3 +256,4 @@ def _write(session: Session, dataset: Dataset, mapping: MappingFile, new_ids: di
         "source_column": assessments["source_column"],
     }), KEY, where=Assessment.subject_id.in_(dataset_subjects(dataset.id)))
     refresh_image_search(session, dataset.id)
+    refresh_image_measures(session, dataset.id)
