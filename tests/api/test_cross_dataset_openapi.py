@@ -27,18 +27,20 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from app.models import Claim, ClaimState, FileType, Scope
+from app.models import Claim, ClaimState, FileType, Measure, MeasureKind, Scope
 from app.models.base import utcnow
 from app.processing.provenance import with_id, write_prov_objects
 from app.storage import get_storage, sha256_of
 from tests.support.factories import (
     bearer,
     make_api_key,
+    make_assessment,
     make_dataset,
     make_derived_file,
     make_file_type,
     make_image,
     make_load_run,
+    make_measure,
     make_scanner,
     make_subject,
     make_visit,
@@ -58,13 +60,14 @@ NAMING = {"dataset": ("BSECRET", "NOSUCHSET"), "key": ("bsecret-key", "nosuch-ke
           "name": ("bsecret-cohort", "nosuch-cohort"), "site": ("bsecret-site", "nosuch-site"),
           "manufacturer": ("BsecretMaker", "NosuchMaker")}
 # Parameters that only shape the answer: called with each value listed (the enum of `format`).
-SHAPING = {"format": None, "with_urls": ["true"], "total": ["true"]}
+SHAPING = {"format": None, "with_urls": ["true"], "total": ["true"], "measures": ["SCORE"],
+           "distribution": ["SCORE"]}
 # Filters on values, not on names of rows: their filtering is tested elsewhere; leaving them
 # out reads everything the key may see, which is what must hold nothing of BSECRET.
 FILTERS = {"action", "age_max", "age_min", "complete", "condition", "cursor", "days_max",
            "days_min", "drift", "field_strength", "has_marks", "has_type", "laterality",
-           "meta.{Field}", "page", "per_page", "qc", "sex", "since", "sort", "status", "type",
-           "until", "view", "visit_has_type"}
+           "measure", "measure_window", "meta.{Field}", "page", "per_page", "qc", "sex", "since",
+           "sort", "status", "type", "until", "view", "visit_has_type"}
 
 
 pytestmark = pytest.mark.storage("each")
@@ -128,13 +131,20 @@ def dataset_rows(session, designation: str, tag: str, base: int | None) -> dict[
                                 provenance_id=record["id"])
     make_load_run(session, dataset_id=dataset.id, loader=f"load {designation}",
                   status="failed", error=f"{tag} error")
+    # Measures are one vocabulary shared by every dataset; BSECRET's value looks like its ids
+    # (7,300,005), so that a value shown to ALPHA's key (a column, a distribution) is found.
+    score = session.scalar(select(Measure).where(Measure.designation == "SCORE")) \
+        or make_measure(session, designation="SCORE", kind=MeasureKind.NUMBER)
+    make_assessment(session, visit=visit, measure=score,
+                    value=float(base + 5) if base is not None else 5.0)
     session.commit()
     return {"dataset": dataset, "subject": subject, "visit": visit, "image": image,
             "derived": derived, "content": content}
 
 
 def side_of(rows: dict[str, Any], cohort_id: int, claim_id: int, lease_token: str) -> Side:
-    return Side({"dataset_id": rows["dataset"].id, "subject_id": rows["subject"].id,
+    return Side({"designation": rows["dataset"].designation,
+                 "dataset_id": rows["dataset"].id, "subject_id": rows["subject"].id,
                  "visit_id": rows["visit"].id, "image_id": rows["image"].id,
                  "derived_id": rows["derived"].id, "cohort_id": cohort_id,
                  "claim_id": claim_id, "name": "out.nii.gz"}, lease_token)
@@ -155,7 +165,8 @@ def build_alpha(session, client) -> Scene:
     claim = ok(client.post(f"{API}/claims", headers=alpha_key, json={
         "task": "seg", "worker": "a-worker"}), 200).get_json()["items"][0]
     alpha = side_of(rows, cohort, claim["claim_id"], claim["lease_token"])
-    missing = Side({name: MISSING_ID for name in alpha.ids} | {"name": "out.nii.gz"}, "b" * 32)
+    missing = Side({name: MISSING_ID for name in alpha.ids}
+                   | {"name": "out.nii.gz", "designation": "NOSUCHSET"}, "b" * 32)
     return Scene(alpha, Side(), missing, alpha_key,
                  {"key": rows["image"].path, "sha256": sha256_of(rows["content"])})
 
