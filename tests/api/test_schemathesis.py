@@ -3,6 +3,8 @@ document does not describe, schema-invalid requests refused; bounded by a fixed 
 derandomized examples per operation (its time is the benchmarks' business, not a test's)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -12,9 +14,9 @@ from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 
 # Examples per operation and generation mode: 42 operations x 2 modes x 20 take ~55 s over both
 # databases on this 2-core machine (40 took ~110 s, a tenth of the suite). Derandomized, so a
-# run repeats exactly; a longer exploration is `EXAMPLES=200`-style work for a fuzzing session,
-# not for every `make test`.
-EXAMPLES = 20
+# run repeats exactly. A longer exploration, for a fuzzing session rather than every `make
+# test`: MBID_FUZZ_EXAMPLES=200 make test PYTEST_ARGS=tests/api/test_schemathesis.py
+EXAMPLES = int(os.environ.get("MBID_FUZZ_EXAMPLES", "20"))
 # Not checked: that every schema-valid request is accepted. A cursor is valid only when the
 # server issued it, and a designation only when it exists; the document says so in those
 # parameters' descriptions, but no static schema can, so generated values are rightly 400s.
