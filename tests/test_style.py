@@ -1,4 +1,5 @@
 """The code keeps the project's style: ruff's checks as configured in pyproject.toml."""
+import re
 import subprocess
 import sys
 
@@ -20,4 +21,28 @@ def test_tests_import_helpers_only_from_the_support_package():
             if len(words) >= 2 and words[0] in ("from", "import") \
                     and words[1].startswith("tests.") and not words[1].startswith("tests.support"):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+# A path of one machine: a home, root's home, a workspace or mount, or a macOS user folder.
+MACHINE_PATH = re.compile(r"(?<![\w.~/])/(?:home|root|work|mnt|Users)/")
+
+
+def test_no_tracked_file_names_a_path_of_one_machine():
+    """The repository works on any machine: no tracked text file names an absolute path of the
+    machine it was written on."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], capture_output=True, cwd=ROOT,
+                             check=True).stdout.decode().split("\0")
+    offenders = []
+    for name in filter(None, tracked):
+        path = ROOT / name
+        if not path.is_file() or path.stat().st_size > 2_000_000:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # binary: images, spreadsheets, DICOM
+            continue
+        offenders += [f"{name}:{number}: {line.strip()}"
+                      for number, line in enumerate(text.splitlines(), start=1)
+                      if MACHINE_PATH.search(line)]
     assert offenders == []

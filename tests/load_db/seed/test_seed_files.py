@@ -10,7 +10,7 @@ import pytest
 
 from globals import ROOT, SEED_DIR
 
-# The designations the measures contract fixes (docs: /work/briefs/measures-contract.md).
+# The designations of the master list (docs/measures.md, "The master list").
 CONTRACT_MEASURES = {
     "MMSE": ("ordinal", "points"), "MOCA": ("ordinal", "points"), "CDR_GLOBAL": ("ordinal", ""),
     "CDR_SB": ("ordinal", "points"), "ADAS_COG11": ("number", "points"),
