@@ -11,6 +11,7 @@ subjects it touched). One statement computes the rows for both (`image_measure_s
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -35,6 +36,7 @@ from app.models.base import Base
 from app.models.enums import MeasureKind
 from app.models.image import Image
 from app.models.measure import Measure
+from app.models.search import in_scope, scope_parameters
 from app.models.subject import Subject
 from app.models.visit import Visit
 
@@ -65,10 +67,11 @@ class ImageMeasure(Base):
 COLUMNS = ("image_id", "measure_id", "value_number", "value_text", "day")
 
 
-def image_measure_source(*scope: tuple[str, Any]) -> Select:
+def image_measure_source(*scope: str) -> Select:
     """The rows image_measure should hold: (image_id, measure_id, value_number, value_text,
-    day) of the value that counts for each image and measure. `scope` pairs of an image
-    column's name and the values it may hold select the images (all without one).
+    day) of the value that counts for each image and measure. `scope` names image columns
+    whose values (parameters `scope_<name>`, app/models/search.py in_scope) select the images
+    (all without one).
 
     The rules are the query layer's (app/query/measures.py): for a measure per visit, the
     assessment at the image's visit first, else the latest on or before the scan's day (the
@@ -99,25 +102,33 @@ def image_measure_source(*scope: tuple[str, Any]) -> Select:
         .outerjoin(Visit, Visit.id == Image.visit_id)
         .where(has_value, or_(Measure.per_subject, at_visit, in_window)))
     if scope:
-        candidates = candidates.where(or_(*(getattr(Image, name).in_(sorted(ids))
-                                            for name, ids in scope)))
+        candidates = candidates.where(in_scope(Image, scope))
     ranked = candidates.subquery("ranked")
     return select(*(ranked.c[name] for name in COLUMNS)).where(ranked.c.rank == 1)
 
 
-def _refresh(connection: Any, *scope: tuple[str, Any]) -> None:
-    """Replace the rows of the images in `scope` (all without one) by their source."""
+# Built once per scope (every ORM flush that writes an image, visit or assessment runs them).
+@cache
+def _refresh_statements(*scope: str) -> tuple[Any, Any]:
+    """DELETE the rows of the images in `scope` (all without one), and INSERT their source."""
     clear = delete(ImageMeasure)
     if scope:
         clear = clear.where(ImageMeasure.image_id.in_(_images(*scope)))
-    connection.execute(clear)
-    connection.execute(insert(ImageMeasure.__table__).from_select(
-        list(COLUMNS), image_measure_source(*scope)))
+    fill = insert(ImageMeasure.__table__).from_select(list(COLUMNS),
+                                                      image_measure_source(*scope))
+    return clear, fill
 
 
-def _images(*scope: tuple[str, Any]) -> Select:
-    return select(Image.id).where(or_(*(getattr(Image, name).in_(sorted(ids))
-                                        for name, ids in scope)))
+def _refresh(connection: Any, *scope: tuple[str, set[int]]) -> None:
+    """Replace the rows of the images in `scope` ((image column, values) pairs; all images
+    without one) by their source."""
+    parameters = scope_parameters(scope)
+    for statement in _refresh_statements(*(name for name, _ids in scope)):
+        connection.execute(statement, parameters)
+
+
+def _images(*scope: str) -> Select:
+    return select(Image.id).where(in_scope(Image, scope))
 
 
 def refresh_image_measures(session: Session, dataset_id: int | None = None) -> int:
@@ -128,8 +139,8 @@ def refresh_image_measures(session: Session, dataset_id: int | None = None) -> i
     # Counted: PostgreSQL's driver gives no row count for an INSERT ... SELECT.
     held = select(func.count()).select_from(ImageMeasure)
     if scope:
-        held = held.where(ImageMeasure.image_id.in_(_images(*scope)))
-    return session.scalar(held)
+        held = held.where(ImageMeasure.image_id.in_(_images(*(name for name, _ids in scope))))
+    return session.scalar(held, scope_parameters(scope))
 
 
 def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:

@@ -10,10 +10,22 @@ sources.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Float, Subquery, bindparam, cast, event, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Subquery,
+    bindparam,
+    cast,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, UOWTransaction, aliased
 
 from app.models.image import Image
@@ -54,14 +66,20 @@ def search_source(*scope: str) -> Subquery:
         .outerjoin(Visit, Visit.id == source.visit_id)
         .outerjoin(Scanner, Scanner.id == source.scanner_id))
     if scope:
-        statement = statement.where(or_(*(
-            getattr(source, name).in_(bindparam(f"scope_{name}", expanding=True))
-            for name in scope)))
+        statement = statement.where(in_scope(source, scope))
     return statement.subquery("search_source")
 
 
-def scope_parameters(scope: list[tuple[str, set[int]]]) -> dict[str, list[int]]:
-    """The parameters of a statement scoped by (image column, values) pairs."""
+def in_scope(image: Any, scope: Sequence[str]) -> ColumnElement[bool]:
+    """The images (`image`: the Image model or an alias of it) whose column named by any of
+    `scope` holds one of the values of the parameter `scope_<name>`: a condition built once
+    per scope, whose values come with each execution (scope_parameters)."""
+    return or_(*(getattr(image, name).in_(bindparam(f"scope_{name}", expanding=True))
+                 for name in scope))
+
+
+def scope_parameters(scope: Sequence[tuple[str, set[int]]]) -> dict[str, list[int]]:
+    """The parameters of a statement scoped by (image column, values) pairs (in_scope)."""
     return {f"scope_{name}": sorted(ids) for name, ids in scope}
 
 
