@@ -7,6 +7,10 @@ Files in the dataset folder (data/HCP by default):
 
 Every HCP-YA participant is a healthy young adult, so the condition is known per subject. The
 3T imaging of a subject is one visit (``<Subject>_3T``, day 0), whether or not it has images.
+
+Sources:
+- HCP Young Adult, 1200 Subjects data release reference:
+  https://www.humanconnectome.org/study/hcp-young-adult/document/1200-subjects-data-release
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.HCP.example import write_example

@@ -11,6 +11,11 @@ master measures (MMSE, CDR, height, weight, BMI, education, handedness).
 
 Diagnoses are known per clinical visit, so they are stored on visits. MR sessions are not
 visits: each image goes to the closest clinical visit on or before its day (the engine's rule).
+
+Sources:
+- OASIS project pages (OASIS-3 data access and data dictionaries): https://sites.wustl.edu/oasisbrains/
+- LaMontagne et al., OASIS-3 (longitudinal neuroimaging, clinical and cognitive dataset):
+  https://doi.org/10.1101/2019.12.13.19014902
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.OASIS.example import write_example

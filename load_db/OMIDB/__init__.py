@@ -13,6 +13,11 @@ Files in the dataset folder (data/OMI-DB by default), as the OPTIMAM release lay
 A client is a subject, a study a visit (dated as days since the client's first study) linked to
 its NBSS episode, an image one mammogram. Headers are read by the DICOM adapter; only the
 acquisition values named in IMAGE_FACTS are stored, never a name, date, institution or serial.
+
+Sources:
+- OMI-DB database information: https://medphys.royalsurrey.nhs.uk/omidb/
+- Halling-Brown et al., OPTIMAM Mammography Image Database (Radiology: Artificial Intelligence,
+  2021): https://doi.org/10.1148/ryai.2020200103
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.OMIDB.example import write_example

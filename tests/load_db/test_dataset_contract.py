@@ -6,6 +6,7 @@ row. Exact values of each dataset's own example are checked in its own test file
 """
 import ast
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +66,16 @@ def test_the_init_declares_the_dataset_and_its_modules_hold_the_logic(designatio
     for function in (declaration.read, declaration.write_example):
         if function is not None:
             assert function.__module__.startswith(f"{package.module.__name__}.")
+
+
+@pytest.mark.parametrize("designation", PACKAGES)
+def test_the_docstring_cites_the_public_documentation_it_follows(designation):
+    """Each package says where its layout, columns and codes come from: a "Sources:" list in
+    its docstring with at least one web address."""
+    docstring = PACKAGES[designation].module.__doc__ or ""
+    assert "\nSources:\n" in docstring
+    sources = docstring.split("\nSources:\n", 1)[1]
+    assert re.search(r"https?://[\w.-]+\.[a-z]{2,}/\S*", sources), sources
 
 
 @pytest.mark.parametrize("designation", WITH_WRITER)
