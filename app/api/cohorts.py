@@ -36,6 +36,7 @@ from app.api.query.paging import paginate
 from app.api.query.params import MEASURE_FILTERS, filter_args
 from app.api.query.parquet import export_responses, parquet_response
 from app.extensions import db
+from app.http.errors import named_problems
 from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
 from app.query import cohorts
 from app.query.cohorts import (
@@ -74,10 +75,9 @@ def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return schema.load(MultiDictProxy(pairs, schema))
     except ValidationError as error:
-        problems = error.normalized_messages()
-        errors = {f"query.{name}": [str(message) for message in messages]
-                  if isinstance(messages, list) else [str(messages)]
-                  for name, messages in sorted(problems.items())}
+        errors: dict[str, list[str]] = {}
+        for name, problems in sorted(error.normalized_messages().items()):
+            errors.update(named_problems(f"query.{name}", problems))
         message = "invalid query: " + "; ".join(
             f"{name}: {' '.join(messages)}" for name, messages in errors.items())
         abort(400, message=message, errors=errors)

@@ -41,31 +41,49 @@ def error_body(status: int, error: str, message: str, **extra: Any) -> dict[str,
     return {"status": status, "error": error, "message": message, **extra}
 
 
-def _flatten(problems: Any) -> list[str]:
-    """Turn a marshmallow error value (a list, or a dict by list index) into messages."""
+def named_problems(name: str, problems: Any, *, indexes: bool = True) -> dict[str, list[str]]:
+    """The messages of a marshmallow error value by the path of the value they are about:
+    `name` itself, `name[0]` for the first value of a list (with `indexes`; without, the
+    messages of every value go to `name`), `name.key` for a key of an object. Never a nested
+    dict rendered as text."""
     if isinstance(problems, dict):
-        return [message for value in problems.values() for message in _flatten(value)]
+        found: dict[str, list[str]] = {}
+        for key, value in problems.items():
+            if isinstance(key, int):
+                path = f"{name}[{key}]" if indexes else name
+            else:
+                path = f"{name}.{key}"
+            for inner, messages in named_problems(path, value, indexes=indexes).items():
+                found.setdefault(inner, []).extend(messages)
+        return found
     if isinstance(problems, list):
-        return [message for value in problems for message in _flatten(value)]
-    return [str(problems)]
+        found = {}
+        for value in problems:
+            for inner, messages in named_problems(name, value, indexes=indexes).items():
+                found.setdefault(inner, []).extend(messages)
+        return found
+    return {name: [str(problems)]}
 
 
 def parameter_errors(exc: HTTPException) -> dict[str, list[str]]:
-    """Return the problems of each bad parameter an error carries, by parameter name."""
+    """Return the problems of each bad parameter an error carries, by parameter name (a
+    repeated parameter's bad values under its one name: the name is the contract)."""
     data = getattr(exc, "data", None) or {}
+    found: dict[str, list[str]] = {}
     if data.get("errors"):
-        found = {name: _flatten(problems) for name, problems in data["errors"].items()}
+        for name, problems in data["errors"].items():
+            found.update(named_problems(name, problems, indexes=False))
     else:
         # webargs validation errors arrive as {location: {parameter: problems}}, or as
         # {location: [problems]} when a JSON body is not an object at all.
-        found = {}
         for location, location_errors in (data.get("messages") or {}).items():
             if isinstance(location_errors, dict):
                 # "_schema" is marshmallow's name for the whole body: name the location.
-                found.update({location if name == "_schema" else name: _flatten(problems)
-                              for name, problems in location_errors.items()})
+                for name, problems in location_errors.items():
+                    found.update(named_problems(location if name == "_schema" else name,
+                                                problems, indexes=False))
             else:
-                found[location] = _flatten(location_errors)
+                found.update(named_problems(location, location_errors, indexes=False))
     # Sorted by name: marshmallow reports unknown parameters in no fixed order.
     return dict(sorted(found.items()))
 

@@ -149,6 +149,16 @@ def test_a_bad_query_is_a_400_naming_the_parameter(client, owner, query, paramet
     assert parameter in body["errors"] and message in body["message"]
 
 
+def test_a_bad_value_of_a_list_is_named_by_its_index_never_a_dict_dump(client, owner):
+    response = create(client, owner, {"type": ["T1", "T9"], "sex": "female"})
+    body = response.get_json()
+    assert response.status_code == 400, body
+    assert body["errors"] == {
+        "query.type[1]": ["Must be one of: T1, DWI, rsfMRI, FieldMap, Mammogram."]}
+    assert body["message"] == ("invalid query: query.type[1]: "
+                               "Must be one of: T1, DWI, rsfMRI, FieldMap, Mammogram.")
+
+
 @pytest.mark.parametrize("body", [[1, 2], "women", 3])
 def test_a_body_that_is_not_an_object_is_a_json_400(client, owner, body):
     response = client.post(f"{API}/cohorts", json=body, headers=owner)
