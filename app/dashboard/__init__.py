@@ -12,7 +12,27 @@ import secrets
 
 from flask import Flask
 
+from app.access.kept_secrets import kept_secret
+from globals import INSTANCE_DIR
+
 log = logging.getLogger(__name__)
+
+# The session key kept in instance/ when SECRET_KEY is not configured.
+SESSION_KEY_FILE = "dashboard-secret"
+
+
+def _session_key(app: Flask) -> str:
+    """The key that signs the dashboard's cookies when SECRET_KEY is not configured: the one
+    kept in instance/ (created once, owner-only, shared by every worker and restart), or, for
+    tests and where instance/ cannot be written, one for this process only."""
+    if app.testing:
+        return secrets.token_hex(32)
+    try:
+        return kept_secret(INSTANCE_DIR / SESSION_KEY_FILE)
+    except (OSError, ValueError) as exc:
+        log.warning("SECRET_KEY is not set and %s cannot be kept (%s): dashboard sign-ins end "
+                    "when the server stops", SESSION_KEY_FILE, exc)
+        return secrets.token_hex(32)
 
 
 def init_app(app: Flask) -> None:
@@ -20,10 +40,7 @@ def init_app(app: Flask) -> None:
     from app.dashboard.views import blueprint
 
     if not app.config.get("SECRET_KEY"):
-        # No key configured: sessions still work, for this process only.
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
-        if not app.testing:
-            log.warning("SECRET_KEY is not set: dashboard sign-ins end when the server stops")
+        app.config["SECRET_KEY"] = _session_key(app)
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True

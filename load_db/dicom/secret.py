@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
-import stat
 from pathlib import Path
 
+from app.access.kept_secrets import kept_secret
 from globals import INSTANCE_DIR
 from load_db.engine.errors import LoadError
 
@@ -20,7 +19,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SECRET_ENV = "MBID_PSEUDONYM_SECRET"
 SECRET_FILE = "pseudonym-secret"
-SECRET_BYTES = 32
 
 
 class SecretError(LoadError):
@@ -47,29 +45,16 @@ def deployment_secret(variable: str | None = None, folder: Path = INSTANCE_DIR) 
 
 
 def _kept_secret(path: Path) -> bytes:
-    """Read the kept secret, or create it atomically (two first loads agree on one key)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(SECRET_BYTES) + "\n")
-        try:
-            os.link(draft, path)  # fails if another process made it first: theirs is kept
-            log.warning("created the pseudonym secret %s (keep it: every pseudonym depends on "
-                        "it)", path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        log.warning("%s was readable by others (mode %o): made owner-only", path, mode)
-        path.chmod(0o600)
+    """Read the kept secret, or create it (app/access/kept_secrets.py); a file that cannot be
+    read or is empty stops the load naming it."""
+    existed = path.exists()
     try:
-        text = path.read_text().strip()
+        text = kept_secret(path)
     except OSError as exc:
         raise SecretError(f"cannot read the pseudonym secret: {exc}", file=path) from exc
-    if not text:
-        raise SecretError("the pseudonym secret is empty", file=path)
+    except ValueError:
+        raise SecretError("the pseudonym secret is empty", file=path) from None
+    if not existed:
+        log.warning("created the pseudonym secret %s (keep it: every pseudonym depends on it)",
+                    path)
     return text.encode()
