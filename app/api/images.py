@@ -17,7 +17,7 @@ from app.access.auth import require_scope
 from app.api.bulk import URLS_CONTENT, URLS_FORMAT, url_list_response
 from app.api.downloads import URL_EXPIRY_SECONDS
 from app.api.links import public_url_for
-from app.api.query import Blueprint, NoArgs, collection_args, envelope_schema
+from app.api.query import Blueprint, collection_args, envelope_schema, filter_args
 from app.api.query.columns import Column, columns_of, row_schema
 from app.api.query.measures import measures_field, page_or_export
 from app.api.query.params import FORMATS, MEASURE_PARAMETERS
@@ -26,6 +26,7 @@ from app.api.rows import DATASET_FIELD, dated_fields, row_or_404
 from app.extensions import db
 from app.files.image_files import single_object_keys
 from app.models import HeaderDrift, Image, Scope
+from app.query.filters import filter_clauses
 from app.query.images import (
     AGE_BASES,
     IMAGE_DETAIL_ROW,
@@ -179,14 +180,24 @@ class Images(MethodView):
         return answer
 
 
+# One image by id: `qc` as on /images (a blacklisted image only with qc=all or qc=blacklisted).
+QC_FILTER = {"qc": IMAGE_FILTERS["qc"]}
+ImageDetailArgs = filter_args("ImageDetailArgs", QC_FILTER)
+
+
 @blp.route("/<int(max=2147483647):image_id>")
 class ImageById(MethodView):
-    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.arguments(ImageDetailArgs, location="query", as_kwargs=False)
     @blp.response(200, ImageDetailSchema)
-    def get(self, _args: dict[str, Any], image_id: int):
-        """Return one image with its metadata."""
-        row = row_or_404(select_images(IMAGE_DETAIL_ROW).where(Image.id == image_id),
-                         f"no image with id {image_id}")
+    def get(self, args: dict[str, Any], image_id: int):
+        """Return one image with its metadata.
+
+        A blacklisted image is a 404 unless qc=all or qc=blacklisted is asked for, as on
+        /images; qc=<state> also answers 404 for an image in another state.
+        """
+        statement = select_images(IMAGE_DETAIL_ROW).where(Image.id == image_id,
+                                                          *filter_clauses(args, QC_FILTER))
+        row = row_or_404(statement, f"no image with id {image_id}")
         drift = db.session.get(HeaderDrift, image_id)
         return {**row, "header_drift": None if drift is None else {
             "standard_version": drift.standard_version, "drifted": drift.drifted,

@@ -51,6 +51,14 @@ def test_a_blacklisted_image_leaves_every_query_until_qc_all_or_a_reset(world, c
     only = get("/images", qc="blacklisted").get_json()["items"]
     assert [(i["id"], i["qc_state"]) for i in only] == [(i1, "blacklisted")]
     assert get("/images", qc="new").get_json()["total"] == 7
+    # By id, as on /images: qc=all or qc=blacklisted shows it, another state does not.
+    for qc in ("all", "blacklisted"):
+        detail = get(f"/images/{i1}", qc=qc)
+        assert (detail.status_code, detail.get_json()["id"], detail.get_json()["qc_state"]) \
+            == (200, i1, "blacklisted")
+    assert get(f"/images/{i1}", qc="new").status_code == 404
+    assert get(f"/images/{world.id('images', 'i2')}", qc="blacklisted").status_code == 404
+    assert get(f"/images/{i1}", qc="sometimes").status_code == 400
 
     assert review(client, writer, i1, action="reset").status_code == 200
     assert get("/images").get_json()["total"] == 8
