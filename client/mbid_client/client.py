@@ -13,7 +13,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from mbid_client.download import DownloadReport, download_files
-from mbid_client.errors import ApiError, error_for
+from mbid_client.errors import ApiError, NotFound, error_for
 
 API_PATH = "/api/v1"
 PER_PAGE = 1000
@@ -315,6 +315,64 @@ class Client:
         vocabulary term, one row per measure. Its designations name measures in the
         `measure` filters and `measures` columns."""
         return self.collection("/measures", {})
+
+    def datasets(self) -> pd.DataFrame:
+        """The datasets the token may see, one row each: designation, description and the
+        counts of subjects, visits and images (per type in `image_counts`)."""
+        return self.collection("/datasets", {})
+
+    def dataset(self, dataset: str | int) -> dict[str, Any]:
+        """One dataset, by id or by designation (in any case); NotFound when the token sees
+        no such dataset."""
+        if isinstance(dataset, str):
+            wanted = dataset.lower()
+            found = [row for page in self.pages("/datasets", {}) for row in page
+                     if row["designation"].lower() == wanted]
+            if not found:
+                raise NotFound(404, f"no dataset {dataset!r}")
+            dataset = found[0]["id"]
+        return self.get_json(f"/datasets/{int(dataset)}")
+
+    def image(self, image_id: int, *, qc: str | None = None) -> dict[str, Any]:
+        """One image with its metadata (qc="all" also finds a blacklisted image)."""
+        return self.get_json(f"/images/{int(image_id)}", {"qc": qc} if qc else None)
+
+    def subject(self, subject_id: int) -> dict[str, Any]:
+        """One subject with its visits and images."""
+        return self.get_json(f"/subjects/{int(subject_id)}")
+
+    def visit(self, visit_id: int) -> dict[str, Any]:
+        """One visit with its images."""
+        return self.get_json(f"/visits/{int(visit_id)}")
+
+    def conditions(self) -> pd.DataFrame:
+        """The master list of conditions (designation, description, vocabulary term)."""
+        return self.collection("/conditions", {})
+
+    def file_types(self) -> pd.DataFrame:
+        """The master list of derived file types."""
+        return self.collection("/file_types", {})
+
+    def scanners(self, **filters: Any) -> pd.DataFrame:
+        """The scanners of the datasets the token sees (filters as /scanners takes them,
+        e.g. dataset="OASIS")."""
+        return self.collection("/scanners", filters)
+
+    def load_runs(self, **filters: Any) -> pd.DataFrame:
+        """Loader runs, newest first (filters as /load_runs: dataset=, status=...)."""
+        return self.collection("/load_runs", filters)
+
+    def image_qc(self, image_id: int) -> dict[str, Any]:
+        """An image's QC state and the history of its reviews."""
+        return self.get_json(f"/images/{int(image_id)}/qc")
+
+    def visit_qc(self, visit_id: int) -> dict[str, Any]:
+        """A visit's completeness: its missing, repeated and unexpected series tags."""
+        return self.get_json(f"/visits/{int(visit_id)}/qc")
+
+    def derived(self, image_id: int) -> list[dict[str, Any]]:
+        """The files derived from an image, each with its file type and provenance."""
+        return self.get_json(f"/images/{int(image_id)}/derived")["items"]
 
     def stats(self, **filters: Any) -> dict[str, Any]:
         """Counts over the images matching the filters: {"subjects": n, "images": n, "groups":

@@ -19,7 +19,7 @@ from mbid_client import (
 from mbid_client import client as client_module
 from pydicom.uid import generate_uid
 
-from app.models import Scope
+from app.models import QcState, Scope
 from tests.support.dicom import write_series
 from tests.support.factories import make_api_key
 from tests.support.servers import FlakyServer
@@ -58,6 +58,37 @@ def test_subjects_visits_and_stats(mbid, world):
     assert (stats["images"], stats["subjects"]) == (5, 4)
     assert stats["sex"].set_index("sex")["images"].to_dict() == {"female": 4, "male": 1}
     assert str(stats["groups"]["images"].dtype) == "Int64"
+
+
+def test_read_helpers_cover_datasets_single_rows_and_master_lists(mbid, session, world):
+    datasets = mbid.datasets()
+    assert datasets["designation"].tolist() == ["ALPHA", "BETA"]  # GONE is deleted
+    assert datasets.set_index("designation")["subject_count"].to_dict() == {"ALPHA": 2, "BETA": 3}
+    beta = mbid.dataset("beta")
+    assert (beta["id"], beta["designation"]) == (world.id("datasets", "BETA"), "BETA")
+    assert mbid.dataset(world.id("datasets", "ALPHA"))["designation"] == "ALPHA"
+    for missing in ("GONE", "nope"):
+        with pytest.raises(NotFound, match=f"no dataset '{missing}'"):
+            mbid.dataset(missing)
+
+    i5 = world.id("images", "i5")
+    image = mbid.image(i5)
+    assert (image["id"], image["type"], image["dataset"]) == (i5, "rsfMRI", "BETA")
+    subject = mbid.subject(world.id("subjects", "cat"))
+    assert sorted(visit["external_id"] for visit in subject["visits"]) == ["c0", "c1"]
+    assert [i["id"] for i in mbid.visit(world.id("visits", "c1"))["images"]] == [i5]
+    assert mbid.image_qc(i5)["qc_state"] == "new"
+    assert mbid.derived(i5) == []
+    assert mbid.conditions()["designation"].tolist() == sorted(
+        condition.designation for condition in world.conditions.values())
+    assert sorted(mbid.scanners(dataset="BETA")["manufacturer"].str.lower()) == ["philips"]
+    assert mbid.load_runs().empty
+
+    world.images["i5"].qc_state = QcState.BLACKLISTED
+    session.commit()
+    with pytest.raises(NotFound):
+        mbid.image(i5)
+    assert mbid.image(i5, qc="all")["qc_state"] == "blacklisted"
 
 
 def test_meta_filters_pass_through(mbid, world):
