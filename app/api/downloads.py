@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from typing import IO
 from urllib.parse import quote
 
-from flask import Response, redirect, stream_with_context
+from flask import Response, redirect, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import RequestedRangeNotSatisfiable, ServiceUnavailable
 
 from app.access.audit import record_download
 from app.access.auth import requires
@@ -74,9 +74,41 @@ def storage_errors_as_http(what: str) -> Iterator[None]:
         abort(502, message=f"object storage failed to serve the file of {what}")
 
 
-def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
+def _requested_bytes(size: int) -> tuple[int, int]:
+    """The byte range [start, end) of a file of `size` bytes the request asks for: the whole
+    file without a Range header (or with several ranges, which are not served one by one), the
+    one range otherwise, so that an interrupted download resumes where it stopped. A range
+    that lies past the end is a 416 naming the size."""
+    wanted = request.range
+    if wanted is None or wanted.units != "bytes" or len(wanted.ranges) != 1:
+        return 0, size
+    bounds = wanted.range_for_length(size)
+    if bounds is None:
+        raise RequestedRangeNotSatisfiable(length=size)
+    return bounds
+
+
+def _chunks(stream: IO[bytes], start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The bytes of `stream` from `start`, `length` of them (all without it), chunk by chunk."""
     try:
-        yield from iter(lambda: stream.read(CHUNK_SIZE), b"")
+        if start:
+            if stream.seekable():
+                stream.seek(start)
+            else:  # a stream that cannot seek is read up to the start
+                skipped = 0
+                while skipped < start:
+                    chunk = stream.read(min(CHUNK_SIZE, start - skipped))
+                    if not chunk:
+                        return
+                    skipped += len(chunk)
+        left = length
+        while left is None or left > 0:
+            chunk = stream.read(CHUNK_SIZE if left is None else min(CHUNK_SIZE, left))
+            if not chunk:
+                return
+            if left is not None:
+                left -= len(chunk)
+            yield chunk
     finally:
         stream.close()
 
@@ -87,7 +119,11 @@ class ImageDownload(MethodView):
     @blp.response(302, description="Redirect to a presigned object-storage URL (S3/COS).")
     @blp.alt_response(200, description="The file itself (local storage).",
                       content_type="application/octet-stream")
+    @blp.alt_response(206, description="The bytes of the one range asked for (local storage, "
+                      "with a Range header: an interrupted download resumes).",
+                      content_type="application/octet-stream")
     @blp.alt_response(404, description="No such image, or its file is missing from storage.")
+    @blp.alt_response(416, description="The range asked for lies past the end of the file.")
     @blp.alt_response(502, description="Object storage failed.")
     @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
     def get(self, image_id: int):
@@ -125,9 +161,14 @@ class ImageDownload(MethodView):
             record_download(image)
             if storage.shareable_urls:
                 return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
+            start, end = _requested_bytes(info.size)
             stream = storage.open(key)
-        response = Response(stream_with_context(_chunks(stream)),
+        response = Response(stream_with_context(_chunks(stream, start, end - start)),
                             mimetype="application/octet-stream", direct_passthrough=True)
-        response.headers["Content-Length"] = str(info.size)
+        response.headers["Accept-Ranges"] = "bytes"
+        response.headers["Content-Length"] = str(end - start)
         response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
+        if (start, end) != (0, info.size):
+            response.status_code = 206
+            response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
         return response

@@ -22,7 +22,7 @@ from pydicom.uid import generate_uid
 from app.models import QcState, Scope
 from tests.support.dicom import write_series
 from tests.support.factories import make_api_key
-from tests.support.servers import FlakyServer
+from tests.support.servers import FlakyServer, RequestLog
 
 
 def api_total(live_server, token, path, **params) -> int:
@@ -165,7 +165,7 @@ def read_tree(root) -> dict[str, bytes]:
 
 
 def test_download_writes_identical_files_and_resumes_after_an_interruption(
-        mbid, world, stored_files, tmp_path):
+        app, mbid, world, stored_files, storage_backend, s3_server, tmp_path):
     cohort = mbid.create_cohort("all", dataset=["ALPHA", "BETA"])
     dest = tmp_path / "cohort"
 
@@ -183,10 +183,27 @@ def test_download_writes_identical_files_and_resumes_after_an_interruption(
     partial.parent.mkdir(parents=True, exist_ok=True)
     partial.write_bytes(stored_files["BETA/cat/i5.nii.gz"][:4])
 
-    report = mbid.download(cohort, dest, progress=False)
+    log = RequestLog(app.wsgi_app)
+    app.wsgi_app = log
+    s3_log_start = s3_server.log_size()
+    try:
+        report = mbid.download(cohort, dest, progress=False)
+    finally:
+        app.wsgi_app = log.wsgi_app
     assert sorted(report.skipped) == sorted(done)
-    assert len(report.downloaded) + len(report.resumed) == 5
+    assert report.resumed == ["BETA/cat/i5.nii.gz"]
+    assert len(report.downloaded) == len(stored_files) - len(done) - 1
     assert read_tree(dest) == stored_files
+    # Only the missing bytes were asked for and sent: by the server itself (local storage), or
+    # by object storage at the presigned URL the client was given (S3's own log).
+    if storage_backend == "local":
+        i5 = [(entry["range"], entry["status"], entry["sent"]) for entry in log.entries
+              if entry["path"] == f"/api/v1/images/{world.id('images', 'i5')}/download"]
+        assert i5 == [("bytes=4-", 206, len(stored_files["BETA/cat/i5.nii.gz"]) - 4)]
+    else:
+        i5 = [(method, status) for method, path, status in s3_server.requests_since(s3_log_start)
+              if path.endswith("/BETA/cat/i5.nii.gz")]
+        assert i5 == [("GET", 206)]
 
 
 def test_download_of_a_query_and_a_bad_checksum(mbid, session, world, stored_files, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,12 @@ from bench.devservers import POSTGRES_USER, PostgresServer, free_port
 
 __all__ = ["POSTGRES_USER", "FlakyServer", "IamTokenServer", "LiveServer", "MotoServer",
            "PostgresServer", "S3ErrorServer", "free_port"]
+
+
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+# A request line of werkzeug's log: "GET /bucket/key?query HTTP/1.1" 206 -
+REQUEST_LINE = re.compile(
+    r'"(?P<method>[A-Z]+) (?P<path>[^ ?"]+)[^ "]* HTTP/[\d.]+" (?P<status>\d{3})')
 
 
 class MotoServer:
@@ -55,6 +62,19 @@ class MotoServer:
         log_text = (self.base / "server.log").read_text(errors="replace")
         self.stop()
         raise RuntimeError(f"moto server did not start on port {self.port}:\n{log_text}")
+
+    def log_size(self) -> int:
+        """Where the server's request log ends now (see requests_since)."""
+        self._log.flush()
+        return (self.base / "server.log").stat().st_size
+
+    def requests_since(self, offset: int) -> list[tuple[str, str, int]]:
+        """(method, path without its query, status) of each request the server logged after
+        `offset` (a log_size), in order."""
+        text = (self.base / "server.log").read_bytes()[offset:].decode(errors="replace")
+        text = ANSI_COLOUR.sub("", text)  # werkzeug colours its log lines by status
+        return [(found["method"], found["path"], int(found["status"]))
+                for found in REQUEST_LINE.finditer(text)]
 
     def credentials(self) -> dict:
         """COS_CREDENTIALS in the IBM COS HMAC shape, for this server."""
@@ -228,3 +248,25 @@ class LiveServer:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class RequestLog:
+    """A WSGI middleware that records each request's path, Range header, status and the bytes
+    of its body sent: the server's own log of what a client asked for and got."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self.entries: list[dict] = []
+
+    def __call__(self, environ, start_response):
+        entry = {"path": environ.get("PATH_INFO"), "range": environ.get("HTTP_RANGE"),
+                 "status": None, "sent": 0}
+        self.entries.append(entry)
+
+        def record_status(status, headers, *args):
+            entry["status"] = int(status.split()[0])
+            return start_response(status, headers, *args)
+
+        for chunk in self.wsgi_app(environ, record_status):
+            entry["sent"] += len(chunk)
+            yield chunk
