@@ -29,7 +29,7 @@ from app.access.current import current_access, current_key_name
 from app.api.cohorts import parse_cohort_query
 from app.api.images import ImageSchema
 from app.api.query.measures import page_or_export
-from app.dashboard.plots import bar_chart
+from app.dashboard.plots import bar_chart, heat_table
 from app.extensions import db
 from app.models import ApiKey, Cohort, Condition, ImageType, Measure, Scope, Sex
 from app.models.base import utcnow
@@ -167,31 +167,31 @@ def logout():
 
 @blueprint.route("/")
 def overview():
-    """Datasets with their counts, counts by dataset x type x condition, ages and sexes."""
+    """Datasets with their counts, counts by dataset x type x condition, ages and sexes. The
+    charts show the datasets with images; the others are listed apart, folded."""
     datasets = with_counts(db.session.execute(
         sorted_by(select_datasets(), "id")).mappings().all())
     stats = _shown_stats({})
     if current_access().counts_only:
         datasets = [_suppressed_dataset_counts(row, min_count()) for row in datasets]
-    designations = [row["designation"] for row in datasets]
+    with_images = [row for row in datasets if row["image_count"] != 0]
+    without_images = [row for row in datasets if row["image_count"] == 0]
+    designations = [row["designation"] for row in with_images]
     types = [image_type.value for image_type in ImageType]
     images_plot = bar_chart("Images per dataset and type", designations, {
-        image_type: [row["image_counts_by_type"].get(image_type, 0) for row in datasets]
+        image_type: [row["image_counts_by_type"].get(image_type, 0) for row in with_images]
         for image_type in types})
-    per_dataset = []
-    for designation in designations:
-        counts = _shown_stats({"dataset": [designation]})
-        labels, images = age_histogram(counts["age"])
-        per_dataset.append({
-            "designation": designation,
-            "age_plot": bar_chart(f"{designation}: images by age at scan", labels,
-                                  {"images": images}),
-            "sex_plot": bar_chart(
-                f"{designation}: subjects by sex", [str(row["sex"]) for row in counts["sex"]],
-                {"subjects": [row["subjects"] for row in counts["sex"]]}),
-        })
-    return _page("overview.html", datasets=datasets, types=types, stats=stats,
-                 images_plot=images_plot, per_dataset=per_dataset)
+    per_dataset = {designation: _shown_stats({"dataset": [designation]})
+                   for designation in designations}
+    sexes = [sex.value for sex in Sex]
+    sex_plot = bar_chart("Subjects per dataset and sex", designations, {
+        sex: [next((row["subjects"] for row in counts["sex"] if str(row["sex"]) == sex), 0)
+              for counts in per_dataset.values()] for sex in sexes})
+    age_labels, age_rows = age_table([counts["age"] for counts in per_dataset.values()])
+    ages = heat_table("ages", designations, age_labels, age_rows)
+    return _page("overview.html", datasets=with_images, empty_datasets=without_images,
+                 types=types, stats=stats, images_plot=images_plot, sex_plot=sex_plot,
+                 ages=ages)
 
 
 def _shown_stats(args: dict[str, Any]) -> dict[str, Any]:
@@ -209,18 +209,25 @@ def _suppressed_dataset_counts(row: dict[str, Any], threshold: int) -> dict[str,
     return {**row, **counts, "image_counts_by_type": by_type}
 
 
-def age_histogram(bins: list[dict[str, Any]]) -> tuple[list[str], list[int | str]]:
-    """Return the labels and image counts of /stats age bins, every bin from the youngest to
-    the oldest shown (empty ones too, as a histogram needs); unknown ages are left out."""
-    known = {row["age_min"]: row for row in bins if row["age_min"] is not None}
-    if not known:
-        return [], []
-    labels, images = [], []
-    for low in range(min(known), max(known) + 1, AGE_BIN_YEARS):
-        row = known.get(low, {"age_max": low + AGE_BIN_YEARS, "images": 0})
-        labels.append(f"{low}+" if row["age_max"] is None else f"{low}-{row['age_max'] - 1}")
-        images.append(row["images"])
-    return labels, images
+def age_table(bins_per_row: list[list[dict[str, Any]]]
+              ) -> tuple[list[str], list[list[int | str]]]:
+    """The columns and cells of an age table: one row per list of /stats age bins, one column
+    per bin from the youngest to the oldest shown in any row (empty ones too, as a histogram
+    needs); unknown ages are left out."""
+    lows = {row["age_min"] for bins in bins_per_row for row in bins if row["age_min"] is not None}
+    if not lows:
+        return [], [[] for _ in bins_per_row]
+    oldest = max(lows)
+    open_ended = any(row["age_min"] == oldest and row["age_max"] is None
+                     for bins in bins_per_row for row in bins)
+    columns = list(range(min(lows), oldest + 1, AGE_BIN_YEARS))
+    labels = [f"{low}+" if open_ended and low == oldest else f"{low}-{low + AGE_BIN_YEARS - 1}"
+              for low in columns]
+    cells = []
+    for bins in bins_per_row:
+        known = {row["age_min"]: row["images"] for row in bins if row["age_min"] is not None}
+        cells.append([known.get(low, 0) for low in columns])
+    return labels, cells
 
 
 # Filter form, exports, cohorts -----------------------------------------------------------------

@@ -15,8 +15,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from app.models import Scope
-from tests.support.factories import make_api_key
+from app.models import ImageType, Scope, Sex
+from tests.support.factories import (
+    make_api_key,
+    make_dataset,
+    make_image,
+    make_subject,
+)
 from tests.support.measure_world import add_measures
 from tests.support.servers import LiveServer
 from tests.support.world import build_world
@@ -85,7 +90,7 @@ def test_sign_in_numbers_plots_and_saving_a_cohort(browser, live_server, session
         assert shown["visits"] == dataset["visit_count"]
         assert shown["images"] == dataset["image_count"]
     plots = browser.find_elements(By.CSS_SELECTOR, "svg.plot")
-    assert len(plots) == 5 and all(plot.find_elements(By.TAG_NAME, "rect") for plot in plots)
+    assert len(plots) == 2 and all(plot.find_elements(By.TAG_NAME, "rect") for plot in plots)
     screenshot = Path(tmp_path_factory.getbasetemp()) / "dashboard-overview.png"
     assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000
 
@@ -190,8 +195,10 @@ def test_a_counts_only_key_sees_plots_and_counts_with_small_ones_hidden(browser,
     plots = browser.find_elements(By.CSS_SELECTOR, "svg.plot")
     # Images per dataset: ALPHA's T1 and DWI, BETA's three types are each under 5: each bar
     # says at least how many it holds.
-    assert len(plots) == 5 and "ALPHA\n≥2\nBETA\n≥3" in plots[0].text
-    assert all("<5" in plot.text for plot in plots[1:])
+    assert len(plots) == 2 and "ALPHA\n≥2\nBETA\n≥3" in plots[0].text
+    # Subjects per dataset and sex: every count under 5, so each bar gives its lower bound.
+    assert "ALPHA\n≥2\nBETA\n≥2" in plots[1].text
+    assert "<5" in browser.find_element(By.ID, "ages").text
     assert not browser.find_elements(By.CSS_SELECTOR, 'a[href*="cohorts"]')
 
     browser.get(f"{live_server.url}/dashboard/explore?type=T1")
@@ -200,6 +207,64 @@ def test_a_counts_only_key_sees_plots_and_counts_with_small_ones_hidden(browser,
     assert text_of(browser, "match-images") == "<5"
     assert not browser.find_elements(By.ID, "export-csv")
     assert not browser.find_elements(By.ID, "save")
+
+
+# The seed list's thirteen studies, long names included, as the overview must show them.
+STUDIES = ("OASIS", "ADNI", "HCP", "HCA", "UK Biobank", "PPMI", "OpenPain", "AIBL", "CamCAN",
+           "SALD", "NKI-RS", "PREDICT-HD", "OMI-DB")
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[int, int]]:
+    """The pairs of element rectangles (x, y, width, height) that intersect."""
+    return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes) if i < j
+            and a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]]
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return (inner["x"] >= outer["x"] and inner["y"] >= outer["y"]
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
+
+
+def test_thirteen_datasets_keep_every_label_and_legend_readable(browser, live_server, session):
+    """Charts sized to the page: no two axis labels overlap, no legend entry is cut, every
+    dataset with images is a row of each chart, and a dataset without images is folded away."""
+    types = list(ImageType)
+    for n, designation in enumerate(STUDIES):
+        dataset = make_dataset(session, designation=designation)
+        for k in range(1 + n % 4):
+            subject = make_subject(session, dataset=dataset, sex=list(Sex)[k % 4],
+                                   age_at_baseline=20.0 + 6 * n)
+            make_image(session, subject=subject, type=types[(n + k) % len(types)])
+    make_dataset(session, designation="Empty study")
+    _, token = make_api_key(session, name="thirteen", scopes=[Scope.READ])
+    session.commit()
+    sign_in(browser, live_server, token)
+    for width in (1280, 800):
+        browser.set_window_size(width, 1600)
+        browser.get(f"{live_server.url}/dashboard/")
+        charts = browser.find_elements(By.CSS_SELECTOR, "figure.chart")
+        assert len(charts) == 2
+        for chart in charts:
+            svg = chart.find_element(By.CSS_SELECTOR, "svg.plot")
+            labels = svg.find_elements(By.CSS_SELECTOR, "text.label")
+            assert [label.text for label in labels] == list(STUDIES)
+            boxes = [label.rect for label in labels]
+            assert overlapping(boxes) == []
+            assert all(inside(box, svg.rect) for box in boxes)
+            entries = chart.find_elements(By.CSS_SELECTOR, "ul.legend li")
+            assert len(entries) in (len(types), len(Sex))
+            assert all(entry.is_displayed() and inside(entry.rect, chart.rect)
+                       for entry in entries)
+            assert overlapping([entry.rect for entry in entries]) == []
+        assert [row.get_attribute("data-row") for row in browser.find_elements(
+            By.CSS_SELECTOR, "#ages tbody tr")] == list(STUDIES)
+        folded = browser.find_element(By.ID, "datasets-without-images")
+        assert folded.get_attribute("open") is None
+        assert folded.find_element(By.TAG_NAME, "summary").text == "1 dataset without images"
+        empty_row = '#datasets tr[data-dataset="Empty study"]'
+        assert not browser.find_elements(By.CSS_SELECTOR, empty_row)
 
 
 def test_the_docs_page_renders_from_the_apps_own_files(browser, live_server):

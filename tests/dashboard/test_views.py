@@ -11,7 +11,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app.dashboard.plots import bar_chart
-from app.dashboard.views import age_histogram, new_measure_filter
+from app.dashboard.views import age_table, new_measure_filter
 from app.models import AuditEvent, Cohort, Scope
 from tests.support.factories import make_api_key
 from tests.support.measure_world import add_measures
@@ -71,7 +71,13 @@ def test_the_overview_shows_the_apis_numbers(researcher, world):
     assert '<span id="total-subjects">5</span>' in page
     assert re.search(r'data-dataset="ALPHA">\s*<td>ALPHA</td>\s*<td data-count="subjects">2</td>'
                      r'\s*<td data-count="visits">3</td>\s*<td data-count="images">4</td>', page)
-    assert page.count("<svg") == 1 + 2 * 2  # images per dataset; ages and sexes per dataset
+    assert page.count("<svg") == 2  # images per dataset and type; subjects per dataset and sex
+    # Images by age at scan, one row per dataset: ALPHA's four at 55 and 70 (ann's i3 two
+    # years on), BETA's 62.5, 80 and the unknown ages left out.
+    ages = re.search(r'<table id="ages".*?</table>', page, re.S).group(0)
+    assert re.findall(r"<th>([^<]*)</th>", ages) == [
+        "", "50-59", "60-69", "70-79", "80-89", "ALPHA", "BETA"]
+    assert "datasets-without-images" not in page
     assert "GONE" not in page
 
 
@@ -159,7 +165,7 @@ def test_a_counts_only_key_sees_counts_with_small_ones_as_less_than_five(counter
                      r'</td>\s*<td data-count="visits">&lt;5</td>\s*<td data-count="images">'
                      r'&lt;5</td>', page)
     assert '<td class="group-images">&lt;5</td>' in page
-    assert page.count("<svg") == 1 + 2 * 2
+    assert page.count("<svg") == 2
     assert "/dashboard/cohorts" not in page
     explore = counter.get("/dashboard/explore?type=T1&sex=female&age_min=60")
     text = explore.get_data(as_text=True)
@@ -206,17 +212,30 @@ def test_pages_carry_a_strict_csp(researcher, world):
     assert headers["Cache-Control"] == "no-store"
 
 
-def test_the_age_histogram_shows_empty_bins_between_known_ones():
-    bins = [{"age_min": 50, "age_max": 60, "images": 1}, {"age_min": 90, "age_max": None,
-                                                         "images": 2},
-            {"age_min": None, "age_max": None, "images": 7}]
-    assert age_histogram(bins) == (["50-59", "60-69", "70-79", "80-89", "90+"], [1, 0, 0, 0, 2])
-    assert age_histogram([]) == ([], [])
+def test_the_age_table_has_every_bin_between_the_youngest_and_the_oldest():
+    first = [{"age_min": 50, "age_max": 60, "images": 1},
+             {"age_min": 90, "age_max": None, "images": 2},
+             {"age_min": None, "age_max": None, "images": 7}]
+    second = [{"age_min": 60, "age_max": 70, "images": "<5"}]
+    assert age_table([first, second]) == (
+        ["50-59", "60-69", "70-79", "80-89", "90+"], [[1, 0, 0, 0, 2], [0, "<5", 0, 0, 0]])
+    assert age_table([[], []]) == ([], [[], []])
 
 
 def test_a_bar_with_suppressed_counts_is_labelled_with_what_is_known():
-    svg = str(bar_chart("t", ["a", "b", "c"], {"x": [3, "<5", "<5"], "y": [0, 0, "<5"]}))
-    totals = re.findall(r'font-family="sans-serif">([^<]*)</text>', svg)[3:9]
-    # after the title and the axis marks: per bar its name, then its total (then the legend)
-    assert totals == ["a", "3", "b", "&lt;5", "c", "≥2"]
-    assert svg.count("<rect") == 1 + 2  # the one known, non-zero segment; two legend marks
+    chart = str(bar_chart("t", ["a", "b", "c"], {"x": [3, "<5", "<5"], "y": [0, 0, "<5"]}))
+    labels = re.findall(r'class="label"[^>]*>([^<]*)</text>', chart)
+    totals = re.findall(r'class="total"[^>]*>([^<]*)</text>', chart)
+    assert (labels, totals) == (["a", "b", "c"], ["3", "&lt;5", "≥2"])
+    assert chart.count("<rect") == 1  # the one known, non-zero segment
+    assert re.findall(r"</span>([^<]*)</li>", chart) == ["x", "y"]  # the legend, in HTML
+
+
+def test_rows_of_a_chart_never_share_a_line_however_many_labels():
+    labels = [f"dataset {n}" for n in range(13)]
+    chart = str(bar_chart("t", labels, {"x": list(range(13))}))
+    ys = [float(y) for y in re.findall(r'class="label" x="[^"]*" y="([^"]*)"', chart)]
+    assert len(ys) == 13 and all(b - a >= 24 for a, b in zip(ys, ys[1:], strict=False))
+    assert "legend" not in chart  # one series: no legend needed
+
+
