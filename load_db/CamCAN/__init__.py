@@ -13,8 +13,9 @@ Visit rule: Cam-CAN's stage 2 is cross-sectional, so each participant has one vi
 BIDS adapter's ``baseline``, day 0), with or without images. Every cc700 participant was
 recruited healthy: the subject-level label ``healthy volunteer`` maps to Healthy Control.
 Age is the age in years given by standard_data.csv; Hand is the Edinburgh Handedness
-Inventory laterality quotient (-100 to +100), stored as the EHI_LQ measure and read into the
-subject's handedness with the BIDS adapter's +/-40 cut-offs.
+Inventory laterality quotient (-100 to +100), read with the BIDS adapter's cut-offs (left up to
+-40, right above +40) into the subject's handedness and the HANDEDNESS measure; the quotient
+itself is kept in the subject's metadata (laterality_quotient).
 
 Confirmed with public sources: the table name standard_data.csv and its columns CCID, Age,
 Sex and Hand (Hand read as a number); the imaging protocol (T1w MPRAGE, DWI, resting-state

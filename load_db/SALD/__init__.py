@@ -11,8 +11,9 @@ Files in the dataset folder (data/SALD by default):
 Visit rule: SALD is cross-sectional (494 healthy adults, 19-80 years), so each participant
 has one visit (the BIDS adapter's ``baseline``, day 0), with or without images. Every
 participant was recruited healthy: the subject-level label ``healthy volunteer`` maps to
-Healthy Control. The handedness score is stored as the EHI_LQ measure and read into the
-subject's handedness with the BIDS adapter's +/-40 cut-offs.
+Healthy Control. The handedness score is read with the BIDS adapter's laterality-quotient
+cut-offs (left up to -40, right above +40) into the subject's handedness and the HANDEDNESS
+measure; the score itself is kept in the subject's metadata (edinburgh_score).
 
 Confirmed with public sources: the cohort (494 healthy adults aged 19-80, 187 male), one T1
 and one resting-state scan per participant (one participant has a T1 only), a 3T Siemens Trio

@@ -29,6 +29,14 @@ KINDS = {("anat", "_T1w.nii.gz"): "T1", ("dwi", "_dwi.nii.gz"): "DWI",
          ("fmap", "_phasediff.nii.gz"): "FieldMap"}
 
 
+def hand(quotient: str) -> str:
+    """The handedness of an Edinburgh laterality quotient, cut at -40 and +40 ('' if blank)."""
+    if not quotient:
+        return ""
+    return ("left" if float(quotient) <= -40 else "ambidextrous" if float(quotient) <= 40
+            else "right")
+
+
 def expected_images() -> dict[str, str]:
     """{storage path: type} of the example's images, from the file names alone."""
     found = {}
@@ -57,12 +65,17 @@ def test_flask_load_camcan_gives_the_exact_rows(app, seeded):
     sex = {"MALE": "male", "FEMALE": "female", "": "unknown"}
     assert stored == {row.CCID: (sex[row.Sex], float(row.Age) if row.Age else None)
                       for row in table.itertuples()}
-    lq = session.execute(select(Subject.external_id, Assessment.value_number)
-                         .join(Assessment, Assessment.subject_id == Subject.id)
-                         .join(Measure, Assessment.measure_id == Measure.id)
-                         .where(Measure.designation == "EHI_LQ")).all()
-    assert dict(lq) == {row.CCID: float(row.Hand) for row in table.itertuples() if row.Hand}
-    assert dict(lq)["CC110037"] == -73.33
+    hands = session.execute(select(Subject.external_id, Assessment.value_text)
+                            .join(Assessment, Assessment.subject_id == Subject.id)
+                            .join(Measure, Assessment.measure_id == Measure.id)
+                            .where(Measure.designation == "HANDEDNESS")).all()
+    assert dict(hands) == {row.CCID: hand(row.Hand) for row in table.itertuples() if row.Hand}
+    assert dict(hands)["CC110045"] == "ambidextrous"   # 26.67: between the cut-offs
+    quotients = {s.external_id: (s.handedness, s.metadata_json["laterality_quotient"])
+                 for s in session.scalars(select(Subject))}
+    assert quotients == {row.CCID: (hand(row.Hand) or "unknown",
+                                    float(row.Hand) if row.Hand else None)
+                         for row in table.itertuples()}
     # The participant without images still has its visit; nothing more on a second load.
     visit = session.scalar(select(Visit).join(Subject).where(Subject.external_id == "CC120002"))
     assert (visit.days_since_baseline, visit.images) == (0, [])
@@ -73,6 +86,7 @@ def test_flask_load_camcan_gives_the_exact_rows(app, seeded):
     ("CCID,Sex,Hand,Age", "CCID,Sex,Handedness,Age", "standard_data.csv, row 1, column 'Hand'"),
     ("CC110045,FEMALE", "CC110045,F", "standard_data.csv, row 4, column 'Sex'"),
     (",18\n", ",eighteen\n", "standard_data.csv, row 3, column 'Age'"),
+    ("CC520055,FEMALE,60", "CC520055,FEMALE,160", "standard_data.csv, row 7, column 'Hand'"),
 ])
 def test_broken_participant_table_names_the_cell(tmp_path: Path, old, new, where):
     data_dir = copy_example(tmp_path, "CamCAN")

@@ -27,6 +27,13 @@ FOLDER = DATA_DIR / "SALD"
 TABLE = "demographic_information.csv"
 
 
+def hand(score: str) -> str:
+    """The handedness of an Edinburgh laterality quotient, cut at -40 and +40 ('' if blank)."""
+    if not score:
+        return ""
+    return "left" if float(score) <= -40 else "ambidextrous" if float(score) <= 40 else "right"
+
+
 def test_flask_load_sald_gives_the_exact_rows(app, seeded):
     session = seeded
     table = pd.read_csv(FOLDER / TABLE, dtype=str, keep_default_na=False)
@@ -42,24 +49,23 @@ def test_flask_load_sald_gives_the_exact_rows(app, seeded):
         f"SALD/{path.relative_to(FOLDER).as_posix()}": "baseline" for path in t1 + rest}
     assert set(subject_conditions(session, dataset_id).values()) == {"Healthy Control"}
 
-    stored = {s.external_id: (s.sex, s.age_at_baseline, s.handedness)
+    stored = {s.external_id: (s.sex, s.age_at_baseline, s.handedness,
+                              s.metadata_json["edinburgh_score"])
               for s in session.scalars(select(Subject))}
     sex = {"Male": "male", "Female": "female", "": "unknown"}
-
-    def hand(score):  # the Edinburgh quotient with cut-offs at -40 and +40
-        return ("unknown" if not score else "left" if float(score) <= -40
-                else "ambidextrous" if float(score) <= 40 else "right")
-
     assert stored == {row.Sub_ID: (sex[row.Sex], float(row.Age) if row.Age else None,
-                                   hand(row.Edinburgh_Handedness)) for row in table.itertuples()}
+                                   hand(row.Edinburgh_Handedness) or "unknown",
+                                   float(row.Edinburgh_Handedness)
+                                   if row.Edinburgh_Handedness else None)
+                      for row in table.itertuples()}
     assert stored["031274"][0] == "female"  # the leading zero of the id is kept
-    lq = session.execute(select(Subject.external_id, Assessment.value_number)
-                         .join(Assessment, Assessment.subject_id == Subject.id)
-                         .join(Measure, Assessment.measure_id == Measure.id)
-                         .where(Measure.designation == "EHI_LQ")).all()
-    assert dict(lq) == {row.Sub_ID: float(row.Edinburgh_Handedness)
-                        for row in table.itertuples() if row.Edinburgh_Handedness}
-    assert dict(lq)["031276"] == -60.0
+    hands = session.execute(select(Subject.external_id, Assessment.value_text)
+                            .join(Assessment, Assessment.subject_id == Subject.id)
+                            .join(Measure, Assessment.measure_id == Measure.id)
+                            .where(Measure.designation == "HANDEDNESS")).all()
+    assert dict(hands) == {row.Sub_ID: hand(row.Edinburgh_Handedness)
+                           for row in table.itertuples() if row.Edinburgh_Handedness}
+    assert dict(hands)["031276"] == "left"
     visit = session.scalar(select(Visit).join(Subject).where(Subject.external_id == "031283"))
     assert (visit.days_since_baseline, visit.images) == (0, [])
     assert written(load_example("SALD")) == {}
