@@ -19,8 +19,9 @@ itself is kept in the subject's metadata (laterality_quotient).
 
 Confirmed with public sources: the table name standard_data.csv and its columns CCID, Age,
 Sex and Hand (Hand read as a number); the imaging protocol (T1w MPRAGE, DWI, resting-state
-EPI and field maps on a 3T Siemens TIM Trio); the healthy, cross-sectional, 18-88 year design.
+EPI and field maps on a 3T Siemens TIM Trio); the healthy, cross-sectional, 18-87 year design.
 Assumed, as the data dictionary needs a data-use agreement: Sex is written MALE or FEMALE;
+Age (at the home interview) stands for the age at the one visit, as no scan date is public;
 the BIDS subject label is the CCID; the release's per-modality folders (anat, dwi,
 epi_rest, fmap_rest) are put together as one tree under BIDS/; an image whose subject is not
 in standard_data.csv is bad input (the table is the participant list).

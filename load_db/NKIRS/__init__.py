@@ -22,14 +22,16 @@ agreement), so no condition is stored. Handedness is the HANDEDNESS measure (R, 
 
 Confirmed with public sources: the visit codes and their meaning, the BIDS session folders
 (ses-BAS1, ses-FLU1, ses-TRT) and rest runs named ``task-rest_acq-1400``, the 3T Siemens
-TrioTim scanner, the public BIDS release on INDI with participants.tsv.
+TrioTim scanner, the public BIDS release on INDI with participants.tsv (BIDS itself defines
+participants.tsv and sub-<id>_sessions.tsv with session_id).
 Assumed, as the release's column dictionary needs a login: the sessions.tsv column names
 ``age`` and ``days_since_enrollment``, the participants.tsv codes (sex M/F, handedness R/L).
 
 Sources:
 - http://fcon_1000.projects.nitrc.org/indi/enhanced/study_codes.html (visit codes)
 - https://frontiersin.org/articles/10.3389/fnins.2012.00152/full (Nooner et al. 2012)
-- https://fcon_1000.projects.nitrc.org/indi/pro/nki.html (the INDI release)
+- https://www.nature.com/articles/s41597-022-01329-y (the longitudinal NKI-RS release:
+  baseline and follow-up visits)
 """
 from load_db.datasets import DatasetDeclaration
 from load_db.NKIRS.example import write_example
