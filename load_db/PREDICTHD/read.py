@@ -52,8 +52,9 @@ def subjects_of(bids: BidsFrames, mapping: MappingFile) -> pd.DataFrame:
                             column=CATEGORY_COLUMN)
         labels[row["subject"]] = code
     subjects = bids.subjects
-    return subjects.assign(condition=[labels.get(subject)
-                                      for subject in subjects["external_id"]])
+    return subjects.assign(condition=pd.Series(
+        [labels.get(subject) for subject in subjects["external_id"]], index=subjects.index,
+        dtype=object))
 
 
 def visits_of(bids: BidsFrames) -> pd.DataFrame:
