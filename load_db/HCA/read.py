@@ -16,7 +16,14 @@ import pandas as pd
 from load_db.bids.mapping import LATERALITY_QUOTIENT_CLASSES
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
 from load_db.engine.assessments import measure_rows
-from load_db.engine.cells import from_table, is_missing, json_value, to_float, to_text
+from load_db.engine.cells import (
+    from_table,
+    is_missing,
+    json_value,
+    to_float,
+    to_text,
+    to_value,
+)
 from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 from load_db.engine.tables import FIRST_DATA_ROW, check_key
 
@@ -28,8 +35,8 @@ MEASURE_FILES = (VITALS_FILE, MOCA_FILE)  # one row per subject and visit
 IMAGING_FOLDER = "imagingcollection01"
 MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
-SUBJECT_ID, DATE, AGE, SEX, VISIT = "src_subject_id", "interview_date", "interview_age", "sex", \
-    "visit"
+SUBJECT_ID, DATE, AGE, SEX = "src_subject_id", "interview_date", "interview_age", "sex"
+VISIT = "visit"
 COMMON = (SUBJECT_ID, DATE, AGE, SEX)  # required in every structure (NDA's required elements)
 # NDA's sex codes: M, F, O (other), NR (not reported).
 SEX_CODES = {"M": "male", "F": "female", "O": "other", "NR": "unknown"}
@@ -112,9 +119,10 @@ class Structure:
     def __init__(self, path: Path, required: tuple[str, ...]) -> None:
         self.path = Path(path)
         table = read_table(self.path, required=required)
-        if table.empty:
-            raise LoadError("no description row (row 2): not an NDA structure as distributed",
-                            file=self.path, row=FIRST_DATA_ROW)
+        # Row 2 describes the columns: its interview_age cell is text, never a number of months.
+        if table.empty or not isinstance(to_value(table[AGE].iloc[0]), str):
+            raise LoadError("row 2 is not the row of column descriptions NDA structures have",
+                            file=self.path, row=FIRST_DATA_ROW, column=AGE)
         self.table = table.iloc[1:].reset_index(drop=True)
         self.rows = list(range(FIRST_DATA_ROW + 1, FIRST_DATA_ROW + 1 + len(self.table)))
 

@@ -65,8 +65,9 @@ def visits_of(bids: BidsFrames) -> pd.DataFrame:
     for position, scores in enumerate(visits["symptoms"]):
         scores = dict(scores or {})
         day = scores.pop(DAY_COLUMN, None)
-        if not isinstance(day, int) or isinstance(day, bool):
-            raise LoadError(f"{day!r} is not a whole number of days since baseline",
+        if not isinstance(day, int):
+            raise LoadError("no day since baseline" if day is None else
+                            f"{day!r} is not a whole number of days since baseline",
                             file=visits["source_file"].iloc[position],
                             row=visits["source_row"].iloc[position], column=DAY_COLUMN)
         days.append(day)

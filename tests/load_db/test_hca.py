@@ -96,6 +96,9 @@ def test_scan_types(scan, kind):
     ("vitals01.txt", "F\tV2", "F\tVisit2", "vitals01.txt, row 4, column 'visit'"),
     # a record twice
     ("moca01.txt", "F\tV2", "F\tV1", "moca01.txt, row 4, column 'visit'"),
+    # row 2 a record, not the descriptions (its age a number of months)
+    ("vitals01.txt", "Age in months at the time of the interview/test/sampling/imaging.", "720",
+     "vitals01.txt, row 2, column 'interview_age'"),
     # an Edinburgh score out of range, in the 3rd record (row 5)
     ("edinburgh_hand01.txt", "V1\t-75", "V1\t-175",
      "edinburgh_hand01.txt, row 5, column 'hcp_handedness_score'"),
