@@ -78,6 +78,14 @@ def to_nda_date(text: str) -> date | None:
         raise ValueError(f"not a date (MM/DD/YYYY): {text.strip()!r}") from None
 
 
+def required_date(text: str) -> date:
+    """An interview_date cell, which NDA requires: ValueError when blank or bad."""
+    value = to_nda_date(text)
+    if value is None:
+        raise ValueError("no date: NDA requires the interview date of every record")
+    return value
+
+
 def to_visit(text: str) -> str:
     """A visit code (V1, V2, ...); ValueError for anything else, blank included."""
     if not VISIT_CODE.fullmatch(text or ""):
@@ -137,6 +145,13 @@ class Structure:
                 raise LoadError(str(exc), file=self.path, row=row, column=name) from None
         return values
 
+    def check_subjects(self, known: dict[str, Any]) -> None:
+        """Every record's subject is one of `known` (those of ndar_subject01)."""
+        for row, subject in zip(self.rows, self.table[SUBJECT_ID], strict=True):
+            if subject not in known:
+                raise LoadError(f"subject {subject!r} is not in {SUBJECTS_FILE}",
+                                file=self.path, row=row, column=SUBJECT_ID)
+
     def check_key(self, columns: list[str]) -> None:
         """Each record's key (the values of `columns`) is given and appears once."""
         check_key(self.table[columns], lambda position: {
@@ -152,18 +167,11 @@ def read_structure(data_dir: Path, name: str, required: tuple[str, ...] = (),
     return structure
 
 
-def subjects_of(structure: Structure, hands: Structure) -> pd.DataFrame:
-    """The subjects of ndar_subject01: sex, age at V1 (months / 12), handedness from the
-    Edinburgh score, the healthy label, and race, ethnic group and site as metadata."""
+def subjects_of(structure: Structure, hand_of: dict[str, str | None]) -> pd.DataFrame:
+    """The subjects of ndar_subject01: sex, age at V1 (months / 12), handedness (`hand_of`:
+    from the Edinburgh score), the healthy label, and race, ethnic group and site as metadata."""
     table = structure.table
     months = structure.column(AGE, to_float)
-    hand = hands.column(HAND_SCORE_COLUMN, handedness)
-    hand_of = dict(zip(hands.table[SUBJECT_ID], hand, strict=True))
-    unknown = [subject for subject in hand_of if subject not in set(table[SUBJECT_ID])]
-    if unknown:
-        position = hands.table[SUBJECT_ID].tolist().index(unknown[0])
-        raise LoadError(f"subject {unknown[0]!r} is not in {SUBJECTS_FILE}", file=hands.path,
-                        row=hands.rows[position], column=SUBJECT_ID)
     present = [column for column in SUBJECT_METADATA if column in table.columns]
     return pd.DataFrame({
         "external_id": table[SUBJECT_ID].tolist(),
@@ -181,17 +189,10 @@ def subjects_of(structure: Structure, hands: Structure) -> pd.DataFrame:
 def visit_days(structure: Structure, baseline: dict[str, date]) -> tuple[list[str], list[int]]:
     """Each record's visit code and day since its subject's V1 interview (ndar_subject01)."""
     visits = structure.column(VISIT, to_visit)
-    dates = structure.column(DATE, to_nda_date)
-    days = []
-    for position, (subject, day) in enumerate(zip(structure.table[SUBJECT_ID], dates,
-                                                  strict=True)):
-        if subject not in baseline:
-            raise LoadError(f"subject {subject!r} is not in {SUBJECTS_FILE}",
-                            file=structure.path, row=structure.rows[position], column=SUBJECT_ID)
-        if day is None:
-            raise LoadError("no date: every record of a structure is dated", file=structure.path,
-                            row=structure.rows[position], column=DATE)
-        days.append((day - baseline[subject]).days)
+    dates = structure.column(DATE, required_date)
+    structure.check_subjects(baseline)
+    days = [(day - baseline[subject]).days
+            for subject, day in zip(structure.table[SUBJECT_ID], dates, strict=True)]
     return visits, days
 
 
@@ -260,7 +261,8 @@ def sidecar_of(image: Path) -> dict[str, Any]:
 
 
 def assessments_of(structures: dict[str, tuple[Structure, list[str], list[int]]],
-                   hands: Structure, mapping: MappingFile) -> pd.DataFrame:
+                   hands: Structure, hand: list[str | None],
+                   mapping: MappingFile) -> pd.DataFrame:
     """The raw values of the measures mapping.yaml takes from the structures: per record of
     vitals01 (BMI computed) and moca01, per subject of edinburgh_hand01 (the hand computed)."""
     frames = []
@@ -275,7 +277,6 @@ def assessments_of(structures: dict[str, tuple[Structure, list[str], list[int]]]
         frames.append(measure_rows(table, structure.path, mapping,
                                    subjects=table[SUBJECT_ID].tolist(), visits=visits,
                                    days=days, rows=structure.rows))
-    hand = hands.column(HAND_SCORE_COLUMN, handedness)
     frames.append(measure_rows(hands.table.assign(**{HANDEDNESS_COLUMN: hand}), hands.path,
                                mapping, subjects=hands.table[SUBJECT_ID].tolist(),
                                rows=hands.rows))
@@ -288,21 +289,18 @@ def read_hca(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     data_dir = Path(data_dir)
     dataset_mapping = read_mapping(mapping)
     subjects_file = read_structure(data_dir, SUBJECTS_FILE)
-    baseline = dict(zip(subjects_file.table[SUBJECT_ID], subjects_file.column(DATE, to_nda_date),
-                        strict=True))
-    missing = next((s for s, day in baseline.items() if day is None), None)
-    if missing is not None:
-        position = subjects_file.table[SUBJECT_ID].tolist().index(missing)
-        raise LoadError("no date: the V1 interview dates every visit", file=subjects_file.path,
-                        row=subjects_file.rows[position], column=DATE)
+    baseline = dict(zip(subjects_file.table[SUBJECT_ID],
+                        subjects_file.column(DATE, required_date), strict=True))
     hands = read_structure(data_dir, HANDEDNESS_FILE, (HAND_SCORE_COLUMN,))
+    hands.check_subjects(baseline)
+    hand = hands.column(HAND_SCORE_COLUMN, handedness)
     measures = {}
     for name in MEASURE_FILES:
         structure = read_structure(data_dir, name, (VISIT,), key=(SUBJECT_ID, VISIT))
         measures[name] = (structure, *visit_days(structure, baseline))
-    subjects = subjects_of(subjects_file, hands)
+    subjects = subjects_of(subjects_file, dict(zip(hands.table[SUBJECT_ID], hand, strict=True)))
     images, report = images_of(data_dir, set(baseline))
     return DatasetFrames(
         subjects=subjects, visits=visits_of(list(measures.values()), images), images=images,
-        assessments=assessments_of(measures, hands, dataset_mapping), report=report,
+        assessments=assessments_of(measures, hands, hand, dataset_mapping), report=report,
         mapping=dataset_mapping)

@@ -92,6 +92,8 @@ def test_scan_types(scan, kind):
     ("ndar_subject01.txt", "1105\tM\t", "1105\tX\t", "ndar_subject01.txt, row 6, column 'sex'"),
     # a bad date, in the second record (row 4)
     ("moca01.txt", "03/16/2019", "2019-03-16", "moca01.txt, row 4, column 'interview_date'"),
+    # no date, in the first participant's record
+    ("ndar_subject01.txt", "03/14/2017", "", "ndar_subject01.txt, row 3, column 'interview_date'"),
     # an unknown visit code
     ("vitals01.txt", "F\tV2", "F\tVisit2", "vitals01.txt, row 4, column 'visit'"),
     # a record twice
