@@ -25,7 +25,7 @@ def seed_dir_with_measures(tmp_path, *lines: str, header: str = HEADER):
 
 def test_seeding_stores_every_measure_typed_and_again_changes_nothing(app, session):
     first = run_load(session, "seed.measure", load_measure.load, SEED_DIR)
-    assert vars(first.counts("measure")) == {"inserted": 17, "updated": 0, "unchanged": 0}
+    assert vars(first.counts("measure")) == {"inserted": 18, "updated": 0, "unchanged": 0}
     session.expire_all()
     stored = {m.designation: m for m in session.scalars(select(Measure))}
 
@@ -51,7 +51,7 @@ def test_seeding_stores_every_measure_typed_and_again_changes_nothing(app, sessi
         == {"EDUCATION_YEARS", "HANDEDNESS", "APOE_E4"}
 
     second = run_load(session, "seed.measure", load_measure.load, SEED_DIR)
-    assert vars(second.counts("measure")) == {"inserted": 0, "updated": 0, "unchanged": 17}
+    assert vars(second.counts("measure")) == {"inserted": 0, "updated": 0, "unchanged": 18}
 
 
 def test_reseeding_updates_a_changed_range_and_levels(app, session, tmp_path):

@@ -19,12 +19,13 @@ CONTRACT_MEASURES = {
     "EDUCATION_YEARS": ("number", "years"), "HANDEDNESS": ("category", ""),
     "HEIGHT": ("number", "cm"), "WEIGHT": ("number", "kg"), "BMI": ("number", "kg/m2"),
     "APOE_E4": ("ordinal", "alleles"), "PSQI": ("ordinal", "points"),
+    "UHDRS_TMS": ("ordinal", "points"),
 }
 RANGES = {"MMSE": (0, 30), "MOCA": (0, 30), "CDR_GLOBAL": (0, 3), "CDR_SB": (0, 18),
           "ADAS_COG11": (0, 70), "ADAS_COG13": (0, 85), "FAQ": (0, 30), "GDS": (0, 15),
           "MDS_UPDRS_III": (0, 132), "HOEHN_YAHR": (0, 5), "EDUCATION_YEARS": (0, 30),
           "HEIGHT": (50, 250), "WEIGHT": (20, 300), "BMI": (10, 80), "APOE_E4": (0, 2),
-          "PSQI": (0, 21)}
+          "PSQI": (0, 21), "UHDRS_TMS": (0, 124)}
 LEVELS = {"CDR_GLOBAL": ["0", "0.5", "1", "2", "3"], "APOE_E4": ["0", "1", "2"],
           "HANDEDNESS": ["right", "left", "ambidextrous"]}
 PER_SUBJECT = {"EDUCATION_YEARS", "HANDEDNESS", "APOE_E4"}
