@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.files.image_files import entry_names, file_set_checksum
 from app.models import ConvertedFile, Dataset, Image, ImageFile
-from app.processing.leases import claim, complete, fail
+from app.processing.leases import LeaseLost, begin_write, claim, complete, fail
 from app.processing.provenance import check_record, prov_key, write_prov_objects
 from app.storage import ObjectNotFound, Storage, StorageError, validate_key
 from app.storage.base import CHUNK_SIZE
@@ -116,9 +116,41 @@ def _download(storage: Storage, keys: list[str], folder: Path) -> dict[str, str]
     return digests
 
 
-def _outputs(image: Image, primary: Output, others: list[Output]) -> list[tuple[str, str, Path]]:
+@dataclass(frozen=True)
+class Job:
+    """What converting one image needs from the database, read before the long work (so
+    that no transaction stays open while files download and dcm2niix runs)."""
+
+    image_id: int
+    path: str
+    prefix: str
+    type: str
+    facts: dict[str, Any]
+    keys: list[str]
+
+
+@dataclass
+class Done:
+    """A finished conversion: the stored outputs, the match note, the sidecar, the record."""
+
+    stored: list[dict[str, Any]]
+    note: str
+    sidecar: dict[str, Any]
+    record: dict[str, Any]
+
+
+def plan(session: Session, image_id: int) -> Job:
+    """Read what converting image `image_id` needs (its path, prefix, type, facts, files)."""
+    image = session.get(Image, image_id)
+    keys = list(session.scalars(select(ImageFile.key).where(ImageFile.image_id == image_id)
+                                .order_by(ImageFile.key)))
+    return Job(image.id, image.path, image.dataset.storage_prefix or image.dataset.designation,
+               image.type.value, dict(image.metadata_json or {}), keys)
+
+
+def _outputs(job: Job, primary: Output, others: list[Output]) -> list[tuple[str, str, Path]]:
     """(role, key, local file) of every output to store, the image's own first."""
-    base = output_base(image.path, image.dataset.storage_prefix or image.dataset.designation)
+    base = output_base(job.path, job.prefix)
     stored = [(role, f"{base}{EXTENSIONS[role]}", path)
               for role, path in primary.files.items()]
     for other in others:
@@ -129,54 +161,57 @@ def _outputs(image: Image, primary: Output, others: list[Output]) -> list[tuple[
     return stored
 
 
-def convert_image(session: Session, storage: Storage, image: Image) -> dict[str, Any]:
-    """Convert one DICOM image, store its outputs and record them; the caller commits.
+def run(storage: Storage, job: Job) -> Done:
+    """Convert one image's files and store the outputs and their `.prov` objects (no database).
 
-    Returns a summary (image id, path, outputs by role, the match note, the typing evidence).
     Raises ConversionError (dcm2niix failed, a file is missing) or StorageError.
     """
-    keys = list(session.scalars(select(ImageFile.key).where(ImageFile.image_id == image.id)
-                                .order_by(ImageFile.key)))
     started, clock = datetime.now(UTC), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mbid-convert-") as temp:
         source, out = Path(temp) / "dicom", Path(temp) / "out"
         source.mkdir()
-        digests = _download(storage, keys, source)
+        digests = _download(storage, job.keys, source)
         outputs = dcm2niix.convert(source, out)
-        matched = dcm2niix.match(outputs, image.metadata_json or {})
+        matched = dcm2niix.match(outputs, job.facts)
         stored = []
-        for role, key, path in _outputs(image, matched.primary, matched.others):
+        for role, key, path in _outputs(job, matched.primary, matched.others):
             sha256 = _sha256(path)
             storage.put(key, path, sha256=sha256)
             stored.append({"role": role, "key": key, "size": path.stat().st_size,
                            "sha256": sha256})
-    names = entry_names(keys)
-    input_set = file_set_checksum({names[key]: digests[key] for key in keys})
+    names = entry_names(job.keys)
     parameters = {"dcm2niix_version": dcm2niix.version(), "options": list(dcm2niix.OPTIONS),
-                  "input_file_set_sha256": input_set, "match": matched.note,
-                  "roles": {item["key"]: item["role"] for item in stored}}
+                  "input_file_set_sha256": file_set_checksum(
+                      {names[key]: digests[key] for key in job.keys}),
+                  "match": matched.note, "roles": {item["key"]: item["role"] for item in stored}}
     record = check_record({
         "module": {"name": TASK, "version": dcm2niix.version()},
         "container": None,
         "user": f"{getpass.getuser()}@{socket.gethostname()}",
         "start_time": started.isoformat(),
         "duration": round(time.monotonic() - clock, 6),
-        "inputs": [{"key": key, "sha256": digests[key]} for key in keys],
+        "inputs": [{"key": key, "sha256": digests[key]} for key in job.keys],
         "outputs": [{"key": item["key"], "sha256": item["sha256"]} for item in stored],
         "parameters": parameters,
         "command": shlex.join(["dcm2niix", *dcm2niix.OPTIONS, "-o", "OUT", "DICOM"])})
     write_prov_objects(storage, record)
+    return Done(stored, matched.note, matched.primary.sidecar, record)
+
+
+def record(session: Session, job: Job, done: Done) -> dict[str, Any]:
+    """Record a finished conversion: its files in `converted_file`, dcm2niix's evidence in
+    the image's metadata. Returns a summary for the report; the caller commits."""
     # The database keeps the record's id and all but the per-file input list (the `.prov`
     # object beside each output has the whole record).
-    summary = {key: value for key, value in record.items() if key != "inputs"}
-    summary.update(input_files=len(keys), prov_key=prov_key(stored[0]["key"]))
-    session.execute(delete(ConvertedFile).where(ConvertedFile.image_id == image.id))
-    session.execute(insert(ConvertedFile), [{"image_id": image.id, **item, "provenance": summary}
-                                            for item in stored])
-    evidence = record_evidence(image, matched.primary.sidecar)
-    return {"image_id": image.id, "path": image.path,
-            "outputs": {item["role"]: item["key"] for item in stored},
-            "match": matched.note, "dcm2niix": evidence}
+    summary = {key: value for key, value in done.record.items() if key != "inputs"}
+    summary.update(input_files=len(job.keys), prov_key=prov_key(done.stored[0]["key"]))
+    session.execute(delete(ConvertedFile).where(ConvertedFile.image_id == job.image_id))
+    session.execute(insert(ConvertedFile), [
+        {"image_id": job.image_id, **item, "provenance": summary} for item in done.stored])
+    evidence = record_evidence(session.get(Image, job.image_id), done.sidecar)
+    return {"image_id": job.image_id, "path": job.path,
+            "outputs": {item["role"]: item["key"] for item in done.stored},
+            "match": done.note, "dcm2niix": evidence}
 
 
 def record_evidence(image: Image, sidecar: dict[str, Any]) -> dict[str, Any]:
@@ -216,22 +251,31 @@ def convert_dataset(session: Session, storage: Storage, designation: str, worker
         if not leases:
             break
         lease = leases[0]
-        image = session.get(Image, lease.image_id)
+        job = plan(session, lease.image_id)
+        session.commit()  # no transaction stays open while the files download and convert
         try:
-            summary = convert_image(session, storage, image)
+            converted = run(storage, job)
         except (ConversionError, StorageError, OSError) as exc:
-            session.rollback()
-            log.warning("not converted: image %s (%s): %s", image.id, image.path, exc)
+            log.warning("not converted: image %s (%s): %s", job.image_id, job.path, exc)
             fail(session, lease.claim_id, lease.lease_token, str(exc))
             session.commit()
-            report.failed.append({"image_id": lease.image_id, "error": str(exc)})
+            report.failed.append({"image_id": job.image_id, "path": job.path,
+                                  "error": str(exc)})
         else:
-            complete(session, lease.claim_id, lease.lease_token)
+            begin_write(session)
+            summary = record(session, job, converted)
+            try:
+                complete(session, lease.claim_id, lease.lease_token)
+            except LeaseLost as exc:  # it ran past its lease and another worker took it
+                session.rollback()
+                report.failed.append({"image_id": job.image_id, "path": job.path,
+                                      "error": str(exc)})
+                continue
             session.commit()
             report.converted.append(summary)
             if summary["dcm2niix"]["agrees"] is False:
                 report.disagreements.append({
-                    "image_id": image.id, "path": image.path, "type": image.type.value,
+                    "image_id": job.image_id, "path": job.path, "type": job.type,
                     "BidsGuess": summary["dcm2niix"]["sidecar"].get("BidsGuess")})
         done += 1
         if on_progress is not None:
