@@ -62,6 +62,9 @@ def convert_command(designation: str, limit: int | None, worker: str | None,
         for item in report.disagreements:
             click.echo(f"dcm2niix guesses {item['BidsGuess']} for image {item['image_id']} "
                        f"({item['path']}), typed {item['type']} by the rules")
+        if report.evidence_restored:
+            click.echo(f"typing evidence put back (lost by a load again): "
+                       f"{report.evidence_restored}")
         click.echo(f"converted: {len(report.converted)}, already converted: {report.already}, "
                    f"failed: {len(report.failed)}")
     if report.failed:

@@ -30,7 +30,7 @@ from app.files.image_files import entry_names, file_set_checksum
 from app.models import ConvertedFile, Dataset, Image, ImageFile
 from app.processing.leases import LeaseLost, begin_write, claim, complete, fail
 from app.processing.provenance import check_record, prov_key, write_prov_objects
-from app.storage import ObjectNotFound, Storage, StorageError, validate_key
+from app.storage import ObjectNotFound, Storage, StorageError, sha256_of, validate_key
 from app.storage.base import CHUNK_SIZE
 from load_db.dicom import dcm2niix
 from load_db.dicom.dcm2niix import COMPANIONS, ConversionError, Output
@@ -51,11 +51,13 @@ class ConvertReport:
     converted: list[dict[str, Any]] = field(default_factory=list)
     failed: list[dict[str, Any]] = field(default_factory=list)
     already: int = 0
+    evidence_restored: int = 0
     disagreements: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready values."""
         return {"converted": len(self.converted), "already_converted": self.already,
+                "evidence_restored": self.evidence_restored,
                 "failed": self.failed, "images": self.converted,
                 "guess_disagrees_with_rules": self.disagreements}
 
@@ -86,14 +88,6 @@ def output_base(path: str, prefix: str) -> str:
     if path.strip("/") == prefix.strip("/"):
         return f"{path.rstrip('/')}/{dcm2niix.OUTPUT_NAME}"
     return path.replace("#", "_")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download(storage: Storage, keys: list[str], folder: Path) -> dict[str, str]:
@@ -175,7 +169,7 @@ def run(storage: Storage, job: Job) -> Done:
         matched = dcm2niix.match(outputs, job.facts)
         stored = []
         for role, key, path in _outputs(job, matched.primary, matched.others):
-            sha256 = _sha256(path)
+            sha256 = sha256_of(path)
             storage.put(key, path, sha256=sha256)
             stored.append({"role": role, "key": key, "size": path.stat().st_size,
                            "sha256": sha256})
@@ -204,26 +198,47 @@ def record(session: Session, job: Job, done: Done) -> dict[str, Any]:
     # The database keeps the record's id and all but the per-file input list (the `.prov`
     # object beside each output has the whole record).
     summary = {key: value for key, value in done.record.items() if key != "inputs"}
-    summary.update(input_files=len(job.keys), prov_key=prov_key(done.stored[0]["key"]))
+    evidence = dcm2niix.evidence(done.sidecar, job.type)
+    summary.update(input_files=len(job.keys), prov_key=prov_key(done.stored[0]["key"]),
+                   evidence=evidence)
     session.execute(delete(ConvertedFile).where(ConvertedFile.image_id == job.image_id))
     session.execute(insert(ConvertedFile), [
         {"image_id": job.image_id, **item, "provenance": summary} for item in done.stored])
-    evidence = record_evidence(session.get(Image, job.image_id), done.sidecar)
+    add_evidence(session.get(Image, job.image_id), evidence)
     return {"image_id": job.image_id, "path": job.path,
             "outputs": {item["role"]: item["key"] for item in done.stored},
             "match": done.note, "dcm2niix": evidence}
 
 
-def record_evidence(image: Image, sidecar: dict[str, Any]) -> dict[str, Any]:
-    """Add dcm2niix's view of the series to the image's typing evidence; return it.
+def add_evidence(image: Image, evidence: dict[str, Any]) -> None:
+    """Put dcm2niix's view of the series into the image's typing evidence, beside `rule`.
 
     The header rule's decision (`rule`, the type) stays: dcm2niix's BidsGuess is not made for
     every vendor and can be wrong (a GE tensor series is guessed 'derived'), so it is kept as
     evidence, with whether it agrees with the rule, not as the answer.
     """
-    evidence = dcm2niix.evidence(sidecar, image.type.value)
     image.metadata_json = {**(image.metadata_json or {}), "dcm2niix": evidence}
-    return evidence
+
+
+def restore_evidence(session: Session, dataset_id: int) -> int:
+    """Put back dcm2niix's evidence into converted images whose metadata lost it (a load
+    again writes the header's metadata as it reads it); returns how many. The caller commits.
+    """
+    restored = 0
+    rows = session.execute(
+        select(Image, ConvertedFile.provenance)
+        .join(ConvertedFile, ConvertedFile.image_id == Image.id)
+        .where(Image.dataset_id == dataset_id, Image.deleted_at.is_(None),
+               ConvertedFile.role == "nifti"))
+    for image, provenance in rows:
+        if "dcm2niix" not in (image.metadata_json or {}) and "evidence" in provenance:
+            evidence = dict(provenance["evidence"])
+            # The type may have changed since (new rules): agreement is judged again.
+            if evidence.get("agrees") is not None:
+                evidence["agrees"] = evidence.get("guessed_type") == image.type.value
+            add_evidence(image, evidence)
+            restored += 1
+    return restored
 
 
 def convert_dataset(session: Session, storage: Storage, designation: str, worker: str, *,
@@ -243,6 +258,8 @@ def convert_dataset(session: Session, storage: Storage, designation: str, worker
     report.already = session.scalar(select(func.count()).select_from(Image).where(
         Image.dataset_id == dataset_id, Image.deleted_at.is_(None), _converted(Image.id)))
     total = session.scalar(select(func.count()).select_from(candidates.subquery()))
+    begin_write(session)
+    report.evidence_restored = restore_evidence(session, dataset_id)
     session.commit()
     done = 0
     while limit is None or done < limit:

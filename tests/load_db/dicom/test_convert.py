@@ -89,13 +89,14 @@ def nifti(storage, key: str) -> nib.Nifti1Image:
 def test_convert_writes_a_nifti_per_stored_series_that_matches_its_headers(
         app, seeded, corpus, auth_headers, client):
     storage = get_storage()
-    upload_tree(storage, corpus, "X", progress=False)
+    expected = json.loads((corpus / "expected.json").read_text())
+    stored = sorted(folder for folder, series in expected.items() if series["type"] != "other")
+    for folder in stored:  # only what is converted: the series the load stores
+        upload_tree(storage, corpus / folder, f"X/{folder}", progress=False)
     runner = app.test_cli_runner()
     loaded = runner.invoke(args=["load-dicom", str(corpus), "--dataset", "X", "--register",
                                  "--workers", "1"])
     assert loaded.exit_code == 0, loaded.output
-    expected = json.loads((corpus / "expected.json").read_text())
-    stored = sorted(folder for folder, series in expected.items() if series["type"] != "other")
 
     result = runner.invoke(args=["convert", "X", "--json"])
     assert result.exit_code == 0, result.output
@@ -173,11 +174,20 @@ def test_convert_writes_a_nifti_per_stored_series_that_matches_its_headers(
     png = client.get(f"/api/v1/images/{t1.id}/preview.png", headers=auth_headers)
     assert png.status_code == 200 and png.get_data()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    # A second run converts nothing; a dataset that does not exist is exit code 2.
+    # A load again writes the header's metadata: a second run converts nothing and puts
+    # dcm2niix's evidence back. A dataset that does not exist is exit code 2.
+    reloaded = runner.invoke(args=["load-dicom", str(corpus), "--dataset", "X", "--workers",
+                                   "1"])
+    assert reloaded.exit_code == 0, reloaded.output
+    db.session.expire_all()
+    assert "dcm2niix" not in db.session.get(Image, t1.id).metadata_json
     again = runner.invoke(args=["convert", "X", "--json"])
     assert again.exit_code == 0, again.output
-    assert json.loads(again.output)["converted"] == 0
-    assert json.loads(again.output)["already_converted"] == 6
+    assert {key: json.loads(again.output)[key] for key in (
+        "converted", "already_converted", "evidence_restored")} == {
+        "converted": 0, "already_converted": 6, "evidence_restored": 6}
+    db.session.expire_all()
+    assert db.session.get(Image, t1.id).metadata_json["dcm2niix"]["guessed_type"] == "T1"
     assert db.session.scalar(select(func.count()).select_from(ConvertedFile)) == len(
         [role for roles in files.values() for role in roles])
     missing = runner.invoke(args=["convert", "NOPE"])
