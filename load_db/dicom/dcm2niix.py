@@ -36,7 +36,7 @@ GUESSED_TYPES = {("anat", "T1w"): "T1", ("dwi", "dwi"): "DWI",
                  **{("fmap", suffix): "FieldMap" for suffix in (
                      "phasediff", "magnitude", "magnitude1", "magnitude2", "phase1", "phase2",
                      "fieldmap", "epi")}}
-REST = re.compile(r"(^|_)task-rest", re.IGNORECASE)
+REST = re.compile(r"(^|_)task-rest(_|$)", re.IGNORECASE)
 
 
 class ConversionError(RuntimeError):
