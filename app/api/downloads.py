@@ -151,7 +151,8 @@ class ImageDownload(MethodView):
                     abort(404, message=f"the files of image {image_id} are missing from storage")
             record_download(image)
             return response
-        if is_dicom_series(image):  # loaded before file lists were recorded: nothing to serve
+        # Loaded before file lists were recorded (and not converted): nothing to serve.
+        if is_dicom_series(image) and not served.converted:
             abort(404, message=f"the files of image {image_id} are not recorded: load its "
                                "dataset again")
         key = served.objects[0].key

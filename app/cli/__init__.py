@@ -37,6 +37,8 @@ COMMANDS = {
     "audit": ("app.cli.audit:audit_command", "Print the audit log, oldest entry first."),
     "qc": ("app.cli.qc:qc_group",
            "Quality control: completeness of visits, QC reviews of images."),
+    "convert": ("app.cli.convert:convert_command",
+                "Convert a dataset's DICOM images to NIfTI with dcm2niix."),
     "previews": ("app.cli.previews:previews_command",
                  "Make the missing QA previews of a dataset's NIfTI files."),
     "names": ("app.cli.names:names_command",

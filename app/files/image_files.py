@@ -2,6 +2,7 @@
 
 An image is stored either as one object, its `path` (a NIfTI file), or as the set of files it
 was built from (a DICOM series or one part of it: `image_file` rows, wherever the files sit).
+A DICOM image converted by dcm2niix is served as its NIfTI (app/files/converted.py).
 Keys are taken from these rows as they are, never cut out of a text: a DICOM image's `path`
 names the series (a folder, plus `#...` when the folder holds several) and is not a key.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.files.converted import converted_niftis
 from app.models import Dataset, Image, ImageFile
 from app.storage import is_under
 
@@ -53,6 +55,8 @@ class ImageObjects:
 
     objects: list[ServedObject]
     is_set: bool
+    # True when the one object is the NIfTI dcm2niix made of a DICOM image.
+    converted: bool = False
 
 
 def entry_names(keys: Sequence[str]) -> dict[str, str]:
@@ -92,7 +96,9 @@ def served_objects(session: Session, image: Image) -> ImageObjects:
 
 
 def objects_by_image(session: Session, image_ids: Iterable[int]) -> dict[int, ImageObjects]:
-    """{image id: the objects to serve} for a batch of images (two queries).
+    """{image id: the objects to serve} for a batch of images (three queries).
+
+    A converted DICOM image is served as its NIfTI, one object, like a NIfTI image.
 
     An image any of whose objects lies outside its dataset's prefix is left out (and logged):
     none of its objects is served. Unknown ids are left out too.
@@ -106,13 +112,17 @@ def objects_by_image(session: Session, image_ids: Iterable[int]) -> dict[int, Im
                                    .where(ImageFile.image_id.in_(image_ids[start:start + BATCH]))
                                    .order_by(ImageFile.image_id, ImageFile.key)):
             files.setdefault(row.image_id, []).append((row.key, row.size))
+    niftis = converted_niftis(session, image_ids)
     served = {}
     for start in range(0, len(image_ids), BATCH):
         for row in session.execute(select(Image.id, Image.path, Image.file_size,
                                           Dataset.storage_prefix, Dataset.designation)
                                    .join(Dataset, Dataset.id == Image.dataset_id)
                                    .where(Image.id.in_(image_ids[start:start + BATCH]))):
-            if row.id in files:
+            if row.id in niftis:
+                key, size = niftis[row.id]
+                objects = [ServedObject(key, posixpath.basename(key), size)]
+            elif row.id in files:
                 names = entry_names([key for key, _ in files[row.id]])
                 objects = [ServedObject(key, names[key], size) for key, size in files[row.id]]
             else:
@@ -123,7 +133,8 @@ def objects_by_image(session: Session, image_ids: Iterable[int]) -> dict[int, Im
                 log.error("image %s names %d object(s) outside its dataset's prefix %r, e.g. "
                           "%r: not served", row.id, len(outside), prefix, outside[0])
                 continue
-            served[row.id] = ImageObjects(objects, row.id in files)
+            served[row.id] = ImageObjects(objects, row.id in files and row.id not in niftis,
+                                          row.id in niftis)
     return served
 
 

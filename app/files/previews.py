@@ -4,7 +4,8 @@ Three rows (sagittal, coronal, axial) of three slices each, at 30 %, 50 % and 70
 from the first volume of a 4D image; intensities from 0 to the 99.9th percentile map to black
 to white, so that a few very bright voxels do not darken everything. Previews are stored in
 object storage (`previews/image/<id>.png`, `previews/derived/<id>.png`), made on first request
-or by `flask previews DATASET`.
+or by `flask previews DATASET`. A DICOM image is previewed from the NIfTI dcm2niix made of it
+(`flask convert`), once it exists.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.files.converted import converted_niftis
 from app.models import Dataset, Image, PreprocessTaskFile
 from app.storage import InvalidKey, ObjectInfo, ObjectNotFound, Storage, is_under
 
@@ -203,9 +205,11 @@ def make_missing_previews(session: Session, storage: Storage, designation: str) 
         raise LookupError(f"unknown dataset {designation}")
     prefix = Dataset.prefix_for(session, designation).strip("/")
     # Only objects of the dataset's own folder are read (a crafted path is left out).
-    images = [(id_, path) for id_, path in session.execute(select(Image.id, Image.path).where(
-        Image.dataset_id == dataset_id, Image.deleted_at.is_(None)).order_by(Image.id))
-        if is_under(path, prefix)]
+    rows = session.execute(select(Image.id, Image.path).where(
+        Image.dataset_id == dataset_id, Image.deleted_at.is_(None)).order_by(Image.id)).all()
+    niftis = converted_niftis(session, [id_ for id_, _ in rows])
+    images = [(id_, niftis[id_][0] if id_ in niftis else path) for id_, path in rows]
+    images = [(id_, path) for id_, path in images if is_under(path, prefix)]
     derived = session.execute(
         select(PreprocessTaskFile.id, PreprocessTaskFile.path)
         .join(Image, Image.id == PreprocessTaskFile.image_id)

@@ -8,6 +8,7 @@ from app.models.claim import Claim, ClaimState
 from app.models.cohort import Cohort
 from app.models.cohort_image import CohortImage
 from app.models.condition import Condition
+from app.models.converted_file import ConvertedFile
 from app.models.dataset import Dataset
 from app.models.dataset_condition import DatasetCondition
 from app.models.enums import (
@@ -44,8 +45,9 @@ keep_image_measures_right()
 
 __all__ = [
     "DEFAULT_SCOPES", "ApiKey", "ApiKeyGrant", "Assessment", "AuditAction", "AuditEvent",
-    "AuditEventDataset", "Claim", "ClaimState", "Cohort", "CohortImage", "Condition", "Dataset",
-    "DatasetCondition", "FileType", "GoldStandard", "Handedness", "HeaderDrift", "Image",
+    "AuditEventDataset", "Claim", "ClaimState", "Cohort", "CohortImage", "Condition",
+    "ConvertedFile", "Dataset", "DatasetCondition", "FileType", "GoldStandard", "Handedness",
+    "HeaderDrift", "Image",
     "ImageFile", "ImageMeasure", "ImageType", "LoadManifest", "LoadRun", "LoadStatus", "Measure",
     "MeasureKind",
     "PreprocessState", "PreprocessTask", "PreprocessTaskFile", "QcReview", "QcState", "Race",

@@ -10,6 +10,7 @@ from app.models.base import Base, SoftDeleteMixin, TimestampMixin, str_enum
 from app.models.enums import ImageType, PreprocessState, QcState, Sex
 
 if TYPE_CHECKING:
+    from app.models.converted_file import ConvertedFile
     from app.models.dataset import Dataset
     from app.models.image_file import ImageFile
     from app.models.scanner import Scanner
@@ -80,4 +81,8 @@ class Image(TimestampMixin, SoftDeleteMixin, Base):
     # The files of a multi-file image (a DICOM series), by key; empty for a one-object image.
     files: Mapped[list[ImageFile]] = relationship(
         back_populates="image", order_by="ImageFile.key", cascade="all, delete-orphan",
+        passive_deletes=True)
+    # What dcm2niix made of a DICOM image, by role (app/files/converted.py); empty otherwise.
+    converted_files: Mapped[list[ConvertedFile]] = relationship(
+        back_populates="image", order_by="ConvertedFile.role", cascade="all, delete-orphan",
         passive_deletes=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from load_db.dicom.identity import subject_rule
-from load_db.dicom.rules import NO_RULE, Decision, load_rules
+from load_db.dicom.rules import Decision, load_rules
 from load_db.study import RulesError
 
 MR = "1.2.840.10008.5.1.4.1.1.4"
@@ -36,7 +36,8 @@ T1_EVIDENCE = {"MRAcquisitionType": "3D", "InversionPrepared": True, "GradientEc
     (facts(BValues=[0.0, 1000.0], SeriesDescription="whatever"),
      Decision("DWI", "diffusion b-values")),
     (facts(BValues=[0.0, 50.0], SeriesDescription="b50 test", SpinEcho=True, EPI=True),
-     Decision(None, "none", NO_RULE)),
+     Decision(None, "low b-values only",
+              "diffusion-like series without a b-value above 50 (0.0\\50.0)")),
     (facts(SeriesDescription="pcasl_ep2d", **EPI_TIME_SERIES),
      Decision(None, "arterial spin labelling", "ASL, not stored")),
     (facts(SeriesDescription="gre_field_mapping"), Decision("FieldMap", "field-map evidence")),
@@ -49,7 +50,8 @@ T1_EVIDENCE = {"MRAcquisitionType": "3D", "InversionPrepared": True, "GradientEc
     (facts(SeriesDescription="se_epi_AP", EPI=True, SpinEcho=True, Volumes=1),
      Decision("FieldMap", "spin-echo EPI pair (AP/PA)")),
     (facts(SeriesDescription="se_epi_AP", EPI=True, SpinEcho=True, Volumes=3),
-     Decision(None, "none", NO_RULE)),
+     Decision(None, "other EPI series",
+              "EPI series of 3 volumes: not diffusion, field map or resting state")),
     (facts(SeriesDescription="rfMRI_REST_AP", **EPI_TIME_SERIES),
      Decision("rsfMRI", "resting-state EPI time series")),
     (facts(SeriesDescription="bold", ProtocolName="resting state fcMRI", **EPI_TIME_SERIES),
@@ -57,14 +59,35 @@ T1_EVIDENCE = {"MRAcquisitionType": "3D", "InversionPrepared": True, "GradientEc
     (facts(SeriesDescription="tfMRI_WM_AP", **EPI_TIME_SERIES),
      Decision(None, "task EPI time series", "task fMRI: name says no rest")),
     (facts(SeriesDescription="rest but one volume", EPI=True, GradientEcho=True),
-     Decision(None, "none", NO_RULE)),
+     Decision(None, "single EPI volume",
+              "single EPI volume (a reference, or a spin-echo EPI without its pair)")),
     (facts(SeriesDescription="MPRAGE", **T1_EVIDENCE),
      Decision("T1", "3D inversion-prepared gradient echo")),
     (facts(SeriesDescription="anat", SequenceName="*tfl3d1_16ns", **T1_EVIDENCE),
      Decision("T1", "3D inversion-prepared gradient echo")),
     (facts(SeriesDescription="T1 but 2D", InversionPrepared=True, GradientEcho=True),
-     Decision(None, "none", NO_RULE)),
-    (facts(SeriesDescription="localizer"), Decision(None, "none", NO_RULE)),
+     Decision(None, "T1 not 3D inversion-prepared",
+              "T1-weighted but not a 3D inversion-prepared gradient echo, not stored")),
+    # Every series the rules leave gets a reason of its own (none is "no rule matched").
+    (facts(SeriesDescription="localizer"), Decision(None, "localizer", "localizer or scout")),
+    (facts(SeriesDescription="AAHead_Scout", ImageType=["ORIGINAL", "PRIMARY", "M", "ND"]),
+     Decision(None, "localizer", "localizer or scout")),
+    (facts(ImageType=["ORIGINAL", "PRIMARY", "LOCALIZER"]),
+     Decision(None, "localizer", "localizer or scout")),
+    (facts(SeriesDescription="AX FLAIR"), Decision(None, "FLAIR", "FLAIR, not stored")),
+    (facts(SeriesDescription="t2_tse_tra"), Decision(None, "T2-weighted",
+                                                     "T2-weighted, not stored")),
+    (facts(SeriesDescription="Ax SWAN"), Decision(
+        None, "susceptibility-weighted", "susceptibility-weighted or T2*, not stored")),
+    (facts(SeriesDescription="tof_3d_multi-slab"), Decision(None, "angiography",
+                                                            "angiography, not stored")),
+    (facts(SeriesDescription="PD_tse"), Decision(None, "T2-weighted",
+                                                 "T2-weighted, not stored")),
+    (facts(SeriesDescription="Ax PD"), Decision(None, "proton density",
+                                                "proton-density weighted, not stored")),
+    (facts(SeriesDescription="whatever", ScanningSequence=["SE", "IR"]),
+     Decision(None, "unrecognised series",
+              "unrecognised series (scanning sequence SE\\IR), not stored")),
 ])
 def test_default_rules(series, decision):
     assert load_rules().decide(series) == decision
@@ -173,7 +196,10 @@ def test_the_default_rules_file_is_valid_and_ordered():
     assert names == ["structured report", "non-image SOP class", "derived image",
                      "diffusion b-values", "arterial spin labelling", "field-map evidence",
                      "spin-echo EPI pair (AP/PA)", "resting-state EPI time series",
-                     "task EPI time series", "3D inversion-prepared gradient echo"]
+                     "task EPI time series", "3D inversion-prepared gradient echo",
+                     "localizer", "low b-values only", "single EPI volume", "other EPI series",
+                     "FLAIR", "susceptibility-weighted", "angiography", "T2-weighted",
+                     "proton density", "T1 not 3D inversion-prepared", "unrecognised series"]
 
 
 def test_bad_subject_settings_in_a_rules_file_name_that_file(tmp_path):
