@@ -9,8 +9,9 @@ Files in the dataset folder (data/ADNI by default):
 - image_collection.csv: the CSV the IDA gives with an image collection (Image Data ID,
   Subject = PTID, Group, Sex, Age, Visit, Modality, Description, Type, Acq Date as
   month/day/year, Format), saved under this name;
-- ADNI/<PTID>/<Description>/<acquisition time>/I<Image Data ID>/*.nii(.gz): the collection's
-  images as the IDA's NIfTI download lays them out (load_db/ADNI/loni.py reads both).
+- images/<PTID>/<Description>/<acquisition time>/I<Image Data ID>/*.nii(.gz): the collection's
+  images as the IDA's NIfTI download lays them out, its top folder (ADNI/) renamed images/
+  (load_db/ADNI/loni.py reads the CSV and the files).
 
 Visits: one per ADNIMERGE row, ``<PTID>_<VISCODE>``, dated in days since the subject's
 baseline (bl) EXAMDATE. An image goes to the visit its Visit cell names; a screening scan

@@ -63,10 +63,11 @@ def loni_date(day: date) -> str:
 
 def image_path(project: str, subject: str, description: str, acquired: date,
                image_id: str) -> str:
-    """An image's NIfTI file in the IDA download layout, relative to the dataset folder."""
+    """An image's NIfTI file in the IDA download layout (its top folder, the project's
+    name, renamed images/), relative to the dataset folder."""
     folder = description.replace(" ", "_").replace("/", "_").replace("(", "_").replace(")", "_")
     series = int(image_id[1:]) - 7000
-    return (f"{project}/{subject}/{folder}/{acquired.isoformat()}_10_15_00.0/{image_id}/"
+    return (f"images/{subject}/{folder}/{acquired.isoformat()}_10_15_00.0/{image_id}/"
             f"{project}_{subject}_MR_{folder}_br_raw_{acquired:%Y%m%d}101500_S{series}_"
             f"{image_id}.nii.gz")
 

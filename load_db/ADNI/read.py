@@ -19,7 +19,6 @@ from load_db.engine.tables import check_key
 
 MERGE_FILE = "ADNIMERGE.csv"
 COLLECTION_FILE = "image_collection.csv"
-IMAGES_FOLDER = "ADNI"
 MERGE_COLUMNS = ("RID", "PTID", "VISCODE", "EXAMDATE", "DX_bl", "DX", "AGE", "PTGENDER",
                  "PTEDUCAT", "APOE4", "MMSE", "CDRSB", "ADAS11", "ADAS13", "MOCA", "FAQ")
 MAPPING = Path(__file__).with_name(MAPPING_FILE)

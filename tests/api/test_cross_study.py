@@ -56,7 +56,7 @@ def loni_study(folder: str, images_table: pd.DataFrame, visits: pd.DataFrame,
     age at scan; `codes` turns a Visit cell into the clinical tables' visit code."""
     root = DATA_DIR / folder
     files = {path.parent.name: path.relative_to(root).as_posix()
-             for path in root.glob(f"{folder}/*/*/*/I*/*.nii.gz")}
+             for path in root.glob("images/*/*/*/I*/*.nii.gz")}
     # Stored series of the examples: MPRAGE (T1), DTI and rsfMRI; FLAIR and PD/T2 are not.
     stored = images_table["Description"].str.contains("MPRAGE|DTI|rsfMRI")
     table = images_table[images_table["Image Data ID"].isin(files) & stored]

@@ -55,7 +55,7 @@ def collection() -> pd.DataFrame:
     code, file and day since baseline."""
     table = pd.read_csv(ADNI / "image_collection.csv", dtype=str, keep_default_na=False)
     files = {path.parent.name: path.relative_to(ADNI).as_posix()
-             for path in ADNI.glob("ADNI/*/*/*/I*/*.nii.gz")}
+             for path in ADNI.glob("images/*/*/*/I*/*.nii.gz")}
     visits = merge()
     baseline = pd.to_datetime(visits.loc[visits["VISCODE"] == "bl"].set_index("PTID")["EXAMDATE"])
     acquired = pd.to_datetime(table["Acq Date"], format="%m/%d/%Y")

@@ -49,7 +49,7 @@ def collection() -> pd.DataFrame:
     """The collection's downloaded MPRAGE rows, with their file, visit and day."""
     table = read("image_collection.csv")
     files = {path.parent.name: path.relative_to(AIBL).as_posix()
-             for path in AIBL.glob("AIBL/*/*/*/I*/*.nii.gz")}
+             for path in AIBL.glob("images/*/*/*/I*/*.nii.gz")}
     visits = clinical()
     baseline = pd.to_datetime(visits.loc[visits["VISCODE"] == "bl"].set_index("RID")["EXAMDATE"],
                               format="%m/%d/%Y")
