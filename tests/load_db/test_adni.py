@@ -14,13 +14,12 @@ from load_db.ADNI.read import image_visit_code, read_adni, visit_code
 from load_db.engine import LoadError
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     subject_conditions,
     visit_conditions,
     written,
@@ -206,11 +205,7 @@ def test_strict_mode_stops_at_a_label_outside_the_mapping():
      "image_collection.csv, row 4, column 'Visit'"),
 ])
 def test_malformed_input_is_an_error_naming_the_cell(tmp_path, file, old, new, where):
-    data_dir = copy_example(tmp_path, "ADNI")
-    replace_in(data_dir / file, old, new)
-    with pytest.raises(LoadError) as error:
-        read_adni(data_dir)
-    assert where in str(error.value)
+    assert_read_names_the_cell(tmp_path, "ADNI", read_adni, file, old, new, where)
 
 
 def test_a_failed_load_changes_nothing(app, seeded, tmp_path):

@@ -12,13 +12,12 @@ from load_db.AIBL.read import birth_year, image_visit_code, read_aibl, visit_cod
 from load_db.engine import LoadError
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     visit_conditions,
     written,
 )
@@ -164,11 +163,7 @@ def test_strict_mode_stops_at_a_code_outside_the_mapping():
      "image_collection.csv, row 3, column 'Visit'"),
 ])
 def test_malformed_input_is_an_error_naming_the_cell(tmp_path, file, old, new, where):
-    data_dir = copy_example(tmp_path, "AIBL")
-    replace_in(data_dir / file, old, new)
-    with pytest.raises(LoadError) as error:
-        read_aibl(data_dir)
-    assert where in str(error.value)
+    assert_read_names_the_cell(tmp_path, "AIBL", read_aibl, file, old, new, where)
 
 
 def test_a_failed_load_changes_nothing(app, seeded, tmp_path):
