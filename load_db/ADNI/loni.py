@@ -2,8 +2,9 @@
 
 A collection comes as one CSV listing its images (Image Data ID, Subject, Group, Sex, Age,
 Visit, Modality, Description, Type, Acq Date, Format) and a tree of image files,
-``<project>/<Subject>/<Description>/<acquisition time>/I<Image Data ID>/<file>.nii(.gz)``:
-the folder named after the image id ties a file to its row. AIBL reads its collection with
+``<project>/<Subject>/<Description>/<acquisition time>/I<Image Data ID>/<file>.nii(.gz)``
+(the datasets keep it as images/<Subject>/...): the folder named after the image id ties a
+file to its row, wherever it is under the dataset folder. AIBL reads its collection with
 these functions too.
 """
 from __future__ import annotations

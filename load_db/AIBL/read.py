@@ -103,9 +103,14 @@ def visits_of(tables: dict[str, pd.DataFrame], data_dir: Path, mapping: MappingF
         label[(rid, code)] = mapped_label(raw[(rid, code)], mapping, report,
                                           {"file": path, "row": row, "column": "DXCURREN"},
                                           strict)
-    keys = list(dict.fromkeys((rid, code) for name in (MMSE_FILE, CDR_FILE, DIAGNOSIS_FILE)
-                              for rid, code in zip(tables[name]["RID"],
-                                                   tables[name]["VISCODE"], strict=True)))
+    # Each visit once, where it is first found (the file and row an error names).
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for name in (MMSE_FILE, CDR_FILE, DIAGNOSIS_FILE):
+        table = tables[name]
+        for rid, code, row in zip(table["RID"], table["VISCODE"], source_rows(table),
+                                  strict=True):
+            found.setdefault((rid, code), (str(data_dir / name), row))
+    keys = list(found)
     frame = pd.DataFrame({
         "subject": [rid for rid, _ in keys],
         "external_id": [visit_id(rid, code) for rid, code in keys],
@@ -114,6 +119,8 @@ def visits_of(tables: dict[str, pd.DataFrame], data_dir: Path, mapping: MappingF
                                 for key in keys],
         "condition": [label.get(key) for key in keys],
         "symptoms": [{"DXCURREN": raw.get(key)} for key in keys],
+        "source_file": [found[key][0] for key in keys],
+        "source_row": [found[key][1] for key in keys],
     }, dtype=object)
     return frame, baseline
 
@@ -167,10 +174,11 @@ def read_aibl(data_dir: Path, *, strict: bool = False, mapping: Path = MAPPING) 
     tables = {name: clinical_table(data_dir / name, column) for name, column in DATED}
     tables[DIAGNOSIS_FILE] = clinical_table(data_dir / DIAGNOSIS_FILE, "DXCURREN", dated=False)
     visits, baseline = visits_of(tables, data_dir, dataset_mapping, report, strict)
-    unknown = sorted(set(visits["subject"]) - set(demography["RID"]))
-    if unknown:
-        raise LoadError(f"RID {unknown[0]} has clinical rows but no row in {DEMOGRAPHY_FILE}",
-                        file=data_dir / DIAGNOSIS_FILE, column="RID")
+    unknown = ~visits["subject"].isin(set(demography["RID"]))
+    if unknown.any():
+        first = visits[unknown].iloc[0]
+        raise LoadError(f"RID {first['subject']} has no row in {DEMOGRAPHY_FILE}",
+                        file=first["source_file"], row=first["source_row"], column="RID")
     images = read_collection(data_dir / COLLECTION_FILE, data_dir, image_visit_code, report)
     return DatasetFrames(
         subjects=subjects_of(demography, demography_path, baseline),

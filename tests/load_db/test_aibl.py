@@ -159,6 +159,8 @@ def test_strict_mode_stops_at_a_code_outside_the_mapping():
      "aibl_ptdemog.csv, row 3, column 'PTGENDER'"),
     ("aibl_mmse.csv", "03/12/2007", "2007-03-12", "aibl_mmse.csv, row 2, column 'EXAMDATE'"),
     ("aibl_cdr.csv", "1,1,m18,", "1,1,18,", "aibl_cdr.csv, row 3, column 'VISCODE'"),
+    ("aibl_ptdemog.csv", "5,1,bl,2,/1940", "9,1,bl,2,/1940",   # RID 5's visits, no subject
+     "aibl_mmse.csv, row 15, column 'RID'"),
     ("image_collection.csv", ",36 Month,", ",36 Mo,",
      "image_collection.csv, row 3, column 'Visit'"),
 ])
