@@ -26,7 +26,9 @@ Disease). A label outside the mapping (older ADNIMERGE releases wrote conversion
 "MCI to Dementia") is reported and the visit left without a condition; `--strict` stops.
 
 Assumed (not confirmed in public documentation): the collection CSV's Visit column holds
-the visit codes (sc, bl, m06, ...); releases that write visit names need a table here.
+visit codes: ADNIMERGE's (sc, bl, m06, ...), or a protocol's own (v02, init, y1: seen in
+public scripts' ADNI3 collections), which ADNIMERGE does not use; those images are linked by
+their day (to the latest visit on or before it). Releases writing visit names need a table.
 
 Sources:
 - https://adni.loni.usc.edu/quick-start-guide-asset/anatomy2.html (RID, PTID, VISCODE,

@@ -73,14 +73,15 @@ def image_files(root: Path) -> dict[str, PurePosixPath]:
     return found
 
 
-def read_collection(path: Path, root: Path, visit_code: Callable[[str], str],
+def read_collection(path: Path, root: Path, visit_code: Callable[[str], str | None],
                     report: LoadReport) -> pd.DataFrame:
     """Read a collection CSV and find its files under `root` (the dataset folder).
 
-    `visit_code` turns a Visit cell into the study's visit code (ValueError when it is not
-    one). Returns one row per stored image with a file: subject, visit_code, acq_date, path
-    (relative to root), type, file_size, metadata, source_file, source_row. Images of another
-    type, rows without a file and files without a row are reported.
+    `visit_code` turns a Visit cell into the study's visit code (None: a visit the clinical
+    tables do not name; ValueError when it is no visit). Returns one row per stored image
+    with a file: subject, visit_code, acq_date, path (relative to root), type, file_size,
+    metadata, source_file, source_row. Images of another type, rows without a file and files
+    without a row are reported.
 
     Raises
     ------
@@ -137,7 +138,7 @@ def in_visits(images: pd.DataFrame, visits: pd.DataFrame, baseline: dict[str, da
         if subject not in baseline:
             report.ignore(f"image of a subject not in {clinical_file}", path)
             continue
-        link = visit_id(subject, code)
+        link = None if code is None else visit_id(subject, code)
         if link not in known:
             report.note(f"image visit not in {clinical_file}: linked by its day", [path])
             link = None

@@ -30,6 +30,10 @@ VISCODE = re.compile(r"bl|m\d{2,3}")
 # The image collection names the screening visit sc (scmri in ADNI2); its scan is the
 # baseline scan (the imaging was done in the weeks before the baseline exam).
 SCREENING = frozenset({"sc", "scmri"})
+# The IDA also names visits by their protocol's own codes (ADNIGO/ADNI2/ADNI3: v02, v06,
+# init, y1, unscheduled ones), which ADNIMERGE's VISCODE does not use: such an image is linked
+# by its day.
+PHASE_CODE = re.compile(r"v\d{2}|init|y\d+|uns\d*|nv")
 
 
 def visit_code(text: str) -> str:
@@ -40,9 +44,12 @@ def visit_code(text: str) -> str:
     return text
 
 
-def image_visit_code(text: str) -> str:
-    """The VISCODE of an image collection's Visit cell: sc and scmri are bl (pure)."""
+def image_visit_code(text: str) -> str | None:
+    """The VISCODE of an image collection's Visit cell: sc and scmri are bl; a protocol's own
+    code (v02, init, y1, ...) is None (pure). ValueError for anything else."""
     text = (text or "").strip()
+    if PHASE_CODE.fullmatch(text):
+        return None
     return BASELINE if text in SCREENING else visit_code(text)
 
 

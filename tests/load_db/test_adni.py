@@ -81,7 +81,8 @@ def test_unknown_visit_code(text):
 
 
 @pytest.mark.parametrize(("text", "code"), [("sc", "bl"), ("scmri", "bl"), ("bl", "bl"),
-                                            ("m12", "m12")])
+                                            ("m12", "m12"), ("v02", None), ("init", None),
+                                            ("y1", None)])
 def test_screening_scans_belong_to_baseline(text, code):
     assert image_visit_code(text) == code
 
