@@ -37,6 +37,9 @@ IMAGE_TYPES = (
     (re.compile(r"(?i)DTI|diffusion"), "DWI"),
     (re.compile(r"(?i)resting|rs-?fMRI"), "rsfMRI"),
 )
+# The visit codes of ADNI-style clinical tables (ADNIMERGE, AIBL's): bl, then months since
+# baseline (m06, m18, ..., m120).
+VISCODE = re.compile(r"bl|m\d{2,3}")
 NOT_STORED = "not an MBID image type"
 NOT_DOWNLOADED = "image of the collection CSV with no file in the download"
 NOT_LISTED = "image file not listed in the collection CSV"
@@ -52,6 +55,14 @@ def parse_loni_date(text: str) -> date | None:
         return datetime.strptime(text, LONI_DATE).date()
     except ValueError:
         raise ValueError(f"not a date (month/day/year): {text!r}") from None
+
+
+def visit_code(text: str) -> str:
+    """An ADNI-style VISCODE (bl, m06, m18, ...), stripped; ValueError otherwise (pure)."""
+    text = (text or "").strip()
+    if VISCODE.fullmatch(text) is None:
+        raise ValueError(f"not a visit code (bl, m06, m12, ...): {text!r}")
+    return text
 
 
 def image_type(description: str | None) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from load_db.ADNI.loni import in_visits, mapped_label, read_collection
+from load_db.ADNI.loni import in_visits, mapped_label, read_collection, visit_code
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
 from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_text
@@ -25,8 +25,6 @@ MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
 SEX = {"Female": "female", "Male": "male"}
 BASELINE = "bl"
-# ADNIMERGE's visit codes: bl, then months since baseline (m06, m12, ..., m120).
-VISCODE = re.compile(r"bl|m\d{2,3}")
 # The image collection names the screening visit sc (scmri in ADNI2); its scan is the
 # baseline scan (the imaging was done in the weeks before the baseline exam).
 SCREENING = frozenset({"sc", "scmri"})
@@ -34,14 +32,6 @@ SCREENING = frozenset({"sc", "scmri"})
 # init, y1, unscheduled ones), which ADNIMERGE's VISCODE does not use: such an image is linked
 # by its day.
 PHASE_CODE = re.compile(r"v\d{2}|init|y\d+|uns\d*|nv")
-
-
-def visit_code(text: str) -> str:
-    """An ADNIMERGE VISCODE (bl, m06, ...); ValueError otherwise (pure)."""
-    text = (text or "").strip()
-    if VISCODE.fullmatch(text) is None:
-        raise ValueError(f"not an ADNI visit code (bl, m06, m12, ...): {text!r}")
-    return text
 
 
 def image_visit_code(text: str) -> str | None:

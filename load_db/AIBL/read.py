@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from load_db.ADNI.loni import in_visits, mapped_label, parse_loni_date, read_collection
+from load_db.ADNI.loni import (
+    in_visits,
+    mapped_label,
+    parse_loni_date,
+    read_collection,
+    visit_code,
+)
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
 from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_text
@@ -29,7 +35,6 @@ MAPPING = Path(__file__).with_name(MAPPING_FILE)
 # ADNI's coding, which AIBL's tables follow: PTGENDER 1 male, 2 female.
 SEX = {"1": "male", "2": "female"}
 BASELINE = "bl"
-VISCODE = re.compile(r"bl|m\d{2}")
 # The IDA's visit names of AIBL's collection onto the clinical tables' VISCODE.
 IMAGE_VISITS = {"Baseline": "bl", "18 Month": "m18", "36 Month": "m36", "54 Month": "m54",
                 "72 Month": "m72"}
@@ -37,14 +42,6 @@ IMAGE_VISITS = {"Baseline": "bl", "18 Month": "m18", "36 Month": "m36", "54 Mont
 NOT_AVAILABLE = "-4"
 # PTDOB holds the year of birth only, written "/1936" (the month and day are withheld).
 BIRTH_YEAR = re.compile(r"/?(?P<year>(19|20)\d{2})")
-
-
-def visit_code(text: str) -> str:
-    """A VISCODE of the clinical tables (bl, m18, m36, ...); ValueError otherwise (pure)."""
-    text = (text or "").strip()
-    if VISCODE.fullmatch(text) is None:
-        raise ValueError(f"not an AIBL visit code (bl, m18, m36, ...): {text!r}")
-    return text
 
 
 def visit_id(rid: str, code: str) -> str:

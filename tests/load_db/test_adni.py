@@ -76,7 +76,7 @@ def test_unknown_visit_code(text):
     if text == "bl ":   # cells are stripped: a trailing space is no error
         assert visit_code(text) == "bl"
         return
-    with pytest.raises(ValueError, match="not an ADNI visit code"):
+    with pytest.raises(ValueError, match="not a visit code"):
         visit_code(text)
 
 

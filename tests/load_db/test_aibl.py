@@ -87,7 +87,7 @@ def test_visit_codes(text, ok):
     if ok:
         assert visit_code(text) == text
     else:
-        with pytest.raises(ValueError, match="not an AIBL visit code"):
+        with pytest.raises(ValueError, match="not a visit code"):
             visit_code(text)
 
 
