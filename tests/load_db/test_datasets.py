@@ -51,8 +51,8 @@ def test_a_designation_matches_in_any_case(name):
 
 def test_an_unknown_designation_lists_the_known_ones():
     known = ", ".join(discover())
-    with pytest.raises(LoadError, match=rf"no loader for dataset 'ADNI' \(known: {known}\)"):
-        find_dataset("ADNI")
+    with pytest.raises(LoadError, match=rf"no loader for dataset 'NoSuchStudy' \(known: {known}\)"):
+        find_dataset("NoSuchStudy")
 
 
 def test_two_packages_declaring_one_designation_are_refused(toy_package):

@@ -92,6 +92,6 @@ def test_dry_run_writes_nothing(app, seeded):
 
 
 def test_unknown_dataset_is_refused(app, seeded):
-    result = flask_load(app, "ADNI")
+    result = flask_load(app, "NoSuchStudy")
     assert result.exit_code == 2
-    assert f"no loader for dataset 'ADNI' (known: {', '.join(discover())})" in result.output
+    assert f"no loader for dataset 'NoSuchStudy' (known: {', '.join(discover())})" in result.output

@@ -230,3 +230,19 @@ def load_examples(app) -> None:
     for designation in ("OASIS", "OpenPain", "HCP"):
         result = flask_load(app, designation)
         assert result.exit_code == 0, result.output
+
+
+def assert_read_names_the_cell(tmp_path: Path, folder: str, read, file: str, old: str,
+                               new: str, where: str) -> None:
+    """Break one file of a copy of an example (old -> new): the dataset's `read` raises a
+    LoadError naming `where` (file, row and column), with no database involved."""
+    from load_db.engine import LoadError
+
+    data_dir = copy_example(tmp_path, folder)
+    replace_in(data_dir / file, old, new)
+    try:
+        read(data_dir)
+    except LoadError as error:
+        assert where in str(error), str(error)
+    else:
+        raise AssertionError(f"reading {folder} with {file} broken raised no LoadError")
