@@ -11,7 +11,7 @@ Files in the dataset folder (data/ADNI by default):
   month/day/year, Format), saved under this name;
 - images/<PTID>/<Description>/<acquisition time>/I<Image Data ID>/*.nii(.gz): the collection's
   images as the IDA's NIfTI download lays them out, its top folder (ADNI/) renamed images/
-  (load_db/ADNI/loni.py reads the CSV and the files).
+  (the LONI adapter, load_db/loni/, reads the CSV and the files).
 
 Visits: one per ADNIMERGE row, ``<PTID>_<VISCODE>``, dated in days since the subject's
 baseline (bl) EXAMDATE. An image goes to the visit its Visit cell names; a screening scan

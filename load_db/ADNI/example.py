@@ -6,12 +6,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from load_db.examples import BOLD_SHAPE, DWI_SHAPE, SEED, T1_SHAPE, Writer, between, nifti_bytes
+from load_db.loni.collection import COLLECTION_COLUMNS, image_path, loni_date
 
 MERGE_HEADER = ("RID", "COLPROT", "ORIGPROT", "PTID", "SITE", "VISCODE", "EXAMDATE", "DX_bl",
                 "AGE", "PTGENDER", "PTEDUCAT", "APOE4", "MMSE", "CDRSB", "ADAS11", "ADAS13",
                 "MOCA", "FAQ", "DX")
-COLLECTION_HEADER = ("Image Data ID", "Subject", "Group", "Sex", "Age", "Visit", "Modality",
-                     "Description", "Type", "Acq Date", "Format")
 FIRST_IMAGE_ID = 40001
 
 # (PTID, RID, phase, PTGENDER, PTEDUCAT, APOE4, AGE, DX_bl, baseline EXAMDATE,
@@ -56,20 +55,6 @@ GROUPS = {"CN": "CN", "SMC": "CN", "EMCI": "MCI", "LMCI": "MCI", "AD": "AD"}
 SHAPES = {"Axial DTI": DWI_SHAPE, "Axial rsfMRI (Eyes Open)": BOLD_SHAPE}
 
 
-def loni_date(day: date) -> str:
-    """A date as the IDA writes it: month/day/year without leading zeros."""
-    return f"{day.month}/{day.day}/{day.year}"
-
-
-def image_path(project: str, subject: str, description: str, acquired: date,
-               image_id: str) -> str:
-    """An image's NIfTI file in the IDA download layout (its top folder, the project's
-    name, renamed images/), relative to the dataset folder."""
-    folder = description.replace(" ", "_").replace("/", "_").replace("(", "_").replace(")", "_")
-    series = int(image_id[1:]) - 7000
-    return (f"images/{subject}/{folder}/{acquired.isoformat()}_10_15_00.0/{image_id}/"
-            f"{project}_{subject}_MR_{folder}_br_raw_{acquired:%Y%m%d}101500_S{series}_"
-            f"{image_id}.nii.gz")
 
 
 def merge_rows(rng: random.Random) -> list[list]:
@@ -106,5 +91,5 @@ def write_example(out_dir: Path) -> list[Path]:
                 continue
             w.bytes(image_path("ADNI", ptid, description, acquired, name),
                     nifti_bytes(SHAPES.get(description, T1_SHAPE), 1.2, rng))
-    w.table("image_collection.csv", COLLECTION_HEADER, collection)
+    w.table("image_collection.csv", COLLECTION_COLUMNS, collection)
     return w.written

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from load_db.ADNI.loni import in_visits, mapped_label, read_collection, visit_code
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
 from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_text
 from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 from load_db.engine.tables import check_key
+from load_db.loni.collection import in_visits, mapped_label, read_collection, visit_code
 
 MERGE_FILE = "ADNIMERGE.csv"
 COLLECTION_FILE = "image_collection.csv"

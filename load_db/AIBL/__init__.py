@@ -9,7 +9,7 @@ names them (without the date suffix, e.g. aibl_mmse_01-Jun-2018.csv -> aibl_mmse
 - aibl_cdr.csv: RID, VISCODE, EXAMDATE, CDGLOBAL;
 - aibl_pdxconv.csv: RID, VISCODE, DXCURREN (1 healthy control, 2 MCI, 3 AD);
 - image_collection.csv and images/<RID>/<Description>/<time>/I<Image Data ID>/*.nii(.gz):
-  an IDA image collection, read as ADNI's (load_db/ADNI/loni.py); Subject is the RID, Visit a
+  an IDA image collection, read by the LONI adapter (load_db/loni/); Subject is the RID, Visit a
   visit name (Baseline, 18 Month, 36 Month, 54 Month, 72 Month).
 
 Visits: every (RID, VISCODE) of the MMSE, CDR and diagnosis tables, ``<RID>_<VISCODE>``

@@ -5,8 +5,8 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from load_db.ADNI.example import COLLECTION_HEADER, image_path, loni_date
 from load_db.examples import SEED, T1_SHAPE, Writer, nifti_bytes
+from load_db.loni.collection import COLLECTION_COLUMNS, image_path, loni_date
 
 FIRST_IMAGE_ID = 70001
 # (RID, SITEID, PTGENDER, year of birth, baseline EXAMDATE,
@@ -75,5 +75,5 @@ def write_example(out_dir: Path) -> list[Path]:
             if rid not in NOT_DOWNLOADED:
                 w.bytes(image_path("AIBL", str(rid), description, acquired, name),
                         nifti_bytes(T1_SHAPE, 1.0, rng))
-    w.table("image_collection.csv", COLLECTION_HEADER, collection)
+    w.table("image_collection.csv", COLLECTION_COLUMNS, collection)
     return w.written

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from load_db.ADNI.loni import (
+from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
+from load_db.engine.assessments import measure_rows
+from load_db.engine.cells import convert_column, from_table, source_rows, to_text
+from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
+from load_db.engine.tables import check_key
+from load_db.loni.collection import (
     in_visits,
     mapped_label,
     parse_loni_date,
     read_collection,
     visit_code,
 )
-from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
-from load_db.engine.assessments import measure_rows
-from load_db.engine.cells import convert_column, from_table, source_rows, to_text
-from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
-from load_db.engine.tables import check_key
 
 DEMOGRAPHY_FILE = "aibl_ptdemog.csv"
 MMSE_FILE = "aibl_mmse.csv"

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, Measure, Subject, Visit
 from globals import DATA_DIR
-from load_db.ADNI.loni import image_type, parse_loni_date
 from load_db.ADNI.read import image_visit_code, read_adni, visit_code
 from load_db.engine import LoadError
+from load_db.loni.collection import image_type, parse_loni_date
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_read_names_the_cell,

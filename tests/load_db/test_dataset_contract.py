@@ -78,6 +78,23 @@ def test_the_docstring_cites_the_public_documentation_it_follows(designation):
     assert re.search(r"https?://[\w.-]+\.[a-z]{2,}/\S*", sources), sources
 
 
+@pytest.mark.parametrize("designation", PACKAGES)
+def test_a_dataset_package_imports_no_other_dataset_package(designation):
+    """What two studies share lives in an adapter (load_db/bids, dicom, loni...), so that a
+    dataset's folder can change or go without touching another's."""
+    package = PACKAGES[designation]
+    others = {other.module.__name__ for other in PACKAGES.values()} - {package.module.__name__}
+    imported = set()
+    for path in Path(package.module.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    assert sorted(name for name in imported
+                  if any(name == other or name.startswith(other + ".") for other in others)) == []
+
+
 @pytest.mark.parametrize("designation", WITH_WRITER)
 def test_the_example_writer_is_reproducible_byte_for_byte(designation, examples, tmp_path):
     package = PACKAGES[designation]

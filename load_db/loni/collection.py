@@ -1,4 +1,5 @@
-"""The LONI Image and Data Archive's image collections, as ADNI and AIBL download them.
+"""The LONI Image and Data Archive's image collections, as ADNI and AIBL download them: the
+reader, and the layout's names and dates that the example writers use too.
 
 A collection comes as one CSV listing its images (Image Data ID, Subject, Group, Sex, Age,
 Visit, Modality, Description, Type, Acq Date, Format) and a tree of image files,
@@ -177,3 +178,19 @@ def mapped_label(label: str | None, mapping: MappingFile, report: LoadReport,
                       f"{Path(where['file']).name}, row {where['row']}")
         return None
     return label
+
+
+def loni_date(day: date) -> str:
+    """A date as the IDA writes it: month/day/year without leading zeros."""
+    return f"{day.month}/{day.day}/{day.year}"
+
+
+def image_path(project: str, subject: str, description: str, acquired: date,
+               image_id: str) -> str:
+    """An image's NIfTI file in the IDA download layout (its top folder, the project's
+    name, renamed images/), relative to the dataset folder."""
+    folder = description.replace(" ", "_").replace("/", "_").replace("(", "_").replace(")", "_")
+    series = int(image_id[1:]) - 7000
+    return (f"images/{subject}/{folder}/{acquired.isoformat()}_10_15_00.0/{image_id}/"
+            f"{project}_{subject}_MR_{folder}_br_raw_{acquired:%Y%m%d}101500_S{series}_"
+            f"{image_id}.nii.gz")
