@@ -194,12 +194,11 @@ def maps(mapping: MappingFile, label: str) -> bool:
     return True
 
 
-def subjects_of(status: pd.DataFrame, demographics: pd.DataFrame, mapping: MappingFile,
-                report: LoadReport) -> pd.DataFrame:
+def subjects_of(status: pd.DataFrame, demographics: pd.DataFrame, data_dir: Path,
+                mapping: MappingFile, report: LoadReport) -> pd.DataFrame:
     """The participants of Participant_Status, with sex and handedness from Demographics and
     their enrolment cohort as condition label (left unknown when the mapping lacks it)."""
-    status_path = Path(status.attrs["path"])
-    demo_path = Path(demographics.attrs["path"])
+    status_path, demo_path = data_dir / STATUS_FILE, data_dir / DEMOGRAPHICS_FILE
     try:
         codes = mapping.source("HANDEDNESS", "HANDED").values
     except KeyError as exc:  # the subject's handedness is read with the measure's codes
@@ -304,11 +303,9 @@ def read_ppmi(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     report = LoadReport()
     status = read_table(data_dir / STATUS_FILE, key=SUBJECT, required=(
         SUBJECT, "COHORT", "COHORT_DEFINITION", "ENROLL_STATUS", "ENROLL_AGE"))
-    status.attrs["path"] = str(data_dir / STATUS_FILE)
     known = set(status[SUBJECT])
     demographics = read_table(data_dir / DEMOGRAPHICS_FILE, key=SUBJECT,
                               required=(SUBJECT, "SEX", "HANDED"))
-    demographics.attrs["path"] = str(data_dir / DEMOGRAPHICS_FILE)
     demographics = demographics.assign(source_row=source_rows(demographics))
     updrs_path, moca_path = data_dir / UPDRS3_FILE, data_dir / MOCA_FILE
     updrs = _clinical(updrs_path, ("PDSTATE", "NP3TOT", "NHY"))
@@ -336,6 +333,6 @@ def read_ppmi(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     ], ignore_index=True)
     images = images_of(data_dir, baseline, set(visits["external_id"]), known, report)
     return DatasetFrames(
-        subjects=subjects_of(status, demographics, dataset_mapping, report),
+        subjects=subjects_of(status, demographics, data_dir, dataset_mapping, report),
         visits=visits, images=images, assessments=assessments, report=report,
         mapping=dataset_mapping)
