@@ -39,7 +39,10 @@ Assumed (not confirmed in public documentation): the member names of the diffusi
 resting-state zips and of T1.json, the bulk/ folder of unpacked zips, years of education =
 field 845 - 5 (as the system this project started from did), and the scanner (a 3T Siemens
 Skyra for every brain scan, as the brain imaging documentation describes; a JSON sidecar
-naming a scanner wins).
+naming a scanner wins). The Showcase's own field pages could not be retrieved here: 41270,
+21003, 20252, 20253 and the column and file naming are confirmed by the other sources below;
+fields 31, 34, 53, 50, 21001, 21002, 1707, 845, their codes and the coding numbers (9, 100430,
+19) are taken as the project's reference notes give them.
 
 Sources:
 - https://biobank.ndph.ox.ac.uk/showcase/field.cgi?id=20252 (and id=31, 34, 53, 21003, 1707,
