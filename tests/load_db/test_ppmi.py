@@ -31,6 +31,7 @@ from tests.support.examples import (
     image_visits,
     load_example,
     replace_in,
+    run_script,
     subject_conditions,
     written,
 )
@@ -210,3 +211,10 @@ def test_a_broken_file_changes_nothing(app, seeded, tmp_path):
     assert_broken_input_changes_nothing(
         app, "PPMI", "PPMI", "MDS-UPDRS_Part_III.csv", "3002,BL,NUPDRS3,05/2012",
         "3002,BL,NUPDRS3,13/2012", "MDS-UPDRS_Part_III.csv, row 7, column 'INFODT'", tmp_path)
+
+
+def test_the_subject_script_runs_from_any_directory(database_url, app, seeded, tmp_path):
+    result = run_script("PPMI", "load_subject.py", database_url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    seeded.expire_all()
+    assert count(seeded, Subject) == len(pd.read_csv(FOLDER / "Participant_Status.csv"))

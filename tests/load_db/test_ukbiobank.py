@@ -24,6 +24,7 @@ from tests.support.examples import (
     image_visits,
     load_example,
     replace_in,
+    run_script,
     subject_conditions,
     written,
 )
@@ -187,3 +188,10 @@ def test_a_broken_file_changes_nothing(app, seeded, tmp_path):
     assert_broken_input_changes_nothing(
         app, "UK Biobank", "UKBiobank", "ukb_main.csv", "2015-06-20", "2015-13-20",
         "ukb_main.csv, row 2, column '53-2.0'", tmp_path)
+
+
+def test_the_subject_script_runs_from_any_directory(database_url, app, seeded, tmp_path):
+    result = run_script("UKBiobank", "load_subject.py", database_url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    seeded.expire_all()
+    assert count(seeded, Subject) == len(pd.read_csv(FOLDER / "ukb_main.csv"))
