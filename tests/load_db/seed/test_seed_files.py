@@ -68,12 +68,13 @@ def test_each_measure_has_what_its_kind_needs(row):
     assert row["per_subject"] == ("yes" if row["designation"] in PER_SUBJECT else "no")
 
 
-def test_the_conditions_keep_their_twelve_designations():
+def test_the_conditions_are_the_master_list_in_order():
+    # New conditions are appended (Prodromal PD came with PPMI), so stored ids never move.
     assert [row["designation"] for row in CONDITIONS] == [
         "Healthy Control", "Mild Cognitive Impairment", "Alzheimer's Disease",
         "Dementia Unspecified", "Parkinson's Disease", "Huntington's Disease", "Subacute Pain",
         "Chronic Pain", "Breast Cancer", "Benign Breast Lesion", "Interval Breast Cancer",
-        "Normal Breast Screening"]
+        "Normal Breast Screening", "Prodromal PD"]
 
 
 @pytest.mark.parametrize("row", MEASURES + CONDITIONS, ids=lambda row: row["designation"])
