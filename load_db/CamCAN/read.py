@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import NO_SESSION_VISIT, read_bids
-from load_db.bids.mapping import to_handedness
+from load_db.bids.mapping import laterality_hand
 from load_db.engine import DatasetFrames, read_table
 from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_value
@@ -29,14 +29,8 @@ MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
 
 def hand_of(text: str) -> str:
-    """The handedness of an Edinburgh laterality quotient cell ('' when blank), read with the
-    BIDS adapter's cut-offs; ValueError when it is not a number from -100 to +100."""
-    quotient = to_float(text)
-    if quotient is None:
-        return ""
-    if not -100 <= quotient <= 100:
-        raise ValueError(f"not a laterality quotient (-100 to +100): {text!r}")
-    return to_handedness(text, text).value
+    """The handedness of an Edinburgh laterality quotient cell ('' when blank)."""
+    return laterality_hand(text) or ""
 
 
 def subjects_of(table: pd.DataFrame, path: Path, hands: list[str]) -> pd.DataFrame:

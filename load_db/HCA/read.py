@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from load_db.bids.mapping import LATERALITY_QUOTIENT_CLASSES
+from load_db.bids.mapping import laterality_hand
 from load_db.engine import DatasetFrames, LoadError, LoadReport, read_table
 from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import (
@@ -91,17 +91,6 @@ def to_visit(text: str) -> str:
     if not VISIT_CODE.fullmatch(text or ""):
         raise ValueError(f"not a visit code (V1, V2, ...): {text!r}")
     return text
-
-
-def handedness(text: str) -> str | None:
-    """The dominant hand of an Edinburgh laterality quotient cell (-100 to 100, the BIDS
-    adapter's cut-offs); None when blank; ValueError when not a quotient."""
-    score = to_float(text)
-    if score is None:
-        return None
-    if not -100 <= score <= 100:
-        raise ValueError(f"not an Edinburgh laterality quotient (-100 to 100): {score:g}")
-    return next(hand.value for bound, hand in LATERALITY_QUOTIENT_CLASSES if score <= bound)
 
 
 def bmi(weight_lb: float | None, height_in: float | None) -> float | None:
@@ -293,7 +282,7 @@ def read_hca(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
                         subjects_file.column(DATE, required_date), strict=True))
     hands = read_structure(data_dir, HANDEDNESS_FILE, (HAND_SCORE_COLUMN,))
     hands.check_subjects(baseline)
-    hand = hands.column(HAND_SCORE_COLUMN, handedness)
+    hand = hands.column(HAND_SCORE_COLUMN, laterality_hand)
     measures = {}
     for name in MEASURE_FILES:
         structure = read_structure(data_dir, name, (VISIT,), key=(SUBJECT_ID, VISIT))

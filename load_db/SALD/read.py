@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import NO_SESSION_VISIT, read_bids
-from load_db.bids.mapping import to_handedness
+from load_db.bids.mapping import laterality_hand
 from load_db.engine import DatasetFrames, read_table
 from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_value
@@ -29,12 +29,8 @@ MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
 
 def handedness_of(score: str) -> str:
-    """The handedness of an Edinburgh score ('' when blank) with the BIDS adapter's quotient
-    cut-offs; ValueError when the score is not a number from -100 to +100."""
-    quotient = to_float(score)
-    if quotient is not None and abs(quotient) > 100:
-        raise ValueError(f"not an Edinburgh laterality quotient (-100 to +100): {score!r}")
-    return "" if quotient is None else to_handedness(score, score).value
+    """The handedness of an Edinburgh score ('' when blank)."""
+    return laterality_hand(score) or ""
 
 
 def read_sald(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:

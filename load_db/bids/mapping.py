@@ -42,6 +42,19 @@ def to_sex(code: str, decoded: str) -> Sex:
     return SEX.get(code.strip().lower()) or SEX.get(decoded.strip().lower(), Sex.UNKNOWN)
 
 
+def laterality_hand(text: str) -> str | None:
+    """The dominant hand (a Handedness value) of an Edinburgh laterality quotient cell, cut at
+    LATERALITY_QUOTIENT_CLASSES; None when the cell is blank; ValueError when it is not a
+    number from -100 to +100 (for a column that holds quotients only: a wrong value is an
+    error there, not an unknown hand)."""
+    quotient = float_or_none(text)
+    if quotient is None and not (text or "").strip():
+        return None
+    if quotient is None or not -100 <= quotient <= 100:
+        raise ValueError(f"not an Edinburgh laterality quotient (-100 to +100): {text!r}")
+    return next(hand for bound, hand in LATERALITY_QUOTIENT_CLASSES if quotient <= bound).value
+
+
 def to_handedness(code: str, decoded: str) -> Handedness:
     """Map a handedness cell to Handedness; a number in [-100, 100] is a laterality quotient."""
     found = HANDEDNESS.get(code.strip().lower()) or HANDEDNESS.get(decoded.strip().lower())

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.models import Assessment, Dataset, Image, Measure, Scanner, Subject, Visit
 from globals import DATA_DIR
 from load_db.engine import LoadError
-from load_db.HCA.read import handedness, read_hca, scan_type, to_nda_date, to_visit
+from load_db.HCA.read import read_hca, scan_type, to_nda_date, to_visit
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     copy_example,
@@ -67,13 +67,6 @@ def test_visit_codes(text, ok):
     else:
         with pytest.raises(ValueError, match="not a visit code"):
             to_visit(text)
-
-
-@pytest.mark.parametrize(("score", "hand"), [
-    ("100", "right"), ("41", "right"), ("40", "ambidextrous"), ("-40", "left"),
-    ("-100", "left"), ("0", "ambidextrous"), ("", None)])
-def test_edinburgh_scores(score, hand):
-    assert handedness(score) == hand
 
 
 @pytest.mark.parametrize(("scan", "kind"), [

@@ -5,7 +5,7 @@ import pytest
 
 from app.models.enums import Handedness, Sex
 from load_db.bids.entities import parse_name
-from load_db.bids.mapping import image_type, to_handedness, to_sex
+from load_db.bids.mapping import image_type, laterality_hand, to_handedness, to_sex
 from load_db.engine.cells import to_value
 
 
@@ -75,3 +75,16 @@ def test_sex_lookup(code, decoded, sex):
 ])
 def test_handedness_lookup(code, decoded, hand):
     assert to_handedness(code, decoded) is hand
+
+
+@pytest.mark.parametrize(("quotient", "hand"), [
+    ("100", "right"), ("41", "right"), ("40", "ambidextrous"), ("0", "ambidextrous"),
+    ("-40", "left"), ("-100", "left"), ("", None), ("  ", None)])
+def test_a_laterality_quotient_gives_the_hand(quotient, hand):
+    assert laterality_hand(quotient) == hand
+
+
+@pytest.mark.parametrize("cell", ["-175", "101", "R", "right-ish"])
+def test_a_cell_that_is_no_quotient_is_an_error_not_an_unknown_hand(cell):
+    with pytest.raises(ValueError, match=f"not an Edinburgh laterality quotient .*{cell!r}"):
+        laterality_hand(cell)
