@@ -141,9 +141,11 @@ def test_the_contract_tests_cover_a_new_package(toy_package, tmp_path):
     passed = sorted(line.split("::")[1] for line in contract.stdout.splitlines()
                     if line.startswith("PASSED "))
     assert passed == [
+        f"test_a_dataset_package_imports_no_other_dataset_package[{TOY_DESIGNATION}]",
         f"test_flask_seed_adds_the_dataset_from_its_seed_list_row[sqlite-{TOY_DESIGNATION}]",
         f"test_make_run_loads_and_uploads_the_example[sqlite-{TOY_DESIGNATION}]",
         f"test_read_returns_the_one_shape_with_a_condition_per_label[{TOY_DESIGNATION}]",
+        f"test_the_docstring_cites_the_public_documentation_it_follows[{TOY_DESIGNATION}]",
         f"test_the_example_writer_is_reproducible_byte_for_byte[{TOY_DESIGNATION}]",
         f"test_the_init_declares_the_dataset_and_its_modules_hold_the_logic[{TOY_DESIGNATION}]",
     ]

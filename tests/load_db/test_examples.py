@@ -2,12 +2,13 @@
 import gzip
 import struct
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from app.models import Dataset, Image, LoadRun, Subject, Visit
 from app.storage import LocalStorage
-from globals import DATA_DIR
+from globals import DATA_DIR, SEED_DIR
 from load_db.datasets import discover, with_example_data
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, write_examples
 from load_file.upload import dataset_prefix, upload_tree
@@ -69,6 +70,14 @@ def test_make_run_loads_every_example(app, seeded):
     assert count(session, Visit) == sum(len(frames.visits) for frames in read.values())
     loaders = session.scalars(select(LoadRun.loader).order_by(LoadRun.id)).all()
     assert loaders == ["seed"] + [f"load {package.designation}" for package in BUNDLED]
+    # Every study of the seed list has subjects and images: /stats and the dashboard show no
+    # empty dataset after `make run`.
+    seed_list = pd.read_excel(SEED_DIR / "datasets_list.xls")["designation"].tolist()
+    with_images = dict(session.execute(
+        select(Dataset.designation, func.count(Image.id)).join(Image)
+        .group_by(Dataset.designation)).all())
+    assert sorted(with_images) == sorted(seed_list) == sorted(per_dataset)
+    assert len(seed_list) == 13 and min(with_images.values()) > 0
 
 
 def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seeded, tmp_path):

@@ -184,7 +184,11 @@ def assert_scripts_run_from_anywhere(folder: str, database_url: str, session: Se
 # its path: nothing else names it. Its __init__.py declares, its modules hold the logic.
 TOY_DESIGNATION, TOY_FOLDER = "ToyStudy", "toystudy"
 TOY_PACKAGE = {
-    "toystudy/__init__.py": f'''"""A toy study: one CSV of participants with a group."""
+    "toystudy/__init__.py": f'''"""A toy study: one CSV of participants with a group.
+
+Sources:
+- the toy study's own description: https://example.org/toy-study
+"""
 from load_db.datasets import DatasetDeclaration
 from load_db.toystudy.example import write_example
 from load_db.toystudy.read import MAPPING, read_toystudy
