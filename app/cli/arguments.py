@@ -7,6 +7,7 @@ more than a few seconds shows `progress_bar` (load_db/engine/progress.py) on std
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import click
@@ -14,6 +15,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Dataset
+
+log = logging.getLogger(__name__)
 
 # The release that removes the `--dataset NAME` alias of `load-bids` and `load-dicom`
 # (deprecated in 0.2.0, the release that made the dataset positional everywhere).
@@ -81,7 +84,8 @@ class DatasetAliasCommand(click.Command):
     """A command whose dataset is positional, still accepting the deprecated `--dataset NAME`.
 
     The option is hidden from the help: given, it is moved to the front of the arguments (where
-    DATASET stands) and a deprecation note is printed on stderr.
+    DATASET stands) and a deprecation note is logged (on stderr, so that stdout still holds only
+    the result, e.g. the --json report scripts parse).
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -108,7 +112,6 @@ def without_legacy_option(command: str, args: list[str]) -> list[str]:
         index += 1
     if not names:
         return args
-    click.echo(f"Deprecated: `flask {command} ... --dataset NAME` is removed in release "
-               f"{ALIAS_REMOVED_IN}; give the dataset first: `flask {command} NAME ...`.",
-               err=True)
+    log.warning("Deprecated: `flask %s ... --dataset NAME` is removed in release %s; give the "
+                "dataset first: `flask %s NAME ...`.", command, ALIAS_REMOVED_IN, command)
     return [names[-1], *rest]

@@ -75,8 +75,15 @@ def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: 
     if deidentify:
         from load_file.deidentify import upload_deidentified
 
-        upload_deidentified(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
-                            dry_run=dry_run)
+        deidentified, report = upload_deidentified(
+            storage, source_dir, _prefix_for(dataset, prefix), workers=workers, dry_run=dry_run)
+        if as_json:
+            echo_json({"deidentify": deidentified.to_dict(), **report.to_dict()})
+        else:
+            click.echo(deidentified.summary())
+            click.echo(report.summary())
+        if deidentified.failed or not report.ok:
+            raise click.exceptions.Exit(1)
         return
     try:
         report = upload_tree(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
