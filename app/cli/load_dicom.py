@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,8 +18,13 @@ from app.cli.sources import (
 )
 from app.extensions import db
 from app.storage import get_storage
-from app.storage.trees import StorageTree
+from app.storage.trees import FileTree, StorageTree
 from load_file.checksums import record_image_checksums
+
+if TYPE_CHECKING:  # the engine is imported only when a command runs
+    from sqlalchemy.orm import Session
+
+    from load_db.engine import LoadReport
 
 
 def _study_file(dataset: str) -> Path | None:
@@ -32,7 +38,7 @@ def _study_file(dataset: str) -> Path | None:
         return None  # a dataset without a package of its own (e.g. --register)
 
 
-def _load_some_dicom(session, source, **options):
+def _load_some_dicom(session: Session, source: Path | FileTree, **options: Any) -> LoadReport:
     """load_dicom, refusing (rolled back, exit code 2) a source without any DICOM file: its
     files would all be skipped as non-DICOM and the load would look like a success."""
     from load_db.dicom.reader import NON_DICOM
