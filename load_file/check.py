@@ -11,9 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from app.storage import ObjectInfo, Storage
+from load_db.engine.progress import progress_bar
 from load_file.tree import SourceFile, plan_tree, prepared
 
 # The last three compare the database's image checksums with storage (load_file.checksums).
@@ -73,8 +72,8 @@ def compare_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: in
     present = [item for item in items if item.key in objects]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = pool.map(lambda item: _compare_one(storage, item, objects[item.key]), present)
-        for result in tqdm(results, total=len(present), desc="check", unit="file",
-                           disable=None if progress is None else not progress):
+        for result in progress_bar(results, total=len(present), desc="check", unit=" files",
+                                   enabled=progress, leave=True):
             if result is not None:
                 differences.append(result)
     return sorted(differences, key=lambda difference: (difference.key, difference.kind))

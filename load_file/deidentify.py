@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import Any
 
 import click
 from dicomanonymizer.dicomfields_selector import dicom_anonymization_database_selector
@@ -49,7 +50,7 @@ from load_db.dicom.headers import NOT_DICOM, HeaderProblem, read_whole
 from load_db.dicom.identity import parse_date, pseudonym
 from load_db.dicom.redact import Redactor, redactor
 from load_db.dicom.secret import SecretError, deployment_secret
-from load_file.upload import upload_tree
+from load_file.upload import UploadReport, upload_tree
 
 # The edition of PS3.15 Table E.1-1 that dicom-anonymizer carries, and its categories.
 TABLE_EDITION = "dicomfields_2026c"
@@ -275,6 +276,17 @@ class DeidentifyReport:
     copied: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The report as `flask upload --deidentify --json` prints it."""
+        return {"deidentified": self.deidentified, "copied": self.copied, "failed": self.failed}
+
+    def summary(self) -> str:
+        """Return the report as lines of text, each file not de-identified with its reason."""
+        return "\n".join([f"de-identified: {self.deidentified}, copied as they are (not DICOM): "
+                          f"{len(self.copied)}, failed: {len(self.failed)}"]
+                         + [f"  not de-identified, not uploaded {path}: {reason}"
+                            for path, reason in sorted(self.failed.items())])
+
 
 def deidentify_file(source: Path, target: Path, secret: bytes | None = None) -> bool:
     """Write a de-identified copy of `source` to `target`; return False if it is not DICOM.
@@ -343,11 +355,11 @@ def deidentified_copies(source_dir: Path, workdir: str | Path | None = None
 
 
 def upload_deidentified(storage: Storage, source_dir: Path, prefix: str, *, workers: int,
-                        dry_run: bool) -> None:
+                        dry_run: bool) -> tuple[DeidentifyReport, UploadReport]:
     """`flask upload --deidentify`: de-identify `source_dir` into a temporary folder, upload it.
 
-    Prints both reports; exits 1 when a DICOM file could not be de-identified (nothing of it is
-    uploaded) or a file failed to upload.
+    Returns both reports (the command prints them, and exits 1 when a DICOM file could not be
+    de-identified, so nothing of it was uploaded, or a file failed to upload).
     """
     try:
         deployment_secret()  # a secret that cannot be read stops before any copy is made
@@ -358,10 +370,4 @@ def upload_deidentified(storage: Storage, source_dir: Path, prefix: str, *, work
             report = upload_tree(storage, copies, prefix, workers=workers, dry_run=dry_run)
         except (StorageError, OSError) as exc:
             raise click.ClickException(f"upload failed: {exc}") from exc
-    click.echo(f"de-identified: {deidentified.deidentified}, copied as they are (not DICOM): "
-               f"{len(deidentified.copied)}, failed: {len(deidentified.failed)}")
-    for path, reason in sorted(deidentified.failed.items()):
-        click.echo(f"  not de-identified, not uploaded {path}: {reason}")
-    click.echo(report.summary())
-    if deidentified.failed or not report.ok:
-        raise click.exceptions.Exit(1)
+    return deidentified, report

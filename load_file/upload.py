@@ -14,14 +14,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
-from tqdm import tqdm
 
 from app.models import Dataset
 from app.storage import ObjectNotFound, Storage, StorageError, TransientStorageError
 from app.storage.sources import UnsafeEntry
+from load_db.engine.progress import progress_bar
 from load_file.tree import SourceFile, plan_tree, prepared
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,12 @@ class UploadReport:
     def ok(self) -> bool:
         """True when no file failed."""
         return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as `flask upload --json` prints it (every field but `stored`)."""
+        return {"uploaded": self.uploaded, "skipped": self.skipped, "failed": self.failed,
+                "ignored": self.ignored, "refused": self.refused, "dry_run": self.dry_run,
+                "checksums_recorded": self.checksums_recorded}
 
     def summary(self) -> str:
         """Return the report as lines of text, failures with their reasons."""
@@ -140,8 +146,8 @@ def upload_tree(storage: Storage, source_dir: Path, prefix: str, *, workers: int
                             attempts=attempts, backoff=backoff, what=f"list {listing_prefix!r}")
     log.info("%s: %d files to compare with %d objects under %r of %r", source_dir, len(items),
              len(existing), listing_prefix, storage)
-    bar = tqdm(total=sum(item.size_on_disk for item in items), unit="B", unit_scale=True,
-               desc="upload", disable=None if progress is None else not progress)
+    bar = progress_bar(total=sum(item.size_on_disk for item in items), unit="B",
+                       unit_scale=True, desc="upload", enabled=progress, leave=True)
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
     try:
         futures = {pool.submit(_upload_one, storage, item, existing.get(item.key),

@@ -11,7 +11,9 @@ import click
 from sqlalchemy import func, select
 
 from app.access.auth import as_utc, create_api_key, grant_dataset, revoke_api_key, revoke_grant
+from app.cli.arguments import dataset_argument
 from app.cli.errors import BadInput
+from app.cli.reporting import echo_json, json_option
 from app.extensions import db
 from app.models import DEFAULT_SCOPES, ApiKey, Cohort, Dataset, Scope
 from app.models.base import utcnow
@@ -122,25 +124,41 @@ def create(name: str, scopes: tuple[str, ...], datasets: str | None, all_dataset
     click.echo(token)
 
 
+def _state(key: ApiKey, now: datetime) -> str:
+    if key.revoked_at:
+        return f"revoked {as_utc(key.revoked_at):%Y-%m-%d %H:%M}"
+    if key.expires_at and as_utc(key.expires_at) <= now:
+        return "expired"
+    return "active"
+
+
+def _moment(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).isoformat()
+
+
 @apikey_group.command("list")
-def list_keys() -> None:
+@json_option
+def list_keys(as_json: bool) -> None:
     """List keys: name, token prefix, scopes and datasets, expiry, last use, state."""
     keys = db.session.scalars(select(ApiKey).order_by(ApiKey.name)).all()
+    now = utcnow()
+    if as_json:
+        echo_json([{"name": key.name, "token_prefix": key.token_prefix,
+                    "scopes": list(key.scopes), "all_datasets": key.all_datasets,
+                    "datasets": sorted(grant.dataset.designation for grant in key.grants),
+                    "created_at": _moment(key.created_at),
+                    "expires_at": _moment(key.expires_at),
+                    "last_used_at": _moment(key.last_used_at),
+                    "state": _state(key, now).split(" ")[0]} for key in keys])
+        return
     if not keys:
         click.echo("no API keys")
-    now = utcnow()
     for key in keys:
-        if key.revoked_at:
-            state = f"revoked {as_utc(key.revoked_at):%Y-%m-%d %H:%M}"
-        elif key.expires_at and as_utc(key.expires_at) <= now:
-            state = "expired"
-        else:
-            state = "active"
         used = (f"last used {as_utc(key.last_used_at):%Y-%m-%d %H:%M}" if key.last_used_at
                 else "never used")
         created = f"created {as_utc(key.created_at):%Y-%m-%d %H:%M}"
         click.echo("\t".join([key.name, f"{key.token_prefix}...", describe_access(key), created,
-                              used, state]))
+                              used, _state(key, now)]))
 
 
 @apikey_group.command("revoke")
@@ -154,7 +172,7 @@ def revoke(name: str) -> None:
 
 @apikey_group.command("grant")
 @click.argument("name")
-@click.argument("dataset")
+@dataset_argument()
 def grant(name: str, dataset: str) -> None:
     """Let key NAME see dataset DATASET (a designation)."""
     key = _key_named(name)
@@ -168,7 +186,7 @@ def grant(name: str, dataset: str) -> None:
 
 @apikey_group.command("revoke-grant")
 @click.argument("name")
-@click.argument("dataset")
+@dataset_argument()
 def revoke_grant_command(name: str, dataset: str) -> None:
     """Stop key NAME seeing dataset DATASET."""
     key = _key_named(name)

@@ -9,7 +9,9 @@ import click
 from sqlalchemy import select
 
 from app.access.auth import as_utc
+from app.cli.arguments import DatasetAliasCommand, dataset_argument
 from app.cli.errors import BadInput
+from app.cli.reporting import echo_json, json_option
 from app.extensions import db
 from app.models import AuditAction, AuditEvent, AuditEventDataset, Dataset
 
@@ -37,25 +39,25 @@ def format_event(event: AuditEvent) -> str:
     return "\t".join(parts)
 
 
-@click.command("audit")
+@click.command("audit", cls=DatasetAliasCommand)
+@dataset_argument(required=False)
 @click.option("--key", help="Only entries of this API key.")
-@click.option("--dataset", help="Only entries touching this dataset (a designation).")
 @click.option("--action", "actions", multiple=True,
               type=click.Choice([action.value for action in AuditAction]),
               help="Only this action; repeat for several.")
 @click.option("--since", help="Only entries at or after this ISO 8601 time (UTC by default).")
 @click.option("--until", help="Only entries at or before this ISO 8601 time (UTC by default).")
-def audit_command(key: str | None, dataset: str | None, actions: tuple[str, ...],
-                  since: str | None, until: str | None) -> None:
-    """Print the audit log: downloads, issued download URLs, exports, previews, writes (cohorts,
-    QC reviews, claims), dataset registrations and deletions, and key changes."""
+@json_option
+def audit_command(dataset: str | None, key: str | None, actions: tuple[str, ...],
+                  since: str | None, until: str | None, as_json: bool) -> None:
+    """Print the audit log (only the entries touching DATASET, if given): downloads, issued
+    download URLs, exports, previews, writes (cohorts, QC reviews, claims), dataset
+    registrations and deletions, and key changes."""
     statement = select(AuditEvent).order_by(AuditEvent.occurred_at, AuditEvent.id)
     if key is not None:
         statement = statement.where(AuditEvent.key_name == key)
     if dataset is not None:
         dataset_id = db.session.scalar(select(Dataset.id).where(Dataset.designation == dataset))
-        if dataset_id is None:
-            raise BadInput(f"--dataset: unknown dataset {dataset}")
         statement = statement.where(AuditEvent.id.in_(
             select(AuditEventDataset.audit_event_id)
             .where(AuditEventDataset.dataset_id == dataset_id)))
@@ -66,6 +68,13 @@ def audit_command(key: str | None, dataset: str | None, actions: tuple[str, ...]
     if (end := _moment(until, "--until")) is not None:
         statement = statement.where(AuditEvent.occurred_at <= end)
     events = db.session.scalars(statement).all()
+    if as_json:
+        echo_json([{"occurred_at": as_utc(event.occurred_at).isoformat(),
+                    "key": event.key_name, "action": event.action.value,
+                    "datasets": [dataset.designation for dataset in event.datasets],
+                    "image_ids": event.image_ids, "row_count": event.row_count,
+                    "details": event.details} for event in events])
+        return
     if not events:
         click.echo("no audit entries")
     for event in events:

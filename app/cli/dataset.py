@@ -1,14 +1,14 @@
 """`flask dataset list|examples|delete`: what is loaded, what `make run` loads, removing one."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 from sqlalchemy import delete, func, select, update
 
 from app.access import audit
-from app.cli.reporting import when
+from app.cli.arguments import dataset_argument
+from app.cli.reporting import echo_json, json_option, when
 from app.extensions import db
 from app.models import (
     AuditAction,
@@ -44,7 +44,7 @@ def _counts(model: type, dataset_column) -> dict[int, int]:
 
 
 @dataset_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@json_option
 def list_datasets(as_json: bool) -> None:
     """List datasets: designation, subjects, visits, images, last load, deleted."""
     subjects = _counts(Subject, Subject.dataset_id)
@@ -60,7 +60,7 @@ def list_datasets(as_json: bool) -> None:
              "last_load": when(last_load.get(dataset.id)), "deleted": when(dataset.deleted_at)}
             for dataset in db.session.scalars(select(Dataset).order_by(Dataset.designation))]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(rows)
         return
     click.echo("designation\tsubjects\tvisits\timages\tlast load\tdeleted")
     for row in rows:
@@ -71,28 +71,29 @@ def list_datasets(as_json: bool) -> None:
 @dataset_group.command("examples")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default=DATA_DIR,
               show_default=True, help="Where the default data folders are.")
-def list_examples(data_root: Path) -> None:
+@json_option
+def list_examples(data_root: Path, as_json: bool) -> None:
     """Print `DESIGNATION<TAB>FOLDER` for every dataset package with example data (`make run`
     loads and uploads each)."""
     from load_db.datasets import with_example_data
 
-    for package in with_example_data(data_root):
-        click.echo(f"{package.designation}\t{package.data_dir(data_root)}")
+    examples = {package.designation: str(package.data_dir(data_root))
+                for package in with_example_data(data_root)}
+    if as_json:
+        echo_json(examples)
+        return
+    for designation, folder in examples.items():
+        click.echo(f"{designation}\t{folder}")
 
 
 @dataset_group.command("delete")
-@click.argument("name")
+@dataset_argument()
 @click.option("--purge", is_flag=True,
               help="Remove the dataset and every row of it instead of marking it deleted.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation of --purge.")
-def delete_dataset(name: str, purge: bool, yes: bool) -> None:
-    """Mark dataset NAME (any case) deleted; with --purge, remove it and all its rows."""
-    dataset = db.session.scalar(select(Dataset).where(
-        func.lower(Dataset.designation) == name.lower()))
-    if dataset is None:
-        known = db.session.scalars(select(Dataset.designation).order_by(Dataset.designation))
-        raise click.BadParameter(f"no dataset {name!r} (known: {', '.join(known) or 'none'})",
-                                 param_hint="NAME")
+def delete_dataset(dataset: str, purge: bool, yes: bool) -> None:
+    """Mark DATASET (any case) deleted; with --purge, remove it and all its rows."""
+    dataset = db.session.scalar(select(Dataset).where(Dataset.designation == dataset))
     designation = dataset.designation
     if not purge:
         dataset.deleted_at = dataset.deleted_at or utcnow()

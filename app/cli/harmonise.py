@@ -2,16 +2,14 @@
 labels and raw values stored, without reading its sources."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
+from app.cli.arguments import dataset_argument
 from app.cli.errors import load_errors_as_exit_codes
-from app.cli.reporting import json_option
+from app.cli.reporting import echo_json, json_option
 from app.extensions import db
-from app.models import Dataset
 from load_db.datasets import find_dataset
 from load_db.engine.errors import LoadError
 from load_db.engine.mapping import read_mapping
@@ -21,7 +19,7 @@ COLUMNS = ("kind", "subject", "visit", "name", "old", "new")
 
 
 @click.command("harmonise")
-@click.argument("dataset")
+@dataset_argument()
 @click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="The mapping file to apply (default: the dataset package's "
                                  "mapping.yaml; a dataset loaded by `flask load-bids` has no "
@@ -34,18 +32,16 @@ def harmonise_command(dataset: str, mapping_file: Path | None, dry_run: bool,
     """Re-map DATASET's stored condition labels and assessment raw values with its current
     mapping file: list the changed rows (kind, subject, visit, measure or condition, old value,
     new value), then write them and the mapping's version (audited), unless --dry-run."""
-    designation = dataset
     # A dataset loaded by `flask load-bids` has no package: --mapping names its file.
-    if mapping_file is None or not _stored(dataset):
+    if mapping_file is None:
         try:
-            package = find_dataset(dataset)
-        except LoadError as exc:  # not bad input: a name the command does not know
-            raise click.ClickException(str(exc)) from None
-        designation, mapping_file = package.designation, mapping_file or package.mapping
+            mapping_file = find_dataset(dataset).mapping
+        except LoadError as exc:
+            raise click.ClickException(f"{exc}: give its mapping file with --mapping") from None
     with load_errors_as_exit_codes():
         mapping = read_mapping(mapping_file)
         try:
-            result = harmonise_dataset(db.session, designation, mapping, dry_run=dry_run)
+            result = harmonise_dataset(db.session, dataset, mapping, dry_run=dry_run)
         except Exception:
             db.session.rollback()
             raise
@@ -56,14 +52,9 @@ def harmonise_command(dataset: str, mapping_file: Path | None, dry_run: bool,
     _echo(result, as_json)
 
 
-def _stored(designation: str) -> bool:
-    return db.session.scalar(select(Dataset.id).where(Dataset.designation == designation)) \
-        is not None
-
-
 def _echo(result: HarmoniseResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+        echo_json(result.to_dict())
         return
     for change in result.changes:
         click.echo("\t".join("" if getattr(change, column) is None else str(getattr(change, column))

@@ -1,23 +1,24 @@
 """`flask load DATASET` (or `--all-examples`): read a dataset once, write it in one transaction."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from app.cli.arguments import dataset_argument
 from app.cli.errors import load_errors_as_exit_codes
-from app.cli.reporting import echo_report, json_option
+from app.cli.reporting import echo_json, echo_report, json_option
 from app.extensions import db
 from app.storage import get_storage
 from globals import DATA_DIR
 from load_db.datasets import dataset_loader, find_dataset, with_example_data
 from load_db.engine import run_load
+from load_db.engine.progress import progress_bar
 from load_file.checksums import record_image_checksums
 
 
 @click.command("load")
-@click.argument("dataset", required=False)
+@dataset_argument(required=False)
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder holding the dataset's files (default: data/<its DATA_FOLDER>).")
 @click.option("--all-examples", is_flag=True,
@@ -46,7 +47,9 @@ def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
             package = find_dataset(dataset)
             packages = [(package, data_dir or package.data_dir(data_root))]
         reports = {}
-        for package, source in packages:
+        # One bar over the datasets of --all-examples; each load shows its own steps.
+        for package, source in progress_bar(packages, desc="datasets", unit=" datasets",
+                                            min_total=2):
             # --all-examples --strict: strict for every dataset that has a strict mode.
             strictly = strict and (package.has_strict_mode or not all_examples)
             reports[package.designation] = run_load(
@@ -58,8 +61,7 @@ def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
     if not all_examples:
         echo_report(*reports.values(), as_json)
     elif as_json:
-        click.echo(json.dumps({name: report.to_dict() for name, report in reports.items()},
-                              indent=2, sort_keys=True))
+        echo_json({name: report.to_dict() for name, report in reports.items()})
     else:
         for name, report in reports.items():
             click.echo(f"{name}:\n{report.summary()}")

@@ -1,4 +1,4 @@
-"""`flask load-bids ROOT --dataset NAME`: load any BIDS dataset in one transaction."""
+"""`flask load-bids DATASET ROOT`: load any BIDS dataset in one transaction."""
 from __future__ import annotations
 
 from functools import partial
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from app.cli.arguments import DatasetAliasCommand, dataset_argument
 from app.cli.errors import load_errors_as_exit_codes
 from app.cli.reporting import echo_report, json_option
 from app.cli.sources import (
     check_registrable,
-    dataset_option,
     dry_run_option,
     register_option,
     root_or_storage,
@@ -24,11 +24,11 @@ from load_db.engine.mapping import read_mapping
 from load_file.checksums import record_image_checksums
 
 
-@click.command("load-bids")
+@click.command("load-bids", cls=DatasetAliasCommand)
+@dataset_argument(new_allowed=True)
 @click.argument("root", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--storage-prefix", help="Read the dataset from object storage under this key "
               "prefix instead of from ROOT on disk (only the small metadata files are read).")
-@dataset_option
 @register_option
 @click.option("--full", is_flag=True, help="Read every file again, even those unchanged since "
               "the last load of the dataset from the same source.")
@@ -38,10 +38,11 @@ from load_file.checksums import record_image_checksums
                                  "columns onto measures.")
 @dry_run_option
 @json_option
-def load_bids_command(root: Path | None, storage_prefix: str | None, dataset: str,
+def load_bids_command(dataset: str, root: Path | None, storage_prefix: str | None,
                       register: bool, full: bool, mapping_file: Path | None, dry_run: bool,
                       as_json: bool) -> None:
-    """Load the subjects, visits and images of the BIDS dataset at ROOT into dataset NAME.
+    """Load the subjects, visits and images of the BIDS dataset at ROOT into DATASET (any
+    case; --register creates one missing from the datasets table).
 
     The dataset is read from ROOT on disk, or with --storage-prefix from the configured object
     storage, with the same result. A re-load reads only the subjects whose files changed since

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import click
 
-
-class UnknownDataset(click.ClickException):
-    """A designation that names no dataset: bad input, exit code 2."""
-
-    exit_code = 2
+from app.cli.arguments import dataset_argument
+from app.cli.reporting import echo_json, json_option
 
 
 @click.command("previews")
-@click.argument("designation")
-def previews_command(designation: str) -> None:
+@dataset_argument()
+@json_option
+def previews_command(dataset: str, as_json: bool) -> None:
     """Make the missing (or out of date) PNG previews of DATASET's NIfTI images and derived
     files.
 
@@ -24,16 +22,20 @@ def previews_command(designation: str) -> None:
     from app.extensions import db
     from app.files.previews import make_missing_previews
     from app.storage import StorageError, get_storage
+    from load_db.engine.progress import progress_bar
 
     try:
-        report = make_missing_previews(db.session, get_storage(), designation)
-    except LookupError as exc:
-        raise UnknownDataset(str(exc)) from None
+        report = make_missing_previews(db.session, get_storage(), dataset, 
+                                       progress=lambda files: progress_bar(
+                                           files, desc="previews", unit=" files"))
     except StorageError as exc:  # unreachable or failing storage: no file can be read
         raise click.ClickException(f"object storage failed: {exc}") from None
-    for problem in report.failed:
-        click.echo(f"failed: {problem}")
-    click.echo(f"previews made: {report.made}, already present: {report.present}, "
-               f"failed: {len(report.failed)}")
+    if as_json:
+        echo_json({"made": report.made, "present": report.present, "failed": report.failed})
+    else:
+        for problem in report.failed:
+            click.echo(f"failed: {problem}")
+        click.echo(f"previews made: {report.made}, already present: {report.present}, "
+                   f"failed: {len(report.failed)}")
     if report.failed and not (report.made or report.present):
         raise click.exceptions.Exit(1)

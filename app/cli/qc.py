@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from app.cli.arguments import DatasetName, dataset_argument
 from app.cli.errors import BadInput
+from app.cli.reporting import echo_json, json_option
 from app.extensions import db
 from app.models import Dataset, GoldStandard, HeaderDrift, Image, SeriesTag
 from app.qc.completeness import dataset_completeness
@@ -31,20 +33,18 @@ def _summary(visit: dict) -> str:
 
 
 @qc_group.command("completeness")
-@click.argument("dataset")
+@dataset_argument()
 @click.option("--site", help="Only the visits of this site.")
 @click.option("--complete/--incomplete", "complete", default=None,
               help="Only the complete visits (nothing missing), or only the incomplete ones.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option
 def completeness_command(dataset: str, site: str | None, complete: bool | None,
                          as_json: bool) -> None:
     """Per visit of DATASET: the tags missing (with how many), repeated and unexpected."""
     dataset_id = db.session.scalar(select(Dataset.id).where(Dataset.designation == dataset))
-    if dataset_id is None:
-        raise BadInput(f"unknown dataset {dataset!r}")
     report = dataset_completeness(db.session, dataset_id, complete=complete, site=site)
     if as_json:
-        click.echo(json.dumps(report, indent=2))
+        echo_json(report)
         return
     for visit in report["visits"]:
         click.echo(_summary(visit))
@@ -73,9 +73,20 @@ def review_command(image_id: int, action: str, comment: str | None, reviewer: st
 
 @qc_group.command("history")
 @click.argument("image_id", type=int)
-def history_command(image_id: int) -> None:
-    """Every review of image IMAGE_ID, oldest first: time, state, reviewer, comment."""
-    for review in review_history(db.session, image_id):
+@json_option
+def history_command(image_id: int, as_json: bool) -> None:
+    """Every review of image IMAGE_ID, oldest first: time, state, reviewer, comment.
+
+    An image id that names no image is an error (exit code 2)."""
+    if db.session.get(Image, image_id) is None:
+        raise BadInput(f"no image with id {image_id}")
+    reviews = review_history(db.session, image_id)
+    if as_json:
+        echo_json([{"reviewed_at": review.reviewed_at.isoformat(), "state": review.state.value,
+                    "reviewer": review.author, "comment": review.comment}
+                   for review in reviews])
+        return
+    for review in reviews:
         click.echo(f"{review.reviewed_at.isoformat()}\t{review.state.value}\t{review.author}\t"
                    f"{review.comment or ''}")
 
@@ -98,7 +109,12 @@ def _tolerances(pairs: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _echo_standard(standard: GoldStandard, judged: int) -> None:
+def _echo_standard(standard: GoldStandard, judged: int, as_json: bool = False) -> None:
+    if as_json:
+        echo_json({"tag": standard.tag, "site": standard.site or None,
+                   "version": standard.version, "judged": judged,
+                   "drifting": _drifted(standard)})
+        return
     click.echo(f"gold standard {standard.tag} (site {standard.site or 'all'}) version "
                f"{standard.version}: {judged} images judged, {_drifted(standard)} drifting")
 
@@ -117,7 +133,7 @@ def _judged(standard: GoldStandard) -> int:
 @click.argument("image_id", type=int, required=False)
 @click.option("--json", "json_file", type=click.Path(exists=True, dir_okay=False),
               help="Take the header from this JSON file (field -> value) instead of an image.")
-@click.option("--dataset", help="With --json: the dataset.")
+@click.option("--dataset", type=DatasetName(), help="With --json: the dataset (any case).")
 @click.option("--tag", help="With --json: the tag.")
 @click.option("--site", default="", help="With --json: the site (default: every site).")
 @click.option("--tolerance", "tolerances", multiple=True, metavar="FIELD=NUMBER",
@@ -145,8 +161,6 @@ def set_gold_standard(image_id: int | None, json_file: str | None, dataset: str 
         if not dataset or not tag:
             raise BadInput("--json needs --dataset and --tag")
         dataset_id = db.session.scalar(select(Dataset.id).where(Dataset.designation == dataset))
-        if dataset_id is None:
-            raise BadInput(f"unknown dataset {dataset!r}")
         try:
             header = json.loads(Path(json_file).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -162,21 +176,21 @@ def set_gold_standard(image_id: int | None, json_file: str | None, dataset: str 
 
 
 @gold_standard_group.command("tolerance")
-@click.argument("dataset")
+@dataset_argument()
 @click.argument("tag")
 @click.argument("tolerances", nargs=-1, required=True, metavar="FIELD=NUMBER...")
 @click.option("--site", default="", help="The site's standard (default: every site's).")
-def set_tolerance(dataset: str, tag: str, tolerances: tuple[str, ...], site: str) -> None:
+@json_option
+def set_tolerance(dataset: str, tag: str, tolerances: tuple[str, ...], site: str,
+                  as_json: bool) -> None:
     """Change tolerances of a standard: a new version, and its tag's images judged again."""
     from load_db.qc.drift import current_standards, set_standard
 
     dataset_id = db.session.scalar(select(Dataset.id).where(Dataset.designation == dataset))
-    if dataset_id is None:
-        raise BadInput(f"unknown dataset {dataset!r}")
     previous = current_standards(db.session, dataset_id).get((site.upper(), tag))
     if previous is None:
         raise BadInput(f"no gold standard of tag {tag!r} in {dataset!r}")
     standard = set_standard(db.session, dataset_id, tag, site=site,
                             tolerances={**previous.tolerances, **_tolerances(tolerances)})
     db.session.commit()
-    _echo_standard(standard, _judged(standard))
+    _echo_standard(standard, _judged(standard), as_json)

@@ -7,13 +7,22 @@ from typing import Any
 
 import click
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+# The one --json of every command that lists or reports (a test checks each such command has it).
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print the result as JSON on stdout.")
+
+
+def echo_json(value: Any) -> None:
+    """Print `value` as JSON on stdout, the one way every command prints its --json result."""
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
 
 
 def echo_report(report: Any, as_json: bool) -> None:
     """Print a LoadReport on stdout: its summary, or its JSON form with --json."""
-    click.echo(json.dumps(report.to_dict(), indent=2, sort_keys=True) if as_json
-               else report.summary())
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.summary())
 
 
 def when(moment: datetime | None) -> str | None:

@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import click
 
+from app.cli.arguments import known_designation, unknown_dataset
 from app.storage import Storage, StorageError, check_designation, get_storage
 
 Tree = TypeVar("Tree")
@@ -29,16 +30,20 @@ def root_or_storage(root: Path | None, storage_prefix: str | None,
 
 
 def check_registrable(dataset: str, register: bool) -> None:
-    """With --register, refuse a designation that cannot name a dataset (exit code 2)."""
-    reason = check_designation(dataset) if register else None
+    """Refuse a dataset the datasets table lacks unless --register, and with --register a
+    designation that cannot name a dataset (both exit code 2)."""
+    if known_designation(dataset) is not None:
+        return
+    if not register:
+        raise click.BadParameter(f"{unknown_dataset(dataset)}; --register creates it",
+                                 param_hint="DATASET")
+    reason = check_designation(dataset)
     if reason:  # a registered dataset's designation becomes its storage prefix
         raise click.BadParameter(f"{dataset!r} cannot name a dataset: {reason}",
-                                 param_hint="--dataset")
+                                 param_hint="DATASET")
 
 
-# The options every dataset load command shares.
-dataset_option = click.option("--dataset", "dataset", required=True,
-                              help="The dataset's designation in the seed list (e.g. OpenPain).")
+# The options every dataset load command shares (DATASET itself: app/cli/arguments.py).
 register_option = click.option(
     "--register", is_flag=True,
     help="Create the dataset when it is not in the seed list instead of stopping.")

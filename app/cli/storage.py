@@ -6,12 +6,14 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.cli.arguments import dataset_argument, resolve_dataset
+from app.cli.reporting import echo_json, json_option
 from app.extensions import db
 from app.storage import StorageError, check_key, get_storage
 from app.storage.sources import UnsafeEntry
 from load_file.check import compare_tree
 from load_file.checksums import compare_image_checksums, record_image_checksums
-from load_file.upload import DEFAULT_WORKERS, UnknownDataset, dataset_prefix, upload_tree
+from load_file.upload import DEFAULT_WORKERS, dataset_prefix, upload_tree
 
 EXIT_BAD_INPUT = 2
 
@@ -23,16 +25,14 @@ class BadSource(click.ClickException):
 
 
 def _prefix_for(dataset: str, prefix: str | None) -> str:
-    """The --prefix given, else the dataset's storage prefix from the database."""
+    """The --prefix given (the database is then not read), else the storage prefix of the
+    dataset (any case) from the database."""
     if prefix is not None:
         if prefix.strip("/") and check_key(prefix.strip("/")):
             raise click.BadParameter(f"{prefix!r} cannot be a key prefix: "
                                      f"{check_key(prefix.strip('/'))}", param_hint="--prefix")
         return prefix
-    try:
-        return dataset_prefix(db.session, dataset)
-    except UnknownDataset as exc:
-        raise click.BadParameter(str(exc), param_hint="DATASET") from exc
+    return dataset_prefix(db.session, resolve_dataset(dataset))
 
 
 source_dir_argument = click.argument(
@@ -42,7 +42,7 @@ prefix_option = click.option(
 
 
 @click.command("upload")
-@click.argument("dataset")
+@dataset_argument(deferred=True)
 @source_dir_argument
 @prefix_option
 @click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True,
@@ -57,16 +57,17 @@ prefix_option = click.option(
 @click.option("--deidentify", is_flag=True,
               help="Upload de-identified copies of the DICOM files (PS3.15 Basic Profile), "
                    "never the originals.")
+@json_option
 @with_appcontext
 def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: int,
                    multipart_threshold: int | None, strict: bool, dry_run: bool,
-                   deidentify: bool) -> None:
+                   deidentify: bool, as_json: bool) -> None:
     """Upload the files of SOURCE_DIR as dataset DATASET; re-run to resume.
 
     Hidden files and archives are left out; every file is stored as it is. Files already
     stored with the same size and checksum are skipped. The checksums of the dataset's images
     already loaded are recorded in the database (unless --prefix is given: the database is then
-    not read). Exits 1 if any file failed.
+    not read). Exits 1 if any file failed. A progress bar shows on stderr (on a terminal).
     """
     storage = get_storage()
     if multipart_threshold is not None:
@@ -74,8 +75,15 @@ def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: 
     if deidentify:
         from load_file.deidentify import upload_deidentified
 
-        upload_deidentified(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
-                            dry_run=dry_run)
+        deidentified, report = upload_deidentified(
+            storage, source_dir, _prefix_for(dataset, prefix), workers=workers, dry_run=dry_run)
+        if as_json:
+            echo_json({"deidentify": deidentified.to_dict(), **report.to_dict()})
+        else:
+            click.echo(deidentified.summary())
+            click.echo(report.summary())
+        if deidentified.failed or not report.ok:
+            raise click.exceptions.Exit(1)
         return
     try:
         report = upload_tree(storage, source_dir, _prefix_for(dataset, prefix), workers=workers,
@@ -85,19 +93,24 @@ def upload_command(dataset: str, source_dir: Path, prefix: str | None, workers: 
     except (StorageError, OSError) as exc:
         raise click.ClickException(f"upload failed: {exc}") from exc
     if not dry_run and prefix is None:  # with --prefix the database is not read
-        report.checksums_recorded = record_image_checksums(db.session, storage, dataset,
-                                                           report.stored)
-    click.echo(report.summary())
+        report.checksums_recorded = record_image_checksums(
+            db.session, storage, resolve_dataset(dataset), report.stored)
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        click.echo(report.summary())
     if not report.ok:
         raise click.exceptions.Exit(1)
 
 
 @click.command("check-storage")
-@click.argument("dataset")
+@dataset_argument(deferred=True)
 @source_dir_argument
 @prefix_option
+@json_option
 @with_appcontext
-def check_storage_command(dataset: str, source_dir: Path, prefix: str | None) -> None:
+def check_storage_command(dataset: str, source_dir: Path, prefix: str | None,
+                          as_json: bool) -> None:
     """Compare SOURCE_DIR, and the image checksums of DATASET, with the stored objects.
 
     Prints each difference (missing, extra, size, checksum, unverified; for the images of the
@@ -107,11 +120,16 @@ def check_storage_command(dataset: str, source_dir: Path, prefix: str | None) ->
         storage = get_storage()
         differences = compare_tree(storage, source_dir, _prefix_for(dataset, prefix))
         if prefix is None:  # with --prefix the database is not read
-            differences += compare_image_checksums(db.session, storage, dataset)
+            differences += compare_image_checksums(db.session, storage,
+                                                   resolve_dataset(dataset))
     except (StorageError, OSError) as exc:
         raise click.ClickException(f"check failed: {exc}") from exc
-    for difference in differences:
-        click.echo(str(difference))
-    click.echo(f"{len(differences)} difference(s)")
+    if as_json:
+        echo_json([{"kind": difference.kind, "key": difference.key, "detail": difference.detail}
+                   for difference in differences])
+    else:
+        for difference in differences:
+            click.echo(str(difference))
+        click.echo(f"{len(differences)} difference(s)")
     if differences:
         raise click.exceptions.Exit(1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -197,9 +198,13 @@ class PreviewReport:
     failed: list[str] = field(default_factory=list)
 
 
-def make_missing_previews(session: Session, storage: Storage, designation: str) -> PreviewReport:
+def make_missing_previews(session: Session, storage: Storage, designation: str, *,
+                          progress: Callable[[list], Iterable] | None = None) -> PreviewReport:
     """Make the previews missing (or out of date) for a dataset's NIfTI images and their NIfTI
-    derived files. A file that cannot be previewed is reported and skipped."""
+    derived files. A file that cannot be previewed is reported and skipped.
+
+    `progress` wraps the list of files to preview (the command's progress bar), if given.
+    """
     dataset_id = session.scalar(select(Dataset.id).where(Dataset.designation == designation))
     if dataset_id is None:
         raise LookupError(f"unknown dataset {designation}")
@@ -218,9 +223,8 @@ def make_missing_previews(session: Session, storage: Storage, designation: str) 
     report = PreviewReport()
     wanted = [(path, image_preview_key(id_)) for id_, path in images]
     wanted += [(path, derived_preview_key(id_)) for id_, path in derived]
-    for source_key, preview_key in wanted:
-        if not is_nifti(source_key):
-            continue
+    wanted = [(source, key) for source, key in wanted if is_nifti(source)]
+    for source_key, preview_key in progress(wanted) if progress is not None else wanted:
         try:
             _, made = current_preview(storage, source_key, preview_key)
         except (ObjectNotFound, InvalidKey):

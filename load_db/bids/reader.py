@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from app.storage.trees import FileTree, LocalTree, skipped_entries
 from load_db.bids.entities import (
@@ -40,6 +39,7 @@ from load_db.engine.cells import float_or_none, to_value
 from load_db.engine.collector import without_cyclic_gc
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import DatasetFrames
+from load_db.engine.progress import progress_bar
 from load_db.engine.report import LoadReport
 from load_db.engine.tables import check_key
 
@@ -220,8 +220,8 @@ def _frame(rows: list[dict[str, Any]], columns: list[str] | tuple[str, ...]) -> 
 
 def _list_raw_files(tree: FileTree) -> dict[str, int | None]:
     """{relative path: size} of every file of the raw dataset (skipped folders left out)."""
-    listing = tqdm(tree.files(), desc="listing files", unit=" files", disable=None,
-                   leave=False, miniters=PROGRESS_THRESHOLD)
+    listing = progress_bar(tree.files(), desc="listing files", unit=" files",
+                           miniters=PROGRESS_THRESHOLD)
     return {path: size for path, size in listing if not is_skipped(path)}
 
 
@@ -464,9 +464,8 @@ def _images_frames(niftis: list[BidsPath], sizes: dict[str, int | None], sidecar
     that is not a text or a number as expected is left out, and the report says so."""
     prefix = storage_prefix.strip("/")
     images, ignored = [], []
-    for path in tqdm(sorted(niftis, key=lambda p: p.path), desc="reading sidecars",
-                     unit=" images", disable=None if len(niftis) > PROGRESS_THRESHOLD else True,
-                     leave=False):
+    for path in progress_bar(sorted(niftis, key=lambda p: p.path), desc="reading sidecars",
+                             unit=" images", min_total=PROGRESS_THRESHOLD + 1):
         visit = (None if path.subject is None
                  else NO_SESSION_VISIT if path.session is None else path.session)
         kind = image_type(path.datatype, path.name.suffix, path.name.entities)

@@ -6,12 +6,9 @@ processes can run them; with one worker everything runs in this process.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
-
-from tqdm import tqdm
 
 from app.storage.trees import FileTree, LocalTree
 from load_db.dicom.facts import file_bvalues, may_be_diffusion, series_facts
@@ -22,6 +19,7 @@ from load_db.dicom.headers import (
     read_full,
     scan_file,
 )
+from load_db.engine.progress import progress_bar
 
 # Files per task: large enough that the pool's messaging costs little next to the reads.
 CHUNK = 64
@@ -121,8 +119,7 @@ def _run(function: Callable[[str, Sequence[T]], list[R]], root: FileTree, items:
     workers = min(workers, len(items) // per_worker)
     if not isinstance(root, LocalTree):  # a storage client stays in this process
         workers = 1
-    progress = tqdm(total=len(items), desc=what, unit="", disable=not sys.stderr.isatty(),
-                    leave=False)
+    progress = progress_bar(total=len(items), desc=what)
     chunks = list(_chunks(items, chunk))
     try:
         if workers <= 1 or len(chunks) <= 1:

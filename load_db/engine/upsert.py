@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import JSON, ColumnElement, DateTime, Table, Text, cast, select
 from sqlalchemy.orm import Session
-from tqdm import tqdm
 
 from app.models.base import utcnow
 from load_db.engine.documents import encoded
+from load_db.engine.progress import progress_bar
 from load_db.engine.report import TableCounts
 
 Rows = pd.DataFrame | Sequence[Mapping[str, Any]]
@@ -145,8 +145,8 @@ def write_rows(session: Session, table: Table, frame: pd.DataFrame, key: Sequenc
                                            dialect)[0]) for c, v in constants.items()]
     rows = zip(*values)  # noqa: B905 (constant columns are endless repeats)
     # A progress bar for writes that take more than a moment (shown on a terminal only).
-    rows = tqdm(rows, total=len(frame), desc=f"writing {table.name}", unit=" rows", leave=False,
-                disable=None if len(frame) >= PROGRESS_ROWS else True, miniters=PROGRESS_ROWS)
+    rows = progress_bar(rows, total=len(frame), desc=f"writing {table.name}", unit=" rows",
+                        min_total=PROGRESS_ROWS, miniters=PROGRESS_ROWS)
     dbapi = connection.connection.dbapi_connection
     if dialect == "postgresql":
         _copy_merge(dbapi, table.name, columns, key, updated, rows, direct=all_new)

@@ -160,7 +160,7 @@ def test_grant_and_revoke_grant(invoke, session, datasets):
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["grant", "nobody", "ALPHA"], "no API key named 'nobody'"),
-    (["grant", "ivan", "NOPE"], "DATASET: unknown dataset NOPE"),
+    (["grant", "ivan", "NOPE"], "'DATASET': no dataset 'NOPE' (known: "),
     (["revoke-grant", "ivan", "ALPHA"], "sees every dataset, not grants"),
     (["revoke", "nobody"], "no API key named 'nobody'"),
 ])

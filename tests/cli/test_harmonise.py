@@ -146,10 +146,10 @@ def test_a_mapping_that_cannot_map_a_stored_label_changes_nothing(app, seeded, t
     assert data_counts() == before
 
 
-def test_an_unknown_dataset_exits_1_naming_the_known_ones(app, seeded):
+def test_an_unknown_dataset_exits_2_naming_the_known_ones(app, seeded):
     result = harmonise(app, "NOPE", "--dry-run")
-    assert result.exit_code == 1
-    assert "no loader for dataset 'NOPE' (known: " in result.output
+    assert result.exit_code == 2
+    assert "no dataset 'NOPE' (known: " in result.output
 
 
 def test_a_dataset_with_nothing_stored_has_nothing_to_change(app, seeded):

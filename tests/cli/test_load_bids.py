@@ -23,7 +23,7 @@ def test_register_refuses_a_name_storage_would_refuse(app, session, tmp_path, na
                                         "sub-01/anat/sub-01_T1w.nii.gz": b"\x1f\x8b"})
     before = table_counts()
     result = app.test_cli_runner().invoke(
-        args=["load-bids", str(root), "--dataset", name, "--register"])
+        args=["load-bids", name, str(root), "--register"])
     assert result.exit_code == 2
     assert f"{name!r} cannot name a dataset: {problem}" in result.output
     assert table_counts() == before
@@ -33,7 +33,7 @@ def test_a_folder_without_subjects_exits_2_and_registers_nothing(app, seeded, tm
     root = write_tree(tmp_path / "notbids", {"README": "hello", "data/scan.nii.gz": b"x"})
     before = data_counts()
     result = app.test_cli_runner().invoke(
-        args=["load-bids", str(root), "--dataset", "NEWONE", "--register"])
+        args=["load-bids", "NEWONE", str(root), "--register"])
     assert result.exit_code == 2
     assert (f"Error: {root}: no subject found (no participants.tsv row and no sub-* folder): "
             "is this the root of a BIDS dataset? (nothing was written)") in result.output

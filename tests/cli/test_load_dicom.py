@@ -41,7 +41,7 @@ def test_loading_from_storage_gives_what_loading_from_disk_gives(app, session, c
     upload_tree(get_storage(), source, "X", progress=False)
     runner = app.test_cli_runner()
 
-    stored = runner.invoke(args=["load-dicom", "--storage-prefix", "X", "--dataset", "X",
+    stored = runner.invoke(args=["load-dicom", "X", "--storage-prefix", "X",
                                  "--register", "--json"])
     assert stored.exit_code == 0, stored.output
     from_storage = _images()
@@ -52,7 +52,7 @@ def test_loading_from_storage_gives_what_loading_from_disk_gives(app, session, c
     assert report["ignored"] == {"non-DICOM file skipped": 1,
                                  "structured report, not an image": 1}
 
-    local = runner.invoke(args=["load-dicom", str(source), "--dataset", "X", "--json"])
+    local = runner.invoke(args=["load-dicom", "x", str(source), "--json"])  # any case
     assert local.exit_code == 0, local.output
     assert json.loads(local.output)["tables"]["image"] == {"inserted": 0, "updated": 0,
                                                            "unchanged": 2}
@@ -61,12 +61,12 @@ def test_loading_from_storage_gives_what_loading_from_disk_gives(app, session, c
 
 def test_root_and_storage_prefix_are_exclusive(app, session, tmp_path):
     runner = app.test_cli_runner()
-    neither = runner.invoke(args=["load-dicom", "--dataset", "X"])
-    both = runner.invoke(args=["load-dicom", str(tmp_path), "--storage-prefix", "X",
-                               "--dataset", "X"])
+    neither = runner.invoke(args=["load-dicom", "X", "--register"])
+    both = runner.invoke(args=["load-dicom", "X", str(tmp_path), "--storage-prefix", "X",
+                               "--register"])
     assert (neither.exit_code, both.exit_code) == (2, 2)
     assert "give either ROOT or --storage-prefix" in neither.output
-    bad = runner.invoke(args=["load-dicom", "--storage-prefix", "../up", "--dataset", "X"])
+    bad = runner.invoke(args=["load-dicom", "X", "--storage-prefix", "../up", "--register"])
     assert bad.exit_code == 2 and "--storage-prefix" in bad.output
 
 
@@ -106,15 +106,15 @@ def test_objects_whose_names_storage_refuses_are_reported_and_left_out(app, sess
     runner = app.test_cli_runner()
     before = data_counts()
 
-    strict = runner.invoke(args=["load-dicom", "--storage-prefix", "BADKEYS", "--dataset",
-                                 "BADKEYS", "--register", "--strict"])
+    strict = runner.invoke(args=["load-dicom", "BADKEYS", "--storage-prefix", "BADKEYS",
+                                 "--register", "--strict"])
     assert strict.exit_code == 2, strict.output
     assert "Traceback" not in strict.output
     assert ": not a file of the dataset: name not allowed in object storage: it " in strict.output
     assert data_counts() == before
 
-    result = runner.invoke(args=["load-dicom", "--storage-prefix", "BADKEYS", "--dataset",
-                                 "BADKEYS", "--register", "--json"])
+    result = runner.invoke(args=["load-dicom", "BADKEYS", "--storage-prefix", "BADKEYS",
+                                 "--register", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert {reason: count for reason, count in report["ignored"].items()

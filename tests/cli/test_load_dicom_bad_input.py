@@ -56,7 +56,7 @@ def _load(app, root: Path, *options: str):
     rules = root.parent / "study.yaml"
     rules.write_text("subject:\n  research_id: '[A-Z0-9]+'\n")
     return app.test_cli_runner().invoke(args=[
-        "load-dicom", str(root), "--dataset", "BAD", "--register", "--workers", "1", "--json",
+        "load-dicom", "BAD", str(root), "--register", "--workers", "1", "--json",
         "--rules", str(rules), *options])
 
 

@@ -48,8 +48,8 @@ def test_a_load_killed_with_sigkill_is_shown_interrupted(app, session, database_
     log = tmp_path / "load.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "load-bids", str(root), "--dataset", "KILLED",
-             "--register"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "flask", "load-bids", "KILLED", str(root), "--register"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + KILL_WITHIN
             while time.monotonic() < deadline and process.poll() is None:
@@ -86,14 +86,16 @@ def test_a_load_killed_with_sigkill_is_shown_interrupted(app, session, database_
 def test_a_load_records_running_then_how_it_ended(app, session, tmp_path):
     root = bids_tree(tmp_path / "bids", 2)
     runner = app.test_cli_runner()
-    loaded = runner.invoke(args=["load-bids", str(root), "--dataset", "SMALL", "--register"])
+    loaded = runner.invoke(args=["load-bids", "SMALL", str(root), "--register"])
     assert loaded.exit_code == 0, loaded.output
     session.expire_all()
     run = session.scalar(select(LoadRun))
     assert (run.status, run.pid, run.finished_at is not None, run.dataset_id is not None) == (
         LoadStatus.SUCCEEDED, os.getpid(), True, True)
-    # A failed load finishes its own row as failed (one row per run).
-    failed = runner.invoke(args=["load-bids", str(root), "--dataset", "UNKNOWN"])
+    # A failed load finishes its own row as failed (one row per run): here a participant twice.
+    participants = root / "participants.tsv"
+    participants.write_text(participants.read_text() + "sub-00000\t40\n")
+    failed = runner.invoke(args=["load-bids", "SMALL", str(root)])
     assert failed.exit_code == 2, failed.output
     session.expire_all()
     assert [run.status for run in session.scalars(select(LoadRun).order_by(LoadRun.id))] == [
@@ -103,10 +105,10 @@ def test_a_load_records_running_then_how_it_ended(app, session, tmp_path):
 def test_registering_and_deleting_a_dataset_is_audited(app, session, tmp_path):
     root = bids_tree(tmp_path / "bids", 1)
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["load-bids", str(root), "--dataset", "NEWSET", "--register",
+    assert runner.invoke(args=["load-bids", "NEWSET", str(root), "--register",
                                "--dry-run"]).exit_code == 0
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0  # rolled back
-    assert runner.invoke(args=["load-bids", str(root), "--dataset", "NEWSET",
+    assert runner.invoke(args=["load-bids", "NEWSET", str(root),
                                "--register"]).exit_code == 0
     assert runner.invoke(args=["dataset", "delete", "NEWSET"]).exit_code == 0
     assert runner.invoke(args=["dataset", "delete", "NEWSET", "--purge", "--yes"]).exit_code == 0

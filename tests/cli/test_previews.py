@@ -82,4 +82,4 @@ def test_every_preview_failing_is_exit_code_1(app, session):
 def test_an_unknown_dataset_is_bad_input(app, session):
     result = app.test_cli_runner().invoke(args=["previews", "NOPE"])
     assert result.exit_code == 2
-    assert "unknown dataset NOPE" in result.output
+    assert "no dataset 'NOPE' (known: " in result.output

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pydicom
 import pytest
@@ -35,6 +36,16 @@ def test_upload_defaults_to_the_dataset_storage_prefix(app, session, tmp_path):
 
     check = runner.invoke(args=["check-storage", "OASIS3", str(source)])
     assert (check.exit_code, check.output) == (0, "0 difference(s)\n")
+
+    # The dataset in any case; --json prints the same reports as JSON alone.
+    as_json = json.loads(runner.invoke(args=["upload", "oasis3", str(source), "--json"]).stdout)
+    assert (as_json["uploaded"], sorted(as_json["skipped"]), as_json["failed"]) == (
+        [], expected, {})
+    (source / "stray.txt").write_text("not stored")
+    checked = runner.invoke(args=["check-storage", "oasis3", str(source), "--json"])
+    assert (checked.exit_code, json.loads(checked.stdout)) == (1, [
+        {"kind": "missing", "key": "oasis/v3/stray.txt",
+         "detail": "stray.txt is not in storage"}])
 
 
 def test_upload_dry_run_and_explicit_prefix(app, session, tmp_path):
@@ -122,5 +133,8 @@ def test_upload_deidentify_stores_deidentified_copies_of_dicom_files(app, sessio
         copy = pydicom.dcmread(io.BytesIO(get_storage().read(f"deid/{file.name}")))
         assert (copy.PatientIdentityRemoved, copy.get("InstitutionName")) == ("YES", None)
         assert copy.PatientName != pydicom.dcmread(file, stop_before_pixels=True).PatientName
-    again = runner.invoke(args=["upload", "X", str(series), "--prefix", "deid", "--deidentify"])
-    assert again.output.splitlines()[-1].startswith("uploaded: 0, skipped (already present): 2")
+    again = runner.invoke(args=["upload", "X", str(series), "--prefix", "deid", "--deidentify",
+                                "--json"])
+    report = json.loads(again.stdout)
+    assert (report["deidentify"]["deidentified"], report["uploaded"], len(report["skipped"])) == (
+        2, [], 2)

@@ -122,8 +122,8 @@ def test_an_unknown_dataset_is_refused_with_exit_code_2(app, session, tmp_path):
     before = data_counts()
     result, _ = load_bids_cli(app, small_dataset(tmp_path), "--dataset", "NOPE")
     assert result.exit_code == 2
-    assert "unknown dataset 'NOPE'" in result.output
-    assert "datasets_list.xls" in result.output
+    assert "no dataset 'NOPE' (known: " in result.output
+    assert "; --register creates it" in result.output
     assert data_counts() == before
 
 
