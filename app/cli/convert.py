@@ -1,29 +1,22 @@
 """`flask convert DATASET`: convert the dataset's DICOM images to NIfTI with dcm2niix."""
 from __future__ import annotations
 
-import json
 import os
 import socket
-import sys
 
 import click
 
-from app.cli.reporting import json_option
-
-
-class UnknownDataset(click.ClickException):
-    """A designation that names no dataset: bad input, exit code 2."""
-
-    exit_code = 2
+from app.cli.arguments import dataset_argument
+from app.cli.reporting import echo_json, json_option
 
 
 @click.command("convert")
-@click.argument("designation")
+@dataset_argument()
 @click.option("--limit", type=click.IntRange(min=1),
               help="Convert at most this many images (default: all not yet converted).")
 @click.option("--worker", help="The name this run claims images under (default: host:pid).")
 @json_option
-def convert_command(designation: str, limit: int | None, worker: str | None,
+def convert_command(dataset: str, limit: int | None, worker: str | None,
                     as_json: bool) -> None:
     """Convert DATASET's DICOM images not yet converted into NIfTI + JSON sidecar (+ .bval and
     .bvec for diffusion) with dcm2niix, stored beside each series.
@@ -33,29 +26,25 @@ def convert_command(designation: str, limit: int | None, worker: str | None,
     Progress goes to a terminal's stderr, the report to stdout. Exit code 2 for an unknown
     dataset, 1 when an image failed to convert.
     """
-    from tqdm import tqdm
-
     from app.extensions import db
     from app.storage import get_storage
     from load_db.dicom.convert import convert_dataset
+    from load_db.engine.progress import progress_bar
 
-    progress = tqdm(desc="converting", unit="image", disable=not sys.stderr.isatty(),
-                    leave=False)
+    progress = progress_bar(desc="converting", unit=" images")
 
     def advance(done: int, total: int) -> None:
         progress.total = max(total, done)
         progress.update(done - progress.n)
 
     try:
-        report = convert_dataset(db.session, get_storage(), designation,
+        report = convert_dataset(db.session, get_storage(), dataset,
                                  worker or f"{socket.gethostname()}:{os.getpid()}",
                                  limit=limit, on_progress=advance)
-    except LookupError as exc:
-        raise UnknownDataset(str(exc)) from None
     finally:
         progress.close()
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        echo_json(report.as_dict())
     else:
         for item in report.failed:
             click.echo(f"failed: image {item['image_id']}: {item['error']}")

@@ -191,4 +191,4 @@ def test_convert_writes_a_nifti_per_stored_series_that_matches_its_headers(
     assert db.session.scalar(select(func.count()).select_from(ConvertedFile)) == len(
         [role for roles in files.values() for role in roles])
     missing = runner.invoke(args=["convert", "NOPE"])
-    assert missing.exit_code == 2 and "unknown dataset NOPE" in missing.output
+    assert missing.exit_code == 2 and "no dataset 'NOPE' (known: " in missing.output
