@@ -61,18 +61,24 @@ MAX_NAME_LENGTH = 128
 CohortQueryArgs = filter_args("CohortQueryArgs", [*IMAGE_FILTERS, *MEASURE_FILTERS])
 
 
-def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
-    """Parse a cohort's /images filters ({parameter: value or [values]}) as /images would.
-
-    A bad parameter is a 400 naming it as query.<parameter>.
-    """
+def load_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse /images filters ({parameter: value or [values]}) as /images would; a bad one
+    raises marshmallow's ValidationError (`flask export-bids` reads a query string so)."""
     pairs = MultiDict()
     for name, value in query.items():
         for item in value if isinstance(value, list) else [value]:
             pairs.add(str(name), item if isinstance(item, str) else json.dumps(item))
     schema = CohortQueryArgs()
+    return schema.load(MultiDictProxy(pairs, schema))
+
+
+def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse a cohort's /images filters ({parameter: value or [values]}) as /images would.
+
+    A bad parameter is a 400 naming it as query.<parameter>.
+    """
     try:
-        return schema.load(MultiDictProxy(pairs, schema))
+        return load_cohort_query(query)
     except ValidationError as error:
         problems = error.normalized_messages()
         errors = {f"query.{name}": [str(message) for message in messages]
