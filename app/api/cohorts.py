@@ -10,10 +10,11 @@ requests and renders the answers.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -24,17 +25,21 @@ from werkzeug.datastructures import MultiDict
 from app.access.audit import (
     datasets_named,
     export_recorder,
+    record,
     record_download_urls,
     record_request,
 )
 from app.access.auth import require_scope, requires
-from app.api.bulk import zip_response
+from app.access.current import current_key_name, keeping_access
+from app.api.bulk import MISSING_LIST, zip_response
 from app.api.images import with_download_urls
 from app.api.query import Blueprint, NoArgs, collection_args, csv_response, envelope_schema
 from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
 from app.api.query.params import MEASURE_FILTERS, filter_args
-from app.api.query.parquet import export_responses, parquet_response
+from app.api.query.parquet import ChunkSink, export_responses, parquet_response
+from app.bids_export import BidsExport
+from app.bids_export.dataset import plan_cohort
 from app.extensions import db
 from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
 from app.query import cohorts
@@ -50,7 +55,7 @@ from app.query.cohorts import (
     query_strings,
 )
 from app.query.images import IMAGE_FILTERS
-from app.storage import get_storage
+from app.storage import CHUNK_SIZE, ObjectNotFound, get_storage
 
 blp = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts",
                 description="Saved cohorts: frozen image queries with a checksummed manifest")
@@ -115,6 +120,67 @@ def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
     now into a cohort of the request's key (a bad parameter is a 400 naming it)."""
     strings = query_strings(query)
     return cohorts.save_cohort(name, strings, parse_cohort_query(strings))
+
+
+# A fixed time in every entry of a BIDS zip: the same export gives the same metadata entries.
+ZIP_ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=ZIP_ENTRY_TIME)
+    entry.external_attr = 0o644 << 16  # a readable file once unpacked
+    return entry
+
+
+def bids_zip_chunks(export: BidsExport, on_end: Callable[[], None]) -> Iterator[bytes]:
+    """Yield a zip (stored: images are gzipped already) of a planned BIDS export: its
+    metadata files, then its stored files a chunk at a time. A file missing from storage is
+    left out and named in MISSING.txt at the end; `on_end()` runs when the zip ends or the
+    client stops reading."""
+    storage = get_storage()
+    sink = ChunkSink()
+    missing: list[str] = []
+    try:
+        with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
+            for name, data in sorted(export.texts.items()):
+                archive.writestr(_zip_entry(name), data)
+                yield sink.take()
+            for name, key in sorted(export.objects.items()):
+                try:
+                    source = storage.open(key)
+                except ObjectNotFound:
+                    missing.append(name)
+                    continue
+                with source, archive.open(_zip_entry(name), mode="w",
+                                          force_zip64=True) as target:
+                    while chunk := source.read(CHUNK_SIZE):
+                        target.write(chunk)
+                        yield sink.take()
+            if missing:
+                archive.writestr(_zip_entry(MISSING_LIST),
+                                 "".join(f"{name}\n" for name in missing))
+        yield sink.take()
+    finally:
+        on_end()
+
+
+def bids_zip_response(cohort: Cohort) -> Response:
+    """The cohort's images the key sees as a streamed BIDS dataset zip, logged in the audit
+    log as a download of the images it holds."""
+    export = plan_cohort(cohort, get_storage())
+    key_name = current_key_name()
+
+    def log() -> None:
+        record(AuditAction.DOWNLOAD, key_name,
+               datasets=datasets_named({image["dataset"] for image in export.images}),
+               image_ids=[image["id"] for image in export.images],
+               details={"cohort_id": cohort.id, "format": "bids"})
+        db.session.commit()
+
+    filename = f"cohort-{cohort.id}-bids.zip"
+    return Response(stream_with_context(keeping_access(bids_zip_chunks(export, log))),
+                    mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # Schemas --------------------------------------------------------------------------------------
@@ -321,3 +387,20 @@ class CohortDownload(MethodView):
             return manifest_with_urls(cohort)
         return zip_response(frozen_manifest(cohort.id), f"cohort-{cohort.id}.zip")
 
+
+
+@blp.route("/<int(max=2147483647):cohort_id>/bids.zip")
+class CohortBidsZip(MethodView):
+    @requires(Scope.DOWNLOAD)
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, description=(
+        "The cohort as a BIDS dataset (a streamed zip): dataset_description.json (naming the "
+        "cohort and its manifest SHA-256), README (listing any image left out and why), "
+        "participants.tsv/json, one sub-<dataset><id> folder per participant with its "
+        "sessions.tsv, and every image at its BIDS path with its JSON sidecar and, for DWI, "
+        ".bval/.bvec."), content_type="application/zip")
+    @blp.alt_response(404, description="No such cohort of this key.")
+    def get(self, _args: dict[str, Any], cohort_id: int):
+        """Download a cohort as a BIDS dataset (a zip), with only the images of the datasets
+        the key sees. Logged in the audit log as a download of the images it holds."""
+        return bids_zip_response(owned_cohort_or_404(cohort_id))

@@ -28,6 +28,7 @@ from app.bids_export.names import (
     bids_target,
     number_runs,
     session_labels,
+    source_name,
     subject_labels,
 )
 from app.extensions import db
@@ -208,10 +209,12 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
             continue
         candidates.append((row, files, target))
 
-    sessions = _sessions(candidates, sources)
+    visit_of = {row["image_id"]: _session_key(sources[row["image_id"]], files["nifti"])
+                for row, files, _ in candidates}
+    sessions = _sessions(candidates, sources, visit_of)
     placements = number_runs(
         Placement(row["image_id"], files["nifti"], label_of[row["subject_id"]],
-                  sessions[row["subject_id"]][sources[row["image_id"]].visit][0], target)
+                  sessions[row["subject_id"]][visit_of[row["image_id"]]][0], target)
         for row, files, target in candidates)
     by_id = {row["image_id"]: (row, files) for row, files, _ in candidates}
     json_cache: dict[str, dict[str, Any]] = {}
@@ -239,14 +242,25 @@ def _left_out(row: Mapping[str, Any], reason: str) -> LeftOut:
     return LeftOut(row["image_id"], row["dataset"], row["path"], reason)
 
 
+def _session_key(source: _Source, key: str) -> str | None:
+    """The visit id of an image's session: its visit's, else (an image stored without a
+    visit) the session of its source BIDS name, else None."""
+    if source.visit is not None:
+        return source.visit
+    parsed = source_name(key)
+    return parsed[0].get("ses") if parsed else None
+
+
 def _sessions(candidates: Sequence[tuple[Mapping[str, Any], Any, Any]],
-              sources: Mapping[int, _Source]) -> dict[int, dict[str | None, tuple[str, Any]]]:
+              sources: Mapping[int, _Source], visit_of: Mapping[int, str | None],
+              ) -> dict[int, dict[str | None, tuple[str, Any]]]:
     """{subject id: {visit id: (ses-<label>, day)}} of the visits of the images exported,
     labelled in the order of (day, visit id) so that labels do not depend on the rows' order."""
     visits: dict[int, dict[str | None, int | None]] = defaultdict(dict)
     for row, _, _ in candidates:
         source = sources[row["image_id"]]
-        visits[row["subject_id"]][source.visit] = source.days
+        days = source.days if source.visit is not None else None
+        visits[row["subject_id"]][visit_of[row["image_id"]]] = days
     sessions = {}
     for subject_id, days in visits.items():
         order = sorted(days, key=lambda visit: (days[visit] is None, days[visit] or 0,
