@@ -10,8 +10,7 @@ requests and renders the answers.
 from __future__ import annotations
 
 import json
-import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, stream_with_context
@@ -31,14 +30,13 @@ from app.access.audit import (
 )
 from app.access.auth import require_scope, requires
 from app.access.current import current_key_name, keeping_access
-from app.api.bulk import MISSING_LIST, zip_response
+from app.api.bulk import bids_zip_chunks, zip_response
 from app.api.images import with_download_urls
 from app.api.query import Blueprint, NoArgs, collection_args, csv_response, envelope_schema
 from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
 from app.api.query.params import MEASURE_FILTERS, filter_args
-from app.api.query.parquet import ChunkSink, export_responses, parquet_response
-from app.bids_export import BidsExport
+from app.api.query.parquet import export_responses, parquet_response
 from app.bids_export.dataset import plan_cohort
 from app.extensions import db
 from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
@@ -55,7 +53,7 @@ from app.query.cohorts import (
     query_strings,
 )
 from app.query.images import IMAGE_FILTERS
-from app.storage import CHUNK_SIZE, ObjectNotFound, get_storage
+from app.storage import get_storage
 
 blp = Blueprint("cohorts", __name__, url_prefix="/api/v1/cohorts",
                 description="Saved cohorts: frozen image queries with a checksummed manifest")
@@ -122,48 +120,6 @@ def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
     return cohorts.save_cohort(name, strings, parse_cohort_query(strings))
 
 
-# A fixed time in every entry of a BIDS zip: the same export gives the same metadata entries.
-ZIP_ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def _zip_entry(name: str) -> zipfile.ZipInfo:
-    entry = zipfile.ZipInfo(name, date_time=ZIP_ENTRY_TIME)
-    entry.external_attr = 0o644 << 16  # a readable file once unpacked
-    return entry
-
-
-def bids_zip_chunks(export: BidsExport, on_end: Callable[[], None]) -> Iterator[bytes]:
-    """Yield a zip (stored: images are gzipped already) of a planned BIDS export: its
-    metadata files, then its stored files a chunk at a time. A file missing from storage is
-    left out and named in MISSING.txt at the end; `on_end()` runs when the zip ends or the
-    client stops reading."""
-    storage = get_storage()
-    sink = ChunkSink()
-    missing: list[str] = []
-    try:
-        with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
-            for name, data in sorted(export.texts.items()):
-                archive.writestr(_zip_entry(name), data)
-                yield sink.take()
-            for name, key in sorted(export.objects.items()):
-                try:
-                    source = storage.open(key)
-                except ObjectNotFound:
-                    missing.append(name)
-                    continue
-                with source, archive.open(_zip_entry(name), mode="w",
-                                          force_zip64=True) as target:
-                    while chunk := source.read(CHUNK_SIZE):
-                        target.write(chunk)
-                        yield sink.take()
-            if missing:
-                archive.writestr(_zip_entry(MISSING_LIST),
-                                 "".join(f"{name}\n" for name in missing))
-        yield sink.take()
-    finally:
-        on_end()
-
-
 def bids_zip_response(cohort: Cohort) -> Response:
     """The cohort's images the key sees as a streamed BIDS dataset zip, logged in the audit
     log as a download of the images it holds."""
@@ -178,7 +134,8 @@ def bids_zip_response(cohort: Cohort) -> Response:
         db.session.commit()
 
     filename = f"cohort-{cohort.id}-bids.zip"
-    return Response(stream_with_context(keeping_access(bids_zip_chunks(export, log))),
+    chunks = bids_zip_chunks(export.texts, export.objects, log)
+    return Response(stream_with_context(keeping_access(chunks)),
                     mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -398,7 +355,9 @@ class CohortBidsZip(MethodView):
         "cohort and its manifest SHA-256), README (listing any image left out and why), "
         "participants.tsv/json, one sub-<dataset><id> folder per participant with its "
         "sessions.tsv, and every image at its BIDS path with its JSON sidecar and, for DWI, "
-        ".bval/.bvec."), content_type="application/zip")
+        ".bval/.bvec."))
+    @blp.doc(responses={200: {"content": {"application/zip": {
+        "schema": {"type": "string", "format": "binary"}}}}})
     @blp.alt_response(404, description="No such cohort of this key.")
     def get(self, _args: dict[str, Any], cohort_id: int):
         """Download a cohort as a BIDS dataset (a zip), with only the images of the datasets

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -271,10 +272,25 @@ def _sessions(candidates: Sequence[tuple[Mapping[str, Any], Any, Any]],
     return sessions
 
 
-def _sidecar(keys: Sequence[str], placement: Placement, storage: Storage,
-             cache: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The image's sidecar: its stored sidecars merged (BIDS inheritance: the nearer wins),
-    with the TaskName BIDS requires of a functional run when none of them gives it."""
+def with_sidecars(key: str, prefix: str, storage: Storage) -> tuple[dict[str, bytes],
+                                                                      dict[str, str]] | None:
+    """One NIfTI image's download with its sidecars: ({name: bytes} of its merged JSON
+    sidecar, {name: key} of its file and its .bval/.bvec), named after the file; None when
+    `key` is not a NIfTI file. `prefix` is its dataset's storage prefix."""
+    files = export_files(key, False, _stored_sidecars(storage, {prefix})[prefix], prefix)
+    if files is None:
+        return None
+    name = posixpath.basename(key)
+    stem = name.removesuffix(".gz").removesuffix(".nii")
+    objects = {name: key, **{f"{stem}.{role}": files[role] for role in ("bval", "bvec")
+                             if files[role]}}
+    sidecar = _merged(files["sidecar"], storage, {})
+    return ({f"{stem}.json": json_bytes(sidecar)} if sidecar else {}), objects
+
+
+def _merged(keys: Sequence[str], storage: Storage,
+            cache: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The JSON sidecars at `keys` merged in order (BIDS inheritance: the nearer wins)."""
     merged: dict[str, Any] = {}
     for key in keys:
         if key not in cache:
@@ -284,6 +300,14 @@ def _sidecar(keys: Sequence[str], placement: Placement, storage: Storage,
                 log.warning("sidecar %s is not JSON: left out of the export", key)
                 cache[key] = {}
         merged.update(cache[key] if isinstance(cache[key], dict) else {})
+    return merged
+
+
+def _sidecar(keys: Sequence[str], placement: Placement, storage: Storage,
+             cache: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The image's sidecar: its stored sidecars merged, with the TaskName BIDS requires of a
+    functional run when none of them gives it."""
+    merged = _merged(keys, storage, cache)
     task = dict(placement.target.entities).get("task")
     if placement.target.datatype == "func" and task and "TaskName" not in merged:
         merged["TaskName"] = task

@@ -100,7 +100,7 @@ def test_download_needs_a_token(client, uploaded):
 def test_download_is_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert sorted(paths["/api/v1/images/{image_id}/download"]["get"]["responses"]) == [
-        "200", "302", "404", "502", "503", "default"]
+        "200", "302", "400", "404", "502", "503", "default"]
 
 
 @pytest.mark.parametrize(("filename", "header"), [

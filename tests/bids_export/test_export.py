@@ -145,6 +145,24 @@ def test_exports_are_valid_bids_with_the_cohorts_participants_and_gradients(
     assert _invoke(app, "export-bids", "type=T9", str(tmp_path / "none")).exit_code == 2
     assert _invoke(app, "export-bids", str(cohort["id"]), str(again)).exit_code == 2
 
+    # One image's download with its sidecars: a zip of its file, .bval and .bvec (DWI).
+    dwi_id = next(item["image_id"] for item in manifest["items"]
+                  if item["path"] == "ds114/sub-01/ses-test/dwi/sub-01_ses-test_dwi.nii.gz")
+    response = client.get(f"{API}/images/{dwi_id}/download?sidecars=true", headers=headers)
+    bundle = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    assert sorted(bundle.namelist()) == [
+        "sub-01_ses-test_dwi.bval", "sub-01_ses-test_dwi.bvec", "sub-01_ses-test_dwi.nii.gz"]
+    assert bundle.read("sub-01_ses-test_dwi.bval") == (source / "dwi.bval").read_bytes()
+    t1_id = next(item["image_id"] for item in manifest["items"] if item["path"].endswith(
+        "sub-OAS30001_ses-d0129_T1w.nii.gz"))
+    bundle = zipfile.ZipFile(io.BytesIO(client.get(
+        f"{API}/images/{t1_id}/download?sidecars=true", headers=headers).get_data()))
+    own = DATA_DIR / "OASIS/bids/sub-OAS30001/ses-d0129/anat/sub-OAS30001_ses-d0129_T1w"
+    assert json.loads(bundle.read("sub-OAS30001_ses-d0129_T1w.json")) == json.loads(
+        own.with_suffix(".json").read_text())
+    assert bundle.read("sub-OAS30001_ses-d0129_T1w.nii.gz") == (
+        own.parent / f"{own.name}.nii.gz").read_bytes()
+
     # A key that no longer sees OASIS gets the cohort's ds114 images only.
     key = session.scalar(select(ApiKey).where(ApiKey.name == "researcher"))
     ds114 = session.scalar(select(Dataset).where(Dataset.designation == "ds114"))
