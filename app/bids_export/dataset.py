@@ -219,6 +219,7 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
         for row, files, target in candidates)
     by_id = {row["image_id"]: (row, files) for row, files, _ in candidates}
     json_cache: dict[str, dict[str, Any]] = {}
+    new_paths = {placement.key: placement.path for placement in placements}
     for placement in placements:
         row, files = by_id[placement.image_id]
         stem = placement.path.removesuffix(placement.target.extension)
@@ -226,7 +227,7 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
         for role in ("bval", "bvec"):
             if files[role]:
                 export.objects[f"{stem}.{role}"] = files[role]
-        sidecar = _sidecar(files["sidecar"], placement, storage, json_cache)
+        sidecar = _sidecar(files["sidecar"], placement, storage, json_cache, new_paths)
         if sidecar:
             export.texts[f"{stem}.json"] = json_bytes(sidecar)
         export.images.append({"id": row["image_id"], "dataset": row["dataset"]})
@@ -303,11 +304,40 @@ def _merged(keys: Sequence[str], storage: Storage,
     return merged
 
 
+def retarget_intended_for(intended: Any, key: str, new_paths: Mapping[str, str]) -> list[str]:
+    """A field map's IntendedFor (paths relative to its subject's folder, or `bids::` URIs
+    from its dataset's root) made to name the exported files: `key` is the field map's stored
+    key, `new_paths` {stored key: path in the export}; files not exported are dropped."""
+    folders = key.split("/")[:-1]
+    at = max((index for index, part in enumerate(folders) if part.startswith("sub-")),
+             default=None)
+    if at is None:
+        return []
+    root, subject = "/".join(folders[:at]), "/".join(folders[:at + 1])
+    found = []
+    for value in intended if isinstance(intended, list) else [intended]:
+        if not isinstance(value, str):
+            continue
+        uri = value.startswith("bids::")
+        relative = value.removeprefix("bids::")
+        source = f"{root}/{relative}" if uri and root else relative if uri else (
+            f"{subject}/{relative}")
+        if source in new_paths:
+            new = new_paths[source]
+            found.append(f"bids::{new}" if uri else new.split("/", 1)[1])
+    return found
+
+
 def _sidecar(keys: Sequence[str], placement: Placement, storage: Storage,
-             cache: dict[str, dict[str, Any]]) -> dict[str, Any]:
+             cache: dict[str, dict[str, Any]], new_paths: Mapping[str, str]) -> dict[str, Any]:
     """The image's sidecar: its stored sidecars merged, with the TaskName BIDS requires of a
-    functional run when none of them gives it."""
+    functional run when none of them gives it, and IntendedFor naming the exported files."""
     merged = _merged(keys, storage, cache)
+    if "IntendedFor" in merged:
+        merged["IntendedFor"] = retarget_intended_for(merged["IntendedFor"], placement.key,
+                                                      new_paths)
+        if not merged["IntendedFor"]:
+            del merged["IntendedFor"]
     task = dict(placement.target.entities).get("task")
     if placement.target.datatype == "func" and task and "TaskName" not in merged:
         merged["TaskName"] = task

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.bids_export.dataset import retarget_intended_for
 from app.bids_export.files import StoredSidecars, export_files
 from app.bids_export.names import (
     NoBidsName,
@@ -85,3 +86,18 @@ def test_export_files_follow_bids_inheritance_up_to_the_dataset_prefix():
     # A DICOM series (a set of files) or a file that is not NIfTI has nothing to export.
     assert export_files("ds/series", True, stored, "ds") is None
     assert export_files("ds/sub-01/anat/sub-01_T1w.mgz", False, stored, "ds") is None
+
+
+def test_intended_for_names_the_exported_files_and_drops_the_others():
+    fmap = "ds/sub-01/ses-1/fmap/sub-01_ses-1_phasediff.nii.gz"
+    new_paths = {"ds/sub-01/ses-1/func/sub-01_ses-1_task-rest_bold.nii.gz":
+                 "sub-ds01/ses-1/func/sub-ds01_ses-1_task-rest_bold.nii.gz"}
+    assert retarget_intended_for(
+        ["ses-1/func/sub-01_ses-1_task-rest_bold.nii.gz",
+         "ses-1/func/sub-01_ses-1_task-motor_bold.nii.gz",
+         "bids::sub-01/ses-1/func/sub-01_ses-1_task-rest_bold.nii.gz", 7],
+        fmap, new_paths) == ["ses-1/func/sub-ds01_ses-1_task-rest_bold.nii.gz",
+                             "bids::sub-ds01/ses-1/func/sub-ds01_ses-1_task-rest_bold.nii.gz"]
+    assert retarget_intended_for("ses-1/func/sub-01_ses-1_task-rest_bold.nii.gz", fmap,
+                                 new_paths) == ["ses-1/func/sub-ds01_ses-1_task-rest_bold.nii.gz"]
+    assert retarget_intended_for(["x.nii.gz"], "flat/phasediff.nii.gz", new_paths) == []
