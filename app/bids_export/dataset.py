@@ -24,6 +24,7 @@ from sqlalchemy import Select, select
 
 from app.bids_export.files import StoredSidecars, export_files
 from app.bids_export.names import (
+    BidsTarget,
     NoBidsName,
     Placement,
     bids_target,
@@ -33,7 +34,7 @@ from app.bids_export.names import (
     subject_labels,
 )
 from app.extensions import db
-from app.files.image_files import BATCH, objects_by_image
+from app.files.image_files import BATCH, ImageObjects, objects_by_image
 from app.models import Cohort, Dataset, Image, Subject, Visit
 from app.models.search import DAYS_PER_YEAR
 from app.query.cohorts import frozen_manifest, manifest_of, manifest_sha256
@@ -185,30 +186,14 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
                                                                strict=True)}
     sidecars = _stored_sidecars(storage, {sources[i].prefix for i in image_ids if i in sources})
 
-    candidates: list[tuple[Mapping[str, Any], dict[str, Any], Any]] = []
+    candidates: list[tuple[Mapping[str, Any], dict[str, Any], BidsTarget]] = []
     for row in rows:
-        source = sources.get(row["image_id"])
-        if source is None or not source.live or row["subject_id"] not in label_of:
-            export.left_out.append(_left_out(row, NOT_LIVE))
-            continue
-        image = served.get(row["image_id"])
-        if image is None:
-            export.left_out.append(_left_out(row, OUTSIDE))
-            continue
-        files = export_files(image.objects[0].key, image.is_set, sidecars[source.prefix],
-                             source.prefix)
-        if files is None:
-            export.left_out.append(_left_out(row, NO_NIFTI))
-            continue
-        try:
-            target = bids_target(files["nifti"], row["type"])
-        except NoBidsName as exc:
-            export.left_out.append(_left_out(row, str(exc)))
-            continue
-        if target.datatype == "dwi" and not (files["bval"] and files["bvec"]):
-            export.left_out.append(_left_out(row, NO_GRADIENTS))
-            continue
-        candidates.append((row, files, target))
+        found = _exportable(row, sources.get(row["image_id"]), served.get(row["image_id"]),
+                            sidecars, label_of)
+        if isinstance(found, str):
+            export.left_out.append(LeftOut(row["image_id"], row["dataset"], row["path"], found))
+        else:
+            candidates.append((row, *found))
 
     visit_of = {row["image_id"]: _session_key(sources[row["image_id"]], files["nifti"])
                 for row, files, _ in candidates}
@@ -240,8 +225,25 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
     return export
 
 
-def _left_out(row: Mapping[str, Any], reason: str) -> LeftOut:
-    return LeftOut(row["image_id"], row["dataset"], row["path"], reason)
+def _exportable(row: Mapping[str, Any], source: _Source | None, image: ImageObjects | None,
+                sidecars: Mapping[str, StoredSidecars], label_of: Mapping[int, str],
+                ) -> tuple[dict[str, Any], BidsTarget] | str:
+    """An image's files by role and where it goes, or why it is left out."""
+    if source is None or not source.live or row["subject_id"] not in label_of:
+        return NOT_LIVE
+    if image is None:
+        return OUTSIDE
+    files = export_files(image.objects[0].key, image.is_set, sidecars[source.prefix],
+                         source.prefix)
+    if files is None:
+        return NO_NIFTI
+    try:
+        target = bids_target(files["nifti"], row["type"])
+    except NoBidsName as exc:
+        return str(exc)
+    if target.datatype == "dwi" and not (files["bval"] and files["bvec"]):
+        return NO_GRADIENTS
+    return files, target
 
 
 def _session_key(source: _Source, key: str) -> str | None:
