@@ -20,12 +20,24 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 
 # The Python client (client/) is tested against a live server; the browser tests drive Debian's
 # chromium, installed here (as root, with apt-get) when missing.
-$(VENV)/.installed-test: requirements-test.txt client/pyproject.toml $(VENV)/.installed
+$(VENV)/.installed-test: requirements-test.txt client/pyproject.toml $(VENV)/.installed \
+		$(VENV)/.installed-bids-validator
 	$(BIN)/pip install --quiet -r requirements-test.txt
 	$(BIN)/pip install --quiet -e ./client
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null \
 		|| (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1 \
 		|| echo "chromium could not be installed: the browser tests will fail"
+	touch $@
+
+# The tests check every BIDS export with the bids-validator npm package (1.x: the maintained
+# JavaScript validator of that line), run by Debian's nodejs; installed under .venv/ with npm.
+BIDS_VALIDATOR_VERSION := 1.15.0
+$(VENV)/.installed-bids-validator: | $(BIN)/python
+	@command -v node >/dev/null && command -v npm >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null 2>&1 \
+		|| echo "nodejs/npm could not be installed: the BIDS export tests will fail"
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/bids-validator \
+		bids-validator@$(BIDS_VALIDATOR_VERSION)
 	touch $@
 
 $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test

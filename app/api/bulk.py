@@ -108,6 +108,49 @@ def zip_chunks(files: Iterable[Mapping[str, Any]], on_end: Callable[[list], None
         on_end(sent)
 
 
+# A fixed time in every entry of a BIDS zip: the same export gives the same metadata entries.
+ZIP_ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=ZIP_ENTRY_TIME)
+    entry.external_attr = 0o644 << 16  # a readable file once unpacked
+    return entry
+
+
+def bids_zip_chunks(texts: Mapping[str, bytes], objects: Mapping[str, str],
+                    on_end: Callable[[], None]) -> Iterator[bytes]:
+    """Yield a zip (stored: images are gzipped already) of files given as bytes (`texts`,
+    {name: bytes}) and stored objects (`objects`, {name: key}, copied a chunk at a time). An
+    object missing from storage is left out and named in MISSING.txt at the end; `on_end()`
+    runs when the zip ends or the client stops reading."""
+    storage = get_storage()
+    sink = ChunkSink()
+    missing: list[str] = []
+    try:
+        with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
+            for name, data in sorted(texts.items()):
+                archive.writestr(_zip_entry(name), data)
+                yield sink.take()
+            for name, key in sorted(objects.items()):
+                try:
+                    source = storage.open(key)
+                except ObjectNotFound:
+                    missing.append(name)
+                    continue
+                with source, archive.open(_zip_entry(name), mode="w",
+                                          force_zip64=True) as target:
+                    while chunk := source.read(CHUNK_SIZE):
+                        target.write(chunk)
+                        yield sink.take()
+            if missing:
+                archive.writestr(_zip_entry(MISSING_LIST),
+                                 "".join(f"{name}\n" for name in missing))
+        yield sink.take()
+    finally:
+        on_end()
+
+
 def _batches(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
     batch: list[Mapping[str, Any]] = []
     for row in rows:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response
+from flask import Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -24,17 +24,20 @@ from werkzeug.datastructures import MultiDict
 from app.access.audit import (
     datasets_named,
     export_recorder,
+    record,
     record_download_urls,
     record_request,
 )
 from app.access.auth import require_scope, requires
-from app.api.bulk import zip_response
+from app.access.current import current_key_name, keeping_access
+from app.api.bulk import bids_zip_chunks, zip_response
 from app.api.images import with_download_urls
 from app.api.query import Blueprint, NoArgs, collection_args, csv_response, envelope_schema
 from app.api.query.columns import UtcDateTime
 from app.api.query.paging import paginate
 from app.api.query.params import MEASURE_FILTERS, filter_args
 from app.api.query.parquet import export_responses, parquet_response
+from app.bids_export.dataset import plan_cohort
 from app.extensions import db
 from app.http.errors import named_problems
 from app.models import AuditAction, Cohort, CohortImage, Dataset, Scope
@@ -62,18 +65,24 @@ MAX_NAME_LENGTH = 128
 CohortQueryArgs = filter_args("CohortQueryArgs", [*IMAGE_FILTERS, *MEASURE_FILTERS])
 
 
-def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
-    """Parse a cohort's /images filters ({parameter: value or [values]}) as /images would.
-
-    A bad parameter is a 400 naming it as query.<parameter>.
-    """
+def load_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse /images filters ({parameter: value or [values]}) as /images would; a bad one
+    raises marshmallow's ValidationError (`flask export-bids` reads a query string so)."""
     pairs = MultiDict()
     for name, value in query.items():
         for item in value if isinstance(value, list) else [value]:
             pairs.add(str(name), item if isinstance(item, str) else json.dumps(item))
     schema = CohortQueryArgs()
+    return schema.load(MultiDictProxy(pairs, schema))
+
+
+def parse_cohort_query(query: Mapping[str, Any]) -> dict[str, Any]:
+    """Parse a cohort's /images filters ({parameter: value or [values]}) as /images would.
+
+    A bad parameter is a 400 naming it as query.<parameter>.
+    """
     try:
-        return schema.load(MultiDictProxy(pairs, schema))
+        return load_cohort_query(query)
     except ValidationError as error:
         errors: dict[str, list[str]] = {}
         for name, problems in sorted(error.normalized_messages().items()):
@@ -109,6 +118,26 @@ def save_cohort(name: str, query: Mapping[str, Any]) -> Cohort:
     now into a cohort of the request's key (a bad parameter is a 400 naming it)."""
     strings = query_strings(query)
     return cohorts.save_cohort(name, strings, parse_cohort_query(strings))
+
+
+def bids_zip_response(cohort: Cohort) -> Response:
+    """The cohort's images the key sees as a streamed BIDS dataset zip, logged in the audit
+    log as a download of the images it holds."""
+    export = plan_cohort(cohort, get_storage())
+    key_name = current_key_name()
+
+    def log() -> None:
+        record(AuditAction.DOWNLOAD, key_name,
+               datasets=datasets_named({image["dataset"] for image in export.images}),
+               image_ids=[image["id"] for image in export.images],
+               details={"cohort_id": cohort.id, "format": "bids"})
+        db.session.commit()
+
+    filename = f"cohort-{cohort.id}-bids.zip"
+    chunks = bids_zip_chunks(export.texts, export.objects, log)
+    return Response(stream_with_context(keeping_access(chunks)),
+                    mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 # Schemas --------------------------------------------------------------------------------------
@@ -315,3 +344,22 @@ class CohortDownload(MethodView):
             return manifest_with_urls(cohort)
         return zip_response(frozen_manifest(cohort.id), f"cohort-{cohort.id}.zip")
 
+
+
+@blp.route("/<int(max=2147483647):cohort_id>/bids.zip")
+class CohortBidsZip(MethodView):
+    @requires(Scope.DOWNLOAD)
+    @blp.arguments(NoArgs, location="query", as_kwargs=False)
+    @blp.response(200, description=(
+        "The cohort as a BIDS dataset (a streamed zip): dataset_description.json (naming the "
+        "cohort and its manifest SHA-256), README (listing any image left out and why), "
+        "participants.tsv/json, one sub-<dataset><id> folder per participant with its "
+        "sessions.tsv, and every image at its BIDS path with its JSON sidecar and, for DWI, "
+        ".bval/.bvec."))
+    @blp.doc(responses={200: {"content": {"application/zip": {
+        "schema": {"type": "string", "format": "binary"}}}}})
+    @blp.alt_response(404, description="No such cohort of this key.")
+    def get(self, _args: dict[str, Any], cohort_id: int):
+        """Download a cohort as a BIDS dataset (a zip), with only the images of the datasets
+        the key sees. Logged in the audit log as a download of the images it holds."""
+        return bids_zip_response(owned_cohort_or_404(cohort_id))

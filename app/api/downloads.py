@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import posixpath
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,16 +11,20 @@ from urllib.parse import quote
 
 from flask import Response, redirect, request, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
+from marshmallow import fields
 from werkzeug.exceptions import RequestedRangeNotSatisfiable, ServiceUnavailable
 
 from app.access.audit import record_download
 from app.access.auth import requires
 from app.access.current import dataset_visible
+from app.api.bulk import bids_zip_chunks
 from app.api.dicom_zip import is_dicom_series, series_download
+from app.api.query.params import Blueprint, QueryArgs
+from app.bids_export.dataset import with_sidecars
 from app.extensions import db
 from app.files.image_files import OutsideDataset, served_objects
-from app.models import Image, Scope
+from app.models import Dataset, Image, Scope
 from app.storage import (
     CHUNK_SIZE,
     InvalidKey,
@@ -113,9 +118,32 @@ def _chunks(stream: IO[bytes], start: int = 0, length: int | None = None) -> Ite
         stream.close()
 
 
+class DownloadArgs(QueryArgs):
+    sidecars = fields.Boolean(load_default=False, metadata={"description": (
+        "With true, a NIfTI image comes as a zip of its file and its sidecars, named after "
+        "it: the JSON sidecar (its BIDS sidecars merged as BIDS inheritance merges them) and, "
+        "for DWI, .bval and .bvec; streamed on every storage backend.")})
+
+
+def _with_sidecars(image: Image, key: str, storage) -> Response | None:
+    """The zip of a NIfTI image and its sidecars (None when its file is not NIfTI)."""
+    dataset = db.session.get(Dataset, image.dataset_id)
+    prefix = (dataset.storage_prefix or dataset.designation).strip("/")
+    bundle = with_sidecars(key, prefix, storage)
+    if bundle is None:
+        return None
+    texts, objects = bundle
+    name = posixpath.basename(key).removesuffix(".gz").removesuffix(".nii")
+    response = Response(stream_with_context(bids_zip_chunks(texts, objects, lambda: None)),
+                        mimetype="application/zip")
+    response.headers["Content-Disposition"] = content_disposition(f"{name}.zip")
+    return response
+
+
 @blp.route("/<int(max=2147483647):image_id>/download")  # ids are INTEGER columns
 class ImageDownload(MethodView):
     @requires(Scope.DOWNLOAD)
+    @blp.arguments(DownloadArgs, location="query", as_kwargs=False)
     @blp.response(302, description="Redirect to a presigned object-storage URL (S3/COS).")
     @blp.alt_response(200, description="The file itself (local storage).",
                       content_type="application/octet-stream")
@@ -126,12 +154,13 @@ class ImageDownload(MethodView):
     @blp.alt_response(416, description="The range asked for lies past the end of the file.")
     @blp.alt_response(502, description="Object storage failed.")
     @blp.alt_response(503, description="Object storage is unreachable; see Retry-After.")
-    def get(self, image_id: int):
+    def get(self, args: dict, image_id: int):
         """Download an image file.
 
         With S3/COS storage the answer is a redirect to a presigned URL valid for an hour; with
         local storage the file is streamed. A DICOM series (a folder of files) comes as a zip,
-        or with S3/COS as a JSON manifest of one presigned URL per file.
+        or with S3/COS as a JSON manifest of one presigned URL per file. With sidecars=true a
+        NIfTI image comes as a zip with its JSON sidecar and, for DWI, its .bval/.bvec.
         """
         image = db.session.get(Image, image_id)
         if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
@@ -159,7 +188,10 @@ class ImageDownload(MethodView):
         with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(key, checksum=False)
+            bundle = _with_sidecars(image, key, storage) if args["sidecars"] else None
             record_download(image)
+            if bundle is not None:
+                return bundle
             if storage.shareable_urls:
                 return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
             start, end = _requested_bytes(info.size)

@@ -34,6 +34,8 @@ COMMANDS = {
     "upload": ("app.cli.storage:upload_command", "Upload a dataset tree to object storage."),
     "check-storage": ("app.cli.storage:check_storage_command",
                       "Compare a dataset tree with its stored objects."),
+    "export-bids": ("app.cli.export_bids:export_bids_command",
+                    "Write a cohort or a query's images as a BIDS dataset."),
     "audit": ("app.cli.audit:audit_command", "Print the audit log, oldest entry first."),
     "qc": ("app.cli.qc:qc_group",
            "Quality control: completeness of visits, QC reviews of images."),

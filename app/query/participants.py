@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,11 @@ SEX_TERMS = {"female": "http://purl.bioontology.org/ontology/SNOMEDCT/248152002"
              "male": "http://purl.bioontology.org/ontology/SNOMEDCT/248153007"}
 # Anything but ASCII letters and digits is dropped from a label (BIDS: label = alphanumeric).
 NOT_ALPHANUMERIC = re.compile(r"[^A-Za-z0-9]")
+# The column of a subject's own id, where the participant_id is not made from it alone.
+SOURCE_ID = "source_participant_id"
+LABEL_DESCRIPTION = ("The participant: sub-<label>, the label being the subject's external id "
+                     "in its dataset with anything but letters and digits removed (\"dupN\" "
+                     "appended where two would be equal).")
 
 
 @dataclass
@@ -51,6 +56,8 @@ class ParticipantTable:
     rows: list[list[str]] = field(default_factory=list)
     dictionary: dict[str, dict[str, Any]] = field(default_factory=dict)
     datasets: set[str] = field(default_factory=set)
+    # The subject id of each row, in the rows' order.
+    subject_ids: list[int] = field(default_factory=list)
 
     def tsv(self) -> str:
         """participants.tsv: a header line, then one line per participant, tab-separated."""
@@ -110,8 +117,17 @@ def cell(value: Any) -> str:
     return re.sub(r"[\t\r\n]", " ", str(value))
 
 
-def participant_table(subject_ids: Select, *, with_dataset: bool) -> ParticipantTable:
-    """Build the participant table of the subjects `subject_ids` selects (see the module)."""
+def participant_table(
+    subject_ids: Select, *, with_dataset: bool,
+    labels: Callable[[Sequence[tuple[str, str]]], list[str]] = participant_labels,
+    label_description: str = LABEL_DESCRIPTION, with_source_id: bool = False,
+) -> ParticipantTable:
+    """Build the participant table of the subjects `subject_ids` selects (see the module).
+
+    `labels` makes the participant_ids of the (dataset, external id) keys (the BIDS export
+    names subjects by study and id), as `label_description` says; `with_source_id` adds
+    the column source_participant_id, the subject's id in its dataset, after dataset.
+    """
     subjects = sorted(db.session.execute(
         select(Subject.id, Dataset.designation, Dataset.description, Subject.external_id,
                Subject.sex, Subject.age_at_baseline, Subject.condition_id)
@@ -122,26 +138,29 @@ def participant_table(subject_ids: Select, *, with_dataset: bool) -> Participant
     condition_rows = _rows_by_id(Condition, {c for c in conditions.values() if c is not None})
     measures, values = _measure_values(subject_ids)
 
-    columns = ["participant_id", *(["dataset"] if with_dataset else []), "sex", "age",
+    columns = ["participant_id", *(["dataset"] if with_dataset else []),
+               *([SOURCE_ID] if with_source_id else []), "sex", "age",
                "condition", *(measure.designation for measure in measures)]
-    table = ParticipantTable(columns, datasets={row.designation for row in subjects})
-    labels = participant_labels([(row.designation, row.external_id) for row in subjects])
-    for label, row in zip(labels, subjects, strict=True):
+    table = ParticipantTable(columns, datasets={row.designation for row in subjects},
+                             subject_ids=[row.id for row in subjects])
+    made = labels([(row.designation, row.external_id) for row in subjects])
+    for label, row in zip(made, subjects, strict=True):
         sex = _sex_value(row.sex)
         condition = conditions[row.id]
         table.rows.append([
-            label, *([cell(row.designation)] if with_dataset else []), cell(sex),
+            label, *([cell(row.designation)] if with_dataset else []),
+            *([cell(row.external_id)] if with_source_id else []), cell(sex),
             cell(row.age_at_baseline),
             cell(condition_rows[condition].designation if condition is not None else None),
             *(cell(values.get((row.id, measure.id))) for measure in measures)])
     table.dictionary = _dictionary(
-        with_dataset=with_dataset,
+        with_dataset=with_dataset, label_description=label_description,
         datasets={row.designation: row.description for row in subjects},
         sexes={_sex_value(row.sex) for row in subjects} - {None},
         conditions=[condition_rows[c] for c in sorted(
             {c for c in conditions.values() if c is not None},
             key=lambda c: condition_rows[c].designation)],
-        measures=measures)
+        measures=measures, with_source_id=with_source_id)
     return table
 
 
@@ -205,13 +224,12 @@ def _levels(levels: Any) -> dict[str, str]:
     return {str(level): str(level) for level in levels or []}
 
 
-def _dictionary(*, with_dataset: bool, datasets: dict[str, str | None], sexes: set[str],
+def _dictionary(*, with_dataset: bool, with_source_id: bool, label_description: str,
+                datasets: dict[str, str | None], sexes: set[str],
                 conditions: list[Any], measures: list[Any]) -> dict[str, dict[str, Any]]:
     """participants.json for the table's columns (see the module docstring)."""
     dictionary: dict[str, dict[str, Any]] = {"participant_id": {
-        "Description": "The participant: sub-<label>, the label being the subject's external "
-                       "id in its dataset with anything but letters and digits removed "
-                       "(\"dupN\" appended where two would be equal).",
+        "Description": label_description,
         "Annotations": {"IsAbout": {"TermURL": "nb:ParticipantID",
                                     "Label": "Unique participant identifier"},
                         "VariableType": "Identifier"}}}
@@ -220,6 +238,8 @@ def _dictionary(*, with_dataset: bool, datasets: dict[str, str | None], sexes: s
             "Description": "The source dataset of the participant (its MBID-db designation).",
             "Levels": {name: description or name
                        for name, description in sorted(datasets.items())}}
+    if with_source_id:
+        dictionary[SOURCE_ID] = {"Description": "The participant's id in its dataset."}
     dictionary["sex"] = {
         "Description": "Sex of the participant, as the source dataset records it.",
         "Levels": {value: label for value, label in SEX_LEVELS.items() if value in sexes},

@@ -141,7 +141,7 @@ def test_download_needs_a_token(client, uploaded):
 def test_download_is_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert sorted(paths["/api/v1/images/{image_id}/download"]["get"]["responses"]) == [
-        "200", "206", "302", "404", "416", "502", "503", "default"]
+        "200", "206", "302", "400", "404", "416", "502", "503", "default"]
 
 
 @pytest.mark.parametrize(("filename", "header"), [

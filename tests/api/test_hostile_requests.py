@@ -133,9 +133,9 @@ def test_every_method_on_every_route_is_clean(app, world, client, auth_headers):
     routes = api_routes(app)
     allowed = allowed_methods(app)
     # the 24 operations, 10 paths of claims, derived files and previews, the OpenAPI document,
-    # the docs page and its assets, the measures and the 4 participant tables (dataset or
-    # cohort, tsv or json)
-    assert len(routes) == 42
+    # the docs page and its assets, the measures, the 4 participant tables (dataset or
+    # cohort, tsv or json) and a cohort's BIDS zip
+    assert len(routes) == 43
     problems = []
     for route in routes:
         for method in METHODS:

@@ -28,10 +28,10 @@ def test_every_api_route_is_in_the_spec_with_its_methods(app, client):
     spec_paths = spec_of(client)["paths"]
     routes = [rule for rule in app.url_map.iter_rules()
               if rule.rule.startswith(API_PREFIX) and rule.rule not in DOC_ROUTES]
-    # health, the download, the audit log, 13 query routes (with load runs), 5 cohort routes,
-    # 3 QC routes, 5 claim routes, 3 derived-file routes, 2 previews, the measures and 4
-    # participant tables
-    assert len(routes) == 39
+    # health, the download, the audit log, 13 query routes (with load runs), 6 cohort routes
+    # (with the BIDS zip), 3 QC routes, 5 claim routes, 3 derived-file routes, 2 previews, the
+    # measures and 4 participant tables
+    assert len(routes) == 40
     for rule in routes:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec_paths, rule.rule

@@ -63,9 +63,9 @@ def test_schemathesis_finds_no_failure(live_api, mode):
     headers = {"Authorization": f"Bearer {live_api.token}"}
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    # 17 queries (with /measures) and downloads, 7 cohorts, 4 QC, 10 processing, 4 participant
-    # tables
-    assert len(operations) == 42
+    # 17 queries (with /measures) and downloads, 8 cohorts (with the BIDS zip), 4 QC, 10
+    # processing, 4 participant tables
+    assert len(operations) == 43
 
     for operation in operations:
         # An operation without parameters has no schema-invalid request to make.
