@@ -34,6 +34,7 @@ from app.bids_export.names import (
     subject_labels,
 )
 from app.extensions import db
+from app.files.converted import converted_files
 from app.files.image_files import BATCH, ImageObjects, objects_by_image
 from app.models import Cohort, Dataset, Image, Subject, Visit
 from app.models.search import DAYS_PER_YEAR
@@ -180,6 +181,7 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
     image_ids = [row["image_id"] for row in rows]
     sources = _sources(image_ids)
     served = objects_by_image(db.session, image_ids)
+    converted = converted_files(db.session, image_ids)
     table = participant_table(subject_ids, with_dataset=True, labels=subject_labels,
                               label_description=SUBJECT_LABEL_DESCRIPTION, with_source_id=True)
     label_of = {subject_id: row[0] for subject_id, row in zip(table.subject_ids, table.rows,
@@ -189,7 +191,7 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
     candidates: list[tuple[Mapping[str, Any], dict[str, Any], BidsTarget]] = []
     for row in rows:
         found = _exportable(row, sources.get(row["image_id"]), served.get(row["image_id"]),
-                            sidecars, label_of)
+                            sidecars, label_of, converted.get(row["image_id"]))
         if isinstance(found, str):
             export.left_out.append(LeftOut(row["image_id"], row["dataset"], row["path"], found))
         else:
@@ -227,14 +229,16 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
 
 def _exportable(row: Mapping[str, Any], source: _Source | None, image: ImageObjects | None,
                 sidecars: Mapping[str, StoredSidecars], label_of: Mapping[int, str],
+                converted: Mapping[str, str] | None = None,
                 ) -> tuple[dict[str, Any], BidsTarget] | str:
-    """An image's files by role and where it goes, or why it is left out."""
+    """An image's files by role and where it goes, or why it is left out. `converted` are
+    the files dcm2niix made of it, if any."""
     if source is None or not source.live or row["subject_id"] not in label_of:
         return NOT_LIVE
     if image is None:
         return OUTSIDE
     files = export_files(image.objects[0].key, image.is_set, sidecars[source.prefix],
-                         source.prefix)
+                         source.prefix, converted)
     if files is None:
         return NO_NIFTI
     try:

@@ -10,13 +10,14 @@ An image loaded from a BIDS tree finds its sidecars and gradient files by BIDS i
 the stored files of its dataset (`StoredSidecars`): those in its own folder or a folder above it,
 up to the dataset's storage prefix, with its suffix and a subset of its entities; the nearest
 folder wins, and within a folder the file with more entities. An image without a NIfTI file (a
-DICOM series: a set of files) has nothing to export: None.
+DICOM series: a set of files) exports the files dcm2niix made of it (`flask convert`), and
+has nothing to export before: None.
 """
 from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from app.bids_export.names import NIFTI_EXTENSIONS, source_name
@@ -77,14 +78,20 @@ def _folders_between(top: str, folder: str) -> list[str]:
     return folders
 
 
-def export_files(key: str, is_file_set: bool, sidecars: StoredSidecars,
-                 top: str) -> dict[str, Any] | None:
+def export_files(key: str, is_file_set: bool, sidecars: StoredSidecars, top: str,
+                 converted: Mapping[str, str] | None = None) -> dict[str, Any] | None:
     """The stored files of an image by role (see the module), or None when it has no NIfTI.
 
     `key` is the image's storage key, `is_file_set` whether it is stored as a set of files
     (a DICOM series), `sidecars` the stored sidecars of its dataset, `top` its dataset's
-    storage prefix (inheritance stops there).
+    storage prefix (inheritance stops there). `converted` holds the files dcm2niix made of a
+    DICOM image ({role: key}, app/files/converted.py): they win, sidecar and gradients
+    included, since a converted series has no BIDS neighbours.
     """
+    if converted and converted.get("nifti"):
+        return {"nifti": converted["nifti"],
+                "sidecar": [converted["sidecar"]] if converted.get("sidecar") else [],
+                "bval": converted.get("bval"), "bvec": converted.get("bvec")}
     if is_file_set or not key.endswith(NIFTI_EXTENSIONS):
         return None
     bval = sidecars.applicable(key, ".bval", top)

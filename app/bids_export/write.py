@@ -3,9 +3,8 @@ files, or symbolic links to them in a local store."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-
-from tqdm import tqdm
 
 from app.bids_export.dataset import BidsExport
 from app.storage import LocalStorage, Storage
@@ -17,8 +16,9 @@ class ExportError(Exception):
 
 
 def write_directory(export: BidsExport, dest: Path, storage: Storage, *, link: bool = False,
-                    progress: bool = False) -> None:
-    """Write `export` into the folder `dest` (made if missing; it must be empty).
+                    progress: Callable[[list], Iterable] | None = None) -> None:
+    """Write `export` into the folder `dest` (made if missing; it must be empty). `progress`
+    wraps the list of files to write (the command's progress bar), if given.
 
     With `link`, each stored file becomes a symbolic link to its object in the local store
     (ExportError with any other backend). Objects missing from storage raise ObjectNotFound.
@@ -31,8 +31,8 @@ def write_directory(export: BidsExport, dest: Path, storage: Storage, *, link: b
     for name, data in sorted(export.texts.items()):
         target = _target(dest, name)
         target.write_bytes(data)
-    for name, key in tqdm(sorted(export.objects.items()), desc="files", unit="file",
-                          disable=not progress):
+    files = sorted(export.objects.items())
+    for name, key in progress(files) if progress is not None else files:
         target = _target(dest, name)
         if link:
             source = storage.root.joinpath(*key.split("/"))

@@ -1,8 +1,6 @@
 """`flask export-bids`: a saved cohort, or the images of an /images query, as a BIDS dataset."""
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -14,17 +12,12 @@ from app.access import audit
 from app.api.cohorts import load_cohort_query
 from app.bids_export import BidsExport, ExportError, write_directory
 from app.bids_export.dataset import plan_cohort, plan_query
+from app.cli.errors import BadInput
+from app.cli.reporting import echo_json, json_option
 from app.extensions import db
+from app.http.errors import named_problems
 from app.models import AuditAction, Cohort
 from app.storage import StorageError, get_storage
-
-EXIT_BAD_INPUT = 2
-
-
-class BadInput(click.ClickException):
-    """No such cohort, a bad query or a destination that cannot be written: exit code 2."""
-
-    exit_code = EXIT_BAD_INPUT
 
 
 def _plan(cohort_or_query: str) -> tuple[BidsExport, dict[str, object]]:
@@ -42,9 +35,11 @@ def _plan(cohort_or_query: str) -> tuple[BidsExport, dict[str, object]]:
     try:
         args = load_cohort_query(query)
     except ValidationError as error:
-        problems = "; ".join(f"{name}: {' '.join(map(str, messages))}"
-                             for name, messages in sorted(error.normalized_messages().items()))
-        raise BadInput(f"invalid query: {problems}") from error
+        problems = {}
+        for name, found in sorted(error.normalized_messages().items()):
+            problems.update(named_problems(name, found))
+        raise BadInput("invalid query: " + "; ".join(
+            f"{name}: {' '.join(messages)}" for name, messages in problems.items())) from error
     return plan_query(cohort_or_query, args, storage), {"query": query}
 
 
@@ -61,7 +56,7 @@ def _summary_text(export: BidsExport, dest: Path) -> str:
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--link", is_flag=True,
               help="Symbolic links to the files of the local store instead of copies.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@json_option
 @with_appcontext
 def export_bids_command(cohort_or_query: str, dest: Path, link: bool, as_json: bool) -> None:
     """Write a cohort (its id) or the images of a query (`dataset=OASIS&type=T1`) as a BIDS
@@ -71,9 +66,12 @@ def export_bids_command(cohort_or_query: str, dest: Path, link: bool, as_json: b
     .bval/.bvec, ...) are left out and listed in the summary and in the dataset's README.
     Exits 2 for a missing cohort, a bad query or a DEST that is not empty.
     """
+    from load_db.engine.progress import progress_bar
+
     export, details = _plan(cohort_or_query)
     try:
-        write_directory(export, dest, get_storage(), link=link, progress=sys.stderr.isatty())
+        write_directory(export, dest, get_storage(), link=link,
+                        progress=lambda files: progress_bar(files, desc="files", unit=" files"))
     except ExportError as exc:
         raise BadInput(str(exc)) from exc
     except StorageError as exc:
@@ -83,5 +81,7 @@ def export_bids_command(cohort_or_query: str, dest: Path, link: bool, as_json: b
                  image_ids=[image["id"] for image in export.images],
                  details={"format": "bids", **details})
     db.session.commit()
-    click.echo(json.dumps(export.summary(), indent=2, sort_keys=True) if as_json
-               else _summary_text(export, dest))
+    if as_json:
+        echo_json(export.summary())
+    else:
+        click.echo(_summary_text(export, dest))

@@ -12,8 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from app.access.auth import grant_dataset
+from app.files.converted import converted_files
 from app.models import ApiKey, AuditAction, AuditEvent, Dataset, Scope
+from app.storage import get_storage
 from globals import DATA_DIR
+from load_file.upload import upload_tree
 from tests.support.bids_validator import Validation
 from tests.support.examples import flask_load
 from tests.support.factories import bearer, make_api_key
@@ -21,6 +24,7 @@ from tests.support.factories import bearer, make_api_key
 pytestmark = pytest.mark.storage("local")
 
 API = "/api/v1"
+DICOM = "dicomcorpus"  # the shared DICOM corpus, loaded as a dataset of its own
 GRADIENTS = (".bval", ".bvec")
 
 
@@ -36,9 +40,19 @@ def _load_and_upload(app, shared_data: Path) -> None:
         result = _invoke(app, "upload", designation, str(DATA_DIR / folder))
         assert result.exit_code == 0, result.output
     ds114 = shared_data / "bids" / "ds114"
-    result = _invoke(app, "load-bids", str(ds114), "--dataset", "ds114", "--register")
+    result = _invoke(app, "load-bids", "ds114", str(ds114), "--register")
     assert result.exit_code == 0, result.output
     assert _invoke(app, "upload", "ds114", str(ds114)).exit_code == 0
+    # The shared DICOM corpus, its stored series uploaded, loaded and converted by dcm2niix.
+    corpus = shared_data / "dicom"
+    expected = json.loads((corpus / "expected.json").read_text())
+    for folder, series in expected.items():
+        if series["type"] != "other":
+            upload_tree(get_storage(), corpus / folder, f"{DICOM}/{folder}", progress=False)
+    result = _invoke(app, "load-dicom", DICOM, str(corpus), "--register", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    result = _invoke(app, "convert", DICOM, "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["failed"] == [], result.output
 
 
 def _metadata_files(folder: Path) -> dict[str, bytes]:
@@ -76,7 +90,7 @@ def test_exports_are_valid_bids_with_the_cohorts_participants_and_gradients(
     session.commit()
     headers = bearer(token)
     cohort = client.post(f"{API}/cohorts", headers=headers, json={
-        "name": "mixed", "query": {"dataset": ["OASIS", "ds114"]}}).get_json()
+        "name": "mixed", "query": {"dataset": ["OASIS", "ds114", DICOM]}}).get_json()
     response = client.get(f"{API}/cohorts/{cohort['id']}/bids.zip", headers=headers)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/zip"
@@ -93,13 +107,23 @@ def test_exports_are_valid_bids_with_the_cohorts_participants_and_gradients(
     assert cohort["manifest_sha256"] in description["GeneratedBy"][0]["Description"]
 
     # participants.tsv: the API's subjects of the cohort's images, with their study and id
-    # kept as columns.
+    # kept as columns; a subject all of whose images were left out (the corpus' field-map
+    # subject: no BIDS name) has no folder, so no row either (BIDS requires both or neither).
     participants = _tsv(mixed / "participants.tsv")
     manifest = client.get(f"{API}/cohorts/{cohort['id']}/manifest", headers=headers).get_json()
     in_cohort = {item["subject_id"] for item in manifest["items"]}
+    folders = {path.name for path in mixed.glob("sub-*") if path.is_dir()}
+
+    def label(subject):
+        return "sub-" + "".join(ch for ch in subject["dataset"] + subject["external_id"]
+                                if ch.isalnum())
+
     subjects = [subject for subject in client.get(
-        f"{API}/subjects?dataset=OASIS&dataset=ds114&per_page=1000",
-        headers=headers).get_json()["items"] if subject["id"] in in_cohort]
+        f"{API}/subjects?dataset=OASIS&dataset=ds114&dataset={DICOM}&per_page=1000",
+        headers=headers).get_json()["items"]
+        if subject["id"] in in_cohort and label(subject) in folders]
+    assert len(subjects) == len(folders) and {s["dataset"] for s in subjects} == {
+        "OASIS", "ds114", DICOM}
     expected = {(s["dataset"], s["external_id"]): (
         s["sex"] if s["sex"] != "unknown" else "n/a",
         "n/a" if s["age_at_baseline"] is None else f"{s['age_at_baseline']:.10g}")
@@ -119,6 +143,21 @@ def test_exports_are_valid_bids_with_the_cohorts_participants_and_gradients(
         for extension in GRADIENTS:
             assert (image.parent / f"{stem}{extension}").read_bytes() == (
                 source / f"dwi{extension}").read_bytes()
+    # The converted DICOM series are there with dcm2niix's sidecars; its DWI with the b-values
+    # and vectors dcm2niix wrote (one per volume), byte for byte.
+    converted = converted_files(session, [item["image_id"] for item in manifest["items"]
+                                          if item["dataset"] == DICOM])
+    dicom_niftis = sorted(mixed.glob(f"sub-{DICOM}*/ses-*/*/*.nii.gz"))
+    # Field maps have no BIDS name yet (magnitude/phase roles are not told apart): left out.
+    types = {item["image_id"]: item["type"] for item in manifest["items"]}
+    assert len(dicom_niftis) == sum(types[image_id] != "FieldMap" for image_id in converted) > 0
+    for image in dicom_niftis:
+        assert image.with_name(image.name.replace(".nii.gz", ".json")).is_file()
+    dicom_bvals = sorted(get_storage().read(roles[role]) for roles in converted.values()
+                         for role in ("bval", "bvec") if role in roles)
+    exported = sorted(path.read_bytes() for path in mixed.glob(f"sub-{DICOM}*/ses-*/dwi/*")
+                      if path.name.endswith(GRADIENTS))
+    assert len(dicom_bvals) == 4 and exported == dicom_bvals  # two DWIs, each .bval + .bvec
     # OASIS' DWI has no gradient files: left out, and said so in the README.
     readme = (mixed / "README").read_text()
     assert "sub-OAS30001_ses-d0129_dwi.nii.gz): a DWI without .bval/.bvec files" in readme
