@@ -6,6 +6,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := app
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The Python packages and the npm validator install side by side (their outputs kept apart).
+MAKEFLAGS += --jobs=2 --output-sync=target
 
 .PHONY: run test bench clean
 
