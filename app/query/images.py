@@ -154,7 +154,8 @@ def filtered_images(args: dict[str, Any]) -> Select:
 def image_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
     """The clauses of the image filters in `args` (its measure filters included), to be shared
     by a page and its total."""
-    return [*filter_clauses(args, IMAGE_FILTERS), *measure_clauses(args, IMAGE_VALUES)]
+    clauses = filter_clauses(args, IMAGE_FILTERS)
+    return [*clauses, *measure_clauses(args, IMAGE_VALUES, clauses)]
 
 
 def matching_images(clauses: list[ColumnElement[bool]], *columns: Any) -> Select:
