@@ -346,6 +346,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
 
+def _load(average: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in average)
+
+
 def _latency_row(label: str, result: dict[str, float], comparison: str) -> str:
     return (f"| {label} | {result['n']} | {_ms(result['p50'])} | {_ms(result['p95'])} | "
             f"{_ms(result['p99'])} | {comparison} |")
@@ -360,7 +364,10 @@ def api_section(context: Context) -> str:
     url = context.database_url("postgresql")
     built = run_case("api_database", 1, database_url=url, subjects=sizes.ingest_subjects)
     analyze(url)
+    # The machine may be shared: the load average beside the figures, before and after.
+    load_before = os.getloadavg()
     result = measure(url, context.scratch, plan, free_port())
+    load_after = os.getloadavg()
     latency, raw_page, raw_count = result["latency"], result["raw_page"], result["raw_count"]
     raw = latency["raw"]
     page, cursor, first = latency["page_total"], latency["cursor"], latency["first_page"]
@@ -376,7 +383,8 @@ def api_section(context: Context) -> str:
              f"{2 * sizes.ingest_subjects:,} visits, on the visit's day: MMSE, MoCA, CDR, FAQ, "
              f"GDS, height, weight, BMI, PSQI; written in bulk in "
              f"{built['assessment_seconds']:.0f} s) and their read model image_measure (the "
-             "value of each measure that counts for each image under the default window: "
+             "value of each measure that counts for each image under the default window, "
+             "with copies of the image's dataset, type, condition, sex and age at scan: "
              f"{built['image_measure_rows']:,.0f} rows, computed in one INSERT ... SELECT in "
              f"{built['image_measure_seconds']:.0f} s), then VACUUM "
              "ANALYZE (statistics, and the visibility map a database at rest has), on the "
@@ -388,7 +396,10 @@ def api_section(context: Context) -> str:
              "SQL runs in the same process through psycopg. The kinds of request take turns "
              f"(round robin), {plan.requests} each, so that noise from the machine hits them "
              f"alike; a kind stops early (never under {plan.minimum}) once it has spent "
-             f"{plan.budget:.0f} s. Percentiles are nearest-rank over those requests.", "",
+             f"{plan.budget:.0f} s. Percentiles are nearest-rank over those requests. "
+             "Load average of the machine (1, 5, 15 minutes) when the timings began: "
+             f"{_load(load_before)}; when the API's figures were done: {_load(load_after)}.",
+             "",
              f"- **filtered page + total**: `/images?{filters}` (per_page {plan.per_page}; "
              f"{result['matched']:,} images match).",
              f"- **the same with a measure filter**: `/images?{filters}&measure="
