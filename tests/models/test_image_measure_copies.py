@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Condition, Image, ImageMeasure, ImageType, Sex, Subject, Visit
-from app.query.images import image_filters
-from app.query.measures import IMAGE_VALUES, measure_clauses
+from app.query.images import image_filters, matching_images
 from globals import DATA_DIR
 from load_db.engine import load_frames
 from load_db.OASIS.read import MAPPING
@@ -76,13 +75,13 @@ def assert_copies_right(session) -> dict[tuple[int, int], tuple]:
 
 
 def matches(session, args: dict) -> list[int]:
-    """The images matching `args` by image_filters (the measure filter repeating the other
-    filters on the copies), and checked against the same without the repetition."""
+    """The images matching `args`, counted as a total is (matching_images: the measure filter
+    repeats the other filters on the copies), checked against the page's clauses."""
     clauses = image_filters(args)
-    found = list(session.scalars(select(Image.id).where(*clauses).order_by(Image.id)))
-    others = clauses[:len(clauses) - 1]
-    plain = [*others, *measure_clauses(args, IMAGE_VALUES)]
-    assert found == list(session.scalars(select(Image.id).where(*plain).order_by(Image.id)))
+    counted = matching_images(clauses, Image.id)
+    assert "image_measure.search_sex" in str(counted), "the copies are read"
+    found = sorted(session.scalars(counted))
+    assert found == sorted(session.scalars(select(Image.id).where(*clauses)))
     return found
 
 
