@@ -563,19 +563,17 @@ def plan_lines(plans: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 MEASURE_MISS_EXPLANATION = (
     "Why the measure filter misses 50 ms ({p50} at p50, over by {over}, {times:.1f}x the "
-    "target): the MMSE that counts for each image is read from the read model image_measure "
-    "(no correlated subquery any more), and the filter is `image.id IN (SELECT image_id FROM "
-    "image_measure WHERE measure_id = ? AND value_number < 24)`. Its count ({count_ms:.1f} ms "
-    "in the database, against {plain_count_ms:.1f} ms without the filter) hashes the "
-    "{candidates:,} candidates of the search index against the index range of every image "
-    "whose MMSE is below 24, in every dataset and of every type (about a quarter of the "
-    "images): the filter alone is far less selective than the others, and no single index "
-    "holds both. The page ({page_ms:.1f} ms) walks the images in id order and looks each up "
-    "by the primary key (image_id, measure_id) until {matched:,} would be reached or 51 "
-    "match. The hand-written EXISTS over the assessment at the image's visit takes {raw} at "
-    "p50. What is left: copying the search columns into image_measure (or a measure column "
-    "into the search index) would make the intersection one index range, at the cost of "
-    "another copy to keep right.")
+    "target): the total reads one range of ix_image_measure_search (image_measure's rows of "
+    "the MMSE with their image's dataset, type, condition, sex and age at scan copied: the "
+    "{matched:,} images of the form's filters whose MMSE is below 24) and hashes it against "
+    "the {candidates:,} images of the same filters in ix_image_search, which the count still "
+    "reads for what image_measure does not copy (soft deletion, QC state, withdrawn "
+    "subjects): {count_ms:.1f} ms in the database, against {plain_count_ms:.1f} ms for the "
+    "count without the measure filter. The page ({page_ms:.1f} ms) walks the images in id "
+    "order and looks each one's MMSE up by primary key until 51 match. The hand-written "
+    "EXISTS over the assessment at the image's visit takes {raw} at p50. What is left: "
+    "copying those three columns into image_measure too, so that the count reads its one "
+    "range and no image row.")
 
 DEEP_PAGE_EXPLANATION = (
     "Why page numbers miss the deep-page target: OFFSET {offset:,} makes PostgreSQL produce "
