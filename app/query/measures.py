@@ -302,7 +302,7 @@ def _image_column(element: Any) -> bool:
     return isinstance(element, ColumnClause) and element.table is Image.__table__
 
 
-def on_copies(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+def _on_copies(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
     """Those of `clauses` (filters over image) that name no column but the ones image_measure
     copies (COPIED), and no other table, rewritten over image_measure's copies: the same rows
     pass them, as the copies equal their image's columns."""
@@ -320,14 +320,14 @@ def on_copies(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool
 
 def for_counts(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
     """`clauses` (image filters, measure filters among them) for a count or a grouping: each
-    measure filter over the read model repeats the others on image_measure's copies (on_copies),
+    measure filter over the read model repeats the others on image_measure's copies (_on_copies),
     so that one range of ix_image_measure_search yields just the images that pass them all.
 
     Only for statements that read every matching image: a page walks the images in id order
     and looks each one's value up, which is cheaper than the whole range, and PostgreSQL
     sorts the range first when its subquery looks small.
     """
-    copies = on_copies(clauses)
+    copies = _on_copies(clauses)
     if not copies:
         return list(clauses)
     rewritten = []
