@@ -346,6 +346,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
 
+def _load(average: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in average)
+
+
 def _latency_row(label: str, result: dict[str, float], comparison: str) -> str:
     return (f"| {label} | {result['n']} | {_ms(result['p50'])} | {_ms(result['p95'])} | "
             f"{_ms(result['p99'])} | {comparison} |")
@@ -360,7 +364,10 @@ def api_section(context: Context) -> str:
     url = context.database_url("postgresql")
     built = run_case("api_database", 1, database_url=url, subjects=sizes.ingest_subjects)
     analyze(url)
+    # The machine may be shared: the load average beside the figures, before and after.
+    load_before = os.getloadavg()
     result = measure(url, context.scratch, plan, free_port())
+    load_after = os.getloadavg()
     latency, raw_page, raw_count = result["latency"], result["raw_page"], result["raw_count"]
     raw = latency["raw"]
     page, cursor, first = latency["page_total"], latency["cursor"], latency["first_page"]
@@ -376,7 +383,8 @@ def api_section(context: Context) -> str:
              f"{2 * sizes.ingest_subjects:,} visits, on the visit's day: MMSE, MoCA, CDR, FAQ, "
              f"GDS, height, weight, BMI, PSQI; written in bulk in "
              f"{built['assessment_seconds']:.0f} s) and their read model image_measure (the "
-             "value of each measure that counts for each image under the default window: "
+             "value of each measure that counts for each image under the default window, "
+             "with copies of the image's dataset, type, condition, sex and age at scan: "
              f"{built['image_measure_rows']:,.0f} rows, computed in one INSERT ... SELECT in "
              f"{built['image_measure_seconds']:.0f} s), then VACUUM "
              "ANALYZE (statistics, and the visibility map a database at rest has), on the "
@@ -388,7 +396,10 @@ def api_section(context: Context) -> str:
              "SQL runs in the same process through psycopg. The kinds of request take turns "
              f"(round robin), {plan.requests} each, so that noise from the machine hits them "
              f"alike; a kind stops early (never under {plan.minimum}) once it has spent "
-             f"{plan.budget:.0f} s. Percentiles are nearest-rank over those requests.", "",
+             f"{plan.budget:.0f} s. Percentiles are nearest-rank over those requests. "
+             "Load average of the machine (1, 5, 15 minutes) when the timings began: "
+             f"{_load(load_before)}; when the API's figures were done: {_load(load_after)}.",
+             "",
              f"- **filtered page + total**: `/images?{filters}` (per_page {plan.per_page}; "
              f"{result['matched']:,} images match).",
              f"- **the same with a measure filter**: `/images?{filters}&measure="
@@ -552,19 +563,17 @@ def plan_lines(plans: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 MEASURE_MISS_EXPLANATION = (
     "Why the measure filter misses 50 ms ({p50} at p50, over by {over}, {times:.1f}x the "
-    "target): the MMSE that counts for each image is read from the read model image_measure "
-    "(no correlated subquery any more), and the filter is `image.id IN (SELECT image_id FROM "
-    "image_measure WHERE measure_id = ? AND value_number < 24)`. Its count ({count_ms:.1f} ms "
-    "in the database, against {plain_count_ms:.1f} ms without the filter) hashes the "
-    "{candidates:,} candidates of the search index against the index range of every image "
-    "whose MMSE is below 24, in every dataset and of every type (about a quarter of the "
-    "images): the filter alone is far less selective than the others, and no single index "
-    "holds both. The page ({page_ms:.1f} ms) walks the images in id order and looks each up "
-    "by the primary key (image_id, measure_id) until {matched:,} would be reached or 51 "
-    "match. The hand-written EXISTS over the assessment at the image's visit takes {raw} at "
-    "p50. What is left: copying the search columns into image_measure (or a measure column "
-    "into the search index) would make the intersection one index range, at the cost of "
-    "another copy to keep right.")
+    "target): the total reads one range of ix_image_measure_search (image_measure's rows of "
+    "the MMSE with their image's dataset, type, condition, sex and age at scan copied: the "
+    "{matched:,} images of the form's filters whose MMSE is below 24) and hashes it against "
+    "the {candidates:,} images of the same filters in ix_image_search, which the count still "
+    "reads for what image_measure does not copy (soft deletion, QC state, withdrawn "
+    "subjects): {count_ms:.1f} ms in the database, against {plain_count_ms:.1f} ms for the "
+    "count without the measure filter. The page ({page_ms:.1f} ms) walks the images in id "
+    "order and looks each one's MMSE up by primary key until 51 match. The hand-written "
+    "EXISTS over the assessment at the image's visit takes {raw} at p50. What is left: "
+    "copying those three columns into image_measure too, so that the count reads its one "
+    "range and no image row.")
 
 DEEP_PAGE_EXPLANATION = (
     "Why page numbers miss the deep-page target: OFFSET {offset:,} makes PostgreSQL produce "

@@ -44,3 +44,32 @@ def test_the_mammogram_migration_rewrites_the_image_type_check(empty_database_ur
         assert "Mammogram" not in _check_of_image_type(db.engine)
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_the_image_measure_copies_migration_fills_the_rows_already_stored(empty_database_url):
+    from sqlalchemy import insert
+
+    from app.models import Dataset, Image, Measure, Subject
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade(revision="c5d8e2a4b6f1")
+        with db.engine.begin() as connection:
+            def add(model, **values):
+                return connection.execute(insert(model.__table__).values(**values)
+                                          .returning(model.__table__.c.id)).scalar_one()
+            dataset = add(Dataset, designation="DS", description="", storage_prefix="DS")
+            subject = add(Subject, dataset_id=dataset, external_id="s1")
+            image = add(Image, dataset_id=dataset, subject_id=subject, type="DWI", path="a",
+                        search_condition_id=None, search_sex="female", search_age_at_scan=61.5)
+            measure = add(Measure, designation="SCORE", kind="number")
+            connection.exec_driver_sql(
+                "INSERT INTO image_measure (image_id, measure_id, value_number, day) "
+                f"VALUES ({image}, {measure}, 21, 0)")
+        upgrade(revision="d8a4f6c2e9b3")
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql(
+                "SELECT dataset_id, type, search_condition_id, search_sex, search_age_at_scan "
+                "FROM image_measure").all() == [(dataset, "DWI", None, "female", 61.5)]
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -3,11 +3,19 @@ under the default window (app/query/measures.py, DEFAULT_WINDOW_DAYS), copied fr
 assessments so that a measure filter on images reads one index instead of running a correlated
 subquery for every image the other filters leave.
 
+Each row also carries copies of its image's search columns (COPIED: dataset, type, and the
+search read model's condition, sex and age at scan, app/models/search.py), so that one index
+range of ix_image_measure_search answers a measure filter together with the form's other
+filters (app/query/measures.py): the images of a dataset, type, condition and sex, in an age
+range, with a value in range, without intersecting two sets of image ids.
+
 A row exists only where a value counts. Who keeps the rows right: the loading engine after a
-load that wrote a dataset's images, visits or assessments, `flask harmonise` after it re-mapped
-them (both call `refresh_image_measures` for the dataset), and every ORM flush that writes a
-subject, visit, image, assessment or measure (`keep_image_measures_right`, for the images of the
-subjects it touched). One statement computes the rows for both (`image_measure_source`).
+load that wrote a dataset's subjects, images, visits or assessments (SOURCE_TABLES), `flask
+harmonise` after it re-mapped them (both call `refresh_image_measures` for the dataset, after
+`refresh_image_search`, whose columns it copies), and every ORM flush that writes a subject,
+visit, image, assessment or measure (`keep_image_measures_right`, for the images of the subjects
+it touched, after the search columns' own refresh). One statement computes the rows for both
+(`image_measure_rows`).
 """
 from __future__ import annotations
 
@@ -36,7 +44,7 @@ from app.models.base import Base
 from app.models.enums import MeasureKind
 from app.models.image import Image
 from app.models.measure import Measure
-from app.models.search import in_scope, scope_parameters
+from app.models.search import in_scope, keep_image_search_right, scope_parameters
 from app.models.subject import Subject
 from app.models.visit import Visit
 
@@ -52,6 +60,12 @@ class ImageMeasure(Base):
         Index("ix_image_measure_number", "measure_id", "value_number", "image_id"),
         # A set filter on a category (HANDEDNESS=left).
         Index("ix_image_measure_text", "measure_id", "value_text", "image_id"),
+        # A measure filter with the form's other filters (dataset, type, condition, sex, age
+        # range): equalities first, then the age range, the value checked in the index; the
+        # image id ends it, so the matching images are an index-only range.
+        Index("ix_image_measure_search", "measure_id", "dataset_id", "type",
+              "search_condition_id", "search_sex", "search_age_at_scan", "value_number",
+              "image_id"),
     )
 
     image_id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"),
@@ -63,15 +77,36 @@ class ImageMeasure(Base):
     # The days_since_baseline of the assessment the value comes from.
     day: Mapped[int] = mapped_column(Integer)
 
+    # Copies of the image's columns of the same names (COPIED). The enums are plain strings:
+    # image's CHECK constraints vouch for them, and a new image type needs no change here.
+    dataset_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    search_condition_id: Mapped[int | None] = mapped_column(Integer)
+    search_sex: Mapped[str | None] = mapped_column(String(32))
+    search_age_at_scan: Mapped[float | None]
 
+
+# The value that counts for an image and its day.
 COLUMNS = ("image_id", "measure_id", "value_number", "value_text", "day")
+# The image's columns each row copies: those of the filters ix_image_measure_search serves.
+COPIED = ("dataset_id", "type", "search_condition_id", "search_sex", "search_age_at_scan")
+# The tables whose rows a row is computed or copied from (the loading engine refreshes the
+# dataset's rows when a load wrote any of them; a measure's kind matters too, but loads do not
+# write measures).
+SOURCE_TABLES = ("subject", "visit", "image", "assessment")
 
 
-def image_measure_source(*scope: str) -> Select:
-    """The rows image_measure should hold: (image_id, measure_id, value_number, value_text,
-    day) of the value that counts for each image and measure. `scope` names image columns
-    whose values (parameters `scope_<name>`, app/models/search.py in_scope) select the images
-    (all without one).
+def image_measure_rows(*scope: str) -> Select:
+    """The rows image_measure should hold, every column (COLUMNS, then COPIED from the image):
+    image_measure_source with the image's copied columns."""
+    return image_measure_source(*scope, copied=True)
+
+
+def image_measure_source(*scope: str, copied: bool = False) -> Select:
+    """The value that counts for each image and measure: (image_id, measure_id, value_number,
+    value_text, day), then with `copied` the image's COPIED columns. `scope` names image
+    columns whose values (parameters `scope_<name>`, app/models/search.py in_scope) select the
+    images (all without one).
 
     The rules are the query layer's (app/query/measures.py): for a measure per visit, the
     assessment at the image's visit first, else the latest on or before the scan's day (the
@@ -95,7 +130,8 @@ def image_measure_source(*scope: str) -> Select:
         select(Image.id.label("image_id"), Assessment.measure_id,
                case((is_category, None), else_=Assessment.value_number).label("value_number"),
                case((is_category, Assessment.value_text), else_=None).label("value_text"),
-               Assessment.days_since_baseline.label("day"), rank.label("rank"))
+               Assessment.days_since_baseline.label("day"),
+               *(getattr(Image, name) for name in COPIED), rank.label("rank"))
         .select_from(Image)
         .join(Assessment, Assessment.subject_id == Image.subject_id)
         .join(Measure, Measure.id == Assessment.measure_id)
@@ -104,7 +140,8 @@ def image_measure_source(*scope: str) -> Select:
     if scope:
         candidates = candidates.where(in_scope(Image, scope))
     ranked = candidates.subquery("ranked")
-    return select(*(ranked.c[name] for name in COLUMNS)).where(ranked.c.rank == 1)
+    names = COLUMNS + COPIED if copied else COLUMNS
+    return select(*(ranked.c[name] for name in names)).where(ranked.c.rank == 1)
 
 
 # Built once per scope (every ORM flush that writes an image, visit or assessment runs them).
@@ -114,8 +151,8 @@ def _refresh_statements(*scope: str) -> tuple[Any, Any]:
     clear = delete(ImageMeasure)
     if scope:
         clear = clear.where(ImageMeasure.image_id.in_(_images(*scope)))
-    fill = insert(ImageMeasure.__table__).from_select(list(COLUMNS),
-                                                      image_measure_source(*scope))
+    fill = insert(ImageMeasure.__table__).from_select(list(COLUMNS + COPIED),
+                                                      image_measure_rows(*scope))
     return clear, fill
 
 
@@ -166,6 +203,9 @@ def _refresh_after_flush(session: Session, _flush: UOWTransaction) -> None:
 
 def keep_image_measures_right() -> None:
     """Make every flush of any session refresh the image_measure rows of the images its writes
-    affect (installed when app.models is imported; idempotent)."""
+    affect (installed when app.models is imported; idempotent). The rows copy the image search
+    columns, so the search columns' own refresh is installed first: listeners run in the order
+    they were installed."""
+    keep_image_search_right()
     if not event.contains(Session, "after_flush", _refresh_after_flush):
         event.listen(Session, "after_flush", _refresh_after_flush)

@@ -38,6 +38,7 @@ from app.models import (
     Subject,
     Visit,
 )
+from app.models.image_measure import SOURCE_TABLES as IMAGE_MEASURE_SOURCES
 from app.models.image_measure import refresh_image_measures
 from app.models.search import refresh_image_search
 from app.storage.keys import check_designation
@@ -131,7 +132,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
             "images" not in frames or _images_of(session, dataset_id) > len(frames["images"])):
         refresh_image_search(session, dataset_id)
     # The values that count for the dataset's images (image_measure), recomputed in SQL when
-    # this load wrote any row they are computed from.
+    # this load wrote any row they are computed or copied from.
     if _measure_sources_written(report) > measure_sources_before:
         refresh_image_measures(session, dataset_id)
     return report
@@ -143,8 +144,8 @@ def _search_sources_written(report: LoadReport) -> int:
 
 
 def _measure_sources_written(report: LoadReport) -> int:
-    """Rows of the tables image_measure is computed from that `report` wrote."""
-    return sum(report.counts(table).written for table in ("image", "visit", "assessment"))
+    """Rows of the tables image_measure is computed or copied from that `report` wrote."""
+    return sum(report.counts(table).written for table in IMAGE_MEASURE_SOURCES)
 
 
 def _images_of(session: Session, dataset_id: int) -> int:
