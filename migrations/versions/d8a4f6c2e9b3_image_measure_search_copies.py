@@ -4,7 +4,7 @@ filters are one index range (app/models/image_measure.py); the rows already stor
 image's values.
 
 Revision ID: d8a4f6c2e9b3
-Revises: c5d8e2a4b6f1
+Revises: d2a7c4e9b1f3
 Create Date: 2026-12-07 22:30:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd8a4f6c2e9b3'
-down_revision = 'c5d8e2a4b6f1'
+down_revision = 'd2a7c4e9b1f3'
 branch_labels = None
 depends_on = None
 
