@@ -65,6 +65,7 @@ def _echo(result: HarmoniseResult, as_json: bool) -> None:
                f"{len(result.changes)} rows ({counts or 'none'})"
                + (f"; {result.unmapped} assessments whose column it no longer maps were left"
                   if result.unmapped else "")
-               + ("; labels it does not map, left without a condition: " + ", ".join(
-                   f"{label!r} ({count} rows)" for label, count in result.unmapped_labels.items())
+               + (f"; {sum(result.unmapped_labels.values())} rows with a label it does not "
+                  "map, left without a condition: " + ", ".join(
+                      f"{label!r} ({count})" for label, count in result.unmapped_labels.items())
                   if result.unmapped_labels else ""))
