@@ -12,7 +12,9 @@ that: `DATASET = DatasetDeclaration(...)` naming
 - write_example(out_dir) -> files written: writes its example data into out_dir (optional).
 
 `read` may also take a keyword `strict`: with strict=True (`flask load --strict`) bad input
-it would otherwise leave out and report stops the load instead.
+it would otherwise leave out and report stops the load instead. A diagnosis label outside the
+mapping is the engine's business, not the reader's: the mapping says whether it stops the load
+or is reported (load_db/engine/labels.py), and a strict load stops at it for every dataset.
 
 The package's modules hold the logic (read.py, example.py, ...), and a study.yaml beside them
 is its DICOM study configuration. Packages are found by scanning load_db's path: a package is a
@@ -86,14 +88,12 @@ class DatasetPackage:
         return "strict" in inspect.signature(self.declaration.read).parameters
 
     def read(self, source: Path, *, strict: bool = False) -> DatasetFrames:
-        """Read every input file of the dataset under `source`, once; with `strict`, stop at
-        the first bad input the dataset would otherwise leave out and report."""
-        if not strict:
-            return self.declaration.read(source)
-        if not self.has_strict_mode:
-            raise LoadError(f"{self.designation} has no strict mode: its reader stops at "
-                            "every bad input already")
-        return self.declaration.read(source, strict=True)
+        """Read every input file of the dataset under `source`, once; with `strict`, a reader
+        that has a strict mode stops at the first bad input it would otherwise leave out and
+        report (the labels outside the mapping are the engine's: see `dataset_loader`)."""
+        if strict and self.has_strict_mode:
+            return self.declaration.read(source, strict=True)
+        return self.declaration.read(source)
 
     @property
     def write_example(self) -> Callable[[Path], list[Path]] | None:
@@ -158,11 +158,12 @@ def with_example_data(root: Path = DATA_DIR) -> list[DatasetPackage]:
 
 def dataset_loader(package: DatasetPackage, tables: Sequence[str] = TABLES, *,
                    strict: bool = False) -> Callable[[Session, Path], LoadReport]:
-    """A loader (for run_load) reading the dataset once (strictly with `strict`) and writing
-    `tables` of it."""
+    """A loader (for run_load) reading the dataset once and writing `tables` of it; with
+    `strict`, the read is strict and a diagnosis label outside the mapping stops the load."""
     def load(session: Session, source: Path) -> LoadReport:
         frames = package.read(Path(source), strict=strict)
-        return load_dataset_frames(session, package.designation, frames, tables=tuple(tables))
+        return load_dataset_frames(session, package.designation, frames, tables=tuple(tables),
+                                   strict=strict)
     return load
 
 

@@ -64,4 +64,8 @@ def _echo(result: HarmoniseResult, as_json: bool) -> None:
     click.echo(f"{result.dataset}: mapping {result.mapping_version[:12]} {verb} "
                f"{len(result.changes)} rows ({counts or 'none'})"
                + (f"; {result.unmapped} assessments whose column it no longer maps were left"
-                  if result.unmapped else ""))
+                  if result.unmapped else "")
+               + (f"; {sum(result.unmapped_labels.values())} rows with a label it does not "
+                  "map, left without a condition: " + ", ".join(
+                      f"{label!r} ({count})" for label, count in result.unmapped_labels.items())
+                  if result.unmapped_labels else ""))

@@ -27,8 +27,9 @@ from load_file.checksums import record_image_checksums
               show_default=True, help="Where the default data folders are.")
 @click.option("--dry-run", is_flag=True, help="Check and count everything, then roll back.")
 @click.option("--strict", is_flag=True,
-              help="Stop (exit 2, nothing written) at bad input the dataset's reader would "
-                   "otherwise leave out and report (datasets with a strict mode: OMI-DB).")
+              help="Stop (exit 2, nothing written) at a diagnosis label outside the dataset's "
+                   "mapping, and at bad input its reader would otherwise leave out and report "
+                   "(readers with a strict mode: OMI-DB).")
 @json_option
 def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
                  data_root: Path, dry_run: bool, strict: bool, as_json: bool) -> None:
@@ -50,7 +51,8 @@ def load_command(dataset: str | None, data_dir: Path | None, all_examples: bool,
         # One bar over the datasets of --all-examples; each load shows its own steps.
         for package, source in progress_bar(packages, desc="datasets", unit=" datasets",
                                             min_total=2):
-            # --all-examples --strict: strict for every dataset that has a strict mode.
+            # --all-examples --strict: strict for every dataset whose reader has a strict mode
+            # (the examples carry labels outside their mappings on purpose, to be reported).
             strictly = strict and (package.has_strict_mode or not all_examples)
             reports[package.designation] = run_load(
                 db.session, f"load {package.designation}",

@@ -23,7 +23,8 @@ stored and are reported). The collection CSV carries no scanner, so none is stor
 Conditions: DX per visit, DX_bl per subject, both mapped by mapping.yaml (CN and SMC ->
 Healthy Control; MCI, EMCI, LMCI -> Mild Cognitive Impairment; Dementia, AD -> Alzheimer's
 Disease). A label outside the mapping (older ADNIMERGE releases wrote conversions such as
-"MCI to Dementia") is reported and the visit left without a condition; `--strict` stops.
+"MCI to Dementia") keeps its raw label, gets no condition and is listed in the load report
+(mapping.yaml: `unmapped: report`); `--strict` stops.
 
 Assumed (not confirmed in public documentation): the collection CSV's Visit column holds
 visit codes: ADNIMERGE's (sc, bl, m06, ...), or a protocol's own (v02, init, y1: seen in

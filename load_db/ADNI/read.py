@@ -15,7 +15,7 @@ from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_float, to_text
 from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 from load_db.engine.tables import check_key
-from load_db.loni.collection import in_visits, mapped_label, read_collection, visit_code
+from load_db.loni.collection import in_visits, read_collection, visit_code
 
 MERGE_FILE = "ADNIMERGE.csv"
 COLLECTION_FILE = "image_collection.csv"
@@ -81,28 +81,25 @@ def baseline_dates(table: pd.DataFrame, path: Path) -> tuple[list[str], list[dat
     return codes, dates, baseline
 
 
-def visits_of(table: pd.DataFrame, path: Path, mapping: MappingFile, report: LoadReport,
-              strict: bool) -> pd.DataFrame:
-    """One visit per ADNIMERGE row, dated in days since its subject's baseline EXAMDATE."""
+def visits_of(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """One visit per ADNIMERGE row, dated in days since its subject's baseline EXAMDATE,
+    labelled with its DX (mapping.yaml maps it; the engine reports a label it lacks)."""
     codes, dates, baseline = baseline_dates(table, path)
     rows = source_rows(table)
-    labels = [mapped_label(to_text(dx), mapping, report,
-                           {"file": path, "row": row, "column": "DX"}, strict)
-              for dx, row in zip(table["DX"], rows, strict=True)]
     return pd.DataFrame({
         "subject": table["PTID"].tolist(),
         "external_id": [visit_id(p, c) for p, c in zip(table["PTID"], codes, strict=True)],
         "days_since_baseline": [(day - baseline[ptid]).days
                                 for ptid, day in zip(table["PTID"], dates, strict=True)],
-        "condition": labels,
+        "condition": [to_text(dx) for dx in table["DX"]],
+        "condition_source": [{"column": "DX"}] * len(table),
         "symptoms": [{"DX": to_text(dx)} for dx in table["DX"]],
         "source_file": str(path),
         "source_row": rows,
     }, dtype=object)
 
 
-def subjects_of(table: pd.DataFrame, path: Path, mapping: MappingFile, report: LoadReport,
-                strict: bool) -> pd.DataFrame:
+def subjects_of(table: pd.DataFrame, path: Path) -> pd.DataFrame:
     """One subject per baseline row of ADNIMERGE: sex, education, age and DX_bl of that row
     (ADNIMERGE repeats them on every row; AGE is the age at baseline)."""
     first = table[table["VISCODE"] == BASELINE]
@@ -115,9 +112,8 @@ def subjects_of(table: pd.DataFrame, path: Path, mapping: MappingFile, report: L
                             for text, row in zip(first["PTEDUCAT"], rows, strict=True)],
         "age_at_baseline": [_cell(to_float, text, path, row, "AGE")
                             for text, row in zip(first["AGE"], rows, strict=True)],
-        "condition": [mapped_label(to_text(dx), mapping, report,
-                                   {"file": path, "row": row, "column": "DX_bl"}, strict)
-                      for dx, row in zip(first["DX_bl"], rows, strict=True)],
+        "condition": [to_text(dx) for dx in first["DX_bl"]],
+        "condition_source": [{"column": "DX_bl"}] * len(first),
         "metadata": [{"RID": rid} for rid in first["RID"]],
         "source_file": str(path),
         "source_row": rows,
@@ -157,19 +153,18 @@ def images_of(data_dir: Path, visits: pd.DataFrame, baseline: dict[str, date],
     return in_visits(images, visits, baseline, visit_id, report, MERGE_FILE)
 
 
-def read_adni(data_dir: Path, *, strict: bool = False, mapping: Path = MAPPING) -> DatasetFrames:
+def read_adni(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     """Read ADNI (each file once): ADNIMERGE's subjects, visits, diagnoses and measures, and
-    the image collection. With `strict`, a diagnosis label outside the mapping stops the read
-    (otherwise it is reported and left without a condition)."""
+    the image collection."""
     data_dir = Path(data_dir)
     dataset_mapping = read_mapping(mapping)
     report = LoadReport()
     path = data_dir / MERGE_FILE
     table = merge_table(path)
     _, _, baseline = baseline_dates(table, path)
-    visits = visits_of(table, path, dataset_mapping, report, strict)
+    visits = visits_of(table, path)
     return DatasetFrames(
-        subjects=subjects_of(table, path, dataset_mapping, report, strict),
+        subjects=subjects_of(table, path),
         visits=visits,
         images=images_of(data_dir, visits, baseline, report),
         assessments=assessments_of(table, path, visits, dataset_mapping),

@@ -17,8 +17,9 @@ Visits: every (RID, VISCODE) of the MMSE, CDR and diagnosis tables, ``<RID>_<VIS
 CDR's) in days since the subject's baseline. An image goes to the visit its Visit name
 gives, dated by its Acq Date; T1 is the MPRAGE (other series are reported, not stored).
 -4 is ADNI's "not available": no value and no diagnosis. Conditions are per visit, DXCURREN
-mapped by mapping.yaml; a code outside it is reported and the visit left without one
-(`--strict` stops). Measures: MMSE (MMSCORE) and CDR_GLOBAL (CDGLOBAL).
+mapped by mapping.yaml; a code outside it is kept as the visit's label without a condition
+and reported (mapping.yaml: `unmapped: report`; `--strict` stops). Measures: MMSE (MMSCORE)
+and CDR_GLOBAL (CDGLOBAL).
 
 Assumed: the age at baseline is the baseline EXAMDATE's year minus the year of birth (PTDOB
 gives no month); the original MBID-db loader also made a healthy participant with CDGLOBAL

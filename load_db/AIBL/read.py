@@ -15,13 +15,7 @@ from load_db.engine.assessments import measure_rows
 from load_db.engine.cells import convert_column, from_table, source_rows, to_text
 from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
 from load_db.engine.tables import check_key
-from load_db.loni.collection import (
-    in_visits,
-    mapped_label,
-    parse_loni_date,
-    read_collection,
-    visit_code,
-)
+from load_db.loni.collection import in_visits, parse_loni_date, read_collection, visit_code
 
 DEMOGRAPHY_FILE = "aibl_ptdemog.csv"
 MMSE_FILE = "aibl_mmse.csv"
@@ -85,21 +79,20 @@ def visit_dates(tables: dict[str, pd.DataFrame], data_dir: Path) -> dict[tuple[s
     return dates
 
 
-def visits_of(tables: dict[str, pd.DataFrame], data_dir: Path, mapping: MappingFile,
-              report: LoadReport, strict: bool) -> tuple[pd.DataFrame, dict[str, date]]:
+def visits_of(tables: dict[str, pd.DataFrame],
+              data_dir: Path) -> tuple[pd.DataFrame, dict[str, date]]:
     """Every (RID, VISCODE) of the MMSE, CDR and diagnosis tables as a visit, dated in days
-    since the subject's baseline, labelled with its DXCURREN; and the baseline dates."""
+    since the subject's baseline, labelled with its DXCURREN (mapping.yaml maps it; the
+    engine reports a code it lacks, naming the diagnosis row); and the baseline dates."""
     dates = visit_dates(tables, data_dir)
     baseline = {rid: day for (rid, code), day in dates.items() if code == BASELINE}
     diagnoses = tables[DIAGNOSIS_FILE]
     path = data_dir / DIAGNOSIS_FILE
-    label, raw = {}, {}
+    raw, read_at = {}, {}
     for rid, code, dx, row in zip(diagnoses["RID"], diagnoses["VISCODE"],
                                   diagnoses["DXCURREN"], source_rows(diagnoses), strict=True):
         raw[(rid, code)] = None if to_text(dx) in (None, NOT_AVAILABLE) else dx.strip()
-        label[(rid, code)] = mapped_label(raw[(rid, code)], mapping, report,
-                                          {"file": path, "row": row, "column": "DXCURREN"},
-                                          strict)
+        read_at[(rid, code)] = {"file": str(path), "row": row, "column": "DXCURREN"}
     # Each visit once, where it is first found (the file and row an error names).
     found: dict[tuple[str, str], tuple[str, int]] = {}
     for name in (MMSE_FILE, CDR_FILE, DIAGNOSIS_FILE):
@@ -114,7 +107,8 @@ def visits_of(tables: dict[str, pd.DataFrame], data_dir: Path, mapping: MappingF
         "days_since_baseline": [(dates[key] - baseline[key[0]]).days
                                 if key in dates and key[0] in baseline else None
                                 for key in keys],
-        "condition": [label.get(key) for key in keys],
+        "condition": [raw.get(key) for key in keys],
+        "condition_source": [read_at.get(key) for key in keys],
         "symptoms": [{"DXCURREN": raw.get(key)} for key in keys],
         "source_file": [found[key][0] for key in keys],
         "source_row": [found[key][1] for key in keys],
@@ -158,10 +152,9 @@ def image_visit_code(text: str) -> str:
     return from_table(IMAGE_VISITS)(text)
 
 
-def read_aibl(data_dir: Path, *, strict: bool = False, mapping: Path = MAPPING) -> DatasetFrames:
+def read_aibl(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     """Read AIBL (each file once): demography, MMSE, CDR and diagnosis tables, and the image
-    collection. With `strict`, a DXCURREN code outside the mapping stops the read (otherwise
-    it is reported and the visit left without a condition)."""
+    collection."""
     data_dir = Path(data_dir)
     dataset_mapping = read_mapping(mapping)
     report = LoadReport()
@@ -170,7 +163,7 @@ def read_aibl(data_dir: Path, *, strict: bool = False, mapping: Path = MAPPING) 
                             key="RID")
     tables = {name: clinical_table(data_dir / name, column) for name, column in DATED}
     tables[DIAGNOSIS_FILE] = clinical_table(data_dir / DIAGNOSIS_FILE, "DXCURREN", dated=False)
-    visits, baseline = visits_of(tables, data_dir, dataset_mapping, report, strict)
+    visits, baseline = visits_of(tables, data_dir)
     unknown = ~visits["subject"].isin(set(demography["RID"]))
     if unknown.any():
         first = visits[unknown].iloc[0]

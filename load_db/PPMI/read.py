@@ -65,7 +65,6 @@ IMAGING_COLUMNS = ("Image Data ID", "Subject ID", "Visit", "Research Group", "Mo
 
 NOT_STORED = "not an MBID image type (series description)"
 NO_FILE = "image of the imaging list without its NIfTI file"
-UNMAPPED_COHORT = "cohort the mapping does not map: condition left unknown"
 SUPERSEDED = "screening value superseded by the baseline one"
 NO_BASELINE = "image of a participant without clinical visits: no day since baseline"
 
@@ -185,19 +184,11 @@ def visits_of(exams: list[tuple[pd.DataFrame, Path]]
     return visits, baseline
 
 
-def maps(mapping: MappingFile, label: str) -> bool:
-    """Whether the mapping maps a cohort label to a master condition."""
-    try:
-        mapping.condition_for(label)
-    except KeyError:
-        return False
-    return True
-
-
 def subjects_of(status: pd.DataFrame, demographics: pd.DataFrame, data_dir: Path,
-                mapping: MappingFile, report: LoadReport) -> pd.DataFrame:
+                mapping: MappingFile) -> pd.DataFrame:
     """The participants of Participant_Status, with sex and handedness from Demographics and
-    their enrolment cohort as condition label (left unknown when the mapping lacks it)."""
+    their enrolment cohort as condition label (mapping.yaml maps it; the engine reports a
+    cohort it lacks)."""
     status_path, demo_path = data_dir / STATUS_FILE, data_dir / DEMOGRAPHICS_FILE
     try:
         codes = mapping.source("HANDEDNESS", "HANDED").values
@@ -208,19 +199,13 @@ def subjects_of(status: pd.DataFrame, demographics: pd.DataFrame, data_dir: Path
         demographics, "SEX", from_table(SEX, empty="unknown"), demo_path), strict=True))
     handed = dict(zip(demographics[SUBJECT], convert_column(
         demographics, "HANDED", from_table(hand, empty="unknown"), demo_path), strict=True))
-    labels = []
-    for subject, label in zip(status[SUBJECT], status["COHORT_DEFINITION"], strict=True):
-        label = to_text(label)
-        if label is not None and not maps(mapping, label):
-            report.note(UNMAPPED_COHORT, [f"{subject}: {label}"])
-            label = None
-        labels.append(label)
     return pd.DataFrame({
         "external_id": status[SUBJECT].tolist(),
         "sex": [sex.get(subject, "unknown") for subject in status[SUBJECT]],
         "handedness": [handed.get(subject, "unknown") for subject in status[SUBJECT]],
         "age_at_baseline": convert_column(status, "ENROLL_AGE", to_float, status_path),
-        "condition": labels,
+        "condition": [to_text(label) for label in status["COHORT_DEFINITION"]],
+        "condition_source": [{"column": "COHORT_DEFINITION"}] * len(status),
         "metadata": [{"cohort": to_value(cohort), "cohort_definition": to_text(definition),
                       "enroll_status": to_text(enrolled)}
                      for cohort, definition, enrolled in zip(
@@ -333,6 +318,6 @@ def read_ppmi(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     ], ignore_index=True)
     images = images_of(data_dir, baseline, set(visits["external_id"]), known, report)
     return DatasetFrames(
-        subjects=subjects_of(status, demographics, data_dir, dataset_mapping, report),
+        subjects=subjects_of(status, demographics, data_dir, dataset_mapping),
         visits=visits, images=images, assessments=assessments, report=report,
         mapping=dataset_mapping)

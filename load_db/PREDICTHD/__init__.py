@@ -14,10 +14,11 @@ data/PREDICT-HD by default):
   Other scans (T2w, ...) are left out and reported.
 
 The category is a per-subject diagnosis: 2 and 3 (CAG-expanded carriers, before and after a
-motor diagnosis) -> Huntington's Disease, 4-6 -> Healthy Control; 1 -> no condition (reported);
-any other code stops the load naming its row. A visit is a session; its day is visdy (a whole
-number, required); motscore gives the master measure UHDRS_TMS (appended to the seed list,
-0-124: 31 ratings of 0-4); tfcscore and sdmt1 stay the visit's symptoms.
+motor diagnosis) -> Huntington's Disease, 4-6 -> Healthy Control; 1 -> no condition (null in
+mapping.yaml: the code is kept and reported); any other code stops the load naming its row.
+A visit is a session; its day is visdy (a whole number, required); motscore gives the master
+measure UHDRS_TMS (appended to the seed list, 0-124: 31 ratings of 0-4); tfcscore and sdmt1
+stay the visit's symptoms.
 
 Assumed (not confirmed in public documentation): the BIDS layout itself, and the hdcat, visdy,
 motscore, tfcscore, sdmt1 names and codes, which come from the CHDI spreadsheets the original

@@ -19,6 +19,7 @@ from load_db.bids.values import levels_of
 from load_db.engine.assessments import ASSESSMENTS, empty_assessments
 from load_db.engine.errors import LoadError
 from load_db.engine.mapping import MappingFile
+from load_db.engine.tables import HEADER_ROW
 
 SESSIONS_FILE = "sessions.tsv"  # how a mapping names every sub-*/sub-*_sessions.tsv
 
@@ -73,7 +74,8 @@ def with_conditions(frames: BidsFrames, mapping: MappingFile) -> pd.DataFrame:
     for row in frames.participant_rows:
         if column not in row["cells"]:
             raise LoadError(f"the mapping {mapping.path} takes the condition labels from this "
-                            "column, which the file lacks", file=row["source_file"], column=column)
+                            "column, which the file lacks", file=row["source_file"],
+                            row=HEADER_ROW, column=column)
         labels[row["subject"]] = row["cells"][column] or None
     return frames.subjects.assign(condition=[labels.get(subject)
                                              for subject in frames.subjects["external_id"]])

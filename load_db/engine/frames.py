@@ -6,7 +6,10 @@ required; any other column may be absent, in which case the engine leaves that c
 rows untouched (and uses the model default for new rows). Empty values are None (or NaN).
 
 Every frame may carry `source_file` and `source_row` columns: where the row came from, so that an
-error found by the engine names the file, row and column of the input.
+error found by the engine names the file, row and column of the input. A subjects or visits
+frame may also carry `condition_source`: where the row's condition label was read, when that is
+not the row's own file and row or not the mapping's `conditions.column` (a dict of any of
+"file", "row", "column"; load_db/engine/labels.py names it for a label the mapping lacks).
 """
 from __future__ import annotations
 
@@ -17,7 +20,8 @@ import pandas as pd
 from load_db.engine.mapping import MappingFile
 from load_db.engine.report import LoadReport
 
-SOURCE_COLUMNS = ("source_file", "source_row")
+LABEL_SOURCE = "condition_source"
+SOURCE_COLUMNS = ("source_file", "source_row", LABEL_SOURCE)
 
 
 @dataclass(frozen=True)
@@ -99,16 +103,3 @@ class DatasetFrames:
     assessments: pd.DataFrame | None = None
     report: LoadReport = field(default_factory=LoadReport)
     mapping: MappingFile | None = None
-
-    def labels(self) -> set[str]:
-        """Every diagnosis label of the subjects and visits."""
-        return {label for frame in (self.subjects, self.visits)
-                if frame is not None and "condition" in frame.columns
-                for label in frame["condition"].dropna()}
-
-    @property
-    def conditions(self) -> dict[str, str]:
-        """{diagnosis label: master condition designation} by the mapping, for every label."""
-        if self.mapping is None:
-            return {}
-        return {label: self.mapping.condition_for(label) for label in sorted(self.labels())}

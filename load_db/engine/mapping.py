@@ -9,7 +9,11 @@ conditions
     holds wins). A rule tests fields of the label: the named groups of the `fields` regular
     expression, matched against the whole label (without `fields`, the one field `label`).
     `column` names the column of the labels where the reader does not know it (BIDS:
-    a participants.tsv column).
+    a participants.tsv column). A label given `null` (in `values`, or as a rule's
+    `condition`) is one the mapping knows has no master condition. `unmapped` says what a
+    label the mapping does not cover does: `error` (the default) stops the load naming its
+    file, row and column; `report` keeps the row with its raw label and no condition, and
+    the load report lists the label (`flask load --strict` stops at it all the same).
 measures
     Which column of which file gives which master measure: `measure` (designation), `file`,
     `column`, `level` (visit or subject), `values` (raw value -> level or number, applied
@@ -87,18 +91,27 @@ class FieldTest(_Strict):
 
 
 class Rule(_Strict):
-    """One ordered condition rule: when every field test holds, the label maps to `condition`."""
+    """One ordered condition rule: when every field test holds, the label maps to `condition`
+    (None: to no master condition)."""
 
-    condition: str
+    condition: str | None
     when: dict[str, FieldTest] = Field(default_factory=dict)
+
+
+class Unmapped(StrEnum):
+    """What a load does with a label the mapping does not cover."""
+
+    ERROR = "error"    # stop, naming the label's file, row and column
+    REPORT = "report"  # keep the raw label without a condition; list it in the load report
 
 
 class ConditionMapping(_Strict):
     # The column holding the labels, for adapters that read any dataset (BIDS participants.tsv).
     column: str | None = None
-    values: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, str | None] = Field(default_factory=dict)
     fields: str | None = None
     rules: list[Rule] = Field(default_factory=list)
+    unmapped: Unmapped = Unmapped.ERROR
 
     _check_fields = field_validator("fields")(_regex)
 
@@ -162,8 +175,15 @@ class MappingFile:
     path: Path
     version: str
 
-    def condition_for(self, label: str) -> str:
+    def condition_for(self, label: str) -> str | None:
+        """The master condition of a label (None: none, by the mapping's `null`); KeyError
+        when the mapping does not cover the label."""
         return condition_for(self.content.conditions, label)
+
+    @property
+    def reports_unmapped(self) -> bool:
+        """Whether a label the mapping does not cover is reported (else it is an error)."""
+        return self.content.conditions.unmapped is Unmapped.REPORT
 
     def source(self, measure: str, column: str) -> MeasureSource:
         """The entry of `measure` from `column`; KeyError when the mapping has none."""
@@ -218,8 +238,9 @@ def _same(text: str, expected: str | float) -> bool:
     return text == str(expected)
 
 
-def condition_for(conditions: ConditionMapping, label: str) -> str:
-    """The master condition designation of a dataset label; KeyError when nothing maps it."""
+def condition_for(conditions: ConditionMapping, label: str) -> str | None:
+    """The master condition designation of a dataset label, None when the mapping maps it to
+    no condition (`null`); KeyError when nothing maps it."""
     if label in conditions.values:
         return conditions.values[label]
     if conditions.rules:

@@ -5,8 +5,9 @@ Adapters (BIDS, DICOM, a dataset's spreadsheets) produce frames as load_db/engin
 describes; `load_frames` then
 
 1. checks the columns and values, naming the input file, row and column of a problem;
-2. maps each dataset label of a diagnosis onto the master list and records the mapping in
-   `dataset_condition`;
+2. maps each dataset label of a diagnosis onto the master list (load_db/engine/labels.py: a
+   label the mapping does not cover stops the load, or is kept without a condition and
+   reported, as the mapping says) and records the mapping in `dataset_condition`;
 3. upserts subjects, visits and scanners, then links each image to its visit: the session it
    was acquired in when that is a visit, otherwise the closest visit on or before its day
    (an as-of join per subject, never a later visit);
@@ -19,12 +20,11 @@ It never commits: the command that called it owns the transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.access import audit
@@ -45,14 +45,13 @@ from app.storage.keys import check_designation
 from load_db.engine.assessments import write_assessments
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
+from load_db.engine.labels import ConditionMap, label_source, mapped_labels
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
 from load_db.engine.mapping import MappingFile
 from load_db.engine.report import LoadReport
 from load_db.engine.search import with_search_values
 from load_db.engine.upsert import upsert
 from load_db.engine.validation import checked, text_problem, where
-
-ConditionMap = Callable[[str], str]
 
 SCANNER_PARTS = ("manufacturer", "model", "serial")
 # Frame column -> model column, where the names differ.
@@ -63,7 +62,7 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
                 visits: pd.DataFrame | None = None, images: pd.DataFrame | None = None,
                 assessments: pd.DataFrame | None = None, mapping: MappingFile | None = None,
                 map_condition: ConditionMap | None = None, register: bool = False,
-                report: LoadReport | None = None) -> LoadReport:
+                report: LoadReport | None = None, strict: bool = False) -> LoadReport:
     """Validate, map conditions, link images to visits and upsert one dataset's frames.
 
     Parameters
@@ -81,12 +80,15 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         The dataset's mapping file: maps the diagnosis labels (unless `map_condition` is given)
         and the assessments; its version is stored on the rows they give.
     map_condition
-        A function from the dataset's own diagnosis label to a master condition designation;
-        without it or a mapping, labels must already be master designations.
+        A function from the dataset's own diagnosis label to a master condition designation
+        (None: no condition; KeyError: not covered); without it or a mapping, labels must
+        already be master designations.
     register
         Create the dataset when it is not in the seed list instead of stopping.
     report
         A report to add to (e.g. one holding the files the adapter ignored).
+    strict
+        Stop at a label the mapping does not cover even when the mapping says to report it.
 
     Raises
     ------
@@ -99,10 +101,8 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
     dataset_id = dataset_id_for(session, dataset, register=register)
     frames = {spec.name: checked(frame, spec, report) for spec, frame in
               ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
-    if map_condition is None and mapping is not None:
-        map_condition = mapping.condition_for
-    condition_ids = _map_conditions(session, dataset_id, frames, map_condition, report,
-                                    mapping.version if mapping is not None else None)
+    condition_ids = _map_conditions(session, dataset_id, frames, mapping, map_condition,
+                                    report, strict)
 
     if "subjects" in frames:
         rows = _records(frames["subjects"], condition_ids, dataset_id=dataset_id)
@@ -156,10 +156,12 @@ def _images_of(session: Session, dataset_id: int) -> int:
 def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *,
                         register: bool = False,
                         tables: tuple[str, ...] = ("subjects", "visits", "images",
-                                                   "assessments")) -> LoadReport:
+                                                   "assessments"),
+                        strict: bool = False) -> LoadReport:
     """Write what a dataset's `read` returned: its image paths get the dataset's storage prefix,
     its labels and measures the dataset's mapping, and every frame named in `tables` is
-    upserted (subjects first) by `load_frames`. Never commits."""
+    upserted (subjects first) by `load_frames` (`strict`: a label outside the mapping stops
+    it). Never commits."""
     prefix = storage_prefix_for(session, dataset, register=register)
     images = frames.images if "images" in tables else None
     if images is not None:
@@ -168,7 +170,8 @@ def load_dataset_frames(session: Session, dataset: str, frames: DatasetFrames, *
                        subjects=frames.subjects if "subjects" in tables else None,
                        visits=frames.visits if "visits" in tables else None, images=images,
                        assessments=frames.assessments if "assessments" in tables else None,
-                       mapping=frames.mapping, register=register, report=frames.report)
+                       mapping=frames.mapping, register=register, report=frames.report,
+                       strict=strict)
 
 
 def dataset_id_for(session: Session, designation: str, *, register: bool = False) -> int:
@@ -205,34 +208,37 @@ def storage_prefix_for(session: Session, designation: str, *, register: bool = F
 # --- conditions ------------------------------------------------------------------------------
 
 def _map_conditions(session: Session, dataset_id: int, frames: dict[str, pd.DataFrame],
-                    map_condition: ConditionMap | None, report: LoadReport,
-                    mapping_version: str | None) -> dict[str, int]:
-    """Map every diagnosis label of the frames to a condition id; record dataset_condition
-    (with the version of the mapping that mapped it)."""
-    labelled = [(name, frame) for name, frame in frames.items() if "condition" in frame.columns]
-    labels = sorted({label for _, frame in labelled for label in frame["condition"].dropna()})
-    if not labels:
+                    mapping: MappingFile | None, map_condition: ConditionMap | None,
+                    report: LoadReport, strict: bool) -> dict[str, int]:
+    """Map every diagnosis label of the frames to a condition id (load_db/engine/labels.py);
+    record dataset_condition (with the version of the mapping that mapped it). A label left
+    without a condition gets no id, and loses a dataset_condition an earlier mapping gave it."""
+    designations = mapped_labels(frames, mapping, report, map_condition=map_condition,
+                                 strict=strict)
+    if not designations:
         return {}
     master = dict(session.execute(select(Condition.designation, Condition.id)).all())
     label_ids: dict[str, int] = {}
-    for label in labels:
-        try:
-            designation = map_condition(label) if map_condition else label
-        except (KeyError, ValueError) as exc:
-            designation, reason = None, str(exc)
-        else:
-            reason = f"maps to {designation!r}, which is not in the master list of conditions"
+    for label, designation in designations.items():
+        if designation is None:
+            continue
         if designation not in master:
-            name, frame = next((n, f) for n, f in labelled if (f["condition"] == label).any())
-            position = int(np.flatnonzero(frame["condition"] == label)[0])
-            raise LoadError(f"unknown diagnosis label {label!r}: {reason}",
-                            **where(frame, position, "condition", name))
+            raise LoadError(f"unknown diagnosis label {label!r}: maps to {designation!r}, which "
+                            "is not in the master list of conditions",
+                            **label_source(frames, label, mapping))
         label_ids[label] = master[designation]
+    version = mapping.version if mapping is not None else None
     rows = [{"dataset_id": dataset_id, "source_label": label, "condition_id": condition_id,
-             "mapping_version": mapping_version} for label, condition_id in label_ids.items()]
-    report.add("dataset_condition", upsert(session, DatasetCondition, rows,
-                                           ["dataset_id", "source_label"],
-                                           where=DatasetCondition.dataset_id == dataset_id))
+             "mapping_version": version} for label, condition_id in label_ids.items()]
+    if rows:
+        report.add("dataset_condition", upsert(session, DatasetCondition, rows,
+                                               ["dataset_id", "source_label"],
+                                               where=DatasetCondition.dataset_id == dataset_id))
+    without = [label for label, designation in designations.items() if designation is None]
+    if without:
+        session.execute(delete(DatasetCondition).where(
+            DatasetCondition.dataset_id == dataset_id,
+            DatasetCondition.source_label.in_(without)))
     return label_ids
 
 

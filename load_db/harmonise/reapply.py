@@ -3,7 +3,9 @@
 `harmonise_dataset` compares, row by row, what is stored with what the mapping gives from the
 stored raw values (condition labels, assessment raw values), lists the rows that differ and,
 unless it is a dry run, writes them with the mapping's version in bulk (the engine's upsert),
-refreshes the image search columns and records an audit entry.
+refreshes the image search columns and records an audit entry. A stored label the mapping does
+not cover is what it is in a load (load_db/engine/labels.py): an error, or, when the mapping
+says `unmapped: report`, a row without a condition, listed with its count.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.access import audit
@@ -29,6 +31,7 @@ from app.models.image_measure import refresh_image_measures
 from app.models.search import refresh_image_search
 from load_db.engine.assessments import KEY, master_measures
 from load_db.engine.errors import LoadError
+from load_db.engine.labels import label_condition
 from load_db.engine.linking import dataset_subjects
 from load_db.engine.mapping import MappingFile, harmonised
 from load_db.engine.upsert import upsert
@@ -61,6 +64,9 @@ class HarmoniseResult:
     applied: bool = False
     # Assessments whose (measure, column) the mapping no longer names: left as they are.
     unmapped: int = 0
+    # Stored labels the mapping does not cover (`unmapped: report`): {label: subjects and
+    # visits holding it}, each left without a condition.
+    unmapped_labels: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Changed rows by kind."""
@@ -73,6 +79,7 @@ class HarmoniseResult:
         return {"dataset": self.dataset, "mapping_version": self.mapping_version,
                 "previous_versions": self.previous_versions, "applied": self.applied,
                 "counts": self.counts(), "unmapped_assessments": self.unmapped,
+                "unmapped_labels": dict(self.unmapped_labels),
                 "changes": [asdict(change) for change in self.changes]}
 
 
@@ -94,18 +101,22 @@ def harmonise_dataset(session: Session, designation: str, mapping: MappingFile, 
     conditions = _condition_rows(session, dataset.id)
     every_label = sorted(set(labels["source_label"]).union(
         *(frame["condition_label"] for frame in conditions.values())))
-    new_ids = {label: _condition_id(mapping, label, master) for label in every_label}
+    new_ids, outside = _condition_ids(mapping, every_label, master)
     assessments = _assessment_rows(session, dataset.id)
     new_values, unmapped = _reharmonised(assessments, mapping, master_measures(session))
     previous = sorted(set(labels["mapping_version"].dropna())
                       | set(assessments["mapping_version"].dropna()))
     result = HarmoniseResult(designation, mapping.version, previous, unmapped=unmapped)
+    result.unmapped_labels = {label: sum(int((frame["condition_label"] == label).sum())
+                                         for frame in conditions.values())
+                              for label in outside}
 
     for frame in conditions.values():
         frame["new_id"] = frame["condition_label"].map(new_ids).astype("Int64")
     for kind, frame in conditions.items():
-        changed = frame[frame["new_id"].astype(object).ne(frame["condition_id"].astype(object))
-                        & ~(frame["new_id"].isna() & frame["condition_id"].isna())]
+        new, old = frame["new_id"], frame["condition_id"]
+        same = (new == old).fillna(False) | (new.isna() & old.isna())
+        changed = frame[~same.astype(bool)]
         result.changes += [Change(kind, row.subject, getattr(row, "visit", None), "condition",
                                   names.get(row.condition_id), names.get(row.new_id))
                            for row in changed.itertuples()]
@@ -130,16 +141,27 @@ def harmonise_dataset(session: Session, designation: str, mapping: MappingFile, 
     return result
 
 
-def _condition_id(mapping: MappingFile, label: str, master: dict[str, int]) -> int:
-    try:
-        designation = mapping.condition_for(label)
-    except KeyError as exc:
-        raise LoadError(f"stored label {label!r}: {exc.args[0]}",
-                        file=mapping.path, column="conditions") from None
-    if designation not in master:
-        raise LoadError(f"stored label {label!r} maps to {designation!r}, which is not in the "
-                        "master list of conditions", file=mapping.path, column="conditions")
-    return master[designation]
+def _condition_ids(mapping: MappingFile, labels: list[str], master: dict[str, int]
+                   ) -> tuple[dict[str, int | None], list[str]]:
+    """{stored label: its new condition id, None for none}, and the labels the mapping does
+    not cover (reported: the mapping says `unmapped: report`); LoadError naming the mapping
+    for a label it must map and cannot."""
+    ids: dict[str, int | None] = {}
+    outside = []
+    for label in labels:
+        try:
+            designation, unmapped = label_condition(label, mapping)
+        except KeyError as exc:
+            raise LoadError(f"stored label {label!r}: {exc.args[0]}",
+                            file=mapping.path, column="conditions") from None
+        if unmapped:
+            outside.append(label)
+        if designation is not None and designation not in master:
+            raise LoadError(f"stored label {label!r} maps to {designation!r}, which is not in "
+                            "the master list of conditions", file=mapping.path,
+                            column="conditions")
+        ids[label] = master.get(designation) if designation is not None else None
+    return ids, outside
 
 
 def _label_rows(session: Session, dataset_id: int) -> pd.DataFrame:
@@ -230,14 +252,21 @@ def _value(number: Any, text: Any) -> Any:
     return None if number is None or number != number else float(number)
 
 
-def _write(session: Session, dataset: Dataset, mapping: MappingFile, new_ids: dict[str, int],
-           conditions: dict[str, pd.DataFrame],
+def _write(session: Session, dataset: Dataset, mapping: MappingFile,
+           new_ids: dict[str, int | None], conditions: dict[str, pd.DataFrame],
            assessments: pd.DataFrame) -> None:
-    """Write the re-mapped conditions and values, each row with the mapping's version."""
+    """Write the re-mapped conditions and values, each row with the mapping's version; a label
+    left without a condition loses its dataset_condition."""
     upsert(session, DatasetCondition,
            [{"dataset_id": dataset.id, "source_label": label, "condition_id": condition_id,
-             "mapping_version": mapping.version} for label, condition_id in new_ids.items()],
+             "mapping_version": mapping.version} for label, condition_id in new_ids.items()
+            if condition_id is not None],
            ["dataset_id", "source_label"], where=DatasetCondition.dataset_id == dataset.id)
+    without = [label for label, condition_id in new_ids.items() if condition_id is None]
+    if without:
+        session.execute(delete(DatasetCondition).where(
+            DatasetCondition.dataset_id == dataset.id,
+            DatasetCondition.source_label.in_(without)))
     subjects = conditions["subject"]
     upsert(session, Subject, pd.DataFrame({"dataset_id": dataset.id,
                                            "external_id": subjects["subject"],

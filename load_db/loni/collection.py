@@ -14,13 +14,11 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import pandas as pd
 
 from load_db.engine import LoadError, LoadReport, read_table
 from load_db.engine.cells import convert_column, source_rows, to_text
-from load_db.engine.mapping import MappingFile
 
 COLLECTION_COLUMNS = ("Image Data ID", "Subject", "Group", "Sex", "Age", "Visit", "Modality",
                       "Description", "Type", "Acq Date", "Format")
@@ -44,7 +42,6 @@ VISCODE = re.compile(r"bl|m\d{2,3}")
 NOT_STORED = "not an MBID image type"
 NOT_DOWNLOADED = "image of the collection CSV with no file in the download"
 NOT_LISTED = "image file not listed in the collection CSV"
-OUTSIDE_MAPPING = "diagnosis label outside mapping.yaml: left without a condition"
 
 
 def parse_loni_date(text: str) -> date | None:
@@ -160,24 +157,6 @@ def in_visits(images: pd.DataFrame, visits: pd.DataFrame, baseline: dict[str, da
     frame = images.iloc[kept].drop(columns=["visit_code", "acq_date"]).reset_index(drop=True)
     return frame.assign(visit=pd.Series(links, dtype=object),
                         days_since_baseline=pd.Series(days, dtype=object))
-
-
-def mapped_label(label: str | None, mapping: MappingFile, report: LoadReport,
-                 where: dict[str, Any], strict: bool) -> str | None:
-    """`label` when the mapping maps it to a condition; else None and reported (with
-    `strict`, a LoadError naming `where`: its file, row and column)."""
-    if label is None:
-        return None
-    try:
-        mapping.condition_for(label)
-    except KeyError:
-        if strict:
-            raise LoadError(f"diagnosis label {label!r} is outside {mapping.path.name}",
-                            **where) from None
-        report.ignore(f"{OUTSIDE_MAPPING}: {label}",
-                      f"{Path(where['file']).name}, row {where['row']}")
-        return None
-    return label
 
 
 def loni_date(day: date) -> str:

@@ -9,11 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from load_db.bids import BidsFrames, read_bids
-from load_db.bids.measures import bids_assessments
+from load_db.bids.measures import bids_assessments, with_conditions
 from load_db.engine import DatasetFrames, LoadError
-from load_db.engine.mapping import MAPPING_FILE, MappingFile, read_mapping
+from load_db.engine.mapping import MAPPING_FILE, read_mapping
 
-GROUP_COLUMN = "group"
 DAYS_COLUMN = "days_since_interview"
 MAPPING = Path(__file__).with_name(MAPPING_FILE)
 
@@ -22,25 +21,11 @@ def read_openpain(data_dir: Path, *, mapping: Path = MAPPING) -> DatasetFrames:
     """Read the OpenPain BIDS tree once (the dataset folder is the BIDS root)."""
     bids = read_bids(Path(data_dir))
     dataset_mapping = read_mapping(mapping)
-    return DatasetFrames(subjects=subjects_of(bids, dataset_mapping), visits=visits_of(bids),
+    # Each subject's label is its study arm, the participants.tsv column mapping.yaml names.
+    return DatasetFrames(subjects=with_conditions(bids, dataset_mapping), visits=visits_of(bids),
                          images=bids.images,
                          assessments=bids_assessments(bids, dataset_mapping),
                          report=bids.report, mapping=dataset_mapping)
-
-
-def subjects_of(bids: BidsFrames, mapping: MappingFile) -> pd.DataFrame:
-    """The subjects frame, each subject's condition label taken from its `group` column (one
-    of the groups the mapping names)."""
-    subjects = bids.subjects.copy()
-    known = mapping.content.conditions.values
-    groups = [(metadata or {}).get(GROUP_COLUMN) for metadata in subjects["metadata"]]
-    for position, group in enumerate(groups):
-        if group not in known:
-            raise LoadError(f"unknown group {group!r} (expected one of {', '.join(known)})",
-                            file=subjects["source_file"].iloc[position],
-                            row=subjects["source_row"].iloc[position], column=GROUP_COLUMN)
-    subjects["condition"] = groups
-    return subjects
 
 
 def visits_of(bids: BidsFrames) -> pd.DataFrame:

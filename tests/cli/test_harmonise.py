@@ -157,3 +157,32 @@ def test_a_dataset_with_nothing_stored_has_nothing_to_change(app, seeded):
     result = harmonise(app, "hcp")
     assert result.exit_code == 0, result.output
     assert result.output == f"HCP: mapping {version[:12]} changed 0 rows (none)\n"
+
+
+def test_a_label_kept_without_a_condition_is_listed_then_mapped_once_covered(app, seeded,
+                                                                             tmp_path):
+    """ADNI reports labels outside its mapping (`unmapped: report`): harmonise lists their rows;
+    a mapping that covers the label gives those rows its condition."""
+    assert flask_load(app, "ADNI").exit_code == 0
+    table = pd.read_csv(DATA_DIR / "ADNI" / "ADNIMERGE.csv", dtype=str, keep_default_na=False)
+    label = "MCI to Dementia"
+    by_kind = {"subject": int((table.loc[table["VISCODE"] == "bl", "DX_bl"] == label).sum()),
+               "visit": int((table["DX"] == label).sum())}
+    rows = sum(by_kind.values())
+    mapping = find_dataset("ADNI").mapping
+    version = read_mapping(mapping).version
+    dry = harmonise(app, "ADNI", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.output == (f"ADNI: mapping {version[:12]} would change 0 rows (none); {rows} "
+                          f"rows with a label it does not map, left without a condition: "
+                          f"{label!r} ({rows})\n")
+    covering = tmp_path / "mapping.yaml"
+    covering.write_text(mapping.read_text().replace(
+        "    AD: Alzheimer's Disease\n", f"    AD: Alzheimer's Disease\n    {label}: "
+                                        "Alzheimer's Disease\n"))
+    applied = harmonise(app, "ADNI", "--mapping", str(covering), "--json")
+    assert applied.exit_code == 0, applied.output
+    result = json.loads(applied.output)
+    assert (result["counts"], result["unmapped_labels"]) \
+        == ({kind: count for kind, count in by_kind.items() if count}, {})
+    assert {change["new"] for change in result["changes"]} == {"Alzheimer's Disease"}

@@ -7,11 +7,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from app.models import Assessment, Dataset, Measure, Subject, Visit
+from app.models import Assessment, Dataset, DatasetCondition, Measure, Subject, Visit
 from globals import DATA_DIR
 from load_db.ADNI.read import image_visit_code, read_adni, visit_code
 from load_db.engine import LoadError
+from load_db.engine.labels import dataset_conditions
 from load_db.loni.collection import image_type, parse_loni_date
+from tests.support.apps import data_counts
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_read_names_the_cell,
@@ -120,6 +122,13 @@ def test_flask_load_adni_gives_what_pandas_computes(app, seeded):
     assert visit_conditions(session) == {
         visit: EXPECTED_CONDITION.get(dx)
         for visit, dx in zip(table["visit"], table["DX"], strict=True)}
+    # Every visit keeps its raw DX, the one outside the mapping too (`flask harmonise` maps it
+    # once the mapping does); only the mapped labels have a dataset_condition.
+    assert dict(session.execute(select(Visit.external_id, Visit.condition_label)).all()) == {
+        visit: dx or None for visit, dx in zip(table["visit"], table["DX"], strict=True)}
+    assert set(session.scalars(select(DatasetCondition.source_label)
+                               .where(DatasetCondition.dataset_id == dataset_id))) \
+        == (set(table["DX"]) | set(table["DX_bl"])) & set(EXPECTED_CONDITION)
     first = table[table["VISCODE"] == "bl"]
     assert subject_conditions(session, dataset_id) == dict(
         zip(first["PTID"], first["DX_bl"].map(EXPECTED_CONDITION), strict=True))
@@ -173,8 +182,8 @@ def test_loading_twice_writes_nothing_and_the_report_names_what_was_left_out(app
     report = load_example("ADNI")
     table = merge()
     assert written(report)["visit"] == len(table)
-    assert report.ignored["diagnosis label outside mapping.yaml: left without a condition: "
-                          "MCI to Dementia"] == 1
+    assert report.notes["diagnosis label outside mapping.yaml: left without a condition: "
+                        "MCI to Dementia"] == 1
     listed = pd.read_csv(ADNI / "image_collection.csv", dtype=str)
     not_stored = listed["Description"].map(EXPECTED_TYPE).isna()
     assert sum(n for reason, n in report.ignored.items()
@@ -188,7 +197,19 @@ def test_strict_mode_stops_at_a_label_outside_the_mapping():
     table = merge()
     row = int(table.index[table["DX"] == "MCI to Dementia"][0]) + 2
     with pytest.raises(LoadError, match=re.escape(f"ADNIMERGE.csv, row {row}, column 'DX'")):
-        read_adni(ADNI, strict=True)
+        dataset_conditions(read_adni(ADNI), strict=True)
+
+
+def test_flask_load_strict_stops_at_it_and_writes_nothing(app, seeded):
+    table = merge()
+    row = int(table.index[table["DX"] == "MCI to Dementia"][0]) + 2
+    before = data_counts()
+    result = flask_load(app, "ADNI", None, "--strict")
+    assert result.exit_code == 2, result.output
+    assert (f"ADNIMERGE.csv, row {row}, column 'DX': unknown diagnosis label 'MCI to "
+            "Dementia' (outside mapping.yaml): no value or rule of the mapping maps it (nothing "
+            "was written)") in result.output
+    assert data_counts() == before
 
 
 @pytest.mark.parametrize(("file", "old", "new", "where"), [

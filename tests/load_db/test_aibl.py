@@ -10,6 +10,7 @@ from app.models import Assessment, Dataset, Measure, Subject, Visit
 from globals import DATA_DIR
 from load_db.AIBL.read import birth_year, image_visit_code, read_aibl, visit_code
 from load_db.engine import LoadError
+from load_db.engine.labels import dataset_conditions
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
     assert_read_names_the_cell,
@@ -138,7 +139,7 @@ def test_measures_equal_the_available_cells_and_a_second_load_writes_nothing(app
         given = table[~table[column].isin(["", "-4"])]
         assert {visit: value for m, visit, value in rows if m == measure} == dict(zip(
             given["RID"] + "_" + given["VISCODE"], given[column].astype(float), strict=True))
-    assert report.ignored["diagnosis label outside mapping.yaml: left without a condition: 7"] \
+    assert report.notes["diagnosis label outside mapping.yaml: left without a condition: 7"] \
         == 1
     assert report.ignored["not an MBID image type: Axial FLAIR"] == 1
     assert written(load_example("AIBL")) == {}
@@ -149,7 +150,7 @@ def test_strict_mode_stops_at_a_code_outside_the_mapping():
     row = int(diagnoses.index[diagnoses["DXCURREN"] == "7"][0]) + 2
     with pytest.raises(LoadError,
                        match=re.escape(f"aibl_pdxconv.csv, row {row}, column 'DXCURREN'")):
-        read_aibl(AIBL, strict=True)
+        dataset_conditions(read_aibl(AIBL), strict=True)
 
 
 @pytest.mark.parametrize(("file", "old", "new", "where"), [

@@ -18,6 +18,7 @@ from app.storage import get_storage
 from globals import DATA_DIR
 from load_db.datasets import DatasetDeclaration, discover, find_dataset, with_example_data
 from load_db.engine import DatasetFrames
+from load_db.engine.labels import dataset_conditions
 from load_db.engine.mapping import read_mapping
 from tests.support.examples import count, flask_load
 
@@ -121,7 +122,7 @@ def test_read_returns_the_one_shape_with_a_condition_per_label(designation, exam
                for path in table(frames.images).get("path", []))
     labels = set(table(frames.subjects).get("condition", [])).union(
         table(frames.visits).get("condition", [])) - {None}
-    assert set(frames.conditions) == labels
+    assert set(dataset_conditions(frames)) == labels
 
 
 @pytest.mark.parametrize("designation", PACKAGES)
@@ -148,7 +149,8 @@ def test_make_run_loads_and_uploads_the_example(app, seeded, examples, designati
     assert count(seeded, Subject, Subject.dataset_id == dataset_id) == len(table(frames.subjects))
     assert count(seeded, Visit, Visit.subject_id.in_(subjects)) == len(table(frames.visits))
     assert count(seeded, Image, Image.dataset_id == dataset_id) == len(table(frames.images))
-    conditions = {designation for designation in frames.conditions.values() if designation}
+    conditions = {designation for designation in dataset_conditions(frames).values()
+                  if designation}
     assert set(seeded.scalars(select(Condition.designation)
                               .where(Condition.designation.in_(conditions)))) == conditions
 

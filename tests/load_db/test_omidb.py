@@ -259,12 +259,6 @@ def test_a_study_matching_two_episodes_by_date_is_reported_not_linked(app, seede
     assert visit.condition_id is None and visit.symptoms["episode_id"] is None
 
 
-def test_strict_is_refused_for_a_dataset_without_a_strict_mode(app, seeded):
-    result = flask_load(app, "HCP", None, "--strict")
-    assert result.exit_code == 2
-    assert "HCP has no strict mode" in result.output
-
-
 def test_a_study_the_image_database_lacks_is_dated_by_its_headers_and_linked_by_date(
         app, seeded, tmp_path):
     data_dir = copy_example(tmp_path, "OMI-DB")

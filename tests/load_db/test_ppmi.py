@@ -201,7 +201,7 @@ def test_the_report_and_loading_twice(app, seeded):
     first = load_example("PPMI")
     assert dict(first.ignored) == {"image of the imaging list without its NIfTI file": 1,
                                    "not an MBID image type (series description)": 1}
-    assert first.notes["cohort the mapping does not map: condition left unknown"] == 1
+    assert first.notes["diagnosis label mapping.yaml maps to no condition: SWEDD"] == 1
     assert first.notes["screening value superseded by the baseline one"] == 2
     assert written(first)["image"] == len(stored_types())
     assert written(load_example("PPMI")) == {}

@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, DatasetCondition, Measure, Subject, Visit
 from globals import DATA_DIR
-from load_db.engine import LoadError
+from load_db.engine import LoadError, LoadReport
+from load_db.engine.labels import NO_CONDITION, dataset_conditions, mapped_labels
 from load_db.engine.mapping import read_mapping
 from load_db.PREDICTHD.read import MAPPING, read_predicthd
 from tests.support.examples import (
@@ -41,7 +42,7 @@ def test_the_mapping_maps_the_hdcat_codes(code, condition):
     assert read_mapping(MAPPING).condition_for(code) == condition
 
 
-@pytest.mark.parametrize("code", ["1", "0", "7", "pre-manifest", ""])
+@pytest.mark.parametrize("code", ["0", "7", "pre-manifest", ""])
 def test_the_mapping_maps_no_other_code(code):
     with pytest.raises(KeyError):
         read_mapping(MAPPING).condition_for(code)
@@ -51,9 +52,16 @@ def test_genotype_unknown_is_no_condition_and_is_reported():
     frames = read_predicthd(FOLDER)
     labels = frames.subjects.set_index("external_id")["condition"]
     participants = tsv(FOLDER / "participants.tsv")
-    unknown = participants.participant_id[participants.hdcat == "1"].str.removeprefix("sub-")
-    assert labels[unknown].isna().all() and labels.drop(unknown).notna().all()
-    assert frames.report.ignored["hdcat 1 (genotype unknown): no condition"] == len(unknown)
+    # Every subject keeps its code as its label; the engine maps 1 (genotype unknown) to none.
+    assert labels.to_dict() == dict(zip(participants.participant_id.str.removeprefix("sub-"),
+                                        participants.hdcat, strict=True))
+    report = LoadReport()
+    conditions = mapped_labels({"subjects": frames.subjects}, frames.mapping, report)
+    assert conditions == {code: (None if code == "1" else HD if code in "23" else HC)
+                          for code in set(participants.hdcat)}
+    unknown = int((participants.hdcat == "1").sum())
+    assert unknown and dict(report.notes) == {
+        NO_CONDITION.format(mapping="mapping.yaml", label="1"): unknown}
     assert frames.report.ignored["not an MBID image type: anat/T2w"] == 1
 
 
@@ -70,8 +78,8 @@ def test_genotype_unknown_is_no_condition_and_is_reported():
 def test_malformed_input_names_file_row_and_column(tmp_path, file, old, new, where):
     data_dir = copy_example(tmp_path, "PREDICT-HD")
     replace_in(data_dir / file, old, new)
-    with pytest.raises(LoadError) as error:
-        read_predicthd(data_dir)
+    with pytest.raises(LoadError) as error:   # the code is checked where a load maps it
+        dataset_conditions(read_predicthd(data_dir))
     assert where in str(error.value)
 
 
