@@ -122,7 +122,7 @@ def test_a_new_measure_row_becomes_a_filter_in_the_url(researcher, session, worl
     text = researcher.get(answer.headers["Location"]).get_data(as_text=True)
     assert '<span id="match-images">1</span>' in text
     assert 'name="measure" value="MMSE&gt;=22" checked' in text
-    assert '<input type="hidden" name="measure" value="MMSE&lt;24">' in text
+    assert '<input type="hidden" name="measure" value="MMSE&lt;24" class="filter">' in text
     assert re.findall(r'<tr data-image="(\d+)">', text) == [str(world.id("images", "i8"))]
     assert '<td data-measure="MMSE" data-day="0">23 <small>(day 0)</small></td>' in text
     rows = list(csv.DictReader(io.StringIO(researcher.get(
