@@ -360,10 +360,10 @@ def explore():
 def page_url(query: dict[str, list[str]], paging: dict[str, Any], **changed: Any) -> str:
     """The explore page's URL for the filters `query` and the table's `paging` (its sort,
     page and rows per page) with the `changed` ones; defaults are left out of the URL."""
-    defaults = {"sort": "id", "page": 1, "per_page": ROWS_PER_PAGE}
-    wanted = {name: value for name, value in {**paging, **changed}.items() if name in defaults}
-    given = {name: [str(value)] for name, value in wanted.items()
-             if value is not None and value != defaults[name]}
+    defaults = {"sort": "id", "per_page": ROWS_PER_PAGE, "page": 1}
+    wanted = {**paging, **changed}
+    given = {name: [str(wanted[name])] for name, default in defaults.items()
+             if wanted.get(name) is not None and wanted[name] != default}
     return url_for("dashboard.explore") + "?" + _url_of({**query, **given})
 
 
