@@ -282,9 +282,12 @@ def parse_paging(values: MultiDict) -> tuple[dict[str, Any] | None, str | None]:
     given = {name: values.get(name, "") for name in PAGING_PARAMETERS
              if values.get(name, "").strip()}
     try:
-        return {"per_page": ROWS_PER_PAGE, **PagingArgs().load(given)}, None
+        loaded = PagingArgs().load(given)
     except ValidationError as error:
         return None, validation_message(error)
+    # The table's own page size unless one is asked for (the API's default is larger).
+    return {**loaded, "per_page": loaded["per_page"] if "per_page" in given
+            else ROWS_PER_PAGE}, None
 
 
 def validation_message(error: ValidationError) -> str:
