@@ -186,8 +186,11 @@ def test_a_counts_only_key_filters_by_a_measure_and_sees_no_rows(counter, sessio
     assert '<span id="match-images">&lt;5</span>' in text and 'id="rows"' not in text
 
 
-@pytest.mark.parametrize("path", ["/dashboard/export.csv", "/dashboard/export.parquet",
-                                  "/dashboard/cohorts", "/dashboard/cohorts/1"])
+@pytest.mark.parametrize("path", [
+    "/dashboard/export.csv", "/dashboard/export.parquet", "/dashboard/cohorts",
+    "/dashboard/cohorts/1", "/dashboard/images/1/preview.png", "/dashboard/images/1/download",
+    "/dashboard/cohorts/1/manifest.csv", "/dashboard/cohorts/1/download",
+    "/dashboard/cohorts/1/bids.zip", "/dashboard/cohorts/1/delete"])
 def test_a_counts_only_key_opens_no_rows(counter, path):
     answer = counter.get(path)
     assert answer.status_code == 403
