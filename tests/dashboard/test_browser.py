@@ -226,7 +226,8 @@ def wait_for_rows(browser, expected: list[int]) -> None:
     WebDriverWait(browser, WAIT_SECONDS).until(lambda page: listed(page) == expected)
 
 
-def test_explore_filter_in_place_review_save_reload_and_download(browser, live_server, session):
+def test_explore_filter_in_place_review_save_reload_and_download(browser, live_server, session,
+                                                               tmp_path_factory):
     """Filters update the table in place and live in the URL; a typed age_max is kept; a
     reviewer blacklists an image; the cohort saved holds every filter; it downloads."""
     world = build_world(session)
@@ -262,6 +263,7 @@ def test_explore_filter_in_place_review_save_reload_and_download(browser, live_s
         "img => img.complete && img.naturalWidth > 0)") == [True, True])
     states = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.qc-state")]
     assert states == ["new", "new"]
+    browser.save_screenshot(str(tmp_path_factory.getbasetemp() / "dashboard-explore.png"))
 
     # Sorting loads in place too, and the back button returns to the order before.
     filtered = browser.current_url
@@ -317,6 +319,7 @@ def test_explore_filter_in_place_review_save_reload_and_download(browser, live_s
     manifest = signed_in.get(browser.find_element(By.ID, "download-manifest-csv")
                              .get_attribute("href"), timeout=30).text
     assert [row["image_id"] for row in csv.DictReader(io.StringIO(manifest))] == [str(i1)]
+    browser.save_screenshot(str(tmp_path_factory.getbasetemp() / "dashboard-cohort-page.png"))
 
 
 # The seed list's thirteen studies, long names included, as the overview must show them.
