@@ -195,8 +195,8 @@ def overview():
     age_labels, age_rows = age_table([counts["age"] for counts in per_dataset.values()])
     ages = heat_table("ages", designations, age_labels, age_rows)
     return page("overview.html", datasets=with_images, empty_datasets=without_images,
-                 types=types, stats=stats, images_plot=images_plot, sex_plot=sex_plot,
-                 ages=ages)
+                types=types, stats=stats, images_plot=images_plot, sex_plot=sex_plot,
+                ages=ages)
 
 
 def _shown_stats(args: dict[str, Any]) -> dict[str, Any]:
@@ -297,7 +297,7 @@ def validation_message(error: ValidationError) -> str:
     return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in sorted(problems.items()))
 
 
-def imagespage(args: dict[str, Any], paging: dict[str, Any]) -> dict[str, Any]:
+def images_page(args: dict[str, Any], paging: dict[str, Any]) -> dict[str, Any]:
     """Return one page of the images the parsed filters match, in the sort and at the page
     number of `paging`, as /images answers it (the collection envelope, its rows with the
     `measures` they return); the measures' designations are its `measure_columns`: the ones
@@ -346,18 +346,18 @@ def explore():
     error = error or paging_error
     stats = _shown_stats(args) if args is not None else None
     access = current_access()
-    table = (imagespage(args, paging) if args is not None and paging is not None
+    table = (images_page(args, paging) if args is not None and paging is not None
              and not access.counts_only else None)
     return page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
-                 choices=_choices(), query_string=_url_of(query), table=table,
-                 paging=paging or {"sort": "id", "per_page": ROWS_PER_PAGE},
-                 new_measure=request.args,
-                 chosen_columns=args[COLUMNS_PARAMETER] if args else query.get(
+                choices=_choices(), query_string=_url_of(query), table=table,
+                paging=paging or {"sort": "id", "per_page": ROWS_PER_PAGE},
+                new_measure=request.args,
+                chosen_columns=args[COLUMNS_PARAMETER] if args else query.get(
                      COLUMNS_PARAMETER, []),
-                 can_save=Scope.WRITE.value in access.scopes,
-                 can_review=Scope.WRITE.value in access.scopes,
-                 can_download=Scope.DOWNLOAD.value in access.scopes,
-                 review_actions=REVIEW_ACTIONS, page_url=page_url, rows_per_page=ROWS_PER_PAGE)
+                can_save=Scope.WRITE.value in access.scopes,
+                can_review=Scope.WRITE.value in access.scopes,
+                can_download=Scope.DOWNLOAD.value in access.scopes,
+                review_actions=REVIEW_ACTIONS, page_url=page_url, rows_per_page=ROWS_PER_PAGE)
 
 
 def page_url(query: dict[str, list[str]], paging: dict[str, Any], **changed: Any) -> str:
@@ -388,7 +388,7 @@ def cohorts():
             return page("message.html", 400, message="The form expired: reload the page.")
         if Scope.WRITE.value not in current_access().scopes:
             return page("message.html", 403,
-                         message="Saving a cohort needs an API key with the 'write' scope.")
+                        message="Saving a cohort needs an API key with the 'write' scope.")
         name = request.form.get("name", "").strip()[:128] or "unnamed cohort"
         query = _form_query(request.form)
         args, error = _parsed(query)
@@ -414,7 +414,7 @@ def cohort(cohort_id: int):
     rows = frozen_manifest(found.id)
     scopes = current_access().scopes
     return page("cohort.html", cohort=found, rows=rows[:MANIFEST_ROWS_SHOWN],
-                 row_count=len(rows), diff=cohort_diff(found),
-                 diff_rows_shown=MANIFEST_ROWS_SHOWN,
-                 can_download=Scope.DOWNLOAD.value in scopes,
-                 can_delete=Scope.WRITE.value in scopes)
+                row_count=len(rows), diff=cohort_diff(found),
+                diff_rows_shown=MANIFEST_ROWS_SHOWN,
+                can_download=Scope.DOWNLOAD.value in scopes,
+                can_delete=Scope.WRITE.value in scopes)
