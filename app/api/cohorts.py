@@ -5,7 +5,8 @@ Parquet, with download URLs), compared with the same query run today (diff), dow
 (a zip, or presigned URLs on S3/COS) and deleted. A cohort belongs to the key that made it (its
 name): other keys get a 404. The manifests, their SHA-256 (its canonical text is described in
 app/query/cohorts.py), the diff and the freezing are the query layer's; this module parses the
-requests and renders the answers.
+requests and renders the answers. The work of each route that the dashboard also offers (diff,
+manifest, files, deletion) is a function here that the dashboard's own routes call.
 """
 from __future__ import annotations
 

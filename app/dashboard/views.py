@@ -277,8 +277,8 @@ def error_message(error: HTTPException) -> str:
 
 
 def parse_paging(values: MultiDict) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse the table's `sort` and `page` as /images parses them; return them (or None) and
-    the error naming a bad one (or None)."""
+    """Parse the table's `sort`, `page` and `per_page` as /images parses them; return them (or
+    None) and the error naming a bad one (or None)."""
     given = {name: values.get(name, "") for name in PAGING_PARAMETERS
              if values.get(name, "").strip()}
     try:
@@ -329,8 +329,10 @@ def _choices() -> dict[str, list[str]]:
 
 @blueprint.route("/explore")
 def explore():
-    """The filter form with the counts of what it matches, the first images it matches with
-    the chosen measures as columns, links to exports and saving.
+    """The filter form with the counts of what it matches, a page of the images it matches
+    (sorted and paged as /images does, the chosen measures as columns, with their previews,
+    QC state, download links and QC reviews as the key's scopes allow), exports and saving.
+    The results are one section (results.html) that the page's script swaps in place.
 
     A filled new-measure row is folded into the `measure` filters and the page redirected to
     the URL that holds them, so every filter lives in the URL (shareable, and the back button
