@@ -5,7 +5,8 @@ Parquet, with download URLs), compared with the same query run today (diff), dow
 (a zip, or presigned URLs on S3/COS) and deleted. A cohort belongs to the key that made it (its
 name): other keys get a 404. The manifests, their SHA-256 (its canonical text is described in
 app/query/cohorts.py), the diff and the freezing are the query layer's; this module parses the
-requests and renders the answers.
+requests and renders the answers. The work of each route that the dashboard also offers (diff,
+manifest, files, deletion) is a function here that the dashboard's own routes call.
 """
 from __future__ import annotations
 
@@ -140,6 +141,53 @@ def bids_zip_response(cohort: Cohort) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def delete_cohort(cohort: Cohort) -> None:
+    """Delete a cohort (the images stay), log it in the audit log and commit."""
+    datasets = db.session.scalars(select(Dataset).where(Dataset.id.in_(
+        select(CohortImage.dataset_id).where(CohortImage.cohort_id == cohort.id)))).all()
+    record_request(AuditAction.COHORT_DELETE, datasets=datasets, row_count=cohort.image_count,
+                   details={"cohort_id": cohort.id, "name": cohort.name})
+    # The manifest rows of every dataset go, also those the key can no longer see.
+    db.session.execute(delete(CohortImage).where(CohortImage.cohort_id == cohort.id))
+    db.session.delete(cohort)
+    db.session.commit()
+
+
+def cohort_diff(cohort: Cohort) -> dict[str, Any]:
+    """Run the cohort's query now and compare it with the frozen manifest (logged)."""
+    frozen_rows = frozen_manifest(cohort.id)
+    now_rows = current_manifest(cohort.query)
+    # The datasets and counts, not the image ids: a cohort may hold a million images.
+    record_request(AuditAction.COHORT_DIFF, datasets=datasets_named(
+        {row["dataset"] for row in (*frozen_rows, *now_rows)}),
+        row_count=len(now_rows), details={"cohort_id": cohort.id})
+    db.session.commit()
+    return {"cohort_id": cohort.id, "frozen_sha256": cohort.manifest_sha256,
+            "current_sha256": manifest_sha256(now_rows), **manifest_diff(frozen_rows, now_rows)}
+
+
+def manifest_export(cohort: Cohort, fmt: str) -> dict[str, Any] | Response:
+    """The cohort's frozen manifest as JSON (a document), CSV or Parquet (a file), logged in
+    the audit log as an export."""
+    statement = manifest_statement(cohort.id)
+    filename = f"cohort-{cohort.id}-manifest"
+    if fmt == "csv":
+        return csv_response(statement, MANIFEST_FIELDS, f"{filename}.csv")
+    if fmt == "parquet":
+        return parquet_response(statement, ManifestItemSchema, f"{filename}.parquet")
+    items = frozen_manifest(cohort.id)
+    export_recorder()(len(items), {item["dataset"] for item in items})
+    return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256, "items": items}
+
+
+def files_download(cohort: Cohort) -> dict[str, Any] | Response:
+    """Every file of a cohort: a streamed zip named by storage keys (local storage), or the
+    manifest with presigned URLs (S3/COS); logged in the audit log."""
+    if get_storage().shareable_urls:
+        return manifest_with_urls(cohort)
+    return zip_response(frozen_manifest(cohort.id), f"cohort-{cohort.id}.zip")
+
+
 # Schemas --------------------------------------------------------------------------------------
 
 class CohortCreateSchema(Schema):
@@ -266,16 +314,7 @@ class CohortById(MethodView):
     @blp.alt_response(404, description="No such cohort of this key.")
     def delete(self, _args: dict[str, Any], cohort_id: int):
         """Delete a cohort of the request's key (the images stay)."""
-        cohort = owned_cohort_or_404(cohort_id)
-        datasets = db.session.scalars(select(Dataset).where(Dataset.id.in_(
-            select(CohortImage.dataset_id).where(CohortImage.cohort_id == cohort.id)))).all()
-        record_request(AuditAction.COHORT_DELETE, datasets=datasets,
-                       row_count=cohort.image_count,
-                       details={"cohort_id": cohort.id, "name": cohort.name})
-        # The manifest rows of every dataset go, also those the key can no longer see.
-        db.session.execute(delete(CohortImage).where(CohortImage.cohort_id == cohort.id))
-        db.session.delete(cohort)
-        db.session.commit()
+        delete_cohort(owned_cohort_or_404(cohort_id))
         return Response(status=204)
 
 
@@ -292,19 +331,10 @@ class CohortManifest(MethodView):
         download URLs handed out.
         """
         cohort = owned_cohort_or_404(cohort_id)
-        statement = manifest_statement(cohort.id)
-        filename = f"cohort-{cohort.id}-manifest"
-        if args["format"] == "csv":
-            return csv_response(statement, MANIFEST_FIELDS, f"{filename}.csv")
-        if args["format"] == "parquet":
-            return parquet_response(statement, ManifestItemSchema, f"{filename}.parquet")
         if args["with_urls"]:
             require_scope(Scope.DOWNLOAD)
             return manifest_with_urls(cohort)
-        items = frozen_manifest(cohort.id)
-        export_recorder()(len(items), {item["dataset"] for item in items})
-        return {"cohort_id": cohort.id, "manifest_sha256": cohort.manifest_sha256,
-                "items": items}
+        return manifest_export(cohort, args["format"])
 
 
 @blp.route("/<int(max=2147483647):cohort_id>/diff")
@@ -314,17 +344,7 @@ class CohortDiff(MethodView):
     @blp.alt_response(404, description="No such cohort of this key.")
     def get(self, _args: dict[str, Any], cohort_id: int):
         """Run the cohort's query now and compare: images added, removed and changed."""
-        cohort = owned_cohort_or_404(cohort_id)
-        frozen_rows = frozen_manifest(cohort.id)
-        now_rows = current_manifest(cohort.query)
-        # The datasets and counts, not the image ids: a cohort may hold a million images.
-        record_request(AuditAction.COHORT_DIFF, datasets=datasets_named(
-            {row["dataset"] for row in (*frozen_rows, *now_rows)}),
-            row_count=len(now_rows), details={"cohort_id": cohort.id})
-        db.session.commit()
-        return {"cohort_id": cohort.id, "frozen_sha256": cohort.manifest_sha256,
-                "current_sha256": manifest_sha256(now_rows),
-                **manifest_diff(frozen_rows, now_rows)}
+        return cohort_diff(owned_cohort_or_404(cohort_id))
 
 
 @blp.route("/<int(max=2147483647):cohort_id>/download")
@@ -339,10 +359,7 @@ class CohortDownload(MethodView):
     def get(self, _args: dict[str, Any], cohort_id: int):
         """Download every file of a cohort: a streamed zip named by storage keys (local
         storage), or the manifest with presigned URLs (S3/COS). Logged in the audit log."""
-        cohort = owned_cohort_or_404(cohort_id)
-        if get_storage().shareable_urls:
-            return manifest_with_urls(cohort)
-        return zip_response(frozen_manifest(cohort.id), f"cohort-{cohort.id}.zip")
+        return files_download(owned_cohort_or_404(cohort_id))
 
 
 

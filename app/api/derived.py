@@ -178,18 +178,25 @@ class ImagePreview(MethodView):
 
         Needs the download scope: it shows the image's content.
         """
-        image = db.session.scalar(select(Image).where(Image.id == image_id,
-                                                      Image.deleted_at.is_(None)))
-        if image is None:
-            abort(404, message=f"no image with id {image_id}")
-        try:  # only an object of the image's own dataset is ever read
-            served = served_objects(db.session, image)
-        except OutsideDataset:
-            abort(404, message=f"no image with id {image_id}")
-        # A set of files (a DICOM series) is no NIfTI file: its path makes the clean 422.
-        key = image.path if served.is_set else served.objects[0].key
-        return _png(key, image_preview_key(image_id), f"image {image_id}", image_id,
-                    {"image_id": image_id})
+        return image_preview(image_id)
+
+
+def image_preview(image_id: int) -> Response:
+    """An image's preview PNG (made and stored on first request), logged in the audit log;
+    a 404 for an unknown image, a 422 for one no preview can show. Shared by the API's route
+    and the dashboard's thumbnails."""
+    image = db.session.scalar(select(Image).where(Image.id == image_id,
+                                                  Image.deleted_at.is_(None)))
+    if image is None:
+        abort(404, message=f"no image with id {image_id}")
+    try:  # only an object of the image's own dataset is ever read
+        served = served_objects(db.session, image)
+    except OutsideDataset:
+        abort(404, message=f"no image with id {image_id}")
+    # A set of files (a DICOM series) is no NIfTI file: its path makes the clean 422.
+    key = image.path if served.is_set else served.objects[0].key
+    return _png(key, image_preview_key(image_id), f"image {image_id}", image_id,
+                {"image_id": image_id})
 
 
 @blp.route("/derived/<int(max=2147483647):derived_id>/preview.png")

@@ -162,46 +162,53 @@ class ImageDownload(MethodView):
         or with S3/COS as a JSON manifest of one presigned URL per file. With sidecars=true a
         NIfTI image comes as a zip with its JSON sidecar and, for DWI, its .bval/.bvec.
         """
-        image = db.session.get(Image, image_id)
-        if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
-            abort(404, message=f"image {image_id} not found")
-        try:
-            # The objects come from the image's rows, checked here to lie in its dataset.
-            served = served_objects(db.session, image)
-        except OutsideDataset:
-            abort(404, message=f"the file of image {image_id} is missing from storage")
-        storage = get_storage()
-        if served.is_set:  # a set of files: a zip, or a manifest of URLs
-            with storage_errors_as_http(f"image {image_id}"):
-                try:
-                    response = series_download(storage, image, served.objects,
-                                               URL_EXPIRY_SECONDS)
-                except ObjectNotFound:
-                    abort(404, message=f"the files of image {image_id} are missing from storage")
-            record_download(image)
-            return response
-        # Loaded before file lists were recorded (and not converted): nothing to serve.
-        if is_dicom_series(image) and not served.converted:
-            abort(404, message=f"the files of image {image_id} are not recorded: load its "
-                               "dataset again")
-        key = served.objects[0].key
+        return image_download(image_id, args["sidecars"])
+
+
+def image_download(image_id: int, sidecars: bool = False) -> Response:
+    """An image's file (streamed, or a redirect to a presigned URL), a DICOM series' zip or
+    manifest, or with `sidecars` a NIfTI image's zip with its sidecars; logged in the audit
+    log. Shared by the API's route and the dashboard's download links."""
+    image = db.session.get(Image, image_id)
+    if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
+        abort(404, message=f"image {image_id} not found")
+    try:
+        # The objects come from the image's rows, checked here to lie in its dataset.
+        served = served_objects(db.session, image)
+    except OutsideDataset:
+        abort(404, message=f"the file of image {image_id} is missing from storage")
+    storage = get_storage()
+    if served.is_set:  # a set of files: a zip, or a manifest of URLs
         with storage_errors_as_http(f"image {image_id}"):
-            # A presigned URL is signed offline, so check the object exists before handing it out.
-            info = storage.stat(key, checksum=False)
-            bundle = _with_sidecars(image, key, storage) if args["sidecars"] else None
-            record_download(image)
-            if bundle is not None:
-                return bundle
-            if storage.shareable_urls:
-                return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
-            start, end = _requested_bytes(info.size)
-            stream = storage.open(key)
-        response = Response(stream_with_context(_chunks(stream, start, end - start)),
-                            mimetype="application/octet-stream", direct_passthrough=True)
-        response.headers["Accept-Ranges"] = "bytes"
-        response.headers["Content-Length"] = str(end - start)
-        response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
-        if (start, end) != (0, info.size):
-            response.status_code = 206
-            response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+            try:
+                response = series_download(storage, image, served.objects,
+                                           URL_EXPIRY_SECONDS)
+            except ObjectNotFound:
+                abort(404, message=f"the files of image {image_id} are missing from storage")
+        record_download(image)
         return response
+    # Loaded before file lists were recorded (and not converted): nothing to serve.
+    if is_dicom_series(image) and not served.converted:
+        abort(404, message=f"the files of image {image_id} are not recorded: load its "
+                           "dataset again")
+    key = served.objects[0].key
+    with storage_errors_as_http(f"image {image_id}"):
+        # A presigned URL is signed offline, so check the object exists before handing it out.
+        info = storage.stat(key, checksum=False)
+        bundle = _with_sidecars(image, key, storage) if sidecars else None
+        record_download(image)
+        if bundle is not None:
+            return bundle
+        if storage.shareable_urls:
+            return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
+        start, end = _requested_bytes(info.size)
+        stream = storage.open(key)
+    response = Response(stream_with_context(_chunks(stream, start, end - start)),
+                        mimetype="application/octet-stream", direct_passthrough=True)
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers["Content-Length"] = str(end - start)
+    response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
+    if (start, end) != (0, info.size):
+        response.status_code = 206
+        response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
+    return response

@@ -187,14 +187,20 @@ class ImageQc(MethodView):
     @blp.response(200, ImageQcSchema)
     def put(self, _args: dict[str, Any], body: dict[str, Any], image_id: int):
         """Sign off, flag, blacklist or reset an image; the review joins its history."""
-        image = _image_or_404(image_id)
-        try:
-            review_image(db.session, image, body["action"], current_key_name(),
-                         body.get("comment"))
-        except ReviewError as exc:
-            abort(400, message=str(exc), errors={"comment": [str(exc)]})
-        record_request(AuditAction.QC_REVIEW, datasets=[image.dataset], image_ids=[image.id],
-                       details={"action": body["action"], "qc_state": image.qc_state.value})
-        db.session.commit()
-        return _state(image)
+        return _state(review(image_id, body["action"], body.get("comment")))
+
+
+def review(image_id: int, action: str, comment: str | None) -> Image:
+    """Record the request's key's review of an image, log it in the audit log and commit; a
+    404 for an unknown image, a 400 naming `comment` for a review that needs one. Shared by
+    PUT /images/{id}/qc and the dashboard's QC actions."""
+    image = _image_or_404(image_id)
+    try:
+        review_image(db.session, image, action, current_key_name(), comment)
+    except ReviewError as exc:
+        abort(400, message=str(exc), errors={"comment": [str(exc)]})
+    record_request(AuditAction.QC_REVIEW, datasets=[image.dataset], image_ids=[image.id],
+                   details={"action": action, "qc_state": image.qc_state.value})
+    db.session.commit()
+    return image
 

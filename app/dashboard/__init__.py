@@ -37,6 +37,7 @@ def _session_key(app: Flask) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the dashboard and make sure its session cookie can be signed."""
+    from app.dashboard import actions  # noqa: F401 (its routes join the blueprint)
     from app.dashboard.views import blueprint
 
     if not app.config.get("SECRET_KEY"):

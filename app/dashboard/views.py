@@ -1,4 +1,6 @@
-"""The dashboard's pages: sign in and out, overview, filter form, exports, cohorts.
+"""The dashboard's pages: sign in and out, overview, the explore page (filters and a paged,
+sortable table of the images they match), exports, cohorts. The actions on an image or a
+cohort (previews, downloads, QC reviews, deletion) are in actions.py.
 
 A key with the counts-only `aggregate` scope (and not `read`) opens the overview and the filter
 form only, with its small counts suppressed as /stats does ("<5"), and no export or cohort.
@@ -20,37 +22,33 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
+from marshmallow import ValidationError
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from app.access.auth import access_of, as_utc, hash_token
 from app.access.current import current_access, current_key_name
-from app.api.cohorts import parse_cohort_query
-from app.api.images import ImageSchema
+from app.api.cohorts import cohort_diff, parse_cohort_query
+from app.api.images import IMAGE_SORTS, ImageSchema
+from app.api.query import collection_args
 from app.api.query.measures import page_or_export
 from app.dashboard.plots import bar_chart, heat_table
 from app.extensions import db
-from app.models import ApiKey, Cohort, Condition, ImageType, Measure, Scope, Sex
+from app.http.errors import named_problems
+from app.models import ApiKey, Cohort, Condition, ImageType, Measure, QcState, Scope, Sex
 from app.models.base import utcnow
-from app.query.cohorts import (
-    frozen_manifest,
-    manifest_of,
-    manifest_sha256,
-    owned_cohort,
-    save_cohort,
-)
+from app.qc.hidden import INCLUDE_ALL
+from app.qc.reviews import REVIEW_ACTIONS
+from app.query.cohorts import frozen_manifest, owned_cohort, save_cohort
 from app.query.datasets import select_datasets, with_counts
-from app.query.images import filtered_images
+from app.query.images import filtered_images, image_filters, matching_images, select_images
 from app.query.measures import (
     COLUMNS_PARAMETER,
     IMAGE_VALUES,
     OPERATORS,
-    measure_window,
-    nested_measures,
     parse_measure_list,
     returned_measures,
-    with_measure_columns,
 )
 from app.query.sorting import sorted_by
 from app.query.stats import AGE_BIN_YEARS, min_count, stats_of, suppressed, suppressed_count
@@ -59,17 +57,22 @@ blueprint = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                       template_folder="templates", static_folder="static")
 
 # The pages run only the dashboard's own script and style, and post only to themselves.
+# Its script fetches the explore page's results from the page's own URL (connect-src).
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 # The /images parameters the form offers, in its order: filters, then the measures shown as
 # columns of the rows listed (and exported).
 FORM_FILTERS = ("dataset", "condition", "type", "sex", "age_min", "age_max", "field_strength",
-                "manufacturer", "measure", "measure_window", "measures")
+                "manufacturer", "qc", "measure", "measure_window", "measures")
+# How the table is paged and sorted: the API's parameters (a sort field, a page number and
+# its rows).
+PAGING_PARAMETERS = ("sort", "page", "per_page")
+PagingArgs = collection_args("DashboardPagingArgs", sorts=IMAGE_SORTS)
 # The form's row that adds a measure filter: a measure of the master list, an operator and a
 # value, folded into one `measure` parameter ("MMSE<24") as the API takes it.
 NEW_MEASURE_FIELDS = ("measure_name", "measure_op", "measure_value")
-# How many of the matching images the filter page lists.
-ROWS_SHOWN = 50
+# How many of the matching images a page of the table lists.
+ROWS_PER_PAGE = 25
 MANIFEST_ROWS_SHOWN = 200
 PUBLIC_ENDPOINTS = ("dashboard.login", "dashboard.static")
 # The pages a counts-only (aggregate) key may open: counts, never rows.
@@ -97,10 +100,10 @@ def require_sign_in() -> Response | None:
         session.pop("token_hash", None)
         return redirect(url_for("dashboard.login"))
     if Scope.READ.value not in key.scopes and Scope.AGGREGATE.value not in key.scopes:
-        return _page("message.html", 403, message="This API key lacks the 'read' scope.")
+        return page("message.html", 403, message="This API key lacks the 'read' scope.")
     g.access = access_of(key)
     if g.access.counts_only and request.endpoint not in COUNTS_ENDPOINTS:
-        return _page("message.html", 403, message=(
+        return page("message.html", 403, message=(
             "This API key has the counts-only 'aggregate' scope: it opens the overview and "
             "the filter counts, not rows, exports or cohorts (they need the 'read' scope)."))
     return None
@@ -122,7 +125,8 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
-def _csrf_ok() -> bool:
+def csrf_ok() -> bool:
+    """Whether the form posted carries the session's form token."""
     sent = request.form.get("csrf", "")
     return bool(sent) and hmac.compare_digest(sent, session.get("csrf", ""))
 
@@ -134,7 +138,8 @@ def _template_values() -> dict[str, Any]:
             "counts_only": bool(access and access.counts_only), "min_count": min_count()}
 
 
-def _page(template: str, status: int = 200, **values: Any) -> Response:
+def page(template: str, status: int = 200, **values: Any) -> Response:
+    """Render the dashboard's template `template` with `values`, answered with `status`."""
     return Response(render_template(f"dashboard/{template}", **values), status=status)
 
 
@@ -144,13 +149,13 @@ def _page(template: str, status: int = 200, **values: Any) -> Response:
 def login():
     """Sign in with an API token (kept in the signed session cookie)."""
     if request.method == "GET":
-        return _page("login.html")
-    if not _csrf_ok():
-        return _page("login.html", 400, error="The form expired: please sign in again.")
+        return page("login.html")
+    if not csrf_ok():
+        return page("login.html", 400, error="The form expired: please sign in again.")
     session["token_hash"] = hash_token(request.form.get("token", "").strip())
     if _signed_in_key() is None:
         session.pop("token_hash", None)
-        return _page("login.html", 401, error="Unknown, revoked or expired API token.")
+        return page("login.html", 401, error="Unknown, revoked or expired API token.")
     session["csrf"] = secrets.token_urlsafe(32)  # a new session gets a new form token
     return redirect(url_for("dashboard.overview"))
 
@@ -158,7 +163,7 @@ def login():
 @blueprint.route("/logout", methods=["POST"])
 def logout():
     """Sign out (forget the token)."""
-    if _csrf_ok():
+    if csrf_ok():
         session.clear()
     return redirect(url_for("dashboard.login"))
 
@@ -189,9 +194,9 @@ def overview():
               for counts in per_dataset.values()] for sex in sexes})
     age_labels, age_rows = age_table([counts["age"] for counts in per_dataset.values()])
     ages = heat_table("ages", designations, age_labels, age_rows)
-    return _page("overview.html", datasets=with_images, empty_datasets=without_images,
-                 types=types, stats=stats, images_plot=images_plot, sex_plot=sex_plot,
-                 ages=ages)
+    return page("overview.html", datasets=with_images, empty_datasets=without_images,
+                types=types, stats=stats, images_plot=images_plot, sex_plot=sex_plot,
+                ages=ages)
 
 
 def _shown_stats(args: dict[str, Any]) -> dict[str, Any]:
@@ -247,6 +252,7 @@ def new_measure_filter(values: MultiDict) -> str | None:
 
 
 def _url_of(query: dict[str, list[str]]) -> str:
+    """The query string of `query`."""
     return urlencode([(name, value) for name, values in query.items() for value in values])
 
 
@@ -261,21 +267,50 @@ def _parsed(query: dict[str, list[str]]) -> tuple[dict[str, Any] | None, str | N
                                    for designation in parse_measure_list(text)]
         returned_measures(args)
     except HTTPException as error:
-        return None, str((getattr(error, "data", None) or {}).get("message")
-                         or error.description)
+        return None, error_message(error)
     return args, None
 
 
-def listed_images(args: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Return the first ROWS_SHOWN images the parsed filters match (by id), each with the
-    `measures` the API's rows carry ({designation: {value, day}}), and those measures'
-    designations: the ones asked for as columns, then the ones filtered on."""
-    measures = returned_measures(args)
-    statement = with_measure_columns(sorted_by(filtered_images(args), "id").limit(ROWS_SHOWN),
-                                     measures, IMAGE_VALUES, measure_window(args))
-    rows = [{**row, "measures": nested_measures(row, measures)}
-            for row in db.session.execute(statement).mappings()]
-    return rows, [measure.designation for measure in measures]
+def error_message(error: HTTPException) -> str:
+    """The message of an error the API's code raised (its JSON `message`), for a page."""
+    return str((getattr(error, "data", None) or {}).get("message") or error.description)
+
+
+def parse_paging(values: MultiDict) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse the table's `sort`, `page` and `per_page` as /images parses them; return them (or
+    None) and the error naming a bad one (or None)."""
+    given = {name: values.get(name, "") for name in PAGING_PARAMETERS
+             if values.get(name, "").strip()}
+    try:
+        loaded = PagingArgs().load(given)
+    except ValidationError as error:
+        return None, validation_message(error)
+    # The table's own page size unless one is asked for (the API's default is larger).
+    return {**loaded, "per_page": loaded["per_page"] if "per_page" in given
+            else ROWS_PER_PAGE}, None
+
+
+def validation_message(error: ValidationError) -> str:
+    """A marshmallow error as one line naming each field as the API does (`name: problem`)."""
+    problems = {path: messages for name, value in error.normalized_messages().items()
+                for path, messages in named_problems(name, value).items()}
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in sorted(problems.items()))
+
+
+def images_page(args: dict[str, Any], paging: dict[str, Any]) -> dict[str, Any]:
+    """Return one page of the images the parsed filters match, in the sort and at the page
+    number of `paging`, as /images answers it (the collection envelope, its rows with the
+    `measures` they return); the measures' designations are its `measure_columns`: the ones
+    asked for as columns, then the ones filtered on."""
+    clauses = image_filters(args)
+    answer = page_or_export(
+        select_images().where(*clauses),
+        {**args, **paging, "format": "json"},
+        IMAGE_VALUES, resource="images", item_schema=ImageSchema,
+        counted=matching_images(clauses, func.count()))
+    answer["items"] = [{"measures": {}, **row} for row in answer["items"]]
+    answer["measure_columns"] = [measure.designation for measure in returned_measures(args)]
+    return answer
 
 
 def _choices() -> dict[str, list[str]]:
@@ -287,14 +322,17 @@ def _choices() -> dict[str, list[str]]:
         select(Measure.designation, Measure.unit).order_by(Measure.designation)).mappings().all()
     return {"dataset": datasets, "condition": conditions,
             "type": [t.value for t in ImageType], "sex": [s.value for s in Sex],
+            "qc": [*(state.value for state in QcState), INCLUDE_ALL],
             # The one-character operators first: "<" is the operator offered first.
             "measure": measures, "operator": sorted(OPERATORS, key=len)}
 
 
 @blueprint.route("/explore")
 def explore():
-    """The filter form with the counts of what it matches, the first images it matches with
-    the chosen measures as columns, links to exports and saving.
+    """The filter form with the counts of what it matches, a page of the images it matches
+    (sorted and paged as /images does, the chosen measures as columns, with their previews,
+    QC state, download links and QC reviews as the key's scopes allow), exports and saving.
+    The results are one section (results.html) that the page's script swaps in place.
 
     A filled new-measure row is folded into the `measure` filters and the page redirected to
     the URL that holds them, so every filter lives in the URL (shareable, and the back button
@@ -306,15 +344,32 @@ def explore():
         query["measure"] = [*query.get("measure", []), added]
         return redirect(url_for("dashboard.explore") + "?" + _url_of(query))
     args, error = _parsed(query)
+    paging, paging_error = parse_paging(request.args)
+    error = error or paging_error
     stats = _shown_stats(args) if args is not None else None
-    rows, columns = (([], []) if args is None or current_access().counts_only
-                     else listed_images(args))
-    return _page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
-                 choices=_choices(), query_string=_url_of(query), rows=rows,
-                 measure_columns=columns, new_measure=request.args,
-                 chosen_columns=args[COLUMNS_PARAMETER] if args else query.get(
+    access = current_access()
+    table = (images_page(args, paging) if args is not None and paging is not None
+             and not access.counts_only else None)
+    return page("explore.html", 400 if error else 200, query=query, error=error, stats=stats,
+                choices=_choices(), query_string=_url_of(query), table=table,
+                paging=paging or {"sort": "id", "per_page": ROWS_PER_PAGE},
+                new_measure=request.args,
+                chosen_columns=args[COLUMNS_PARAMETER] if args else query.get(
                      COLUMNS_PARAMETER, []),
-                 can_save=Scope.WRITE.value in current_access().scopes)
+                can_save=Scope.WRITE.value in access.scopes,
+                can_review=Scope.WRITE.value in access.scopes,
+                can_download=Scope.DOWNLOAD.value in access.scopes,
+                review_actions=REVIEW_ACTIONS, page_url=page_url, rows_per_page=ROWS_PER_PAGE)
+
+
+def page_url(query: dict[str, list[str]], paging: dict[str, Any], **changed: Any) -> str:
+    """The explore page's URL for the filters `query` and the table's `paging` (its sort,
+    page and rows per page) with the `changed` ones; defaults are left out of the URL."""
+    defaults = {"sort": "id", "per_page": ROWS_PER_PAGE, "page": 1}
+    wanted = {**paging, **changed}
+    given = {name: [str(wanted[name])] for name, default in defaults.items()
+             if wanted.get(name) is not None and wanted[name] != default}
+    return url_for("dashboard.explore") + "?" + _url_of({**query, **given})
 
 
 @blueprint.route("/export.<any(csv, parquet):fmt>")
@@ -322,7 +377,7 @@ def export(fmt: str):
     """Every image the form's filters match, as CSV or Parquet (logged as an export)."""
     args, error = _parsed(_form_query(request.args))
     if args is None:
-        return _page("message.html", 400, message=error)
+        return page("message.html", 400, message=error)
     return page_or_export(filtered_images(args), {**args, "format": fmt, "sort": "id"},
                           IMAGE_VALUES, resource="images", item_schema=ImageSchema)
 
@@ -331,16 +386,16 @@ def export(fmt: str):
 def cohorts():
     """The key's cohorts; POST saves the form's query as a new one."""
     if request.method == "POST":
-        if not _csrf_ok():
-            return _page("message.html", 400, message="The form expired: reload the page.")
+        if not csrf_ok():
+            return page("message.html", 400, message="The form expired: reload the page.")
         if Scope.WRITE.value not in current_access().scopes:
-            return _page("message.html", 403,
-                         message="Saving a cohort needs an API key with the 'write' scope.")
+            return page("message.html", 403,
+                        message="Saving a cohort needs an API key with the 'write' scope.")
         name = request.form.get("name", "").strip()[:128] or "unnamed cohort"
         query = _form_query(request.form)
         args, error = _parsed(query)
         if args is None:
-            return _page("message.html", 400, message=error)
+            return page("message.html", 400, message=error)
         # The measure columns are how the form shows rows, not a filter of the cohort's.
         cohort = save_cohort(name, {parameter: values for parameter, values in query.items()
                                     if parameter != COLUMNS_PARAMETER}, args)
@@ -348,19 +403,20 @@ def cohorts():
     owned = db.session.scalars(
         select(Cohort)
         .where(Cohort.key_name == current_key_name()).order_by(Cohort.id)).all()
-    return _page("cohorts.html", cohorts=owned)
+    return page("cohorts.html", cohorts=owned)
 
 
 @blueprint.route("/cohorts/<int(max=2147483647):cohort_id>")
 def cohort(cohort_id: int):
-    """One cohort: its query, SHA-256, manifest and what changed since it was frozen."""
+    """One cohort: its query, SHA-256, manifest, what changed since it was frozen (the API's
+    diff), its downloads and its deletion."""
     found = owned_cohort(cohort_id)
     if found is None:
-        return _page("message.html", 404, message=f"No cohort with id {cohort_id}.")
+        return page("message.html", 404, message=f"No cohort with id {cohort_id}.")
     rows = frozen_manifest(found.id)
-    frozen_ids = {row["image_id"] for row in rows}
-    now = manifest_of(parse_cohort_query(found.query))
-    now_ids = {row["image_id"] for row in now}
-    return _page("cohort.html", cohort=found, rows=rows[:MANIFEST_ROWS_SHOWN],
-                 row_count=len(rows), added=len(now_ids - frozen_ids),
-                 removed=len(frozen_ids - now_ids), current_sha256=manifest_sha256(now))
+    scopes = current_access().scopes
+    return page("cohort.html", cohort=found, rows=rows[:MANIFEST_ROWS_SHOWN],
+                row_count=len(rows), diff=cohort_diff(found),
+                diff_rows_shown=MANIFEST_ROWS_SHOWN,
+                can_download=Scope.DOWNLOAD.value in scopes,
+                can_delete=Scope.WRITE.value in scopes)

@@ -3,7 +3,10 @@ Selenium), against the app served over HTTP: sign in, numbers equal to the API's
 a cohort from the filter form, and a docs page that loads nothing from another origin."""
 from __future__ import annotations
 
+import csv
+import io
 import shutil
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +19,14 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from app.models import ImageType, Scope, Sex
+from app.storage import get_storage
 from tests.support.factories import (
     make_api_key,
     make_dataset,
     make_image,
     make_subject,
 )
+from tests.support.files import small_nifti
 from tests.support.measure_world import add_measures
 from tests.support.servers import LiveServer
 from tests.support.world import build_world
@@ -30,6 +35,8 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--window-size=1280,1600")
 WAIT_SECONDS = 20
+
+pytestmark = pytest.mark.storage("local")
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +214,112 @@ def test_a_counts_only_key_sees_plots_and_counts_with_small_ones_hidden(browser,
     assert text_of(browser, "match-images") == "<5"
     assert not browser.find_elements(By.ID, "export-csv")
     assert not browser.find_elements(By.ID, "save")
+
+
+def listed(browser) -> list[int]:
+    """The image ids of the explore table's rows, in order."""
+    return browser.execute_script("return [...document.querySelectorAll('#rows tbody tr')]"
+                                  ".map(row => Number(row.dataset.image))")
+
+
+def wait_for_rows(browser, expected: list[int]) -> None:
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: listed(page) == expected)
+
+
+def test_explore_filter_in_place_review_save_reload_and_download(browser, live_server, session,
+                                                               tmp_path_factory):
+    """Filters update the table in place and live in the URL; a typed age_max is kept; a
+    reviewer blacklists an image; the cohort saved holds every filter; it downloads."""
+    world = build_world(session)
+    nifti = small_nifti()
+    get_storage().put(world.images["i1"].path, nifti)
+    _, token = make_api_key(session, name="explorer",
+                            scopes=[Scope.READ, Scope.WRITE, Scope.DOWNLOAD])
+    session.commit()
+    sign_in(browser, live_server, token)
+    i1, i2, i3, i4 = (world.id("images", name) for name in ("i1", "i2", "i3", "i4"))
+
+    browser.get(f"{live_server.url}/dashboard/explore")
+    browser.execute_script("window.notReloaded = true")
+    Select(browser.find_element(By.CSS_SELECTOR, 'select[name="dataset"]')
+           ).select_by_visible_text("ALPHA")
+    wait_for_rows(browser, [i1, i2, i3, i4])
+    browser.find_element(By.CSS_SELECTOR, 'input[name="type"][value="T1"]').click()
+    wait_for_rows(browser, [i1, i3, i4])
+    # A value typed and at once followed by another filter is applied with it, never lost.
+    browser.find_element(By.ID, "age_max").send_keys("75")
+    Select(browser.find_element(By.ID, "sex")).select_by_visible_text("female")
+    wait_for_rows(browser, [i1, i3])
+    assert "age_max=75" in browser.current_url and "sex=female" in browser.current_url
+    assert browser.find_element(By.ID, "age_max").get_attribute("value") == "75"
+    assert browser.execute_script("return window.notReloaded") is True
+    expected = api(live_server, token, "/images", dataset="ALPHA", type="T1", sex="female",
+                   age_max=75)
+    assert [item["id"] for item in expected["items"]] == [i1, i3]
+    assert int(text_of(browser, "match-images")) == expected["total"] == 2
+    # Each row's thumbnail loads: i1's preview, i3's placeholder (no file): never broken.
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: page.execute_script(
+        "return [...document.querySelectorAll('img.thumb')].map("
+        "img => img.complete && img.naturalWidth > 0)") == [True, True])
+    states = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "td.qc-state")]
+    assert states == ["new", "new"]
+    browser.save_screenshot(str(tmp_path_factory.getbasetemp() / "dashboard-explore.png"))
+
+    # Sorting loads in place too, and the back button returns to the order before.
+    filtered = browser.current_url
+    browser.find_element(By.CSS_SELECTOR, 'th[data-sort="age_at_scan"] a').click()
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: page.find_elements(
+        By.CSS_SELECTOR, 'th[data-sort="age_at_scan"][aria-sort="ascending"]'))
+    browser.find_element(By.CSS_SELECTOR, 'th[data-sort="age_at_scan"] a').click()
+    wait_for_rows(browser, [i3, i1])
+    assert "sort=-age_at_scan" in browser.current_url
+    browser.back()
+    browser.back()
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: page.current_url == filtered)
+    wait_for_rows(browser, [i1, i3])
+    assert browser.execute_script("return window.notReloaded") is True
+
+    # A reload shows the same filters and results.
+    browser.refresh()
+    wait_for_rows(browser, [i1, i3])
+    assert [option.text for option in Select(browser.find_element(
+        By.CSS_SELECTOR, 'select[name="dataset"]')).all_selected_options] == ["ALPHA"]
+    assert browser.find_element(By.CSS_SELECTOR, 'input[name="type"][value="T1"]').is_selected()
+    assert Select(browser.find_element(By.ID, "sex")).first_selected_option.text == "female"
+    assert browser.find_element(By.ID, "age_max").get_attribute("value") == "75"
+
+    # Blacklist i3 with a comment: it leaves the table; its history holds the reason.
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-image="{i3}"]')
+    Select(row.find_element(By.NAME, "action")).select_by_value("blacklist")
+    row.find_element(By.NAME, "comment").send_keys("motion in every slice")
+    row.find_element(By.CSS_SELECTOR, "form.review button").click()
+    wait_for_rows(browser, [i1])
+    assert browser.current_url == filtered
+    history = api(live_server, token, f"/images/{i3}/qc")
+    assert history["qc_state"] == "blacklisted"
+    assert [(review["state"], review["comment"], review["author"])
+            for review in history["history"]] == [
+        ("blacklisted", "motion in every slice", "explorer")]
+
+    # The cohort saved keeps every filter, age_max too.
+    browser.find_element(By.ID, "cohort-name").send_keys("ALPHA women up to 75")
+    browser.find_element(By.ID, "save").click()
+    assert text_of(browser, "cohort-title") == "ALPHA women up to 75"
+    cohorts = api(live_server, token, "/cohorts")["items"]
+    assert [(cohort["image_count"], cohort["query"]) for cohort in cohorts] == [
+        (1, {"dataset": ["ALPHA"], "type": ["T1"], "sex": ["female"], "age_max": ["75"]})]
+    # Its download links work with the browser's session (no token).
+    signed_in = requests.Session()
+    for cookie in browser.get_cookies():
+        signed_in.cookies.set(cookie["name"], cookie["value"])
+    link = browser.find_element(By.ID, "download-files").get_attribute("href")
+    files = zipfile.ZipFile(io.BytesIO(signed_in.get(link, timeout=30).content))
+    assert {name: files.read(name) for name in files.namelist()} == {
+        world.images["i1"].path: nifti}
+    manifest = signed_in.get(browser.find_element(By.ID, "download-manifest-csv")
+                             .get_attribute("href"), timeout=30).text
+    assert [row["image_id"] for row in csv.DictReader(io.StringIO(manifest))] == [str(i1)]
+    browser.save_screenshot(str(tmp_path_factory.getbasetemp() / "dashboard-cohort-page.png"))
 
 
 # The seed list's thirteen studies, long names included, as the overview must show them.

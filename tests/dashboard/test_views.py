@@ -5,6 +5,7 @@ import base64
 import csv
 import io
 import re
+import zipfile
 
 import pyarrow.parquet as pq
 import pytest
@@ -12,10 +13,14 @@ from werkzeug.datastructures import MultiDict
 
 from app.dashboard.plots import bar_chart
 from app.dashboard.views import age_table, new_measure_filter
-from app.models import AuditEvent, Cohort, Scope
+from app.models import AuditAction, AuditEvent, Cohort, QcReview, QcState, Scope
+from app.storage import get_storage
 from tests.support.factories import make_api_key
+from tests.support.files import small_nifti
 from tests.support.measure_world import add_measures
-from tests.support.world import build_world
+from tests.support.world import age, build_world, store_image_files
+
+pytestmark = pytest.mark.storage("local")
 
 
 @pytest.fixture
@@ -122,7 +127,7 @@ def test_a_new_measure_row_becomes_a_filter_in_the_url(researcher, session, worl
     text = researcher.get(answer.headers["Location"]).get_data(as_text=True)
     assert '<span id="match-images">1</span>' in text
     assert 'name="measure" value="MMSE&gt;=22" checked' in text
-    assert '<input type="hidden" name="measure" value="MMSE&lt;24">' in text
+    assert '<input type="hidden" name="measure" value="MMSE&lt;24" class="filter">' in text
     assert re.findall(r'<tr data-image="(\d+)">', text) == [str(world.id("images", "i8"))]
     assert '<td data-measure="MMSE" data-day="0">23 <small>(day 0)</small></td>' in text
     rows = list(csv.DictReader(io.StringIO(researcher.get(
@@ -181,8 +186,11 @@ def test_a_counts_only_key_filters_by_a_measure_and_sees_no_rows(counter, sessio
     assert '<span id="match-images">&lt;5</span>' in text and 'id="rows"' not in text
 
 
-@pytest.mark.parametrize("path", ["/dashboard/export.csv", "/dashboard/export.parquet",
-                                  "/dashboard/cohorts", "/dashboard/cohorts/1"])
+@pytest.mark.parametrize("path", [
+    "/dashboard/export.csv", "/dashboard/export.parquet", "/dashboard/cohorts",
+    "/dashboard/cohorts/1", "/dashboard/images/1/preview.png", "/dashboard/images/1/download",
+    "/dashboard/cohorts/1/manifest.csv", "/dashboard/cohorts/1/download",
+    "/dashboard/cohorts/1/bids.zip", "/dashboard/cohorts/1/delete"])
 def test_a_counts_only_key_opens_no_rows(counter, path):
     answer = counter.get(path)
     assert answer.status_code == 403
@@ -239,3 +247,142 @@ def test_rows_of_a_chart_never_share_a_line_however_many_labels():
     assert "legend" not in chart  # one series: no legend needed
 
 
+
+
+# The explore table, previews, downloads and QC reviews ---------------------------------------
+
+def row_ids(page: str) -> list[int]:
+    return [int(found) for found in re.findall(r'<tr data-image="(\d+)">', page)]
+
+
+def test_the_table_pages_and_sorts_as_images_does(researcher, world):
+    # Ages at scan from the world's baselines and scan days; dan's (i7) is unknown: last.
+    ages = {name: age(*known) for name, known in {
+        "i1": (70.0, 0), "i2": (70.0, 0), "i3": (70.0, 730), "i4": (55.0, 0),
+        "i5": (62.5, 365), "i6": (62.5, 0), "i8": (80.0, 100)}.items()}
+    oldest_first = sorted(ages, key=lambda name: (-ages[name], world.id("images", name)))
+    expected = [*oldest_first, "i7"]
+    pages = []
+    for number in (1, 2, 3):
+        text = researcher.get(f"/dashboard/explore?sort=-age_at_scan&per_page=3&page={number}"
+                              ).get_data(as_text=True)
+        pages.append(world.names("images", row_ids(text)))
+        assert f'<span id="page-number">page {number} of 3</span>' in text
+        assert ('id="next-page"' in text) == (number < 3)
+        assert ('id="previous-page"' in text) == (number > 1)
+    assert pages == [expected[0:3], expected[3:6], expected[6:8]]
+    # Its links keep the filters, the sort and the page size; a header's link reverses it.
+    text = researcher.get("/dashboard/explore?type=T1&sort=age_at_scan&per_page=2"
+                          ).get_data(as_text=True)
+    assert ('href="/dashboard/explore?type=T1&amp;sort=age_at_scan&amp;per_page=2&amp;page=2"'
+            in text)
+    assert 'href="/dashboard/explore?type=T1&amp;sort=-age_at_scan&amp;per_page=2">' in text
+    assert world.names("images", row_ids(text)) == ["i4", "i6"]
+    bad = researcher.get("/dashboard/explore?sort=path&page=0")
+    assert bad.status_code == 400
+    message = re.search(r'<p class="error" id="error">([^<]*)</p>', bad.get_data(as_text=True))[1]
+    assert message.startswith("page: ") and "; sort: Must be one of: id, dataset," in message
+
+
+def test_previews_downloads_and_their_scopes(researcher, client, session, world):
+    storage = get_storage()
+    storage.put(world.images["i1"].path, small_nifti())
+    storage.put(world.images["i3"].path, b"bytes of i3")
+    i1, i2, i3 = (world.id("images", name) for name in ("i1", "i2", "i3"))
+    text = researcher.get("/dashboard/explore?type=T1").get_data(as_text=True)
+    assert f'src="/dashboard/images/{i1}/preview.png"' in text and 'loading="lazy"' in text
+    assert f'href="/dashboard/images/{i1}/download"' in text
+    preview = researcher.get(f"/dashboard/images/{i1}/preview.png")
+    assert preview.status_code == 200 and preview.mimetype == "image/png"
+    assert preview.data[:8] == b"\x89PNG\r\n\x1a\n"
+    for image_id, why in ((i2, "404"), (i3, "422")):  # no file; not a NIfTI file
+        placeholder = researcher.get(f"/dashboard/images/{image_id}/preview.png")
+        assert placeholder.status_code == 200 and placeholder.mimetype == "image/svg+xml"
+        assert placeholder.headers["X-Preview"] == f"none ({why})"
+    download = researcher.get(f"/dashboard/images/{i3}/download")
+    assert download.status_code == 200 and download.data == b"bytes of i3"
+    assert researcher.get(f"/dashboard/images/{i2}/download").status_code == 404
+    session.expire_all()
+    assert [(event.action.value, event.image_ids) for event in session.query(AuditEvent).filter(
+        AuditEvent.action.in_([AuditAction.PREVIEW, AuditAction.DOWNLOAD]))] == [
+        ("preview", [i1]), ("download", [i3])]
+
+    _, token = make_api_key(session, name="reader", scopes=[Scope.READ])
+    session.commit()
+    sign_in(client, token)
+    text = client.get("/dashboard/explore?type=T1").get_data(as_text=True)
+    assert "/preview.png" not in text and "/download" not in text and 'class="review"' not in text
+    assert text.count('<span class="no-preview">no preview</span>') == 5
+    for path in (f"/dashboard/images/{i1}/preview.png", f"/dashboard/images/{i1}/download"):
+        assert client.get(path).status_code == 403
+
+
+def test_a_reviewer_blacklists_an_image_with_a_comment(researcher, session, world):
+    i6 = world.id("images", "i6")
+    page = researcher.get("/dashboard/explore?type=T1").get_data(as_text=True)
+    assert f'action="/dashboard/images/{i6}/qc"' in page
+    form = {"csrf": csrf_of(page), "action": "blacklist", "next": "/dashboard/explore?type=T1"}
+    path = f"/dashboard/images/{i6}/qc"
+    assert researcher.post(path, data={**form, "csrf": ""}).status_code == 400
+    refused = researcher.post(path, data=form)  # a blacklisting needs its reason
+    assert refused.status_code == 400 and "blacklist needs a comment" in refused.get_data(
+        as_text=True)
+    assert researcher.post(path, data={**form, "action": "burn"}).status_code == 400
+    done = researcher.post(path, data={**form, "comment": "motion in every slice"})
+    assert done.status_code == 302 and done.headers["Location"] == "/dashboard/explore?type=T1"
+    session.expire_all()
+    review = session.query(QcReview).one()
+    assert (review.image_id, review.state, review.comment, review.author) == (
+        i6, QcState.BLACKLISTED, "motion in every slice", "researcher")
+    assert session.query(AuditEvent).filter_by(action=AuditAction.QC_REVIEW).count() == 1
+    # Hidden from the table by default, shown with its state when asked for.
+    assert i6 not in row_ids(researcher.get("/dashboard/explore?type=T1").get_data(as_text=True))
+    text = researcher.get("/dashboard/explore?type=T1&qc=blacklisted").get_data(as_text=True)
+    assert row_ids(text) == [i6] and '<td class="qc-state">blacklisted</td>' in text
+    # A review returns to the explore page only, never elsewhere.
+    reset = researcher.post(path, data={**form, "action": "reset", "next": "https://x.example/"})
+    assert reset.headers["Location"] == "/dashboard/explore"
+    assert researcher.post("/dashboard/images/999999/qc", data={
+        **form, "action": "sign_off"}).status_code == 404
+
+
+def test_a_cohort_downloads_shows_its_diff_and_is_deleted_after_a_confirm(
+        researcher, session, world):
+    contents = store_image_files(world)
+    page = researcher.get("/dashboard/explore").get_data(as_text=True)
+    saved = researcher.post("/dashboard/cohorts", data={
+        "csrf": csrf_of(page), "name": "women", "type": "T1", "sex": "female"})
+    cohort = session.query(Cohort).one()
+    base = f"/dashboard/cohorts/{cohort.id}"
+    women = ["i1", "i3", "i6", "i8"]
+    rows = list(csv.DictReader(io.StringIO(researcher.get(f"{base}/manifest.csv").get_data(
+        as_text=True))))
+    assert world.names("images", [int(row["image_id"]) for row in rows]) == women
+    document = researcher.get(f"{base}/manifest.json").get_json()
+    assert document["manifest_sha256"] == cohort.manifest_sha256
+    assert [item["path"] for item in document["items"]] == [row["path"] for row in rows]
+    files = zipfile.ZipFile(io.BytesIO(researcher.get(f"{base}/download").data))
+    assert {name: files.read(name) for name in files.namelist()} == {
+        world.images[name].path: contents[name] for name in women}
+    bids = researcher.get(f"{base}/bids.zip")
+    assert bids.status_code == 200 and bids.mimetype == "application/zip"
+    assert "dataset_description.json" in zipfile.ZipFile(io.BytesIO(bids.data)).namelist()
+
+    # Blacklisting i8 takes it out of the query's answer today: the diff says so.
+    researcher.post(f"/dashboard/images/{world.id('images', 'i8')}/qc", data={
+        "csrf": csrf_of(page), "action": "blacklist", "comment": "wrong subject"})
+    text = researcher.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "0 added, 1 removed, 0 changed" in text
+    assert row_ids(re.search(r'<table id="diff-removed".*?</table>', text, re.S)[0]) == [
+        world.id("images", "i8")]
+    assert f'href="{base}/delete"' in text
+
+    confirm = researcher.get(f"{base}/delete").get_data(as_text=True)
+    assert "Delete the cohort “women”?" in confirm and session.query(Cohort).count() == 1
+    assert researcher.post(f"{base}/delete", data={}).status_code == 400
+    deleted = researcher.post(f"{base}/delete", data={"csrf": csrf_of(confirm)})
+    assert deleted.status_code == 302 and deleted.headers["Location"] == "/dashboard/cohorts"
+    session.expire_all()
+    assert session.query(Cohort).count() == 0
+    assert session.query(AuditEvent).filter_by(action=AuditAction.COHORT_DELETE).count() == 1
+    assert researcher.get(f"{base}/manifest.csv").status_code == 404

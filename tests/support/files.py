@@ -76,3 +76,15 @@ def set_modified(root: Path, seconds_ago: float, *relative: str) -> None:
              else [path for path in root.rglob("*") if path.is_file()])
     for path in paths:
         os.utime(path, (when, when))
+
+
+def small_nifti() -> bytes:
+    """A 20x24x16 .nii.gz (a bright cube in a dim field): an image a preview can show."""
+    import gzip
+
+    import nibabel as nib
+    import numpy as np
+
+    data = np.full((20, 24, 16), 10.0, dtype=np.float32)
+    data[4:16, 4:20, 3:13] = 50.0
+    return gzip.compress(nib.Nifti1Image(data, np.eye(4)).to_bytes())
