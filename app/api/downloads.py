@@ -19,10 +19,11 @@ from app.access.audit import record_download
 from app.access.auth import requires
 from app.access.current import dataset_visible
 from app.api.bulk import bids_zip_chunks
-from app.api.dicom_zip import is_dicom_series, series_download
+from app.api.dicom_zip import is_dicom_series, series_download, series_zip_name
 from app.api.query.params import Blueprint, QueryArgs
 from app.bids_export.dataset import with_sidecars
 from app.extensions import db
+from app.files.converted import converted_files
 from app.files.image_files import OutsideDataset, served_objects
 from app.models import Dataset, Image, Scope
 from app.storage import (
@@ -45,6 +46,11 @@ URL_EXPIRY_SECONDS = 3600
 RETRY_AFTER_SECONDS = 30
 # RFC 5987 attr-char: what may stay unescaped in a filename* value.
 _ATTR_CHARS = "!#$&+-.^_`|~"
+# What every answer of the route says of the file it serves (the redirect included), so that
+# a client checks what it gets, not what the image row describes: a converted DICOM image is
+# served as its NIfTI, whose key and SHA-256 are not the row's path and checksum.
+CHECKSUM_HEADER = "X-Checksum-SHA256"  # of the one file, or the file-set checksum of a zip
+KEY_HEADER = "X-Storage-Key"  # the storage key of the one file served
 
 
 def content_disposition(filename: str) -> str:
@@ -93,6 +99,17 @@ def _requested_bytes(size: int) -> tuple[int, int]:
     return bounds
 
 
+def _described(response: Response, name: str, checksum: str | None,
+               key: str | None = None) -> Response:
+    """`response` naming the file it serves: its name, SHA-256 and storage key if known."""
+    response.headers["Content-Disposition"] = content_disposition(name)
+    if checksum:
+        response.headers[CHECKSUM_HEADER] = checksum
+    if key:
+        response.headers[KEY_HEADER] = key
+    return response
+
+
 def _chunks(stream: IO[bytes], start: int = 0, length: int | None = None) -> Iterator[bytes]:
     """The bytes of `stream` from `start`, `length` of them (all without it), chunk by chunk."""
     try:
@@ -126,10 +143,12 @@ class DownloadArgs(QueryArgs):
 
 
 def _with_sidecars(image: Image, key: str, storage) -> Response | None:
-    """The zip of a NIfTI image and its sidecars (None when its file is not NIfTI)."""
+    """The zip of a NIfTI image and its sidecars (None when its file is not NIfTI): for a
+    converted DICOM image, dcm2niix's NIfTI, sidecar and .bval/.bvec."""
     dataset = db.session.get(Dataset, image.dataset_id)
     prefix = (dataset.storage_prefix or dataset.designation).strip("/")
-    bundle = with_sidecars(key, prefix, storage)
+    converted = converted_files(db.session, [image.id]).get(image.id)
+    bundle = with_sidecars(key, prefix, storage, converted)
     if bundle is None:
         return None
     texts, objects = bundle
@@ -175,16 +194,16 @@ class ImageDownload(MethodView):
             with storage_errors_as_http(f"image {image_id}"):
                 try:
                     response = series_download(storage, image, served.objects,
-                                               URL_EXPIRY_SECONDS)
+                                               URL_EXPIRY_SECONDS, served.checksum)
                 except ObjectNotFound:
                     abort(404, message=f"the files of image {image_id} are missing from storage")
             record_download(image)
-            return response
+            return _described(response, series_zip_name(image), served.checksum)
         # Loaded before file lists were recorded (and not converted): nothing to serve.
         if is_dicom_series(image) and not served.converted:
             abort(404, message=f"the files of image {image_id} are not recorded: load its "
                                "dataset again")
-        key = served.objects[0].key
+        key, name = served.objects[0].key, served.objects[0].name
         with storage_errors_as_http(f"image {image_id}"):
             # A presigned URL is signed offline, so check the object exists before handing it out.
             info = storage.stat(key, checksum=False)
@@ -193,14 +212,15 @@ class ImageDownload(MethodView):
             if bundle is not None:
                 return bundle
             if storage.shareable_urls:
-                return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
+                return _described(redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS),
+                                           code=302), name, served.checksum, key)
             start, end = _requested_bytes(info.size)
             stream = storage.open(key)
         response = Response(stream_with_context(_chunks(stream, start, end - start)),
                             mimetype="application/octet-stream", direct_passthrough=True)
         response.headers["Accept-Ranges"] = "bytes"
         response.headers["Content-Length"] = str(end - start)
-        response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
+        _described(response, name, served.checksum, key)
         if (start, end) != (0, info.size):
             response.status_code = 206
             response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"
