@@ -156,11 +156,12 @@ def _dicom_pixels(content: bytes) -> np.ndarray:
         pixels = header.pixel_array
         if int(header.get("NumberOfFrames") or 1) > 1:
             pixels = pixels[len(pixels) // 2]
-        values = np.asarray(apply_modality_lut(pixels, header), dtype=np.float64)
+        values = apply_modality_lut(pixels, header)
         if header.get("VOILUTSequence"):
-            # A LUT's entries run from 0 to 2^(bits per entry) - 1.
+            # A LUT is looked up by whole values; its entries run from 0 to 2^bits - 1.
             bits = int(header.VOILUTSequence[0].LUTDescriptor[2])
-            values = np.asarray(apply_voi(values, header), dtype=np.float64)
+            whole = values if values.dtype.kind in "iu" else np.round(values).astype(np.int64)
+            values = np.asarray(apply_voi(whole, header), dtype=np.float64)
             low, high = 0.0, float(2 ** bits - 1)
         elif "WindowCenter" in header and "WindowWidth" in header:
             # The window's output range: what it gives far below and far above it.
@@ -168,6 +169,7 @@ def _dicom_pixels(content: bytes) -> np.ndarray:
                          apply_windowing(np.array([-np.inf, np.inf]), header))
             values = apply_windowing(values, header)
         else:
+            values = np.asarray(values, dtype=np.float64)
             low, high = float(values.min()), float(values.max())
     except PreviewError:
         raise
