@@ -271,6 +271,7 @@ def download_row(client: Client, row: Mapping[str, Any], place: Callable[[str], 
                                    else expected)
     if (is_set or target != base) and _complete(target, expected, is_set=is_set):
         response.close()
+        bar.advance(size=row.get("file_size") or 0)
         return Saved(target, key, expected, "skipped")
     resumed = False
     if is_set:
