@@ -7,8 +7,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image as PilImage
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
 
 from app.files.previews import (
     DICOM_PREVIEW_SIZE,
@@ -16,20 +15,14 @@ from app.files.previews import (
     preview_source,
     render_dicom_preview,
 )
+from tests.support.dicom import new_instance
 
 DIGITAL_MAMMOGRAPHY = "1.2.840.10008.5.1.4.1.1.1.2"
 
 
 def dicom_file(pixels: np.ndarray, photometric: str = "MONOCHROME2", **attributes) -> bytes:
     """A DICOM file holding `pixels` (uint16, 12 bits stored; 3D: frames), plus `attributes`."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = DIGITAL_MAMMOGRAPHY
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = DIGITAL_MAMMOGRAPHY
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds = new_instance(DIGITAL_MAMMOGRAPHY)
     ds.Modality = "MG"
     ds.Rows, ds.Columns = pixels.shape[-2:]
     if pixels.ndim == 3:
