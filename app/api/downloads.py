@@ -138,8 +138,9 @@ def _chunks(stream: IO[bytes], start: int = 0, length: int | None = None) -> Ite
 class DownloadArgs(QueryArgs):
     sidecars = fields.Boolean(load_default=False, metadata={"description": (
         "With true, a NIfTI image comes as a zip of its file and its sidecars, named after "
-        "it: the JSON sidecar (its BIDS sidecars merged as BIDS inheritance merges them) and, "
-        "for DWI, .bval and .bvec; streamed on every storage backend.")})
+        "it: the JSON sidecar (its BIDS sidecars merged as BIDS inheritance merges them; "
+        "dcm2niix's for a converted DICOM image) and, for DWI, .bval and .bvec; streamed on "
+        "every storage backend.")})
 
 
 def _with_sidecars(image: Image, key: str, storage) -> Response | None:
@@ -177,9 +178,15 @@ class ImageDownload(MethodView):
         """Download an image file.
 
         With S3/COS storage the answer is a redirect to a presigned URL valid for an hour; with
-        local storage the file is streamed. A DICOM series (a folder of files) comes as a zip,
-        or with S3/COS as a JSON manifest of one presigned URL per file. With sidecars=true a
-        NIfTI image comes as a zip with its JSON sidecar and, for DWI, its .bval/.bvec.
+        local storage the file is streamed. A DICOM series (or one part of a folder: an echo,
+        a phase image) comes as a zip of exactly its files, named `<last part of its
+        path>.zip`, or with S3/COS as a JSON manifest of one presigned URL per file; once
+        converted (`flask convert`) it comes as its NIfTI. With sidecars=true a NIfTI image
+        comes as a zip with its JSON sidecar and, for DWI, its .bval/.bvec.
+
+        Every answer (the redirect too) names what it serves: Content-Disposition its name,
+        X-Checksum-SHA256 its SHA-256 (of a set of files: the file-set checksum) and, for one
+        file, X-Storage-Key its storage key; a client checks the download against these.
         """
         image = db.session.get(Image, image_id)
         if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
