@@ -61,27 +61,30 @@ def _zip_chunks(storage: Storage, files: list[ServedObject]) -> Iterator[bytes]:
     yield sink.take()
 
 
+def series_zip_name(image: Image) -> str:
+    """The name of an image's zip: the last part of its path (`fmap#echo-1` for one part of
+    a folder, so that two parts of one folder never share a name), plus `.zip`."""
+    return f"{posixpath.basename(image.path.rstrip('/')) or f'image-{image.id}'}.zip"
+
+
 def series_download(storage: Storage, image: Image, files: list[ServedObject],
-                    url_expiry: int) -> Response:
+                    url_expiry: int, checksum: str | None) -> Response:
     """The response for an image's `files`: a zip stream, or a JSON manifest of presigned URLs.
 
-    Every file is checked to exist first (one listing per folder), so that a missing one is a
-    clean ObjectNotFound rather than a zip cut short.
+    `checksum` is the set's file-set checksum (app/files/image_files.py), given in the
+    manifest beside each file's SHA-256. Every file is checked to exist first (one listing
+    per folder), so that a missing one is a clean ObjectNotFound rather than a zip cut short.
     """
     _check_present(storage, files)
     if storage.shareable_urls:
         manifest: dict[str, Any] = {
-            "image": image.id, "expires_in": url_expiry,
-            "files": [{"name": item.name, "size": item.size,
+            "image": image.id, "expires_in": url_expiry, "name": series_zip_name(image),
+            "checksum": checksum,
+            "files": [{"name": item.name, "size": item.size, "sha256": item.sha256,
                        "url": storage.presigned_url(item.key, url_expiry)} for item in files]}
         return jsonify(manifest)
-    folders = {posixpath.dirname(item.key) for item in files}
-    common = posixpath.commonpath(folders) if all(folders) else ""
-    name = posixpath.basename(common) or f"image-{image.id}"
-    response = Response(stream_with_context(_zip_chunks(storage, files)),
-                        mimetype="application/zip", direct_passthrough=True)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.zip"'
-    return response
+    return Response(stream_with_context(_zip_chunks(storage, files)),
+                    mimetype="application/zip", direct_passthrough=True)
 
 
 def _check_present(storage: Storage, files: list[ServedObject]) -> None:

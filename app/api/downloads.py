@@ -19,10 +19,11 @@ from app.access.audit import record_download
 from app.access.auth import requires
 from app.access.current import dataset_visible
 from app.api.bulk import bids_zip_chunks
-from app.api.dicom_zip import is_dicom_series, series_download
+from app.api.dicom_zip import is_dicom_series, series_download, series_zip_name
 from app.api.query.params import Blueprint, QueryArgs
 from app.bids_export.dataset import with_sidecars
 from app.extensions import db
+from app.files.converted import converted_files
 from app.files.image_files import OutsideDataset, served_objects
 from app.models import Dataset, Image, Scope
 from app.storage import (
@@ -45,6 +46,11 @@ URL_EXPIRY_SECONDS = 3600
 RETRY_AFTER_SECONDS = 30
 # RFC 5987 attr-char: what may stay unescaped in a filename* value.
 _ATTR_CHARS = "!#$&+-.^_`|~"
+# What every answer of the route says of the file it serves (the redirect included), so that
+# a client checks what it gets, not what the image row describes: a converted DICOM image is
+# served as its NIfTI, whose key and SHA-256 are not the row's path and checksum.
+CHECKSUM_HEADER = "X-Checksum-SHA256"  # of the one file, or the file-set checksum of a zip
+KEY_HEADER = "X-Storage-Key"  # the storage key of the one file served
 
 
 def content_disposition(filename: str) -> str:
@@ -93,6 +99,17 @@ def _requested_bytes(size: int) -> tuple[int, int]:
     return bounds
 
 
+def _described(response: Response, name: str, checksum: str | None,
+               key: str | None = None) -> Response:
+    """`response` naming the file it serves: its name, SHA-256 and storage key if known."""
+    response.headers["Content-Disposition"] = content_disposition(name)
+    if checksum:
+        response.headers[CHECKSUM_HEADER] = checksum
+    if key:
+        response.headers[KEY_HEADER] = key
+    return response
+
+
 def _chunks(stream: IO[bytes], start: int = 0, length: int | None = None) -> Iterator[bytes]:
     """The bytes of `stream` from `start`, `length` of them (all without it), chunk by chunk."""
     try:
@@ -121,15 +138,18 @@ def _chunks(stream: IO[bytes], start: int = 0, length: int | None = None) -> Ite
 class DownloadArgs(QueryArgs):
     sidecars = fields.Boolean(load_default=False, metadata={"description": (
         "With true, a NIfTI image comes as a zip of its file and its sidecars, named after "
-        "it: the JSON sidecar (its BIDS sidecars merged as BIDS inheritance merges them) and, "
-        "for DWI, .bval and .bvec; streamed on every storage backend.")})
+        "it: the JSON sidecar (its BIDS sidecars merged as BIDS inheritance merges them; "
+        "dcm2niix's for a converted DICOM image) and, for DWI, .bval and .bvec; streamed on "
+        "every storage backend.")})
 
 
 def _with_sidecars(image: Image, key: str, storage) -> Response | None:
-    """The zip of a NIfTI image and its sidecars (None when its file is not NIfTI)."""
+    """The zip of a NIfTI image and its sidecars (None when its file is not NIfTI): for a
+    converted DICOM image, dcm2niix's NIfTI, sidecar and .bval/.bvec."""
     dataset = db.session.get(Dataset, image.dataset_id)
     prefix = (dataset.storage_prefix or dataset.designation).strip("/")
-    bundle = with_sidecars(key, prefix, storage)
+    converted = converted_files(db.session, [image.id]).get(image.id)
+    bundle = with_sidecars(key, prefix, storage, converted)
     if bundle is None:
         return None
     texts, objects = bundle
@@ -158,9 +178,15 @@ class ImageDownload(MethodView):
         """Download an image file.
 
         With S3/COS storage the answer is a redirect to a presigned URL valid for an hour; with
-        local storage the file is streamed. A DICOM series (a folder of files) comes as a zip,
-        or with S3/COS as a JSON manifest of one presigned URL per file. With sidecars=true a
-        NIfTI image comes as a zip with its JSON sidecar and, for DWI, its .bval/.bvec.
+        local storage the file is streamed. A DICOM series (or one part of a folder: an echo,
+        a phase image) comes as a zip of exactly its files, named `<last part of its
+        path>.zip`, or with S3/COS as a JSON manifest of one presigned URL per file; once
+        converted (`flask convert`) it comes as its NIfTI. With sidecars=true a NIfTI image
+        comes as a zip with its JSON sidecar and, for DWI, its .bval/.bvec.
+
+        Every answer (the redirect too) names what it serves: Content-Disposition its name,
+        X-Checksum-SHA256 its SHA-256 (of a set of files: the file-set checksum) and, for one
+        file, X-Storage-Key its storage key; a client checks the download against these.
         """
         return image_download(image_id, args["sidecars"])
 
@@ -168,7 +194,8 @@ class ImageDownload(MethodView):
 def image_download(image_id: int, sidecars: bool = False) -> Response:
     """An image's file (streamed, or a redirect to a presigned URL), a DICOM series' zip or
     manifest, or with `sidecars` a NIfTI image's zip with its sidecars; logged in the audit
-    log. Shared by the API's route and the dashboard's download links."""
+    log, and described by its headers (name, SHA-256, storage key). Shared by the API's route
+    and the dashboard's download links."""
     image = db.session.get(Image, image_id)
     if image is None or image.deleted_at is not None or not dataset_visible(image.dataset_id):
         abort(404, message=f"image {image_id} not found")
@@ -182,16 +209,16 @@ def image_download(image_id: int, sidecars: bool = False) -> Response:
         with storage_errors_as_http(f"image {image_id}"):
             try:
                 response = series_download(storage, image, served.objects,
-                                           URL_EXPIRY_SECONDS)
+                                           URL_EXPIRY_SECONDS, served.checksum)
             except ObjectNotFound:
                 abort(404, message=f"the files of image {image_id} are missing from storage")
         record_download(image)
-        return response
+        return _described(response, series_zip_name(image), served.checksum)
     # Loaded before file lists were recorded (and not converted): nothing to serve.
     if is_dicom_series(image) and not served.converted:
         abort(404, message=f"the files of image {image_id} are not recorded: load its "
                            "dataset again")
-    key = served.objects[0].key
+    key, name = served.objects[0].key, served.objects[0].name
     with storage_errors_as_http(f"image {image_id}"):
         # A presigned URL is signed offline, so check the object exists before handing it out.
         info = storage.stat(key, checksum=False)
@@ -200,14 +227,15 @@ def image_download(image_id: int, sidecars: bool = False) -> Response:
         if bundle is not None:
             return bundle
         if storage.shareable_urls:
-            return redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS), code=302)
+            return _described(redirect(storage.presigned_url(key, URL_EXPIRY_SECONDS),
+                                       code=302), name, served.checksum, key)
         start, end = _requested_bytes(info.size)
         stream = storage.open(key)
     response = Response(stream_with_context(_chunks(stream, start, end - start)),
                         mimetype="application/octet-stream", direct_passthrough=True)
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Content-Length"] = str(end - start)
-    response.headers["Content-Disposition"] = content_disposition(served.objects[0].name)
+    _described(response, name, served.checksum, key)
     if (start, end) != (0, info.size):
         response.status_code = 206
         response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{info.size}"

@@ -279,18 +279,22 @@ def _sessions(candidates: Sequence[tuple[Mapping[str, Any], Any, Any]],
     return sessions
 
 
-def with_sidecars(key: str, prefix: str, storage: Storage) -> tuple[dict[str, bytes],
-                                                                      dict[str, str]] | None:
+def with_sidecars(key: str, prefix: str, storage: Storage,
+                  converted: Mapping[str, str] | None = None,
+                  ) -> tuple[dict[str, bytes], dict[str, str]] | None:
     """One NIfTI image's download with its sidecars: ({name: bytes} of its merged JSON
     sidecar, {name: key} of its file and its .bval/.bvec), named after the file; None when
-    `key` is not a NIfTI file. `prefix` is its dataset's storage prefix."""
-    files = export_files(key, False, _stored_sidecars(storage, {prefix})[prefix], prefix)
+    `key` is not a NIfTI file. `prefix` is its dataset's storage prefix; `converted` the
+    files dcm2niix made of a DICOM image ({role: key}), which are its NIfTI and sidecars."""
+    # A converted image has no BIDS neighbours to inherit from: no listing needed.
+    stored = StoredSidecars(()) if converted else _stored_sidecars(storage, {prefix})[prefix]
+    files = export_files(key, False, stored, prefix, converted)
     if files is None:
         return None
-    name = posixpath.basename(key)
+    name = posixpath.basename(files["nifti"])
     stem = name.removesuffix(".gz").removesuffix(".nii")
-    objects = {name: key, **{f"{stem}.{role}": files[role] for role in ("bval", "bvec")
-                             if files[role]}}
+    objects = {name: files["nifti"], **{f"{stem}.{role}": files[role]
+                                        for role in ("bval", "bvec") if files[role]}}
     sidecar = _merged(files["sidecar"], storage, {})
     return ({f"{stem}.json": json_bytes(sidecar)} if sidecar else {}), objects
 

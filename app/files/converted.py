@@ -35,14 +35,17 @@ def converted_files(session: Session, image_ids: Iterable[int]) -> dict[int, dic
     return found
 
 
-def converted_niftis(session: Session, image_ids: Iterable[int]) -> dict[int, tuple[str, int]]:
-    """Return {image id: (key, size)} of the NIfTI of each converted image among `image_ids`."""
+def converted_niftis(session: Session,
+                     image_ids: Iterable[int]) -> dict[int, tuple[str, int, str]]:
+    """Return {image id: (key, size, sha256)} of the NIfTI of each converted image among
+    `image_ids`."""
     image_ids = list(image_ids)
-    found: dict[int, tuple[str, int]] = {}
+    found: dict[int, tuple[str, int, str]] = {}
     for start in range(0, len(image_ids), BATCH):
-        for image_id, key, size in session.execute(
-                select(ConvertedFile.image_id, ConvertedFile.key, ConvertedFile.size)
+        for image_id, key, size, sha256 in session.execute(
+                select(ConvertedFile.image_id, ConvertedFile.key, ConvertedFile.size,
+                       ConvertedFile.sha256)
                 .where(ConvertedFile.image_id.in_(image_ids[start:start + BATCH]),
                        ConvertedFile.role == "nifti")):
-            found[image_id] = (key, size)
+            found[image_id] = (key, size, sha256)
     return found

@@ -42,21 +42,28 @@ class OutsideDataset(LookupError):
 
 @dataclass(frozen=True)
 class ServedObject:
-    """One object of an image as it is served: its key, its name in a zip, its size."""
+    """One object of an image as it is served: its key, its name in a zip, its size and
+    SHA-256 (when recorded)."""
 
     key: str
     name: str
     size: int | None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
 class ImageObjects:
-    """What an image is served from: a set of files (`is_set`), or its one object."""
+    """What an image is served from: a set of files (`is_set`), or its one object.
+
+    `checksum` is the SHA-256 of what is served, when known: of the one object (the image's
+    own checksum, or the converted NIfTI's), or the file-set checksum of a set of files.
+    """
 
     objects: list[ServedObject]
     is_set: bool
     # True when the one object is the NIfTI dcm2niix made of a DICOM image.
     converted: bool = False
+    checksum: str | None = None
 
 
 def entry_names(keys: Sequence[str]) -> dict[str, str]:
@@ -106,25 +113,29 @@ def objects_by_image(session: Session, image_ids: Iterable[int]) -> dict[int, Im
     image_ids = list(image_ids)
     if not image_ids:
         return {}
-    files: dict[int, list[tuple[str, int | None]]] = {}
+    files: dict[int, list[tuple[str, int | None, str | None]]] = {}
     for start in range(0, len(image_ids), BATCH):
-        for row in session.execute(select(ImageFile.image_id, ImageFile.key, ImageFile.size)
+        for row in session.execute(select(ImageFile.image_id, ImageFile.key, ImageFile.size,
+                                          ImageFile.sha256)
                                    .where(ImageFile.image_id.in_(image_ids[start:start + BATCH]))
                                    .order_by(ImageFile.image_id, ImageFile.key)):
-            files.setdefault(row.image_id, []).append((row.key, row.size))
+            files.setdefault(row.image_id, []).append((row.key, row.size, row.sha256))
     niftis = converted_niftis(session, image_ids)
     served = {}
     for start in range(0, len(image_ids), BATCH):
         for row in session.execute(select(Image.id, Image.path, Image.file_size,
-                                          Dataset.storage_prefix, Dataset.designation)
+                                          Image.checksum, Dataset.storage_prefix,
+                                          Dataset.designation)
                                    .join(Dataset, Dataset.id == Image.dataset_id)
                                    .where(Image.id.in_(image_ids[start:start + BATCH]))):
+            checksum = row.checksum
             if row.id in niftis:
-                key, size = niftis[row.id]
+                key, size, checksum = niftis[row.id]
                 objects = [ServedObject(key, posixpath.basename(key), size)]
             elif row.id in files:
-                names = entry_names([key for key, _ in files[row.id]])
-                objects = [ServedObject(key, names[key], size) for key, size in files[row.id]]
+                names = entry_names([key for key, _, _ in files[row.id]])
+                objects = [ServedObject(key, names[key], size, sha256)
+                           for key, size, sha256 in files[row.id]]
             else:
                 objects = [ServedObject(row.path, posixpath.basename(row.path), row.file_size)]
             prefix = (row.storage_prefix or row.designation).strip("/")
@@ -134,19 +145,20 @@ def objects_by_image(session: Session, image_ids: Iterable[int]) -> dict[int, Im
                           "%r: not served", row.id, len(outside), prefix, outside[0])
                 continue
             served[row.id] = ImageObjects(objects, row.id in files and row.id not in niftis,
-                                          row.id in niftis)
+                                          row.id in niftis, checksum)
     return served
 
 
 def single_object_keys(session: Session, image_ids: Iterable[int]) -> dict[int, str]:
     """{image id: key} of the images stored as one object under their dataset's prefix.
 
-    The others (sets of files, or a path outside the dataset) are served by the API's
-    download route only.
+    The others are served by the API's download route only: sets of files, paths outside
+    the dataset, and converted DICOM images (the route names the NIfTI and its checksum,
+    which are not the image row's).
     """
     return {image_id: served.objects[0].key
             for image_id, served in objects_by_image(session, image_ids).items()
-            if not served.is_set}
+            if not served.is_set and not served.converted}
 
 
 def record_image_files(session: Session, dataset_id: int,

@@ -1,11 +1,19 @@
-"""QA previews (after RADIFOX): a PNG of a few slices in each plane of a NIfTI image.
+"""QA previews (after RADIFOX): a PNG of a few slices in each plane of a NIfTI image, or of
+the pixels of a single DICOM file (a mammogram).
 
-Three rows (sagittal, coronal, axial) of three slices each, at 30 %, 50 % and 70 % of the extent,
-from the first volume of a 4D image; intensities from 0 to the 99.9th percentile map to black
-to white, so that a few very bright voxels do not darken everything. Previews are stored in
-object storage (`previews/image/<id>.png`, `previews/derived/<id>.png`), made on first request
-or by `flask previews DATASET`. A DICOM image is previewed from the NIfTI dcm2niix made of it
-(`flask convert`), once it exists.
+NIfTI: three rows (sagittal, coronal, axial) of three slices each, at 30 %, 50 % and 70 % of the
+extent, from the first volume of a 4D image; intensities from 0 to the 99.9th percentile map to
+black to white, so that a few very bright voxels do not darken everything.
+
+DICOM (`.dcm`): the picture as a viewer shows it first. The stored values go through the
+modality LUT (rescale), then the header's VOI LUT or its first window (Window Center and Width,
+with its VOI LUT Function), whose whole output range maps to black to white; without either, the
+darkest to the brightest pixel do. MONOCHROME1 (where white is low) is inverted; a multi-frame
+file shows its middle frame; the picture is scaled down to fit DICOM_PREVIEW_SIZE pixels.
+
+Previews are stored in object storage (`previews/image/<id>.png`, `previews/derived/<id>.png`),
+made on first request or by `flask previews DATASET`. A DICOM series is previewed from the
+NIfTI dcm2niix made of it (`flask convert`), once it exists.
 """
 from __future__ import annotations
 
@@ -33,6 +41,10 @@ SLICE_FRACTIONS = (0.3, 0.5, 0.7)
 TILE_SIZE = 128
 PERCENTILE = 99.9
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+DICOM_SUFFIX = ".dcm"
+# The longest side of a DICOM preview: a mammogram (some 3,000 x 4,000 pixels) is scaled down
+# to a picture as tall as a NIfTI preview's sheet.
+DICOM_PREVIEW_SIZE = TILE_SIZE * 3
 # A .nii.gz that decompresses to more is refused rather than read into memory (a gzip bomb).
 MAX_NIFTI_BYTES = 2 * 1024 * 1024 * 1024
 # The PNG text entry that records which version of the file a preview shows.
@@ -40,12 +52,23 @@ SOURCE_TEXT_KEY = "mbid-source"
 
 
 class PreviewError(ValueError):
-    """The file cannot be previewed (not a readable 3D or 4D NIfTI image)."""
+    """The file cannot be previewed (not a readable 3D or 4D NIfTI image, nor a readable
+    greyscale DICOM file)."""
 
 
 def is_nifti(key: str) -> bool:
     """Whether an object key names a NIfTI file."""
     return key.lower().endswith(NIFTI_SUFFIXES)
+
+
+def is_dicom(key: str) -> bool:
+    """Whether an object key names a single DICOM file."""
+    return key.lower().endswith(DICOM_SUFFIX)
+
+
+def can_preview(key: str) -> bool:
+    """Whether an object key names a file a preview is drawn from (NIfTI or DICOM)."""
+    return is_nifti(key) or is_dicom(key)
 
 
 def image_preview_key(image_id: int) -> str:
@@ -106,6 +129,74 @@ def _tile(plane: np.ndarray, ceiling: float) -> PilImage.Image:
     return picture.resize((TILE_SIZE, TILE_SIZE), PilImage.Resampling.BILINEAR)
 
 
+def _png(picture: PilImage.Image, source: str | None) -> bytes:
+    """The PNG of `picture`, recording `source` (see source_fingerprint) when given."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if source is not None:
+        info.add_text(SOURCE_TEXT_KEY, source)
+    out = io.BytesIO()
+    picture.save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _dicom_pixels(content: bytes) -> np.ndarray:
+    """The grey levels (0 to 255, float) of a DICOM file's picture, as the module says."""
+    import numpy as np
+    import pydicom
+    from pydicom.pixels import apply_modality_lut, apply_voi, apply_windowing
+
+    try:
+        header = pydicom.dcmread(io.BytesIO(content))
+        if header.get("SamplesPerPixel", 1) != 1 or header.get(
+                "PhotometricInterpretation") not in ("MONOCHROME1", "MONOCHROME2"):
+            raise PreviewError("only greyscale (MONOCHROME1 or MONOCHROME2) DICOM pixels "
+                               "are previewed")
+        pixels = header.pixel_array
+        if int(header.get("NumberOfFrames") or 1) > 1:
+            pixels = pixels[len(pixels) // 2]
+        values = apply_modality_lut(pixels, header)
+        if header.get("VOILUTSequence"):
+            # A LUT is looked up by whole values; its entries run from 0 to 2^bits - 1.
+            bits = int(header.VOILUTSequence[0].LUTDescriptor[2])
+            whole = values if values.dtype.kind in "iu" else np.round(values).astype(np.int64)
+            values = np.asarray(apply_voi(whole, header), dtype=np.float64)
+            low, high = 0.0, float(2 ** bits - 1)
+        elif "WindowCenter" in header and "WindowWidth" in header:
+            # The window's output range: what it gives far below and far above it.
+            low, high = (float(bound) for bound in
+                         apply_windowing(np.array([-np.inf, np.inf]), header))
+            values = apply_windowing(values, header)
+        else:
+            values = np.asarray(values, dtype=np.float64)
+            low, high = float(values.min()), float(values.max())
+    except PreviewError:
+        raise
+    except Exception as exc:  # pydicom and its pixel decoders raise many kinds on bad input
+        raise PreviewError(f"not a readable DICOM image: {exc}") from exc
+    if values.ndim != 2 or 0 in values.shape:
+        raise PreviewError(f"a DICOM preview needs one 2D frame, not shape {values.shape}")
+    grey = np.clip((values - low) / (high - low), 0, 1) * 255 if high > low else (
+        np.zeros_like(values))
+    return 255 - grey if header.PhotometricInterpretation == "MONOCHROME1" else grey
+
+
+def render_dicom_preview(content: bytes, source: str | None = None) -> bytes:
+    """Return the PNG preview of a single DICOM file's bytes (see the module); raises
+    PreviewError. `source` is written into the PNG as render_preview writes it."""
+    import numpy as np
+    from PIL import Image as PilImage
+
+    picture = PilImage.fromarray(np.round(_dicom_pixels(content)).astype(np.uint8), mode="L")
+    if max(picture.size) > DICOM_PREVIEW_SIZE:
+        scale = DICOM_PREVIEW_SIZE / max(picture.size)
+        picture = picture.resize((max(1, round(picture.width * scale)),
+                                  max(1, round(picture.height * scale))),
+                                 PilImage.Resampling.BOX)
+    return _png(picture, source)
+
+
 def render_preview(content: bytes, source: str | None = None) -> bytes:
     """Return the PNG preview of a NIfTI file's bytes; raises PreviewError.
 
@@ -114,7 +205,6 @@ def render_preview(content: bytes, source: str | None = None) -> bytes:
     """
     import numpy as np
     from PIL import Image as PilImage
-    from PIL.PngImagePlugin import PngInfo
 
     volume = _volume(content)
     ceiling = float(np.percentile(volume, PERCENTILE))
@@ -125,12 +215,7 @@ def render_preview(content: bytes, source: str | None = None) -> bytes:
             index = min(int(round(fraction * (extent - 1))), extent - 1)
             plane = np.take(volume, index, axis=axis)
             sheet.paste(_tile(plane, ceiling), (column * TILE_SIZE, row * TILE_SIZE))
-    info = PngInfo()
-    if source is not None:
-        info.add_text(SOURCE_TEXT_KEY, source)
-    out = io.BytesIO()
-    sheet.save(out, format="PNG", pnginfo=info)
-    return out.getvalue()
+    return _png(sheet, source)
 
 
 def source_fingerprint(info: ObjectInfo) -> str:
@@ -163,8 +248,8 @@ def current_preview(storage: Storage, source_key: str, preview_key: str) -> tupl
     a file that cannot be previewed, and ObjectNotFound when the file is gone from storage (its
     stored preview is then removed: it shows a file that no longer exists).
     """
-    if not is_nifti(source_key):
-        raise PreviewError(f"{source_key} is not a NIfTI file")
+    if not can_preview(source_key):
+        raise PreviewError(f"{source_key} is not a NIfTI or DICOM file")
     try:
         # On S3 a HEAD gives the ETag and the recorded SHA-256; the local backend hashes the
         # file (it keeps no metadata).
@@ -179,7 +264,8 @@ def current_preview(storage: Storage, source_key: str, preview_key: str) -> tupl
     if cached is not None and preview_source(cached) == fingerprint:
         return cached, False
     try:
-        png = render_preview(storage.read(source_key), source=fingerprint)
+        render = render_preview if is_nifti(source_key) else render_dicom_preview
+        png = render(storage.read(source_key), source=fingerprint)
     except PreviewError:
         if cached is not None:  # drawn from an earlier version of the file
             storage.delete(preview_key)
@@ -200,8 +286,9 @@ class PreviewReport:
 
 def make_missing_previews(session: Session, storage: Storage, designation: str, *,
                           progress: Callable[[list], Iterable] | None = None) -> PreviewReport:
-    """Make the previews missing (or out of date) for a dataset's NIfTI images and their NIfTI
-    derived files. A file that cannot be previewed is reported and skipped.
+    """Make the previews missing (or out of date) for a dataset's NIfTI and DICOM-file images
+    (mammograms) and their NIfTI derived files. A file that cannot be previewed is reported
+    and skipped.
 
     `progress` wraps the list of files to preview (the command's progress bar), if given.
     """
@@ -223,7 +310,7 @@ def make_missing_previews(session: Session, storage: Storage, designation: str, 
     report = PreviewReport()
     wanted = [(path, image_preview_key(id_)) for id_, path in images]
     wanted += [(path, derived_preview_key(id_)) for id_, path in derived]
-    wanted = [(source, key) for source, key in wanted if is_nifti(source)]
+    wanted = [(source, key) for source, key in wanted if can_preview(source)]
     for source_key, preview_key in progress(wanted) if progress is not None else wanted:
         try:
             _, made = current_preview(storage, source_key, preview_key)

@@ -12,8 +12,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from mbid_client.download import DownloadReport, download_files
-from mbid_client.errors import ApiError, NotFound, error_for
+from mbid_client.download import DownloadReport, download_files, download_row, target_of
+from mbid_client.errors import ApiError, ChecksumMismatch, NotFound, error_for
 
 API_PATH = "/api/v1"
 PER_PAGE = 1000
@@ -433,15 +433,20 @@ class Client:
     # Downloads -------------------------------------------------------------------------------
 
     def download(self, cohort_or_query: Cohort | int | Mapping[str, Any], dest: str | Path, *,
-                 progress: bool = True,
+                 progress: bool = True, unpack: bool = False,
                  on_file: Callable[[str, str], None] | None = None) -> DownloadReport:
         """Download the files of a cohort (a Cohort or its id) or of an /images query (a dict
         of filters) into `dest`, each at its storage key.
 
-        Files already there with the right SHA-256 are skipped and partial ones are resumed,
-        so an interrupted download is finished by running it again. Every file is checked
-        against the manifest's SHA-256; a mismatch deletes it and raises ChecksumMismatch.
-        `progress` draws a bar on stderr; `on_file(path, outcome)` is called after each file.
+        A DICOM series (or one part of one: an echo, a phase image) is saved as
+        `<path>.zip` holding exactly its files, or with `unpack=True` as the folder `<path>`;
+        a converted DICOM image comes as its NIfTI, at the NIfTI's storage key. Files already
+        there with the right SHA-256 are skipped and partial ones are resumed, so an
+        interrupted download is finished by running it again. Every file is checked against
+        the SHA-256 the server gives (a series against its file-set checksum); a mismatch
+        deletes it and raises ChecksumMismatch. `progress` draws a bar on stderr;
+        `on_file(path, outcome)` is called after each file. The report's `saved` says where
+        each image went.
         """
         if isinstance(cohort_or_query, Mapping):
             rows = [row for page in self.pages("/images", {**cohort_or_query,
@@ -449,7 +454,22 @@ class Client:
                     for row in page]
         else:
             rows = self._manifest_rows(cohort_or_query, with_urls=True)
-        return download_files(self, rows, Path(dest), progress=progress, on_file=on_file)
+        return download_files(self, rows, Path(dest), progress=progress, unpack=unpack,
+                              on_file=on_file)
+
+    def download_image(self, image_id: int, dest: str | Path, *, unpack: bool = False,
+                       qc: str | None = None) -> Path:
+        """Download one image into `dest` (at its storage key, as `download` saves it: one
+        part of a DICOM folder comes alone, as `<path>.zip` or unpacked) and return its local
+        path. qc="all" also finds a blacklisted image."""
+        row = self.image(image_id, qc=qc)
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        saved = download_row(self, {**row, "url": f"/images/{int(image_id)}/download"},
+                             lambda key: target_of(dest, key), unpack=unpack)
+        if saved.outcome == "mismatched":
+            raise ChecksumMismatch([row["path"]])
+        return saved.path
 
 
 def _cohort_id(cohort: Cohort | int) -> int:

@@ -9,11 +9,13 @@
 
     Worker(Client(url, token), BrainMask(), parameters={...}).run()
 
-For each claim the kit downloads the images (GET /images/{id}/download), runs the module in a
-fresh folder while a thread renews the lease, uploads every output through the API
-(PUT /claims/{id}/files/{name}: the worker needs an API key with the worker and download scopes,
-never storage credentials), writes the provenance record (module, container, user@host, start
-time, duration, inputs and outputs with SHA-256, parameters, command) and completes the claim.
+For each claim the kit downloads the images (GET /images/{id}/download: a converted DICOM
+image's NIfTI, a series' files as a folder, each verified against the SHA-256 the route
+gives), runs the module in a fresh folder while a thread renews the lease, uploads every
+output through the API (PUT /claims/{id}/files/{name}: the worker needs an API key with the
+worker and download scopes, never storage credentials), writes the provenance record (module,
+container, user@host, start time, duration, inputs and outputs with SHA-256, parameters,
+command) and completes the claim.
 If the module raises, the claim is failed with the error, and the server retries it later.
 """
 from __future__ import annotations
@@ -22,6 +24,7 @@ import getpass
 import hashlib
 import logging
 import os
+import posixpath
 import socket
 import sys
 import tempfile
@@ -35,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from mbid_client.client import Client
-from mbid_client.errors import ApiError
+from mbid_client.download import Saved, download_row
+from mbid_client.errors import ApiError, ChecksumMismatch
 
 log = logging.getLogger(__name__)
 
@@ -203,13 +207,17 @@ class Worker:
                         report_error)
         return "failed"
 
-    def _download(self, image_id: int, destination: Path) -> None:
-        """Fetch an image file (streamed by the API, or from storage by a presigned URL, to
-        which the client sends no token)."""
-        with self.api.request("GET", f"/images/{image_id}/download", stream=True) as response:
-            with open(destination, "wb") as out:
-                for chunk in response.iter_content(1024 * 1024):
-                    out.write(chunk)
+    def _download(self, image: Mapping[str, Any], folder: Path) -> Saved:
+        """Fetch a claimed image into `folder`, verified: its file (a converted DICOM image's
+        NIfTI), or the folder of a DICOM series' files (streamed by the API, or from storage
+        by presigned URLs, to which the client sends no token)."""
+        row = {"path": image["path"], "checksum": image.get("checksum"),
+               "url": f"/images/{int(image['id'])}/download"}
+        saved = download_row(self.api, row, lambda key: folder / posixpath.basename(key),
+                             unpack=True)
+        if saved.outcome == "mismatched":
+            raise ChecksumMismatch([image["path"]])
+        return saved
 
     def _run(self, claim: dict[str, Any], folder: Path) -> dict[str, Any]:
         claim_id, token = claim["claim_id"], claim["lease_token"]
@@ -218,11 +226,14 @@ class Worker:
         outputs_dir.mkdir()
         inputs, input_records = [], []
         for image in claim["images"]:
-            local = inputs_dir / str(image["id"]) / image["path"].rsplit("/", 1)[-1]
-            local.parent.mkdir()
-            self._download(image["id"], local)
-            inputs.append(local)
-            input_records.append({"key": image["path"], "sha256": sha256_file(local)})
+            folder = inputs_dir / str(image["id"])
+            folder.mkdir()
+            saved = self._download(image, folder)
+            inputs.append(saved.path)
+            # The object read: a converted image's NIfTI, whose key and SHA-256 the route
+            # gives (a series is recorded by its path and file-set checksum).
+            input_records.append({"key": saved.key,
+                                  "sha256": saved.checksum or sha256_file(saved.path)})
         self.module.workdir = outputs_dir
         started = datetime.now(UTC)
         clock = time.monotonic()

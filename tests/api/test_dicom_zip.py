@@ -1,6 +1,7 @@
 """GET /images/{id}/download of a DICOM series: a zip of its files, or a manifest of URLs."""
 from __future__ import annotations
 
+import hashlib
 import io
 import urllib.request
 import zipfile
@@ -11,7 +12,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Image
 from app.storage import get_storage
-from load_file.upload import upload_tree
 
 SERIES = "dcm_qa_xa30/8_gre_field_mapping"
 
@@ -21,12 +21,14 @@ pytestmark = pytest.mark.storage("each")
 
 @pytest.fixture
 def series(app, session, copy_dicom, tmp_path):
-    """The two-file field-map series, uploaded and loaded into dataset X; the folder on disk."""
+    """The two-file field-map series, loaded into dataset X and uploaded; the folder on
+    disk."""
     source = copy_dicom(SERIES, "src/fmap")
-    result = app.test_cli_runner().invoke(args=["load-dicom", str(tmp_path / "src"),
-                                                "--dataset", "X", "--register", "--workers", "1"])
-    assert result.exit_code == 0, result.output
-    upload_tree(get_storage(), tmp_path / "src", "X", progress=False)
+    runner = app.test_cli_runner()
+    for args in (["load-dicom", "X", str(tmp_path / "src"), "--register", "--workers", "1"],
+                 ["upload", "X", str(tmp_path / "src")]):  # the upload records checksums
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
     return db.session.scalar(select(Image)), source
 
 
@@ -35,19 +37,26 @@ def test_a_dicom_series_downloads_as_a_zip_or_a_manifest_of_its_files(client, au
     image, source = series
     assert image.path == "X/fmap"
     expected = {file.name: file.read_bytes() for file in source.iterdir()}
+    # The file-set checksum, computed here: SHA-256 of the `sha256sum` listing, names sorted.
+    digests = {name: hashlib.sha256(data).hexdigest() for name, data in expected.items()}
+    listing = "".join(f"{digests[name]}  {name}\n" for name in sorted(expected))
+    set_checksum = hashlib.sha256(listing.encode()).hexdigest()
     response = client.get(f"/api/v1/images/{image.id}/download", headers=auth_headers)
     assert response.status_code == 200
+    assert response.headers["X-Checksum-SHA256"] == set_checksum == image.checksum
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="fmap.zip"; filename*=UTF-8\'\'fmap.zip')
     if get_storage().shareable_urls:
         manifest = response.get_json()
-        assert (manifest["image"], manifest["expires_in"]) == (image.id, 3600)
-        assert [(f["name"], f["size"]) for f in manifest["files"]] == \
-            [(name, len(data)) for name, data in sorted(expected.items())]
+        assert (manifest["image"], manifest["expires_in"], manifest["name"],
+                manifest["checksum"]) == (image.id, 3600, "fmap.zip", set_checksum)
+        assert [(f["name"], f["size"], f["sha256"]) for f in manifest["files"]] == \
+            [(name, len(data), digests[name]) for name, data in sorted(expected.items())]
         for entry in manifest["files"]:
             with urllib.request.urlopen(entry["url"]) as fetched:
                 assert fetched.read() == expected[entry["name"]]
         return
     assert response.headers["Content-Type"] == "application/zip"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="fmap.zip"'
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         assert sorted(archive.namelist()) == sorted(expected)
         assert {name: archive.read(name) for name in archive.namelist()} == expected

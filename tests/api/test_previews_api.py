@@ -1,12 +1,16 @@
-"""QA previews of files that cannot be shown, and of files changed or gone since their preview
-was stored, over HTTP on both storage backends: a clean 422 or 404, never a 500 or a stale PNG."""
+"""QA previews of files that cannot be shown, of files changed or gone since their preview was
+stored, and of a mammogram's DICOM pixels, over HTTP on both storage backends: a clean 422 or
+404, never a 500 or a stale PNG."""
 from __future__ import annotations
 
 import gzip
+import io
 
 import nibabel as nib
 import numpy as np
+import pydicom
 import pytest
+from PIL import Image as PilImage
 
 from app.files.previews import preview_source
 from app.storage import get_storage
@@ -58,15 +62,31 @@ def test_unreadable_nifti_files_are_422s(client, world, download_token, shared_d
         assert not storage.exists(f"previews/image/{image.id}.png"), what
 
 
-def test_a_mammogram_is_a_422(client, session, world, download_token):
+def test_a_mammogram_is_previewed_from_its_dicom_pixels(client, session, world,
+                                                        download_token):
     image = world.images["i2"]
     image.path = "ALPHA/ann/mammogram.dcm"
     session.commit()
-    get_storage().put(image.path, MAMMOGRAM.read_bytes())
+    storage = get_storage()
+    storage.put(image.path, MAMMOGRAM.read_bytes())
     response = preview_of(client, download_token, image.id)
-    assert response.status_code == 422
-    assert response.get_json()["message"] == (
-        f"no preview of image {image.id}: ALPHA/ann/mammogram.dcm is not a NIfTI file")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    # The example's 4x4 pixels carry no window: darkest to brightest map to black to white.
+    header = pydicom.dcmread(MAMMOGRAM)
+    assert "WindowCenter" not in header and header.PhotometricInterpretation == "MONOCHROME2"
+    pixels = header.pixel_array.astype(float)
+    expected = np.round((pixels - pixels.min()) / (pixels.max() - pixels.min()) * 255)
+    shown = np.asarray(PilImage.open(io.BytesIO(response.get_data())))
+    assert shown.shape == (4, 4) and shown.tolist() == expected.astype(int).tolist()
+    assert storage.read(f"previews/image/{image.id}.png") == response.get_data()
+
+    image.path = "ALPHA/ann/report.pdf"
+    session.commit()
+    storage.put(image.path, b"%PDF-1.4")
+    refused = preview_of(client, download_token, image.id)
+    assert refused.status_code == 422
+    assert refused.get_json()["message"] == (
+        f"no preview of image {image.id}: ALPHA/ann/report.pdf is not a NIfTI or DICOM file")
 
 
 def test_a_stored_preview_of_a_file_gone_from_storage_is_not_served(client, world, download_token):

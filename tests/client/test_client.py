@@ -17,10 +17,8 @@ from mbid_client import (
     Unauthorized,
 )
 from mbid_client import client as client_module
-from pydicom.uid import generate_uid
 
 from app.models import QcState, Scope
-from tests.support.dicom import write_series
 from tests.support.factories import make_api_key
 from tests.support.servers import FlakyServer, RequestLog
 
@@ -246,27 +244,3 @@ def test_a_counts_only_key_gets_stats_with_small_counts_as_text(live_server, ses
     assert str(by_sex["subjects"].dtype) == "string"
     with pytest.raises(Forbidden, match="lacks the 'read' scope"):
         counts.images()
-
-
-def test_a_dicom_series_downloads_as_a_folder_of_exactly_its_files(app, mbid, tmp_path):
-    root = tmp_path / "src"
-    series, study = generate_uid(), generate_uid()
-    for echo in (1, 2):
-        write_series(root / "fmap", "SUBJ01", "gre_field_mapping", 8, study_uid=study,
-                     series_uid=series, echo=echo, echo_time=2.46 * (echo + 1), name=f"e{echo}_")
-    runner = app.test_cli_runner()
-    for args in (["load-dicom", str(root), "--dataset", "FS", "--register", "--workers", "1"],
-                 ["upload", "FS", str(root)]):
-        result = runner.invoke(args=args)
-        assert result.exit_code == 0, result.output
-    dest = tmp_path / "dest"
-
-    report = mbid.download({"dataset": "FS"}, dest, progress=False)
-    assert sorted(report.downloaded) == ["FS/fmap#echo-1", "FS/fmap#echo-2"]
-    assert report.unverified == []
-    for echo in (1, 2):
-        folder = dest / "FS" / f"fmap#echo-{echo}"
-        assert {path.name: path.read_bytes() for path in folder.iterdir()} == {
-            path.name: path.read_bytes() for path in (root / "fmap").glob(f"e{echo}_*")}
-    again = mbid.download({"dataset": "FS"}, dest, progress=False)
-    assert sorted(again.skipped) == ["FS/fmap#echo-1", "FS/fmap#echo-2"]

@@ -11,6 +11,20 @@ MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 ENHANCED_MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4.1"
 
 
+def new_instance(sop_class: str) -> Dataset:
+    """An empty DICOM instance of `sop_class` with a new SOP instance UID and its file meta
+    (explicit VR little endian)."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    return ds
+
+
 def write_series(folder: Path, session: str, description: str, number: int, *,
                  files: int = 2, study_uid: str, image_type: str = "ORIGINAL\\PRIMARY\\M",
                  echo_time: float = 3.0, repetition_time: float = 2300.0,
@@ -27,14 +41,7 @@ def write_series(folder: Path, session: str, description: str, number: int, *,
     sop_class = ENHANCED_MR_IMAGE_STORAGE if enhanced else MR_IMAGE_STORAGE
     frames, files = (files, 1) if enhanced else (1, files)
     for index in range(files):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = sop_class
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID = sop_class
-        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds = new_instance(sop_class)
         ds.Modality = "MR"
         ds.PatientID = session
         ds.PatientName = session
