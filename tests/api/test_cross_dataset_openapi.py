@@ -61,7 +61,7 @@ NAMING = {"dataset": ("BSECRET", "NOSUCHSET"), "key": ("bsecret-key", "nosuch-ke
           "manufacturer": ("BsecretMaker", "NosuchMaker")}
 # Parameters that only shape the answer: called with each value listed (the enum of `format`).
 SHAPING = {"format": None, "with_urls": ["true"], "total": ["true"], "measures": ["SCORE"],
-           "distribution": ["SCORE"]}
+           "distribution": ["SCORE"], "sidecars": ["true"]}
 # Filters on values, not on names of rows: their filtering is tested elsewhere; leaving them
 # out reads everything the key may see, which is what must hold nothing of BSECRET.
 FILTERS = {"action", "age_max", "age_min", "complete", "condition", "cursor", "days_max",

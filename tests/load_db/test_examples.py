@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.models import Dataset, Image, LoadRun, Subject, Visit
 from app.storage import LocalStorage
 from globals import DATA_DIR, SEED_DIR
-from load_db.datasets import discover, with_example_data
+from load_db.datasets import with_example_data
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, write_examples
 from load_file.upload import dataset_prefix, upload_tree
 from tests.support.apps import data_counts
@@ -103,4 +103,5 @@ def test_dry_run_writes_nothing(app, seeded):
 def test_unknown_dataset_is_refused(app, seeded):
     result = flask_load(app, "NoSuchStudy")
     assert result.exit_code == 2
-    assert f"no loader for dataset 'NoSuchStudy' (known: {', '.join(discover())})" in result.output
+    known = ", ".join(sorted(seeded.scalars(select(Dataset.designation))))
+    assert f"no dataset 'NoSuchStudy' (known: {known})" in result.output

@@ -1,4 +1,5 @@
 """Seed loaders: the master lists, idempotent, and refusing broken files whole."""
+import csv
 import os
 import shutil
 import subprocess
@@ -15,6 +16,10 @@ from app.models import Condition, Dataset, FileType, Measure
 from globals import ROOT, SEED_DIR
 from load_db.seed import find_seed_file, read_master_list
 from tests.support.apps import data_counts
+
+# Rows of the conditions, file types and measures lists, read here with the csv module.
+SEED_ROWS = tuple(len(list(csv.DictReader((SEED_DIR / f"{name}_list.csv").open())))
+                  for name in ("conditions", "file_types", "measures"))
 
 HEADER = ("designation", "description")
 
@@ -65,7 +70,7 @@ def test_seed_loads_the_master_lists_and_running_twice_adds_nothing(app, session
     counts = (count(session, Dataset), count(session, Condition), count(session, FileType),
               count(session, Measure))
     listed = read_master_list(find_seed_file(SEED_DIR, "datasets_list"), Dataset)
-    assert counts == (len(listed), 12, 3, 17)
+    assert counts == (len(listed), *SEED_ROWS)
     designations = set(session.scalars(select(Dataset.designation)))
     assert designations == {row["designation"] for row in listed}
     # every dataset package has its row (tests/load_db/test_dataset_contract.py per package),
@@ -170,7 +175,7 @@ def test_seed_scripts_run_from_any_directory(database_url, app, session, tmp_pat
     session.expire_all()
     counts = (count(session, Dataset), count(session, Condition), count(session, FileType),
               count(session, Measure))
-    assert counts == (13, 12, 3, 17)
+    assert counts == (13, *SEED_ROWS)
 
     broken = write_seed(tmp_path / "bad" / "datasets_list.csv", [("X", "x"), ("X", "y")])
     result = subprocess.run([sys.executable, str(ROOT / "load_db" / "seed" / "load_dataset.py"),
