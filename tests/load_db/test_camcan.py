@@ -8,16 +8,14 @@ from sqlalchemy import select
 from app.models import Assessment, Dataset, Measure, Subject, Visit
 from globals import DATA_DIR
 from load_db.CamCAN.read import read_camcan
-from load_db.engine import LoadError
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     subject_conditions,
     written,
 )
@@ -89,10 +87,8 @@ def test_flask_load_camcan_gives_the_exact_rows(app, seeded):
     ("CC520055,FEMALE,60", "CC520055,FEMALE,160", "standard_data.csv, row 7, column 'Hand'"),
 ])
 def test_broken_participant_table_names_the_cell(tmp_path: Path, old, new, where):
-    data_dir = copy_example(tmp_path, "CamCAN")
-    replace_in(data_dir / "standard_data.csv", old, new)
-    with pytest.raises(LoadError, match=where):
-        read_camcan(data_dir)
+    assert_read_names_the_cell(tmp_path, "CamCAN", read_camcan, "standard_data.csv", old, new,
+                               where)
 
 
 def test_an_unknown_sex_code_changes_nothing(app, seeded, tmp_path):

@@ -8,16 +8,14 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, Image, Measure, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.engine import LoadError
 from load_db.HCA.read import read_hca, scan_type, to_nda_date, to_visit
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
-    replace_in,
     subject_conditions,
 )
 
@@ -99,11 +97,7 @@ def test_scan_types(scan, kind):
      "edinburgh_hand01.txt, row 5, column 'hcp_handedness_score'"),
 ])
 def test_malformed_input_names_file_row_and_column(tmp_path, file, old, new, where):
-    data_dir = copy_example(tmp_path, "HCA")
-    replace_in(data_dir / file, old, new)
-    with pytest.raises(LoadError) as error:
-        read_hca(data_dir)
-    assert where in str(error.value)
+    assert_read_names_the_cell(tmp_path, "HCA", read_hca, file, old, new, where)
 
 
 def test_flask_load_hca_gives_the_exact_rows(app, seeded):

@@ -8,17 +8,15 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, Measure, Subject, Visit
 from globals import DATA_DIR
-from load_db.engine import LoadError
 from load_db.NKIRS.read import read_nkirs
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     written,
 )
 
@@ -95,10 +93,7 @@ def test_flask_load_nkirs_gives_the_exact_rows(app, seeded):
      "sub-A00013809_sessions.tsv, row 3, column 'age'"),
 ])
 def test_broken_sessions_table_names_the_cell(tmp_path: Path, file, old, new, where):
-    data_dir = copy_example(tmp_path, "NKIRS")
-    replace_in(data_dir / file, old, new)
-    with pytest.raises(LoadError, match=where):
-        read_nkirs(data_dir)
+    assert_read_names_the_cell(tmp_path, "NKIRS", read_nkirs, file, old, new, where)
 
 
 def test_an_unknown_handedness_code_changes_nothing(app, seeded, tmp_path):

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, Measure, Subject, Visit
 from globals import DATA_DIR
-from load_db.engine import LoadError
 from load_db.PPMI.read import (
     MAPPING,
     image_type,
@@ -24,13 +23,12 @@ from load_db.PPMI.read import (
 )
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     run_script,
     subject_conditions,
     written,
@@ -105,11 +103,7 @@ def test_series_types(description, kind):
      "MDS-UPDRS_Part_III.csv, row 7, column 'PATNO'"),
 ])
 def test_malformed_input_names_file_row_and_column(tmp_path, file, old, new, where):
-    data_dir = copy_example(tmp_path, "PPMI")
-    replace_in(data_dir / file, old, new)
-    with pytest.raises(LoadError) as error:
-        read_ppmi(data_dir)
-    assert where in str(error.value)
+    assert_read_names_the_cell(tmp_path, "PPMI", read_ppmi, file, old, new, where)
 
 
 # --- the example, read with pandas -------------------------------------------------------------

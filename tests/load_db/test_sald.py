@@ -8,17 +8,15 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, Measure, Subject, Visit
 from globals import DATA_DIR
-from load_db.engine import LoadError
 from load_db.SALD.read import read_sald
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     subject_conditions,
     written,
 )
@@ -77,10 +75,7 @@ def test_flask_load_sald_gives_the_exact_rows(app, seeded):
     ("031275,Male,67", "031275,Male,67 years", f"{TABLE}, row 3, column 'Age'"),
 ])
 def test_broken_demographic_table_names_the_cell(tmp_path: Path, old, new, where):
-    data_dir = copy_example(tmp_path, "SALD")
-    replace_in(data_dir / TABLE, old, new)
-    with pytest.raises(LoadError, match=where):
-        read_sald(data_dir)
+    assert_read_names_the_cell(tmp_path, "SALD", read_sald, TABLE, old, new, where)
 
 
 def test_a_score_out_of_range_changes_nothing(app, seeded, tmp_path):

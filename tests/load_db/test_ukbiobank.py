@@ -12,18 +12,16 @@ from sqlalchemy import select
 
 from app.models import Assessment, Dataset, Image, Measure, Scanner, Subject, Visit
 from globals import DATA_DIR
-from load_db.engine import LoadError
 from load_db.engine.mapping import read_mapping
 from load_db.UKBiobank.read import MAPPING, condition_label, read_ukbiobank, to_date
 from tests.support.examples import (
     assert_broken_input_changes_nothing,
-    copy_example,
+    assert_read_names_the_cell,
     count,
     flask_load,
     image_types,
     image_visits,
     load_example,
-    replace_in,
     run_script,
     subject_conditions,
     written,
@@ -65,11 +63,8 @@ def test_dates():
     ("16.0171,,,,,,", "16.0171,,,,,25.1,", "row 2, column '21001-1.0'"),   # not attended
 ])
 def test_malformed_input_names_file_row_and_column(tmp_path, old, new, where):
-    data_dir = copy_example(tmp_path, "UKBiobank")
-    replace_in(data_dir / "ukb_main.csv", old, new)
-    with pytest.raises(LoadError) as error:
-        read_ukbiobank(data_dir)
-    assert f"ukb_main.csv, {where}" in str(error.value)
+    assert_read_names_the_cell(tmp_path, "UKBiobank", read_ukbiobank, "ukb_main.csv", old, new,
+                               f"ukb_main.csv, {where}")
 
 
 # --- the example, read with pandas -------------------------------------------------------------
