@@ -64,6 +64,7 @@ NOT_LIVE = "the image or its participant was withdrawn since the cohort was save
 OUTSIDE = "its stored file lies outside its dataset's storage folder"
 NO_NIFTI = "no NIfTI file (a DICOM series not converted yet)"
 NO_GRADIENTS = "a DWI without .bval/.bvec files"
+NO_REPETITION_TIME = "a functional run whose sidecar gives no RepetitionTime (BIDS requires it)"
 
 
 def json_bytes(value: Any) -> bytes:
@@ -189,9 +190,13 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
     sidecars = _stored_sidecars(storage, {sources[i].prefix for i in image_ids if i in sources})
 
     candidates: list[tuple[Mapping[str, Any], dict[str, Any], BidsTarget]] = []
+    json_cache: dict[str, dict[str, Any]] = {}  # sidecars read once, by key
     for row in rows:
         found = _exportable(row, sources.get(row["image_id"]), served.get(row["image_id"]),
                             sidecars, label_of, converted.get(row["image_id"]))
+        if not isinstance(found, str) and found[1].datatype == "func" and (
+                "RepetitionTime" not in _merged(found[0]["sidecar"], storage, json_cache)):
+            found = NO_REPETITION_TIME
         if isinstance(found, str):
             export.left_out.append(LeftOut(row["image_id"], row["dataset"], row["path"], found))
         else:
@@ -205,7 +210,6 @@ def plan_export(rows: Sequence[Mapping[str, Any]], subject_ids: Select, *, name:
                   sessions[row["subject_id"]][visit_of[row["image_id"]]][0], target)
         for row, files, target in candidates)
     by_id = {row["image_id"]: (row, files) for row, files, _ in candidates}
-    json_cache: dict[str, dict[str, Any]] = {}
     new_paths = {placement.key: placement.path for placement in placements}
     for placement in placements:
         row, files = by_id[placement.image_id]

@@ -45,8 +45,11 @@ class StoredSidecars:
     def __init__(self, keys: Iterable[str]) -> None:
         self._by_folder: dict[tuple[str, str, str], list[tuple[dict[str, str], str]]] = (
             defaultdict(list))
+        self._keys: set[str] = set()  # every sidecar-like key, BIDS-named or not
         for key in keys:
             folder, name = posixpath.split(key)
+            if name.endswith(SIDECAR_EXTENSIONS):
+                self._keys.add(key)
             parsed = _sidecar_name(name)
             if parsed is not None:
                 entities, suffix, extension = parsed
@@ -54,10 +57,14 @@ class StoredSidecars:
 
     def applicable(self, key: str, extension: str, top: str) -> list[str]:
         """The keys of the files of `extension` that apply to the BIDS file at `key`, least
-        specific first, from the folder `top` down to the file's folder."""
+        specific first, from the folder `top` down to the file's folder. A file not named the
+        BIDS way (HCP's release layout, say) has only its own: the file of the same name
+        beside it, `<stem>.json`."""
         parsed = source_name(key)
         if parsed is None:
-            return []
+            stem = next((key[:-len(suffix)] for suffix in NIFTI_EXTENSIONS
+                         if key.endswith(suffix)), key)
+            return [f"{stem}{extension}"] if f"{stem}{extension}" in self._keys else []
         entities, suffix, _ = parsed
         found = []
         for folder in _folders_between(top.strip("/"), posixpath.dirname(key)):

@@ -43,8 +43,9 @@ def write_example(out_dir: Path) -> list[Path]:
     w.json("BIDS/T1w.json", {**CAMCAN_TRIO, "RepetitionTime": 2.25, "InversionTime": 0.9})
     w.json("BIDS/task-Rest_bold.json", {**CAMCAN_TRIO, "RepetitionTime": 1.97,
                                         "TaskName": "Rest"})
-    for suffix in ("magnitude1", "phasediff"):
-        w.json(f"BIDS/{suffix}.json", CAMCAN_TRIO)
+    w.json("BIDS/magnitude1.json", CAMCAN_TRIO)
+    # BIDS requires the two echo times of a phase-difference map (made-up example values).
+    w.json("BIDS/phasediff.json", {**CAMCAN_TRIO, "EchoTime1": 0.00519, "EchoTime2": 0.00765})
     for ccid, *_, kinds in CAMCAN_SUBJECTS:
         stem = f"BIDS/sub-{ccid}"
         name = f"sub-{ccid}"

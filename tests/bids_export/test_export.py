@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from app.access.auth import grant_dataset
 from app.files.converted import converted_files
-from app.models import ApiKey, AuditAction, AuditEvent, Dataset, Scope
+from app.models import ApiKey, AuditAction, AuditEvent, Dataset, Image, ImageType, Scope
 from app.storage import get_storage
 from globals import DATA_DIR
+from load_db.datasets import with_example_data
 from load_file.upload import upload_tree
 from tests.support.bids_validator import Validation
-from tests.support.examples import flask_load
 from tests.support.factories import bearer, make_api_key
 
 pytestmark = pytest.mark.storage("local")
@@ -33,11 +33,12 @@ def _invoke(app, *args: str):
 
 
 def _load_and_upload(app, shared_data: Path) -> None:
-    """The three example datasets and ds114, loaded and uploaded to the local store."""
+    """Every example dataset, ds114 and the DICOM corpus, loaded and uploaded to the local
+    store (the corpus converted too)."""
     assert _invoke(app, "seed").exit_code == 0
-    for designation, folder in (("OASIS", "OASIS"), ("OpenPain", "openpain"), ("HCP", "HCP")):
-        assert flask_load(app, designation).exit_code == 0
-        result = _invoke(app, "upload", designation, str(DATA_DIR / folder))
+    assert _invoke(app, "load", "--all-examples").exit_code == 0
+    for package in with_example_data():
+        result = _invoke(app, "upload", package.designation, str(package.data_dir()))
         assert result.exit_code == 0, result.output
     ds114 = shared_data / "bids" / "ds114"
     result = _invoke(app, "load-bids", "ds114", str(ds114), "--register")
@@ -62,6 +63,26 @@ def _metadata_files(folder: Path) -> dict[str, bytes]:
             if path.is_file() and not path.name.endswith((".nii", ".nii.gz", *GRADIENTS))}
 
 
+def _has_gradients(image: Path, top: Path) -> bool:
+    """Whether a DWI example has a .bval beside it or in a folder above it, up to `top` (the
+    dataset folder), named like it or like the dataset-wide dwi.bval."""
+    stem = image.name.removesuffix(".nii.gz")
+    folders = [image.parent, *[parent for parent in image.parents if top in parent.parents or
+                               parent == top]]
+    return any((folder / f"{stem}.bval").is_file() or any(folder.glob("*dwi.bval"))
+               for folder in folders)
+
+
+def _has_repetition_time(image: Path, top: Path) -> bool:
+    """Whether a BOLD example's own JSON sidecar, or a bold.json in a folder above it up to
+    `top`, gives RepetitionTime."""
+    own = image.with_name(image.name.removesuffix(".nii.gz") + ".json")
+    above = [json_file for parent in image.parents if parent == top or top in parent.parents
+             for json_file in parent.glob("*bold.json")]
+    return any("RepetitionTime" in json.loads(path.read_text())
+               for path in [own, *above] if path.is_file())
+
+
 def _tsv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
 
@@ -69,18 +90,34 @@ def _tsv(path: Path) -> pd.DataFrame:
 def test_exports_are_valid_bids_with_the_cohorts_participants_and_gradients(
         app, client, session, shared_data, tmp_path):
     _load_and_upload(app, shared_data)
-    # The example datasets, each exported as a query.
-    exports = {name: tmp_path / name for name in ("OASIS", "OpenPain", "HCP")}
+    # The example datasets of MR studies, each exported as a query (OMI-DB's mammograms have
+    # no BIDS datatype: every one is left out, and said so).
+    exports = {package.designation: tmp_path / package.data_folder
+               for package in with_example_data() if package.designation != "OMI-DB"}
+    mammograms = json.loads(_invoke(app, "export-bids", "dataset=OMI-DB",
+                                    str(tmp_path / "OMI-DB"), "--json").output)
+    assert mammograms["images"] == 0 and len(mammograms["left_out"]) == 32
     for name, folder in exports.items():
         result = _invoke(app, "export-bids", f"dataset={name}", str(folder), "--json")
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output)
         assert summary["name"] == f"MBID-db query: dataset={name}"
-        if name == "OASIS":  # its example DWI has no gradient tables: left out, and said so
-            assert [item["reason"] for item in summary["left_out"]] == [
-                "a DWI without .bval/.bvec files"]
-        else:
-            assert summary["left_out"] == []
+        # Left out and said so: a DWI whose example has no gradient tables beside it (or
+        # above it, BIDS inheritance); nothing else.
+        # ... and a resting-state run whose sidecars give no RepetitionTime.
+        prefix = session.scalar(select(Dataset.storage_prefix).where(Dataset.designation == name))
+        source = DATA_DIR / folder.name
+
+        paths = {image_type: [(path, source / path.removeprefix(f"{prefix}/"))
+                              for path in session.scalars(select(Image.path).join(Dataset).where(
+                                  Dataset.designation == name, Image.type == image_type))]
+                 for image_type in (ImageType.DWI, ImageType.RSFMRI)}
+        expected = {(path, "a DWI without .bval/.bvec files")
+                    for path, file in paths[ImageType.DWI] if not _has_gradients(file, source)}
+        expected |= {(path, "a functional run whose sidecar gives no RepetitionTime (BIDS "
+                      "requires it)") for path, file in paths[ImageType.RSFMRI]
+                     if not _has_repetition_time(file, source)}
+        assert {(item["path"], item["reason"]) for item in summary["left_out"]} == expected, name
         assert summary["images"] == len(list(folder.rglob("*.nii.gz")))
     examples = Validation(list(exports.values()))  # runs while the test goes on
 
