@@ -38,14 +38,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.sql import operators, visitors
-from sqlalchemy.sql.expression import BinaryExpression, ColumnClause, ScalarSelect, SelectBase
+from sqlalchemy.sql.expression import BinaryExpression, ColumnClause, ScalarSelect
 
 from app.extensions import db
 from app.models import Assessment, Image, ImageMeasure, Measure, MeasureKind, Subject, Visit
 from app.models.image_measure import COPIED, DEFAULT_WINDOW_DAYS
 from app.query.errors import InvalidParameter
+from app.query.filters import outside_subqueries
 
 # The parameters, as the API names them.
 FILTER_PARAMETER = "measure"
@@ -306,27 +307,12 @@ def _image_column(element: Any) -> bool:
     return isinstance(element, ColumnClause) and element.table is Image.__table__
 
 
-def _outside_subqueries(clause: Any) -> tuple[list[ColumnClause], list[Any]]:
-    """The columns `clause` names outside its subqueries, and its subqueries."""
-    columns, subqueries = [], []
-    pending = [clause]
-    while pending:
-        element = pending.pop()
-        if isinstance(element, SelectBase | ScalarSelect | Exists):
-            subqueries.append(element)
-            continue
-        if isinstance(element, ColumnClause) and element.table is not None:  # not count's *
-            columns.append(element)
-        pending.extend(element.get_children())
-    return columns, subqueries
-
-
 def _over_copies(clause: Any) -> Any:
     """`clause` (a filter or a column over image) rewritten over image_measure's copies, when
     outside its subqueries it names no column but those image_measure copies, and its
     subqueries (e.g. the liveness rule's withdrawn subjects) do not name image: the same rows
     pass it, as the copies equal their image's columns. None when it names anything else."""
-    columns, subqueries = _outside_subqueries(clause)
+    columns, subqueries = outside_subqueries(clause)
     if not all(_image_column(column) and column.name in _COPIES for column in columns):
         return None
     if any(_image_column(element) for subquery in subqueries
@@ -371,7 +357,7 @@ def for_counts(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[boo
     """
     copies = [copy for copy in map(_over_copies, clauses)
               if copy is not None and _read_model_subquery(copy) is None
-              and _outside_subqueries(copy)[0]]
+              and outside_subqueries(copy)[0]]
     if not copies:
         return list(clauses)
     rewritten = []
