@@ -47,6 +47,8 @@ def test_the_mammogram_migration_rewrites_the_image_type_check(empty_database_ur
 
 
 def test_the_image_measure_copies_migration_fills_the_rows_already_stored(empty_database_url):
+    from datetime import UTC, datetime
+
     from sqlalchemy import insert
 
     from app.models import Dataset, Image, Measure, Subject
@@ -61,7 +63,8 @@ def test_the_image_measure_copies_migration_fills_the_rows_already_stored(empty_
             dataset = add(Dataset, designation="DS", description="", storage_prefix="DS")
             subject = add(Subject, dataset_id=dataset, external_id="s1")
             image = add(Image, dataset_id=dataset, subject_id=subject, type="DWI", path="a",
-                        search_condition_id=None, search_sex="female", search_age_at_scan=61.5)
+                        search_condition_id=None, search_sex="female", search_age_at_scan=61.5,
+                        qc_state="blacklisted", deleted_at=datetime(2026, 1, 2, tzinfo=UTC))
             measure = add(Measure, designation="SCORE", kind="number")
             connection.exec_driver_sql(
                 "INSERT INTO image_measure (image_id, measure_id, value_number, day) "
@@ -71,5 +74,17 @@ def test_the_image_measure_copies_migration_fills_the_rows_already_stored(empty_
             assert connection.exec_driver_sql(
                 "SELECT dataset_id, type, search_condition_id, search_sex, search_age_at_scan "
                 "FROM image_measure").all() == [(dataset, "DWI", None, "female", 61.5)]
+        # Then what decides whether the image is shown: its subject, QC state and deletion.
+        upgrade(revision="f3b7d1e5a9c2")
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql(
+                "SELECT subject_id, qc_state, deleted_at IS NOT NULL FROM image_measure"
+            ).all() == [(subject, "blacklisted", True)]
+        assert "subject_id" in {column for index in inspect(db.engine).get_indexes(
+            "image_measure") if index["name"] == "ix_image_measure_search"
+            for column in index["column_names"]}
+        downgrade(revision="d8a4f6c2e9b3")
+        assert "subject_id" not in {column["name"] for column in inspect(db.engine).get_columns(
+            "image_measure")}
         downgrade(revision="base")
         db.engine.dispose()

@@ -5,7 +5,9 @@ A session hook adds, to every SELECT run while a restricted key's request is ser
 criterion "dataset is visible" for every table that belongs to a dataset (the `dataset` table by
 its id; any table with a `dataset_id` column by that column), wherever it appears: FROM, joins,
 subqueries, EXISTS, counts. So collections, single rows (404), totals, /stats, CSV exports and
-downloads all honour the grants without a line of their own. Tables without `dataset_id` (visit)
+downloads all honour the grants without a line of their own (image_measure too: it copies its
+image's dataset_id, and a measure-filtered total counts its rows alone). Tables without
+`dataset_id` (visit)
 are reached through one that has it (subject), which every route joins; an assessment, read in
 subqueries of its own (a measure's value, a distribution, and whatever counts them next), gets
 the criterion "its subject is visible" (SUBJECT_OWNED). The one exception: the

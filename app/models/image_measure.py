@@ -7,18 +7,25 @@ Each row also carries copies of its image's search columns (COPIED: dataset, typ
 search read model's condition, sex and age at scan, app/models/search.py), so that one index
 range of ix_image_measure_search answers a measure filter together with the form's other
 filters (app/query/measures.py): the images of a dataset, type, condition and sex, in an age
-range, with a value in range, without intersecting two sets of image ids.
+range, with a value in range, without intersecting two sets of image ids. It copies too what
+decides whether the image is shown: its subject (withdrawn subjects leave every count), its QC
+state (blacklisted images are hidden, app/qc/hidden.py) and its soft deletion (deleted_at), so
+that a measure-filtered total or /stats grouping reads image_measure alone
+(app/query/images.py, matching_images); dataset grants apply to it by its dataset_id
+(app/access/visibility.py).
 
 A row exists only where a value counts. Who keeps the rows right: the loading engine after a
 load that wrote a dataset's subjects, images, visits or assessments (SOURCE_TABLES), `flask
 harmonise` after it re-mapped them (both call `refresh_image_measures` for the dataset, after
 `refresh_image_search`, whose columns it copies), and every ORM flush that writes a subject,
 visit, image, assessment or measure (`keep_image_measures_right`, for the images of the subjects
-it touched, after the search columns' own refresh). One statement computes the rows for both
+it touched, after the search columns' own refresh: an image's QC state or deletion and a
+subject's withdrawal are such writes). One statement computes the rows for both
 (`image_measure_rows`).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -61,11 +68,12 @@ class ImageMeasure(Base):
         # A set filter on a category (HANDEDNESS=left).
         Index("ix_image_measure_text", "measure_id", "value_text", "image_id"),
         # A measure filter with the form's other filters (dataset, type, condition, sex, age
-        # range): equalities first, then the age range, the value checked in the index; the
-        # image id ends it, so the matching images are an index-only range.
+        # range): equalities first, then the age range, the value checked in the index; what
+        # decides whether the image is shown (QC state, deletion, subject) and the image id end
+        # it, so a total's matching images are an index-only range of this one index.
         Index("ix_image_measure_search", "measure_id", "dataset_id", "type",
               "search_condition_id", "search_sex", "search_age_at_scan", "value_number",
-              "image_id"),
+              "qc_state", "deleted_at", "subject_id", "image_id"),
     )
 
     image_id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"),
@@ -84,12 +92,19 @@ class ImageMeasure(Base):
     search_condition_id: Mapped[int | None] = mapped_column(Integer)
     search_sex: Mapped[str | None] = mapped_column(String(32))
     search_age_at_scan: Mapped[float | None]
+    # Copies of what decides whether the image is shown (the liveness rule of
+    # app/query/rows.py and the QC hook of app/qc/hidden.py read them as they read image's).
+    subject_id: Mapped[int] = mapped_column(Integer)
+    qc_state: Mapped[str] = mapped_column(String(32))
+    deleted_at: Mapped[datetime | None]
 
 
 # The value that counts for an image and its day.
 COLUMNS = ("image_id", "measure_id", "value_number", "value_text", "day")
-# The image's columns each row copies: those of the filters ix_image_measure_search serves.
-COPIED = ("dataset_id", "type", "search_condition_id", "search_sex", "search_age_at_scan")
+# The image's columns each row copies: those of the filters ix_image_measure_search serves,
+# then those that decide whether the image is shown.
+COPIED = ("dataset_id", "type", "search_condition_id", "search_sex", "search_age_at_scan",
+          "subject_id", "qc_state", "deleted_at")
 # The tables whose rows a row is computed or copied from (the loading engine refreshes the
 # dataset's rows when a load wrote any of them; a measure's kind matters too, but loads do not
 # write measures).

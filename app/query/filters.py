@@ -190,13 +190,23 @@ def joined_as_needed(statement: Select, base: FromClause,
 
 def _tables_named(clause: ColumnElement[Any] | None) -> set[str]:
     """Names of the tables whose columns `clause` uses, outside its subqueries."""
-    names: set[str] = set()
-    pending = [] if clause is None else [clause]
+    if clause is None:
+        return set()
+    return {column.table.name for column in outside_subqueries(clause)[0]
+            if isinstance(column.table, TableClause)}
+
+
+def outside_subqueries(clause: Any) -> tuple[list[ColumnClause], list[Any]]:
+    """The table columns `clause` names outside its subqueries (not a literal column such as
+    count's *), and its subqueries (SELECT, scalar SELECT, EXISTS), which name their own FROM."""
+    columns, subqueries = [], []
+    pending = [clause]
     while pending:
         element = pending.pop()
         if isinstance(element, SelectBase | ScalarSelect | Exists):
+            subqueries.append(element)
             continue
-        if isinstance(element, ColumnClause) and isinstance(element.table, TableClause):
-            names.add(element.table.name)
+        if isinstance(element, ColumnClause) and element.table is not None:
+            columns.append(element)
         pending.extend(element.get_children())
-    return names
+    return columns, subqueries

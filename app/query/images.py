@@ -27,7 +27,7 @@ from app.query.filters import (
     joined_as_needed,
     qc_states,
 )
-from app.query.measures import IMAGE_VALUES, for_counts, measure_clauses
+from app.query.measures import IMAGE_VALUES, for_counts, measure_clauses, over_read_model
 from app.query.metadata import meta_clause
 from app.query.names import name_matches, parse_name_filter
 from app.query.rows import (
@@ -158,9 +158,14 @@ def image_filters(args: dict[str, Any]) -> list[ColumnElement[bool]]:
 
 
 def matching_images(clauses: list[ColumnElement[bool]], *columns: Any) -> Select:
-    """Select `columns` of the images matching the filter `clauses` (image_filters), over the
-    image table alone wherever the filters allow (the search read model: one index serves a
-    filtered count or /stats; a measure filter, the measure read model's, for_counts); a
+    """Select `columns` of the images matching the filter `clauses` (image_filters), over one
+    table wherever the filters allow: with a measure filter, image_measure alone when it
+    copies every column the filters, the liveness rule and `columns` name (over_read_model);
+    else the image table (the search read model: one index serves a filtered count or /stats;
+    a measure filter repeats the others on the measure read model's copies, for_counts); a
     filter on another table's column joins just that table."""
+    measured = over_read_model([IMAGE_IS_LIVE, *clauses], columns)
+    if measured is not None:
+        return measured
     statement = select(*columns).select_from(Image).where(IMAGE_IS_LIVE, *for_counts(clauses))
     return joined_as_needed(statement, Image.__table__, IMAGE_JOINS)

@@ -46,6 +46,7 @@ from app.extensions import db
 from app.models import Assessment, Image, ImageMeasure, Measure, MeasureKind, Subject, Visit
 from app.models.image_measure import COPIED, DEFAULT_WINDOW_DAYS
 from app.query.errors import InvalidParameter
+from app.query.filters import outside_subqueries
 
 # The parameters, as the API names them.
 FILTER_PARAMETER = "measure"
@@ -283,10 +284,12 @@ def measure_clauses(args: Mapping[str, Any], row: RowValues) -> list[ColumnEleme
                            .correlate(row.table))
             continue
         if row.read_model and window == DEFAULT_WINDOW_DAYS:
+            # Never correlated: a total over image_measure alone (over_read_model) keeps it as
+            # a set of its own rows.
             clauses.append(Image.id.in_(
                 select(ImageMeasure.image_id).where(
                     ImageMeasure.measure_id == measure.id,
-                    _compare(_stored_value(measure), spec.operator, values))))
+                    _compare(_stored_value(measure), spec.operator, values)).correlate(None)))
             continue
         candidates = select(Assessment.subject_id).where(in_range)
         clauses.append(row.subject_id.in_(candidates))
@@ -294,40 +297,67 @@ def measure_clauses(args: Mapping[str, Any], row: RowValues) -> list[ColumnEleme
     return clauses
 
 
-# image_measure's copies of image columns, by the image column's name.
-_COPIES = {name: ImageMeasure.__table__.c[name] for name in COPIED}
+# image_measure's copies of image columns, by the image column's name (the image's id is its
+# image_id).
+_COPIES = {"id": ImageMeasure.__table__.c.image_id,
+           **{name: ImageMeasure.__table__.c[name] for name in COPIED}}
 
 
 def _image_column(element: Any) -> bool:
     return isinstance(element, ColumnClause) and element.table is Image.__table__
 
 
-def _on_copies(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
-    """Those of `clauses` (filters over image) that name no column but the ones image_measure
-    copies (COPIED), and no other table, rewritten over image_measure's copies: the same rows
-    pass them, as the copies equal their image's columns."""
-    rewritten = []
-    for clause in clauses:
-        columns = [element for element in visitors.iterate(clause)
-                   if isinstance(element, ColumnClause)]
-        if columns and all(_image_column(column) and column.name in _COPIES
-                           for column in columns):
-            rewritten.append(visitors.replacement_traverse(
-                clause, {}, lambda element: _COPIES[element.name]
-                if _image_column(element) else None))
-    return rewritten
+def _over_copies(clause: Any) -> Any:
+    """`clause` (a filter or a column over image) rewritten over image_measure's copies, when
+    outside its subqueries it names no column but those image_measure copies, and its
+    subqueries (e.g. the liveness rule's withdrawn subjects) do not name image: the same rows
+    pass it, as the copies equal their image's columns. None when it names anything else."""
+    columns, subqueries = outside_subqueries(clause)
+    if not all(_image_column(column) and column.name in _COPIES for column in columns):
+        return None
+    if any(_image_column(element) for subquery in subqueries
+           for element in visitors.iterate(subquery)):
+        return None
+    return visitors.replacement_traverse(
+        clause, {"stop_on": subqueries},
+        lambda element: _COPIES[element.name] if _image_column(element) else None)
+
+
+def over_read_model(clauses: Sequence[ColumnElement[bool]],
+                    columns: Sequence[Any]) -> Select | None:
+    """`columns` of the images passing every one of `clauses` (image filters, the liveness rule
+    among them), read from image_measure alone: one row of the first measure filter over the
+    read model per image, every other clause and column rewritten over its copies
+    (_over_copies), so that one index-only range of ix_image_measure_search answers a total or
+    a grouping. None when no measure filter reads the read model, or when a clause or column
+    names what image_measure does not copy (for_counts then)."""
+    subqueries = [_read_model_subquery(clause) for clause in clauses]
+    first = next((index for index, subquery in enumerate(subqueries) if subquery is not None),
+                 None)
+    if first is None:
+        return None
+    others = [_over_copies(clause) for index, clause in enumerate(clauses) if index != first]
+    # As SQL expressions (an ORM attribute such as Image.subject_id is not one).
+    copied = [_over_copies(column) for column in select(*columns).selected_columns]
+    if any(element is None for element in [*others, *copied]):
+        return None
+    return (select(*copied).select_from(ImageMeasure)
+            .where(subqueries[first].whereclause, *others))
 
 
 def for_counts(clauses: Sequence[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
-    """`clauses` (image filters, measure filters among them) for a count or a grouping: each
-    measure filter over the read model repeats the others on image_measure's copies (_on_copies),
-    so that one range of ix_image_measure_search yields just the images that pass them all.
+    """`clauses` (image filters, measure filters among them) for a count or a grouping that
+    over_read_model cannot answer: each measure filter over the read model repeats those of
+    the others it can rewrite on image_measure's copies, so that one range of
+    ix_image_measure_search yields just the images that pass them all.
 
     Only for statements that read every matching image: a page walks the images in id order
     and looks each one's value up, which is cheaper than the whole range, and PostgreSQL
     sorts the range first when its subquery looks small.
     """
-    copies = _on_copies(clauses)
+    copies = [copy for copy in map(_over_copies, clauses)
+              if copy is not None and _read_model_subquery(copy) is None
+              and outside_subqueries(copy)[0]]
     if not copies:
         return list(clauses)
     rewritten = []

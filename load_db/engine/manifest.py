@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Image, LoadManifest, Subject, Visit
 from app.models.base import utcnow
+from app.models.image_measure import refresh_image_measures
 
 # Paths per UPDATE ... WHERE path IN (...): well under every database's parameter limit.
 PATHS_PER_STATEMENT = 500
@@ -115,4 +116,7 @@ def mark_images_deleted(session: Session, dataset_id: int, paths: Iterable[str],
             .values(deleted_at=now if deleted else None, updated_at=now)
             .execution_options(synchronize_session=False))
         changed += result.rowcount
+    if changed:
+        # A bulk UPDATE bypasses the ORM hook that keeps image_measure's copy of deleted_at.
+        refresh_image_measures(session, dataset_id)
     return changed
