@@ -33,5 +33,7 @@ def test_the_query_layer_imports_nothing_of_the_http_layer(path):
 def test_the_dashboard_reads_through_the_query_layer():
     views = QUERY_PACKAGE.parent / "dashboard" / "views.py"
     api_modules = sorted(name for name in imported_modules(views) if name.startswith("app.api"))
-    # Only argument parsing and HTTP rendering: the image schema and the export responses.
-    assert api_modules == ["app.api.cohorts", "app.api.images", "app.api.query.measures"]
+    # Only argument parsing and HTTP rendering: the image schema and sorts, the paging
+    # arguments, the export responses and the cohort diff's answer.
+    assert api_modules == ["app.api.cohorts", "app.api.images", "app.api.query",
+                           "app.api.query.measures"]
