@@ -7,11 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Dataset, Image, LoadRun, Subject, Visit
-from app.storage import LocalStorage
 from globals import DATA_DIR, SEED_DIR
 from load_db.datasets import with_example_data
 from load_db.examples import NIFTI_HEADER, VOX_OFFSET, write_examples
-from load_file.upload import dataset_prefix, upload_tree
 from tests.support.apps import data_counts
 from tests.support.examples import count, flask_load
 
@@ -78,19 +76,6 @@ def test_make_run_loads_every_example(app, seeded):
         .group_by(Dataset.designation)).all())
     assert sorted(with_images) == sorted(seed_list) == sorted(per_dataset)
     assert len(seed_list) == 13 and min(with_images.values()) > 0
-
-
-def test_every_loaded_example_image_is_a_key_of_the_uploaded_examples(app, seeded, tmp_path):
-    """make run uploads data/<folder> under each dataset prefix: image paths are those keys."""
-    storage = LocalStorage(tmp_path / "storage")
-    for package in BUNDLED:
-        assert flask_load(app, package.designation).exit_code == 0
-        prefix = dataset_prefix(seeded, package.designation)
-        report = upload_tree(storage, package.data_dir(), prefix, progress=False)
-        assert report.ok
-    paths = set(seeded.scalars(select(Image.path)))
-    assert len(paths) == count(seeded, Image) > 0
-    assert {path for path in paths if not storage.exists(path)} == set()
 
 
 def test_dry_run_writes_nothing(app, seeded):

@@ -1,6 +1,6 @@
 """Many worker processes claim and complete a large generated dataset at once.
 
-Eight processes on PostgreSQL (two on SQLite) run tests/support/claim_worker.py over 10,000
+Eight processes on PostgreSQL (two on SQLite) run tests/support/claim_worker.py over 5,000
 images. Before them a ninth worker claims a batch and is killed with SIGKILL: its claims must be
 taken again once their 2-second leases expire. Afterwards: every image was completed exactly
 once, and no image was held by two live leases at once.
@@ -22,7 +22,7 @@ from app.models import Claim, ClaimState, Image, ImageType, PreprocessState, Sub
 from globals import ROOT
 from tests.support.factories import make_dataset
 
-IMAGES = 10_000
+IMAGES = 5_000
 IMAGES_PER_SUBJECT = 10
 LEASE_SECONDS = 2.0
 TIME_LIMIT = 90
