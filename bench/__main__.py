@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import platform
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -639,11 +640,35 @@ def machine_lines(databases: dict[str, Any]) -> list[str]:
     memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                      if line.startswith("MemTotal"))
     versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
-    return [f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+    return [f"- Written: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"- Machine: {cpu}, {os.cpu_count()} cores, {memory_kb / 1024 / 1024:.0f} GiB, "
             f"{platform.system()} {platform.release()}",
             f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
             f"PostgreSQL {databases['postgresql_version']}; {versions}"]
+
+
+SECTION_MARK = re.compile(r"^<!-- bench section: (\w+) -->$", re.MULTILINE)
+
+
+def section_name(section: Any) -> str:
+    """A section's name on the command line: its function's name without `_section`."""
+    return section.__name__.removesuffix("_section")
+
+
+def measured_sections(text: str) -> dict[str, str]:
+    """The sections of a report this module wrote, by name (each begins with its mark)."""
+    marks = list(SECTION_MARK.finditer(text))
+    ends = [mark.start() for mark in marks[1:]] + [len(text)]
+    return {mark.group(1): text[mark.start():end].rstrip("\n")
+            for mark, end in zip(marks, ends, strict=True)}
+
+
+def marked(name: str, body: str) -> str:
+    """A section's text as the report holds it: its mark, when and how loaded, its body."""
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    return (f"<!-- bench section: {name} -->\n{body.rstrip()}\n\n"
+            f"_Section measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (load average at its "
+            f"end: {load})._")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -652,10 +677,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, under two minutes")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--sections", nargs="+", metavar="NAME",
-                        choices=[section.__name__.removesuffix("_section") for section in SECTIONS],
-                        help="run only these sections (e.g. bids reload); write --output elsewhere")
+                        choices=[section_name(section) for section in SECTIONS],
+                        help="run only these sections (e.g. bids reload)")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only the sections run in --output, keeping the others as "
+                             "they were measured (each says when)")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    chosen = [section for section in SECTIONS
+              if options.sections is None or section_name(section) in options.sections]
+    kept = measured_sections(options.output.read_text()) \
+        if options.update and options.output.exists() else {}
 
     from bench.devservers import PostgresServer
 
@@ -670,14 +702,17 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="mbid-bench-") as scratch:
             context = Context(QUICK if options.quick else FULL, options.quick, databases,
                               Path(scratch))
-            body = [section(context) for section in SECTIONS if options.sections is None
-                    or section.__name__.removesuffix("_section") in options.sections]
+            for section in chosen:
+                kept[section_name(section)] = marked(section_name(section), section(context))
     finally:
         server.stop()
+    body = [kept[section_name(section)] for section in SECTIONS if section_name(section) in kept]
     mode = "quick sizes (`make bench QUICK=1`)" if options.quick else "full sizes (`make bench`)"
     text = "\n".join(["# Benchmarks", "",
                       f"Written by `python -m bench`, {mode}. Medians of "
-                      f"{context.sizes.runs} runs, each in a fresh process on a fresh database.",
+                      f"{context.sizes.runs} runs, each in a fresh process on a fresh database. "
+                      "Each section ends with when it was measured (`--update` re-measures "
+                      "some sections and keeps the others).",
                       "", *machine_lines(databases), "", *("\n\n".join(body).splitlines()), ""])
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(text)

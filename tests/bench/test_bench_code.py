@@ -3,12 +3,14 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.models import Assessment, Image, Measure, Subject, Visit
+from bench.__main__ import SECTIONS, marked, measured_sections, section_name
 from bench.api import Plan, parse_wrk, percentile, plan_summary, query_path, summary
 from bench.assessments import write_assessments
 from bench.bids_tree import write_bids_tree
 from bench.cases import CASES
 from bench.legacy import legacy_load
 from bench.synthetic import UKB_CONDITIONS, VISIT_MEASURES, assessment_frame, ukbiobank_frames
+from globals import ROOT
 from load_db.bids import read_bids
 from load_db.engine import load_frames
 from tests.support.factories import make_condition, make_dataset
@@ -246,3 +248,13 @@ def test_plans_are_summed_up_as_their_nodes_and_execution_time():
             "      SubPlan 2",
             "        Limit (0.005 ms, 1 rows)",
             "    Seq Scan on dataset (0.002 ms, 1 rows)"]}
+
+
+def test_a_report_is_split_into_its_marked_sections_and_the_docs_hold_each_once():
+    first, second = marked("ingestion", "## One\n\nrow"), marked("api", "## Two\n")
+    sections = measured_sections(f"# Benchmarks\n\nheader\n\n{first}\n\n{second}\n")
+    assert list(sections) == ["ingestion", "api"]
+    assert sections["ingestion"].startswith("<!-- bench section: ingestion -->\n## One\n\nrow\n\n")
+    assert sections["api"].splitlines()[-1].startswith("_Section measured ")
+    report = (ROOT / "docs" / "BENCHMARKS.md").read_text()
+    assert sorted(measured_sections(report)) == sorted(section_name(s) for s in SECTIONS)
