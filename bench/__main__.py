@@ -683,6 +683,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="replace only the sections run in --output, keeping the others as "
                              "they were measured (each says when)")
     options = parser.parse_args(argv)
+    if options.update and options.quick and options.output == OUTPUT:
+        parser.error("--update --quick would mix quick sizes into the full report: "
+                     "pass --output elsewhere")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     chosen = [section for section in SECTIONS
               if options.sections is None or section_name(section) in options.sections]

@@ -1,9 +1,11 @@
 """The benchmark code stays runnable, and its baseline loads what the engine loads."""
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from app.models import Assessment, Image, Measure, Subject, Visit
 from bench.__main__ import SECTIONS, marked, measured_sections, section_name
+from bench.__main__ import main as bench_main
 from bench.api import Plan, parse_wrk, percentile, plan_summary, query_path, summary
 from bench.assessments import write_assessments
 from bench.bids_tree import write_bids_tree
@@ -258,3 +260,10 @@ def test_a_report_is_split_into_its_marked_sections_and_the_docs_hold_each_once(
     assert sections["api"].splitlines()[-1].startswith("_Section measured ")
     report = (ROOT / "docs" / "BENCHMARKS.md").read_text()
     assert sorted(measured_sections(report)) == sorted(section_name(s) for s in SECTIONS)
+
+
+def test_quick_sizes_never_update_the_full_report(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        bench_main(["--quick", "--update", "--sections", "startup"])
+    assert stopped.value.code == 2
+    assert "--update --quick would mix quick sizes" in capsys.readouterr().err
