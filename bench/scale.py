@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 COPIES = 10
 # Issue 27's targets at 10,000,000 images (seconds, p50).
 TARGETS = {"page_total": 0.050, "stats": 0.200, "cursor": 0.010}
+# The quick run's input (5,000 images, 50,000 once multiplied) and requests of each kind.
+QUICK_SUBJECTS = 500
+QUICK_REQUESTS = 20
 LABELS = {"page_total": "filtered page + total", "stats": "/stats, same filters",
           "cursor": "cursor page, no total"}
 
@@ -163,18 +167,21 @@ def scale_section(context: Any) -> str:
     """The three target requests at the API section's size and COPIES times it."""
     from bench.devservers import free_port
 
-    sizes, plan = context.sizes, context.sizes.api
+    subjects, plan = context.sizes.ingest_subjects, context.sizes.api
+    if context.quick:  # within the quick run's two minutes: a smaller input, fewer requests
+        subjects = min(subjects, QUICK_SUBJECTS)
+        plan = replace(plan, requests=min(plan.requests, QUICK_REQUESTS))
     url = context.database_url("postgresql")
 
     def measure(database_url: str) -> dict[str, Any]:
         return measure_targets(database_url, context.scratch, free_port(), plan)
 
     try:
-        built = build_database(url, sizes.ingest_subjects, COPIES, between=measure)
+        built = build_database(url, subjects, COPIES, between=measure)
         small, large = built["before"], measure(url)
     finally:
         drop_database(url)  # several GB at full size: free them for the sections after
-    return scale_report(sizes.ingest_subjects * 10, plan.per_page, built, small, large,
+    return scale_report(subjects * 10, plan.per_page, built, small, large,
                         context.quick)
 
 
