@@ -1,11 +1,12 @@
 """The scale section of `make bench`: the API's three target requests at ten times the API
 section's database, side by side with that size, in one run on one database.
 
-The database is built by `build_database`: the API section's synthetic input is loaded through
-the engine (bench/cases.py api_database), measured, then multiplied in SQL (`multiply`): every
+The database is built by `build_database`: the API section's synthetic subjects, visits and
+images are loaded through the engine (bench/cases.py engine_ingest; no assessments: none of the
+three requests filters by a measure), measured, then multiplied in SQL (`multiply`): every
 subject, with its visits and images, copied COPIES - 1 times under new ids, external ids and
 paths. The search columns are copied with the rows they are computed from, so they stay right;
-the copies have no assessments, so image_measure (computed from assessments) stays right too.
+without assessments image_measure is empty, as it should be.
 """
 from __future__ import annotations
 
@@ -105,22 +106,21 @@ def multiply(database_url: str, copies: int) -> dict[str, Any]:
 def build_database(database_url: str, subjects: int, copies: int,
                    between: Any = None) -> dict[str, Any]:
     """Fill the empty database at `database_url` with `copies` times the API section's input
-    of `subjects` subjects (10 images each): the engine's load (api_database, in its own
+    of `subjects` subjects (10 images each): the engine's load (engine_ingest, in its own
     process), VACUUM ANALYZE, `between(database_url)` if given (the smaller size's figures),
     then `multiply`. The one place a faster load (the streaming engine) would go. Returns
     {"load_seconds", "multiply_seconds", "images", "before": between's result}."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.cases", "api_database",
+        [sys.executable, "-m", "bench.cases", "engine_ingest",
          json.dumps({"database_url": database_url, "subjects": subjects})],
         capture_output=True, text=True, cwd=ROOT)
     if completed.returncode != 0:
-        raise RuntimeError(f"api_database failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"engine_ingest failed:\n{completed.stderr[-3000:]}")
     loaded = json.loads(completed.stdout.strip().splitlines()[-1])
     analyze(database_url)
     before = between(database_url) if between is not None else None
     multiplied = multiply(database_url, copies)
-    return {"load_seconds": loaded["seconds"] + loaded["assessment_seconds"]
-            + loaded["image_measure_seconds"], "multiply_seconds": multiplied["seconds"],
+    return {"load_seconds": loaded["seconds"], "multiply_seconds": multiplied["seconds"],
             "images": multiplied["images"], "before": before}
 
 
@@ -196,11 +196,12 @@ def scale_report(images: int, per_page: int, built: dict[str, Any], small: dict[
     filters = "&".join(f"{key}={value}" for key, value in PAGE_FILTERS.items())
     large_images = built["images"]
     lines = [f"## Scale: the API at {large_images:,} images on PostgreSQL", "",
-             f"The API section's synthetic input ({images:,} images, loaded through the engine "
-             f"with its assessments and image_measure in {built['load_seconds']:.0f} s) is "
-             f"measured, then multiplied {COPIES} times in SQL (bench/scale.py `multiply`: "
-             "every subject with its visits and images copied under new ids, external ids and "
-             "paths, search columns included; the copies have no assessments) in "
+             f"The API section's synthetic subjects, visits and images ({images:,} images, "
+             f"loaded through the engine in {built['load_seconds']:.0f} s; no assessments: "
+             "none of these requests filters by a measure) are measured, then multiplied "
+             f"{COPIES} times in SQL (bench/scale.py `multiply`: every subject with its visits "
+             "and images copied under new ids, external ids and paths, search columns "
+             "included) in "
              f"{built['multiply_seconds']:.0f} s, VACUUM ANALYZEd and measured again, served "
              "by the API section's gunicorn (2 workers) and client, the three requests in "
              "turn. Load average (1, 5, 15 minutes) before and after each size's timings: "
