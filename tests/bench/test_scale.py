@@ -109,3 +109,23 @@ def test_scale_section_reports_both_sizes_side_by_side(postgres, tmp_path):
         assert sum(line.startswith(f"| {label} |") for line in text_.splitlines()) == 1
         assert f"{label}, {images:,} images:" in text_
     assert "Index Only Scan using" in text_
+
+
+GROUPING_SETS_PLAN = """\
+Hash Join  (cost=1.0..2.0 rows=10 width=9) (actual time=40.1..52.5 rows=6 loops=1)
+  ->  MixedAggregate  (cost=1.0..2.0 rows=10 width=9) (actual time=30.0..50.25 rows=6 loops=1)
+        Hash Key: image.search_sex
+        ->  Sort  (cost=1.0..2.0 rows=10 width=9) (actual time=20.0..25.5 rows=319 loops=1)
+              ->  Index Only Scan using ix_image_search on image  (cost=1.0..2.0 rows=10 \
+width=9) (actual time=0.1..12.75 rows=319 loops=1)
+Execution Time: 53.0 ms"""
+
+
+def test_plans_show_the_aggregates_of_grouping_sets():
+    from bench.api import plan_summary
+
+    assert plan_summary("SELECT anon_1.grouping\nFROM x", GROUPING_SETS_PLAN.splitlines()) == {
+        "statement": "SELECT anon_1.grouping", "execution_ms": 53.0, "nodes": [
+            "Hash Join (52.5 ms, 6 rows)", "  MixedAggregate (50.25 ms, 6 rows)",
+            "    Sort (25.5 ms, 319 rows)",
+            "      Index Only Scan using ix_image_search on image (12.75 ms, 319 rows)"]}
