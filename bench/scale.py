@@ -61,8 +61,9 @@ def multiply(database_url: str, copies: int) -> dict[str, Any]:
     """Make the database's subjects, visits and images `copies` times as many: copy number k
     (1 to copies - 1) of each row has ids shifted by k times the table's largest id, external
     ids suffixed ".k" and paths prefixed "copyk/"; every other column, search columns included,
-    is the source row's. The image table's secondary indexes are dropped for the copy and built
-    again afterwards (faster than maintaining them row by row), then the database is VACUUM
+    is the source row's. The image table's secondary indexes and unique constraint are dropped
+    for the copy and built again afterwards (faster than maintaining them row by row; the
+    rebuilt constraint checks that the copies' paths are unique), then the database is VACUUM
     ANALYZEd. Returns the seconds taken and the images held."""
     import psycopg
     from sqlalchemy.engine import make_url
@@ -79,9 +80,15 @@ def multiply(database_url: str, copies: int) -> dict[str, Any]:
         indexes = [row for row in connection.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'image' "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)")]
+        # The unique (dataset, path) too; the primary key stays (foreign keys rest on it).
+        uniques = [row for row in connection.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'image'::regclass AND contype = 'u'")]
         with connection.transaction():
             for name, _definition in indexes:
                 connection.execute(f'DROP INDEX "{name}"')
+            for name, _definition in uniques:
+                connection.execute(f'ALTER TABLE image DROP CONSTRAINT "{name}"')
             for table, changed in COPIED_COLUMNS.items():
                 names = [row[0] for row in connection.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
@@ -97,6 +104,8 @@ def multiply(database_url: str, copies: int) -> dict[str, Any]:
                 log.info("copied %s %d times", table, copies - 1)
             for _name, definition in indexes:
                 connection.execute(definition)
+            for name, definition in uniques:
+                connection.execute(f'ALTER TABLE image ADD CONSTRAINT "{name}" {definition}')
         images = connection.execute(
             f"SELECT count(*) FROM {Image.__tablename__}").fetchone()[0]
     analyze(database_url)

@@ -3,6 +3,7 @@ and the section reports the three target requests at both sizes."""
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from app.models import Image
 from bench.api import analyze
 from bench.scale import build_database
 from bench.synthetic import ukbiobank_frames
@@ -87,6 +88,11 @@ def test_multiplied_database_is_what_loading_the_copies_would_give(postgres):
     with engine.begin() as connection:
         assert connection.scalar(text("SELECT nextval(pg_get_serial_sequence('image', 'id'))")) \
             > connection.scalar(text("SELECT max(id) FROM image"))
+        # The indexes and the unique constraint dropped for the copy are back.
+        indexes = connection.scalars(text(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'image'")).all()
+        assert {"ix_image_search", "uq_image_dataset_id_path", "pk_image"} <= set(indexes)
+        assert len(indexes) == len(Image.__table__.indexes) + 2  # + the key, the constraint
     engine.dispose()
 
 
