@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.api import CSV_FILTERS, MEASURE_FILTER, PAGE_FILTERS, Plan
 from bench.dicom import dicom_section
+from bench.scale import scale_section
 from bench.startup import startup_section
 from globals import ROOT
 
@@ -628,8 +629,8 @@ def analyze_section(context: Context) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = [ingestion_section, bids_section, reload_section, api_section, dicom_section,
-            analyze_section, startup_section]
+SECTIONS = [ingestion_section, bids_section, reload_section, api_section, scale_section,
+            dicom_section, analyze_section, startup_section]
 
 
 def machine_lines(databases: dict[str, Any]) -> list[str]:

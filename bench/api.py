@@ -602,8 +602,8 @@ def explain_api(database_url: str, token: str, path: str) -> list[dict[str, Any]
 PLAN_NODE = re.compile(r"^(\s*)(?:->\s*)?((?:Parallel )?(?:Index Only Scan|Index Scan|Bitmap Index "
                        r"Scan|Bitmap Heap Scan|Seq Scan|Nested Loop|Hash Join|Merge Join|Hash "
                        r"Semi Join|Hash Anti Join|Nested Loop Semi Join|Nested Loop Anti Join|"
-                       r"Limit|Aggregate|Sort|Gather)[^(]*)\(.*?actual time=[\d.]+\.\.([\d.]+) "
-                       r"rows=(\d+)")
+                       r"Limit|(?:Group|Hash|Mixed)?Aggregate|Sort|Gather)[^(]*)\(.*?actual "
+                       r"time=[\d.]+\.\.([\d.]+) rows=(\d+)")
 
 
 def plan_summary(statement: str, lines: list[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Subquery, case, func, select
+from sqlalchemy import ColumnElement, Label, Subquery, case, func, select, tuple_
 
 from app.extensions import db
 from app.models import Assessment, Condition, Dataset, Image, MeasureKind, Subject
@@ -143,17 +143,20 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
         clauses, Image.subject_id, Image.dataset_id, Image.type,
         IMAGE_CONDITION_ID.label("condition_id"), IMAGE_SEX.label("sex"),
         AGE_AT_SCAN.label("age_at_scan")).subquery()
-    totals = _counts(images)[0]
     age_bin = _age_bin(images.c.age_at_scan).label("age_min")
+    if db.session.get_bind().dialect.name == "postgresql":
+        totals, by_age, groups, by_sex = _counts_in_one_pass(images, age_bin)
+    else:
+        totals, by_age = _counts(images)[0], _counts(images, age_bin)
+        groups, by_sex = _named_groups(images), _counts(images, images.c.sex)
     ages = [
         {"age_min": row["age_min"],
          "age_max": (row["age_min"] + AGE_BIN_YEARS
                      if row["age_min"] is not None and row["age_min"] < OLDEST_BIN
                      else None),
          "subjects": row["subjects"], "images": row["images"]}
-        for row in _counts(images, age_bin)
+        for row in by_age
     ]
-    groups = _named_groups(images)
     distribution = ({DISTRIBUTION_PARAMETER: distribution_of(
         clauses, args[DISTRIBUTION_PARAMETER])} if args.get(DISTRIBUTION_PARAMETER) else {})
     return {
@@ -163,10 +166,51 @@ def stats_of(args: dict[str, Any]) -> dict[str, Any]:
         "groups": sorted(groups, key=lambda group: (
             group["dataset"], str(group["type"]), group["condition"] is None,
             group["condition"] or "")),
-        "sex": _counts(images, images.c.sex),
+        "sex": by_sex,
         "age": ages,
         **distribution,
     }
+
+
+def _counts_in_one_pass(images: Subquery, age_bin: Label[Any]) -> tuple[Any, list[Any], list[Any],
+                                                                        list[Any]]:
+    """The totals, and the counts by age bin, by dataset x type x condition and by sex, in one
+    statement (PostgreSQL's GROUPING SETS): the matching images are read once, not four times
+    (at 10,000,000 images each read is an index range of hundreds of thousands of entries).
+    The same rows as _counts and _named_groups give, in their order."""
+    keys = {"dataset_id": images.c.dataset_id, "type": images.c.type,
+            "condition_id": images.c.condition_id, "sex": images.c.sex, "age_min": age_bin}
+    sets = {"groups": ("dataset_id", "type", "condition_id"), "sex": ("sex",),
+            "age": ("age_min",), "totals": ()}
+    counted = select(
+        # One bit a key, the first key's the highest, set where the row is not grouped by it.
+        func.grouping(*keys.values()).label("grouping"), *keys.values(),
+        func.count(func.distinct(images.c.subject_id)).label("subjects"),
+        func.count().label("images"),
+    ).group_by(func.grouping_sets(*(tuple_(*(keys[name] for name in names))
+                                    for names in sets.values()))).subquery()
+    rows = db.session.execute(
+        select(counted, Dataset.designation.label("dataset"),
+               Condition.designation.label("condition"))
+        .outerjoin(Dataset, Dataset.id == counted.c.dataset_id)
+        .outerjoin(Condition, Condition.id == counted.c.condition_id)).mappings().all()
+    found: dict[str, list[Any]] = {name: [] for name in sets}
+    for row in rows:
+        name = next(name for name, names in sets.items()
+                    if row["grouping"] == sum(1 << (len(keys) - 1 - index)
+                                              for index, key in enumerate(keys)
+                                              if key not in names))
+        found[name].append(row)
+    fields = {"groups": ("dataset", "type", "condition"), "sex": ("sex",), "age": ("age_min",),
+              "totals": ()}
+    shown = {name: [{**{field: row[field] for field in fields[name]},
+                     "subjects": row["subjects"], "images": row["images"]}
+                    for row in found[name]] for name in sets}
+    # As _counts orders them: by the key, nulls last (the sexes are lower-case ASCII words,
+    # ordered alike by every collation).
+    shown["sex"].sort(key=lambda row: (row["sex"] is None, row["sex"] or ""))
+    shown["age"].sort(key=lambda row: (row["age_min"] is None, row["age_min"] or 0))
+    return shown["totals"][0], shown["age"], shown["groups"], shown["sex"]
 
 
 def _named_groups(images: Subquery) -> list[Any]:

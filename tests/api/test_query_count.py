@@ -61,7 +61,10 @@ def test_detail_and_stats_cost_a_fixed_number_of_statements(app, world, get):
     assert len(statements) == 4  # token, subject, visits, images
     with counted_statements(app) as statements:
         assert get("/stats").status_code == 200
-    assert len(statements) == 5  # token, totals, groups, sex, age
+    with app.app_context():
+        one_pass = db.engine.dialect.name == "postgresql"
+    # token, then totals, groups, sex, age: in one statement on PostgreSQL (GROUPING SETS)
+    assert len(statements) == (2 if one_pass else 5)
 
 
 def test_csv_fetches_in_batches_not_per_row(app, world, get):
