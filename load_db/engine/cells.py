@@ -92,7 +92,10 @@ def json_value(text: str) -> Any:
         value = None  # nested beyond what the parser can follow: deeper than any limit
         deep = True
     else:
-        deep = _deeper_than(value, MAX_JSON_DEPTH)
+        # Each level of nesting opens a bracket: a text with few brackets (every sidecar) cannot
+        # be too deep, and counting them is far cheaper than walking the parsed value.
+        deep = (text.count("{") + text.count("[") > MAX_JSON_DEPTH
+                and _deeper_than(value, MAX_JSON_DEPTH))
     if deep:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return value
