@@ -62,6 +62,10 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+# One decoder for every document: json.loads with parse_int builds a new one per call.
+_DECODER = json.JSONDecoder(parse_int=_bounded_int)
+
+
 def _deeper_than(value: Any, limit: int) -> bool:
     """Whether `value` nests lists and objects more than `limit` levels (no recursion)."""
     stack = [(value, 1)]
@@ -87,7 +91,8 @@ def json_value(text: str) -> Any:
         digits.
     """
     try:
-        value = json.loads(text, parse_int=_bounded_int)
+        # json.loads names a byte order mark, which the decoder alone would call a bad value
+        value = json.loads(text) if text.startswith("\ufeff") else _DECODER.decode(text)
     except RecursionError:
         value = None  # nested beyond what the parser can follow: deeper than any limit
         deep = True
