@@ -225,6 +225,15 @@ def test_startup_bench_times_every_command_on_a_migrated_database(tmp_path):
     assert all(seconds > 0 for seconds in medians.values())
 
 
+def test_startup_phases_time_the_app_as_the_flask_command_builds_it(tmp_path):
+    from bench.startup import start_up_phases
+
+    phases = start_up_phases(f"sqlite:///{tmp_path / 'phases.db'}", runs=1)
+    assert list(phases)[:4] == ["frameworks", "settings (config: pydantic-settings)",
+                                "PostgreSQL dialect (the JSONB type of the models)", "models"]
+    assert len(phases) == 6 and all(seconds > 0 for seconds in phases.values())
+
+
 COST = "(cost=1.00..2.00 rows=1 width=8)"
 EXPLAIN_OUTPUT = f"""Aggregate  {COST} (actual time=30.885..30.886 rows=1 loops=1)
   ->  Nested Loop Semi Join  {COST} (actual time=0.1..30.862 rows=143 loops=1)
