@@ -21,19 +21,19 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     """Build the app from config/<config_name>.py (default: $FLASK_CONFIG, else globals).
 
     `overrides` replaces settings after the environment has been applied (used by tests).
+    Built by the `flask` command line, the app gets the API's and the dashboard's routes only
+    when first needed (app/routes_on_demand.py): most commands route no request.
     """
-    from flask import Flask
-
-    from app import dashboard, models  # noqa: F401  (models: register every table)
+    from app import models  # noqa: F401  (register every table)
     from app.access import auth
     from app.access.visibility import init_visibility
-    from app.api import init_app as init_api
-    from app.cli import register_commands
+    from app.cli import COMMANDS, register_commands
     from app.extensions import api, db, init_migrations
     from app.http import cors, errors, headers, swagger_assets
     from app.qc.hidden import init_qc_state
+    from app.routes_on_demand import MbidFlask, loaded_by_flask_command
 
-    app = Flask(__name__, instance_relative_config=False)
+    app = MbidFlask(__name__, instance_relative_config=False)
     app.config.from_mapping(API_SETTINGS)
     app.config.from_mapping(load_settings(config_name))
     if overrides:
@@ -51,12 +51,24 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     auth.init_app(app)
     headers.init_app(app)
     cors.init_app(app)
-    dashboard.init_app(app)
-    init_api(app, api)
     init_visibility()
     init_qc_state()
     register_commands(app)
+    if loaded_by_flask_command():  # most commands route no request: add the routes on need
+        app.add_routes_when_needed(lambda: add_routes(app), frozenset(COMMANDS))
+    else:
+        add_routes(app)
     return app
+
+
+def add_routes(app: Flask) -> None:
+    """Serve the dashboard and the API from `app` (their modules are imported here)."""
+    from app import dashboard
+    from app.api import init_app as init_api
+    from app.extensions import api
+
+    dashboard.init_app(app)
+    init_api(app, api)
 
 
 def configure_logging() -> None:

@@ -62,6 +62,10 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+# One decoder for every document: json.loads with parse_int builds a new one per call.
+_DECODER = json.JSONDecoder(parse_int=_bounded_int)
+
+
 def _deeper_than(value: Any, limit: int) -> bool:
     """Whether `value` nests lists and objects more than `limit` levels (no recursion)."""
     stack = [(value, 1)]
@@ -87,12 +91,16 @@ def json_value(text: str) -> Any:
         digits.
     """
     try:
-        value = json.loads(text, parse_int=_bounded_int)
+        # json.loads names a byte order mark, which the decoder alone would call a bad value
+        value = json.loads(text) if text.startswith("\ufeff") else _DECODER.decode(text)
     except RecursionError:
         value = None  # nested beyond what the parser can follow: deeper than any limit
         deep = True
     else:
-        deep = _deeper_than(value, MAX_JSON_DEPTH)
+        # Each level of nesting opens a bracket: a text with few brackets (every sidecar) cannot
+        # be too deep, and counting them is far cheaper than walking the parsed value.
+        deep = (text.count("{") + text.count("[") > MAX_JSON_DEPTH
+                and _deeper_than(value, MAX_JSON_DEPTH))
     if deep:
         raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
     return value

@@ -138,7 +138,8 @@ def test_bids_cases_load_the_tree_and_a_reload_writes_only_new_rows(tmp_path):
     root = str(tmp_path / "tree")
 
     assert CASES["bids_floor"](root=root)["files"] == counts.files
-    assert CASES["bids_read"](root=root)["images"] == counts.images
+    read = CASES["bids_read"](root=root)
+    assert read["images"] == counts.images and 0 < read["listing_seconds"] < read["seconds"]
     loaded = CASES["bids_load"](database_url=f"sqlite:///{tmp_path / 'load.db'}", root=root,
                                 dataset="BIDS benchmark")
     assert loaded["rows"] == counts.rows
@@ -227,6 +228,15 @@ def test_startup_bench_times_every_command_on_a_migrated_database(tmp_path):
     medians = command_start_times(f"sqlite:///{tmp_path / 'startup.db'}", runs=1)
     assert list(medians) == list(COMMANDS)
     assert all(seconds > 0 for seconds in medians.values())
+
+
+def test_startup_phases_time_the_app_as_the_flask_command_builds_it(tmp_path):
+    from bench.startup import start_up_phases
+
+    phases = start_up_phases(f"sqlite:///{tmp_path / 'phases.db'}", runs=1)
+    assert list(phases)[:4] == ["frameworks", "settings (config: pydantic-settings)",
+                                "PostgreSQL dialect (the JSONB type of the models)", "models"]
+    assert len(phases) == 6 and all(seconds > 0 for seconds in phases.values())
 
 
 COST = "(cost=1.00..2.00 rows=1 width=8)"

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import click
+
 from app import create_app
 from app.cli import COMMANDS
 from globals import ROOT
@@ -42,15 +44,17 @@ print(json.dumps({"exit": code, "heavy": [name for name in heavy if name in sys.
 """
 
 
-def heavy_modules_imported_by(database_url: str, *args: str) -> dict:
-    """Run `flask ARGS` in a fresh interpreter on `database_url`; return its exit code and the
-    heavy modules it imported."""
+def heavy_modules_imported_by(database_url: str, *args: str,
+                              modules: tuple[str, ...] = HEAVY_MODULES) -> dict:
+    """Run `flask ARGS` in a fresh interpreter on `database_url`; return its exit code, the
+    `modules` it imported ("heavy") and what it printed before ("output")."""
     env = {**os.environ, "FLASK_APP": "app", "FLASK_CONFIG": "testing",
            "DATABASE_URL": database_url}
-    result = subprocess.run([sys.executable, "-c", COMMAND_PROBE, json.dumps(HEAVY_MODULES),
+    result = subprocess.run([sys.executable, "-c", COMMAND_PROBE, json.dumps(modules),
                              *args], cwd=ROOT, env=env, capture_output=True, text=True,
                             check=True)
-    return json.loads(result.stdout.splitlines()[-1])
+    *output, last = result.stdout.splitlines()
+    return {**json.loads(last), "output": "\n".join(output)}
 
 
 def test_create_app_imports_no_heavy_library():
@@ -62,10 +66,42 @@ def test_create_app_imports_no_heavy_library():
     assert json.loads(result.stdout.splitlines()[-1]) == []
 
 
-def test_help_and_apikey_list_start_without_heavy_libraries(database_url, session):
-    assert heavy_modules_imported_by(database_url, "--help") == {"exit": 0, "heavy": []}
-    assert heavy_modules_imported_by(database_url, "apikey", "list") == {"exit": 0, "heavy": []}
-    assert heavy_modules_imported_by(database_url, "load-runs") == {"exit": 0, "heavy": []}
+# The modules of the API's and the dashboard's routes: the `flask` command adds the routes
+# (importing these) only for what needs them.
+ROUTE_MODULES = ("app.api", "app.api.images", "app.dashboard", "app.dashboard.views")
+
+
+def test_help_and_apikey_list_start_without_heavy_libraries_or_routes(database_url, session):
+    for args in (["--help"], ["apikey", "list"], ["load-runs"]):
+        probe = heavy_modules_imported_by(database_url, *args,
+                                          modules=HEAVY_MODULES + ROUTE_MODULES)
+        assert (probe["exit"], probe["heavy"]) == (0, [])
+        if args == ["--help"]:  # every command listed all the same, smorest's too
+            assert "  openapi " in probe["output"]
+            assert all(f"  {name} " in probe["output"] for name in COMMANDS)
+
+
+def test_the_url_map_and_other_commands_get_every_route(database_url, session):
+    routes = heavy_modules_imported_by(database_url, "routes", modules=ROUTE_MODULES)
+    assert (routes["exit"], routes["heavy"]) == (0, list(ROUTE_MODULES))
+    assert "/api/v1/images" in routes["output"] and "/dashboard/cohorts" in routes["output"]
+    document = heavy_modules_imported_by(database_url, "openapi", "print", modules=ROUTE_MODULES)
+    assert document["heavy"] == list(ROUTE_MODULES)
+    assert "/api/v1/images" in json.loads(document["output"])["paths"]
+
+
+def test_an_app_built_by_the_flask_command_adds_its_routes_on_first_need():
+    from flask.cli import ScriptInfo
+
+    # Built last, as a command builds its one app: the API extension serves the last app built.
+    built = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with click.Context(click.Command("flask"), obj=ScriptInfo()):
+        deferred = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "dashboard" not in deferred.blueprints and "dashboard" in built.blueprints
+    routes = {rule.rule for rule in deferred.url_map.iter_rules()}  # the first need
+    assert routes == {rule.rule for rule in built.url_map.iter_rules()}
+    assert deferred.blueprints.keys() == built.blueprints.keys()
+    assert deferred.test_client().get("/api/v1/health").status_code == 200
 
 
 def test_the_migration_command_still_runs_alembic(database_url, session):

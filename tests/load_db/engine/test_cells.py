@@ -72,6 +72,9 @@ def test_one_key_check_names_the_repeat_and_its_first_row(keys, message):
     ("[" * 100 + "]" * 100, json.loads("[" * 100 + "]" * 100)),
     ('{"n": -' + "9" * 100 + "}", {"n": -int("9" * 100)}),
     ('{"x": 1.5e300}', {"x": 1.5e300}),
+    # more than 100 brackets, yet shallow: side by side, or inside a string
+    ("[" + ", ".join(["[{}]"] * 150) + "]", [[{}]] * 150),
+    ('{"a": "' + "[" * 200 + '"}', {"a": "[" * 200}),
 ])
 def test_json_value_reads_documents_within_the_limits(text, value):
     assert json_value(text) == value
