@@ -5,14 +5,18 @@
 from __future__ import annotations
 
 import threading
-from functools import cached_property
+import time
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.models.base import Base
 
@@ -86,6 +90,42 @@ class LazyDocApi(Api):
     @spec.setter
     def spec(self, value: Any) -> None:
         self._spec = value
+
+
+# A pooled connection unused for longer than this is checked (one round trip) before it is
+# handed out: a server restart or an idle timeout closes connections that wait in the pool.
+# One used more recently is handed out unchecked, which saves the round trip per request that
+# SQLAlchemy's pool_pre_ping costs; if the server dropped it anyway, the statement's error
+# invalidates the whole pool (each connection older than the error is replaced at its next
+# checkout) and the request's key check retries on a fresh one (app/access/auth.py).
+IDLE_CHECK_SECONDS = 10.0
+_RETURNED_AT = "mbid_returned_at"
+
+
+def _note_return(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _check_if_idle(dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry,
+                   _proxy: Any) -> None:
+    returned_at = record.info.get(_RETURNED_AT)
+    if returned_at is None or time.monotonic() - returned_at < IDLE_CHECK_SECONDS:
+        return  # new, or in use a moment ago
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as exc:
+        # The pool replaces the connection with a new one and checks out again.
+        raise DisconnectionError(f"pooled connection dropped while idle: {exc}") from exc
+
+
+def init_connection_checks(app: Flask) -> None:
+    """Check the app's pooled connections that have been idle (IDLE_CHECK_SECONDS) when they
+    are checked out, and only those."""
+    with app.app_context():
+        for engine in db.engines.values():
+            if not event.contains(engine.pool, "checkin", _note_return):
+                event.listen(engine.pool, "checkin", _note_return)
+                event.listen(engine.pool, "checkout", partial(_check_if_idle, engine.dialect))
 
 
 db = SQLAlchemy(model_class=Base)

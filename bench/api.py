@@ -222,26 +222,38 @@ class Client:
 
 @dataclass
 class Timings:
-    """Request kinds timed in turn (round robin), so that noise hits every kind alike."""
+    """Request kinds timed in turn (round robin), so that noise hits every kind alike.
+
+    Beside each call's wall time it keeps the CPU time this process spent in it (`cpu`): for
+    work done in this process (request_phases) the steadier figure on a shared machine, where
+    the wall time also holds the waits for the other processes and for a core.
+    """
 
     kinds: dict[str, Callable[[], Any]]
     samples: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def run(self, requests: int, budget: float, minimum: int) -> dict[str, dict[str, float]]:
         """Time each kind `requests` times, or fewer for a kind (not under `minimum`) once it
         has spent `budget` seconds; return each kind's summary."""
         self.samples = {kind: [] for kind in self.kinds}
+        self.cpu = {kind: [] for kind in self.kinds}
         spent = dict.fromkeys(self.kinds, 0.0)
         for _ in range(requests):
             for kind, call in self.kinds.items():
                 if len(self.samples[kind]) >= minimum and spent[kind] > budget:
                     continue
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 call()
                 seconds = time.perf_counter() - start
+                self.cpu[kind].append(time.process_time() - cpu_start)
                 self.samples[kind].append(seconds)
                 spent[kind] += seconds
         return {kind: summary(samples) for kind, samples in self.samples.items()}
+
+    def cpu_p50(self) -> dict[str, float]:
+        """The median CPU time of this process per call of each kind, in seconds."""
+        return {kind: percentile(samples, 0.5) for kind, samples in self.cpu.items()}
 
 
 class RawQueries:
@@ -597,6 +609,129 @@ def explain_api(database_url: str, token: str, path: str) -> list[dict[str, Any]
                 plans.append(plan_summary(statement, lines))
         db.engine.dispose()
     return plans
+
+
+# The phases of a request, in the order it runs them (request_phases times each alone).
+PHASES = {
+    "connection": "checkout (with the pool's pre-ping), BEGIN, `SELECT 1`, ROLLBACK, checkin",
+    "select_one": "`SELECT 1` alone on a held connection (one round trip to the server)",
+    "token": "the token check: authenticate() (the key, its grants and the designations the "
+             "parameters name, in one statement; the scope)",
+    "arguments": "parsing the query string (webargs + the route's marshmallow schema)",
+    "statement": "building the page's statement (filters, sort, cursor, limit)",
+    "execute": "running it through the ORM session (cache key, compiled-cache look-up, SQL, "
+               "rows as mappings)",
+    "raw_sql": "the same compiled SQL and parameters through psycopg, on the same connection",
+    "render": "rendering the envelope (the route's response schema: 50 rows x 18 fields)",
+    "json": "JSON encoding (the app's JSON provider)",
+    "wsgi": "the whole request through the WSGI app in process (no HTTP)",
+}
+
+
+def request_phases(database_url: str, scratch: Path, token: str, path: str, requests: int,
+                   *, gunicorn: Callable[[], Any] | None = None) -> dict[str, dict[str, float]]:
+    """Time where a GET /images page's time goes, phase by phase (PHASES), with the app's own
+    code in this process: each phase alone, `requests` times, the phases in turn (round
+    robin, as Timings does), plus the whole request through the WSGI app and, when
+    `gunicorn` is given (a call that sends the same request to the served app), over HTTP.
+
+    Returns {phase: summary} (summary: n, p50, p95, p99 and cpu_p50, the median CPU time of
+    this process, in seconds; through gunicorn the CPU is the client's alone).
+    """
+    from sqlalchemy import event, text
+    from werkzeug.test import EnvironBuilder
+
+    from app import create_app
+    from app.access.auth import authenticate
+    from app.api.images import ImageArgs, ImageListItemSchema, blp
+    from app.api.query import envelope_schema
+    from app.api.query.paging import one_page
+    from app.extensions import db
+    from app.query.images import image_filters, select_images
+
+    app = create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                    "STORAGE_BACKEND": "local",
+                                    "LOCAL_STORAGE_ROOT": str(scratch / "storage")})
+    headers = {"Authorization": f"Bearer {token}"}
+    environ = EnvironBuilder(path=path, headers=headers).get_environ()
+    schema = envelope_schema(ImageListItemSchema, "Image")()
+
+    def whole_request() -> bytes:
+        statuses: list[str] = []
+        body = app.wsgi_app(dict(environ), lambda status, _headers: statuses.append(status))
+        try:
+            data = b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"GET {path}: {statuses[0]} {data[:300]!r}")
+        return data
+
+    with app.app_context(), app.test_request_context(path, headers=headers):
+        args = blp.ARGUMENTS_PARSER.parse(ImageArgs, location="query")
+        statement, _ = one_page(select_images().where(*image_filters(args)), args, "images")
+        sent: list[tuple[str, Any]] = []
+
+        def keep(_connection, _cursor, sql, parameters, _context, _many) -> None:
+            sent.append((sql, parameters))
+
+        # The page's SQL and parameters as sent to the server (the last statement of the page).
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            rows = db.session.execute(statement).mappings().all()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        raw_sql, raw_parameters = sent[-1]
+        answer = {"items": rows[:args["per_page"]], "total": None, "page": None,
+                  "per_page": args["per_page"], "next_cursor": None}
+        dumped = schema.dump(answer)
+        db.session.remove()
+
+        def connection_cycle() -> None:
+            db.session.execute(text("SELECT 1"))
+            db.session.remove()
+
+        def raw() -> list[tuple]:
+            cursor = db.session.connection().connection.driver_connection.cursor()
+            cursor.execute(raw_sql, raw_parameters)
+            return cursor.fetchall()
+
+        kinds: dict[str, Callable[[], Any]] = {
+            "select_one": lambda: db.session.execute(text("SELECT 1")).all(),
+            "token": authenticate,
+            "arguments": lambda: blp.ARGUMENTS_PARSER.parse(ImageArgs, location="query"),
+            "statement": lambda: one_page(select_images().where(*image_filters(args)), args,
+                                          "images"),
+            "execute": lambda: db.session.execute(statement).mappings().all(),
+            "raw_sql": raw,
+            "render": lambda: schema.dump(answer),
+            "json": lambda: app.json.dumps(dumped).encode(),
+        }
+        connection_cycle()  # warm up
+        timings = Timings({"connection": connection_cycle})
+        phases = timings.run(requests, math.inf, requests)
+        cpu = timings.cpu_p50()
+        # The other phases run inside one transaction, as a request's do: the connection is
+        # held (checked out once, here).
+        for call in kinds.values():  # warm up
+            call()
+        timings = Timings(kinds)
+        phases.update(timings.run(requests, math.inf, requests))
+        cpu.update(timings.cpu_p50())
+        db.session.remove()
+    ends = {"wsgi": whole_request}
+    if gunicorn is not None:
+        ends["gunicorn"] = gunicorn
+    for call in ends.values():
+        call()
+    timings = Timings(ends)
+    phases.update(timings.run(requests, math.inf, requests))
+    cpu.update(timings.cpu_p50())
+    with app.app_context():
+        db.engine.dispose()
+    for name, summary_of_phase in phases.items():
+        summary_of_phase["cpu_p50"] = cpu[name]
+    return phases
 
 
 PLAN_NODE = re.compile(r"^(\s*)(?:->\s*)?((?:Parallel )?(?:Index Only Scan|Index Scan|Bitmap Index "
