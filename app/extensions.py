@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from functools import cached_property, partial
@@ -14,7 +15,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -118,14 +119,49 @@ def _check_if_idle(dialect: Dialect, dbapi_connection: Any, record: ConnectionPo
         raise DisconnectionError(f"pooled connection dropped while idle: {exc}") from exc
 
 
+# Set in a connection's info once its transaction ran a statement that may write or lock.
+_WROTE = "mbid_wrote"
+# A statement that only reads: a SELECT taking no lock (FOR UPDATE / FOR SHARE ..., an
+# advisory lock), which ends with its transaction.
+_READ_ONLY = re.compile(
+    r"\s*SELECT\b(?!.*(?:\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|advisory))",
+    re.IGNORECASE | re.DOTALL)
+
+
+def _note_statement(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+    if not connection.info.get(_WROTE) and not _READ_ONLY.match(statement):
+        connection.info[_WROTE] = True
+
+
+def _forget_statements(connection: Connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+def end_read_only_transaction() -> None:
+    """Commit the session's transaction now if all it ran were reads (no write statement, no
+    row lock, nothing pending in the session): right after the request's last statement, the
+    transaction's end costs one round trip back to back with it, where the ROLLBACK of the
+    request's teardown costs one more after the rendering (on a busy machine, the wait for the
+    database process to be scheduled again). A transaction that wrote is left to its route."""
+    session = db.session()
+    if (not session.in_transaction() or session.new or session.dirty or session.deleted
+            or session.connection().info.get(_WROTE)):
+        return
+    session.commit()
+
+
 def init_connection_checks(app: Flask) -> None:
     """Check the app's pooled connections that have been idle (IDLE_CHECK_SECONDS) when they
-    are checked out, and only those."""
+    are checked out, and only those; note which transactions wrote
+    (end_read_only_transaction)."""
     with app.app_context():
         for engine in db.engines.values():
             if not event.contains(engine.pool, "checkin", _note_return):
                 event.listen(engine.pool, "checkin", _note_return)
                 event.listen(engine.pool, "checkout", partial(_check_if_idle, engine.dialect))
+                event.listen(engine, "before_cursor_execute", _note_statement)
+                event.listen(engine, "commit", _forget_statements)
+                event.listen(engine, "rollback", _forget_statements)
 
 
 db = SQLAlchemy(model_class=Base)

@@ -114,6 +114,7 @@ class Gunicorn:
                  workers: int = WORKERS) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.database_url, self.scratch = database_url, scratch
         self.workers = workers
         self.environment = {**os.environ, "DATABASE_URL": database_url,
                             "FLASK_CONFIG": "production", "STORAGE_BACKEND": "local",
@@ -254,6 +255,24 @@ class Timings:
     def cpu_p50(self) -> dict[str, float]:
         """The median CPU time of this process per call of each kind, in seconds."""
         return {kind: percentile(samples, 0.5) for kind, samples in self.cpu.items()}
+
+
+# The requests of the round robin that take milliseconds, timed again on their own (_measure).
+LIGHT_KINDS = ("cursor", "first_page", "page_total")
+# How long the client sleeps before each request of after_pauses.
+PAUSE_SECONDS = 0.2
+
+
+def after_pauses(call: Callable[[], Any], pause: float, requests: int) -> dict[str, float]:
+    """Time `call` `requests` times, each after `pause` seconds of idling (not timed): the
+    cost of a request that finds the processes it needs asleep. Returns its summary."""
+    samples = []
+    for _ in range(requests):
+        time.sleep(pause)
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return summary(samples)
 
 
 class RawQueries:
@@ -491,8 +510,10 @@ def measure(database_url: str, scratch: Path, plan: Plan, port: int) -> dict[str
     """Serve the filled database at `database_url` with gunicorn and measure every figure of
     the API section; the server is stopped afterwards, also on failure.
 
-    Returns {"latency": {kind: summary}, "raw_page", "raw_count" (summaries), "csv": [runs],
-    "load": {name: [runs]}, "load_tool", "matched", "stats_images", "csv_rows_expected"}.
+    Returns {"latency": {kind: summary}, "alone" and "paused" (the LIGHT_KINDS timed on their
+    own: back to back, and after_pauses), "phases" (request_phases of the cursor page),
+    "raw_page", "raw_count" (summaries), "csv": [runs], "load": {name: [runs]}, "load_tool",
+    "matched", "stats_images", "csv_rows_expected"}.
     """
     token = create_token(database_url)
     raw = RawQueries(database_url, plan.per_page)
@@ -558,6 +579,13 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     raw.page_seconds.clear()
     raw.count_seconds.clear()
     latency = Timings(kinds).run(plan.requests, plan.budget, plan.minimum)
+    # The light requests again, without the heavy ones between them: back to back, and each
+    # after an idle pause (the round robin's requests follow 0.3 to 2 s of other work).
+    light = {kind: kinds[kind] for kind in LIGHT_KINDS}
+    alone = Timings(light).run(plan.requests, plan.budget, plan.minimum)
+    paused = {kind: after_pauses(call, PAUSE_SECONDS, plan.minimum) for kind, call in light.items()}
+    phases = request_phases(server.database_url, server.scratch, token, cursor_path,
+                            plan.requests, gunicorn=kinds["cursor"])
     stats = client.json(stats_path)
     csv_path = query_path("/images", {**CSV_FILTERS, "format": "csv"})
     csv_expected = client.json(query_path("/images", {**CSV_FILTERS, "per_page": 1}))["total"]
@@ -568,7 +596,8 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     load = {name: [run_load(f"{server.url}{path}", token, plan.load_seconds,
                             plan.load_connections) for _ in range(plan.load_runs)]
             for name, path in (("cursor", cursor_path), ("page_total", page_path))}
-    return {"latency": latency, "raw_page": summary(raw.page_seconds),
+    return {"latency": latency, "alone": alone, "paused": paused, "phases": phases,
+            "raw_page": summary(raw.page_seconds),
             "raw_count": summary(raw.count_seconds), "csv": exports, "load": load,
             "load_tool": load_tool(), "matched": first["total"], "stats_images": stats["images"],
             "csv_rows_expected": csv_expected, "measure_matched": measured["total"],

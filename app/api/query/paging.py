@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, func, or_, selec
 from app.api.json import load_bounded_json
 from app.api.query.columns import RowList
 from app.api.query.params import text_problem
-from app.extensions import db
+from app.extensions import db, end_read_only_transaction
 from app.query.sorting import order_and_key, sorted_by, where_expression
 
 # Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
@@ -181,6 +181,7 @@ def paginate(statement: Select, args: Mapping[str, Any], resource: str, *,
     total = db.session.scalar(counted) if args.get("total", True) else None
     page_statement, page = one_page(statement, args, resource)
     rows = db.session.execute(page_statement).mappings().all()
+    end_read_only_transaction()
     items = rows[:per_page]
     next_cursor = encode_cursor(resource, sort, items[-1]) if len(rows) > per_page else None
     return {"items": items, "total": total, "page": page, "per_page": per_page,
