@@ -100,16 +100,17 @@ class LazyDocApi(Api):
 # invalidates the whole pool (each connection older than the error is replaced at its next
 # checkout) and the request's key check retries on a fresh one (app/access/auth.py).
 IDLE_CHECK_SECONDS = 10.0
-_RETURNED_AT = "mbid_returned_at"
+# Where a pooled connection's record keeps when it was last returned (time.monotonic()).
+RETURNED_AT = "mbid_returned_at"
 
 
 def _note_return(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-    record.info[_RETURNED_AT] = time.monotonic()
+    record.info[RETURNED_AT] = time.monotonic()
 
 
 def _check_if_idle(dialect: Dialect, dbapi_connection: Any, record: ConnectionPoolEntry,
                    _proxy: Any) -> None:
-    returned_at = record.info.get(_RETURNED_AT)
+    returned_at = record.info.get(RETURNED_AT)
     if returned_at is None or time.monotonic() - returned_at < IDLE_CHECK_SECONDS:
         return  # new, or in use a moment ago
     try:
@@ -134,7 +135,8 @@ def _note_statement(connection: Connection, _cursor: Any, statement: str, *_args
 
 
 def _forget_statements(connection: Connection) -> None:
-    connection.info.pop(_WROTE, None)
+    if not connection.invalidated:  # an invalidated one's record is discarded with its info
+        connection.info.pop(_WROTE, None)
 
 
 def end_read_only_transaction() -> None:
