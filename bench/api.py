@@ -642,7 +642,8 @@ def explain_api(database_url: str, token: str, path: str) -> list[dict[str, Any]
 
 # The phases of a request, in the order it runs them (request_phases times each alone).
 PHASES = {
-    "connection": "checkout (with the pool's pre-ping), BEGIN, `SELECT 1`, ROLLBACK, checkin",
+    "connection": "checkout (no pre-ping: only a connection idle for IDLE_CHECK_SECONDS of "
+                  "app/extensions.py is checked), BEGIN, `SELECT 1`, ROLLBACK, checkin",
     "select_one": "`SELECT 1` alone on a held connection (one round trip to the server)",
     "token": "the token check: authenticate() (the key, its grants and the designations the "
              "parameters name, in one statement; the scope)",
