@@ -28,7 +28,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from app.access import auth
     from app.access.visibility import init_visibility
     from app.cli import COMMANDS, register_commands
-    from app.extensions import api, db, init_migrations
+    from app.extensions import api, db, init_connection_checks, init_migrations
     from app.http import cors, errors, headers, swagger_assets
     from app.qc.hidden import init_qc_state
     from app.routes_on_demand import MbidFlask, loaded_by_flask_command
@@ -45,6 +45,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     configure_logging()
 
     db.init_app(app)
+    init_connection_checks(app)
     init_migrations(app, MIGRATIONS_DIR)
     errors.init_app(app, api)  # before api.init_app, which documents and registers the handlers
     api.init_app(app)

@@ -364,6 +364,66 @@ def _latency_row(label: str, result: dict[str, float], comparison: str) -> str:
             f"{_ms(result['p99'])} | {comparison} |")
 
 
+# The light requests timed again on their own, as the API section labels them.
+LIGHT_LABELS = {"cursor": "cursor page, no total", "first_page": "first page (unfiltered)",
+                "page_total": "filtered page + total"}
+# The rows of the phase table (bench/api.py PHASES) that add up to a request in process.
+REQUEST_PARTS = ("connection", "token", "arguments", "statement", "execute", "render", "json")
+
+
+def _request_cost_lines(result: dict[str, Any], plan: Any) -> list[str]:
+    """The API section's latency method (the light requests in the round robin, alone and
+    after a pause) and the cursor page's phase table."""
+    from bench.api import PAUSE_SECONDS, PHASES
+
+    latency, alone, paused, phases = (result["latency"], result["alone"], result["paused"],
+                                      result["phases"])
+    lines = ["", "### The latency method: the light requests in the round robin and alone", "",
+             "The round robin above times each kind of request in turn, so the light requests "
+             "(milliseconds) follow the heavy ones (the hand-written joins and the deep page by "
+             "number: 0.3 to 2 s at 1,000,000 images, during which the client waits). The same "
+             f"light requests were then timed again over the same connection: **alone** (their "
+             f"own round robin, back to back, {plan.requests} each) and **after a pause** "
+             f"({plan.minimum} each, the client idle {PAUSE_SECONDS * 1000:.0f} ms before "
+             "each, not timed). Alone measures the request; after a pause measures what a "
+             "request pays when the server's worker and the database's process have to be "
+             "woken (scheduled back onto a core) first, which is what a request after a long "
+             "wait in the round robin also pays.", "",
+             "| request | round robin p50 | alone p50 | alone p95 | after a pause p50 | "
+             "after a pause p95 |", "|---|---|---|---|---|---|"]
+    for kind, label in LIGHT_LABELS.items():
+        lines.append(f"| {label} | {_ms(latency[kind]['p50'])} | {_ms(alone[kind]['p50'])} | "
+                     f"{_ms(alone[kind]['p95'])} | {_ms(paused[kind]['p50'])} | "
+                     f"{_ms(paused[kind]['p95'])} |")
+    wsgi = phases["wsgi"]
+    parts = sum(phases[name]["p50"] for name in REQUEST_PARTS)
+    lines += ["", "### Where a cursor page's time goes", "",
+              "The cursor page (no total) taken apart in the harness process with the app's "
+              "own code (bench/api.py `request_phases`, FLASK_CONFIG=production, over the same "
+              f"database): each phase alone, {plan.requests} times, the phases in turn; then "
+              "the whole request through the WSGI app (no HTTP) and through gunicorn. Wall is "
+              "the elapsed time; CPU the harness process's CPU time (user + system) in it, the "
+              "steadier figure on a shared machine (through gunicorn the CPU is the client's "
+              "alone).", "",
+              "| phase | p50 wall | p95 wall | p50 CPU | share of the WSGI request (p50 wall) |",
+              "|---|---|---|---|---|"]
+    for name, summary in phases.items():
+        label = PHASES.get(name, "the whole request through gunicorn (HTTP over 127.0.0.1)")
+        lines.append(f"| {label} | {_ms(summary['p50'])} | {_ms(summary['p95'])} | "
+                     f"{_ms(summary['cpu_p50'])} | {summary['p50'] / wsgi['p50']:.0%} |")
+    lines += ["", f"The parts of a request (connection, token check, arguments, statement, "
+              f"execution, rendering, JSON) add up to {_ms(parts)} of the WSGI request's "
+              f"{_ms(wsgi['p50'])} (the rest: Flask's dispatch, the other before- and "
+              "after-request hooks, building the response); the page's SQL alone, through "
+              f"psycopg, takes {_ms(phases['raw_sql']['p50'])}."]
+    if "gunicorn" in phases:
+        lines[-1] += (f" Through gunicorn the request takes {_ms(phases['gunicorn']['p50'])}: "
+                      f"{_ms(phases['gunicorn']['p50'] - wsgi['p50'])} for HTTP (the client's "
+                      "request and reading, gunicorn's parsing and writing, the two processes' "
+                      "wake-ups).")
+    return lines
+
+
 def api_section(context: Context) -> str:
     """The API over the synthetic database on PostgreSQL, served by gunicorn (2 workers)."""
     from bench.api import analyze, measure
@@ -489,6 +549,7 @@ def api_section(context: Context) -> str:
         lines.append(f"| {label} | {statistics.median(r['per_second'] for r in runs):,.1f} | "
                      f"{sum(r['requests'] for r in runs):,} | "
                      f"{sum(r['non_2xx'] + r['socket_errors'] for r in runs):,} |")
+    lines += _request_cost_lines(result, plan)
     verdicts = [
         ("filtered page + total: p50 at most 1.5x the raw page + count",
          f"{page['p50'] / raw['p50']:.2f}x ({_ms(page['p50'])} vs {_ms(raw['p50'])})",

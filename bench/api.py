@@ -114,6 +114,7 @@ class Gunicorn:
                  workers: int = WORKERS) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
+        self.database_url, self.scratch = database_url, scratch
         self.workers = workers
         self.environment = {**os.environ, "DATABASE_URL": database_url,
                             "FLASK_CONFIG": "production", "STORAGE_BACKEND": "local",
@@ -222,26 +223,56 @@ class Client:
 
 @dataclass
 class Timings:
-    """Request kinds timed in turn (round robin), so that noise hits every kind alike."""
+    """Request kinds timed in turn (round robin), so that noise hits every kind alike.
+
+    Beside each call's wall time it keeps the CPU time this process spent in it (`cpu`): for
+    work done in this process (request_phases) the steadier figure on a shared machine, where
+    the wall time also holds the waits for the other processes and for a core.
+    """
 
     kinds: dict[str, Callable[[], Any]]
     samples: dict[str, list[float]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)
 
     def run(self, requests: int, budget: float, minimum: int) -> dict[str, dict[str, float]]:
         """Time each kind `requests` times, or fewer for a kind (not under `minimum`) once it
         has spent `budget` seconds; return each kind's summary."""
         self.samples = {kind: [] for kind in self.kinds}
+        self.cpu = {kind: [] for kind in self.kinds}
         spent = dict.fromkeys(self.kinds, 0.0)
         for _ in range(requests):
             for kind, call in self.kinds.items():
                 if len(self.samples[kind]) >= minimum and spent[kind] > budget:
                     continue
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 call()
                 seconds = time.perf_counter() - start
+                self.cpu[kind].append(time.process_time() - cpu_start)
                 self.samples[kind].append(seconds)
                 spent[kind] += seconds
         return {kind: summary(samples) for kind, samples in self.samples.items()}
+
+    def cpu_p50(self) -> dict[str, float]:
+        """The median CPU time of this process per call of each kind, in seconds."""
+        return {kind: percentile(samples, 0.5) for kind, samples in self.cpu.items()}
+
+
+# The requests of the round robin that take milliseconds, timed again on their own (_measure).
+LIGHT_KINDS = ("cursor", "first_page", "page_total")
+# How long the client sleeps before each request of after_pauses.
+PAUSE_SECONDS = 0.2
+
+
+def after_pauses(call: Callable[[], Any], pause: float, requests: int) -> dict[str, float]:
+    """Time `call` `requests` times, each after `pause` seconds of idling (not timed): the
+    cost of a request that finds the processes it needs asleep. Returns its summary."""
+    samples = []
+    for _ in range(requests):
+        time.sleep(pause)
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return summary(samples)
 
 
 class RawQueries:
@@ -479,8 +510,10 @@ def measure(database_url: str, scratch: Path, plan: Plan, port: int) -> dict[str
     """Serve the filled database at `database_url` with gunicorn and measure every figure of
     the API section; the server is stopped afterwards, also on failure.
 
-    Returns {"latency": {kind: summary}, "raw_page", "raw_count" (summaries), "csv": [runs],
-    "load": {name: [runs]}, "load_tool", "matched", "stats_images", "csv_rows_expected"}.
+    Returns {"latency": {kind: summary}, "alone" and "paused" (the LIGHT_KINDS timed on their
+    own: back to back, and after_pauses), "phases" (request_phases of the cursor page),
+    "raw_page", "raw_count" (summaries), "csv": [runs], "load": {name: [runs]}, "load_tool",
+    "matched", "stats_images", "csv_rows_expected"}.
     """
     token = create_token(database_url)
     raw = RawQueries(database_url, plan.per_page)
@@ -546,6 +579,13 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     raw.page_seconds.clear()
     raw.count_seconds.clear()
     latency = Timings(kinds).run(plan.requests, plan.budget, plan.minimum)
+    # The light requests again, without the heavy ones between them: back to back, and each
+    # after an idle pause (the round robin's requests follow 0.3 to 2 s of other work).
+    light = {kind: kinds[kind] for kind in LIGHT_KINDS}
+    alone = Timings(light).run(plan.requests, plan.budget, plan.minimum)
+    paused = {kind: after_pauses(call, PAUSE_SECONDS, plan.minimum) for kind, call in light.items()}
+    phases = request_phases(server.database_url, server.scratch, token, cursor_path,
+                            plan.requests, gunicorn=kinds["cursor"])
     stats = client.json(stats_path)
     csv_path = query_path("/images", {**CSV_FILTERS, "format": "csv"})
     csv_expected = client.json(query_path("/images", {**CSV_FILTERS, "per_page": 1}))["total"]
@@ -556,7 +596,8 @@ def _measure(client: Client, server: Gunicorn, raw: RawQueries, plan: Plan,
     load = {name: [run_load(f"{server.url}{path}", token, plan.load_seconds,
                             plan.load_connections) for _ in range(plan.load_runs)]
             for name, path in (("cursor", cursor_path), ("page_total", page_path))}
-    return {"latency": latency, "raw_page": summary(raw.page_seconds),
+    return {"latency": latency, "alone": alone, "paused": paused, "phases": phases,
+            "raw_page": summary(raw.page_seconds),
             "raw_count": summary(raw.count_seconds), "csv": exports, "load": load,
             "load_tool": load_tool(), "matched": first["total"], "stats_images": stats["images"],
             "csv_rows_expected": csv_expected, "measure_matched": measured["total"],
@@ -597,6 +638,130 @@ def explain_api(database_url: str, token: str, path: str) -> list[dict[str, Any]
                 plans.append(plan_summary(statement, lines))
         db.engine.dispose()
     return plans
+
+
+# The phases of a request, in the order it runs them (request_phases times each alone).
+PHASES = {
+    "connection": "checkout (no pre-ping: only a connection idle for IDLE_CHECK_SECONDS of "
+                  "app/extensions.py is checked), BEGIN, `SELECT 1`, ROLLBACK, checkin",
+    "select_one": "`SELECT 1` alone on a held connection (one round trip to the server)",
+    "token": "the token check: authenticate() (the key, its grants and the designations the "
+             "parameters name, in one statement; the scope)",
+    "arguments": "parsing the query string (webargs + the route's marshmallow schema)",
+    "statement": "building the page's statement (filters, sort, cursor, limit)",
+    "execute": "running it through the ORM session (cache key, compiled-cache look-up, SQL, "
+               "rows as mappings)",
+    "raw_sql": "the same compiled SQL and parameters through psycopg, on the same connection",
+    "render": "rendering the envelope (the route's response schema: 50 rows x 18 fields)",
+    "json": "JSON encoding (the app's JSON provider)",
+    "wsgi": "the whole request through the WSGI app in process (no HTTP)",
+}
+
+
+def request_phases(database_url: str, scratch: Path, token: str, path: str, requests: int,
+                   *, gunicorn: Callable[[], Any] | None = None) -> dict[str, dict[str, float]]:
+    """Time where a GET /images page's time goes, phase by phase (PHASES), with the app's own
+    code in this process: each phase alone, `requests` times, the phases in turn (round
+    robin, as Timings does), plus the whole request through the WSGI app and, when
+    `gunicorn` is given (a call that sends the same request to the served app), over HTTP.
+
+    Returns {phase: summary} (summary: n, p50, p95, p99 and cpu_p50, the median CPU time of
+    this process, in seconds; through gunicorn the CPU is the client's alone).
+    """
+    from sqlalchemy import event, text
+    from werkzeug.test import EnvironBuilder
+
+    from app import create_app
+    from app.access.auth import authenticate
+    from app.api.images import ImageArgs, ImageListItemSchema, blp
+    from app.api.query import envelope_schema
+    from app.api.query.paging import one_page
+    from app.extensions import db
+    from app.query.images import image_filters, select_images
+
+    app = create_app("production", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                    "STORAGE_BACKEND": "local",
+                                    "LOCAL_STORAGE_ROOT": str(scratch / "storage")})
+    headers = {"Authorization": f"Bearer {token}"}
+    environ = EnvironBuilder(path=path, headers=headers).get_environ()
+    schema = envelope_schema(ImageListItemSchema, "Image")()
+
+    def whole_request() -> bytes:
+        statuses: list[str] = []
+        body = app.wsgi_app(dict(environ), lambda status, _headers: statuses.append(status))
+        try:
+            data = b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"GET {path}: {statuses[0]} {data[:300]!r}")
+        return data
+
+    with app.app_context(), app.test_request_context(path, headers=headers):
+        args = blp.ARGUMENTS_PARSER.parse(ImageArgs, location="query")
+        statement, _ = one_page(select_images().where(*image_filters(args)), args, "images")
+        sent: list[tuple[str, Any]] = []
+
+        def keep(_connection, _cursor, sql, parameters, _context, _many) -> None:
+            sent.append((sql, parameters))
+
+        # The page's SQL and parameters as sent to the server (the last statement of the page).
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            rows = db.session.execute(statement).mappings().all()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        raw_sql, raw_parameters = sent[-1]
+        answer = {"items": rows[:args["per_page"]], "total": None, "page": None,
+                  "per_page": args["per_page"], "next_cursor": None}
+        dumped = schema.dump(answer)
+        db.session.remove()
+
+        def connection_cycle() -> None:
+            db.session.execute(text("SELECT 1"))
+            db.session.remove()
+
+        def raw() -> list[tuple]:
+            cursor = db.session.connection().connection.driver_connection.cursor()
+            cursor.execute(raw_sql, raw_parameters)
+            return cursor.fetchall()
+
+        kinds: dict[str, Callable[[], Any]] = {
+            "select_one": lambda: db.session.execute(text("SELECT 1")).all(),
+            "token": authenticate,
+            "arguments": lambda: blp.ARGUMENTS_PARSER.parse(ImageArgs, location="query"),
+            "statement": lambda: one_page(select_images().where(*image_filters(args)), args,
+                                          "images"),
+            "execute": lambda: db.session.execute(statement).mappings().all(),
+            "raw_sql": raw,
+            "render": lambda: schema.dump(answer),
+            "json": lambda: app.json.dumps(dumped).encode(),
+        }
+        connection_cycle()  # warm up
+        timings = Timings({"connection": connection_cycle})
+        phases = timings.run(requests, math.inf, requests)
+        cpu = timings.cpu_p50()
+        # The other phases run inside one transaction, as a request's do: the connection is
+        # held (checked out once, here).
+        for call in kinds.values():  # warm up
+            call()
+        timings = Timings(kinds)
+        phases.update(timings.run(requests, math.inf, requests))
+        cpu.update(timings.cpu_p50())
+        db.session.remove()
+    ends = {"wsgi": whole_request}
+    if gunicorn is not None:
+        ends["gunicorn"] = gunicorn
+    for call in ends.values():
+        call()
+    timings = Timings(ends)
+    phases.update(timings.run(requests, math.inf, requests))
+    cpu.update(timings.cpu_p50())
+    with app.app_context():
+        db.engine.dispose()
+    for name, summary_of_phase in phases.items():
+        summary_of_phase["cpu_p50"] = cpu[name]
+    return phases
 
 
 PLAN_NODE = re.compile(r"^(\s*)(?:->\s*)?((?:Parallel )?(?:Index Only Scan|Index Scan|Bitmap Index "

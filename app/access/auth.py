@@ -19,6 +19,7 @@ from typing import Any
 import flask_smorest
 from flask import Flask, current_app, g, request
 from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import TooManyRequests, Unauthorized
 
 from app.access import audit, designations
@@ -137,8 +138,17 @@ def _access_of_request(token: str) -> tuple[ApiKey, Access] | None:
     grants and the designations the request's parameters name (app/access/designations.py), where
     each would otherwise cost one more."""
     models, pairs = designations.prefetch(request.args)
-    row = db.session.execute(
-        select(ApiKey, _GRANTED_IDS, *pairs).where(_is_key_of(token))).first()
+    statement = select(ApiKey, _GRANTED_IDS, *pairs).where(_is_key_of(token))
+    try:
+        row = db.session.execute(statement).first()
+    except DBAPIError as exc:
+        # The request's first statement found its pooled connection dropped (a server restart
+        # since it was last used: app/extensions.py checks only idle ones). SQLAlchemy has
+        # invalidated the pool; nothing ran yet, so run it once more on a fresh connection.
+        if not exc.connection_invalidated:
+            raise
+        db.session.rollback()
+        row = db.session.execute(statement).first()
     if row is None:
         return None
     key, granted, *designation_pairs = row

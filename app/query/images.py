@@ -7,6 +7,7 @@ follow); to add a filter add it to IMAGE_FILTERS and its parameter to app/api/qu
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, select
@@ -95,6 +96,17 @@ IMAGE_DETAIL_ROW: dict[str, ColumnElement[Any]] = {
 def select_images(extra: Row | None = None) -> Select:
     """Return the image rows (not soft-deleted) with every table they are filtered on joined;
     `extra` adds fields after the row's (e.g. IMAGE_DETAIL_ROW)."""
+    return _image_rows() if extra is None else _select_images(extra)
+
+
+@functools.cache
+def _image_rows() -> Select:
+    # Built once per process: a statement is immutable (where() and the rest return a new
+    # one), and building its 18 fields and 5 joins was a quarter of a millisecond a request.
+    return _select_images(None)
+
+
+def _select_images(extra: Row | None) -> Select:
     return (
         select_row(IMAGE_ROW, extra)
         .select_from(Image)

@@ -216,6 +216,17 @@ def test_api_section_serves_a_tiny_database_with_gunicorn(postgres, tmp_path, mo
     assert f"`/images?type=T1&sex=female&format=csv`, {exported} rows" in text
     assert "| cursor page, no total | 3 |" in text
     assert "| deep page (page=3) | 3 |" in text
+    # The light requests again alone and after a pause, and the cursor page's phases.
+    method = text.split("### The latency method", 1)[1].split("###", 1)[0]
+    assert [line.split(" | ")[0] for line in method.splitlines() if line.startswith("| ")
+            and not line.startswith("| request")] == [
+        "| cursor page, no total", "| first page (unfiltered)", "| filtered page + total"]
+    phases = text.split("### Where a cursor page's time goes", 1)[1].split("###", 1)[0]
+    rows = [line for line in phases.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 10 + 1  # the header, the phases and the WSGI request, gunicorn
+    assert rows[-1].startswith("| the whole request through gunicorn")
+    assert "| the whole request through the WSGI app in process (no HTTP) |" in phases
+    assert rows[-2].endswith("| 100% |")
     assert "the Python load generator of bench/api.py" in text
     throughput = [line for line in text.splitlines() if line.startswith("| cursor page, no total |")
                   and line.count("|") == 5]

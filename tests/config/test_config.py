@@ -123,8 +123,7 @@ def test_every_setting_is_declared_once_in_the_base_module():
                         "SQLALCHEMY_DATABASE_URI"],
         "testing": ["BUCKET", "LOCAL_STORAGE_ROOT", "PUBLIC_BASE_URL",
                     "SQLALCHEMY_DATABASE_URI", "TESTING"],
-        "production": ["SESSION_COOKIE_SECURE", "SQLALCHEMY_ENGINE_OPTIONS",
-                       "STORAGE_BACKEND"],
+        "production": ["SESSION_COOKIE_SECURE", "STORAGE_BACKEND"],
     }
 
 
@@ -133,7 +132,7 @@ def test_production_defaults():
     assert (settings["STORAGE_BACKEND"], settings["SESSION_COOKIE_SECURE"],
             settings["SQLALCHEMY_ENGINE_OPTIONS"], settings["SQLALCHEMY_DATABASE_URI"],
             settings["PUBLIC_BASE_URL"], settings["BUCKET"]) == (
-        "cos", True, {"pool_pre_ping": True}, "", "", "")
+        "cos", True, {}, "", "", "")
 
 
 def test_settings_are_read_without_flask():

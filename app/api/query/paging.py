@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, ColumnElement, Select, and_, func, or_, selec
 from app.api.json import load_bounded_json
 from app.api.query.columns import RowList
 from app.api.query.params import text_problem
-from app.extensions import db
+from app.extensions import db, end_read_only_transaction
 from app.query.sorting import order_and_key, sorted_by, where_expression
 
 # Integers in a cursor must fit their column: PostgreSQL casts parameters to the column type.
@@ -136,6 +136,24 @@ def decode_cursor(cursor: str, resource: str, sort: str, statement: Select) -> l
     return [_checked_value(value, column), _checked_value(last_id, id_column)]
 
 
+def one_page(statement: Select, args: Mapping[str, Any],
+             resource: str) -> tuple[Select, int | None]:
+    """Return the statement of the page `args` ask for (sorted, after the cursor's key or at
+    the page's offset, one row more than per_page) and the page's number (None by cursor);
+    a bad cursor is a 400 naming it."""
+    per_page, sort = args["per_page"], args["sort"]
+    page_statement = sorted_by(statement, sort)
+    page: int | None = None
+    if "cursor" in args:
+        key = decode_cursor(args["cursor"], resource, sort, statement)
+        page_statement = after_key(page_statement, sort, key)
+    else:
+        page = args.get("page", 1)
+        page_statement = page_statement.offset((page - 1) * per_page)
+    # One row more than asked says whether a next page exists without a second query.
+    return page_statement.limit(per_page + 1), page
+
+
 def paginate(statement: Select, args: Mapping[str, Any], resource: str, *,
              counted: Select | None = None) -> dict[str, Any]:
     """Run `statement` for one page and return the collection envelope.
@@ -161,16 +179,9 @@ def paginate(statement: Select, args: Mapping[str, Any], resource: str, *,
     if counted is None:
         counted = select(func.count()).select_from(statement.subquery())
     total = db.session.scalar(counted) if args.get("total", True) else None
-    page_statement = sorted_by(statement, sort)
-    page: int | None = None
-    if "cursor" in args:
-        key = decode_cursor(args["cursor"], resource, sort, statement)
-        page_statement = after_key(page_statement, sort, key)
-    else:
-        page = args.get("page", 1)
-        page_statement = page_statement.offset((page - 1) * per_page)
-    # One row more than asked says whether a next page exists without a second query.
-    rows = db.session.execute(page_statement.limit(per_page + 1)).mappings().all()
+    page_statement, page = one_page(statement, args, resource)
+    rows = db.session.execute(page_statement).mappings().all()
+    end_read_only_transaction()
     items = rows[:per_page]
     next_cursor = encode_cursor(resource, sort, items[-1]) if len(rows) > per_page else None
     return {"items": items, "total": total, "page": page, "per_page": per_page,
