@@ -146,10 +146,13 @@ def load_chunks(session: Session, dataset: str, chunks: Iterable[Chunk], *,
         log.debug("%s: chunk %d written (%d rows; %d images so far)", dataset, number,
                   chunk.rows(), state.images or 0)
     bar.close()
+    if state.scanners:
+        _write_scanners(session, dataset_id, state, report)
     # Each chunk's images got their search values. Others of the dataset (not in the input)
     # copy a subject, visit or scanner this load may have changed: refreshed in SQL, writing
     # only the rows whose copies differ.
-    if _search_sources_written(report) > written_before and (
+    # So do images of an early chunk whose scanner a later chunk changed.
+    if state.scanner_changed or _search_sources_written(report) > written_before and (
             state.images is None or _images_of(session, dataset_id) > state.images):
         refresh_image_search(session, dataset_id)
     # The values that count for the dataset's images (image_measure), recomputed in SQL when
@@ -168,9 +171,14 @@ class _LoadState:
     map_condition: ConditionMap | None
     strict: bool
     labels: dict[str, int | None] = field(default_factory=dict)
-    scanners: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    # Scanners: the highest field strength so far (None: none given), and the strength those
+    # this load inserted were inserted with.
+    scanners: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
+    new_scanners: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
     seen: SeenKeys = field(default_factory=SeenKeys)
     images: int | None = None
+    # A later chunk changed a scanner that images of an earlier one copy (search columns).
+    scanner_changed: bool = False
 
 
 def _load_chunk(session: Session, dataset_id: int, chunk: Chunk, state: _LoadState,
@@ -347,10 +355,12 @@ def _with_subject_ids(frame: pd.DataFrame, subject_ids: dict[str, int]) -> pd.Da
 
 def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
                       state: _LoadState, report: LoadReport) -> pd.DataFrame:
-    """Upsert the distinct scanners of the images and replace their columns by `scanner_id`.
+    """Insert the images' scanners the dataset lacks and replace their columns by
+    `scanner_id`.
 
-    A scanner is written once a load (with the highest field strength its images give), and
-    again only when a later chunk raises that strength; it is counted once."""
+    A scanner's field strength is the highest its images give, which only the last chunk
+    knows: a new scanner is inserted with the highest so far, and `_write_scanners` writes
+    every scanner's final value at the end of the load (so that a re-load writes nothing)."""
     present = [c for c in SCANNER_PARTS if c in frame.columns]
     if not present:
         return frame.drop(columns=["field_strength"], errors="ignore")
@@ -362,22 +372,21 @@ def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
     scanners = (parts[known].assign(field_strength=strength[known])
                 .groupby(list(SCANNER_PARTS), sort=True, dropna=False)["field_strength"]
                 .max().reset_index())
-    rows, again = [], 0
+    stored = {tuple(row) for row in session.execute(
+        select(Scanner.manufacturer, Scanner.model, Scanner.serial)
+        .where(Scanner.dataset_id == dataset_id))}
+    rows = []
     for row in scanners.to_dict("records"):
         key = tuple(row[c] for c in SCANNER_PARTS)
-        strengths = [value for value in (row["field_strength"], state.scanners.get(key, np.nan))
-                     if not pd.isna(value)]
-        strength = float(max(strengths)) if strengths else None
-        if key in state.scanners and strength == state.scanners[key]:
-            continue
-        again += key in state.scanners
-        state.scanners[key] = strength
-        rows.append({"dataset_id": dataset_id, **dict(zip(SCANNER_PARTS, key, strict=True)),
-                     "field_strength": strength})
-    counts = upsert(session, Scanner, rows, ["dataset_id", *SCANNER_PARTS],
-                    where=Scanner.dataset_id == dataset_id)
-    counts.updated -= again  # written by an earlier chunk of this load: counted there
-    report.add("scanner", counts)
+        strengths = [value for value in (row["field_strength"], state.scanners.get(key))
+                     if value is not None and not pd.isna(value)]
+        state.scanners[key] = float(max(strengths)) if strengths else None
+        if key not in stored:
+            state.new_scanners[key] = state.scanners[key]
+            rows.append({"dataset_id": dataset_id, **dict(zip(SCANNER_PARTS, key, strict=True)),
+                         "field_strength": state.scanners[key]})
+    report.add("scanner", upsert(session, Scanner, rows, ["dataset_id", *SCANNER_PARTS],
+                                 where=Scanner.dataset_id == dataset_id))
     ids = {tuple(key): scanner_id for *key, scanner_id in session.execute(
         select(Scanner.manufacturer, Scanner.model, Scanner.serial, Scanner.id)
         .where(Scanner.dataset_id == dataset_id))}
@@ -385,6 +394,23 @@ def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
                   for key, has in zip(parts.itertuples(index=False, name=None), known, strict=True)]
     frame = frame.drop(columns=[*present, "field_strength"], errors="ignore")
     return frame.assign(scanner_id=pd.array(scanner_id, dtype="Int64"))
+
+
+def _write_scanners(session: Session, dataset_id: int, state: _LoadState,
+                    report: LoadReport) -> None:
+    """Give every scanner of the load the highest field strength of its images: those stored
+    before counted as updated or unchanged, those this load inserted (counted then) rewritten
+    only when a later chunk raised it. When any changed, images copy it: `state` says so."""
+    for inserted in (False, True):
+        rows = [{"dataset_id": dataset_id, **dict(zip(SCANNER_PARTS, key, strict=True)),
+                 "field_strength": strength} for key, strength in state.scanners.items()
+                if (key in state.new_scanners) == inserted
+                and not (inserted and state.new_scanners[key] == strength)]
+        counts = upsert(session, Scanner, rows, ["dataset_id", *SCANNER_PARTS],
+                        where=Scanner.dataset_id == dataset_id)
+        if not inserted:
+            report.add("scanner", counts)
+        state.scanner_changed |= counts.written > 0
 
 
 # --- records ---------------------------------------------------------------------------------
