@@ -38,7 +38,8 @@ _staging_names = itertools.count(1)
 
 
 def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
-           *, where: ColumnElement[bool] | None = None, keyed: bool = False) -> TableCounts:
+           *, where: ColumnElement[bool] | None = None, keyed: bool = False,
+           nothing_stored: bool = False) -> TableCounts:
     """Insert new rows and update changed ones of `model`, matched on the natural `key`.
 
     Parameters
@@ -53,6 +54,9 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
     keyed
         Read only the stored rows sharing a value of the rows' most selective key column,
         whatever their number (a chunk of a streamed load): never the whole `where`.
+    nothing_stored
+        The caller knows that no stored row shares a key with `rows` (a chunk of a dataset's
+        first load, whose keys no earlier chunk had): nothing is read, every row is new.
 
     Never commits: the caller owns the transaction.
     """
@@ -72,7 +76,9 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
     if where is not None:
         query = query.where(where)
     column = max(key, key=lambda name: frame[name].nunique())
-    if (keyed or len(frame) <= KEYED_READ_ROWS) and frame[column].notna().all():
+    if nothing_stored:
+        found = []
+    elif (keyed or len(frame) <= KEYED_READ_ROWS) and frame[column].notna().all():
         # A few rows (an incremental re-load) or a chunk: read only the stored rows that share
         # the values of their most selective key column, not the whole dataset's. (Not with a
         # missing value: NULL is never IN a list, yet the comparison below matches it.)
