@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.access import audit
@@ -74,6 +75,8 @@ log = logging.getLogger(__name__)
 # into one before it refreshes the table's statistics (see _refresh_statistics).
 STREAMED_TABLES = ("subject", "visit", "image", "assessment")
 ANALYZE_ROWS = 20_000
+ANALYZE_WAIT_MS = 50
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE of a lock_timeout
 SCANNER_PARTS = ("manufacturer", "model", "serial")
 # Frame column -> model column, where the names differ.
 STORED_AS = {"metadata": "metadata_json", "condition": "condition_id"}
@@ -145,6 +148,7 @@ def load_chunks(session: Session, dataset: str, chunks: Iterable[Chunk], *,
     dataset_id = dataset_id_for(session, dataset, register=register)
     state = _LoadState(mapping=mapping, map_condition=map_condition, strict=strict,
                        stored=_tables_with_rows(session, dataset_id))
+    _refresh_statistics(session, state, report, start=True)
     bar = progress_bar(chunks, desc=f"loading {dataset}", unit=" chunks")
     for number, chunk in enumerate(bar, 1):
         _load_chunk(session, dataset_id, chunk, state, report)
@@ -155,9 +159,9 @@ def load_chunks(session: Session, dataset: str, chunks: Iterable[Chunk], *,
     if state.scanners:
         _write_scanners(session, dataset_id, state, report)
     # Each chunk's images got their search values. Others of the dataset (not in the input)
-    # copy a subject, visit or scanner this load may have changed: refreshed in SQL, writing
+    # copy a subject, visit or scanner this load may have changed, and so do images of early
+    # chunks whose scanner got its final field strength at the end: refreshed in SQL, writing
     # only the rows whose copies differ.
-    # So do images of an early chunk whose scanner a later chunk changed.
     if state.scanner_changed or _search_sources_written(report) > written_before and (
             state.images is None or _images_of(session, dataset_id) > state.images):
         refresh_image_search(session, dataset_id)
@@ -202,9 +206,12 @@ def _tables_with_rows(session: Session, dataset_id: int) -> set[str]:
             if held}
 
 
-def _refresh_statistics(session: Session, state: _LoadState, report: LoadReport) -> None:
+def _refresh_statistics(session: Session, state: _LoadState, report: LoadReport, *,
+                        start: bool = False) -> None:
     """PostgreSQL: ANALYZE a table this load has grown by half since it last did (from
-    ANALYZE_ROWS inserted rows on), inside the transaction, whose own rows ANALYZE counts.
+    ANALYZE_ROWS inserted rows on), inside the transaction, whose own rows ANALYZE counts;
+    at the `start`, a table never analyzed (filled by a load that did not go through run_load,
+    before autovacuum came by).
 
     Each chunk reads its stored rows by key (IN lists). Without statistics of a column, the
     planner takes every value of an IN list to match 1/200 of the table, so a list of a few
@@ -213,11 +220,34 @@ def _refresh_statistics(session: Session, state: _LoadState, report: LoadReport)
     """
     if session.get_bind().dialect.name != "postgresql":
         return
+    if start:
+        # reltuples is -1 until a table's first ANALYZE (PostgreSQL 14 on).
+        never = session.execute(text("SELECT relname FROM pg_class WHERE reltuples < 0 AND "
+                                     "relkind = 'r' AND relname = ANY(:tables)"),
+                                {"tables": list(STREAMED_TABLES)}).scalars().all()
+        for table in never:
+            _analyze_unless_busy(session, table)
+        return
     for table in STREAMED_TABLES:
         inserted = report.counts(table).inserted
         if inserted >= ANALYZE_ROWS and inserted >= 1.5 * state.analyzed.get(table, 0):
-            session.execute(text(f'ANALYZE "{table}"'))
+            _analyze_unless_busy(session, table)
             state.analyzed[table] = inserted
+
+
+def _analyze_unless_busy(session: Session, table: str) -> None:
+    """ANALYZE `table` in the load's transaction, unless another transaction holds its
+    ANALYZE lock (a load of another dataset that analyzed it, until that load ends): then this
+    load goes on with the statistics there are, rather than wait."""
+    try:
+        with session.begin_nested():
+            session.execute(text(f"SET LOCAL lock_timeout = '{ANALYZE_WAIT_MS}ms'"))
+            session.execute(text(f'ANALYZE "{table}"'))
+            session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        log.debug("%s: statistics not refreshed, another load holds the table", table)
 
 
 def _load_chunk(session: Session, dataset_id: int, chunk: Chunk, state: _LoadState,
