@@ -4,8 +4,10 @@ A chunk holds the subjects, visits, images and assessments rows of some subjects
 lacks is None, as in a whole load). `subject_chunks` splits whole frames into such chunks, each
 row keeping the file and row it came from, so that an error names the same place as in the
 whole input; a streamed source (a reader that walks its input, bench/synthetic.py) yields them
-itself. `SeenKeys` remembers the keys earlier chunks wrote, as sorted 64-bit hashes, so that a
-key repeated across chunks is still an error naming its file, row and column.
+itself, and should give its rows a source_file and source_row (else an error names the row's
+position within its chunk). `SeenKeys` remembers the keys earlier chunks wrote, as sorted
+64-bit hashes, so that a key repeated across chunks is still an error naming its file, row
+and column.
 
 Pure: no database.
 """
@@ -20,8 +22,9 @@ import pandas as pd
 from load_db.engine.errors import LoadError
 from load_db.engine.validation import where
 
-# A chunk holds whole subjects until it has at least this many rows (all frames together):
-# about 60 MB of frames for UK-Biobank-shaped images, written with a few statements each.
+# A chunk holds the whole subjects of about this many rows (all frames together): about 100 MB
+# at peak for images with a small metadata document, written with a few statements a table.
+# Larger: fewer statements, more memory (docs/datasets.md).
 CHUNK_ROWS = 50_000
 # The column naming each row's subject, by frame.
 SUBJECT_COLUMN = {"subjects": "external_id", "visits": "subject", "images": "subject",

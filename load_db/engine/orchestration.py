@@ -21,9 +21,11 @@ about `chunk_rows` rows (CHUNK_ROWS, 50,000, by default; an input this small is 
 `load_chunks` writes them one after the other, each reading back only the stored rows of its
 own subjects and keys, so that memory holds one chunk, not the dataset. A reader that can walk
 its input subject by subject hands `load_chunks` its chunks directly and never holds the whole
-input. A larger chunk_rows means fewer statements (faster on a large input) and more memory
-(about 1.2 kB a UK-Biobank-shaped image row). Steps that concern the whole dataset (the search
-columns of its images outside the input, image_measure) run once at the end, in SQL.
+input. A larger chunk_rows means fewer statements and more memory (about 2 kB a row at peak,
+for images with a small metadata document; docs/datasets.md). Steps that concern the whole
+dataset (the search columns of its images outside the input, image_measure) run once at the
+end, in SQL. Each chunk's step is logged (DEBUG) and a progress bar counts the chunks on a
+terminal.
 
 It never commits: the command that called it owns the transaction (one transaction for all
 chunks: a load that fails or is killed in a late chunk leaves nothing of the early ones).
