@@ -151,13 +151,12 @@ def load_chunks(session: Session, dataset: str, chunks: Iterable[Chunk], *,
     state = _LoadState(mapping=mapping, map_condition=map_condition, strict=strict,
                        stored=_tables_with_rows(session, dataset_id))
     _refresh_statistics(session, state, report, start=True)
-    bar = progress_bar(chunks, desc=f"loading {dataset}", unit=" chunks")
-    for number, chunk in enumerate(bar, 1):
-        _load_chunk(session, dataset_id, chunk, state, report)
-        _refresh_statistics(session, state, report)
-        log.debug("%s: chunk %d written (%d rows; %d images so far)", dataset, number,
-                  chunk.rows(), state.images or 0)
-    bar.close()
+    with progress_bar(chunks, desc=f"loading {dataset}", unit=" chunks") as bar:
+        for number, chunk in enumerate(bar, 1):
+            _load_chunk(session, dataset_id, chunk, state, report)
+            _refresh_statistics(session, state, report)
+            log.debug("%s: chunk %d written (%d rows; %d images so far)", dataset, number,
+                      chunk.rows(), state.images or 0)
     if state.scanners:
         _write_scanners(session, dataset_id, state, report)
     # Each chunk's images got their search values. Others of the dataset (not in the input)
