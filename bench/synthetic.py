@@ -1,6 +1,8 @@
 """Deterministic synthetic inputs for the benchmarks (no network, seeded random numbers)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
@@ -11,15 +13,42 @@ SCANNERS = [("Siemens", "Skyra", "UKB-CHEADLE", 3.0), ("Siemens", "Skyra", "UKB-
 CONDITION_LABELS = np.array(["healthy", "healthy", "healthy", "MCI", "AD"])
 
 
+# Subjects per chunk of `ukbiobank_chunks`: 5,000 subjects are 65,000 rows.
+CHUNK_SUBJECTS = 5_000
+
+
 def ukbiobank_frames(subjects: int, visits_per_subject: int = 2, images_per_visit: int = 5,
                      seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """UK-Biobank-shaped subjects, visits (instances 2 and 3) and images, as canonical frames.
+    """UK-Biobank-shaped subjects, visits (instances 2 and 3) and images, as canonical frames:
+    the chunks of `ukbiobank_chunks`, concatenated.
 
     With the defaults, N subjects give 2N visits and 10N images: 100,000 subjects make the
     200,000 visits and 1,000,000 images of the full benchmark.
     """
-    rng = np.random.default_rng(seed)
-    ids = np.char.add("UKB", np.arange(1_000_000, 1_000_000 + subjects).astype(str))
+    parts = list(ukbiobank_chunks(subjects, visits_per_subject, images_per_visit, seed))
+    return tuple(pd.concat(frames, ignore_index=True)  # type: ignore[return-value]
+                 for frames in zip(*parts, strict=True))
+
+
+def ukbiobank_chunks(subjects: int, visits_per_subject: int = 2, images_per_visit: int = 5,
+                     seed: int = 7, chunk_subjects: int = CHUNK_SUBJECTS
+                     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """The same input as (subjects, visits, images) frames of `chunk_subjects` subjects at a
+    time, generated lazily: a consumer holds one chunk, whatever `subjects` is. Chunk k is
+    drawn from its own generator seeded (seed, k), so the input does not depend on what was
+    consumed before."""
+    for first in range(0, subjects, chunk_subjects):
+        rng = np.random.default_rng((seed, first // chunk_subjects))
+        yield _ukbiobank_chunk(rng, first, min(chunk_subjects, subjects - first),
+                               visits_per_subject, images_per_visit)
+
+
+def _ukbiobank_chunk(rng: np.random.Generator, first: int, subjects: int,
+                     visits_per_subject: int, images_per_visit: int
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Subjects first .. first + subjects - 1 of the input (image numbers continue from theirs)."""
+    ids = np.char.add("UKB", np.arange(1_000_000 + first, 1_000_000 + first + subjects)
+                      .astype(str))
     subject_frame = pd.DataFrame({
         "external_id": ids,
         "sex": SEXES[rng.integers(0, 2, subjects)],
@@ -38,13 +67,15 @@ def ukbiobank_frames(subjects: int, visits_per_subject: int = 2, images_per_visi
         "bmi": np.round(rng.normal(27, 4, len(visit_subject)), 1),
     })
     count = len(visit_frame) * images_per_visit
+    offset = first * visits_per_subject * images_per_visit
     image_subject = np.repeat(visit_subject, images_per_visit)
     image_visit = np.repeat(visit_frame["external_id"].to_numpy(), images_per_visit)
     image_days = np.repeat(days, images_per_visit)
-    kind = TYPES[np.arange(count) % len(TYPES)]
+    number = np.arange(offset, offset + count)
+    kind = TYPES[number % len(TYPES)]
     serial = np.array([s[2] for s in SCANNERS])[rng.integers(0, len(SCANNERS), count)]
     paths = ("UKB/" + pd.Series(image_subject) + "/" + pd.Series(image_visit) + "/"
-             + pd.Series(np.arange(count).astype(str)) + "_" + pd.Series(kind) + ".nii.gz")
+             + pd.Series(number.astype(str)) + "_" + pd.Series(kind) + ".nii.gz")
     echo = np.round(rng.uniform(0.002, 0.1, count), 4)
     image_frame = pd.DataFrame({
         "subject": image_subject,

@@ -137,7 +137,8 @@ def write_assessments(session: Session, dataset_id: int, frame: pd.DataFrame,
         raise LoadError(f"unknown subject {frame['subject'].iloc[position]!r}",
                         **where(frame, position, "subject", ASSESSMENTS.name))
     frame = frame.assign(subject_id=frame["subject"].map(subject_ids).astype("int64"))
-    frame = _with_visits(frame, visit_table(session, dataset_id))
+    frame = _with_visits(frame, visit_table(session, dataset_id,
+                                            sorted(set(frame["subject_id"].tolist()))))
     duplicated = frame.duplicated(KEY, keep="first")
     if duplicated.any():
         position = int(np.flatnonzero(duplicated)[0])
@@ -152,7 +153,7 @@ def write_assessments(session: Session, dataset_id: int, frame: pd.DataFrame,
         "raw_value": [None if raw is None else str(raw) for raw in frame["raw_value"]],
         "source_column": frame["source_column"], "mapping_version": mapping.version,
     })
-    report.add("assessment", upsert(session, Assessment, rows, KEY,
+    report.add("assessment", upsert(session, Assessment, rows, KEY, keyed=True,
                                     where=Assessment.subject_id.in_(dataset_subjects(dataset_id))))
 
 

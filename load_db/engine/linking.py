@@ -2,12 +2,15 @@
 before its day (an as-of join per subject, never a later visit)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Subject, Visit
 from load_db.engine.report import LoadReport
+from load_db.engine.upsert import rows_in
 
 NO_PAST_VISIT = "image has no visit on or before its acquisition day: stored without a visit"
 NO_DAY_NO_VISIT = "image has neither a session nor a day to find its visit: stored without a visit"
@@ -18,13 +21,18 @@ def dataset_subjects(dataset_id: int):
     return select(Subject.id).where(Subject.dataset_id == dataset_id).scalar_subquery()
 
 
-def visit_table(session: Session, dataset_id: int) -> pd.DataFrame:
-    """Every visit of the dataset: visit_id, subject_id, external_id, days_since_baseline,
-    condition_id."""
-    rows = session.execute(select(Visit.id, Visit.subject_id, Visit.external_id,
-                                  Visit.days_since_baseline, Visit.condition_id)
-                           .where(Visit.subject_id.in_(dataset_subjects(dataset_id))))
-    table = pd.DataFrame(rows.all(), columns=["visit_id", "subject_id", "external_id",
+def visit_table(session: Session, dataset_id: int,
+                subject_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Every visit of the dataset (of the subjects `subject_ids` only, when given: a chunk's):
+    visit_id, subject_id, external_id, days_since_baseline, condition_id."""
+    query = select(Visit.id, Visit.subject_id, Visit.external_id, Visit.days_since_baseline,
+                   Visit.condition_id)
+    if subject_ids is None:
+        rows = session.execute(query.where(Visit.subject_id.in_(dataset_subjects(dataset_id))))
+        rows = rows.all()
+    else:
+        rows = rows_in(session, query, Visit.subject_id, subject_ids)
+    table = pd.DataFrame(rows, columns=["visit_id", "subject_id", "external_id",
                                               "days_since_baseline", "condition_id"])
     return table.astype({"visit_id": "int64", "subject_id": "int64",
                          "days_since_baseline": "Int64", "condition_id": "Int64"})

@@ -16,15 +16,31 @@ describes; `load_frames` then
    visit or scanner changed, and returns a report of what was inserted, updated, unchanged and
    ignored.
 
-It never commits: the command that called it owns the transaction.
+Loads stream by subject: `load_frames` splits its frames into chunks of whole subjects of
+about `chunk_rows` rows (CHUNK_ROWS, 50,000, by default; an input this small is one chunk) and
+`load_chunks` writes them one after the other, each reading back only the stored rows of its
+own subjects and keys, so that memory holds one chunk, not the dataset. A reader that can walk
+its input subject by subject hands `load_chunks` its chunks directly and never holds the whole
+input. A larger chunk_rows means fewer statements and more memory (about 2 kB a row at peak,
+for images with a small metadata document; docs/datasets.md). Steps that concern the whole
+dataset (the search columns of its images outside the input, image_measure) run once at the
+end, in SQL. Each chunk's step is logged (DEBUG) and a progress bar counts the chunks on a
+terminal.
+
+It never commits: the command that called it owns the transaction (one transaction for all
+chunks: a load that fails or is killed in a late chunk leaves nothing of the early ones).
 """
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.access import audit
@@ -43,16 +59,26 @@ from app.models.image_measure import refresh_image_measures
 from app.models.search import refresh_image_search
 from app.storage.keys import check_designation
 from load_db.engine.assessments import write_assessments
+from load_db.engine.chunks import CHUNK_ROWS, Chunk, SeenKeys, subject_chunks
 from load_db.engine.errors import LoadError
 from load_db.engine.frames import IMAGES, SOURCE_COLUMNS, SUBJECTS, VISITS, DatasetFrames
 from load_db.engine.labels import ConditionMap, label_source, mapped_labels
 from load_db.engine.linking import dataset_subjects, link_visits, visit_table
 from load_db.engine.mapping import MappingFile
+from load_db.engine.progress import progress_bar
 from load_db.engine.report import LoadReport
 from load_db.engine.search import with_search_values
-from load_db.engine.upsert import upsert
+from load_db.engine.upsert import rows_in, upsert
 from load_db.engine.validation import checked, text_problem, where
 
+log = logging.getLogger(__name__)
+
+# The tables a load writes chunk by chunk (and reads back by key), and how many rows it inserts
+# into one before it refreshes the table's statistics (see _refresh_statistics).
+STREAMED_TABLES = ("subject", "visit", "image", "assessment")
+ANALYZE_ROWS = 20_000
+ANALYZE_WAIT_MS = 50
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE of a lock_timeout
 SCANNER_PARTS = ("manufacturer", "model", "serial")
 # Frame column -> model column, where the names differ.
 STORED_AS = {"metadata": "metadata_json", "condition": "condition_id"}
@@ -62,7 +88,8 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
                 visits: pd.DataFrame | None = None, images: pd.DataFrame | None = None,
                 assessments: pd.DataFrame | None = None, mapping: MappingFile | None = None,
                 map_condition: ConditionMap | None = None, register: bool = False,
-                report: LoadReport | None = None, strict: bool = False) -> LoadReport:
+                report: LoadReport | None = None, strict: bool = False,
+                chunk_rows: int = CHUNK_ROWS) -> LoadReport:
     """Validate, map conditions, link images to visits and upsert one dataset's frames.
 
     Parameters
@@ -89,53 +116,178 @@ def load_frames(session: Session, dataset: str, *, subjects: pd.DataFrame | None
         A report to add to (e.g. one holding the files the adapter ignored).
     strict
         Stop at a label the mapping does not cover even when the mapping says to report it.
+    chunk_rows
+        The frames are written in chunks of whole subjects of about this many rows
+        (load_db/engine/chunks.py: `load_chunks`); an input this small is one chunk.
 
     Raises
     ------
     LoadError
         On the first bad value, naming the input file, row and column.
     """
+    whole = Chunk(subjects=subjects, visits=visits, images=images, assessments=assessments)
+    return load_chunks(session, dataset, subject_chunks(whole, chunk_rows), mapping=mapping,
+                       map_condition=map_condition, register=register, report=report,
+                       strict=strict)
+
+
+def load_chunks(session: Session, dataset: str, chunks: Iterable[Chunk], *,
+                mapping: MappingFile | None = None, map_condition: ConditionMap | None = None,
+                register: bool = False, report: LoadReport | None = None,
+                strict: bool = False) -> LoadReport:
+    """Load a dataset's input given as chunks of whole subjects (load_db/engine/chunks.py), one
+    after the other, in the caller's transaction: memory holds one chunk at a time.
+
+    Each chunk is checked, mapped and written as `load_frames` describes, reading only the
+    stored rows of its own subjects and keys; a key an earlier chunk had is an error. The
+    report adds up the chunks'. The steps that concern the whole dataset (the search columns of
+    its images outside the input, image_measure) run once, in SQL, after the last chunk. The
+    other arguments are those of `load_frames`.
+    """
     report = report if report is not None else LoadReport()
     written_before = _search_sources_written(report)
     measure_sources_before = _measure_sources_written(report)
     dataset_id = dataset_id_for(session, dataset, register=register)
-    frames = {spec.name: checked(frame, spec, report) for spec, frame in
-              ((SUBJECTS, subjects), (VISITS, visits), (IMAGES, images)) if frame is not None}
-    condition_ids = _map_conditions(session, dataset_id, frames, mapping, map_condition,
-                                    report, strict)
-
-    if "subjects" in frames:
-        rows = _records(frames["subjects"], condition_ids, dataset_id=dataset_id)
-        report.add("subject", upsert(session, Subject, rows, ["dataset_id", "external_id"],
-                                     where=Subject.dataset_id == dataset_id))
-    subject_ids = _subject_ids(session, dataset_id)
-    if "visits" in frames:
-        visit_frame = _with_subject_ids(frames["visits"], subject_ids)
-        rows = _records(visit_frame, condition_ids)
-        report.add("visit", upsert(session, Visit, rows, ["subject_id", "external_id"],
-                                   where=Visit.subject_id.in_(dataset_subjects(dataset_id))))
-    if assessments is not None:
-        write_assessments(session, dataset_id, assessments, subject_ids, mapping, report)
-    if "images" in frames:
-        image_frame = _with_subject_ids(frames["images"], subject_ids)
-        image_frame = _with_scanner_ids(session, image_frame, dataset_id, report)
-        visit_rows = visit_table(session, dataset_id)
-        image_frame = link_visits(image_frame, visit_rows, report)
-        image_frame = with_search_values(session, image_frame, visit_rows, dataset_id)
-        rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
-        report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
-                                   where=Image.dataset_id == dataset_id))
-    # The frame's images got their search values above. Others of the dataset (not in this
-    # frame) copy a subject, visit or scanner this load may have changed: refreshed in SQL,
-    # writing only the rows whose copies differ.
-    if _search_sources_written(report) > written_before and (
-            "images" not in frames or _images_of(session, dataset_id) > len(frames["images"])):
+    state = _LoadState(mapping=mapping, map_condition=map_condition, strict=strict,
+                       stored=_tables_with_rows(session, dataset_id))
+    _refresh_statistics(session, state, report, start=True)
+    with progress_bar(chunks, desc=f"loading {dataset}", unit=" chunks") as bar:
+        for number, chunk in enumerate(bar, 1):
+            _load_chunk(session, dataset_id, chunk, state, report)
+            _refresh_statistics(session, state, report)
+            log.debug("%s: chunk %d written (%d rows; %d images so far)", dataset, number,
+                      chunk.rows(), state.images or 0)
+    if state.scanners:
+        _write_scanners(session, dataset_id, state, report)
+    # Each chunk's images got their search values. Others of the dataset (not in the input)
+    # copy a subject, visit or scanner this load may have changed, and so do images of early
+    # chunks whose scanner got its final field strength at the end: refreshed in SQL, writing
+    # only the rows whose copies differ.
+    if state.scanner_changed or _search_sources_written(report) > written_before and (
+            state.images is None or _images_of(session, dataset_id) > state.images):
         refresh_image_search(session, dataset_id)
     # The values that count for the dataset's images (image_measure), recomputed in SQL when
     # this load wrote any row they are computed or copied from.
     if _measure_sources_written(report) > measure_sources_before:
         refresh_image_measures(session, dataset_id)
     return report
+
+
+@dataclass
+class _LoadState:
+    """What a load carries from one chunk to the next: how to map labels, the labels and
+    scanners it has written (each counted once), the keys it has seen, its images."""
+
+    mapping: MappingFile | None
+    map_condition: ConditionMap | None
+    strict: bool
+    # The tables that held rows of the dataset when the load began: a chunk's rows of another
+    # table are all new (its keys are checked against earlier chunks'), nothing is read back.
+    stored: set[str]
+    labels: dict[str, int | None] = field(default_factory=dict)
+    # Scanners: the highest field strength so far (None: none given), and the strength those
+    # this load inserted were inserted with.
+    scanners: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
+    new_scanners: dict[tuple[str, str, str], float | None] = field(default_factory=dict)
+    seen: SeenKeys = field(default_factory=SeenKeys)
+    images: int | None = None
+    # A later chunk changed a scanner that images of an earlier one copy (search columns).
+    scanner_changed: bool = False
+    # Rows inserted into each table when this load last refreshed its statistics.
+    analyzed: dict[str, int] = field(default_factory=dict)
+
+
+def _tables_with_rows(session: Session, dataset_id: int) -> set[str]:
+    """Which of subject, visit and image hold rows of the dataset."""
+    found = session.execute(select(
+        select(Subject.id).where(Subject.dataset_id == dataset_id).exists(),
+        select(Visit.id).where(Visit.subject_id.in_(dataset_subjects(dataset_id))).exists(),
+        select(Image.id).where(Image.dataset_id == dataset_id).exists())).one()
+    return {table for table, held in zip(("subject", "visit", "image"), found, strict=True)
+            if held}
+
+
+def _refresh_statistics(session: Session, state: _LoadState, report: LoadReport, *,
+                        start: bool = False) -> None:
+    """PostgreSQL: ANALYZE a table this load has grown by half since it last did (from
+    ANALYZE_ROWS inserted rows on), inside the transaction, whose own rows ANALYZE counts;
+    at the `start`, a table never analyzed (filled by a load that did not go through run_load,
+    before autovacuum came by).
+
+    Each chunk reads its stored rows by key (IN lists). Without statistics of a column, the
+    planner takes every value of an IN list to match 1/200 of the table, so a list of a few
+    hundred values "matches" the whole table: a scan of all of it, per chunk, which grows with
+    the load. With them, each value matches one row: an index scan.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if start:
+        # reltuples is -1 until a table's first ANALYZE (PostgreSQL 14 on).
+        never = session.execute(text("SELECT relname FROM pg_class WHERE reltuples < 0 AND "
+                                     "relkind = 'r' AND relname = ANY(:tables)"),
+                                {"tables": list(STREAMED_TABLES)}).scalars().all()
+        for table in never:
+            _analyze_unless_busy(session, table)
+        return
+    for table in STREAMED_TABLES:
+        inserted = report.counts(table).inserted
+        if inserted >= ANALYZE_ROWS and inserted >= 1.5 * state.analyzed.get(table, 0):
+            _analyze_unless_busy(session, table)
+            state.analyzed[table] = inserted
+
+
+def _analyze_unless_busy(session: Session, table: str) -> None:
+    """ANALYZE `table` in the load's transaction, unless another transaction holds its
+    ANALYZE lock (a load of another dataset that analyzed it, until that load ends): then this
+    load goes on with the statistics there are, rather than wait."""
+    try:
+        with session.begin_nested():
+            session.execute(text(f"SET LOCAL lock_timeout = '{ANALYZE_WAIT_MS}ms'"))
+            session.execute(text(f'ANALYZE "{table}"'))
+            session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        log.debug("%s: statistics not refreshed, another load holds the table", table)
+
+
+def _load_chunk(session: Session, dataset_id: int, chunk: Chunk, state: _LoadState,
+                report: LoadReport) -> None:
+    """Check, map and write one chunk's frames (subjects first)."""
+    frames = {spec.name: checked(frame, spec, report) for spec, frame in
+              ((SUBJECTS, chunk.subjects), (VISITS, chunk.visits), (IMAGES, chunk.images))
+              if frame is not None}
+    for name, frame in frames.items():
+        state.seen.check_and_add(name, frame)
+    condition_ids = _map_conditions(session, dataset_id, frames, state, report)
+
+    if "subjects" in frames:
+        rows = _records(frames["subjects"], condition_ids, dataset_id=dataset_id)
+        report.add("subject", upsert(session, Subject, rows, ["dataset_id", "external_id"],
+                                     where=Subject.dataset_id == dataset_id, keyed=True,
+                                     nothing_stored="subject" not in state.stored))
+    subject_ids = _subject_ids(session, dataset_id, _subjects_named(frames, chunk.assessments))
+    if "visits" in frames:
+        visit_frame = _with_subject_ids(frames["visits"], subject_ids)
+        rows = _records(visit_frame, condition_ids)
+        report.add("visit", upsert(session, Visit, rows, ["subject_id", "external_id"],
+                                   where=Visit.subject_id.in_(dataset_subjects(dataset_id)),
+                                   keyed=True, nothing_stored="visit" not in state.stored))
+    if chunk.assessments is not None:
+        write_assessments(session, dataset_id, chunk.assessments, subject_ids, state.mapping,
+                          report)
+    if "images" in frames:
+        state.images = (state.images or 0) + len(frames["images"])
+        image_frame = _with_subject_ids(frames["images"], subject_ids)
+        image_frame = _with_scanner_ids(session, image_frame, dataset_id, state, report)
+        ids = sorted(set(image_frame["subject_id"].tolist()))
+        visit_rows = visit_table(session, dataset_id, ids)
+        image_frame = link_visits(image_frame, visit_rows, report)
+        image_frame = with_search_values(session, image_frame, visit_rows, dataset_id, ids)
+        rows = _records(image_frame, condition_ids, dataset_id=dataset_id)
+        report.add("image", upsert(session, Image, rows, ["dataset_id", "path"],
+                                   where=Image.dataset_id == dataset_id, keyed=True,
+                                   nothing_stored="image" not in state.stored))
 
 
 def _search_sources_written(report: LoadReport) -> int:
@@ -208,46 +360,58 @@ def storage_prefix_for(session: Session, designation: str, *, register: bool = F
 # --- conditions ------------------------------------------------------------------------------
 
 def _map_conditions(session: Session, dataset_id: int, frames: dict[str, pd.DataFrame],
-                    mapping: MappingFile | None, map_condition: ConditionMap | None,
-                    report: LoadReport, strict: bool) -> dict[str, int]:
+                    state: _LoadState, report: LoadReport) -> dict[str, int]:
     """Map every diagnosis label of the frames to a condition id (load_db/engine/labels.py);
-    record dataset_condition (with the version of the mapping that mapped it). A label left
-    without a condition gets no id, and loses a dataset_condition an earlier mapping gave it."""
-    designations = mapped_labels(frames, mapping, report, map_condition=map_condition,
-                                 strict=strict)
-    if not designations:
-        return {}
-    master = dict(session.execute(select(Condition.designation, Condition.id)).all())
-    label_ids: dict[str, int] = {}
-    for label, designation in designations.items():
-        if designation is None:
-            continue
-        if designation not in master:
-            raise LoadError(f"unknown diagnosis label {label!r}: maps to {designation!r}, which "
-                            "is not in the master list of conditions",
-                            **label_source(frames, label, mapping))
-        label_ids[label] = master[designation]
-    version = mapping.version if mapping is not None else None
-    rows = [{"dataset_id": dataset_id, "source_label": label, "condition_id": condition_id,
-             "mapping_version": version} for label, condition_id in label_ids.items()]
-    if rows:
-        report.add("dataset_condition", upsert(session, DatasetCondition, rows,
-                                               ["dataset_id", "source_label"],
-                                               where=DatasetCondition.dataset_id == dataset_id))
-    without = [label for label, designation in designations.items() if designation is None]
-    if without:
-        session.execute(delete(DatasetCondition).where(
-            DatasetCondition.dataset_id == dataset_id,
-            DatasetCondition.source_label.in_(without)))
-    return label_ids
+    record dataset_condition (with the version of the mapping that mapped it) for the labels
+    no earlier chunk had. A label left without a condition gets no id, and loses a
+    dataset_condition an earlier mapping gave it."""
+    mapping = state.mapping
+    designations = mapped_labels(frames, mapping, report, map_condition=state.map_condition,
+                                 strict=state.strict)
+    new = {label: designation for label, designation in designations.items()
+           if label not in state.labels}
+    if new:
+        master = dict(session.execute(select(Condition.designation, Condition.id)).all())
+        for label, designation in new.items():
+            if designation is not None and designation not in master:
+                raise LoadError(f"unknown diagnosis label {label!r}: maps to {designation!r}, "
+                                "which is not in the master list of conditions",
+                                **label_source(frames, label, mapping))
+            state.labels[label] = master[designation] if designation is not None else None
+        version = mapping.version if mapping is not None else None
+        rows = [{"dataset_id": dataset_id, "source_label": label,
+                 "condition_id": state.labels[label], "mapping_version": version}
+                for label in new if state.labels[label] is not None]
+        if rows:
+            report.add("dataset_condition", upsert(
+                session, DatasetCondition, rows, ["dataset_id", "source_label"],
+                where=DatasetCondition.dataset_id == dataset_id))
+        without = [label for label, designation in new.items() if designation is None]
+        if without:
+            session.execute(delete(DatasetCondition).where(
+                DatasetCondition.dataset_id == dataset_id,
+                DatasetCondition.source_label.in_(without)))
+    return {label: state.labels[label] for label in designations
+            if state.labels[label] is not None}
 
 
 # --- subjects, scanners, visits ----------------------------------------------------------------
 
-def _subject_ids(session: Session, dataset_id: int) -> dict[str, int]:
-    rows = session.execute(select(Subject.external_id, Subject.id)
-                           .where(Subject.dataset_id == dataset_id))
-    return dict(rows.all())
+def _subjects_named(frames: dict[str, pd.DataFrame],
+                    assessments: pd.DataFrame | None) -> list[str]:
+    """The external ids of every subject a chunk's frames name."""
+    named = [frames["subjects"]["external_id"]] if "subjects" in frames else []
+    named += [frame["subject"] for name, frame in frames.items() if name != "subjects"]
+    if assessments is not None and "subject" in assessments.columns:
+        named.append(assessments["subject"])
+    return sorted({value for series in named for value in series.tolist()
+                   if isinstance(value, str)})
+
+
+def _subject_ids(session: Session, dataset_id: int, names: list[str]) -> dict[str, int]:
+    """{external id: id} of the dataset's stored subjects among `names`."""
+    query = select(Subject.external_id, Subject.id).where(Subject.dataset_id == dataset_id)
+    return dict(rows_in(session, query, Subject.external_id, names))
 
 
 def _with_subject_ids(frame: pd.DataFrame, subject_ids: dict[str, int]) -> pd.DataFrame:
@@ -262,8 +426,13 @@ def _with_subject_ids(frame: pd.DataFrame, subject_ids: dict[str, int]) -> pd.Da
 
 
 def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
-                      report: LoadReport) -> pd.DataFrame:
-    """Upsert the distinct scanners of the images and replace their columns by `scanner_id`."""
+                      state: _LoadState, report: LoadReport) -> pd.DataFrame:
+    """Insert the images' scanners the dataset lacks and replace their columns by
+    `scanner_id`.
+
+    A scanner's field strength is the highest its images give, which only the last chunk
+    knows: a new scanner is inserted with the highest so far, and `_write_scanners` writes
+    every scanner's final value at the end of the load (so that a re-load writes nothing)."""
     present = [c for c in SCANNER_PARTS if c in frame.columns]
     if not present:
         return frame.drop(columns=["field_strength"], errors="ignore")
@@ -275,10 +444,19 @@ def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
     scanners = (parts[known].assign(field_strength=strength[known])
                 .groupby(list(SCANNER_PARTS), sort=True, dropna=False)["field_strength"]
                 .max().reset_index())
-    rows = [{"dataset_id": dataset_id, **{c: row[c] for c in SCANNER_PARTS},
-             "field_strength": (None if pd.isna(row["field_strength"])
-                                else float(row["field_strength"]))}
-            for row in scanners.to_dict("records")]
+    stored = {tuple(row) for row in session.execute(
+        select(Scanner.manufacturer, Scanner.model, Scanner.serial)
+        .where(Scanner.dataset_id == dataset_id))}
+    rows = []
+    for row in scanners.to_dict("records"):
+        key = tuple(row[c] for c in SCANNER_PARTS)
+        strengths = [value for value in (row["field_strength"], state.scanners.get(key))
+                     if value is not None and not pd.isna(value)]
+        state.scanners[key] = float(max(strengths)) if strengths else None
+        if key not in stored:
+            state.new_scanners[key] = state.scanners[key]
+            rows.append({"dataset_id": dataset_id, **dict(zip(SCANNER_PARTS, key, strict=True)),
+                         "field_strength": state.scanners[key]})
     report.add("scanner", upsert(session, Scanner, rows, ["dataset_id", *SCANNER_PARTS],
                                  where=Scanner.dataset_id == dataset_id))
     ids = {tuple(key): scanner_id for *key, scanner_id in session.execute(
@@ -288,6 +466,23 @@ def _with_scanner_ids(session: Session, frame: pd.DataFrame, dataset_id: int,
                   for key, has in zip(parts.itertuples(index=False, name=None), known, strict=True)]
     frame = frame.drop(columns=[*present, "field_strength"], errors="ignore")
     return frame.assign(scanner_id=pd.array(scanner_id, dtype="Int64"))
+
+
+def _write_scanners(session: Session, dataset_id: int, state: _LoadState,
+                    report: LoadReport) -> None:
+    """Give every scanner of the load the highest field strength of its images: those stored
+    before counted as updated or unchanged, those this load inserted (counted then) rewritten
+    only when a later chunk raised it. When any changed, images copy it: `state` says so."""
+    for inserted in (False, True):
+        rows = [{"dataset_id": dataset_id, **dict(zip(SCANNER_PARTS, key, strict=True)),
+                 "field_strength": strength} for key, strength in state.scanners.items()
+                if (key in state.new_scanners) == inserted
+                and not (inserted and state.new_scanners[key] == strength)]
+        counts = upsert(session, Scanner, rows, ["dataset_id", *SCANNER_PARTS],
+                        where=Scanner.dataset_id == dataset_id)
+        if not inserted:
+            report.add("scanner", counts)
+        state.scanner_changed |= counts.written > 0
 
 
 # --- records ---------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ scanner's manufacturer is lower-cased.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Image, Scanner, Subject
 from app.models.search import DAYS_PER_YEAR, SEARCH_COLUMNS
+from load_db.engine.upsert import rows_in
 
 # Image columns the rules read besides subject_id and visit_id: a frame may leave them out, and
 # then the stored values (which the upsert leaves as they are) decide.
@@ -23,18 +26,21 @@ KEPT_AS_STORED = ("scanner_id", "days_since_baseline")
 
 
 def with_search_values(session: Session, images: pd.DataFrame, visits: pd.DataFrame,
-                       dataset_id: int) -> pd.DataFrame:
+                       dataset_id: int, subject_ids: Sequence[int] | None = None) -> pd.DataFrame:
     """Return `images` (with subject_id and visit_id, and perhaps scanner_id and
     days_since_baseline) with the search columns added.
 
-    `visits` is the dataset's visit table (load_db/engine/linking.visit_table).
+    `visits` is the dataset's visit table (load_db/engine/linking.visit_table). With
+    `subject_ids` (a chunk's subjects, which its images belong to) only their rows are read.
     """
-    stored = {column: _stored(session, dataset_id, column, images["path"])
+    stored = {column: _stored(session, dataset_id, column, images["path"],
+                              keyed=subject_ids is not None)
               for column in KEPT_AS_STORED if column not in images.columns}
     source = images.assign(**stored)
-    subjects = pd.DataFrame(session.execute(
-        select(Subject.id, Subject.sex, Subject.condition_id, Subject.age_at_baseline)
-        .where(Subject.dataset_id == dataset_id)).all(),
+    query = select(Subject.id, Subject.sex, Subject.condition_id, Subject.age_at_baseline)
+    subjects = pd.DataFrame(
+        session.execute(query.where(Subject.dataset_id == dataset_id)).all()
+        if subject_ids is None else rows_in(session, query, Subject.id, subject_ids),
         columns=["subject_id", "sex", "subject_condition", "age_at_baseline"])
     scanners = pd.DataFrame(session.execute(
         select(Scanner.id, Scanner.field_strength, Scanner.manufacturer)
@@ -64,10 +70,12 @@ def with_search_values(session: Session, images: pd.DataFrame, visits: pd.DataFr
         for name, column in zip(SEARCH_COLUMNS, values, strict=True)})
 
 
-def _stored(session: Session, dataset_id: int, column: str, paths: pd.Series) -> pd.Series:
+def _stored(session: Session, dataset_id: int, column: str, paths: pd.Series, *,
+            keyed: bool = False) -> pd.Series:
     """The stored `column` of the images at `paths` (NA for new images and stored NULLs); only
-    non-NULL values are read, which for most datasets are none."""
+    non-NULL values are read, which for most datasets are none (`keyed`: of `paths` only)."""
     stored = getattr(Image, column)
-    values = dict(session.execute(select(Image.path, stored).where(
-        Image.dataset_id == dataset_id, stored.is_not(None))).all())
+    query = select(Image.path, stored).where(Image.dataset_id == dataset_id, stored.is_not(None))
+    values = dict(rows_in(session, query, Image.path, paths.tolist()) if keyed
+                  else session.execute(query).all())
     return paths.map(values).astype("Int64")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, ColumnElement, DateTime, Table, Text, cast, select
+from sqlalchemy import JSON, ColumnElement, DateTime, Select, Table, Text, cast, select
 from sqlalchemy.orm import Session
 
 from app.models.base import utcnow
@@ -31,11 +31,15 @@ TIMESTAMPS = ("created_at", "updated_at")
 PROGRESS_ROWS = 50_000
 # Up to this many rows, the stored rows compared are read by key (one IN list), not all of them.
 KEYED_READ_ROWS = 2_000
+# Values per IN list of a read by key: well under SQLite's 32,766 and PostgreSQL's 65,535 bind
+# parameters per statement.
+IN_LIST_VALUES = 5_000
 _staging_names = itertools.count(1)
 
 
 def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
-           *, where: ColumnElement[bool] | None = None) -> TableCounts:
+           *, where: ColumnElement[bool] | None = None, keyed: bool = False,
+           nothing_stored: bool = False) -> TableCounts:
     """Insert new rows and update changed ones of `model`, matched on the natural `key`.
 
     Parameters
@@ -47,6 +51,12 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
     where
         Limits the read of existing rows to those that can share a key with `rows` (e.g. one
         dataset's rows, when the key starts with dataset_id).
+    keyed
+        Read only the stored rows sharing a value of the rows' most selective key column,
+        whatever their number (a chunk of a streamed load): never the whole `where`.
+    nothing_stored
+        The caller knows that no stored row shares a key with `rows` (a chunk of a dataset's
+        first load, whose keys no earlier chunk had): nothing is read, every row is new.
 
     Never commits: the caller owns the transaction.
     """
@@ -66,16 +76,18 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
     if where is not None:
         query = query.where(where)
     column = max(key, key=lambda name: frame[name].nunique())
-    if len(frame) <= KEYED_READ_ROWS and frame[column].notna().all():
-        # A few rows (an incremental re-load): read only the stored rows that share the values
-        # of their most selective key column, not the whole dataset's. (Not with a missing
-        # value: NULL is never IN a list, yet the comparison below matches it.)
-        query = query.where(table.c[column].in_(
-            [_plain(value) for value in frame[column].unique().tolist()]))
-    # Core execution and plain tuples: the ORM's result rows cost more to build and hand to
-    # pandas than the query itself.
-    existing = pd.DataFrame([tuple(row) for row in session.connection().execute(query).all()],
-                            columns=key + values)
+    if nothing_stored:
+        found = []
+    elif (keyed or len(frame) <= KEYED_READ_ROWS) and frame[column].notna().all():
+        # A few rows (an incremental re-load) or a chunk: read only the stored rows that share
+        # the values of their most selective key column, not the whole dataset's. (Not with a
+        # missing value: NULL is never IN a list, yet the comparison below matches it.)
+        found = rows_in(session, query, table.c[column], frame[column].unique().tolist())
+    else:
+        # Core execution and plain tuples: the ORM's result rows cost more to build and hand
+        # to pandas than the query itself.
+        found = [tuple(row) for row in session.connection().execute(query).all()]
+    existing = pd.DataFrame(found, columns=key + values)
 
     if existing.empty:
         is_new, is_changed = np.ones(len(frame), bool), np.zeros(len(frame), bool)
@@ -93,6 +105,17 @@ def upsert(session: Session, model: type, rows: Rows, key: Sequence[str],
         write_rows(session, table, frame[is_new | is_changed], key,
                    all_new=bool(is_new.all()))
     return counts
+
+
+def rows_in(session: Session, query: Select, column: ColumnElement[Any],
+            values: Sequence[Any]) -> list[tuple]:
+    """The rows of `query` whose `column` is one of `values`, as plain tuples, read with IN lists
+    of at most IN_LIST_VALUES values (a streamed load's chunk reads its own rows this way)."""
+    values = [_plain(value) for value in values]
+    connection = session.connection()
+    return [tuple(row) for start in range(0, len(values), IN_LIST_VALUES)
+            for row in connection.execute(
+                query.where(column.in_(values[start:start + IN_LIST_VALUES]))).all()]
 
 
 def _missing(value: Any) -> bool:
